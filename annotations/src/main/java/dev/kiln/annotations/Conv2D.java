@@ -1,0 +1,40 @@
+package dev.kiln.annotations;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * A 2-D convolution. The kernel is stored HWIO ({@code [kh, kw, in, out]}), then the bias
+ * ({@code [out]}).
+ *
+ * <p>{@code kernel} and {@code stride} take one value (square) or two ({@code {height, width}}).
+ * {@code pad} sets an explicit symmetric zero padding, one value or {@code {rows, columns}}; it
+ * cannot be combined with {@code padding = SAME}.
+ */
+@Documented
+@Retention(RetentionPolicy.CLASS)
+@Target(ElementType.FIELD)
+public @interface Conv2D {
+  /** Number of output channels. */
+  int filters();
+
+  /** Kernel size: {@code 5} or {@code {3, 5}} (height, width). */
+  int[] kernel();
+
+  /** Stride: {@code 1} or {@code {2, 1}} (height, width). */
+  int[] stride() default 1;
+
+  Padding padding() default Padding.VALID;
+
+  /** Explicit symmetric padding: {@code 1} or {@code {rows, columns}}; empty means none. */
+  int[] pad() default {};
+
+  /** Whether the layer adds a per-filter bias. */
+  boolean bias() default true;
+
+  /** How the weights are initialized; biases start at zero. */
+  Init init() default Init.GLOROT_UNIFORM;
+}

@@ -1,0 +1,55 @@
+package dev.kiln.processor.emit;
+
+import com.palantir.javapoet.CodeBlock;
+import dev.kiln.processor.model.Activation;
+
+/**
+ * Activation code over {@code n} values from {@code x[xo..]} to {@code y[yo..]} (which may be the
+ * same region): used on its own for an activation field, and after a layer's loops when the
+ * activation sits on the layer's field.
+ */
+final class ActivationEmitter {
+  private ActivationEmitter() {}
+
+  static CodeBlock apply(Activation activation, String x, String xo, String y, String yo, int n) {
+    CodeBlock.Builder code = CodeBlock.builder();
+    String in = x + "[" + xo + " + i]";
+    String out = y + "[" + yo + " + i]";
+    switch (activation.kind()) {
+      case RELU -> elementwise(code, n, out, "Math.max(0f, " + in + ")");
+      case LEAKY_RELU -> {
+        code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
+        code.addStatement("float v = $L", in);
+        code.addStatement("$L = v > 0f ? v : $Lf * v", out, (float) activation.alpha());
+        code.endControlFlow();
+      }
+      case SIGMOID ->
+          elementwise(code, n, out, "(float) (1.0 / (1.0 + Math.exp(-" + in + ")))");
+      case TANH -> elementwise(code, n, out, "(float) Math.tanh(" + in + ")");
+      case SOFTMAX -> {
+        code.add("// Softmax, stabilized by subtracting the largest logit.\n");
+        code.addStatement("float max = $L[$L]", x, xo);
+        code.beginControlFlow("for (int i = 1; i < $L; i++)", n);
+        code.addStatement("max = Math.max(max, $L)", in);
+        code.endControlFlow();
+        code.addStatement("float sum = 0f");
+        code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
+        code.addStatement("float e = (float) Math.exp($L - max)", in);
+        code.addStatement("$L = e", out);
+        code.addStatement("sum += e");
+        code.endControlFlow();
+        code.addStatement("float scale = 1f / sum");
+        code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
+        code.addStatement("$L *= scale", out);
+        code.endControlFlow();
+      }
+    }
+    return code.build();
+  }
+
+  private static void elementwise(CodeBlock.Builder code, int n, String out, String value) {
+    code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
+    code.addStatement("$L = $L", out, value);
+    code.endControlFlow();
+  }
+}

@@ -1,0 +1,68 @@
+package dev.kiln.processor.emit;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds readable index expressions for generated code: {@code Ix.of("yo").plus("oh", 168)
+ * .plus("ow", 6)} prints {@code yo + oh * 168 + ow * 6}; terms times 0 vanish, times 1 lose the
+ * factor, and constants are folded into one literal.
+ */
+final class Ix {
+  private final List<String> terms;
+  private final long constant;
+  /** Started from a constant base (an offset): print it first, {@code p[150 + f]}. */
+  private final boolean baseFirst;
+
+  private Ix(List<String> terms, long constant, boolean baseFirst) {
+    this.terms = terms;
+    this.constant = constant;
+    this.baseFirst = baseFirst;
+  }
+
+  static Ix of(String variable) {
+    return new Ix(List.of(variable), 0, false);
+  }
+
+  static Ix of(String variable, long factor) {
+    return constant(0).plus(variable, factor);
+  }
+
+  static Ix constant(long value) {
+    return new Ix(List.of(), value, value != 0);
+  }
+
+  Ix plus(String variable) {
+    return plus(variable, 1);
+  }
+
+  Ix plus(String variable, long factor) {
+    if (factor == 0) {
+      return this;
+    }
+    List<String> next = new ArrayList<>(terms);
+    next.add(factor == 1 ? variable : variable + " * " + factor);
+    return new Ix(next, constant, baseFirst);
+  }
+
+  Ix plus(long value) {
+    return new Ix(terms, constant + value, baseFirst);
+  }
+
+  @Override
+  public String toString() {
+    if (terms.isEmpty()) {
+      return String.valueOf(constant);
+    }
+    if (baseFirst && constant > 0) {
+      return constant + " + " + String.join(" + ", terms);
+    }
+    StringBuilder s = new StringBuilder(String.join(" + ", terms));
+    if (constant > 0) {
+      s.append(" + ").append(constant);
+    } else if (constant < 0) {
+      s.append(" - ").append(-constant);
+    }
+    return s.toString();
+  }
+}

@@ -1,0 +1,109 @@
+package dev.kiln.processor.emit;
+
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.TensorShape;
+import dev.kiln.processor.model.Window;
+import dev.kiln.processor.plan.Step;
+import java.util.List;
+
+/**
+ * MaxPool and AvgPool. Without padding the window taps are literal (unrolled for small windows);
+ * with SAME padding each window is clipped to the input, so the maximum and the average are over
+ * real cells only, as in TensorFlow. The innermost loop runs over contiguous channels.
+ */
+final class PoolEmitter implements LayerEmitter {
+  /** Windows with at most this many taps are unrolled. */
+  static final int UNROLL_TAPS = 9;
+
+  @Override
+  public List<MethodSpec> forward(Step step) {
+    Node node = step.node();
+    Op.Pool pool = (Op.Pool) node.op();
+    boolean max = pool.pool() == Op.PoolKind.MAX;
+    Window w = pool.window();
+    TensorShape in = node.input();
+    TensorShape out = node.output();
+    int channels = in.channels();
+    long rowStride = (long) in.width() * channels;
+
+    MethodSpec.Builder method =
+        LayerEmitter.forwardMethod(LayerEmitter.forwardName(step), step, "No parameters.");
+    method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", out.height());
+    method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", out.width());
+    method.addStatement(
+        "int yb = $L", Ix.of("yo").plus("oh", (long) out.width() * channels).plus("ow", channels));
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+    method.addStatement("y[yb + c] = $L", max ? "Float.NEGATIVE_INFINITY" : "0f");
+    method.endControlFlow();
+    String accumulate =
+        max ? "y[yb + c] = Math.max(y[yb + c], x[xi + c])" : "y[yb + c] += x[xi + c]";
+    int taps = w.kernelHeight() * w.kernelWidth();
+    if (!w.padded()) {
+      method.addStatement(
+          "int xb = $L",
+          Ix.of("xo")
+              .plus("oh", w.strideHeight() * rowStride)
+              .plus("ow", (long) w.strideWidth() * channels));
+      if (taps <= UNROLL_TAPS) {
+        for (int kh = 0; kh < w.kernelHeight(); kh++) {
+          for (int kw = 0; kw < w.kernelWidth(); kw++) {
+            method.addCode(
+                tap(Ix.of("xb").plus(kh * rowStride + (long) kw * channels), channels, accumulate,
+                    kh == 0 && kw == 0));
+          }
+        }
+      } else {
+        method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
+        method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
+        method.addCode(
+            tap(Ix.of("xb").plus("kh", rowStride).plus("kw", channels), channels, accumulate,
+                true));
+        method.endControlFlow().endControlFlow();
+      }
+      if (!max) {
+        scale(method, channels, (1.0f / taps) + "f");
+      }
+    } else {
+      method.addComment("The window clipped to the input: padding is not part of the result.");
+      method.addStatement("int ih0 = $L", Ix.of("oh", w.strideHeight()).plus(-w.padTop()));
+      method.addStatement("int iw0 = $L", Ix.of("ow", w.strideWidth()).plus(-w.padLeft()));
+      method.addStatement("int khFrom = Math.max(0, -ih0)");
+      method.addStatement("int khTo = Math.min($L, $L - ih0)", w.kernelHeight(), in.height());
+      method.addStatement("int kwFrom = Math.max(0, -iw0)");
+      method.addStatement("int kwTo = Math.min($L, $L - iw0)", w.kernelWidth(), in.width());
+      method.beginControlFlow("for (int kh = khFrom; kh < khTo; kh++)");
+      method.beginControlFlow("for (int kw = kwFrom; kw < kwTo; kw++)");
+      method.addCode(
+          tap(Ix.of("xo").plus("(ih0 + kh)", rowStride).plus("(iw0 + kw)", channels), channels,
+              accumulate, true));
+      method.endControlFlow().endControlFlow();
+      if (!max) {
+        scale(method, channels, "1f / ((khTo - khFrom) * (kwTo - kwFrom))");
+      }
+    }
+    method.endControlFlow().endControlFlow();
+    node.activation()
+        .ifPresent(
+            a -> method.addCode(ActivationEmitter.apply(a, "y", "yo", "y", "yo", (int) out.size())));
+    return List.of(method.build());
+  }
+
+  private static CodeBlock tap(Ix index, int channels, String accumulate, boolean declare) {
+    CodeBlock.Builder code = CodeBlock.builder();
+    code.addStatement((declare ? "int " : "") + "xi = $L", index);
+    code.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+    code.addStatement(accumulate);
+    code.endControlFlow();
+    return code.build();
+  }
+
+  private static void scale(MethodSpec.Builder method, int channels, String factor) {
+    method.addStatement("float scale = $L", factor);
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+    method.addStatement("y[yb + c] *= scale");
+    method.endControlFlow();
+  }
+}

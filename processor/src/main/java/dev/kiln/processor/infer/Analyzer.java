@@ -1,0 +1,186 @@
+package dev.kiln.processor.infer;
+
+import dev.kiln.processor.model.Activation;
+import dev.kiln.processor.model.ActivationDeclaration;
+import dev.kiln.processor.model.Diagnostics;
+import dev.kiln.processor.model.FieldDeclaration;
+import dev.kiln.processor.model.LayerDeclaration;
+import dev.kiln.processor.model.NetworkDeclaration;
+import dev.kiln.processor.model.NetworkModel;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.TensorShape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The validate-and-infer stage: from a declaration to an immutable {@link NetworkModel}, or to
+ * diagnostics. Pure: it never touches {@code javax.lang.model}, so it is tested on its own.
+ *
+ * <p>Every rule reports and carries on, so one build shows every mistake. Once a layer's output
+ * shape is unknown, later layers are still checked for their own values but no longer for shapes,
+ * so one mistake does not cause a cascade of follow-on errors.
+ */
+public final class Analyzer {
+  /** Largest parameter array a JVM can allocate, with headroom for array headers. */
+  static final long MAX_PARAMETERS = Integer.MAX_VALUE - 16;
+
+  private final Diagnostics diagnostics;
+
+  public Analyzer(Diagnostics diagnostics) {
+    this.diagnostics = diagnostics;
+  }
+
+  /** The model, or empty if any error was reported. */
+  public Optional<NetworkModel> analyze(NetworkDeclaration declaration) {
+    DeclarationRules.checkClass(declaration, diagnostics);
+    TensorShape input = DeclarationRules.checkInput(declaration, diagnostics);
+
+    List<FieldDeclaration> layerFields = new ArrayList<>();
+    for (FieldDeclaration field : declaration.fields()) {
+      if (DeclarationRules.checkField(declaration, field, diagnostics)) {
+        layerFields.add(field);
+      }
+    }
+    if (layerFields.isEmpty()) {
+      diagnostics.error(
+          declaration.origin(),
+          null,
+          "no-layers",
+          "network "
+              + declaration.simpleName()
+              + " declares no layers; add fields such as '@Conv2D(filters = 6, kernel = 5) Layer"
+              + " c1;' or '@Dense(units = 10) @Softmax Layer output;'");
+      return Optional.empty();
+    }
+
+    List<Node> nodes = new ArrayList<>();
+    TensorShape shape = input; // null once unknown
+    String from = "the input";
+    for (int i = 0; i < layerFields.size(); i++) {
+      FieldDeclaration field = layerFields.get(i);
+      boolean last = i == layerFields.size() - 1;
+      List<Node> made = inferField(field, shape, from, last);
+      if (made == null) {
+        shape = null;
+      } else {
+        nodes.addAll(made);
+        if (shape != null && !made.isEmpty()) {
+          shape = made.get(made.size() - 1).output();
+          from = field.name();
+        }
+      }
+    }
+    NetworkWarnings.check(nodes, diagnostics);
+
+    long parameters = nodes.stream().mapToLong(Node::parameterCount).sum();
+    if (parameters > MAX_PARAMETERS) {
+      diagnostics.error(
+          declaration.origin(),
+          null,
+          "too-many-parameters",
+          "network "
+              + declaration.simpleName()
+              + " has "
+              + parameters
+              + " parameters, more than one Java float[] can hold ("
+              + MAX_PARAMETERS
+              + "); use fewer filters or units, or pool before the first Dense");
+    }
+    if (diagnostics.hasErrors() || shape == null) {
+      return Optional.empty();
+    }
+    String generatedName = declaration.simpleName() + "Model";
+    return Optional.of(
+        new NetworkModel(
+            declaration.packageName(),
+            declaration.simpleName(),
+            declaration.qualifiedName(),
+            generatedName,
+            input,
+            nodes));
+  }
+
+  /**
+   * The nodes one field makes (the implicit flatten and the layer), or null if its output shape
+   * is unknown. {@code input} is null when an earlier layer's shape is unknown.
+   */
+  private List<Node> inferField(FieldDeclaration field, TensorShape input, String from, boolean last) {
+    if (field.layers().size() > 1) {
+      LayerDeclaration second = field.layers().get(1);
+      diagnostics.error(
+          second.origin(),
+          null,
+          "two-layers",
+          field.name()
+              + ": one field declares one layer, but it has @"
+              + field.layers().get(0).annotationName()
+              + " and @"
+              + second.annotationName()
+              + "; move @"
+              + second.annotationName()
+              + " to a field of its own");
+    }
+    if (field.activations().size() > 1) {
+      ActivationDeclaration second = field.activations().get(1);
+      diagnostics.error(
+          second.origin(),
+          null,
+          "two-activations",
+          field.name()
+              + ": a layer takes one activation, but it has @"
+              + field.activations().get(0).annotationName()
+              + " and @"
+              + second.annotationName()
+              + "; keep one, or put @"
+              + second.annotationName()
+              + " on a field of its own after it");
+    }
+    Optional<Activation> activation = Optional.empty();
+    boolean activationOk = true;
+    if (!field.activations().isEmpty()) {
+      activation = LayerRules.activation(field, field.activations().get(0), last, diagnostics);
+      activationOk = activation.isPresent();
+    }
+
+    List<Node> made;
+    if (field.layers().isEmpty()) {
+      // A field holding only an activation is a layer of its own.
+      if (!activationOk || input == null) {
+        return null;
+      }
+      made =
+          List.of(
+              new Node(
+                  field.name(),
+                  new Op.Activate(activation.get()),
+                  Optional.empty(),
+                  input,
+                  input,
+                  field.activations().get(0).origin()));
+    } else {
+      made =
+          LayerRules.infer(
+              field.name(), field.layers().get(0), activation, input, from, diagnostics);
+    }
+    if (made == null || !activationOk) {
+      return null;
+    }
+    TensorShape output = made.get(made.size() - 1).output();
+    if (activation.isPresent()
+        && activation.get().kind() == Activation.Kind.SOFTMAX
+        && !output.flat()) {
+      diagnostics.error(
+          field.activations().get(0).origin(),
+          null,
+          "softmax-needs-vector",
+          field.name()
+              + ": Softmax turns a vector of logits into probabilities, but it gets "
+              + output
+              + "; put a @Dense layer (or @Flatten) before it");
+      return null;
+    }
+    return made;
+  }
+}

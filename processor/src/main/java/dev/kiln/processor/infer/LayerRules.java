@@ -1,0 +1,397 @@
+package dev.kiln.processor.infer;
+
+import dev.kiln.annotations.Padding;
+import dev.kiln.processor.model.Activation;
+import dev.kiln.processor.model.ActivationDeclaration;
+import dev.kiln.processor.model.Diagnostics;
+import dev.kiln.processor.model.FieldDeclaration;
+import dev.kiln.processor.model.LayerDeclaration;
+import dev.kiln.processor.model.LayerDeclaration.ConvDeclaration;
+import dev.kiln.processor.model.LayerDeclaration.DenseDeclaration;
+import dev.kiln.processor.model.LayerDeclaration.DropoutDeclaration;
+import dev.kiln.processor.model.LayerDeclaration.FlattenDeclaration;
+import dev.kiln.processor.model.LayerDeclaration.PoolDeclaration;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.Origin;
+import dev.kiln.processor.model.TensorShape;
+import dev.kiln.processor.model.Window;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Shape inference and checks, one function per layer kind, following TensorFlow's rules.
+ *
+ * <p>Each function first checks the annotation's own values, then (if the input shape is known)
+ * the fit to its input. It returns the nodes the layer makes, or null if its output is unknown.
+ */
+final class LayerRules {
+  private LayerRules() {}
+
+  static List<Node> infer(
+      String name,
+      LayerDeclaration layer,
+      Optional<Activation> activation,
+      TensorShape input,
+      String from,
+      Diagnostics diagnostics) {
+    Context c = new Context(name, layer.origin(), input, from, diagnostics);
+    if (layer instanceof ConvDeclaration conv) {
+      return conv(c, conv, activation);
+    } else if (layer instanceof PoolDeclaration pool) {
+      return pool(c, pool, activation);
+    } else if (layer instanceof DenseDeclaration dense) {
+      return dense(c, dense, activation);
+    } else if (layer instanceof FlattenDeclaration flatten) {
+      return flatten(c, flatten, activation);
+    } else if (layer instanceof DropoutDeclaration dropout) {
+      return dropout(c, dropout, activation);
+    }
+    throw new AssertionError("unknown layer declaration " + layer);
+  }
+
+  /** Checks an activation's own values; empty if it is invalid. */
+  static Optional<Activation> activation(
+      FieldDeclaration field, ActivationDeclaration a, boolean last, Diagnostics diagnostics) {
+    boolean ok = true;
+    if (a.kind() == Activation.Kind.LEAKY_RELU
+        && (!Double.isFinite(a.alpha()) || a.alpha() < 0)) {
+      diagnostics.error(
+          a.origin(),
+          "alpha",
+          "bad-alpha",
+          field.name()
+              + ": LeakyReLU alpha is the slope for negative inputs and must be a finite number"
+              + " >= 0, got "
+              + a.alpha()
+              + "; TensorFlow's default is 0.2");
+      ok = false;
+    }
+    if (a.kind() == Activation.Kind.SOFTMAX && !last) {
+      diagnostics.error(
+          a.origin(),
+          null,
+          "softmax-not-last",
+          field.name()
+              + ": Softmax turns the network's output logits into probabilities, so it must be on"
+              + " the last layer; use @ReLU here, or move @Softmax to the last field");
+      ok = false;
+    }
+    return ok ? Optional.of(new Activation(a.kind(), a.alpha())) : Optional.empty();
+  }
+
+  private static List<Node> conv(Context c, ConvDeclaration d, Optional<Activation> activation) {
+    boolean ok = positive(c, "filters", "bad-filters", "Conv2D filters", d.filters(), "e.g. 32");
+    int[] kernel = pair(c, "kernel", "bad-kernel", "Conv2D kernel", d.kernel(), "e.g. 3 or {3, 5}");
+    int[] stride = pair(c, "stride", "bad-stride", "Conv2D stride", d.stride(), "e.g. 1 or {2, 2}");
+    int[] pad = null;
+    if (d.pad().length > 0) {
+      pad = padding(c, d.pad());
+      if (pad != null && d.padding() == Padding.SAME) {
+        c.error(
+            "pad",
+            "pad-and-same",
+            "Conv2D sets both padding = SAME and pad = "
+                + literal(d.pad())
+                + "; use one: SAME pads to keep ceil(input / stride), pad adds that many zeros on"
+                + " each side");
+        pad = null;
+      }
+      ok &= pad != null;
+    }
+    if (!ok || kernel == null || stride == null || c.input == null) {
+      return null;
+    }
+    if (!c.spatial("Conv2D")) {
+      return null;
+    }
+    Window window = window(c, "Conv2D kernel", "kernel", kernel, stride, d.padding(), pad);
+    if (window == null) {
+      return null;
+    }
+    TensorShape output = TensorShape.of(outHeight(c.input, window), outWidth(c.input, window), d.filters());
+    return c.node(new Op.Conv(d.filters(), window, d.bias(), d.init()), activation, output);
+  }
+
+  private static List<Node> pool(Context c, PoolDeclaration d, Optional<Activation> activation) {
+    String kind = d.kind().displayName();
+    int[] size = pair(c, "size", "bad-pool-size", kind + " size", d.size(), "e.g. 2 or {2, 2}");
+    int[] stride =
+        d.stride().length == 0
+            ? size
+            : pair(c, "stride", "bad-stride", kind + " stride", d.stride(), "e.g. 2 or {2, 2}");
+    if (size == null || stride == null || c.input == null) {
+      return null;
+    }
+    if (!c.spatial(kind)) {
+      return null;
+    }
+    Window window = window(c, kind + " window", "size", size, stride, d.padding(), null);
+    if (window == null) {
+      return null;
+    }
+    TensorShape output =
+        TensorShape.of(outHeight(c.input, window), outWidth(c.input, window), c.input.channels());
+    return c.node(new Op.Pool(d.kind(), window), activation, output);
+  }
+
+  private static List<Node> dense(Context c, DenseDeclaration d, Optional<Activation> activation) {
+    if (!positive(c, "units", "bad-units", "Dense units", d.units(), "e.g. 10 for ten classes")
+        || c.input == null) {
+      return null;
+    }
+    Op.Dense op = new Op.Dense(d.units(), d.bias(), d.init());
+    TensorShape output = TensorShape.vector(d.units());
+    if (c.input.flat()) {
+      return c.node(op, activation, output);
+    }
+    // Dense reads a vector: flatten first (HWC order), shown as its own row in the summary.
+    TensorShape flat = TensorShape.vector((int) c.input.size());
+    Node flatten =
+        new Node(
+            c.name + ".flatten", new Op.Flatten(true), Optional.empty(), c.input, flat, c.origin);
+    Node node = new Node(c.name, op, activation, flat, output, c.origin);
+    return List.of(flatten, node);
+  }
+
+  private static List<Node> flatten(
+      Context c, FlattenDeclaration d, Optional<Activation> activation) {
+    if (c.input == null) {
+      return null;
+    }
+    if (c.input.flat()) {
+      c.error(
+          null,
+          "already-flat",
+          "Flatten gets the vector "
+              + c.input
+              + " from "
+              + c.from
+              + ", which is already flat; remove the @Flatten (or move it before the first"
+              + " Dense)");
+      return null;
+    }
+    return c.node(new Op.Flatten(false), activation, TensorShape.vector((int) c.input.size()));
+  }
+
+  private static List<Node> dropout(
+      Context c, DropoutDeclaration d, Optional<Activation> activation) {
+    if (!(d.rate() >= 0 && d.rate() < 1)) {
+      c.error(
+          "rate",
+          "bad-dropout-rate",
+          "Dropout rate is the probability of dropping a value and must be in [0, 1), got "
+              + d.rate()
+              + "; the lecture uses 0.3 to 0.5");
+      return null;
+    }
+    if (c.input == null) {
+      return null;
+    }
+    return c.node(new Op.Dropout(d.rate()), activation, c.input);
+  }
+
+  // ---- windows (TensorFlow's padding arithmetic) ----
+
+  /**
+   * Resolves padding and checks the window fits: VALID {@code out = floor((n - k) / s) + 1}; SAME
+   * {@code out = ceil(n / s)} with total padding {@code max((out - 1) * s + k - n, 0)}, smaller
+   * half first; explicit {@code p}: {@code out = floor((n - k + 2p) / s) + 1}.
+   */
+  private static Window window(
+      Context c, String what, String attribute, int[] k, int[] s, Padding padding, int[] pad) {
+    TensorShape in = c.input;
+    int[] top = new int[2];
+    int[] bottom = new int[2];
+    String paddingName;
+    if (pad != null) {
+      top = pad.clone();
+      bottom = pad.clone();
+      paddingName = "pad " + (pad[0] == pad[1] ? String.valueOf(pad[0]) : pad[0] + "x" + pad[1]);
+    } else if (padding == Padding.SAME) {
+      int[] n = {in.height(), in.width()};
+      for (int axis = 0; axis < 2; axis++) {
+        int out = (n[axis] + s[axis] - 1) / s[axis];
+        int total = Math.max((out - 1) * s[axis] + k[axis] - n[axis], 0);
+        top[axis] = total / 2;
+        bottom[axis] = total - total / 2;
+      }
+      paddingName = "SAME";
+    } else {
+      paddingName = "VALID";
+    }
+    long paddedHeight = (long) in.height() + top[0] + bottom[0];
+    long paddedWidth = (long) in.width() + top[1] + bottom[1];
+    if (k[0] > paddedHeight || k[1] > paddedWidth) {
+      boolean isPool = !what.startsWith("Conv2D");
+      String fix =
+          isPool
+              ? "use a smaller window or padding = SAME"
+              : "use a smaller kernel, padding = SAME, or pad = "
+                  + Math.max((k[0] - in.height() + 1) / 2, (k[1] - in.width() + 1) / 2);
+      c.error(
+          attribute,
+          isPool ? "window-too-large" : "kernel-too-large",
+          what
+              + " "
+              + k[0]
+              + "x"
+              + k[1]
+              + " does not fit its input "
+              + in
+              + " from "
+              + c.from
+              + (pad != null ? " (padded: " + paddedHeight + "x" + paddedWidth + ")" : "")
+              + " with "
+              + paddingName
+              + " padding; "
+              + fix);
+      return null;
+    }
+    Window window =
+        new Window(k[0], k[1], s[0], s[1], top[0], bottom[0], top[1], bottom[1], paddingName);
+    long droppedRows = paddedHeight - ((long) (outHeight(in, window) - 1) * s[0] + k[0]);
+    long droppedColumns = paddedWidth - ((long) (outWidth(in, window) - 1) * s[1] + k[1]);
+    if (padding != Padding.SAME && (droppedRows > 0 || droppedColumns > 0)) {
+      c.warning(
+          "stride",
+          "stride-drops-input",
+          what.split(" ")[0]
+              + " with "
+              + paddingName
+              + " padding and stride "
+              + s[0]
+              + "x"
+              + s[1]
+              + " never reads the last "
+              + droppedRows
+              + " row(s) and "
+              + droppedColumns
+              + " column(s) of its input "
+              + in
+              + "; use padding = SAME, or a stride that divides the input minus the window");
+    }
+    return window;
+  }
+
+  private static int outHeight(TensorShape in, Window w) {
+    return (in.height() + w.padTop() + w.padBottom() - w.kernelHeight()) / w.strideHeight() + 1;
+  }
+
+  private static int outWidth(TensorShape in, Window w) {
+    return (in.width() + w.padLeft() + w.padRight() - w.kernelWidth()) / w.strideWidth() + 1;
+  }
+
+  // ---- value checks ----
+
+  private static boolean positive(
+      Context c, String attribute, String tag, String what, int value, String example) {
+    if (value > 0) {
+      return true;
+    }
+    c.error(attribute, tag, what + " must be at least 1, got " + value + "; " + example);
+    return false;
+  }
+
+  /** One value (square) or {height, width}, all positive; null after reporting otherwise. */
+  private static int[] pair(
+      Context c, String attribute, String tag, String what, int[] values, String example) {
+    if (values.length < 1 || values.length > 2) {
+      c.error(
+          attribute,
+          tag,
+          what
+              + " takes one value (square) or two {height, width}, got "
+              + literal(values)
+              + "; "
+              + example);
+      return null;
+    }
+    for (int v : values) {
+      if (v <= 0) {
+        c.error(
+            attribute,
+            tag,
+            what + " must be at least 1 in each direction, got " + literal(values) + "; " + example);
+        return null;
+      }
+    }
+    return values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
+  }
+
+  private static int[] padding(Context c, int[] values) {
+    if (values.length > 2) {
+      c.error(
+          "pad",
+          "bad-pad",
+          "Conv2D pad takes one value or two {rows, columns}, got " + literal(values) + "; e.g. 1");
+      return null;
+    }
+    for (int v : values) {
+      if (v < 0) {
+        c.error(
+            "pad",
+            "bad-pad",
+            "Conv2D pad adds zeros on each side and cannot be negative, got "
+                + literal(values)
+                + "; use 0 or more, or a larger stride or pooling to shrink the output");
+        return null;
+      }
+    }
+    return values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
+  }
+
+  static String literal(int[] values) {
+    if (values.length == 1) {
+      return String.valueOf(values[0]);
+    }
+    return Arrays.toString(values).replace('[', '{').replace(']', '}');
+  }
+
+  /** What every rule needs to know about the layer being checked. */
+  private static final class Context {
+    final String name;
+    final Origin origin;
+    final TensorShape input;
+    final String from;
+    final Diagnostics diagnostics;
+
+    Context(String name, Origin origin, TensorShape input, String from, Diagnostics diagnostics) {
+      this.name = name;
+      this.origin = origin;
+      this.input = input;
+      this.from = from;
+      this.diagnostics = diagnostics;
+    }
+
+    void error(String attribute, String tag, String message) {
+      diagnostics.error(origin, attribute, tag, name + ": " + message);
+    }
+
+    void warning(String attribute, String tag, String message) {
+      diagnostics.warning(origin, attribute, tag, name + ": " + message);
+    }
+
+    /** Checks that the input still has height and width. */
+    boolean spatial(String kind) {
+      if (!input.flat()) {
+        return true;
+      }
+      error(
+          null,
+          "needs-spatial-input",
+          kind
+              + " needs a height x width x channels input, but gets the vector "
+              + input
+              + " from "
+              + from
+              + "; move it before the first @Dense or @Flatten");
+      return false;
+    }
+
+    List<Node> node(Op op, Optional<Activation> activation, TensorShape output) {
+      return List.of(new Node(name, op, activation, input, output, origin));
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.kiln.processor.infer;
+
+import dev.kiln.processor.model.Activation;
+import dev.kiln.processor.model.Diagnostics;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import java.util.List;
+
+/** Warnings for networks that are valid but probably not what the user wants. */
+final class NetworkWarnings {
+  /** Hidden Sigmoid layers in a row from which gradients visibly vanish (the lecture's point). */
+  static final int SIGMOID_STACK = 3;
+
+  private NetworkWarnings() {}
+
+  static void check(List<Node> nodes, Diagnostics diagnostics) {
+    int sigmoids = 0;
+    for (int i = 0; i < nodes.size() - 1; i++) {
+      Node node = nodes.get(i);
+      Activation activation =
+          node.op() instanceof Op.Activate a ? a.activation() : node.activation().orElse(null);
+      if (activation == null) {
+        continue;
+      }
+      if (activation.kind() != Activation.Kind.SIGMOID) {
+        sigmoids = 0;
+        continue;
+      }
+      sigmoids++;
+      if (sigmoids == SIGMOID_STACK) {
+        diagnostics.warning(
+            node.origin(),
+            null,
+            "sigmoid-stack",
+            node.name()
+                + ": "
+                + SIGMOID_STACK
+                + " hidden Sigmoid layers in a row; a sigmoid's slope is at most 0.25, so"
+                + " gradients shrink at every layer and the first layers barely learn (vanishing"
+                + " gradients); use @ReLU for hidden layers");
+      }
+    }
+    if (!nodes.isEmpty() && nodes.get(nodes.size() - 1).op() instanceof Op.Dropout) {
+      Node last = nodes.get(nodes.size() - 1);
+      diagnostics.warning(
+          last.origin(),
+          null,
+          "dropout-last",
+          last.name()
+              + ": Dropout on the output drops predictions during training; put it before the"
+              + " last layer");
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package dev.kiln.processor.model;
+
+import java.util.List;
+
+/**
+ * One field of a network class with the Kiln annotations found on it, in source order.
+ *
+ * @param typeName the field's declared type as written
+ * @param layerTyped whether that type is {@code dev.kiln.runtime.Layer}
+ * @param origin the field itself (no annotation)
+ */
+public record FieldDeclaration(
+    String name,
+    String typeName,
+    boolean layerTyped,
+    boolean isStatic,
+    boolean isPrivate,
+    boolean isFinal,
+    List<LayerDeclaration> layers,
+    List<ActivationDeclaration> activations,
+    Origin origin) {
+
+  public FieldDeclaration {
+    layers = List.copyOf(layers);
+    activations = List.copyOf(activations);
+  }
+
+  public boolean hasKilnAnnotations() {
+    return !layers.isEmpty() || !activations.isEmpty();
+  }
+}

@@ -1,0 +1,63 @@
+package dev.kiln.processor.model;
+
+import dev.kiln.annotations.Init;
+import dev.kiln.annotations.Padding;
+
+/**
+ * A layer annotation's values exactly as written (arrays unchecked). Each origin is the field
+ * with this annotation, so a diagnostic can point at the annotation value at fault.
+ */
+public sealed interface LayerDeclaration {
+
+  Origin origin();
+
+  /** The annotation's simple name, e.g. {@code "Conv2D"}. */
+  String annotationName();
+
+  record ConvDeclaration(
+      int filters,
+      int[] kernel,
+      int[] stride,
+      Padding padding,
+      int[] pad,
+      boolean bias,
+      Init init,
+      Origin origin)
+      implements LayerDeclaration {
+    @Override
+    public String annotationName() {
+      return "Conv2D";
+    }
+  }
+
+  record PoolDeclaration(
+      Op.PoolKind kind, int[] size, int[] stride, Padding padding, Origin origin)
+      implements LayerDeclaration {
+    @Override
+    public String annotationName() {
+      return kind.displayName();
+    }
+  }
+
+  record DenseDeclaration(int units, boolean bias, Init init, Origin origin)
+      implements LayerDeclaration {
+    @Override
+    public String annotationName() {
+      return "Dense";
+    }
+  }
+
+  record FlattenDeclaration(Origin origin) implements LayerDeclaration {
+    @Override
+    public String annotationName() {
+      return "Flatten";
+    }
+  }
+
+  record DropoutDeclaration(double rate, Origin origin) implements LayerDeclaration {
+    @Override
+    public String annotationName() {
+      return "Dropout";
+    }
+  }
+}

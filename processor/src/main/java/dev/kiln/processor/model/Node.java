@@ -1,0 +1,89 @@
+package dev.kiln.processor.model;
+
+import java.util.Optional;
+
+/**
+ * One layer of an inferred network: what it computes, an optional activation fused onto it (an
+ * activation annotation on the same field), and its input and output shapes.
+ *
+ * @param name the declaring field's name; implicit layers get a name that is not a Java identifier
+ * @param origin where it was declared, for diagnostics
+ */
+public record Node(
+    String name,
+    Op op,
+    Optional<Activation> activation,
+    TensorShape input,
+    TensorShape output,
+    Origin origin) {
+
+  /** True for layers Kiln inserted (the flatten before the first Dense). */
+  public boolean implicit() {
+    return op instanceof Op.Flatten f && f.implicit();
+  }
+
+  /** Kind, settings and fused activation, e.g. {@code "Conv2D 5x5 stride 1 VALID + ReLU"}. */
+  public String describe() {
+    return op.describe() + activation.map(a -> " + " + a.describe()).orElse("");
+  }
+
+  /** The weight tensor's shape in TensorFlow layout (HWIO or [in, out]); empty if none. */
+  public int[] weightShape() {
+    if (op instanceof Op.Conv conv) {
+      Window w = conv.window();
+      return new int[] {w.kernelHeight(), w.kernelWidth(), input.channels(), conv.filters()};
+    }
+    if (op instanceof Op.Dense dense) {
+      return new int[] {(int) input.size(), dense.units()};
+    }
+    return new int[0];
+  }
+
+  public long weightCount() {
+    int[] shape = weightShape();
+    if (shape.length == 0) {
+      return 0;
+    }
+    long n = 1;
+    for (int d : shape) {
+      n *= d;
+    }
+    return n;
+  }
+
+  public long biasCount() {
+    if (op instanceof Op.Conv conv && conv.bias()) {
+      return conv.filters();
+    }
+    if (op instanceof Op.Dense dense && dense.bias()) {
+      return dense.units();
+    }
+    return 0;
+  }
+
+  public long parameterCount() {
+    return weightCount() + biasCount();
+  }
+
+  /** Multiply-adds for one sample (padding taps included, as frameworks count them). */
+  public long multiplyAdds() {
+    if (op instanceof Op.Conv) {
+      return output.size() * (weightCount() / output.channels());
+    }
+    if (op instanceof Op.Dense) {
+      return weightCount();
+    }
+    return 0;
+  }
+
+  /** Fan-in and fan-out for weight initialization. */
+  public long fanIn() {
+    int[] s = weightShape();
+    return s.length == 4 ? (long) s[0] * s[1] * s[2] : s.length == 2 ? s[0] : 0;
+  }
+
+  public long fanOut() {
+    int[] s = weightShape();
+    return s.length == 4 ? (long) s[0] * s[1] * s[3] : s.length == 2 ? s[1] : 0;
+  }
+}

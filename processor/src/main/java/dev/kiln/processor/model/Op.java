@@ -1,0 +1,100 @@
+package dev.kiln.processor.model;
+
+import dev.kiln.annotations.Init;
+
+/** What a layer computes, with every setting resolved. One record per layer kind. */
+public sealed interface Op {
+
+  /** Kind as shown in summaries and messages, e.g. {@code "Conv2D"}. */
+  String kind();
+
+  /** Kind and settings, e.g. {@code "Conv2D 5x5 stride 1 SAME (pad 2/2/2/2)"}. */
+  String describe();
+
+  record Conv(int filters, Window window, boolean bias, Init init) implements Op {
+    @Override
+    public String kind() {
+      return "Conv2D";
+    }
+
+    @Override
+    public String describe() {
+      return "Conv2D " + window.describe() + (bias ? "" : " no bias");
+    }
+  }
+
+  record Pool(PoolKind pool, Window window) implements Op {
+    @Override
+    public String kind() {
+      return pool.displayName();
+    }
+
+    @Override
+    public String describe() {
+      return pool.displayName() + " " + window.describe();
+    }
+  }
+
+  record Dense(int units, boolean bias, Init init) implements Op {
+    @Override
+    public String kind() {
+      return "Dense";
+    }
+
+    @Override
+    public String describe() {
+      return "Dense " + units + (bias ? "" : " no bias");
+    }
+  }
+
+  record Flatten(boolean implicit) implements Op {
+    @Override
+    public String kind() {
+      return "Flatten";
+    }
+
+    @Override
+    public String describe() {
+      return implicit ? "Flatten (implicit, HWC)" : "Flatten (HWC)";
+    }
+  }
+
+  record Dropout(double rate) implements Op {
+    @Override
+    public String kind() {
+      return "Dropout";
+    }
+
+    @Override
+    public String describe() {
+      return "Dropout " + rate;
+    }
+  }
+
+  record Activate(Activation activation) implements Op {
+    @Override
+    public String kind() {
+      return activation.describe();
+    }
+
+    @Override
+    public String describe() {
+      return activation.describe();
+    }
+  }
+
+  enum PoolKind {
+    MAX("MaxPool"),
+    AVG("AvgPool");
+
+    private final String displayName;
+
+    PoolKind(String displayName) {
+      this.displayName = displayName;
+    }
+
+    public String displayName() {
+      return displayName;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package dev.kiln.processor.plan;
+
+import dev.kiln.processor.model.NetworkModel;
+import java.util.List;
+
+/**
+ * How a network is laid out in memory: where each layer's parameters sit in the flat parameter
+ * array, and which workspace region each layer reads and writes. Plain data for the emitters.
+ *
+ * @param steps one per node, in order (including nodes that need no code at inference)
+ * @param workspaceSize floats of scratch memory one forward pass needs
+ * @param output where the network's output ends up
+ */
+public record Plan(
+    NetworkModel model,
+    List<Step> steps,
+    int parameterCount,
+    int workspaceSize,
+    Location output) {
+
+  public Plan {
+    steps = List.copyOf(steps);
+  }
+
+  /** A region that holds one activation: the caller's input array, or an offset in the workspace. */
+  public record Location(boolean isInput, int offset) {
+    public static final Location INPUT = new Location(true, 0);
+
+    public static Location workspace(int offset) {
+      return new Location(false, offset);
+    }
+
+    public String array() {
+      return isInput ? "x" : "ws";
+    }
+
+    public String offsetExpression() {
+      return isInput ? "xo" : String.valueOf(offset);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package dev.kiln.runtime;
+
+import java.util.Arrays;
+
+/**
+ * One declared layer of a generated model: its name (the field's), kind, shapes and where its
+ * parameters live in the model's flat parameter array. Generated models assign one to each
+ * declared field, so {@code net.c1.outputShape()} works on a model instance.
+ *
+ * <p>Weights are stored in TensorFlow layouts: HWIO ({@code [kh, kw, in, out]}) for convolution
+ * kernels, {@code [in, out]} for dense layers, then the bias {@code [out]}.
+ */
+public final class Layer {
+  private final String name;
+  private final String description;
+  private final TensorShape inputShape;
+  private final TensorShape outputShape;
+  private final int weightOffset;
+  private final int[] weightShape;
+  private final int biasOffset;
+  private final int biasCount;
+
+  /**
+   * @param weightShape empty for a layer without weights
+   * @param biasOffset -1 for a layer without a bias
+   */
+  public Layer(
+      String name,
+      String description,
+      TensorShape inputShape,
+      TensorShape outputShape,
+      int weightOffset,
+      int[] weightShape,
+      int biasOffset,
+      int biasCount) {
+    this.name = name;
+    this.description = description;
+    this.inputShape = inputShape;
+    this.outputShape = outputShape;
+    this.weightOffset = weightOffset;
+    this.weightShape = weightShape.clone();
+    this.biasOffset = biasOffset;
+    this.biasCount = biasCount;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Kind and settings, e.g. {@code "Conv2D 5x5 stride 1 SAME + ReLU"}. */
+  public String description() {
+    return description;
+  }
+
+  public TensorShape inputShape() {
+    return inputShape;
+  }
+
+  public TensorShape outputShape() {
+    return outputShape;
+  }
+
+  /** Offset of the first weight in the model's parameter array. */
+  public int weightOffset() {
+    return weightOffset;
+  }
+
+  /** The weight tensor's shape (HWIO or {@code [in, out]}); empty if the layer has no weights. */
+  public int[] weightShape() {
+    return weightShape.clone();
+  }
+
+  public int weightCount() {
+    int n = weightShape.length == 0 ? 0 : 1;
+    for (int d : weightShape) {
+      n *= d;
+    }
+    return n;
+  }
+
+  public boolean hasBias() {
+    return biasOffset >= 0;
+  }
+
+  /** Offset of the bias in the model's parameter array, or -1 if the layer has none. */
+  public int biasOffset() {
+    return biasOffset;
+  }
+
+  public int biasCount() {
+    return biasCount;
+  }
+
+  public int parameterCount() {
+    return weightCount() + biasCount;
+  }
+
+  @Override
+  public String toString() {
+    return name
+        + " "
+        + description
+        + " "
+        + inputShape
+        + " -> "
+        + outputShape
+        + (weightShape.length == 0 ? "" : " weights " + Arrays.toString(weightShape))
+        + (hasBias() ? " bias [" + biasCount + "]" : "");
+  }
+}

@@ -17,6 +17,7 @@ import dev.kiln.processor.read.UnreadableDeclarationException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import javax.annotation.processing.AbstractProcessor;
@@ -47,13 +48,14 @@ public final class KilnProcessor extends AbstractProcessor {
   @Override
   public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {
     Reporter reporter = new Reporter(processingEnv.getMessager());
+    Set<Element> checkedFields = new HashSet<>(); // a field with @Dense @ReLU is seen twice
     for (TypeElement annotation : annotations) {
       String name = annotation.getQualifiedName().toString();
       for (Element element : round.getElementsAnnotatedWith(annotation)) {
         if (name.equals(Annotations.NETWORK)) {
           processNetwork((TypeElement) element, reporter);
-        } else if (Annotations.isFieldAnnotation(name)) {
-          checkEnclosedByNetwork(element, annotation, reporter);
+        } else if (Annotations.isFieldAnnotation(name) && checkedFields.add(element)) {
+          checkEnclosedByNetwork(element, reporter);
         }
       }
     }
@@ -109,18 +111,26 @@ public final class KilnProcessor extends AbstractProcessor {
   }
 
   /** Layer annotations only mean something inside a {@code @Network} class. */
-  private void checkEnclosedByNetwork(Element field, TypeElement annotation, Reporter reporter) {
+  private void checkEnclosedByNetwork(Element field, Reporter reporter) {
     Element owner = field.getEnclosingElement();
     if (owner != null && mirror(owner, Annotations.NETWORK) != null) {
       return;
     }
-    AnnotationMirror mirror = mirror(field, annotation.getQualifiedName().toString());
+    // One error per field, on its first Kiln annotation in source order.
+    AnnotationMirror mirror = null;
+    for (AnnotationMirror m : field.getAnnotationMirrors()) {
+      TypeElement type = (TypeElement) m.getAnnotationType().asElement();
+      if (Annotations.isFieldAnnotation(type.getQualifiedName().toString())) {
+        mirror = m;
+        break;
+      }
+    }
     reporter.error(
         new ElementOrigin(field, mirror),
         "outside-network",
         field.getSimpleName()
             + ": @"
-            + annotation.getSimpleName()
+            + mirror.getAnnotationType().asElement().getSimpleName()
             + " declares a layer, but "
             + (owner == null ? "its owner" : owner.getSimpleName())
             + " is not annotated @Network; add @Network(input = @Shape(...)) to the class");

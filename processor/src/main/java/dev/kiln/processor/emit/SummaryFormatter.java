@@ -65,7 +65,7 @@ public final class SummaryFormatter {
     s.append("Input ")
         .append(model.input())
         .append(" (")
-        .append(model.input().size())
+        .append(number(model.input().size()))
         .append(" floats, NHWC), output ")
         .append(model.output())
         .append('\n');

@@ -26,6 +26,9 @@ public final class Analyzer {
   /** Largest parameter array a JVM can allocate, with headroom for array headers. */
   static final long MAX_PARAMETERS = Integer.MAX_VALUE - 16;
 
+  /** Largest activation: the generated model keeps two of them in one float[] workspace. */
+  static final long MAX_ACTIVATION = MAX_PARAMETERS / 2;
+
   private final Diagnostics diagnostics;
 
   public Analyzer(Diagnostics diagnostics) {
@@ -34,7 +37,9 @@ public final class Analyzer {
 
   /** The model, or empty if any error was reported. */
   public Optional<NetworkModel> analyze(NetworkDeclaration declaration) {
-    DeclarationRules.checkClass(declaration, diagnostics);
+    if (!DeclarationRules.checkClass(declaration, diagnostics)) {
+      return Optional.empty();
+    }
     TensorShape input = DeclarationRules.checkInput(declaration, diagnostics);
 
     List<FieldDeclaration> layerFields = new ArrayList<>();
@@ -62,6 +67,9 @@ public final class Analyzer {
       FieldDeclaration field = layerFields.get(i);
       boolean last = i == layerFields.size() - 1;
       List<Node> made = inferField(field, shape, from, last);
+      if (made != null && tooLarge(field.name(), made)) {
+        made = null;
+      }
       if (made == null) {
         shape = null;
       } else {
@@ -72,7 +80,10 @@ public final class Analyzer {
         }
       }
     }
-    NetworkWarnings.check(nodes, diagnostics);
+    if (shape != null) {
+      // Only for a fully inferred network: with a layer missing, an earlier one would look last.
+      NetworkWarnings.check(nodes, diagnostics);
+    }
 
     long parameters = nodes.stream().mapToLong(Node::parameterCount).sum();
     if (parameters > MAX_PARAMETERS) {
@@ -100,6 +111,30 @@ public final class Analyzer {
             generatedName,
             input,
             nodes));
+  }
+
+  /** Reports the first node whose output cannot fit in half of the workspace array. */
+  private boolean tooLarge(String name, List<Node> made) {
+    for (Node node : made) {
+      long size = node.output().size();
+      if (size > MAX_ACTIVATION) {
+        diagnostics.error(
+            node.origin(),
+            null,
+            "activation-too-large",
+            name
+                + ": its output "
+                + node.output()
+                + " has "
+                + size
+                + " values, but the generated model keeps two activations in one Java float[],"
+                + " so each may have at most "
+                + MAX_ACTIVATION
+                + "; use fewer filters, a larger stride, or pool earlier");
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

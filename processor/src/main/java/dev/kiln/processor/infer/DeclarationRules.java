@@ -11,7 +11,11 @@ import java.util.List;
 final class DeclarationRules {
   private DeclarationRules() {}
 
-  static void checkClass(NetworkDeclaration d, Diagnostics diagnostics) {
+  /**
+   * Checks the class itself; false if it is not a class at all, in which case nothing else about
+   * it is worth checking (an interface cannot even declare layer fields).
+   */
+  static boolean checkClass(NetworkDeclaration d, Diagnostics diagnostics) {
     String name = d.simpleName();
     if (!d.kindName().equals("class")) {
       diagnostics.error(
@@ -25,7 +29,7 @@ final class DeclarationRules {
               + "; declare it as 'abstract class "
               + name
               + "'");
-      return;
+      return false;
     }
     if (!d.isAbstract()) {
       diagnostics.error(
@@ -96,6 +100,7 @@ final class DeclarationRules {
               + method
               + ", which Kiln does not implement; give it a body or remove it");
     }
+    return true;
   }
 
   /** The input shape, or null if it is invalid. */
@@ -160,11 +165,11 @@ final class DeclarationRules {
       return false;
     }
     List<String> modifiers = new ArrayList<>();
-    if (f.isStatic()) {
-      modifiers.add("static");
-    }
     if (f.isPrivate()) {
       modifiers.add("private");
+    }
+    if (f.isStatic()) {
+      modifiers.add("static");
     }
     if (f.isFinal()) {
       modifiers.add("final");

@@ -131,10 +131,15 @@ public final class DeclarationReader {
         new ElementOrigin(field, null));
   }
 
-  private static boolean hasUsableConstructor(TypeElement type) {
+  /**
+   * Whether a no-argument constructor is not private. The implicit default constructor counts:
+   * it is private only in a private class, which is reported on its own (private-class).
+   */
+  private boolean hasUsableConstructor(TypeElement type) {
     for (ExecutableElement constructor : ElementFilter.constructorsIn(type.getEnclosedElements())) {
       if (constructor.getParameters().isEmpty()
-          && !constructor.getModifiers().contains(Modifier.PRIVATE)) {
+          && (!constructor.getModifiers().contains(Modifier.PRIVATE)
+              || elements.getOrigin(constructor) == Elements.Origin.MANDATED)) {
         return true;
       }
     }

@@ -1,0 +1,1128 @@
+package dev.kiln.processor;
+
+import static com.google.testing.compile.CompilationSubject.assertThat;
+import static dev.kiln.processor.Networks.compile;
+import static dev.kiln.processor.Networks.network;
+import static dev.kiln.processor.Networks.source;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.testing.compile.Compilation;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import javax.tools.Diagnostic;
+import javax.tools.JavaFileObject;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One test per diagnostic: the message (tag, layer, shapes, fix), the count, and the line it
+ * lands on. Where a rule points at an annotation value, the column is checked too.
+ *
+ * <p>{@link Networks#network} writes line 3 as {@code @Network(input = @Shape(...))} and one body
+ * element per line after the class header, so class-level diagnostics land on the
+ * {@code @Network} line and field diagnostics on the field's own line.
+ */
+class DiagnosticsTest {
+
+  /** Column of the {@code @Shape} value on the {@code @Network(input = @Shape(...))} line. */
+  private static final long INPUT_COLUMN = "@Network(input = ".length() + 1;
+
+  /**
+   * The column javac's caret is on for {@code attribute}'s value in a body line of {@link
+   * Networks#network}, which indents body lines by two spaces.
+   */
+  private static long valueColumn(String bodyLine, String attribute) {
+    int at = bodyLine.indexOf(attribute + " = ");
+    assertTrue(at >= 0, attribute + " not in " + bodyLine);
+    return 2 + at + (attribute + " = ").length() + 1;
+  }
+
+  /** Column of {@code text} in a body line of {@link Networks#network}. */
+  private static long column(String bodyLine, String text) {
+    int at = bodyLine.indexOf(text);
+    assertTrue(at >= 0, text + " not in " + bodyLine);
+    return 2 + at + 1;
+  }
+
+  /** The column of the one diagnostic whose message contains {@code text}. */
+  private static long columnOf(Compilation compilation, String text) {
+    List<Diagnostic<? extends JavaFileObject>> found =
+        compilation.diagnostics().stream()
+            .filter(d -> d.getMessage(Locale.ROOT).contains(text))
+            .collect(Collectors.toList());
+    assertEquals(1, found.size(), () -> text + " in " + messages(compilation));
+    return found.get(0).getColumnNumber();
+  }
+
+  private static List<String> messages(Compilation compilation) {
+    return compilation.diagnostics().stream()
+        .map(d -> d.getMessage(Locale.ROOT))
+        .collect(Collectors.toList());
+  }
+
+  // ---------------------------------------------------------------- the class
+
+  @Test
+  void notAClassInterface() {
+    // Only one error: an interface cannot declare layer fields, so no "no layers" follow-on.
+    JavaFileObject source =
+        source(
+            "test.Detector",
+            "package test;",
+            Networks.IMPORTS,
+            "@Network(input = @Shape(height = 4, width = 4))",
+            "interface Detector {}");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:not-a-class] @Network goes on an abstract class, but Detector is an interface;"
+                + " declare it as 'abstract class Detector'")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void notAClassEnum() {
+    JavaFileObject source =
+        source(
+            "test.Kind",
+            "package test;",
+            Networks.IMPORTS,
+            "@Network(input = @Shape(height = 4, width = 4))",
+            "enum Kind {",
+            "  A;",
+            "  @Dense(units = 10) Layer d;",
+            "}");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:not-a-class] @Network goes on an abstract class, but Kind is an enum; declare"
+                + " it as 'abstract class Kind'")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void notAbstract() {
+    JavaFileObject source =
+        source(
+            "test.Concrete",
+            "package test;",
+            Networks.IMPORTS,
+            "@Network(input = @Shape(height = 4, width = 4))",
+            "class Concrete {",
+            "  @Dense(units = 10) Layer d;",
+            "}");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:not-abstract] @Network class Concrete must be abstract: Kiln generates"
+                + " ConcreteModel as its subclass; declare it as 'abstract class Concrete'")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void privateClass() {
+    // Only one error: the implicit constructor is private just because the class is.
+    JavaFileObject source =
+        source(
+            "test.Outer",
+            "package test;",
+            Networks.IMPORTS,
+            "class Outer {",
+            "  @Network(input = @Shape(height = 4, width = 4))",
+            "  private static abstract class Hidden {",
+            "    @Dense(units = 10) Layer d;",
+            "  }",
+            "}");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:private-class] @Network class Hidden must not be private: the generated"
+                + " HiddenModel extends it from the same package; make it package-private or"
+                + " public")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void innerClass() {
+    JavaFileObject source =
+        source(
+            "test.Outer",
+            "package test;",
+            Networks.IMPORTS,
+            "class Outer {",
+            "  @Network(input = @Shape(height = 4, width = 4))",
+            "  abstract class Inner {",
+            "    @Dense(units = 10) Layer d;",
+            "  }",
+            "}");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:inner-class] @Network class Inner is an inner class, which the generated"
+                + " InnerModel cannot extend on its own; declare it 'static abstract class"
+                + " Inner'")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void genericClass() {
+    JavaFileObject source =
+        source(
+            "test.Generic",
+            "package test;",
+            Networks.IMPORTS,
+            "@Network(input = @Shape(height = 4, width = 4))",
+            "abstract class Generic<T> {",
+            "  @Dense(units = 10) Layer d;",
+            "}");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:generic-class] @Network class Generic must not have type parameters; remove"
+                + " them")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void noConstructorOnlyPrivate() {
+    JavaFileObject source =
+        network(
+            "Sealed",
+            "height = 4, width = 4",
+            "private Sealed() {}",
+            "@Dense(units = 10) Layer d;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:no-constructor] @Network class Sealed needs a constructor without parameters"
+                + " that is not private, which the generated SealedModel calls; add 'protected"
+                + " Sealed() {}'")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void noConstructorOnlyParameterized() {
+    JavaFileObject source =
+        network(
+            "Sized",
+            "height = 4, width = 4",
+            "Sized(int size) {}",
+            "@Dense(units = 10) Layer d;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:no-constructor] @Network class Sized needs a constructor without parameters"
+                + " that is not private, which the generated SizedModel calls; add 'protected"
+                + " Sized() {}'")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void abstractMethod() {
+    JavaFileObject source =
+        network(
+            "Unfinished",
+            "height = 4, width = 4",
+            "@Dense(units = 10) Layer d;",
+            "abstract float loss(float[] x, int n);");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:abstract-method] @Network class Unfinished has the abstract method"
+                + " loss(float[], int), which Kiln does not implement; give it a body or remove"
+                + " it")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  // ---------------------------------------------------------------- the input
+
+  @Test
+  void badInputShapeZeroHeight() {
+    JavaFileObject source =
+        network("Flat", "height = 0, width = 28", "@Dense(units = 10) Layer d;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-input-shape] network Flat: every input dimension must be at least 1, but"
+                + " height = 0; e.g. @Shape(height = 28, width = 28, channels = 1) for MNIST")
+        .inFile(source)
+        .onLineContaining("@Network");
+    assertEquals(INPUT_COLUMN, columnOf(compilation, "[kiln:bad-input-shape]"));
+  }
+
+  @Test
+  void badInputShapeNegativeChannels() {
+    JavaFileObject source =
+        network(
+            "Negative", "height = 28, width = 28, channels = -1", "@Dense(units = 10) Layer d;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-input-shape] network Negative: every input dimension must be at least 1,"
+                + " but channels = -1; e.g. @Shape(height = 28, width = 28, channels = 1) for"
+                + " MNIST")
+        .inFile(source)
+        .onLineContaining("@Network");
+    assertEquals(INPUT_COLUMN, columnOf(compilation, "[kiln:bad-input-shape]"));
+  }
+
+  @Test
+  void inputTooLarge() {
+    JavaFileObject source =
+        network("Panorama", "height = 100000, width = 100000", "@Dense(units = 10) Layer d;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:input-too-large] network Panorama: input 100000x100000x1 has 10000000000"
+                + " values, more than one Java array can hold; use a smaller input")
+        .inFile(source)
+        .onLineContaining("@Network");
+    assertEquals(INPUT_COLUMN, columnOf(compilation, "[kiln:input-too-large]"));
+  }
+
+  @Test
+  void noLayers() {
+    JavaFileObject source = network("Empty", "height = 4, width = 4", "int notALayer;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:no-layers] network Empty declares no layers; add fields such as"
+                + " '@Conv2D(filters = 6, kernel = 5) Layer c1;' or '@Dense(units = 10) @Softmax"
+                + " Layer output;'")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  // ---------------------------------------------------------------- the fields
+
+  @Test
+  void fieldModifierStatic() {
+    String line = "@Dense(units = 10) static Layer d;";
+    JavaFileObject source = network("Shared", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:field-modifiers] layer field d must not be static: the generated SharedModel"
+                + " assigns it in its constructor; remove 'static'")
+        .inFile(source)
+        .onLineContaining("Layer d;");
+    assertEquals(column(line, "d;"), columnOf(compilation, "[kiln:field-modifiers]"));
+  }
+
+  @Test
+  void fieldModifierPrivate() {
+    JavaFileObject source =
+        network("Closed", "height = 4, width = 4", "@Dense(units = 10) private Layer d;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:field-modifiers] layer field d must not be private: the generated ClosedModel"
+                + " assigns it in its constructor; remove 'private'")
+        .inFile(source)
+        .onLineContaining("Layer d;");
+  }
+
+  @Test
+  void fieldModifierFinal() {
+    // Not initialized: javac's own "not initialized" check never runs, as Kiln's error stops it.
+    JavaFileObject source =
+        network("Fixed", "height = 4, width = 4", "@Dense(units = 10) final Layer d;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:field-modifiers] layer field d must not be final: the generated FixedModel"
+                + " assigns it in its constructor; remove 'final'")
+        .inFile(source)
+        .onLineContaining("Layer d;");
+  }
+
+  @Test
+  void fieldModifiersAllThree() {
+    // One error for the field, naming the modifiers in the order Java style writes them.
+    JavaFileObject source =
+        network(
+            "Constant",
+            "height = 4, width = 4",
+            "@Dense(units = 10) private static final Layer d = null;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:field-modifiers] layer field d must not be private or static or final: the"
+                + " generated ConstantModel assigns it in its constructor; remove 'private static"
+                + " final'")
+        .inFile(source)
+        .onLineContaining("Layer d = null;");
+  }
+
+  @Test
+  void fieldType() {
+    String line = "@Conv2D(filters = 2, kernel = 3) int c1;";
+    JavaFileObject source = network("Typed", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:field-type] layer field c1 has type int; declare it as dev.kiln.runtime.Layer"
+                + " (the generated model assigns the layer's shapes and parameter offsets to it)")
+        .inFile(source)
+        .onLineContaining("int c1;");
+    assertEquals(column(line, "c1;"), columnOf(compilation, "[kiln:field-type]"));
+  }
+
+  @Test
+  void twoLayersOnOneField() {
+    String line = "@Conv2D(filters = 2, kernel = 3) @MaxPool(size = 2) Layer c1;";
+    JavaFileObject source = network("Crowded", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:two-layers] c1: one field declares one layer, but it has @Conv2D and @MaxPool;"
+                + " move @MaxPool to a field of its own")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(column(line, "@MaxPool"), columnOf(compilation, "[kiln:two-layers]"));
+  }
+
+  @Test
+  void twoActivationsOnOneField() {
+    String line = "@Dense(units = 10) @ReLU @Tanh Layer d1;";
+    JavaFileObject source = network("Undecided", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:two-activations] d1: a layer takes one activation, but it has @ReLU and @Tanh;"
+                + " keep one, or put @Tanh on a field of its own after it")
+        .inFile(source)
+        .onLineContaining("Layer d1;");
+    assertEquals(column(line, "@Tanh"), columnOf(compilation, "[kiln:two-activations]"));
+  }
+
+  @Test
+  void layerOutsideNetwork() {
+    // One error per field, even with two Kiln annotations on it, on the first of them.
+    JavaFileObject source =
+        source(
+            "test.Plain",
+            "package test;",
+            Networks.IMPORTS,
+            "class Plain {",
+            "  @Dense(units = 10) @ReLU Layer hidden;",
+            "  @Conv2D(filters = 2, kernel = 3) Layer c1;",
+            "}");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(2);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:outside-network] hidden: @Dense declares a layer, but Plain is not annotated"
+                + " @Network; add @Network(input = @Shape(...)) to the class")
+        .inFile(source)
+        .onLineContaining("Layer hidden;");
+    assertEquals(3, columnOf(compilation, "[kiln:outside-network] hidden:"));
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:outside-network] c1: @Conv2D declares a layer, but Plain is not annotated"
+                + " @Network; add @Network(input = @Shape(...)) to the class")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+  }
+
+  // ---------------------------------------------------------------- Conv2D values
+
+  @Test
+  void badFilters() {
+    String line = "@Conv2D(filters = 0, kernel = 3) Layer c1;";
+    JavaFileObject source = network("NoFilters", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-filters] c1: Conv2D filters must be at least 1, got 0; e.g. 32")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "filters"), columnOf(compilation, "[kiln:bad-filters]"));
+  }
+
+  @Test
+  void badKernelZero() {
+    String line = "@Conv2D(filters = 2, kernel = 0) Layer c1;";
+    JavaFileObject source = network("NoKernel", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-kernel] c1: Conv2D kernel must be at least 1 in each direction, got 0;"
+                + " e.g. 3 or {3, 5}")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "kernel"), columnOf(compilation, "[kiln:bad-kernel]"));
+  }
+
+  @Test
+  void badKernelThreeValues() {
+    String line = "@Conv2D(filters = 2, kernel = {1, 2, 3}) Layer c1;";
+    JavaFileObject source = network("Cube", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-kernel] c1: Conv2D kernel takes one value (square) or two {height, width},"
+                + " got {1, 2, 3}; e.g. 3 or {3, 5}")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "kernel"), columnOf(compilation, "[kiln:bad-kernel]"));
+  }
+
+  @Test
+  void badStrideConv() {
+    String line = "@Conv2D(filters = 2, kernel = 3, stride = 0) Layer c1;";
+    JavaFileObject source = network("Standstill", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-stride] c1: Conv2D stride must be at least 1 in each direction, got 0;"
+                + " e.g. 1 or {2, 2}")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "stride"), columnOf(compilation, "[kiln:bad-stride]"));
+  }
+
+  @Test
+  void badStridePool() {
+    String line = "@MaxPool(size = 2, stride = 0) Layer s1;";
+    JavaFileObject source = network("PoolStandstill", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-stride] s1: MaxPool stride must be at least 1 in each direction, got 0;"
+                + " e.g. 2 or {2, 2}")
+        .inFile(source)
+        .onLineContaining("Layer s1;");
+    assertEquals(valueColumn(line, "stride"), columnOf(compilation, "[kiln:bad-stride]"));
+  }
+
+  @Test
+  void badPadNegative() {
+    String line = "@Conv2D(filters = 2, kernel = 3, pad = -1) Layer c1;";
+    JavaFileObject source = network("Shrink", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-pad] c1: Conv2D pad adds zeros on each side and cannot be negative, got -1;"
+                + " use 0 or more, or a larger stride or pooling to shrink the output")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "pad"), columnOf(compilation, "[kiln:bad-pad]"));
+  }
+
+  @Test
+  void badPadThreeValues() {
+    String line = "@Conv2D(filters = 2, kernel = 3, pad = {1, 1, 1}) Layer c1;";
+    JavaFileObject source = network("PadCube", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-pad] c1: Conv2D pad takes one value or two {rows, columns}, got {1, 1, 1};"
+                + " e.g. 1")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "pad"), columnOf(compilation, "[kiln:bad-pad]"));
+  }
+
+  @Test
+  void padAndSame() {
+    String line = "@Conv2D(filters = 2, kernel = 3, padding = Padding.SAME, pad = 1) Layer c1;";
+    JavaFileObject source = network("DoublePadded", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:pad-and-same] c1: Conv2D sets both padding = SAME and pad = 1; use one: SAME"
+                + " pads to keep ceil(input / stride), pad adds that many zeros on each side")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "pad"), columnOf(compilation, "[kiln:pad-and-same]"));
+  }
+
+  @Test
+  void kernelLargerThanInput() {
+    String line = "@Conv2D(filters = 2, kernel = 5) Layer c1;";
+    JavaFileObject source = network("TooSmall", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:kernel-too-large] c1: Conv2D kernel 5x5 does not fit its input 4x4x1 from the"
+                + " input with VALID padding; use a smaller kernel, padding = SAME, or pad = 1")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "kernel"), columnOf(compilation, "[kiln:kernel-too-large]"));
+  }
+
+  @Test
+  void kernelLargerThanPaddedInput() {
+    // Padded 4 + 2 * 1 = 6 is still less than 7; pad = 2 would make it 8.
+    String line = "@Conv2D(filters = 2, kernel = 7, pad = 1) Layer c2;";
+    JavaFileObject source =
+        network(
+            "StillTooSmall",
+            "height = 6, width = 6",
+            "@Conv2D(filters = 2, kernel = 3) Layer c1;",
+            line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:kernel-too-large] c2: Conv2D kernel 7x7 does not fit its input 4x4x2 from c1"
+                + " (padded: 6x6) with pad 1 padding; use a smaller kernel, padding = SAME, or"
+                + " pad = 2")
+        .inFile(source)
+        .onLineContaining("Layer c2;");
+    assertEquals(valueColumn(line, "kernel"), columnOf(compilation, "[kiln:kernel-too-large]"));
+  }
+
+  // ---------------------------------------------------------------- pooling values
+
+  @Test
+  void windowLargerThanInput() {
+    String line = "@AvgPool(size = 5) Layer s1;";
+    JavaFileObject source = network("TinyPool", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:window-too-large] s1: AvgPool window 5x5 does not fit its input 4x4x1 from the"
+                + " input with VALID padding; use a smaller window or padding = SAME")
+        .inFile(source)
+        .onLineContaining("Layer s1;");
+    assertEquals(valueColumn(line, "size"), columnOf(compilation, "[kiln:window-too-large]"));
+  }
+
+  @Test
+  void badPoolSize() {
+    String line = "@MaxPool(size = 0) Layer s1;";
+    JavaFileObject source = network("NoWindow", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-pool-size] s1: MaxPool size must be at least 1 in each direction, got 0;"
+                + " e.g. 2 or {2, 2}")
+        .inFile(source)
+        .onLineContaining("Layer s1;");
+    assertEquals(valueColumn(line, "size"), columnOf(compilation, "[kiln:bad-pool-size]"));
+  }
+
+  // ---------------------------------------------------------------- order of layers
+
+  @Test
+  void convAfterDenseNeedsSpatialInput() {
+    JavaFileObject source =
+        network(
+            "DenseFirst",
+            "height = 8, width = 8",
+            "@Dense(units = 10) Layer d1;",
+            "@Conv2D(filters = 2, kernel = 1) Layer c2;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:needs-spatial-input] c2: Conv2D needs a height x width x channels input, but"
+                + " gets the vector [10] from d1; move it before the first @Dense or @Flatten")
+        .inFile(source)
+        .onLineContaining("Layer c2;");
+    assertEquals(3, columnOf(compilation, "[kiln:needs-spatial-input]"));
+  }
+
+  @Test
+  void poolAfterFlattenNeedsSpatialInput() {
+    JavaFileObject source =
+        network(
+            "FlattenFirst",
+            "height = 4, width = 4, channels = 3",
+            "@Flatten Layer f1;",
+            "@MaxPool(size = 2) Layer s2;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:needs-spatial-input] s2: MaxPool needs a height x width x channels input, but"
+                + " gets the vector [48] from f1; move it before the first @Dense or @Flatten")
+        .inFile(source)
+        .onLineContaining("Layer s2;");
+  }
+
+  @Test
+  void flattenAfterDenseIsAlreadyFlat() {
+    JavaFileObject source =
+        network(
+            "FlatTwice",
+            "height = 8, width = 8",
+            "@Dense(units = 10) Layer d1;",
+            "@Flatten Layer f2;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:already-flat] f2: Flatten gets the vector [10] from d1, which is already flat;"
+                + " remove the @Flatten (or move it before the first Dense)")
+        .inFile(source)
+        .onLineContaining("Layer f2;");
+  }
+
+  // ---------------------------------------------------------------- Dense and Dropout values
+
+  @Test
+  void badUnits() {
+    String line = "@Dense(units = 0) Layer d1;";
+    JavaFileObject source = network("NoUnits", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-units] d1: Dense units must be at least 1, got 0; e.g. 10 for ten classes")
+        .inFile(source)
+        .onLineContaining("Layer d1;");
+    assertEquals(valueColumn(line, "units"), columnOf(compilation, "[kiln:bad-units]"));
+  }
+
+  @Test
+  void badDropoutRateOne() {
+    String line = "@Dropout(rate = 1.0) Layer drop;";
+    JavaFileObject source =
+        network("DropAll", "height = 4, width = 4", line, "@Dense(units = 10) Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-dropout-rate] drop: Dropout rate is the probability of dropping a value and"
+                + " must be in [0, 1), got 1.0; the lecture uses 0.3 to 0.5")
+        .inFile(source)
+        .onLineContaining("Layer drop;");
+    assertEquals(valueColumn(line, "rate"), columnOf(compilation, "[kiln:bad-dropout-rate]"));
+  }
+
+  @Test
+  void badDropoutRateNegative() {
+    String line = "@Dropout(rate = -0.1) Layer drop;";
+    JavaFileObject source =
+        network("DropNegative", "height = 4, width = 4", line, "@Dense(units = 10) Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-dropout-rate] drop: Dropout rate is the probability of dropping a value and"
+                + " must be in [0, 1), got -0.1; the lecture uses 0.3 to 0.5")
+        .inFile(source)
+        .onLineContaining("Layer drop;");
+    assertEquals(valueColumn(line, "rate"), columnOf(compilation, "[kiln:bad-dropout-rate]"));
+  }
+
+  // ---------------------------------------------------------------- activations
+
+  @Test
+  void softmaxNotLast() {
+    String line = "@Dense(units = 10) @Softmax Layer d1;";
+    JavaFileObject source =
+        network("EarlySoftmax", "height = 4, width = 4", line, "@Dense(units = 2) Layer d2;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:softmax-not-last] d1: Softmax turns the network's output logits into"
+                + " probabilities, so it must be on the last layer; use @ReLU here, or move"
+                + " @Softmax to the last field")
+        .inFile(source)
+        .onLineContaining("Layer d1;");
+    assertEquals(column(line, "@Softmax"), columnOf(compilation, "[kiln:softmax-not-last]"));
+  }
+
+  @Test
+  void softmaxNeedsVector() {
+    String line = "@Conv2D(filters = 2, kernel = 3) @Softmax Layer c1;";
+    JavaFileObject source = network("SpatialSoftmax", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:softmax-needs-vector] c1: Softmax turns a vector of logits into probabilities,"
+                + " but it gets 2x2x2; put a @Dense layer (or @Flatten) before it")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(column(line, "@Softmax"), columnOf(compilation, "[kiln:softmax-needs-vector]"));
+  }
+
+  @Test
+  void badAlpha() {
+    String line = "@Dense(units = 10) @LeakyReLU(alpha = -1) Layer d1;";
+    JavaFileObject source = network("Backwards", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-alpha] d1: LeakyReLU alpha is the slope for negative inputs and must be a"
+                + " finite number >= 0, got -1.0; TensorFlow's default is 0.2")
+        .inFile(source)
+        .onLineContaining("Layer d1;");
+    assertEquals(valueColumn(line, "alpha"), columnOf(compilation, "[kiln:bad-alpha]"));
+  }
+
+  // ---------------------------------------------------------------- sizes
+
+  @Test
+  void tooManyParameters() {
+    // 1000 * 1000 * 3 inputs * 1000 units + 1000 biases. Fails fast: nothing is planned or
+    // generated, so there is no multi-gigabyte model source to write or compile.
+    JavaFileObject source =
+        network(
+            "Gigantic",
+            "height = 1000, width = 1000, channels = 3",
+            "@Dense(units = 1000) @ReLU Layer d1;");
+    Compilation compilation =
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> compile(source));
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:too-many-parameters] network Gigantic has 3000001000 parameters, more than one"
+                + " Java float[] can hold (2147483631); use fewer filters or units, or pool before"
+                + " the first Dense")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void activationTooLarge() {
+    // 40000 * 40000 * 2 = 3.2e9 floats: the input fits an array, the first activation does not.
+    JavaFileObject source =
+        network(
+            "Blowup",
+            "height = 40000, width = 40000",
+            "@Conv2D(filters = 2, kernel = 1) Layer c1;",
+            "@Dense(units = 1) Layer d2;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:activation-too-large] c1: its output 40000x40000x2 has 3200000000 values, but"
+                + " the generated model keeps two activations in one Java float[], so each may"
+                + " have at most 1073741815; use fewer filters, a larger stride, or pool earlier")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+  }
+
+  // ---------------------------------------------------------------- warnings
+
+  @Test
+  void strideDropsInput() {
+    // VALID 3x3 stride 2 on 8 rows reads rows 0..6: out = 3, the last row is never read.
+    String line = "@Conv2D(filters = 2, kernel = 3, stride = 2) Layer c1;";
+    JavaFileObject source = network("Skipping", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).succeeded();
+    assertThat(compilation).hadWarningCount(1);
+    assertThat(compilation)
+        .hadWarningContaining(
+            "[kiln:stride-drops-input] c1: Conv2D with VALID padding and stride 2x2 never reads"
+                + " the last 1 row(s) and 1 column(s) of its input 8x8x1; use padding = SAME, or a"
+                + " stride that divides the input minus the window")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertEquals(valueColumn(line, "stride"), columnOf(compilation, "[kiln:stride-drops-input]"));
+  }
+
+  @Test
+  void sigmoidStack() {
+    JavaFileObject source =
+        network(
+            "Vanishing",
+            "height = 8, width = 8",
+            "@Dense(units = 16) @Sigmoid Layer h1;",
+            "@Dense(units = 16) @Sigmoid Layer h2;",
+            "@Dense(units = 16) @Sigmoid Layer h3;",
+            "@Dense(units = 10) @Softmax Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).succeeded();
+    assertThat(compilation).hadWarningCount(1);
+    assertThat(compilation)
+        .hadWarningContaining(
+            "[kiln:sigmoid-stack] h3: 3 hidden Sigmoid layers in a row; a sigmoid's slope is at"
+                + " most 0.25, so gradients shrink at every layer and the first layers barely"
+                + " learn (vanishing gradients); use @ReLU for hidden layers")
+        .inFile(source)
+        .onLineContaining("Layer h3;");
+  }
+
+  @Test
+  void dropoutLast() {
+    JavaFileObject source =
+        network(
+            "DropOutput",
+            "height = 8, width = 8",
+            "@Dense(units = 10) @ReLU Layer d1;",
+            "@Dropout(rate = 0.5) Layer drop;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).succeeded();
+    assertThat(compilation).hadWarningCount(1);
+    assertThat(compilation)
+        .hadWarningContaining(
+            "[kiln:dropout-last] drop: Dropout on the output drops predictions during training;"
+                + " put it before the last layer")
+        .inFile(source)
+        .onLineContaining("Layer drop;");
+  }
+
+  @Test
+  void unannotatedLayer() {
+    String line = "Layer forgotten;";
+    JavaFileObject source =
+        network("Forgetful", "height = 8, width = 8", "@Dense(units = 10) Layer d1;", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).succeeded();
+    assertThat(compilation).hadWarningCount(1);
+    assertThat(compilation)
+        .hadWarningContaining(
+            "[kiln:unannotated-layer] field forgotten has type Layer but no layer annotation, so"
+                + " it is not part of the network and stays null; annotate it (e.g. @Dense(units ="
+                + " 10)) or change its type")
+        .inFile(source)
+        .onLineContaining("Layer forgotten;");
+    assertEquals(column(line, "forgotten"), columnOf(compilation, "[kiln:unannotated-layer]"));
+  }
+
+  @Test
+  void suppressWarningsKilnOnField() {
+    JavaFileObject source =
+        network(
+            "QuietField",
+            "height = 8, width = 8",
+            "@SuppressWarnings(\"kiln\")",
+            "@Conv2D(filters = 2, kernel = 3, stride = 2) Layer c1;");
+    assertThat(compile(source)).succeededWithoutWarnings();
+  }
+
+  @Test
+  void suppressWarningsTagOnClass() {
+    JavaFileObject source =
+        source(
+            "test.QuietClass",
+            "package test;",
+            Networks.IMPORTS,
+            "@SuppressWarnings(\"kiln:stride-drops-input\")",
+            "@Network(input = @Shape(height = 8, width = 8))",
+            "abstract class QuietClass {",
+            "  @Conv2D(filters = 2, kernel = 3, stride = 2) Layer c1;",
+            "}");
+    assertThat(compile(source)).succeededWithoutWarnings();
+  }
+
+  @Test
+  void suppressWarningsOtherTagKeepsWarning() {
+    JavaFileObject source =
+        network(
+            "WrongTag",
+            "height = 8, width = 8",
+            "@SuppressWarnings(\"kiln:sigmoid-stack\")",
+            "@Conv2D(filters = 2, kernel = 3, stride = 2) Layer c1;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).succeeded();
+    assertThat(compilation).hadWarningCount(1);
+    assertThat(compilation)
+        .hadWarningContaining("[kiln:stride-drops-input] c1:")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+  }
+
+  // ---------------------------------------------------------------- several diagnostics
+
+  @Test
+  void errorInOneLayerCausesNoFollowOnErrors() {
+    // c1's output shape is unknown, so s2 and out are not checked against it.
+    JavaFileObject source =
+        network(
+            "FirstWrong",
+            "height = 28, width = 28",
+            "@Conv2D(filters = 0, kernel = 5) @ReLU Layer c1;",
+            "@MaxPool(size = 2) Layer s2;",
+            "@Conv2D(filters = 16, kernel = 5) @ReLU Layer c3;",
+            "@Dense(units = 10) @Softmax Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation).hadWarningCount(0);
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:bad-filters] c1: Conv2D filters must be at least 1, got 0")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+  }
+
+  @Test
+  void errorInLastLayerCausesNoFollowOnWarning() {
+    // With out missing, drop would look like the last layer; it is not, so no dropout-last.
+    JavaFileObject source =
+        network(
+            "LastWrong",
+            "height = 8, width = 8",
+            "@Dense(units = 32) @ReLU Layer d1;",
+            "@Dropout(rate = 0.5) Layer drop;",
+            "@Dense(units = 0) @Softmax Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation).hadWarningCount(0);
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:bad-units] out: Dense units must be at least 1, got 0")
+        .inFile(source)
+        .onLineContaining("Layer out;");
+  }
+
+  @Test
+  void independentMistakesAreAllReported() {
+    JavaFileObject source =
+        source(
+            "test.Sloppy",
+            "package test;",
+            Networks.IMPORTS,
+            "@Network(input = @Shape(height = 28, width = 28))",
+            "class Sloppy {",
+            "  @Conv2D(filters = 0, kernel = 5) Layer c1;",
+            "  @MaxPool(size = 0) Layer s2;",
+            "  @Dense(units = 120) private Layer f3;",
+            "  @Dropout(rate = 2) Layer drop;",
+            "  @Dense(units = 10) @Softmax @ReLU Layer out;",
+            "}");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(6);
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:not-abstract] @Network class Sloppy must be abstract")
+        .inFile(source)
+        .onLineContaining("@Network");
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:bad-filters] c1:")
+        .inFile(source)
+        .onLineContaining("Layer c1;");
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:bad-pool-size] s2:")
+        .inFile(source)
+        .onLineContaining("Layer s2;");
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:field-modifiers] layer field f3 must not be private")
+        .inFile(source)
+        .onLineContaining("Layer f3;");
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:bad-dropout-rate] drop: ")
+        .inFile(source)
+        .onLineContaining("Layer drop;");
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:two-activations] out: a layer takes one activation")
+        .inFile(source)
+        .onLineContaining("Layer out;");
+  }
+
+  // ---------------------------------------------------------------- no diagnostics
+
+  @Test
+  void leNet5CompilesWithoutWarnings() {
+    JavaFileObject source =
+        network(
+            "LeNet",
+            "height = 28, width = 28",
+            "@Conv2D(filters = 6, kernel = 5, padding = Padding.SAME) @ReLU Layer c1;",
+            "@MaxPool(size = 2) Layer s2;",
+            "@Conv2D(filters = 16, kernel = 5) @ReLU Layer c3;",
+            "@MaxPool(size = 2) Layer s4;",
+            "@Dense(units = 120) @ReLU Layer f5;",
+            "@Dense(units = 84) @ReLU Layer f6;",
+            "@Dense(units = 10) @Softmax Layer output;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).succeededWithoutWarnings();
+    assertThat(compilation).generatedSourceFile("test.LeNetModel");
+  }
+
+  @Test
+  void typoInAnnotationValueGivesOnlyJavacsError() {
+    JavaFileObject source =
+        network(
+            "Typo",
+            "height = 8, width = 8",
+            "@Conv2D(filters = 2, kernel = 3, padding = Padding.SAMEE) Layer c1;",
+            "@Dense(units = 10) Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining("cannot find symbol")
+        .inFile(source)
+        .onLineContaining("SAMEE");
+    assertTrue(
+        messages(compilation).stream().noneMatch(m -> m.contains("[kiln:")),
+        () -> "unexpected Kiln diagnostics: " + messages(compilation));
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  @Test
+  void writeFailedForTwoNetworksWithTheSameGeneratedName() {
+    // Both nested networks would generate test.NetModel; the second cannot be written.
+    JavaFileObject a =
+        source(
+            "test.A",
+            "package test;",
+            Networks.IMPORTS,
+            "class A {",
+            "  @Network(input = @Shape(height = 4, width = 4))",
+            "  static abstract class Net {",
+            "    @Dense(units = 10) Layer d;",
+            "  }",
+            "}");
+    JavaFileObject b =
+        source(
+            "test.B",
+            "package test;",
+            Networks.IMPORTS,
+            "class B {",
+            "  @Network(input = @Shape(height = 4, width = 4))",
+            "  static abstract class Net {",
+            "    @Dense(units = 10) Layer d;",
+            "  }",
+            "}");
+    Compilation compilation = compile(a, b);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:write-failed] could not write the generated model for Net: Attempt to recreate"
+                + " a file for type test.NetModel")
+        .inFile(b)
+        .onLineContaining("static abstract class Net");
+  }
+}

@@ -1,0 +1,292 @@
+package dev.kiln.processor;
+
+import static dev.kiln.processor.CompiledModels.model;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.runtime.Model;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Generated forward passes against values computed by hand with TensorFlow's semantics (NHWC,
+ * HWIO, SAME with the extra padding row/column at the bottom/right).
+ */
+class ForwardTest {
+  static final float EXACT = 0f;
+  static final float CLOSE = 1e-5f;
+
+  static float[] range(int from, int count) {
+    float[] v = new float[count];
+    for (int i = 0; i < count; i++) {
+      v[i] = from + i;
+    }
+    return v;
+  }
+
+  static float[] ones(int n) {
+    float[] v = new float[n];
+    Arrays.fill(v, 1f);
+    return v;
+  }
+
+  @Test
+  void convValidOnTheLectureImage() {
+    Model m = model("Valid", "height = 3, width = 3", "@Conv2D(filters = 1, kernel = 2, bias = false) Layer c;");
+    m.setWeights(m.layer("c"), ones(4));
+    assertArrayEquals(new float[] {12, 16, 24, 28}, m.predict(range(1, 9)), EXACT);
+  }
+
+  @Test
+  void evenKernelWithSamePadsBottomAndRight() {
+    Model m =
+        model(
+            "Same2",
+            "height = 3, width = 3",
+            "@Conv2D(filters = 1, kernel = 2, padding = Padding.SAME, bias = false) Layer c;");
+    m.setWeights(m.layer("c"), ones(4));
+    assertArrayEquals(
+        new float[] {12, 16, 9, 24, 28, 15, 15, 17, 9}, m.predict(range(1, 9)), EXACT);
+  }
+
+  @Test
+  void kernelFourWithSamePadsOneAboveAndTwoBelow() {
+    Model m =
+        model(
+            "Same4",
+            "height = 5, width = 5",
+            "@Conv2D(filters = 1, kernel = 4, padding = Padding.SAME, bias = false) Layer c;");
+    m.setWeights(m.layer("c"), ones(16));
+    assertArrayEquals(
+        new float[] {
+          63, 90, 102, 81, 57, 114, 160, 176, 138, 96, 174, 240, 256, 198, 136, 153, 210, 222,
+          171, 117, 117, 160, 168, 129, 88
+        },
+        m.predict(range(1, 25)),
+        EXACT);
+  }
+
+  @Test
+  void strideThatDoesNotDivideTheInputWithSame() {
+    Model m =
+        model(
+            "SameStride2",
+            "height = 5, width = 5",
+            "@Conv2D(filters = 1, kernel = 3, stride = 2, padding = Padding.SAME, bias = false)"
+                + " Layer c;");
+    m.setWeights(m.layer("c"), ones(9));
+    assertEquals("3x3x1", m.outputShape().toString());
+    assertArrayEquals(
+        new float[] {16, 33, 28, 69, 117, 87, 76, 123, 88}, m.predict(range(1, 25)), EXACT);
+  }
+
+  @Test
+  void explicitPaddingKeepsTheSize() {
+    Model m =
+        model("Pad1", "height = 3, width = 3", "@Conv2D(filters = 1, kernel = 3, pad = 1, bias = false) Layer c;");
+    m.setWeights(m.layer("c"), ones(9));
+    assertArrayEquals(
+        new float[] {12, 21, 16, 27, 45, 33, 24, 39, 28}, m.predict(range(1, 9)), EXACT);
+  }
+
+  @Test
+  void rectangularKernelAndStride() {
+    Model m =
+        model(
+            "Rect",
+            "height = 5, width = 4",
+            "@Conv2D(filters = 1, kernel = {1, 3}, stride = {2, 1}, bias = false) Layer c;");
+    m.setWeights(m.layer("c"), 1, 2, 3);
+    assertEquals("3x2x1", m.outputShape().toString());
+    assertArrayEquals(new float[] {14, 20, 62, 68, 110, 116}, m.predict(range(1, 20)), EXACT);
+  }
+
+  @Test
+  void multiChannelMultiFilterConvolutionWithBias() {
+    Model m =
+        model("Multi", "height = 3, width = 3, channels = 2", "@Conv2D(filters = 3, kernel = 2) Layer c;");
+    float[] kernel = new float[24]; // HWIO [2, 2, 2, 3]
+    for (int i = 0; i < kernel.length; i++) {
+      kernel[i] = ((i % 7) - 3) * 0.5f;
+    }
+    m.setWeights(m.layer("c"), kernel);
+    m.setBias(m.layer("c"), 100, 200, 300);
+    // Without bias: -10.5, 1, -1.5 | -13.5, -1, -2.5 | -19.5, -5, -4.5 | -22.5, -7, -5.5
+    assertArrayEquals(
+        new float[] {89.5f, 201, 298.5f, 86.5f, 199, 297.5f, 80.5f, 195, 295.5f, 77.5f, 193, 294.5f},
+        m.predict(range(1, 18)),
+        CLOSE);
+  }
+
+  @Test
+  void maxPoolValidAndSameAtTheBorder() {
+    Model valid = model("PoolValid", "height = 2, width = 2", "@MaxPool(size = 2, stride = 1) Layer p;");
+    assertArrayEquals(new float[] {4}, valid.predict(new float[] {4, 3, 2, 1}), EXACT);
+    Model same =
+        model(
+            "PoolSame",
+            "height = 3, width = 3",
+            "@MaxPool(size = 2, stride = 2, padding = Padding.SAME) Layer p;");
+    // Windows: rows 0-1 x cols 0-1, rows 0-1 x col 2, row 2 x cols 0-1, row 2 x col 2.
+    assertArrayEquals(new float[] {5, 6, 8, 9}, same.predict(range(1, 9)), EXACT);
+    // Padding never wins a max, even when every real value is negative.
+    float[] negative = range(-9, 9);
+    assertArrayEquals(new float[] {-5, -4, -2, -1}, same.predict(negative), EXACT);
+  }
+
+  @Test
+  void avgPoolCountsOnlyRealCells() {
+    Model valid = model("AvgValid", "height = 4, width = 4", "@AvgPool(size = 2) Layer p;");
+    assertArrayEquals(new float[] {3.5f, 5.5f, 11.5f, 13.5f}, valid.predict(range(1, 16)), CLOSE);
+    Model same =
+        model("AvgSame", "height = 3, width = 3", "@AvgPool(size = 2, stride = 2, padding = Padding.SAME) Layer p;");
+    assertArrayEquals(new float[] {3, 4.5f, 7.5f, 9}, same.predict(range(1, 9)), CLOSE);
+  }
+
+  @Test
+  void poolingIsPerChannel() {
+    Model m = model("PoolChannels", "height = 2, width = 2, channels = 2", "@MaxPool(size = 2) Layer p;");
+    // NHWC: channel 0 holds 1, 3, 5, 7 and channel 1 holds 8, 6, 4, 2.
+    assertArrayEquals(new float[] {7, 8}, m.predict(new float[] {1, 8, 3, 6, 5, 4, 7, 2}), EXACT);
+  }
+
+  @Test
+  void denseUsesInOutWeightsAndBias() {
+    Model m = model("Fc", "height = 1, width = 1, channels = 3", "@Dense(units = 2) Layer d;");
+    // W [3, 2] = [[1, 2], [3, 4], [5, 6]], b = [0.5, -0.5]; x = [1, 2, 3].
+    m.setWeights(m.layer("d"), 1, 2, 3, 4, 5, 6);
+    m.setBias(m.layer("d"), 0.5f, -0.5f);
+    assertArrayEquals(new float[] {22.5f, 27.5f}, m.predict(new float[] {1, 2, 3}), EXACT);
+  }
+
+  @Test
+  void flattenIsInHwcOrder() {
+    Model m =
+        model(
+            "FlattenOrder",
+            "height = 2, width = 1, channels = 2",
+            "@Flatten Layer f;",
+            "@Dense(units = 1, bias = false) Layer d;");
+    // Weight i multiplies flat element i: h0c0, h0c1, h1c0, h1c1.
+    m.setWeights(m.layer("d"), 1, 10, 100, 1000);
+    assertArrayEquals(new float[] {4321}, m.predict(new float[] {1, 2, 3, 4}), EXACT);
+    assertEquals("[4]", m.layer("f").outputShape().toString());
+  }
+
+  @Test
+  void activations() {
+    float[] x = {-2, -0.5f, 0, 0.5f, 2};
+    Model relu = model("ActRelu", "height = 1, width = 1, channels = 5", "@ReLU Layer a;");
+    assertArrayEquals(new float[] {0, 0, 0, 0.5f, 2}, relu.predict(x), EXACT);
+    Model leaky = model("ActLeaky", "height = 1, width = 1, channels = 5", "@LeakyReLU(alpha = 0.1) Layer a;");
+    assertArrayEquals(new float[] {-0.2f, -0.05f, 0, 0.5f, 2}, leaky.predict(x), CLOSE);
+    Model sigmoid = model("ActSigmoid", "height = 1, width = 1, channels = 5", "@Sigmoid Layer a;");
+    float[] s = sigmoid.predict(x);
+    assertEquals(0.5f, s[2], EXACT);
+    assertEquals(0.880797f, s[4], CLOSE);
+    assertEquals(0.119203f, s[0], CLOSE);
+    Model tanh = model("ActTanh", "height = 1, width = 1, channels = 5", "@Tanh Layer a;");
+    assertArrayEquals(
+        new float[] {-0.9640276f, -0.46211716f, 0, 0.46211716f, 0.9640276f}, tanh.predict(x), CLOSE);
+  }
+
+  @Test
+  void activationFieldNeverWritesTheCallersInput() {
+    Model m = model("InPlace", "height = 1, width = 1, channels = 3", "@ReLU Layer a;", "@Tanh Layer b;");
+    float[] x = {-1, 0, 1};
+    float[] y = m.predict(x);
+    assertArrayEquals(new float[] {-1, 0, 1}, x, EXACT);
+    assertArrayEquals(new float[] {0, 0, 0.7615942f}, y, CLOSE);
+  }
+
+  @Test
+  void softmaxIsStableForLargeLogits() {
+    Model m =
+        model(
+            "Probabilities",
+            "height = 1, width = 1, channels = 2",
+            "@Dense(units = 2, bias = false) @Softmax Layer out;");
+    m.setWeights(m.layer("out"), 1, 0, 0, 1);
+    float[] p = m.predict(new float[] {1000, 1001});
+    assertArrayEquals(new float[] {0.26894142f, 0.7310586f}, p, CLOSE);
+    assertEquals(1f, p[0] + p[1], CLOSE);
+  }
+
+  @Test
+  void dropoutIsTheIdentityAtInference() {
+    Model m = model("Drop", "height = 1, width = 1, channels = 3", "@Dropout(rate = 0.5) Layer d;", "@ReLU Layer r;");
+    assertArrayEquals(new float[] {0, 2, 3}, m.predict(new float[] {-1, 2, 3}), EXACT);
+  }
+
+  @Test
+  void fusedActivationOnConvAndPool() {
+    Model m =
+        model(
+            "Fused",
+            "height = 2, width = 2",
+            "@Conv2D(filters = 1, kernel = 1) @ReLU Layer c;",
+            "@MaxPool(size = 2) @Tanh Layer p;");
+    m.setWeights(m.layer("c"), -1);
+    m.setBias(m.layer("c"), 2.5f);
+    // -x + 2.5 on [1, 2, 3, 4] is [1.5, 0.5, -0.5, -1.5]; ReLU, then max 1.5, then tanh.
+    assertArrayEquals(new float[] {(float) Math.tanh(1.5)}, m.predict(range(1, 4)), CLOSE);
+  }
+
+  @Test
+  void batchPredictMatchesSinglePredictOnSeveralThreads() {
+    Model m =
+        model(
+            "Batch",
+            "height = 6, width = 6, channels = 2",
+            "@Conv2D(filters = 4, kernel = 3, padding = Padding.SAME) @ReLU Layer c;",
+            "@MaxPool(size = 2) Layer p;",
+            "@Dense(units = 5) @Softmax Layer out;");
+    int n = 37;
+    float[] inputs = new float[n * 72];
+    java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = (float) random.nextDouble(-1, 1);
+    }
+    float[] batch = new float[n * 5];
+    m.predictBatch(inputs, batch, 4);
+    for (int s = 0; s < n; s++) {
+      float[] one = m.predict(Arrays.copyOfRange(inputs, s * 72, (s + 1) * 72));
+      assertArrayEquals(one, Arrays.copyOfRange(batch, s * 5, (s + 1) * 5), EXACT, "sample " + s);
+    }
+  }
+
+  @Test
+  void wrongSizesGetClearErrors() {
+    Model m = model("Sizes", "height = 2, width = 2", "@Dense(units = 3) Layer d;");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> m.predict(new float[5]));
+    assertEquals("SizesModel: input must hold 4 floats (2x2x1, NHWC), got 5", e.getMessage());
+    assertThrows(NullPointerException.class, () -> m.predict(null));
+    e = assertThrows(IllegalArgumentException.class, () -> m.predictBatch(new float[7], new float[3]));
+    assertTrue(e.getMessage().contains("whole number of samples of 4 floats"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> m.predictBatch(new float[8], new float[3]));
+    assertTrue(e.getMessage().contains("2 input samples need an outputs array of 6 floats"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> m.setWeights(m.layer("d"), 1, 2));
+    assertEquals("layer 'd' expects 12 weights [4, 3], got 2", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> m.layer("nope"));
+  }
+
+  @Test
+  void createIsSeededAndInitializesWeightsNotBiases() {
+    Model a = model("Init", "height = 4, width = 4", "@Conv2D(filters = 8, kernel = 3) Layer c;", "@Dense(units = 10) Layer d;");
+    Model b = model("Init", "height = 4, width = 4", "@Conv2D(filters = 8, kernel = 3) Layer c;", "@Dense(units = 10) Layer d;");
+    assertArrayEquals(a.parameters(), b.parameters(), EXACT);
+    float[] w = a.weights(a.layer("c"));
+    double limit = Math.sqrt(6.0 / (9 + 72)); // Glorot uniform: fan in 3*3*1, fan out 3*3*8
+    long nonZero = 0;
+    for (float v : w) {
+      assertTrue(Math.abs(v) <= limit, "outside the Glorot limit: " + v);
+      nonZero += v != 0 ? 1 : 0;
+    }
+    assertEquals(w.length, nonZero);
+    assertArrayEquals(new float[8], a.bias(a.layer("c")), EXACT);
+    assertEquals(80 + 8 * 4 * 10 + 10, a.parameterCount());
+  }
+}

@@ -1,0 +1,249 @@
+package dev.kiln.runtime;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Saves and loads a model's parameters in the safetensors format (which PyTorch and Hugging Face
+ * tools read): an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
+ * shape and byte range, then the little-endian data. Kiln writes one float32 tensor per layer
+ * parameter, {@code <layer>.kernel} and {@code <layer>.bias}, in TensorFlow layout (HWIO or
+ * {@code [in, out]}).
+ *
+ * <p>Saving is atomic: the file is written next to the target, flushed, then renamed over it, so
+ * a crash leaves the previous checkpoint intact. Loading checks every name, dtype, shape and byte
+ * range before it changes the model, so a bad file leaves the model as it was.
+ */
+public final class Checkpoint {
+  /** A header larger than this is not a checkpoint Kiln wrote (and would waste memory). */
+  static final long MAX_HEADER = 16 << 20;
+
+  private Checkpoint() {}
+
+  /** One tensor of a model: its name, shape and where it sits in the parameter array. */
+  record Entry(String name, int[] shape, int offset, int count) {}
+
+  static List<Entry> entries(Model model) {
+    List<Entry> entries = new ArrayList<>();
+    for (Layer layer : model.layers()) {
+      if (layer.weightCount() > 0) {
+        entries.add(
+            new Entry(
+                layer.name() + ".kernel",
+                layer.weightShape(),
+                layer.weightOffset(),
+                layer.weightCount()));
+      }
+      if (layer.hasBias()) {
+        entries.add(
+            new Entry(
+                layer.name() + ".bias",
+                new int[] {layer.biasCount()},
+                layer.biasOffset(),
+                layer.biasCount()));
+      }
+    }
+    return entries;
+  }
+
+  public static void save(Model model, Path file) throws IOException {
+    List<Entry> entries = entries(model);
+    StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"kiln\",\"network\":");
+    header.append(quote(model.name())).append('}');
+    long offset = 0;
+    for (Entry e : entries) {
+      long end = offset + 4L * e.count();
+      header
+          .append(',')
+          .append(quote(e.name()))
+          .append(":{\"dtype\":\"F32\",\"shape\":")
+          .append(Arrays.toString(e.shape()).replace(" ", ""))
+          .append(",\"data_offsets\":[")
+          .append(offset)
+          .append(',')
+          .append(end)
+          .append("]}");
+      offset = end;
+    }
+    header.append('}');
+    while ((header.length() + 8) % 8 != 0) {
+      header.append(' '); // safetensors aligns the data to 8 bytes with spaces
+    }
+    byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer data =
+        ByteBuffer.allocate(Math.toIntExact(8 + headerBytes.length + offset))
+            .order(ByteOrder.LITTLE_ENDIAN);
+    data.putLong(headerBytes.length).put(headerBytes);
+    float[] p = model.parameters();
+    for (Entry e : entries) {
+      for (int i = e.offset(); i < e.offset() + e.count(); i++) {
+        data.putFloat(p[i]);
+      }
+    }
+    data.flip();
+    writeAtomically(
+        file,
+        channel -> {
+          while (data.hasRemaining()) {
+            channel.write(data);
+          }
+        });
+  }
+
+  /** Writes a file's content to a channel. */
+  @FunctionalInterface
+  interface Content {
+    void writeTo(FileChannel channel) throws IOException;
+  }
+
+  /** Writes next to {@code file}, forces it to disk, then renames it over {@code file}. */
+  static void writeAtomically(Path file, Content content) throws IOException {
+    Path target = file.toAbsolutePath();
+    if (Files.isDirectory(target)) {
+      throw new IOException(file + " is a directory; give a file name for the checkpoint");
+    }
+    Path dir = target.getParent();
+    Path temporary = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    try {
+      try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+        content.writeTo(channel);
+        channel.force(true);
+      }
+      try {
+        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(temporary);
+    }
+  }
+
+  /** Replaces the model's parameters with the checkpoint's, after checking all of it. */
+  public static void load(Model model, Path file) throws IOException {
+    if (Files.isDirectory(file)) {
+      throw new DataFormatException(file, "is a directory, expected a .safetensors file");
+    }
+    byte[] bytes = Files.readAllBytes(file);
+    if (bytes.length < 8) {
+      throw new DataFormatException(file, "too short for a safetensors file (" + bytes.length + " bytes)");
+    }
+    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    long headerLength = buffer.getLong();
+    if (headerLength <= 0 || headerLength > MAX_HEADER || headerLength > bytes.length - 8) {
+      throw new DataFormatException(
+          file,
+          "not a safetensors file or truncated: header length " + headerLength + " in a file of "
+              + bytes.length + " bytes");
+    }
+    Map<?, ?> header;
+    try {
+      Object parsed =
+          Json.parse(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
+      if (!(parsed instanceof Map<?, ?> map)) {
+        throw new IllegalArgumentException("the header is not a JSON object");
+      }
+      header = map;
+    } catch (IllegalArgumentException e) {
+      throw new DataFormatException(file, "corrupt safetensors header: " + e.getMessage());
+    }
+    int dataStart = 8 + (int) headerLength;
+    long dataLength = bytes.length - dataStart;
+
+    float[] loaded = model.parameters().clone();
+    Map<String, Entry> expected = new LinkedHashMap<>();
+    for (Entry e : entries(model)) {
+      expected.put(e.name(), e);
+    }
+    List<String> unexpected = new ArrayList<>();
+    for (Object key : header.keySet()) {
+      if (!key.equals("__metadata__") && !expected.containsKey(key)) {
+        unexpected.add(String.valueOf(key));
+      }
+    }
+    List<String> missing = new ArrayList<>();
+    for (String name : expected.keySet()) {
+      if (!header.containsKey(name)) {
+        missing.add(name);
+      }
+    }
+    if (!missing.isEmpty() || !unexpected.isEmpty()) {
+      throw new DataFormatException(
+          file,
+          "does not match network " + model.name()
+              + (missing.isEmpty() ? "" : ": missing " + missing)
+              + (unexpected.isEmpty() ? "" : ": unexpected " + unexpected)
+              + " (is it a checkpoint of another network?)");
+    }
+    long covered = 0;
+    for (Entry e : expected.values()) {
+      Object info = header.get(e.name());
+      if (!(info instanceof Map<?, ?> tensor)) {
+        throw new DataFormatException(file, e.name() + ": expected an object in the header");
+      }
+      if (!"F32".equals(tensor.get("dtype"))) {
+        throw new DataFormatException(
+            file, e.name() + ": dtype " + tensor.get("dtype") + ", expected F32 (float32)");
+      }
+      List<Long> shape = longs(file, e.name(), "shape", tensor.get("shape"));
+      if (!shape.equals(Arrays.stream(e.shape()).asLongStream().boxed().toList())) {
+        throw new DataFormatException(
+            file, e.name() + ": shape " + shape + ", but " + model.name() + " expects "
+                + Arrays.toString(e.shape()));
+      }
+      List<Long> range = longs(file, e.name(), "data_offsets", tensor.get("data_offsets"));
+      if (range.size() != 2
+          || range.get(0) < 0
+          || range.get(1) - range.get(0) != 4L * e.count()
+          || range.get(1) > dataLength) {
+        throw new DataFormatException(
+            file, e.name() + ": data_offsets " + range + " do not hold " + e.count()
+                + " floats within the " + dataLength + " data bytes (truncated or corrupt)");
+      }
+      covered += range.get(1) - range.get(0);
+      ByteBuffer tensorData =
+          ByteBuffer.wrap(bytes, dataStart + range.get(0).intValue(), 4 * e.count())
+              .order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < e.count(); i++) {
+        loaded[e.offset() + i] = tensorData.getFloat();
+      }
+    }
+    if (covered != dataLength) {
+      throw new DataFormatException(
+          file, "holds " + dataLength + " data bytes but its tensors cover " + covered);
+    }
+    System.arraycopy(loaded, 0, model.parameters(), 0, loaded.length);
+  }
+
+  private static List<Long> longs(Path file, String name, String field, Object value)
+      throws DataFormatException {
+    if (!(value instanceof List<?> list)) {
+      throw new DataFormatException(file, name + ": " + field + " must be a list of integers");
+    }
+    List<Long> result = new ArrayList<>();
+    for (Object o : list) {
+      if (!(o instanceof Long l)) {
+        throw new DataFormatException(file, name + ": " + field + " must be a list of integers");
+      }
+      result.add(l);
+    }
+    return result;
+  }
+
+  private static String quote(String s) {
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+}

@@ -1,0 +1,28 @@
+package dev.kiln.samples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ./kiln} command line: one subcommand per job. */
+@Command(
+    name = "kiln",
+    mixinStandardHelpOptions = true,
+    version = "kiln 0.1.0",
+    description = "Compile-time generated convolutional networks for Java.",
+    subcommands = {SeedCommand.class, SummaryCommand.class})
+public final class Kiln implements Runnable {
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns its exit code (for tests). */
+  static int run(String... args) {
+    return new CommandLine(new Kiln()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+}

@@ -1,0 +1,46 @@
+package dev.kiln.samples;
+
+import dev.kiln.runtime.Model;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code ./kiln summary NETWORK}: the compile-time summary of a sample network. */
+@Command(
+    name = "summary",
+    mixinStandardHelpOptions = true,
+    description = "Prints a sample network's layers, shapes and parameter counts.")
+final class SummaryCommand implements Callable<Integer> {
+  static final Map<String, Supplier<Model>> NETWORKS = new TreeMap<>();
+
+  static {
+    NETWORKS.put("lenet5", () -> LeNet5Model.create(0));
+    NETWORKS.put("alexnet-conv1", () -> AlexNetFirstLayerModel.create(0));
+  }
+
+  @Parameters(
+      index = "0",
+      paramLabel = "NETWORK",
+      description = "One of: lenet5, alexnet-conv1.")
+  String network;
+
+  @Override
+  public Integer call() {
+    Supplier<Model> factory = NETWORKS.get(network.toLowerCase(Locale.ROOT));
+    if (factory == null) {
+      System.err.println("kiln summary: unknown network '" + network + "'; choose one of "
+          + String.join(", ", NETWORKS.keySet()));
+      return 2;
+    }
+    Model model = factory.get();
+    System.out.print(model.summary());
+    System.out.println(
+        "RESULT task=summary network=" + model.name() + " params=" + model.parameterCount()
+            + " input=" + model.inputShape() + " output=" + model.outputShape());
+    return 0;
+  }
+}

@@ -1079,11 +1079,10 @@ class DiagnosticsTest {
             "@Conv2D(filters = 2, kernel = 3, padding = Padding.SAMEE) Layer c1;",
             "@Dense(units = 10) Layer out;");
     Compilation compilation = compile(source);
+    // javac's own wording differs between JDKs ("cannot find symbol" on 17, "an enum annotation
+    // value must be an enum constant" on 25): check the count, the line and the absence of Kiln.
     assertThat(compilation).hadErrorCount(1);
-    assertThat(compilation)
-        .hadErrorContaining("cannot find symbol")
-        .inFile(source)
-        .onLineContaining("SAMEE");
+    assertThat(compilation).hadErrorContaining("").inFile(source).onLineContaining("SAMEE");
     assertTrue(
         messages(compilation).stream().noneMatch(m -> m.contains("[kiln:")),
         () -> "unexpected Kiln diagnostics: " + messages(compilation));

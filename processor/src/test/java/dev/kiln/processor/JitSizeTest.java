@@ -23,15 +23,7 @@ class JitSizeTest {
         Arguments.of(
             "LeNet5",
             "height = 28, width = 28, channels = 1",
-            new String[] {
-              "@Conv2D(filters = 6, kernel = 5, padding = Padding.SAME) @ReLU Layer c1;",
-              "@MaxPool(size = 2, stride = 2) Layer s2;",
-              "@Conv2D(filters = 16, kernel = 5) @ReLU Layer c3;",
-              "@MaxPool(size = 2, stride = 2) Layer s4;",
-              "@Dense(units = 120) @ReLU Layer c5;",
-              "@Dense(units = 84) @ReLU Layer f6;",
-              "@Dense(units = 10) @Softmax Layer output;"
-            }),
+            Networks.LENET5),
         Arguments.of(
             "AlexNetConv1",
             "height = 227, width = 227, channels = 3",

@@ -12,6 +12,17 @@ import javax.tools.JavaFileObject;
 final class Networks {
   private Networks() {}
 
+  /** LeNet-5's layers as in DESIGN.md and the samples. */
+  static final String[] LENET5 = {
+    "@Conv2D(filters = 6, kernel = 5, padding = Padding.SAME) @ReLU Layer c1;",
+    "@MaxPool(size = 2, stride = 2) Layer s2;",
+    "@Conv2D(filters = 16, kernel = 5) @ReLU Layer c3;",
+    "@MaxPool(size = 2, stride = 2) Layer s4;",
+    "@Dense(units = 120) @ReLU Layer c5;",
+    "@Dense(units = 84) @ReLU Layer f6;",
+    "@Dense(units = 10) @Softmax Layer output;"
+  };
+
   static final String IMPORTS =
       "import dev.kiln.annotations.*; import dev.kiln.runtime.Layer;";
 

@@ -114,6 +114,22 @@ final class ConvEmitter implements LayerEmitter {
     return new int[] {from, Math.max(from, to)};
   }
 
+  /**
+   * Declares {@code ih0, iw0} (the window's top-left input cell, possibly in the padding) and the
+   * tap ranges {@code [khFrom, khTo) x [kwFrom, kwTo)} that fall inside the input, for output
+   * pixel {@code (oh, ow)}.
+   */
+  static CodeBlock clippedWindow(Window w, TensorShape in) {
+    return CodeBlock.builder()
+        .addStatement("int ih0 = $L", Ix.of("oh", w.strideHeight()).plus(-w.padTop()))
+        .addStatement("int iw0 = $L", Ix.of("ow", w.strideWidth()).plus(-w.padLeft()))
+        .addStatement("int khFrom = Math.max(0, -ih0)")
+        .addStatement("int khTo = Math.min($L, $L - ih0)", w.kernelHeight(), in.height())
+        .addStatement("int kwFrom = Math.max(0, -iw0)")
+        .addStatement("int kwTo = Math.min($L, $L - iw0)", w.kernelWidth(), in.width())
+        .build();
+  }
+
   private static void loops(
       MethodSpec.Builder method, int rowFrom, int rowTo, int colFrom, int colTo, String call) {
     if (rowFrom >= rowTo || colFrom >= colTo) {
@@ -143,12 +159,7 @@ final class ConvEmitter implements LayerEmitter {
             .addParameter(int.class, "yo")
             .addParameter(int.class, "oh")
             .addParameter(int.class, "ow");
-    method.addStatement("int ih0 = $L", Ix.of("oh", w.strideHeight()).plus(-w.padTop()));
-    method.addStatement("int iw0 = $L", Ix.of("ow", w.strideWidth()).plus(-w.padLeft()));
-    method.addStatement("int khFrom = Math.max(0, -ih0)");
-    method.addStatement("int khTo = Math.min($L, $L - ih0)", w.kernelHeight(), in.height());
-    method.addStatement("int kwFrom = Math.max(0, -iw0)");
-    method.addStatement("int kwTo = Math.min($L, $L - iw0)", w.kernelWidth(), in.width());
+    method.addCode(clippedWindow(w, in));
     method.addStatement(
         "int yb = $L",
         Ix.of("yo").plus("oh", (long) out.width() * out.channels()).plus("ow", out.channels()));

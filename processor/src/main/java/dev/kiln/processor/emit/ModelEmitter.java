@@ -284,12 +284,7 @@ public final class ModelEmitter {
   }
 
   private static MethodSpec getter(String name, java.lang.reflect.Type type, CodeBlock value) {
-    return MethodSpec.methodBuilder(name)
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PUBLIC)
-        .returns(type)
-        .addStatement("return $L", value)
-        .build();
+    return getter(name, com.palantir.javapoet.TypeName.get(type), value);
   }
 
   private static MethodSpec getter(String name, com.palantir.javapoet.TypeName type, CodeBlock value) {

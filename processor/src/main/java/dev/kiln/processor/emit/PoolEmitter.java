@@ -68,12 +68,7 @@ final class PoolEmitter implements LayerEmitter {
       }
     } else {
       method.addComment("The window clipped to the input: padding is not part of the result.");
-      method.addStatement("int ih0 = $L", Ix.of("oh", w.strideHeight()).plus(-w.padTop()));
-      method.addStatement("int iw0 = $L", Ix.of("ow", w.strideWidth()).plus(-w.padLeft()));
-      method.addStatement("int khFrom = Math.max(0, -ih0)");
-      method.addStatement("int khTo = Math.min($L, $L - ih0)", w.kernelHeight(), in.height());
-      method.addStatement("int kwFrom = Math.max(0, -iw0)");
-      method.addStatement("int kwTo = Math.min($L, $L - iw0)", w.kernelWidth(), in.width());
+      method.addCode(ConvEmitter.clippedWindow(w, in));
       method.beginControlFlow("for (int kh = khFrom; kh < khTo; kh++)");
       method.beginControlFlow("for (int kw = kwFrom; kw < kwTo; kw++)");
       method.addCode(

@@ -4,8 +4,10 @@ import dev.kiln.runtime.Batches;
 import dev.kiln.runtime.Checks;
 import dev.kiln.runtime.Initializer;
 import dev.kiln.runtime.Layer;
+import dev.kiln.runtime.Loss;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.TensorShape;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import javax.annotation.processing.Generated;
@@ -141,6 +143,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * Per-thread scratch memory, so predict allocates nothing and is thread-safe.
    */
   private static final ThreadLocal<float[]> WORKSPACE = ThreadLocal.withInitial(() -> new float[WORKSPACE_SIZE]);
+
+  /**
+   * Scratch floats per training thread: every layer's output, dropout masks and two gradient regions.
+   */
+  static final int TRAINING_WORKSPACE_SIZE = 17502;
 
   private final float[] parameters;
 
@@ -501,6 +508,319 @@ public final class LeNet5Model extends LeNet5 implements Model {
     float scale = 1f / sum;
     for (int i = 0; i < 10; i++) {
       y[yo + i] *= scale;
+    }
+  }
+
+  @Override
+  public Loss loss() {
+    return Loss.SOFTMAX_CROSS_ENTROPY;
+  }
+
+  @Override
+  public int trainingWorkspaceSize() {
+    return TRAINING_WORKSPACE_SIZE;
+  }
+
+  @Override
+  public float trainSample(float[] x, int xo, float[] target, int to, float[] prediction, int po,
+      float[] g, float[] ws, long noise) {
+    Checks.trainSample("LeNet5Model", x, xo, INPUT_SIZE, target, to, OUTPUT_SIZE, prediction, po, g, PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE);
+    float[] p = parameters;
+    // Forward, keeping every layer's output for the backward pass.
+    c1Forward(p, x, xo, ws, 0);
+    s2Forward(p, ws, 0, ws, 4704);
+    c3Forward(p, ws, 4704, ws, 5880);
+    s4Forward(p, ws, 5880, ws, 7480);
+    // c5.flatten: nothing to do
+    c5Forward(p, ws, 7480, ws, 7880);
+    f6Forward(p, ws, 7880, ws, 8000);
+    outputLogits(p, ws, 8000, ws, 8084);
+    float loss = Loss.SOFTMAX_CROSS_ENTROPY.compute(ws, 8084, target, to, OUTPUT_SIZE, prediction, po, ws, 8094);
+    // Backward: d holds the gradient of each layer's output, g collects.
+    outputBackward(p, ws, 8000, ws, 8084, ws, 8094, ws, 12798, g);
+    f6Backward(p, ws, 7880, ws, 8000, ws, 12798, ws, 8094, g);
+    c5Backward(p, ws, 7480, ws, 7880, ws, 8094, ws, 12798, g);
+    s4Backward(p, ws, 5880, ws, 7480, ws, 12798, ws, 8094, g);
+    c3Backward(p, ws, 4704, ws, 5880, ws, 8094, ws, 12798, g);
+    s2Backward(p, ws, 0, ws, 4704, ws, 12798, ws, 8094, g);
+    c1Backward(p, x, xo, ws, 0, ws, 8094, ws, 8094, g);
+    return loss;
+  }
+
+  /**
+   * Gradients of c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6.
+   * Adds kernel and bias gradients into g; no input gradient (first layer).
+   */
+  static void c1Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
+      float[] dx, int dxo, float[] g) {
+    // ReLU derivative, from the layer's output.
+    for (int i = 0; i < 4704; i++) {
+      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
+    }
+    for (int oh = 2; oh < 26; oh++) {
+      for (int ow = 2; ow < 26; ow++) {
+        int zb = dOff + oh * 168 + ow * 6;
+        int xb = xo + oh * 28 + ow - 58;
+        for (int f = 0; f < 6; f++) {
+          g[150 + f] += d[zb + f];
+        }
+        for (int kh = 0; kh < 5; kh++) {
+          for (int kw = 0; kw < 5; kw++) {
+            int xi = xb + kh * 28 + kw;
+            int ki = kh * 30 + kw * 6;
+            for (int c = 0; c < 1; c++) {
+              float xv = x[xi + c];
+              int kc = ki + c * 6;
+              for (int f = 0; f < 6; f++) {
+                float dv = d[zb + f];
+                g[kc + f] += xv * dv;
+              }
+            }
+          }
+        }
+      }
+    }
+    for (int oh = 0; oh < 2; oh++) {
+      for (int ow = 0; ow < 28; ow++) {
+        c1BackwardEdge(p, x, xo, d, dOff, dx, dxo, g, oh, ow);
+      }
+    }
+    for (int oh = 26; oh < 28; oh++) {
+      for (int ow = 0; ow < 28; ow++) {
+        c1BackwardEdge(p, x, xo, d, dOff, dx, dxo, g, oh, ow);
+      }
+    }
+    for (int oh = 2; oh < 26; oh++) {
+      for (int ow = 0; ow < 2; ow++) {
+        c1BackwardEdge(p, x, xo, d, dOff, dx, dxo, g, oh, ow);
+      }
+    }
+    for (int oh = 2; oh < 26; oh++) {
+      for (int ow = 26; ow < 28; ow++) {
+        c1BackwardEdge(p, x, xo, d, dOff, dx, dxo, g, oh, ow);
+      }
+    }
+  }
+
+  /**
+   * Gradients of one c1 output pixel whose window overlaps the padding.
+   */
+  private static void c1BackwardEdge(float[] p, float[] x, int xo, float[] d, int dOff, float[] dx,
+      int dxo, float[] g, int oh, int ow) {
+    int ih0 = oh - 2;
+    int iw0 = ow - 2;
+    int khFrom = Math.max(0, -ih0);
+    int khTo = Math.min(5, 28 - ih0);
+    int kwFrom = Math.max(0, -iw0);
+    int kwTo = Math.min(5, 28 - iw0);
+    int zb = dOff + oh * 168 + ow * 6;
+    for (int f = 0; f < 6; f++) {
+      g[150 + f] += d[zb + f];
+    }
+    for (int kh = khFrom; kh < khTo; kh++) {
+      for (int kw = kwFrom; kw < kwTo; kw++) {
+        int xi = xo + (ih0 + kh) * 28 + (iw0 + kw);
+        int ki = kh * 30 + kw * 6;
+        for (int c = 0; c < 1; c++) {
+          float xv = x[xi + c];
+          int kc = ki + c * 6;
+          for (int f = 0; f < 6; f++) {
+            float dv = d[zb + f];
+            g[kc + f] += xv * dv;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Gradients of s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6.
+   * No parameters: writes the input gradient to dx.
+   */
+  static void s2Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
+      float[] dx, int dxo, float[] g) {
+    Arrays.fill(dx, dxo, dxo + 4704, 0f);
+    int shift = dxo - xo;
+    for (int oh = 0; oh < 14; oh++) {
+      for (int ow = 0; ow < 14; ow++) {
+        int zb = dOff + oh * 84 + ow * 6;
+        int xb = xo + oh * 336 + ow * 12;
+        for (int c = 0; c < 6; c++) {
+          int best = xb + c;
+          float m = x[best];
+          for (int kh = 0; kh < 2; kh++) {
+            for (int kw = 0; kw < 2; kw++) {
+              int xi = xb + kh * 168 + kw * 6 + c;
+              if (x[xi] > m) {
+                m = x[xi];
+                best = xi;
+              }
+            }
+          }
+          dx[best + shift] += d[zb + c];
+        }
+      }
+    }
+  }
+
+  /**
+   * Gradients of c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16.
+   * Adds kernel and bias gradients into g; writes the input gradient to dx.
+   */
+  static void c3Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
+      float[] dx, int dxo, float[] g) {
+    // ReLU derivative, from the layer's output.
+    for (int i = 0; i < 1600; i++) {
+      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
+    }
+    Arrays.fill(dx, dxo, dxo + 1176, 0f);
+    int shift = dxo - xo;
+    for (int oh = 0; oh < 10; oh++) {
+      for (int ow = 0; ow < 10; ow++) {
+        int zb = dOff + oh * 160 + ow * 16;
+        int xb = xo + oh * 84 + ow * 6;
+        for (int f = 0; f < 16; f++) {
+          g[2556 + f] += d[zb + f];
+        }
+        for (int kh = 0; kh < 5; kh++) {
+          for (int kw = 0; kw < 5; kw++) {
+            int xi = xb + kh * 84 + kw * 6;
+            int ki = 156 + kh * 480 + kw * 96;
+            for (int c = 0; c < 6; c++) {
+              float xv = x[xi + c];
+              int kc = ki + c * 16;
+              float sum = 0f;
+              for (int f = 0; f < 16; f++) {
+                float dv = d[zb + f];
+                g[kc + f] += xv * dv;
+                sum += p[kc + f] * dv;
+              }
+              dx[xi + shift + c] += sum;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Gradients of s4: MaxPool 2x2 stride 2 VALID, 10x10x16 -> 5x5x16.
+   * No parameters: writes the input gradient to dx.
+   */
+  static void s4Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
+      float[] dx, int dxo, float[] g) {
+    Arrays.fill(dx, dxo, dxo + 1600, 0f);
+    int shift = dxo - xo;
+    for (int oh = 0; oh < 5; oh++) {
+      for (int ow = 0; ow < 5; ow++) {
+        int zb = dOff + oh * 80 + ow * 16;
+        int xb = xo + oh * 320 + ow * 32;
+        for (int c = 0; c < 16; c++) {
+          int best = xb + c;
+          float m = x[best];
+          for (int kh = 0; kh < 2; kh++) {
+            for (int kw = 0; kw < 2; kw++) {
+              int xi = xb + kh * 160 + kw * 16 + c;
+              if (x[xi] > m) {
+                m = x[xi];
+                best = xi;
+              }
+            }
+          }
+          dx[best + shift] += d[zb + c];
+        }
+      }
+    }
+  }
+
+  /**
+   * Gradients of c5: Dense 120 + ReLU, [400] -> [120].
+   * Adds weight and bias gradients into g; writes the input gradient to dx.
+   */
+  static void c5Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
+      float[] dx, int dxo, float[] g) {
+    // ReLU derivative, from the layer's output.
+    for (int i = 0; i < 120; i++) {
+      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
+    }
+    for (int o = 0; o < 120; o++) {
+      g[50572 + o] += d[dOff + o];
+    }
+    for (int i = 0; i < 400; i++) {
+      float xv = x[xo + i];
+      int wi = 2572 + i * 120;
+      float sum = 0f;
+      for (int o = 0; o < 120; o++) {
+        float dv = d[dOff + o];
+        g[wi + o] += xv * dv;
+        sum += p[wi + o] * dv;
+      }
+      dx[dxo + i] = sum;
+    }
+  }
+
+  /**
+   * Gradients of f6: Dense 84 + ReLU, [120] -> [84].
+   * Adds weight and bias gradients into g; writes the input gradient to dx.
+   */
+  static void f6Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
+      float[] dx, int dxo, float[] g) {
+    // ReLU derivative, from the layer's output.
+    for (int i = 0; i < 84; i++) {
+      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
+    }
+    for (int o = 0; o < 84; o++) {
+      g[60772 + o] += d[dOff + o];
+    }
+    for (int i = 0; i < 120; i++) {
+      float xv = x[xo + i];
+      int wi = 50692 + i * 84;
+      float sum = 0f;
+      for (int o = 0; o < 84; o++) {
+        float dv = d[dOff + o];
+        g[wi + o] += xv * dv;
+        sum += p[wi + o] * dv;
+      }
+      dx[dxo + i] = sum;
+    }
+  }
+
+  /**
+   * output: Dense 10 + Softmax, [84] -> [10].
+   * Weights p[60856..61696) [84, 10], bias p[61696..61706).
+   */
+  static void outputLogits(float[] p, float[] x, int xo, float[] y, int yo) {
+    for (int o = 0; o < 10; o++) {
+      y[yo + o] = p[61696 + o];
+    }
+    for (int i = 0; i < 84; i++) {
+      float xv = x[xo + i];
+      int wi = 60856 + i * 10;
+      for (int o = 0; o < 10; o++) {
+        y[yo + o] += xv * p[wi + o];
+      }
+    }
+  }
+
+  /**
+   * Gradients of output: Dense 10 + Softmax, [84] -> [10].
+   * Adds weight and bias gradients into g; writes the input gradient to dx.
+   */
+  static void outputBackward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
+      float[] dx, int dxo, float[] g) {
+    for (int o = 0; o < 10; o++) {
+      g[61696 + o] += d[dOff + o];
+    }
+    for (int i = 0; i < 84; i++) {
+      float xv = x[xo + i];
+      int wi = 60856 + i * 10;
+      float sum = 0f;
+      for (int o = 0; o < 10; o++) {
+        float dv = d[dOff + o];
+        g[wi + o] += xv * dv;
+        sum += p[wi + o] * dv;
+      }
+      dx[dxo + i] = sum;
     }
   }
 }

@@ -61,4 +61,45 @@ public final class Checks {
     }
     return count;
   }
+
+  /** Checks the arrays of one {@code trainSample} call (cheap: a few comparisons). */
+  public static void trainSample(
+      String model,
+      float[] x,
+      int xo,
+      int inputSize,
+      float[] target,
+      int to,
+      int outputSize,
+      float[] prediction,
+      int po,
+      float[] gradients,
+      int parameterCount,
+      float[] workspace,
+      int workspaceSize) {
+    region(model, "input", x, xo, inputSize);
+    region(model, "target", target, to, outputSize);
+    region(model, "prediction", prediction, po, outputSize);
+    if (gradients == null || gradients.length != parameterCount) {
+      throw new IllegalArgumentException(
+          model + ": gradients must hold " + parameterCount + " floats (one per parameter), got "
+              + (gradients == null ? "null" : gradients.length));
+    }
+    if (workspace == null || workspace.length < workspaceSize) {
+      throw new IllegalArgumentException(
+          model + ": the training workspace must hold at least " + workspaceSize + " floats, got "
+              + (workspace == null ? "null" : workspace.length));
+    }
+  }
+
+  private static void region(String model, String what, float[] array, int offset, int size) {
+    if (array == null) {
+      throw new NullPointerException(model + ": " + what + " array is null");
+    }
+    if (offset < 0 || (long) offset + size > array.length) {
+      throw new IllegalArgumentException(
+          model + ": " + what + " needs " + size + " floats at offset " + offset + ", but the array"
+              + " holds " + array.length);
+    }
+  }
 }

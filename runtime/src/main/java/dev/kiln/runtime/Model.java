@@ -72,6 +72,35 @@ public interface Model {
     predictBatch(inputs, outputs, Runtime.getRuntime().availableProcessors());
   }
 
+  /** The loss this network trains with, chosen at compile time from its last activation. */
+  Loss loss();
+
+  /** Floats of per-thread scratch memory that {@link #trainSample} needs. */
+  int trainingWorkspaceSize();
+
+  /**
+   * Trains on one sample with the current parameters: the forward pass in training mode (dropout
+   * active), the loss against {@code target[targetOffset..]} ({@link #outputSize()} floats, one-hot
+   * for a class label), the prediction into {@code out[outOffset..]}, and the backward pass, which
+   * <em>adds</em> this sample's parameter gradients into {@code gradients} (laid out like {@link
+   * #parameters()}). Allocates nothing; safe on several threads at once if each passes its own
+   * {@code gradients}, {@code out} and {@code workspace}.
+   *
+   * @param workspace {@link #trainingWorkspaceSize()} floats private to the calling thread
+   * @param noise seeds this sample's dropout masks
+   * @return the sample's loss
+   */
+  float trainSample(
+      float[] input,
+      int inputOffset,
+      float[] target,
+      int targetOffset,
+      float[] out,
+      int outOffset,
+      float[] gradients,
+      float[] workspace,
+      long noise);
+
   /** A copy of a layer's weights, in the layer's layout (HWIO or {@code [in, out]}). */
   default float[] weights(Layer layer) {
     return Parameters.copy(this, layer, layer.weightOffset(), layer.weightCount(), "weights");

@@ -47,6 +47,33 @@ final class ActivationEmitter {
     return code.build();
   }
 
+  /**
+   * Turns the gradient of an activation's output, {@code d[dOff..]}, into the gradient of its
+   * input, in place, from the activation's output {@code y[yo..]}.
+   */
+  static CodeBlock derivative(Activation activation, String y, String yo, String d, String dOff, int n) {
+    CodeBlock.Builder code = CodeBlock.builder();
+    String out = y + "[" + yo + " + i]";
+    String grad = d + "[" + dOff + " + i]";
+    code.add("// $L derivative, from the layer's output.\n", activation.describe());
+    switch (activation.kind()) {
+      case RELU -> elementwise(code, n, grad, out + " > 0f ? " + grad + " : 0f");
+      case LEAKY_RELU ->
+          elementwise(
+              code, n, grad, out + " > 0f ? " + grad + " : " + (float) activation.alpha() + "f * " + grad);
+      case SIGMOID -> elementwise(code, n, grad, grad + " * " + out + " * (1f - " + out + ")");
+      case TANH -> elementwise(code, n, grad, grad + " * (1f - " + out + " * " + out + ")");
+      case SOFTMAX -> {
+        code.addStatement("float dot = 0f");
+        code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
+        code.addStatement("dot += $L * $L", grad, out);
+        code.endControlFlow();
+        elementwise(code, n, grad, out + " * (" + grad + " - dot)");
+      }
+    }
+    return code.build();
+  }
+
   private static void elementwise(CodeBlock.Builder code, int n, String out, String value) {
     code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
     code.addStatement("$L = $L", out, value);

@@ -4,6 +4,7 @@ import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan;
 import java.util.Arrays;
 import java.util.List;
 
@@ -15,14 +16,14 @@ import java.util.List;
 final class DenseEmitter implements LayerEmitter {
 
   @Override
-  public List<MethodSpec> forward(Step step) {
+  public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
     Node node = step.node();
     Op.Dense dense = (Op.Dense) node.op();
     int inputs = (int) node.input().size();
     int units = dense.units();
     MethodSpec.Builder method =
         LayerEmitter.forwardMethod(
-            LayerEmitter.forwardName(step),
+            name,
             step,
             "Weights "
                 + LayerEmitter.range(step.weightOffset(), node.weightCount())
@@ -43,8 +44,52 @@ final class DenseEmitter implements LayerEmitter {
     method.addStatement("y[yo + o] += xv * p[wi + o]");
     method.endControlFlow();
     method.endControlFlow();
-    node.activation()
-        .ifPresent(a -> method.addCode(ActivationEmitter.apply(a, "y", "yo", "y", "yo", units)));
+    if (withActivation) {
+      node.activation()
+          .ifPresent(a -> method.addCode(ActivationEmitter.apply(a, "y", "yo", "y", "yo", units)));
+    }
+    return List.of(method.build());
+  }
+
+  /** {@code gW[i, o] += x[i] d[o]}, {@code gb[o] += d[o]}, {@code dx[i] = sum_o W[i, o] d[o]}. */
+  @Override
+  public List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training) {
+    Node node = step.node();
+    Op.Dense dense = (Op.Dense) node.op();
+    int inputs = (int) node.input().size();
+    int units = dense.units();
+    boolean dx = training.computesInputGradient();
+    MethodSpec.Builder method =
+        LayerEmitter.backwardMethod(
+            step,
+            "Adds weight and bias gradients into g"
+                + (dx ? "; writes the input gradient to dx." : "; no input gradient (first layer)."));
+    if (!training.lossActivation()) {
+      node.activation()
+          .ifPresent(a -> method.addCode(ActivationEmitter.derivative(a, "y", "yo", "d", "dOff", units)));
+    }
+    if (step.biasOffset() >= 0) {
+      method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
+      method.addStatement("g[$L] += d[dOff + o]", Ix.constant(step.biasOffset()).plus("o"));
+      method.endControlFlow();
+    }
+    method.beginControlFlow("for (int i = 0; i < $L; i++)", inputs);
+    method.addStatement("float xv = x[xo + i]");
+    method.addStatement("int wi = $L", Ix.constant(step.weightOffset()).plus("i", units));
+    if (dx) {
+      method.addStatement("float sum = 0f");
+    }
+    method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
+    method.addStatement("float dv = d[dOff + o]");
+    method.addStatement("g[wi + o] += xv * dv");
+    if (dx) {
+      method.addStatement("sum += p[wi + o] * dv");
+    }
+    method.endControlFlow();
+    if (dx) {
+      method.addStatement("dx[dxo + i] = sum");
+    }
+    method.endControlFlow();
     return List.of(method.build());
   }
 }

@@ -2,6 +2,7 @@ package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan;
 import java.util.List;
 
 /**
@@ -12,7 +13,47 @@ import java.util.List;
 interface LayerEmitter {
 
   /** The forward method first, then any helpers it calls. */
-  List<MethodSpec> forward(Step step);
+  default List<MethodSpec> forward(Step step) {
+    return forward(step, forwardName(step), true);
+  }
+
+  /**
+   * A forward method named {@code name}; without its fused activation for the last layer in
+   * training, where the loss applies Softmax or Sigmoid to the logits itself.
+   */
+  List<MethodSpec> forward(Step step, String name, boolean withActivation);
+
+  /**
+   * The backward method {@code <name>Backward(p, x, xo, y, yo, d, dOff, dx, dxo, g)}: {@code
+   * d[dOff..]} holds the gradient of the output {@code y} (it is overwritten), {@code dx[dxo..]}
+   * receives the gradient of the input {@code x} if the step computes it, and the parameter
+   * gradients are added into {@code g}.
+   */
+  List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training);
+
+  static String backwardName(Step step) {
+    return step.node().name() + "Backward";
+  }
+
+  /** The common backward signature. */
+  static MethodSpec.Builder backwardMethod(Step step, String layout) {
+    return MethodSpec.methodBuilder(backwardName(step))
+        .addModifiers(javax.lang.model.element.Modifier.STATIC)
+        .addJavadoc(
+            "Gradients of $L: $L, $L -> $L.\n", step.node().name(), step.node().describe(),
+            step.node().input(), step.node().output())
+        .addJavadoc("$L\n", layout)
+        .addParameter(float[].class, "p")
+        .addParameter(float[].class, "x")
+        .addParameter(int.class, "xo")
+        .addParameter(float[].class, "y")
+        .addParameter(int.class, "yo")
+        .addParameter(float[].class, "d")
+        .addParameter(int.class, "dOff")
+        .addParameter(float[].class, "dx")
+        .addParameter(int.class, "dxo")
+        .addParameter(float[].class, "g");
+  }
 
   static String forwardName(Step step) {
     return step.node().name() + "Forward";

@@ -14,6 +14,7 @@ import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.TensorShape;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlanner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -64,6 +65,7 @@ public final class ModelEmitter {
         emitterFor(step).forward(step).forEach(type::addMethod);
       }
     }
+    TrainingEmitter.emit(type, TrainingPlanner.plan(plan));
     return type;
   }
 
@@ -77,7 +79,7 @@ public final class ModelEmitter {
         model.packageName(), names[0], Arrays.copyOfRange(names, 1, names.length));
   }
 
-  private static LayerEmitter emitterFor(Step step) {
+  static LayerEmitter emitterFor(Step step) {
     Op op = step.node().op();
     if (op instanceof Op.Conv) {
       return new ConvEmitter();

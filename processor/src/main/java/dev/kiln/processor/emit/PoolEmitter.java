@@ -7,6 +7,7 @@ import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.TensorShape;
 import dev.kiln.processor.model.Window;
 import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan;
 import java.util.List;
 
 /**
@@ -19,7 +20,7 @@ final class PoolEmitter implements LayerEmitter {
   static final int UNROLL_TAPS = 9;
 
   @Override
-  public List<MethodSpec> forward(Step step) {
+  public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
     Node node = step.node();
     Op.Pool pool = (Op.Pool) node.op();
     boolean max = pool.pool() == Op.PoolKind.MAX;
@@ -30,7 +31,7 @@ final class PoolEmitter implements LayerEmitter {
     long rowStride = (long) in.width() * channels;
 
     MethodSpec.Builder method =
-        LayerEmitter.forwardMethod(LayerEmitter.forwardName(step), step, "No parameters.");
+        LayerEmitter.forwardMethod(name, step, "No parameters.");
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", out.height());
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", out.width());
     method.addStatement(
@@ -80,9 +81,97 @@ final class PoolEmitter implements LayerEmitter {
       }
     }
     method.endControlFlow().endControlFlow();
-    node.activation()
-        .ifPresent(
-            a -> method.addCode(ActivationEmitter.apply(a, "y", "yo", "y", "yo", (int) out.size())));
+    if (withActivation) {
+      node.activation()
+          .ifPresent(
+              a ->
+                  method.addCode(
+                      ActivationEmitter.apply(a, "y", "yo", "y", "yo", (int) out.size())));
+    }
+    return List.of(method.build());
+  }
+
+  /**
+   * Max pooling sends each output's gradient to the first input cell holding the window's
+   * maximum (as TensorFlow does); average pooling shares it equally among the real cells.
+   */
+  @Override
+  public List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training) {
+    Node node = step.node();
+    Op.Pool pool = (Op.Pool) node.op();
+    boolean max = pool.pool() == Op.PoolKind.MAX;
+    Window w = pool.window();
+    TensorShape in = node.input();
+    TensorShape out = node.output();
+    int channels = in.channels();
+    long rowStride = (long) in.width() * channels;
+    MethodSpec.Builder method =
+        LayerEmitter.backwardMethod(step, "No parameters: writes the input gradient to dx.");
+    if (!training.lossActivation()) {
+      node.activation()
+          .ifPresent(
+              a ->
+                  method.addCode(
+                      ActivationEmitter.derivative(a, "y", "yo", "d", "dOff", (int) out.size())));
+    }
+    method.addStatement("$T.fill(dx, dxo, dxo + $L, 0f)", java.util.Arrays.class, in.size());
+    method.addStatement("int shift = dxo - xo");
+    method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", out.height());
+    method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", out.width());
+    method.addStatement(
+        "int zb = $L", Ix.of("dOff").plus("oh", (long) out.width() * channels).plus("ow", channels));
+    String khFrom = "0";
+    String khTo = String.valueOf(w.kernelHeight());
+    String kwFrom = "0";
+    String kwTo = String.valueOf(w.kernelWidth());
+    Ix first;
+    Ix tap;
+    if (w.padded()) {
+      method.addCode(ConvEmitter.clippedWindow(w, in));
+      khFrom = "khFrom";
+      khTo = "khTo";
+      kwFrom = "kwFrom";
+      kwTo = "kwTo";
+      first = Ix.of("xo").plus("(ih0 + khFrom)", rowStride).plus("(iw0 + kwFrom)", channels);
+      tap = Ix.of("xo").plus("(ih0 + kh)", rowStride).plus("(iw0 + kw)", channels);
+    } else {
+      method.addStatement(
+          "int xb = $L",
+          Ix.of("xo")
+              .plus("oh", w.strideHeight() * rowStride)
+              .plus("ow", (long) w.strideWidth() * channels));
+      first = Ix.of("xb");
+      tap = Ix.of("xb").plus("kh", rowStride).plus("kw", channels);
+    }
+    if (max) {
+      method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+      method.addStatement("int best = $L + c", first);
+      method.addStatement("float m = x[best]");
+      method.beginControlFlow("for (int kh = $L; kh < $L; kh++)", khFrom, khTo);
+      method.beginControlFlow("for (int kw = $L; kw < $L; kw++)", kwFrom, kwTo);
+      method.addStatement("int xi = $L + c", tap);
+      method.beginControlFlow("if (x[xi] > m)");
+      method.addStatement("m = x[xi]");
+      method.addStatement("best = xi");
+      method.endControlFlow();
+      method.endControlFlow().endControlFlow();
+      method.addStatement("dx[best + shift] += d[zb + c]");
+      method.endControlFlow();
+    } else {
+      method.addStatement(
+          "float scale = $L",
+          w.padded()
+              ? "1f / ((khTo - khFrom) * (kwTo - kwFrom))"
+              : (1.0f / (w.kernelHeight() * w.kernelWidth())) + "f");
+      method.beginControlFlow("for (int kh = $L; kh < $L; kh++)", khFrom, khTo);
+      method.beginControlFlow("for (int kw = $L; kw < $L; kw++)", kwFrom, kwTo);
+      method.addStatement("int xi = $L", tap);
+      method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+      method.addStatement("dx[xi + shift + c] += d[zb + c] * scale");
+      method.endControlFlow();
+      method.endControlFlow().endControlFlow();
+    }
+    method.endControlFlow().endControlFlow();
     return List.of(method.build());
   }
 

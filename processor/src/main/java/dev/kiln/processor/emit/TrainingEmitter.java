@@ -1,0 +1,160 @@
+package dev.kiln.processor.emit;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.FieldSpec;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeSpec;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.plan.Plan;
+import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan;
+import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import java.util.List;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Writes the training half of a model: {@code trainSample}, which runs one sample forward in
+ * training mode, applies the loss and runs backward, and the per-layer backward methods it calls.
+ */
+final class TrainingEmitter {
+  static final ClassName LOSS = ClassName.get(ModelEmitter.RUNTIME, "Loss");
+
+  private TrainingEmitter() {}
+
+  static void emit(TypeSpec.Builder type, TrainingPlan training) {
+    type.addField(
+        FieldSpec.builder(int.class, "TRAINING_WORKSPACE_SIZE", Modifier.STATIC, Modifier.FINAL)
+            .addJavadoc(
+                "Scratch floats per training thread: every layer's output, dropout masks and two"
+                    + " gradient regions.\n")
+            .initializer("$L", training.workspaceSize())
+            .build());
+    type.addMethod(
+        MethodSpec.methodBuilder("loss")
+            .addAnnotation(Override.class)
+            .addModifiers(Modifier.PUBLIC)
+            .returns(LOSS)
+            .addStatement("return $T.$L", LOSS, training.loss())
+            .build());
+    type.addMethod(
+        MethodSpec.methodBuilder("trainingWorkspaceSize")
+            .addAnnotation(Override.class)
+            .addModifiers(Modifier.PUBLIC)
+            .returns(int.class)
+            .addStatement("return TRAINING_WORKSPACE_SIZE")
+            .build());
+    type.addMethod(trainSample(training));
+
+    List<TrainingStep> steps = training.steps();
+    for (int i = 0; i < steps.size(); i++) {
+      TrainingStep t = steps.get(i);
+      Step step = t.step();
+      Node node = step.node();
+      if (t.forward() && node.op() instanceof Op.Dropout) {
+        type.addMethod(DropoutEmitter.trainForward(step, i));
+      } else if (t.forward() && t.lossActivation() && node.activation().isPresent()) {
+        type.addMethod(
+            ModelEmitter.emitterFor(step).forward(step, logitsName(step), false).get(0));
+      }
+      if (t.backward()) {
+        if (node.op() instanceof Op.Dropout) {
+          type.addMethod(DropoutEmitter.backward(step, !t.lossActivation()));
+        } else {
+          ModelEmitter.emitterFor(step).backward(step, t).forEach(type::addMethod);
+        }
+      }
+    }
+  }
+
+  static String logitsName(Step step) {
+    return step.node().name() + "Logits";
+  }
+
+  private static MethodSpec trainSample(TrainingPlan training) {
+    Plan plan = training.plan();
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder("trainSample")
+            .addAnnotation(Override.class)
+            .addModifiers(Modifier.PUBLIC)
+            .returns(float.class)
+            .addParameter(float[].class, "x")
+            .addParameter(int.class, "xo")
+            .addParameter(float[].class, "target")
+            .addParameter(int.class, "to")
+            .addParameter(float[].class, "prediction")
+            .addParameter(int.class, "po")
+            .addParameter(float[].class, "g")
+            .addParameter(float[].class, "ws")
+            .addParameter(long.class, "noise");
+    method.addStatement(
+        "$T.trainSample($S, x, xo, INPUT_SIZE, target, to, OUTPUT_SIZE, prediction, po, g,"
+            + " PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE)",
+        ModelEmitter.CHECKS,
+        plan.model().generatedName());
+    method.addStatement("float[] p = parameters");
+    method.addComment("Forward, keeping every layer's output for the backward pass.");
+    for (TrainingStep t : training.steps()) {
+      Step step = t.step();
+      Node node = step.node();
+      if (!t.forward()) {
+        method.addComment(
+            "$L: $L", node.name(), t.lossActivation() ? "left to the loss" : "nothing to do");
+        continue;
+      }
+      if (node.op() instanceof Op.Dropout) {
+        method.addStatement(
+            "$N($L, $L, ws, $L, ws, $L, noise)",
+            DropoutEmitter.trainForwardName(step),
+            t.in().array(),
+            t.in().offsetExpression(),
+            t.out().offset(),
+            t.maskOffset());
+      } else {
+        boolean logits = t.lossActivation() && node.activation().isPresent();
+        method.addStatement(
+            "$N(p, $L, $L, ws, $L)",
+            logits ? logitsName(step) : LayerEmitter.forwardName(step),
+            t.in().array(),
+            t.in().offsetExpression(),
+            t.out().offset());
+      }
+    }
+    Plan.Location output = training.output();
+    method.addStatement(
+        "float loss = $T.$L.compute($L, $L, target, to, OUTPUT_SIZE, prediction, po, ws, $L)",
+        LOSS,
+        training.loss(),
+        output.array(),
+        output.offsetExpression(),
+        training.gradientA());
+    method.addComment("Backward: d holds the gradient of each layer's output, g collects.");
+    List<TrainingStep> steps = training.steps();
+    for (int i = steps.size() - 1; i >= 0; i--) {
+      TrainingStep t = steps.get(i);
+      if (!t.backward()) {
+        continue;
+      }
+      Step step = t.step();
+      if (step.node().op() instanceof Op.Dropout) {
+        method.addStatement(
+            "$N(ws, $L, ws, $L, ws, $L)",
+            LayerEmitter.backwardName(step),
+            t.out().offset(),
+            t.maskOffset(),
+            t.gradient());
+      } else {
+        method.addStatement(
+            "$N(p, $L, $L, ws, $L, ws, $L, ws, $L, g)",
+            LayerEmitter.backwardName(step),
+            t.in().array(),
+            t.in().offsetExpression(),
+            t.out().offsetExpression(),
+            t.gradient(),
+            t.inputGradient());
+      }
+    }
+    method.addStatement("return loss");
+    return method.build();
+  }
+}

@@ -1,0 +1,145 @@
+package dev.kiln.processor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.runtime.Loss;
+import dev.kiln.runtime.Model;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import javax.tools.JavaFileObject;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Generated backward passes against central finite differences of the generated loss, for every
+ * layer kind, padding mode, non-unit strides, every activation and the three losses. Inputs are
+ * random, so ties in max pooling and ReLU kinks are improbable; every parameter is checked.
+ */
+class GradientTest {
+  static final double STEP = 1e-3;
+  static final double ABSOLUTE = 2e-3;
+  static final double RELATIVE = 2e-2;
+
+  record Net(String name, String input, Loss loss, String... layers) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static List<Net> networks() {
+    return List.of(
+        new Net("ConvValidTanh", "height = 5, width = 4, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 3, kernel = 2) @Tanh Layer c;",
+            "@Dense(units = 4) @Softmax Layer out;"),
+        new Net("ConvSameStride2", "height = 7, width = 6, channels = 1", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 2, kernel = 3, stride = 2, padding = Padding.SAME) @Sigmoid Layer c;",
+            "@Conv2D(filters = 3, kernel = {2, 3}, padding = Padding.SAME, bias = false) @Tanh Layer c2;",
+            "@Dense(units = 3) @Softmax Layer out;"),
+        new Net("ConvPadLeaky", "height = 5, width = 5, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 2, kernel = {3, 2}, stride = {2, 1}, pad = {1, 2}) @LeakyReLU(alpha = 0.1) Layer c;",
+            "@Flatten Layer f;",
+            "@Dense(units = 3) @Softmax Layer out;"),
+        new Net("MaxPools", "height = 6, width = 7, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 3, kernel = 2) @Tanh Layer c;",
+            "@MaxPool(size = 2) Layer p;",
+            "@MaxPool(size = 2, stride = 1, padding = Padding.SAME) Layer q;",
+            "@Dense(units = 3) @Softmax Layer out;"),
+        new Net("AvgPools", "height = 7, width = 5, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 2, kernel = 2) Layer c;",
+            "@AvgPool(size = 3, stride = 2, padding = Padding.SAME) @Tanh Layer p;",
+            "@AvgPool(size = 2, stride = 1) Layer q;",
+            "@Dense(units = 3) @Softmax Layer out;"),
+        new Net("LeNetLike", "height = 8, width = 8, channels = 1", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 2, kernel = 3, padding = Padding.SAME) @ReLU Layer c1;",
+            "@MaxPool(size = 2) Layer s2;",
+            "@Conv2D(filters = 3, kernel = 2) @ReLU Layer c3;",
+            "@Dense(units = 6) Layer f5;",
+            "@ReLU Layer relu;",
+            "@Dropout(rate = 0.25) Layer drop;",
+            "@Dense(units = 4) Layer logits;",
+            "@Softmax Layer out;"),
+        new Net("MeanSquared", "height = 1, width = 1, channels = 3", Loss.MEAN_SQUARED_ERROR,
+            "@Dense(units = 5) @Tanh Layer h;",
+            "@Dense(units = 4) @LeakyReLU(alpha = 0.3) Layer h2;",
+            "@Dense(units = 2) Layer out;"),
+        new Net("SigmoidOutput", "height = 1, width = 1, channels = 2", Loss.SIGMOID_CROSS_ENTROPY,
+            "@Dense(units = 4) @Tanh Layer h;",
+            "@Dense(units = 2) @Sigmoid Layer out;"),
+        new Net("SigmoidField", "height = 2, width = 2, channels = 1", Loss.SIGMOID_CROSS_ENTROPY,
+            "@Conv2D(filters = 2, kernel = 1) @Tanh Layer c;",
+            "@Dense(units = 1) Layer d;",
+            "@Sigmoid Layer out;"),
+        new Net("TanhOutputMse", "height = 3, width = 3, channels = 1", Loss.MEAN_SQUARED_ERROR,
+            "@Conv2D(filters = 2, kernel = 2) @Sigmoid Layer c;",
+            "@Dense(units = 3) @Tanh Layer out;"));
+  }
+
+  static Map<String, byte[]> classes;
+
+  static synchronized Model compiled(Net net) {
+    if (classes == null) {
+      List<JavaFileObject> sources = new ArrayList<>();
+      for (Net n : networks()) {
+        List<String> body = new ArrayList<>();
+        body.add("@SuppressWarnings(\"kiln\")");
+        body.add("static final int UNUSED = 0;");
+        body.addAll(List.of(n.layers()));
+        sources.add(Networks.network(n.name(), n.input(), body.toArray(new String[0])));
+      }
+      classes = CompiledModels.classFiles(Networks.compile(sources.toArray(new JavaFileObject[0])));
+    }
+    return CompiledModels.load(classes, net.name(), 11);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("networks")
+  void backwardMatchesFiniteDifferences(Net net) {
+    Model model = compiled(net);
+    assertEquals(net.loss(), model.loss());
+    SplittableRandom random = new SplittableRandom(net.name().hashCode());
+    float[] p = model.parameters();
+    for (int i = 0; i < p.length; i++) {
+      p[i] = (float) random.nextDouble(-0.8, 0.8);
+    }
+    float[] x = new float[model.inputSize()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    float[] target = new float[model.outputSize()];
+    if (net.loss() == Loss.SOFTMAX_CROSS_ENTROPY) {
+      target[random.nextInt(target.length)] = 1;
+    } else {
+      for (int i = 0; i < target.length; i++) {
+        target[i] = (float) random.nextDouble(net.loss() == Loss.MEAN_SQUARED_ERROR ? -1 : 0, 1);
+      }
+    }
+    float[] ws = new float[model.trainingWorkspaceSize()];
+    float[] out = new float[model.outputSize()];
+    float[] analytic = new float[p.length];
+    long noise = 42;
+    model.trainSample(x, 0, target, 0, out, 0, analytic, ws, noise);
+
+    double worst = 0;
+    float[] scratch = new float[p.length];
+    for (int i = 0; i < p.length; i++) {
+      float saved = p[i];
+      p[i] = (float) (saved + STEP);
+      double up = model.trainSample(x, 0, target, 0, out, 0, scratch, ws, noise);
+      p[i] = (float) (saved - STEP);
+      double down = model.trainSample(x, 0, target, 0, out, 0, scratch, ws, noise);
+      p[i] = saved;
+      double numeric = (up - down) / ((double) (float) (saved + STEP) - (float) (saved - STEP));
+      double error = Math.abs(numeric - analytic[i]);
+      worst = Math.max(worst, error);
+      assertTrue(
+          error <= ABSOLUTE + RELATIVE * Math.abs(numeric),
+          net + ": parameter " + i + " analytic " + analytic[i] + ", numeric " + numeric);
+    }
+    System.out.println(
+        "GradientTest " + net + ": " + p.length + " parameters, largest difference " + worst);
+  }
+}

@@ -1,0 +1,112 @@
+package dev.kiln.runtime.optim;
+
+import java.util.Objects;
+
+/**
+ * What the optimizers share: argument checks, the step count, the schedule, and walking the
+ * parameter array in segments that do and do not get weight decay, so each subclass writes only
+ * its update rule as one plain loop.
+ */
+abstract class FlatOptimizer implements Optimizer {
+  final Settings settings;
+  /** The parameter count the state was sized for by the first step; -1 before it. */
+  private int size = -1;
+  private int steps;
+  private double rate;
+
+  FlatOptimizer(Settings settings) {
+    this.settings = settings;
+  }
+
+  /** Allocates the per-parameter state, once, on the first step. */
+  abstract void allocate(int parameterCount);
+
+  /**
+   * Applies the update rule to {@code parameters[from, to)}, adding {@code decay * p} to each
+   * gradient.
+   *
+   * @param rate this step's learning rate
+   * @param t this step's number, 1 for the first
+   */
+  abstract void update(
+      float[] parameters, float[] gradients, int from, int to, float decay, double rate, int t);
+
+  /** The settings specific to the subclass, for {@link #toString}. */
+  abstract String describe();
+
+  String name() {
+    return getClass().getSimpleName();
+  }
+
+  @Override
+  public final void step(float[] parameters, float[] gradients) {
+    Objects.requireNonNull(parameters, "parameters");
+    Objects.requireNonNull(gradients, "gradients");
+    int n = parameters.length;
+    if (gradients.length != n) {
+      throw new IllegalArgumentException(
+          name()
+              + ": parameters and gradients must have the same length, got "
+              + n
+              + " parameters and "
+              + gradients.length
+              + " gradients");
+    }
+    if (size < 0) {
+      settings.checkFits(name(), n);
+    } else if (n != size) {
+      throw new IllegalArgumentException(
+          name()
+              + ": this optimizer's state was sized for "
+              + size
+              + " parameters by its first step, got "
+              + n
+              + " (use one optimizer per parameter array)");
+    }
+    if (steps == Integer.MAX_VALUE) {
+      throw new IllegalStateException(name() + ": step count would overflow");
+    }
+    double r = settings.rateAt(name(), steps);
+    if (size < 0) {
+      allocate(n);
+      size = n;
+    }
+    int t = steps + 1;
+    float decay = (float) settings.weightDecay;
+    int[] ranges = settings.decayRanges;
+    if (ranges == null) {
+      update(parameters, gradients, 0, n, decay, r, t);
+    } else {
+      int at = 0;
+      for (int k = 0; k < ranges.length; k += 2) {
+        update(parameters, gradients, at, ranges[k], 0, r, t);
+        update(parameters, gradients, ranges[k], ranges[k + 1], decay, r, t);
+        at = ranges[k + 1];
+      }
+      update(parameters, gradients, at, n, 0, r, t);
+    }
+    rate = r;
+    steps = t;
+  }
+
+  @Override
+  public final int steps() {
+    return steps;
+  }
+
+  @Override
+  public final double learningRate() {
+    return steps == 0 ? settings.rateAt(name(), 0) : rate;
+  }
+
+  @Override
+  public final String toString() {
+    String own = describe();
+    return name()
+        + "("
+        + settings
+        + (own.isEmpty() ? "" : ", " + own)
+        + (steps == 0 ? "" : "; " + steps + " steps taken")
+        + ")";
+  }
+}

@@ -13,5 +13,10 @@ public enum Init {
   /** Uniform in {@code ±sqrt(6 / fanIn)}, for ReLU networks. */
   HE_UNIFORM,
   /** Normal with standard deviation {@code sqrt(2 / fanIn)}, for ReLU networks. */
-  HE_NORMAL
+  HE_NORMAL,
+  /**
+   * Normal with standard deviation 1, ignoring the fans ({@code tf.random_normal}'s default): the
+   * lecture's "before Xavier" initialization, kept to show why Glorot and He matter.
+   */
+  STANDARD_NORMAL
 }

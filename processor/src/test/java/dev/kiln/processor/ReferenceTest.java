@@ -43,7 +43,7 @@ class ReferenceTest {
       Case c =
           new Case(
               "R" + cases.size(), kind, 1 + random.nextInt(9), 1 + random.nextInt(9), 1 + random.nextInt(4),
-              1 + random.nextInt(10), 1 + random.nextInt(5), 1 + random.nextInt(5),
+              (random.nextInt(4) == 0 ? 17 + random.nextInt(24) : 1 + random.nextInt(10)), 1 + random.nextInt(5), 1 + random.nextInt(5),
               1 + random.nextInt(3), 1 + random.nextInt(3), padding, random.nextInt(3));
       int padded = padding.equals("PAD") ? 2 * c.pad : 0;
       if (!padding.equals("SAME") && (c.kh > c.h + padded || c.kw > c.w + padded)) {

@@ -14,14 +14,65 @@ import java.util.List;
 import javax.lang.model.element.Modifier;
 
 /**
- * Conv2D. Output pixels whose window lies inside the input (the interior) run loops with literal
+ * Conv2D, forward and backward.
+ *
+ * <p>Output channels are computed in register blocks: a block of up to 16 channels (8 when there
+ * are more than 16, looped) is accumulated in local variables {@code a0, a1, ...} over every tap
+ * of the window and stored once, so the inner loop does one load of the kernel per multiply-add
+ * instead of a load and a store of the output.
+ *
+ * <p>Output pixels whose window lies inside the input (the interior) run loops with literal
  * bounds and no checks; with padding, the pixels of the border go through a helper that clips
- * the window to the input. For each tap the innermost loop runs over output channels, which are
- * contiguous in both the HWIO kernel and the NHWC output; with few filters it is unrolled.
+ * the window to the input.
+ *
+ * <p>Backward computes the kernel gradient tap by tap, summing over the output pixels that tap
+ * reaches in registers (no read-modify-write of the gradient in the inner loop), and the input
+ * gradient pixel by pixel from output gradients held in registers, with the sum over channels as
+ * a balanced tree so it does not wait on one long chain of additions.
  */
 final class ConvEmitter implements LayerEmitter {
-  /** Output channel loops up to this many iterations are written out statement by statement. */
-  static final int UNROLL_FILTERS = 8;
+  /** Up to this many output channels are accumulated in one unrolled block. */
+  static final int MAX_BLOCK = 16;
+  /** Above {@link #MAX_BLOCK}, channels go in a loop over blocks of this width. */
+  static final int BLOCK = 8;
+
+  /**
+   * A register block of output channels: {@code width} channels from {@code start}, where {@code
+   * start} is a literal or the loop variable {@code fb}.
+   */
+  record Block(String start, int width) {}
+
+  /** The blocks of {@code filters} channels; a looped block has start {@code "fb"}. */
+  static List<Block> blocks(int filters) {
+    if (filters <= MAX_BLOCK) {
+      return List.of(new Block("0", filters));
+    }
+    List<Block> blocks = new ArrayList<>();
+    blocks.add(new Block("fb", BLOCK));
+    if (filters % BLOCK != 0) {
+      blocks.add(new Block(String.valueOf(filters - filters % BLOCK), filters % BLOCK));
+    }
+    return blocks;
+  }
+
+  /** Opens the loop over full blocks if {@code block} is the looped one. */
+  private static void openBlock(CodeBlock.Builder code, Block block, int filters) {
+    if (block.start().equals("fb")) {
+      code.beginControlFlow(
+          "for (int fb = 0; fb < $L; fb += $L)", filters - filters % BLOCK, BLOCK);
+    }
+  }
+
+  private static void closeBlock(CodeBlock.Builder code, Block block) {
+    if (block.start().equals("fb")) {
+      code.endControlFlow();
+    }
+  }
+
+  /** {@code base + start + j}, folding literal starts. */
+  private static Ix at(Ix base, Block block, int j) {
+    return block.start().equals("fb") ? base.plus("fb").plus(j) : base.plus(Integer.parseInt(block.start()) + j);
+  }
 
   @Override
   public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
@@ -32,23 +83,11 @@ final class ConvEmitter implements LayerEmitter {
     TensorShape out = node.output();
     int[] rows = interior(in.height(), out.height(), w.kernelHeight(), w.strideHeight(), w.padTop());
     int[] cols = interior(in.width(), out.width(), w.kernelWidth(), w.strideWidth(), w.padLeft());
-    String edgeName = node.name() + "ForwardEdge";
-
-    MethodSpec.Builder method =
-        LayerEmitter.forwardMethod(
-            name,
-            step,
-            "Kernel "
-                + LayerEmitter.range(step.weightOffset(), node.weightCount())
-                + " "
-                + Arrays.toString(node.weightShape())
-                + " HWIO"
-                + (step.biasOffset() >= 0
-                    ? ", bias " + LayerEmitter.range(step.biasOffset(), node.biasCount())
-                    : ", no bias")
-                + ".");
     boolean wholeInterior =
         rows[0] == 0 && rows[1] == out.height() && cols[0] == 0 && cols[1] == out.width();
+    String edgeName = node.name() + "ForwardEdge";
+
+    MethodSpec.Builder method = LayerEmitter.forwardMethod(name, step, layout(step, node));
     if (rows[0] < rows[1] && cols[0] < cols[1]) {
       if (wholeInterior) {
         method.addComment("Every window lies inside the input: no bounds checks.");
@@ -59,38 +98,29 @@ final class ConvEmitter implements LayerEmitter {
       }
       method.beginControlFlow("for (int oh = $L; oh < $L; oh++)", rows[0], rows[1]);
       method.beginControlFlow("for (int ow = $L; ow < $L; ow++)", cols[0], cols[1]);
-      method.addStatement(
-          "int yb = $L", Ix.of("yo").plus("oh", (long) out.width() * out.channels())
-              .plus("ow", out.channels()));
-      method.addStatement(
-          "int xb = $L",
-          Ix.of("xo")
-              .plus("oh", (long) w.strideHeight() * in.width() * in.channels())
-              .plus("ow", (long) w.strideWidth() * in.channels())
-              .plus(-((long) w.padTop() * in.width() + w.padLeft()) * in.channels()));
-      method.addCode(initOutput(step, conv));
-      method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
-      method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
-      method.addStatement(
-          "int xi = $L",
-          Ix.of("xb").plus("kh", (long) in.width() * in.channels()).plus("kw", in.channels()));
-      method.addCode(taps(step, conv, in));
-      method.endControlFlow().endControlFlow();
+      method.addStatement("int yb = $L", pixel(out, "yo"));
+      method.addStatement("int xb = $L", windowStart(w, in));
+      method.addCode(outputPixel(step, conv, in, false));
       method.endControlFlow().endControlFlow();
     }
-    List<MethodSpec> helpers = new ArrayList<>();
+    List<MethodSpec> methods = new ArrayList<>();
     if (!wholeInterior) {
       method.addComment("Border: windows that overlap the padding, clipped to the input.");
-      String call = edgeName + "(p, x, xo, y, yo, oh, ow)";
-      if (rows[0] >= rows[1] || cols[0] >= cols[1]) {
-        loops(method, 0, out.height(), 0, out.width(), call);
-      } else {
-        loops(method, 0, rows[0], 0, out.width(), call);
-        loops(method, rows[1], out.height(), 0, out.width(), call);
-        loops(method, rows[0], rows[1], 0, cols[0], call);
-        loops(method, rows[0], rows[1], cols[1], out.width(), call);
-      }
-      helpers.add(edge(edgeName, step, conv, in, out));
+      borderLoops(method, rows, cols, out, edgeName + "(p, x, xo, y, yo, oh, ow)");
+      MethodSpec.Builder edge =
+          pixelHelper(edgeName, "One output pixel of $L whose window overlaps the padding; padded"
+              + " taps are skipped.", node)
+              .addParameter(float[].class, "p")
+              .addParameter(float[].class, "x")
+              .addParameter(int.class, "xo")
+              .addParameter(float[].class, "y")
+              .addParameter(int.class, "yo")
+              .addParameter(int.class, "oh")
+              .addParameter(int.class, "ow");
+      edge.addCode(clippedWindow(w, in));
+      edge.addStatement("int yb = $L", pixel(out, "yo"));
+      edge.addCode(outputPixel(step, conv, in, true));
+      methods.add(edge.build());
     }
     if (withActivation) {
       node.activation()
@@ -99,10 +129,47 @@ final class ConvEmitter implements LayerEmitter {
                   method.addCode(
                       ActivationEmitter.apply(a, "y", "yo", "y", "yo", (int) out.size())));
     }
-    List<MethodSpec> methods = new ArrayList<>();
-    methods.add(method.build());
-    methods.addAll(helpers);
+    methods.add(0, method.build());
     return methods;
+  }
+
+  /** Accumulates output pixel {@code yb} block by block in registers, then stores it. */
+  private static CodeBlock outputPixel(Step step, Op.Conv conv, TensorShape in, boolean clipped) {
+    Window w = conv.window();
+    int filters = conv.filters();
+    int channels = in.channels();
+    CodeBlock.Builder code = CodeBlock.builder();
+    for (Block block : blocks(filters)) {
+      openBlock(code, block, filters);
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement(
+            "float a$L = $L", j,
+            step.biasOffset() >= 0 ? "p[" + at(Ix.constant(step.biasOffset()), block, j) + "]" : "0f");
+      }
+      openTaps(code, w, clipped);
+      code.addStatement("int xi = $L", tapInput(w, in, clipped));
+      code.addStatement("int ki = $L", kernelTap(step, w, channels, filters, block));
+      if (channels > 1) {
+        code.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+        code.addStatement("float xv = x[xi + c]");
+        code.addStatement("int kc = $L", Ix.of("ki").plus("c", filters));
+      } else {
+        code.addStatement("float xv = x[xi]");
+        code.addStatement("int kc = ki");
+      }
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("a$L += xv * p[$L]", j, Ix.of("kc").plus(j));
+      }
+      if (channels > 1) {
+        code.endControlFlow();
+      }
+      code.endControlFlow().endControlFlow();
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("y[$L] = a$L", at(Ix.of("yb"), block, j), j);
+      }
+      closeBlock(code, block);
+    }
+    return code.build();
   }
 
   @Override
@@ -113,12 +180,6 @@ final class ConvEmitter implements LayerEmitter {
     TensorShape in = node.input();
     TensorShape out = node.output();
     boolean dx = training.computesInputGradient();
-    int[] rows = interior(in.height(), out.height(), w.kernelHeight(), w.strideHeight(), w.padTop());
-    int[] cols = interior(in.width(), out.width(), w.kernelWidth(), w.strideWidth(), w.padLeft());
-    boolean wholeInterior =
-        rows[0] == 0 && rows[1] == out.height() && cols[0] == 0 && cols[1] == out.width();
-    String edgeName = node.name() + "BackwardEdge";
-
     MethodSpec.Builder method =
         LayerEmitter.backwardMethod(
             step,
@@ -127,125 +188,286 @@ final class ConvEmitter implements LayerEmitter {
     if (!training.lossActivation()) {
       node.activation()
           .ifPresent(
-              a -> method.addCode(ActivationEmitter.derivative(a, "y", "yo", "d", "dOff", (int) out.size())));
+              a ->
+                  method.addCode(
+                      ActivationEmitter.derivative(a, "y", "yo", "d", "dOff", (int) out.size())));
     }
+    List<MethodSpec> methods = new ArrayList<>();
+    methods.add(null);
+    if (step.biasOffset() >= 0) {
+      method.addCode(biasGradient(step, conv, out));
+    }
+    method.addStatement("$L(x, xo, d, dOff, g)", node.name() + "KernelGradient");
+    methods.add(kernelGradient(step, conv, in, out));
     if (dx) {
-      method.addStatement("$T.fill(dx, dxo, dxo + $L, 0f)", java.util.Arrays.class, in.size());
-      method.addStatement("int shift = dxo - xo");
+      methods.addAll(inputGradient(step, conv, in, out, method));
     }
+    methods.set(0, method.build());
+    return methods;
+  }
+
+  /** {@code g[bias + f] += sum over pixels of d[pixel, f]}, in registers per block. */
+  private static CodeBlock biasGradient(Step step, Op.Conv conv, TensorShape out) {
+    int filters = conv.filters();
+    CodeBlock.Builder code = CodeBlock.builder();
+    code.add("// Bias gradient: each filter's output gradient summed over the pixels.\n");
+    for (Block block : blocks(filters)) {
+      openBlock(code, block, filters);
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("float b$L = 0f", j);
+      }
+      code.beginControlFlow("for (int pixel = 0; pixel < $L; pixel++)", out.height() * out.width());
+      code.addStatement("int zb = $L", Ix.of("dOff").plus("pixel", filters));
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("b$L += d[$L]", j, at(Ix.of("zb"), block, j));
+      }
+      code.endControlFlow();
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("g[$L] += b$L", at(Ix.constant(step.biasOffset()), block, j), j);
+      }
+      closeBlock(code, block);
+    }
+    return code.build();
+  }
+
+  /**
+   * The kernel gradient, tap by tap: for tap (kh, kw) and input channel c, the output pixels the
+   * tap reaches are summed in registers, then added into g once.
+   */
+  private static MethodSpec kernelGradient(
+      Step step, Op.Conv conv, TensorShape in, TensorShape out) {
+    Window w = conv.window();
+    int filters = conv.filters();
+    int channels = in.channels();
+    Node node = step.node();
+    MethodSpec.Builder method =
+        pixelHelper(node.name() + "KernelGradient",
+            "Adds the kernel gradient of $L into g: for each tap, input x times output gradient"
+                + " d, summed over the pixels the tap reaches.", node)
+            .addParameter(float[].class, "x")
+            .addParameter(int.class, "xo")
+            .addParameter(float[].class, "d")
+            .addParameter(int.class, "dOff")
+            .addParameter(float[].class, "g");
+    boolean padRows = w.padTop() + w.padBottom() > 0;
+    boolean padCols = w.padLeft() + w.padRight() > 0;
+    method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
+    if (padRows) {
+      method.addComment("Output rows whose tap row kh falls inside the input.");
+      method.addStatement(
+          "int ohFrom = Math.max(0, -Math.floorDiv(kh - $L, $L))", w.padTop(), w.strideHeight());
+      method.addStatement(
+          "int ohTo = Math.min($L, Math.floorDiv($L - kh, $L) + 1)",
+          out.height(), in.height() - 1 + w.padTop(), w.strideHeight());
+    }
+    method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
+    if (padCols) {
+      method.addStatement(
+          "int owFrom = Math.max(0, -Math.floorDiv(kw - $L, $L))", w.padLeft(), w.strideWidth());
+      method.addStatement(
+          "int owTo = Math.min($L, Math.floorDiv($L - kw, $L) + 1)",
+          out.width(), in.width() - 1 + w.padLeft(), w.strideWidth());
+    }
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+    CodeBlock.Builder code = CodeBlock.builder();
+    for (Block block : blocks(filters)) {
+      openBlock(code, block, filters);
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("float a$L = 0f", j);
+      }
+      code.beginControlFlow(
+          "for (int oh = $L; oh < $L; oh++)", padRows ? "ohFrom" : "0", padRows ? "ohTo" : out.height());
+      code.addStatement(
+          "int xr = $L",
+          Ix.of("xo")
+              .plus("oh", (long) w.strideHeight() * in.width() * channels)
+              .plus("kh", (long) in.width() * channels)
+              .plus("kw", channels)
+              .plus("c")
+              .plus(-((long) w.padTop() * in.width() + w.padLeft()) * channels));
+      code.addStatement("int zr = $L", Ix.of("dOff").plus("oh", (long) out.width() * filters));
+      code.beginControlFlow(
+          "for (int ow = $L; ow < $L; ow++)", padCols ? "owFrom" : "0", padCols ? "owTo" : out.width());
+      code.addStatement("float xv = x[$L]", Ix.of("xr").plus("ow", (long) w.strideWidth() * channels));
+      code.addStatement("int zb = $L", Ix.of("zr").plus("ow", filters));
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("a$L += xv * d[$L]", j, at(Ix.of("zb"), block, j));
+      }
+      code.endControlFlow().endControlFlow();
+      code.addStatement(
+          "int gi = $L",
+          Ix.constant(step.weightOffset())
+              .plus("kh", (long) w.kernelWidth() * channels * filters)
+              .plus("kw", (long) channels * filters)
+              .plus("c", filters));
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("g[$L] += a$L", at(Ix.of("gi"), block, j), j);
+      }
+      closeBlock(code, block);
+    }
+    method.addCode(code.build());
+    method.endControlFlow().endControlFlow().endControlFlow();
+    return method.build();
+  }
+
+  /**
+   * The input gradient, pixel by pixel: each output pixel's gradient (in registers) flows back
+   * through the kernel to the input cells of its window.
+   */
+  private static List<MethodSpec> inputGradient(
+      Step step, Op.Conv conv, TensorShape in, TensorShape out, MethodSpec.Builder method) {
+    Window w = conv.window();
+    Node node = step.node();
+    int[] rows = interior(in.height(), out.height(), w.kernelHeight(), w.strideHeight(), w.padTop());
+    int[] cols = interior(in.width(), out.width(), w.kernelWidth(), w.strideWidth(), w.padLeft());
+    boolean wholeInterior =
+        rows[0] == 0 && rows[1] == out.height() && cols[0] == 0 && cols[1] == out.width();
+    String edgeName = node.name() + "InputGradientEdge";
+    method.addComment("Input gradient: every output pixel's gradient back through its window.");
+    method.addStatement("$T.fill(dx, dxo, dxo + $L, 0f)", Arrays.class, in.size());
+    method.addStatement("int shift = dxo - xo");
     if (rows[0] < rows[1] && cols[0] < cols[1]) {
       method.beginControlFlow("for (int oh = $L; oh < $L; oh++)", rows[0], rows[1]);
       method.beginControlFlow("for (int ow = $L; ow < $L; ow++)", cols[0], cols[1]);
-      method.addStatement(
-          "int zb = $L",
-          Ix.of("dOff").plus("oh", (long) out.width() * out.channels()).plus("ow", out.channels()));
-      method.addStatement(
-          "int xb = $L",
-          Ix.of("xo")
-              .plus("oh", (long) w.strideHeight() * in.width() * in.channels())
-              .plus("ow", (long) w.strideWidth() * in.channels())
-              .plus(-((long) w.padTop() * in.width() + w.padLeft()) * in.channels()));
-      method.addCode(biasGradient(step, conv));
-      method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
-      method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
-      method.addStatement(
-          "int xi = $L",
-          Ix.of("xb").plus("kh", (long) in.width() * in.channels()).plus("kw", in.channels()));
-      method.addCode(tapGradients(step, conv, in, dx));
-      method.endControlFlow().endControlFlow();
+      method.addStatement("int zb = $L", pixel(out, "dOff"));
+      method.addStatement("int xb = $L", windowStart(w, in));
+      method.addCode(inputGradientPixel(step, conv, in, false));
       method.endControlFlow().endControlFlow();
     }
-    List<MethodSpec> methods = new java.util.ArrayList<>();
+    List<MethodSpec> helpers = new ArrayList<>();
     if (!wholeInterior) {
-      String call = edgeName + "(p, x, xo, d, dOff, dx, dxo, g, oh, ow)";
-      if (rows[0] >= rows[1] || cols[0] >= cols[1]) {
-        loops(method, 0, out.height(), 0, out.width(), call);
-      } else {
-        loops(method, 0, rows[0], 0, out.width(), call);
-        loops(method, rows[1], out.height(), 0, out.width(), call);
-        loops(method, rows[0], rows[1], 0, cols[0], call);
-        loops(method, rows[0], rows[1], cols[1], out.width(), call);
-      }
-    }
-    methods.add(method.build());
-    if (!wholeInterior) {
+      borderLoops(method, rows, cols, out, edgeName + "(p, x, xo, d, dOff, dx, shift, oh, ow)");
       MethodSpec.Builder edge =
-          MethodSpec.methodBuilder(edgeName)
-              .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-              .addJavadoc(
-                  "Gradients of one $L output pixel whose window overlaps the padding.\n",
-                  node.name())
+          pixelHelper(edgeName, "The input gradient from one $L output pixel whose window"
+              + " overlaps the padding.", node)
               .addParameter(float[].class, "p")
               .addParameter(float[].class, "x")
               .addParameter(int.class, "xo")
               .addParameter(float[].class, "d")
               .addParameter(int.class, "dOff")
               .addParameter(float[].class, "dx")
-              .addParameter(int.class, "dxo")
-              .addParameter(float[].class, "g")
+              .addParameter(int.class, "shift")
               .addParameter(int.class, "oh")
               .addParameter(int.class, "ow");
-      if (dx) {
-        edge.addStatement("int shift = dxo - xo");
-      }
       edge.addCode(clippedWindow(w, in));
-      edge.addStatement(
-          "int zb = $L",
-          Ix.of("dOff").plus("oh", (long) out.width() * out.channels()).plus("ow", out.channels()));
-      edge.addCode(biasGradient(step, conv));
-      edge.beginControlFlow("for (int kh = khFrom; kh < khTo; kh++)");
-      edge.beginControlFlow("for (int kw = kwFrom; kw < kwTo; kw++)");
-      edge.addStatement(
-          "int xi = $L",
-          Ix.of("xo")
-              .plus("(ih0 + kh)", (long) in.width() * in.channels())
-              .plus("(iw0 + kw)", in.channels()));
-      edge.addCode(tapGradients(step, conv, in, dx));
-      edge.endControlFlow().endControlFlow();
-      methods.add(edge.build());
+      edge.addStatement("int zb = $L", pixel(out, "dOff"));
+      edge.addCode(inputGradientPixel(step, conv, in, true));
+      helpers.add(edge.build());
     }
-    return methods;
+    return helpers;
   }
 
-  private static CodeBlock biasGradient(Step step, Op.Conv conv) {
-    CodeBlock.Builder code = CodeBlock.builder();
-    if (step.biasOffset() >= 0) {
-      code.beginControlFlow("for (int f = 0; f < $L; f++)", conv.filters());
-      code.addStatement("g[$L] += d[zb + f]", Ix.constant(step.biasOffset()).plus("f"));
-      code.endControlFlow();
-    }
-    return code.build();
-  }
-
-  /** Kernel gradients of one tap at {@code x[xi..]}, and its share of the input gradient. */
-  private static CodeBlock tapGradients(Step step, Op.Conv conv, TensorShape in, boolean dx) {
+  private static CodeBlock inputGradientPixel(
+      Step step, Op.Conv conv, TensorShape in, boolean clipped) {
     Window w = conv.window();
     int filters = conv.filters();
     int channels = in.channels();
     CodeBlock.Builder code = CodeBlock.builder();
-    code.addStatement(
-        "int ki = $L",
+    for (Block block : blocks(filters)) {
+      openBlock(code, block, filters);
+      for (int j = 0; j < block.width(); j++) {
+        code.addStatement("float z$L = d[$L]", j, at(Ix.of("zb"), block, j));
+      }
+      openTaps(code, w, clipped);
+      code.addStatement("int xi = $L", tapInput(w, in, clipped));
+      code.addStatement("int ki = $L", kernelTap(step, w, channels, filters, block));
+      code.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+      code.addStatement("int kc = $L", Ix.of("ki").plus("c", filters));
+      List<String> products = new ArrayList<>();
+      for (int j = 0; j < block.width(); j++) {
+        products.add("p[" + Ix.of("kc").plus(j) + "] * z" + j);
+      }
+      code.addStatement("dx[xi + shift + c] += $L", tree(products));
+      code.endControlFlow();
+      code.endControlFlow().endControlFlow();
+      closeBlock(code, block);
+    }
+    return code.build();
+  }
+
+  /** {@code a + b + c + d} as {@code (a + b) + (c + d)}: independent additions run in parallel. */
+  static String tree(List<String> terms) {
+    if (terms.size() == 1) {
+      return terms.get(0);
+    }
+    int half = terms.size() / 2;
+    String left = tree(terms.subList(0, half));
+    String right = tree(terms.subList(half, terms.size()));
+    return (half > 1 ? "(" + left + ")" : left)
+        + " + "
+        + (terms.size() - half > 1 ? "(" + right + ")" : right);
+  }
+
+  // ---- shared pieces ----
+
+  private static String layout(Step step, Node node) {
+    return "Kernel "
+        + LayerEmitter.range(step.weightOffset(), node.weightCount())
+        + " "
+        + Arrays.toString(node.weightShape())
+        + " HWIO"
+        + (step.biasOffset() >= 0
+            ? ", bias " + LayerEmitter.range(step.biasOffset(), node.biasCount())
+            : ", no bias")
+        + ".";
+  }
+
+  private static MethodSpec.Builder pixelHelper(String name, String doc, Node node) {
+    return MethodSpec.methodBuilder(name)
+        .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addJavadoc(doc + "\n", node.name());
+  }
+
+  /** Index of output pixel (oh, ow) from {@code base}. */
+  private static Ix pixel(TensorShape out, String base) {
+    return Ix.of(base).plus("oh", (long) out.width() * out.channels()).plus("ow", out.channels());
+  }
+
+  /** Index of the window's top-left input cell of an interior pixel. */
+  private static Ix windowStart(Window w, TensorShape in) {
+    return Ix.of("xo")
+        .plus("oh", (long) w.strideHeight() * in.width() * in.channels())
+        .plus("ow", (long) w.strideWidth() * in.channels())
+        .plus(-((long) w.padTop() * in.width() + w.padLeft()) * in.channels());
+  }
+
+  private static void openTaps(CodeBlock.Builder code, Window w, boolean clipped) {
+    if (clipped) {
+      code.beginControlFlow("for (int kh = khFrom; kh < khTo; kh++)");
+      code.beginControlFlow("for (int kw = kwFrom; kw < kwTo; kw++)");
+    } else {
+      code.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
+      code.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
+    }
+  }
+
+  /** Index of tap (kh, kw)'s first input channel. */
+  private static Ix tapInput(Window w, TensorShape in, boolean clipped) {
+    long row = (long) in.width() * in.channels();
+    return clipped
+        ? Ix.of("xo").plus("(ih0 + kh)", row).plus("(iw0 + kw)", in.channels())
+        : Ix.of("xb").plus("kh", row).plus("kw", in.channels());
+  }
+
+  /** Index of tap (kh, kw)'s kernel weights for input channel 0 and the block's first filter. */
+  private static Ix kernelTap(Step step, Window w, int channels, int filters, Block block) {
+    Ix base =
         Ix.constant(step.weightOffset())
             .plus("kh", (long) w.kernelWidth() * channels * filters)
-            .plus("kw", (long) channels * filters));
-    code.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
-    code.addStatement("float xv = x[xi + c]");
-    code.addStatement("int kc = $L", Ix.of("ki").plus("c", filters));
-    if (dx) {
-      code.addStatement("float sum = 0f");
+            .plus("kw", (long) channels * filters);
+    return block.start().equals("fb") ? base.plus("fb") : base.plus(Integer.parseInt(block.start()));
+  }
+
+  private static void borderLoops(
+      MethodSpec.Builder method, int[] rows, int[] cols, TensorShape out, String call) {
+    if (rows[0] >= rows[1] || cols[0] >= cols[1]) {
+      loops(method, 0, out.height(), 0, out.width(), call);
+    } else {
+      loops(method, 0, rows[0], 0, out.width(), call);
+      loops(method, rows[1], out.height(), 0, out.width(), call);
+      loops(method, rows[0], rows[1], 0, cols[0], call);
+      loops(method, rows[0], rows[1], cols[1], out.width(), call);
     }
-    code.beginControlFlow("for (int f = 0; f < $L; f++)", filters);
-    code.addStatement("float dv = d[zb + f]");
-    code.addStatement("g[kc + f] += xv * dv");
-    if (dx) {
-      code.addStatement("sum += p[kc + f] * dv");
-    }
-    code.endControlFlow();
-    if (dx) {
-      code.addStatement("dx[xi + shift + c] += sum");
-    }
-    code.endControlFlow();
-    return code.build();
   }
 
   /**
@@ -284,93 +506,5 @@ final class ConvEmitter implements LayerEmitter {
     method.beginControlFlow("for (int ow = $L; ow < $L; ow++)", colFrom, colTo);
     method.addStatement(call);
     method.endControlFlow().endControlFlow();
-  }
-
-  /** One border pixel: the window clipped to the input rows and columns. */
-  private static MethodSpec edge(
-      String name, Step step, Op.Conv conv, TensorShape in, TensorShape out) {
-    Window w = conv.window();
-    MethodSpec.Builder method =
-        MethodSpec.methodBuilder(name)
-            .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-            .addJavadoc(
-                "One output pixel of $L whose window overlaps the padding; padded taps are"
-                    + " skipped.\n",
-                step.node().name())
-            .addParameter(float[].class, "p")
-            .addParameter(float[].class, "x")
-            .addParameter(int.class, "xo")
-            .addParameter(float[].class, "y")
-            .addParameter(int.class, "yo")
-            .addParameter(int.class, "oh")
-            .addParameter(int.class, "ow");
-    method.addCode(clippedWindow(w, in));
-    method.addStatement(
-        "int yb = $L",
-        Ix.of("yo").plus("oh", (long) out.width() * out.channels()).plus("ow", out.channels()));
-    method.addCode(initOutput(step, conv));
-    method.beginControlFlow("for (int kh = khFrom; kh < khTo; kh++)");
-    method.beginControlFlow("for (int kw = kwFrom; kw < kwTo; kw++)");
-    method.addStatement(
-        "int xi = $L",
-        Ix.of("xo")
-            .plus("(ih0 + kh)", (long) in.width() * in.channels())
-            .plus("(iw0 + kw)", in.channels()));
-    method.addCode(taps(step, conv, in));
-    method.endControlFlow().endControlFlow();
-    return method.build();
-  }
-
-  /** {@code y[yb + f]} starts at the bias (or zero). */
-  private static CodeBlock initOutput(Step step, Op.Conv conv) {
-    CodeBlock.Builder code = CodeBlock.builder();
-    int filters = conv.filters();
-    String value = step.biasOffset() >= 0 ? "p[" + step.biasOffset() + " + f]" : "0f";
-    if (filters <= UNROLL_FILTERS) {
-      for (int f = 0; f < filters; f++) {
-        String v = step.biasOffset() >= 0 ? "p[" + (step.biasOffset() + f) + "]" : "0f";
-        code.addStatement("y[$L] = $L", Ix.of("yb").plus(f), v);
-      }
-    } else {
-      code.beginControlFlow("for (int f = 0; f < $L; f++)", filters);
-      code.addStatement("y[yb + f] = $L", value);
-      code.endControlFlow();
-    }
-    return code.build();
-  }
-
-  /** Accumulates one window tap at {@code x[xi..]} over all input and output channels. */
-  private static CodeBlock taps(Step step, Op.Conv conv, TensorShape in) {
-    Window w = conv.window();
-    int filters = conv.filters();
-    int channels = in.channels();
-    CodeBlock.Builder code = CodeBlock.builder();
-    code.addStatement(
-        "int ki = $L",
-        Ix.constant(step.weightOffset())
-            .plus("kh", (long) w.kernelWidth() * channels * filters)
-            .plus("kw", (long) channels * filters));
-    if (channels > 1) {
-      code.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
-      code.addStatement("float xv = x[xi + c]");
-      code.addStatement("int kc = $L", Ix.of("ki").plus("c", filters));
-    } else {
-      code.addStatement("float xv = x[xi]");
-      code.addStatement("int kc = ki");
-    }
-    if (filters <= UNROLL_FILTERS) {
-      for (int f = 0; f < filters; f++) {
-        code.addStatement(
-            "y[$L] += xv * p[$L]", Ix.of("yb").plus(f), Ix.of("kc").plus(f));
-      }
-    } else {
-      code.beginControlFlow("for (int f = 0; f < $L; f++)", filters);
-      code.addStatement("y[yb + f] += xv * p[kc + f]");
-      code.endControlFlow();
-    }
-    if (channels > 1) {
-      code.endControlFlow();
-    }
-    return code.build();
   }
 }

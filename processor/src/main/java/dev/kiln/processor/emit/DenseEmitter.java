@@ -73,21 +73,41 @@ final class DenseEmitter implements LayerEmitter {
       method.addStatement("g[$L] += d[dOff + o]", Ix.constant(step.biasOffset()).plus("o"));
       method.endControlFlow();
     }
+    // Per input: the weight row's gradient, and the input gradient as a dot product kept in
+    // four partial sums, so the additions do not wait on each other.
+    int unrolled = units - units % 4;
     method.beginControlFlow("for (int i = 0; i < $L; i++)", inputs);
     method.addStatement("float xv = x[xo + i]");
     method.addStatement("int wi = $L", Ix.constant(step.weightOffset()).plus("i", units));
     if (dx) {
-      method.addStatement("float sum = 0f");
+      method.addStatement("float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f");
     }
-    method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
-    method.addStatement("float dv = d[dOff + o]");
-    method.addStatement("g[wi + o] += xv * dv");
-    if (dx) {
-      method.addStatement("sum += p[wi + o] * dv");
+    if (unrolled > 0) {
+      method.beginControlFlow("for (int o = 0; o < $L; o += 4)", unrolled);
+      for (int j = 0; j < 4; j++) {
+        method.addStatement("float d$L = d[$L]", j, Ix.of("dOff").plus("o").plus(j));
+      }
+      for (int j = 0; j < 4; j++) {
+        method.addStatement("g[$L] += xv * d$L", Ix.of("wi").plus("o").plus(j), j);
+      }
+      if (dx) {
+        for (int j = 0; j < 4; j++) {
+          method.addStatement("s$L += p[$L] * d$L", j, Ix.of("wi").plus("o").plus(j), j);
+        }
+      }
+      method.endControlFlow();
     }
-    method.endControlFlow();
+    if (unrolled < units) {
+      method.beginControlFlow("for (int o = $L; o < $L; o++)", unrolled, units);
+      method.addStatement("float dv = d[dOff + o]");
+      method.addStatement("g[wi + o] += xv * dv");
+      if (dx) {
+        method.addStatement("s0 += p[wi + o] * dv");
+      }
+      method.endControlFlow();
+    }
     if (dx) {
-      method.addStatement("dx[dxo + i] = sum");
+      method.addStatement("dx[dxo + i] = (s0 + s1) + (s2 + s3)");
     }
     method.endControlFlow();
     return List.of(method.build());

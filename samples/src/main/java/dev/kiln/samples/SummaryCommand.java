@@ -20,12 +20,22 @@ final class SummaryCommand implements Callable<Integer> {
   static {
     NETWORKS.put("lenet5", () -> LeNet5Model.create(0));
     NETWORKS.put("alexnet-conv1", () -> AlexNetFirstLayerModel.create(0));
+    for (LadderCommand.Rung rung : LadderCommand.RUNGS) {
+      if (rung.number() < 7) {
+        NETWORKS.put(rung.name(), () -> rung.create().apply(0));
+      }
+    }
+    for (XorCommand.Net net : XorCommand.NETWORKS) {
+      NETWORKS.put("xor-" + net.name(), () -> net.create().apply(0));
+    }
   }
 
   @Parameters(
       index = "0",
       paramLabel = "NETWORK",
-      description = "One of: lenet5, alexnet-conv1.")
+      description =
+          "lenet5, alexnet-conv1, the ladder's softmax, relu-normal, relu-xavier, deep-dropout,"
+              + " cnn2, cnn3, or xor-shallow-sigmoid, xor-deep-sigmoid, xor-deep-relu.")
   String network;
 
   @Override

@@ -1,0 +1,43 @@
+package dev.kiln.samples;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/** predict and trainSample allocate nothing once warm: no garbage in the steady state. */
+class AllocationTest {
+
+  static long allocatedBytes() {
+    java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+    Assumptions.assumeTrue(
+        bean instanceof com.sun.management.ThreadMXBean,
+        "this JVM cannot count allocated bytes per thread");
+    return ((com.sun.management.ThreadMXBean) bean)
+        .getThreadAllocatedBytes(Thread.currentThread().getId());
+  }
+
+  @Test
+  void predictAndTrainSampleAllocateNothing() {
+    LeNet5Model net = LeNet5Model.create(1);
+    float[] x = new float[784];
+    float[] y = new float[10];
+    float[] target = new float[10];
+    target[3] = 1;
+    float[] g = new float[net.parameterCount()];
+    float[] ws = new float[net.trainingWorkspaceSize()];
+    for (int i = 0; i < 2000; i++) { // warm up: class loading, thread-local workspace, JIT
+      net.predict(x, y);
+      net.trainSample(x, 0, target, 0, y, 0, g, ws, i);
+    }
+    long before = allocatedBytes();
+    for (int i = 0; i < 1000; i++) {
+      net.predict(x, y);
+      net.trainSample(x, 0, target, 0, y, 0, g, ws, i);
+    }
+    long allocated = allocatedBytes() - before;
+    // Even 8 bytes a call would be 16,000 here; allow a little for the measurement itself.
+    assertTrue(allocated < 1_024, allocated + " bytes allocated by 1,000 predict and trainSample calls");
+  }
+}

@@ -145,6 +145,17 @@ public final class LeNet5Model extends LeNet5 implements Model {
   private static final ThreadLocal<float[]> WORKSPACE = ThreadLocal.withInitial(() -> new float[WORKSPACE_SIZE]);
 
   /**
+   * Per declared layer: how many forward steps ({@code forwardStep}) it needs.
+   */
+  private static final int[] LAYER_STEPS = {1, 2, 3, 4, 5, 6, 7};
+
+  /**
+   * Per declared layer: the workspace offset of its output at inference, or -1 where it is
+   * the caller's input (layers that change nothing at inference).
+   */
+  private static final int[] LAYER_OUTPUTS = {0, 4704, 0, 4704, 0, 4704, 0};
+
+  /**
    * Scratch floats per training thread: every layer's output, dropout masks and two gradient regions.
    */
   static final int TRAINING_WORKSPACE_SIZE = 17502;
@@ -248,6 +259,36 @@ public final class LeNet5Model extends LeNet5 implements Model {
     f6Forward(p, ws, 0, ws, 4704);
     outputForward(p, ws, 4704, ws, 0);
     System.arraycopy(ws, 0, y, yo, OUTPUT_SIZE);
+  }
+
+  @Override
+  public float[] layerOutput(float[] input, Layer layer) {
+    Checks.sampleArray("LeNet5Model", "input", input, INPUT_SIZE, INPUT_SHAPE);
+    int index = Checks.layerIndex("LeNet5Model", LAYERS, layer);
+    float[] ws = WORKSPACE.get();
+    for (int step = 0; step < LAYER_STEPS[index]; step++) {
+      forwardStep(step, parameters, input, 0, ws);
+    }
+    int offset = LAYER_OUTPUTS[index];
+    float[] y = new float[layer.outputShape().size()];
+    System.arraycopy(offset < 0 ? input : ws, Math.max(offset, 0), y, 0, y.length);
+    return y;
+  }
+
+  /**
+   * Step {@code step} of {@code forward}, counting only the layers that run code at inference.
+   */
+  static void forwardStep(int step, float[] p, float[] x, int xo, float[] ws) {
+    switch (step) {
+      case 0 -> c1Forward(p, x, xo, ws, 0);
+      case 1 -> s2Forward(p, ws, 0, ws, 4704);
+      case 2 -> c3Forward(p, ws, 4704, ws, 0);
+      case 3 -> s4Forward(p, ws, 0, ws, 4704);
+      case 4 -> c5Forward(p, ws, 4704, ws, 0);
+      case 5 -> f6Forward(p, ws, 0, ws, 4704);
+      case 6 -> outputForward(p, ws, 4704, ws, 0);
+      default -> throw new IllegalArgumentException("no forward step " + step);
+    }
   }
 
   /**

@@ -258,6 +258,88 @@ class ForwardTest {
   }
 
   @Test
+  void layerOutputOfTheLastLayerIsThePrediction() {
+    Model m =
+        model(
+            "LayerOutputLast",
+            "height = 6, width = 6, channels = 2",
+            "@Conv2D(filters = 4, kernel = 3, padding = Padding.SAME) @ReLU Layer c;",
+            "@MaxPool(size = 2) Layer p;",
+            "@Dropout(rate = 0.5) Layer d;",
+            "@Dense(units = 5) @Softmax Layer out;");
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (int s = 0; s < 5; s++) {
+      float[] x = new float[72];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) random.nextDouble(-1, 1);
+      }
+      float[] before = x.clone();
+      assertArrayEquals(m.predict(x), m.layerOutput(x, m.layer("out")), EXACT);
+      assertArrayEquals(before, x, EXACT);
+      // Dropout is the identity at inference: its output is the pooling layer's.
+      float[] pooled = m.layerOutput(x, m.layer("p"));
+      assertEquals(3 * 3 * 4, pooled.length);
+      assertArrayEquals(pooled, m.layerOutput(x, m.layer("d")), EXACT);
+    }
+  }
+
+  @Test
+  void layerOutputOfIntermediateLayersByHand() {
+    Model m =
+        model(
+            "LayerOutputByHand",
+            "height = 3, width = 3",
+            "@Conv2D(filters = 2, kernel = 2) @ReLU Layer c;",
+            "@MaxPool(size = 2) Layer p;",
+            "@Dense(units = 1, bias = false) Layer d;");
+    // HWIO [2, 2, 1, 2]: filter 0 all ones, filter 1 all minus ones; biases 1 and 30.
+    m.setWeights(m.layer("c"), 1, -1, 1, -1, 1, -1, 1, -1);
+    m.setBias(m.layer("c"), 1, 30);
+    m.setWeights(m.layer("d"), 1, 2);
+    float[] x = range(1, 9);
+    // Window sums 12, 16, 24, 28: filter 0 gives 13, 17, 25, 29 and filter 1 30 - sum; NHWC.
+    assertArrayEquals(
+        new float[] {13, 18, 17, 14, 25, 6, 29, 2}, m.layerOutput(x, m.layer("c")), EXACT);
+    assertArrayEquals(new float[] {29, 18}, m.layerOutput(x, m.layer("p")), EXACT);
+    assertArrayEquals(new float[] {65}, m.layerOutput(x, m.layer("d")), EXACT);
+    assertArrayEquals(m.predict(x), m.layerOutput(x, m.layer("d")), EXACT);
+    // The intermediate output is the same after a full prediction reused the workspace.
+    assertArrayEquals(
+        new float[] {13, 18, 17, 14, 25, 6, 29, 2}, m.layerOutput(x, m.layer("c")), EXACT);
+  }
+
+  @Test
+  void layerOutputOfLayersThatChangeNothingIsACopyOfTheInput() {
+    Model m =
+        model(
+            "LayerOutputInput",
+            "height = 1, width = 1, channels = 3",
+            "@Dropout(rate = 0.5) Layer d;",
+            "@ReLU Layer a;",
+            "@Tanh Layer b;");
+    float[] x = {-1, 0, 1};
+    float[] dropped = m.layerOutput(x, m.layer("d"));
+    assertArrayEquals(x, dropped, EXACT);
+    dropped[0] = 42;
+    assertArrayEquals(new float[] {-1, 0, 1}, x, EXACT);
+    assertArrayEquals(new float[] {0, 0, 1}, m.layerOutput(x, m.layer("a")), EXACT);
+    assertArrayEquals(new float[] {0, 0, 0.7615942f}, m.layerOutput(x, m.layer("b")), CLOSE);
+    assertArrayEquals(new float[] {-1, 0, 1}, x, EXACT);
+  }
+
+  @Test
+  void layerOutputRejectsForeignLayersAndWrongInputs() {
+    Model m = model("LayerOutputChecks", "height = 2, width = 2", "@Dense(units = 3) Layer d;");
+    Model other = model("LayerOutputOther", "height = 2, width = 2", "@Dense(units = 3) Layer d;");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> m.layerOutput(new float[4], other.layer("d")));
+    assertTrue(e.getMessage().startsWith("LayerOutputChecksModel: layer 'd' (Dense 3) is not one of"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> m.layerOutput(new float[5], m.layer("d")));
+    assertEquals("LayerOutputChecksModel: input must hold 4 floats (2x2x1, NHWC), got 5", e.getMessage());
+    assertThrows(NullPointerException.class, () -> m.layerOutput(new float[4], null));
+  }
+
+  @Test
   void wrongSizesGetClearErrors() {
     Model m = model("Sizes", "height = 2, width = 2", "@Dense(units = 3) Layer d;");
     IllegalArgumentException e =

@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import java.util.List;
+
 /** Argument checks shared by generated models, so their messages read the same everywhere. */
 public final class Checks {
   private Checks() {}
@@ -23,6 +25,29 @@ public final class Checks {
               + "), got "
               + array.length);
     }
+  }
+
+  /**
+   * The index of {@code layer} among a model's declared {@code layers} (the very same handle: a
+   * model's fields, {@code layers()} or {@code layer(name)}).
+   */
+  public static int layerIndex(String model, List<Layer> layers, Layer layer) {
+    if (layer == null) {
+      throw new NullPointerException(model + ": layer is null");
+    }
+    for (int i = 0; i < layers.size(); i++) {
+      if (layers.get(i) == layer) {
+        return i;
+      }
+    }
+    StringBuilder names = new StringBuilder();
+    for (Layer l : layers) {
+      names.append(names.length() == 0 ? "" : ", ").append(l.name());
+    }
+    throw new IllegalArgumentException(
+        model + ": layer '" + layer.name() + "' (" + layer.description() + ") is not one of this"
+            + " model's layers (" + names + "); take it from the model's fields, layers() or"
+            + " layer(name)");
   }
 
   /** Checks a batch's input and output arrays and returns the number of samples. */

@@ -72,6 +72,19 @@ public interface Model {
     predictBatch(inputs, outputs, Runtime.getRuntime().availableProcessors());
   }
 
+  /**
+   * Runs one sample at inference (dropout off) through the layers up to and including {@code
+   * layer}, and returns a copy of that layer's output ({@code layer.outputShape()}, NHWC for a
+   * spatial layer): the activation maps of a convolution, a pooling layer's channels, a dense
+   * layer's units. Leaves {@code input} unchanged; safe on several threads at once; allocates the
+   * returned array.
+   *
+   * @param layer one of {@link #layers()} (a field of the model, or {@link #layer(String)})
+   * @throws IllegalArgumentException if {@code input} does not hold {@link #inputSize()} floats,
+   *     or {@code layer} is not a layer of this model
+   */
+  float[] layerOutput(float[] input, Layer layer);
+
   /** The loss this network trains with, chosen at compile time from its last activation. */
   Loss loss();
 

@@ -43,6 +43,7 @@ class CheckpointTest {
     @Override public String summary() { return name; }
     @Override public void predict(float[] input, float[] output) { throw new UnsupportedOperationException(); }
     @Override public void predictBatch(float[] inputs, float[] outputs, int threads) { throw new UnsupportedOperationException(); }
+    @Override public float[] layerOutput(float[] input, Layer layer) { throw new UnsupportedOperationException(); }
     @Override public Loss loss() { return Loss.MEAN_SQUARED_ERROR; }
     @Override public int trainingWorkspaceSize() { return 0; }
     @Override public float trainSample(float[] x, int xo, float[] t, int to, float[] out, int oo, float[] g, float[] ws, long noise) { throw new UnsupportedOperationException(); }

@@ -14,11 +14,13 @@ import picocli.CommandLine.Command;
       MnistCommand.class,
       LadderCommand.class,
       XorCommand.class,
-      SummaryCommand.class
+      SummaryCommand.class,
+      ShowCommand.class
     })
 public final class Kiln implements Runnable {
 
   public static void main(String[] args) {
+    Pictures.headless();
     System.exit(run(args));
   }
 

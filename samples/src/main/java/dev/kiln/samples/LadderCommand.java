@@ -50,6 +50,14 @@ final class LadderCommand implements Callable<Integer> {
   @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}, as the lecture).")
   double lr;
 
+  @Option(
+      names = "--schedule",
+      defaultValue = "cosine",
+      description =
+          "Learning-rate schedule: constant (the lecture's), cosine (decays to 0 over the run, which"
+              + " makes the final epoch's accuracy less noisy) or onecycle (default: ${DEFAULT-VALUE}).")
+  MnistCommand.ScheduleKind schedule;
+
   @Option(names = "--ensemble", defaultValue = "5", description = "Networks in the ensemble rung (default: ${DEFAULT-VALUE}).")
   int ensemble;
 
@@ -68,8 +76,16 @@ final class LadderCommand implements Callable<Integer> {
   @Option(names = "--test-limit", description = "Test on the first N images only (default: all).")
   Integer testLimit;
 
-  /** One finished rung. */
-  record Row(Rung rung, double accuracy, int parameters, double seconds) {}
+  @Option(
+      names = "--plots",
+      defaultValue = "plots",
+      description =
+          "Directory for each rung's learning curves and test-set confusion matrix, as PNG"
+              + " (default: ${DEFAULT-VALUE}).")
+  Path plots;
+
+  /** One finished rung and its pictures. */
+  record Row(Rung rung, double accuracy, int parameters, double seconds, Charts.Written plots) {}
 
   @Override
   public Integer call() throws Exception {
@@ -86,6 +102,7 @@ final class LadderCommand implements Callable<Integer> {
       float[] sum = new float[test.size() * 10];
       int parameters = 0;
       double seconds = 0;
+      List<Charts.Run> runs = new ArrayList<>();
       for (int m = 0; m < members; m++) {
         Model model = rung.create().apply(seed + m);
         parameters = model.parameterCount();
@@ -94,7 +111,7 @@ final class LadderCommand implements Callable<Integer> {
             members > 1 ? " [member " + (m + 1) + "/" + members + "]" : "", parameters);
         List<EpochResult> history =
             Trainer.of(model)
-                .optimizer(Adam.lr(lr))
+                .optimizer(MnistCommand.adam(schedule, lr, epochs * ((train.size() + batch - 1) / batch)))
                 .batchSize(batch)
                 .epochs(epochs)
                 .threads(threadCount)
@@ -102,13 +119,22 @@ final class LadderCommand implements Callable<Integer> {
                 .listener(new Progress(System.out))
                 .fit(train, test);
         seconds += history.stream().mapToDouble(EpochResult::seconds).sum();
+        runs.add(new Charts.Run(members > 1 ? "member " + (m + 1) : "", history));
         float[] probabilities = new float[test.size() * 10];
         model.predictBatch(test.images(), probabilities, threadCount);
         for (int i = 0; i < sum.length; i++) {
           sum[i] += probabilities[i];
         }
       }
-      rows.add(new Row(rung, accuracy(sum, test), parameters, seconds));
+      Charts.Written written =
+          Charts.writeTrainingPlots(
+              plots, "ladder-" + rung.number() + "-" + rung.name(),
+              "Rung " + rung.number() + ", " + rung.description(), runs,
+              Confusion.of(sum, test.labels(), 10));
+      System.out.println(
+          "Wrote " + written.curves() + " (learning curves) and " + written.confusion()
+              + " (confusion matrix of the test set" + (members > 1 ? ", averaged ensemble" : "") + ")");
+      rows.add(new Row(rung, accuracy(sum, test), parameters, seconds, written));
     }
     System.out.println();
     System.out.printf(
@@ -124,9 +150,11 @@ final class LadderCommand implements Callable<Integer> {
       System.out.printf(
           Locale.ROOT,
           "RESULT task=ladder rung=%d network=%s lecture_acc=%.4f test_acc=%.4f reached=%s"
-              + " epochs=%d train_images=%d test_images=%d train_seconds=%.0f%n",
+              + " epochs=%d train_images=%d test_images=%d train_seconds=%.0f curves=%s"
+              + " confusion=%s%n",
           row.rung().number(), row.rung().name(), row.rung().lecture(), row.accuracy(),
-          row.accuracy() >= row.rung().lecture(), epochs, train.size(), test.size(), row.seconds());
+          row.accuracy() >= row.rung().lecture(), epochs, train.size(), test.size(), row.seconds(),
+          row.plots().curves(), row.plots().confusion());
     }
     return 0;
   }

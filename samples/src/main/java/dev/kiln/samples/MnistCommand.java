@@ -79,6 +79,23 @@ final class MnistCommand implements Callable<Integer> {
       description = "Checkpoint to write (default: ${DEFAULT-VALUE}).")
   Path out;
 
+  @Option(
+      names = "--plots",
+      defaultValue = "plots",
+      description =
+          "Directory for the learning curves and the test set's confusion matrix, as PNG"
+              + " (default: ${DEFAULT-VALUE}).")
+  Path plots;
+
+  /** Adam at {@code lr} under {@code schedule} for a run of {@code steps} optimizer steps. */
+  static Optimizer adam(ScheduleKind schedule, double lr, int steps) {
+    return switch (schedule) {
+      case ONECYCLE -> Adam.lr(lr).schedule(Schedule.oneCycle(steps, lr));
+      case COSINE -> Adam.lr(lr).schedule(Schedule.cosine(steps, 0));
+      case CONSTANT -> Adam.lr(lr);
+    };
+  }
+
   @Override
   public Integer call() throws Exception {
     int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -89,12 +106,7 @@ final class MnistCommand implements Callable<Integer> {
     LeNet5Model net = LeNet5Model.create(seed);
     Trainer trainer = Trainer.of(net).batchSize(batch).epochs(epochs).threads(threadCount).seed(seed);
     int steps = epochs * trainer.batchesPerEpoch(train.size());
-    Optimizer adam =
-        switch (schedule) {
-          case ONECYCLE -> Adam.lr(lr).schedule(Schedule.oneCycle(steps, lr));
-          case COSINE -> Adam.lr(lr).schedule(Schedule.cosine(steps, 0));
-          case CONSTANT -> Adam.lr(lr);
-        };
+    Optimizer adam = adam(schedule, lr, steps);
     System.out.printf(
         Locale.ROOT,
         "Training LeNet-5 (%,d parameters) on %,d MNIST images, testing on %,d: %d epochs, batch %d,"
@@ -107,12 +119,23 @@ final class MnistCommand implements Callable<Integer> {
     double seconds = history.stream().mapToDouble(EpochResult::seconds).sum();
     double imagesPerSecond = (double) train.size() * epochs / seconds;
     System.out.println("Saved " + out);
+    float[] probabilities = new float[test.size() * net.outputSize()];
+    net.predictBatch(test.images(), probabilities, threadCount);
+    Charts.Written plotted =
+        Charts.writeTrainingPlots(
+            plots, "mnist", "LeNet-5 on MNIST",
+            List.of(new Charts.Run("", history)),
+            Confusion.of(probabilities, test.labels(), test.classes()));
+    System.out.println(
+        "Wrote " + plotted.curves() + " (learning curves) and " + plotted.confusion()
+            + " (confusion matrix of the test set)");
     System.out.printf(
         Locale.ROOT,
         "RESULT task=mnist model=LeNet5 epochs=%d train_images=%d test_images=%d test_acc=%.4f"
-            + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d checkpoint=%s%n",
+            + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d checkpoint=%s"
+            + " curves=%s confusion=%s%n",
         epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
-        seconds, threadCount, out);
+        seconds, threadCount, out, plotted.curves(), plotted.confusion());
     return 0;
   }
 }

@@ -24,8 +24,8 @@ import javax.lang.model.element.Modifier;
 
 /**
  * Writes the {@code <Name>Model} class: constants for every shape and parameter offset, the
- * {@code Layer} handles, construction and initialization, {@code predict}, and one forward method
- * per layer from the layer kind's emitter.
+ * {@code Layer} handles, construction and initialization, {@code predict}, {@code layerOutput},
+ * and one forward method per layer from the layer kind's emitter.
  */
 public final class ModelEmitter {
   static final String RUNTIME = "dev.kiln.runtime";
@@ -60,6 +60,7 @@ public final class ModelEmitter {
     addAccessors(type, plan);
     addPredict(type, plan);
     addForward(type, plan);
+    addLayerOutput(type, plan);
     for (Step step : plan.steps()) {
       if (step.runsAtInference()) {
         emitterFor(step).forward(step).forEach(type::addMethod);
@@ -369,6 +370,94 @@ public final class ModelEmitter {
     forward.addStatement(
         "$T.arraycopy($L, $L, y, yo, OUTPUT_SIZE)", System.class, out.array(), out.offsetExpression());
     type.addMethod(forward.build());
+  }
+
+  /**
+   * {@code layerOutput}: the forward steps as a switch ({@code forwardStep}), run in a loop up to
+   * the requested layer, whose output the plan leaves untouched because no later step runs. Two
+   * tables per declared layer say how many steps it needs and where its output ends up. The
+   * methods stay small however many layers there are.
+   */
+  private static void addLayerOutput(TypeSpec.Builder type, Plan plan) {
+    List<Step> running = new ArrayList<>();
+    for (Step step : plan.steps()) {
+      if (step.runsAtInference()) {
+        running.add(step);
+      }
+    }
+    List<String> stepCounts = new ArrayList<>();
+    List<String> offsets = new ArrayList<>();
+    int done = 0;
+    for (Step step : plan.steps()) {
+      done += step.runsAtInference() ? 1 : 0;
+      if (!step.node().implicit()) {
+        stepCounts.add(String.valueOf(done));
+        offsets.add(step.out().isInput() ? "-1" : String.valueOf(step.out().offset()));
+      }
+    }
+    type.addField(
+        FieldSpec.builder(int[].class, "LAYER_STEPS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+            .addJavadoc("Per declared layer: how many forward steps ({@code forwardStep}) it needs.\n")
+            .initializer("{$L}", String.join(", ", stepCounts))
+            .build());
+    type.addField(
+        FieldSpec.builder(int[].class, "LAYER_OUTPUTS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+            .addJavadoc(
+                "Per declared layer: the workspace offset of its output at inference, or -1 where"
+                    + " it is\nthe caller's input (layers that change nothing at inference).\n")
+            .initializer("{$L}", String.join(", ", offsets))
+            .build());
+
+    String name = plan.model().generatedName();
+    type.addMethod(
+        MethodSpec.methodBuilder("layerOutput")
+            .addAnnotation(Override.class)
+            .addModifiers(Modifier.PUBLIC)
+            .returns(float[].class)
+            .addParameter(float[].class, "input")
+            .addParameter(LAYER, "layer")
+            .addStatement("$T.sampleArray($S, $S, input, INPUT_SIZE, INPUT_SHAPE)", CHECKS, name, "input")
+            .addStatement("int index = $T.layerIndex($S, LAYERS, layer)", CHECKS, name)
+            .addStatement("float[] ws = WORKSPACE.get()")
+            .beginControlFlow("for (int step = 0; step < LAYER_STEPS[index]; step++)")
+            .addStatement("forwardStep(step, parameters, input, 0, ws)")
+            .endControlFlow()
+            .addStatement("int offset = LAYER_OUTPUTS[index]")
+            .addStatement("float[] y = new float[layer.outputShape().size()]")
+            .addStatement(
+                "$T.arraycopy(offset < 0 ? input : ws, Math.max(offset, 0), y, 0, y.length)",
+                System.class)
+            .addStatement("return y")
+            .build());
+
+    MethodSpec.Builder forwardStep =
+        MethodSpec.methodBuilder("forwardStep")
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc(
+                "Step {@code step} of {@code forward}, counting only the layers that run code at"
+                    + " inference.\n")
+            .addParameter(int.class, "step")
+            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "x")
+            .addParameter(int.class, "xo")
+            .addParameter(float[].class, "ws")
+            .beginControlFlow("switch (step)");
+    for (int i = 0; i < running.size(); i++) {
+      Step step = running.get(i);
+      forwardStep.addStatement(
+          "case $L -> $N(p, $L, $L, $L, $L)",
+          i,
+          LayerEmitter.forwardName(step),
+          step.in().array(),
+          step.in().offsetExpression(),
+          step.out().array(),
+          step.out().offsetExpression());
+    }
+    forwardStep
+        .addStatement(
+            "default -> throw new $T($S + step)", IllegalArgumentException.class, "no forward step ")
+        .endControlFlow();
+    type.addMethod(forwardStep.build());
   }
 
   private static String htmlEscape(String s) {

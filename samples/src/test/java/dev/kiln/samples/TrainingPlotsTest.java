@@ -1,0 +1,69 @@
+package dev.kiln.samples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ./kiln mnist} and {@code ./kiln ladder} on a tiny synthetic MNIST write their charts. */
+class TrainingPlotsTest {
+  @TempDir Path dir;
+
+  static void assertChart(Path file, int width, int height) throws Exception {
+    BufferedImage image = Png.read(file);
+    assertEquals(width, image.getWidth(), file.toString());
+    assertEquals(height, image.getHeight(), file.toString());
+  }
+
+  @Test
+  void mnistWritesCurvesAndConfusionMatrix() throws Exception {
+    Path data = SyntheticMnist.write(dir.resolve("mnist"), 40, 20);
+    Path plots = dir.resolve("plots");
+    Path out = dir.resolve("tiny.safetensors");
+    ShowCommandTest.Run run =
+        ShowCommandTest.kiln(
+            "mnist", "--data", data.toString(), "--epochs", "2", "--batch", "8", "--threads", "1",
+            "--out", out.toString(), "--plots", plots.toString());
+    assertEquals(0, run.exit(), run.out() + run.err());
+    Path curves = plots.resolve("mnist-curves.png");
+    Path confusion = plots.resolve("mnist-confusion.png");
+    List<String> results = run.results();
+    assertEquals(1, results.size(), run.out());
+    assertTrue(results.get(0).endsWith(" checkpoint=" + out + " curves=" + curves + " confusion=" + confusion), results.get(0));
+    assertChart(curves, Charts.CURVES_WIDTH, Charts.CURVES_HEIGHT);
+    assertChart(confusion, Charts.CONFUSION_WIDTH, Charts.CONFUSION_HEIGHT);
+
+    // ./kiln show reads what ./kiln mnist wrote.
+    ShowCommandTest.Run show =
+        ShowCommandTest.kiln(
+            "show", "--checkpoint", out.toString(), "--data", data.toString(), "--plots",
+            plots.toString(), "--layer", "c3", "--index", "3");
+    assertEquals(0, show.exit(), show.out() + show.err());
+    Png.assertGrid(plots.resolve("lenet5-test3-c3.png"), Pictures.Layout.of(16, 4, 10, 10, 3));
+  }
+
+  @Test
+  void ladderWritesChartsPerRung() throws Exception {
+    Path data = SyntheticMnist.write(dir.resolve("mnist"), 40, 20);
+    Path plots = dir.resolve("plots");
+    ShowCommandTest.Run run =
+        ShowCommandTest.kiln(
+            "ladder", "--data", data.toString(), "--rungs", "1,7", "--ensemble", "2", "--epochs", "2",
+            "--batch", "10", "--threads", "1", "--plots", plots.toString());
+    assertEquals(0, run.exit(), run.out() + run.err());
+    List<String> results = run.results();
+    assertEquals(2, results.size(), run.out());
+    assertTrue(
+        results.get(0).endsWith(
+            " curves=" + plots.resolve("ladder-1-softmax-curves.png") + " confusion="
+                + plots.resolve("ladder-1-softmax-confusion.png")),
+        results.get(0));
+    assertChart(plots.resolve("ladder-1-softmax-curves.png"), Charts.CURVES_WIDTH, Charts.CURVES_HEIGHT);
+    assertChart(plots.resolve("ladder-7-ensemble-curves.png"), Charts.CURVES_WIDTH, Charts.CURVES_HEIGHT);
+    assertChart(plots.resolve("ladder-7-ensemble-confusion.png"), Charts.CONFUSION_WIDTH, Charts.CONFUSION_HEIGHT);
+  }
+}

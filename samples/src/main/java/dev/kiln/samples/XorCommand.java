@@ -66,12 +66,12 @@ final class XorCommand implements Callable<Integer> {
     }
     System.out.println();
     System.out.printf(
-        Locale.ROOT, "%-18s  %-20s  %8s  %8s  %s%n", "network", "", "loss", "accuracy",
+        Locale.ROOT, "%-18s  %-28s  %8s  %8s  %s%n", "network", "", "loss", "accuracy",
         "predictions for 00 01 10 11 (targets 0 1 1 0)");
     for (Row row : rows) {
       float[] p = row.predictions();
       System.out.printf(
-          Locale.ROOT, "%-18s  %-20s  %8.4f  %7.0f%%  %.3f %.3f %.3f %.3f%n", row.net().name(),
+          Locale.ROOT, "%-18s  %-28s  %8.4f  %7.0f%%  %.3f %.3f %.3f %.3f%n", row.net().name(),
           row.net().description(), row.loss(), 100 * row.accuracy(), p[0], p[1], p[2], p[3]);
     }
     for (Row row : rows) {

@@ -164,13 +164,13 @@ public final class LeNet5Model extends LeNet5 implements Model {
 
   private LeNet5Model(float[] parameters) {
     this.parameters = parameters;
-    this.c1 = LAYERS.get(0);
-    this.s2 = LAYERS.get(1);
-    this.c3 = LAYERS.get(2);
-    this.s4 = LAYERS.get(3);
-    this.c5 = LAYERS.get(4);
-    this.f6 = LAYERS.get(5);
-    this.output = LAYERS.get(6);
+    super.c1 = LAYERS.get(0);
+    super.s2 = LAYERS.get(1);
+    super.c3 = LAYERS.get(2);
+    super.s4 = LAYERS.get(3);
+    super.c5 = LAYERS.get(4);
+    super.f6 = LAYERS.get(5);
+    super.output = LAYERS.get(6);
   }
 
   /**

@@ -42,17 +42,25 @@ final class CompiledModels {
 
   /** {@code test.<className>Model.create(seed)} from compiled classes. */
   static Model load(Map<String, byte[]> classes, String className, long seed) {
-    ClassLoader loader =
-        new ClassLoader(CompiledModels.class.getClassLoader()) {
-          @Override
-          protected Class<?> findClass(String name) throws ClassNotFoundException {
-            byte[] bytes = classes.get(name);
-            if (bytes == null) {
-              throw new ClassNotFoundException(name);
-            }
-            return defineClass(name, bytes, 0, bytes.length);
-          }
-        };
+    return create(loader(classes), className, seed);
+  }
+
+  /** A class loader over compiled classes, to load many models of one compilation. */
+  static ClassLoader loader(Map<String, byte[]> classes) {
+    return new ClassLoader(CompiledModels.class.getClassLoader()) {
+      @Override
+      protected Class<?> findClass(String name) throws ClassNotFoundException {
+        byte[] bytes = classes.get(name);
+        if (bytes == null) {
+          throw new ClassNotFoundException(name);
+        }
+        return defineClass(name, bytes, 0, bytes.length);
+      }
+    };
+  }
+
+  /** {@code test.<className>Model.create(seed)} through {@code loader}. */
+  static Model create(ClassLoader loader, String className, long seed) {
     try {
       Class<?> model = loader.loadClass("test." + className + "Model");
       return (Model) model.getMethod("create", long.class).invoke(null, seed);

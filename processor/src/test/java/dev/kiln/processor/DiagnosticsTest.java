@@ -844,6 +844,48 @@ class DiagnosticsTest {
         .onLineContaining("Layer c1;");
   }
 
+  @Test
+  void trainingWorkspaceTooLarge() {
+    // Found by FuzzTest: each 22001x22001x2 activation fits half an array, but training keeps
+    // all three plus two gradient regions, and planning it failed with [kiln:internal].
+    JavaFileObject source =
+        network(
+            "Hoarder",
+            "height = 1, width = 1",
+            "@Conv2D(filters = 2, kernel = 1, pad = 11000) Layer c;",
+            "@ReLU Layer r;",
+            "@Tanh Layer t;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:workspace-too-large] network Hoarder: training keeps every layer's output, each"
+                + " dropout mask and two gradient buffers, 4840440010 floats in all, more than one"
+                + " Java float[] can hold (2147483631); use fewer filters, a larger stride, or pool"
+                + " earlier")
+        .inFile(source)
+        .onLineContaining("@Network");
+  }
+
+  @Test
+  void padBeyondAnInt() {
+    // Found by FuzzTest: the padded size overflowed an int, and the processor generated code
+    // that did not compile ("integer number too large").
+    String line =
+        "@Conv2D(filters = 1, kernel = 1, stride = 2147483647, pad = 2147483647) Layer c;";
+    JavaFileObject source = network("Padded", "height = 28, width = 28", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-pad] c: Conv2D kernel 1x1 with pad 2147483647 padding makes its input"
+                + " 28x28x1 a padded 4294967322x4294967322, more rows or columns than a Java int"
+                + " can count; use a pad smaller than the kernel")
+        .inFile(source)
+        .onLineContaining("Layer c;");
+    assertEquals(valueColumn(line, "pad"), columnOf(compilation, "[kiln:bad-pad]"));
+  }
+
   // ---------------------------------------------------------------- warnings
 
   @Test

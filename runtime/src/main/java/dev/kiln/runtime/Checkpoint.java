@@ -116,6 +116,11 @@ public final class Checkpoint {
       throw new IOException(file + " is a directory; give a file name for the checkpoint");
     }
     Path dir = target.getParent();
+    if (!Files.isDirectory(dir)) {
+      throw new IOException(
+          "cannot save " + file + ": " + dir
+              + (Files.exists(dir) ? " is not a directory" : " does not exist"));
+    }
     Path temporary = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
     try {
       try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
@@ -188,7 +193,8 @@ public final class Checkpoint {
               + (unexpected.isEmpty() ? "" : ": unexpected " + unexpected)
               + " (is it a checkpoint of another network?)");
     }
-    long covered = 0;
+    long[][] ranges = new long[expected.size()][];
+    int filled = 0;
     for (Entry e : expected.values()) {
       Object info = header.get(e.name());
       if (!(info instanceof Map<?, ?> tensor)) {
@@ -213,13 +219,25 @@ public final class Checkpoint {
             file, e.name() + ": data_offsets " + range + " do not hold " + e.count()
                 + " floats within the " + dataLength + " data bytes (truncated or corrupt)");
       }
-      covered += range.get(1) - range.get(0);
+      ranges[filled++] = new long[] {range.get(0), range.get(1)};
       ByteBuffer tensorData =
           ByteBuffer.wrap(bytes, dataStart + range.get(0).intValue(), 4 * e.count())
               .order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < e.count(); i++) {
         loaded[e.offset() + i] = tensorData.getFloat();
       }
+    }
+    // The tensors must tile the data: overlapping ranges (two tensors reading the same bytes,
+    // the others never read) add up to the right total, so the sum alone proves nothing.
+    Arrays.sort(ranges, (a, b) -> Long.compare(a[0], b[0]));
+    long covered = 0;
+    for (long[] range : ranges) {
+      if (range[0] != covered) {
+        throw new DataFormatException(
+            file, "tensor data_offsets " + (range[0] < covered ? "overlap" : "leave a gap")
+                + " at byte " + Math.min(range[0], covered) + " (corrupt)");
+      }
+      covered = range[1];
     }
     if (covered != dataLength) {
       throw new DataFormatException(

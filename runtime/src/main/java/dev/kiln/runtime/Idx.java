@@ -90,7 +90,12 @@ public final class Idx {
         throw new DataFormatException(
             file, "dimension " + i + " is " + dimensions[i] + "; every dimension must be positive");
       }
-      expected *= dimensions[i];
+      try {
+        expected = Math.multiplyExact(expected, dimensions[i]);
+      } catch (ArithmeticException e) {
+        // Unchecked, the product wraps: four dimensions of 65536 "need" 0 bytes.
+        expected = Long.MAX_VALUE;
+      }
     }
     long actual = bytes.length - header;
     if (actual != expected) {
@@ -99,7 +104,7 @@ public final class Idx {
           "the header says "
               + Arrays.toString(dimensions)
               + " = "
-              + expected
+              + (expected == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(expected))
               + " bytes of data, but the file has "
               + actual
               + (actual < expected ? " (truncated)" : " (trailing bytes)"));

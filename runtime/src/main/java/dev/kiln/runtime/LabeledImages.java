@@ -3,6 +3,7 @@ package dev.kiln.runtime;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Images with integer class labels, as one flat {@code float[]} of NHWC samples scaled to
@@ -11,6 +12,9 @@ import java.util.Arrays;
 public record LabeledImages(float[] images, int[] labels, TensorShape shape, int classes) {
 
   public LabeledImages {
+    Objects.requireNonNull(images, "images");
+    Objects.requireNonNull(labels, "labels");
+    Objects.requireNonNull(shape, "shape");
     if (images.length != (long) labels.length * shape.size()) {
       throw new IllegalArgumentException(
           labels.length + " labels need " + (long) labels.length * shape.size()

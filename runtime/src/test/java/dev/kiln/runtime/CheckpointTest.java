@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,16 +30,23 @@ class CheckpointTest {
             new Layer("dense", "Dense 3 no bias", TensorShape.vector(2), TensorShape.vector(3), 4,
                 new int[] {2, 3}, -1, 0));
     final String name;
-    final float[] parameters = new float[10];
+    final List<Layer> layers;
+    final float[] parameters;
 
     TinyModel(String name) {
+      this(name, LAYERS, 10);
+    }
+
+    TinyModel(String name, List<Layer> layers, int parameterCount) {
       this.name = name;
+      this.layers = layers;
+      this.parameters = new float[parameterCount];
     }
 
     @Override public String name() { return name; }
     @Override public TensorShape inputShape() { return TensorShape.of(1, 1, 1); }
     @Override public TensorShape outputShape() { return TensorShape.vector(3); }
-    @Override public List<Layer> layers() { return LAYERS; }
+    @Override public List<Layer> layers() { return layers; }
     @Override public float[] parameters() { return parameters; }
     @Override public String summary() { return name; }
     @Override public void predict(float[] input, float[] output) { throw new UnsupportedOperationException(); }
@@ -132,7 +140,139 @@ class CheckpointTest {
     assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
   }
 
+  /** Bad files tried by this class's hostile-input tests, for the report. */
+  static int badFiles;
+
+  /** A safetensors file from a header (padded to 8 bytes) and data. */
+  static byte[] safetensors(String header, byte[] data) {
+    StringBuilder h = new StringBuilder(header);
+    while ((h.length() + 8) % 8 != 0) {
+      h.append(' ');
+    }
+    byte[] headerBytes = h.toString().getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(8 + headerBytes.length + data.length)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .putLong(headerBytes.length)
+        .put(headerBytes)
+        .put(data)
+        .array();
+  }
+
+  static final String TINY_HEADER =
+      "{\"__metadata__\":{\"format\":\"kiln\",\"network\":\"Tiny\"},"
+          + "\"conv.kernel\":{\"dtype\":\"F32\",\"shape\":[1,1,1,2],\"data_offsets\":[0,8]},"
+          + "\"conv.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
+          + "\"dense.kernel\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[16,40]}}";
+
+  @Test
+  void rejectsForgedHeadersTruncationAndAbsurdLengths() throws IOException {
+    // Found here: two tensors over the same bytes summed to the data length and were accepted,
+    // so conv.bias silently got conv.kernel's values.
+    assertRejected(
+        safetensors(TINY_HEADER.replace("[8,16]", "[0,8]"), new byte[40]),
+        "tensor data_offsets overlap at byte 0");
+    assertRejected(
+        safetensors(TINY_HEADER.replace("[16,40]", "[24,48]"), new byte[48]),
+        "tensor data_offsets leave a gap at byte 16");
+    byte[] good = safetensors(TINY_HEADER, new byte[40]);
+    byte[] negative = good.clone();
+    ByteBuffer.wrap(negative).order(ByteOrder.LITTLE_ENDIAN).putLong(0, -8);
+    assertRejected(negative, "header length -8");
+    byte[] zero = good.clone();
+    ByteBuffer.wrap(zero).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 0);
+    assertRejected(zero, "header length 0");
+    assertRejected(new byte[0], "too short for a safetensors file (0 bytes)");
+    assertRejected(safetensors("not json at all", new byte[40]), "corrupt safetensors header");
+    assertRejected(safetensors("[]", new byte[0]), "the header is not a JSON object");
+    assertRejected(safetensors("[".repeat(100), new byte[0]), "nested deeper than");
+    assertRejected(
+        safetensors(TINY_HEADER.replace("[0,8]", "[0,8.5]"), new byte[40]), "only integers");
+    assertRejected(
+        safetensors(TINY_HEADER.replace("[0,8]", "[0,99999999999999999999]"), new byte[40]),
+        "bad number");
+    assertRejected(
+        safetensors(TINY_HEADER.replace("[1,1,1,2]", "\"two\""), new byte[40]),
+        "conv.kernel: shape must be a list of integers");
+    assertRejected(
+        safetensors(TINY_HEADER.replace("{\"dtype\":\"F32\",\"shape\":[2,3]", "{\"dtype\":\"I32\",\"shape\":[2,3]"),
+            new byte[40]),
+        "dense.kernel: dtype I32, expected F32");
+    assertRejected(
+        safetensors(TINY_HEADER.replace("[16,40]", "[16,4000000000]"), new byte[40]),
+        "dense.kernel: data_offsets [16, 4000000000] do not hold 6 floats");
+  }
+
+  @AfterAll
+  static void report() {
+    System.out.println(
+        "CheckpointTest: " + badFiles + " bad checkpoint files, targets and foreign networks"
+            + " refused, the model and the old file unchanged each time");
+  }
+
+  @Test
+  void aCheckpointOfAnotherNetworkIsRefusedNamingTheDifference() throws IOException {
+    // Another architecture: different layer names and shapes.
+    List<Layer> wide =
+        List.of(
+            new Layer("c1", "Conv2D 3x3", TensorShape.of(4, 4, 1), TensorShape.of(2, 2, 4), 0,
+                new int[] {3, 3, 1, 4}, 36, 4));
+    Path file = dir.resolve("wide.safetensors");
+    Checkpoint.save(new TinyModel("Wide", wide, 40), file);
+    TinyModel tiny = model(3);
+    float[] before = tiny.parameters.clone();
+    IOException e = assertThrows(IOException.class, () -> Checkpoint.load(tiny, file));
+    assertTrue(
+        e.getMessage().contains(
+            "does not match network Tiny: missing [conv.kernel, conv.bias, dense.kernel]:"
+                + " unexpected [c1.kernel, c1.bias] (is it a checkpoint of another network?)"),
+        e.getMessage());
+    assertArrayEquals(before, tiny.parameters, 0f);
+    // Same layer names, other shapes: the first mismatch is named.
+    List<Layer> bigger =
+        List.of(
+            new Layer("conv", "Conv2D 1x1", TensorShape.of(1, 1, 1), TensorShape.of(1, 1, 3), 0,
+                new int[] {1, 1, 1, 3}, 3, 3),
+            new Layer("dense", "Dense 3 no bias", TensorShape.vector(3), TensorShape.vector(3), 6,
+                new int[] {3, 3}, -1, 0));
+    Checkpoint.save(new TinyModel("Tiny", bigger, 15), file);
+    e = assertThrows(IOException.class, () -> Checkpoint.load(tiny, file));
+    assertTrue(
+        e.getMessage().contains("conv.kernel: shape [1, 1, 1, 3], but Tiny expects [1, 1, 1, 2]"),
+        e.getMessage());
+    assertArrayEquals(before, tiny.parameters, 0f);
+    // The same layout under another class name loads: tensors are matched by name and shape
+    // (the network name in the metadata is informative, e.g. after renaming the class).
+    Checkpoint.save(model(5), file);
+    TinyModel renamed = new TinyModel("Renamed");
+    Checkpoint.load(renamed, file);
+    assertArrayEquals(model(5).parameters, renamed.parameters, 0f);
+    badFiles += 2;
+  }
+
+  @Test
+  void aTargetThatCannotBeWrittenLeavesTheOldCheckpoint() throws IOException {
+    // The sandbox runs as root, so a read-only directory would not stop the write: a parent
+    // that is a regular file (or missing) does.
+    Path good = dir.resolve("good.safetensors");
+    Checkpoint.save(model(1), good);
+    byte[] before = Files.readAllBytes(good);
+    IOException e =
+        assertThrows(IOException.class, () -> Checkpoint.save(model(2), good.resolve("child.safetensors")));
+    assertTrue(e.getMessage().contains(good + " is not a directory"), e.getMessage());
+    e = assertThrows(
+        IOException.class, () -> Checkpoint.save(model(2), dir.resolve("missing").resolve("m.safetensors")));
+    assertTrue(e.getMessage().contains("missing does not exist"), e.getMessage());
+    assertThrows(java.nio.file.NoSuchFileException.class,
+        () -> Checkpoint.load(model(0), dir.resolve("absent.safetensors")));
+    assertArrayEquals(before, Files.readAllBytes(good));
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(List.of(good), files.toList(), "no temporary file is left behind");
+    }
+    badFiles += 3;
+  }
+
   void assertRejected(byte[] content, String expected) throws IOException {
+    badFiles++;
     Path file = Files.write(dir.resolve("bad.safetensors"), content);
     TinyModel m = model(7);
     float[] before = m.parameters.clone();

@@ -88,6 +88,41 @@ class IdxTest {
     assertTrue(e.getMessage().contains("label 1 is 12, outside [0, 10)"), e.getMessage());
   }
 
+  @Test
+  void rejectsWrongShapesEmptyFilesAndAbsurdHeaders() throws IOException {
+    assertMessage(write("empty", new byte[0]), "too short for an IDX header (0 bytes)");
+    assertMessage(write("rank0", idx(8, new int[0], new byte[0])), "IDX header declares 0 dimensions");
+    byte[] rank200 = {0, 0, 8, (byte) 200, 0, 0, 0, 1};
+    assertMessage(write("rank200", rank200), "truncated in the header: 200 dimensions need 804 bytes");
+    assertMessage(write("negative", idx(8, new int[] {2, -3}, new byte[0])), "dimension 1 is -3");
+    // Found here: the dimensions' product was a long that wrapped, and 4 x 65536 "needed" 0 bytes,
+    // so this 20-byte file read as 65536 images of 65536x65536x65536 pixels.
+    assertMessage(
+        write("wraps", idx(8, new int[] {65536, 65536, 65536, 65536}, new byte[0])),
+        "the header says [65536, 65536, 65536, 65536] = more than 2^63 bytes of data, but the file"
+            + " has 0 (truncated)");
+    assertMessage(
+        write("huge", idx(8, new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE}, new byte[3])),
+        "= 4611686014132420609 bytes of data, but the file has 3 (truncated)");
+
+    // Wrong shapes for images and labels, each file valid on its own.
+    Path labels = write("labels", idx(8, new int[] {2}, new byte[] {1, 2}));
+    Path flat = write("flat", idx(8, new int[] {2, 4}, new byte[8]));
+    IOException e = assertThrows(IOException.class, () -> LabeledImages.readIdx(flat, labels, 10));
+    assertTrue(e.getMessage().contains(
+        "images must be [count, rows, columns] or [count, rows, columns, channels], got [2, 4]"),
+        e.getMessage());
+    Path five = write("five", idx(8, new int[] {2, 1, 1, 1, 1}, new byte[2]));
+    assertThrows(IOException.class, () -> LabeledImages.readIdx(five, labels, 10));
+    Path images = write("images", idx(8, new int[] {2, 2, 2}, new byte[8]));
+    e = assertThrows(IOException.class, () -> LabeledImages.readIdx(images, images, 10));
+    assertTrue(e.getMessage().contains("labels must be [count], got [2, 2, 2]"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(images.toString()), e.getMessage());
+    e = assertThrows(IOException.class, () -> LabeledImages.readIdx(dir.resolve("nope"), labels, 10));
+    assertTrue(e.getMessage().contains("nope"), e.getMessage());
+    System.out.println("IdxTest: 12 broken or mismatched IDX files rejected with their reason");
+  }
+
   void assertMessage(Path file, String expected) {
     IOException e = assertThrows(IOException.class, () -> Idx.read(file));
     assertTrue(e.getMessage().contains(expected), e.getMessage());

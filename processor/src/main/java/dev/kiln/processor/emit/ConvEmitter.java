@@ -249,8 +249,8 @@ final class ConvEmitter implements LayerEmitter {
             .addParameter(float[].class, "d")
             .addParameter(int.class, "dOff")
             .addParameter(float[].class, "g");
-    boolean padRows = w.padTop() + w.padBottom() > 0;
-    boolean padCols = w.padLeft() + w.padRight() > 0;
+    boolean padRows = w.padTop() > 0 || w.padBottom() > 0;
+    boolean padCols = w.padLeft() > 0 || w.padRight() > 0;
     method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
     if (padRows) {
       method.addComment("Output rows whose tap row kh falls inside the input.");
@@ -475,10 +475,11 @@ final class ConvEmitter implements LayerEmitter {
    * o * stride - pad >= 0} and {@code o * stride - pad + kernel <= n}.
    */
   static int[] interior(int n, int outputs, int kernel, int stride, int padBefore) {
-    int from = (padBefore + stride - 1) / stride;
-    int to = n + padBefore - kernel < 0 ? 0 : (n + padBefore - kernel) / stride + 1;
+    // In long: padBefore + stride - 1 overflows an int for a stride near Integer.MAX_VALUE.
+    long from = Math.min(((long) padBefore + stride - 1) / stride, outputs);
+    long to = (long) n + padBefore - kernel < 0 ? 0 : ((long) n + padBefore - kernel) / stride + 1;
     to = Math.min(to, outputs);
-    return new int[] {from, Math.max(from, to)};
+    return new int[] {(int) from, (int) Math.max(from, to)};
   }
 
   /**

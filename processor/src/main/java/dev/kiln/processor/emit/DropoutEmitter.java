@@ -18,7 +18,11 @@ final class DropoutEmitter {
     return step.node().name() + "TrainForward";
   }
 
-  static MethodSpec trainForward(Step step, int layerIndex) {
+  /**
+   * @param withActivation false for the last layer when the loss applies its Softmax or Sigmoid
+   *     to the logits itself
+   */
+  static MethodSpec trainForward(Step step, int layerIndex, boolean withActivation) {
     Node node = step.node();
     Op.Dropout dropout = (Op.Dropout) node.op();
     int n = (int) node.output().size();
@@ -50,8 +54,10 @@ final class DropoutEmitter {
     method.addStatement("mask[mo + i] = keep");
     method.addStatement("y[yo + i] = x[xo + i] * keep");
     method.endControlFlow();
-    node.activation()
-        .ifPresent(a -> method.addCode(ActivationEmitter.apply(a, "y", "yo", "y", "yo", n)));
+    if (withActivation) {
+      node.activation()
+          .ifPresent(a -> method.addCode(ActivationEmitter.apply(a, "y", "yo", "y", "yo", n)));
+    }
     return method.build();
   }
 

@@ -7,6 +7,11 @@ import java.util.List;
  * Builds readable index expressions for generated code: {@code Ix.of("yo").plus("oh", 168)
  * .plus("ow", 6)} prints {@code yo + oh * 168 + ow * 6}; terms times 0 vanish, times 1 lose the
  * factor, and constants are folded into one literal.
+ *
+ * <p>Factors and constants are printed as Java ints, wrapped modulo 2^32 if they do not fit (a
+ * stride of {@code Integer.MAX_VALUE} times a row length, multiplying an output row that is always
+ * 0). Java's int arithmetic wraps the same way, so an index whose value fits in an int, as every
+ * array index does, comes out exactly.
  */
 final class Ix {
   private final List<String> terms;
@@ -37,11 +42,12 @@ final class Ix {
   }
 
   Ix plus(String variable, long factor) {
-    if (factor == 0) {
+    int wrapped = (int) factor;
+    if (wrapped == 0) {
       return this;
     }
     List<String> next = new ArrayList<>(terms);
-    next.add(factor == 1 ? variable : variable + " * " + factor);
+    next.add(wrapped == 1 ? variable : variable + " * " + wrapped);
     return new Ix(next, constant, baseFirst);
   }
 
@@ -51,6 +57,7 @@ final class Ix {
 
   @Override
   public String toString() {
+    int constant = (int) this.constant;
     if (terms.isEmpty()) {
       return String.valueOf(constant);
     }

@@ -198,7 +198,8 @@ public final class ModelEmitter {
             .addParameter(float[].class, "parameters")
             .addStatement("this.parameters = parameters");
     for (int i = 0; i < declared.size(); i++) {
-      constructor.addStatement("this.$N = LAYERS.get($L)", declared.get(i).node().name(), i);
+      // super: a layer field named like a member of this class (parameters, LAYERS) is hidden
+      constructor.addStatement("super.$N = LAYERS.get($L)", declared.get(i).node().name(), i);
     }
     type.addMethod(constructor.build());
   }

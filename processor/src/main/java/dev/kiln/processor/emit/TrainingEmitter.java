@@ -52,7 +52,7 @@ final class TrainingEmitter {
       Step step = t.step();
       Node node = step.node();
       if (t.forward() && node.op() instanceof Op.Dropout) {
-        type.addMethod(DropoutEmitter.trainForward(step, i));
+        type.addMethod(DropoutEmitter.trainForward(step, i, !t.lossActivation()));
       } else if (t.forward() && t.lossActivation() && node.activation().isPresent()) {
         type.addMethod(
             ModelEmitter.emitterFor(step).forward(step, logitsName(step), false).get(0));

@@ -99,6 +99,23 @@ public final class Analyzer {
               + MAX_PARAMETERS
               + "); use fewer filters or units, or pool before the first Dense");
     }
+    if (!diagnostics.hasErrors() && shape != null) {
+      long training = trainingWorkspace(nodes);
+      if (training > MAX_PARAMETERS) {
+        diagnostics.error(
+            declaration.origin(),
+            null,
+            "workspace-too-large",
+            "network "
+                + declaration.simpleName()
+                + ": training keeps every layer's output, each dropout mask and two gradient"
+                + " buffers, "
+                + training
+                + " floats in all, more than one Java float[] can hold ("
+                + MAX_PARAMETERS
+                + "); use fewer filters, a larger stride, or pool earlier");
+      }
+    }
     if (diagnostics.hasErrors() || shape == null) {
       return Optional.empty();
     }
@@ -111,6 +128,25 @@ public final class Analyzer {
             generatedName,
             input,
             nodes));
+  }
+
+  /**
+   * An upper bound of the floats TrainingPlanner puts in one training thread's workspace: the
+   * output of every layer that computes something (a Flatten without activation does not), a
+   * mask per dropout, and two gradient regions of the largest activation. (It counts the last
+   * layer's Softmax or Sigmoid, which the loss computes instead, so it may exceed the plan's.)
+   */
+  private static long trainingWorkspace(List<Node> nodes) {
+    long total = 0;
+    long largest = 1;
+    for (Node node : nodes) {
+      long size = node.output().size();
+      if (!(node.op() instanceof Op.Flatten) || node.activation().isPresent()) {
+        total += node.op() instanceof Op.Dropout ? 2 * size : size;
+      }
+      largest = Math.max(largest, size);
+    }
+    return total + 2 * largest;
   }
 
   /** Reports the first node whose output cannot fit in half of the workspace array. */

@@ -212,10 +212,11 @@ final class LayerRules {
     } else if (padding == Padding.SAME) {
       int[] n = {in.height(), in.width()};
       for (int axis = 0; axis < 2; axis++) {
-        int out = (n[axis] + s[axis] - 1) / s[axis];
-        int total = Math.max((out - 1) * s[axis] + k[axis] - n[axis], 0);
-        top[axis] = total / 2;
-        bottom[axis] = total - total / 2;
+        // In long: n + s - 1 overflows an int for a stride near Integer.MAX_VALUE.
+        long out = ((long) n[axis] + s[axis] - 1) / s[axis];
+        long total = Math.max((out - 1) * s[axis] + k[axis] - n[axis], 0); // < k: fits an int
+        top[axis] = (int) (total / 2);
+        bottom[axis] = (int) (total - total / 2);
       }
       paddingName = "SAME";
     } else {
@@ -247,6 +248,29 @@ final class LayerRules {
               + paddingName
               + " padding; "
               + fix);
+      return null;
+    }
+    if (paddedHeight > Integer.MAX_VALUE || paddedWidth > Integer.MAX_VALUE) {
+      // Generated code computes window positions in the padded input with ints.
+      boolean isPool = !what.startsWith("Conv2D");
+      c.error(
+          pad != null ? "pad" : attribute,
+          pad != null ? "bad-pad" : isPool ? "window-too-large" : "kernel-too-large",
+          what
+              + " "
+              + k[0]
+              + "x"
+              + k[1]
+              + " with "
+              + paddingName
+              + " padding makes its input "
+              + in
+              + " a padded "
+              + paddedHeight
+              + "x"
+              + paddedWidth
+              + ", more rows or columns than a Java int can count; "
+              + (pad != null ? "use a pad smaller than the kernel" : "use a smaller window"));
       return null;
     }
     Window window =

@@ -17,7 +17,8 @@ public record Window(
     String paddingName) {
 
   public boolean padded() {
-    return padTop + padBottom + padLeft + padRight > 0;
+    // Not the sum: SAME pads of a window near Integer.MAX_VALUE would overflow it.
+    return padTop > 0 || padBottom > 0 || padLeft > 0 || padRight > 0;
   }
 
   /** E.g. {@code "5x5 stride 1 SAME (pad 2/2/2/2)"}. */

@@ -105,6 +105,34 @@ class AnalyzerTest {
   }
 
   @Test
+  void stridesAndWindowsNearIntegerMaxValueKeepTensorFlowShapes() {
+    // Found by FuzzTest: SAME computed n + s - 1 in int, which overflowed; and a window's four
+    // pads summed in int looked like no padding, so the emitter unrolled a 2^31 x 2^31 window.
+    int huge = Integer.MAX_VALUE;
+    Diagnostics diagnostics = new Diagnostics();
+    NetworkModel model =
+        new Analyzer(diagnostics)
+            .analyze(
+                network(
+                    28, 27, 1,
+                    field("c", conv(2, 3, huge, Padding.SAME)),
+                    field("v", conv(2, 1, huge, Padding.VALID)),
+                    field("p", new LayerDeclaration.PoolDeclaration(
+                        Op.PoolKind.MAX, new int[] {huge}, new int[0], Padding.SAME, ORIGIN))))
+            .orElseThrow();
+    assertEquals(List.of(), diagnostics.all());
+    // c: out = ceil(28 / huge) = 1, total padding max(0 * huge + 3 - 28, 0) = 0
+    assertEquals(
+        List.of("c 1x1x2", "v 1x1x2", "p 1x1x2"),
+        model.nodes().stream().map(n -> n.name() + " " + n.output()).toList());
+    assertEquals(
+        "MaxPool 2147483647x2147483647 stride 2147483647 SAME"
+            + " (pad 1073741823/1073741823/1073741823/1073741823)",
+        model.nodes().get(2).describe());
+    assertTrue(((Op.Pool) model.nodes().get(2).op()).window().padded());
+  }
+
+  @Test
   void reportsEveryMistakeWithoutFollowOnErrors() {
     Diagnostics diagnostics = new Diagnostics();
     Optional<NetworkModel> model =

@@ -1,6 +1,7 @@
 package dev.kiln.runtime.train;
 
 import dev.kiln.runtime.LabeledImages;
+import java.util.Objects;
 
 /**
  * Training or test samples stored one after another: inputs and either class labels (targets
@@ -23,8 +24,15 @@ public final class Dataset {
     this.size = size;
   }
 
-  /** Labeled images: targets are one-hot over the images' classes. */
+  /**
+   * Labeled images: targets are one-hot over the images' classes.
+   *
+   * @throws IllegalArgumentException if an image value is NaN or infinite (training on it could
+   *     only diverge), naming the sample
+   */
   public static Dataset of(LabeledImages images) {
+    Objects.requireNonNull(images, "images");
+    finite(images.images(), images.shape().size(), "image");
     return new Dataset(
         images.images(), images.shape().size(), images.labels(), null, images.classes(),
         images.size());
@@ -32,6 +40,8 @@ public final class Dataset {
 
   /** Samples with explicit target vectors, e.g. the XOR truth table. */
   public static Dataset of(float[] inputs, int inputSize, float[] targets, int targetSize) {
+    Objects.requireNonNull(inputs, "inputs");
+    Objects.requireNonNull(targets, "targets");
     if (inputSize < 1 || targetSize < 1) {
       throw new IllegalArgumentException("input and target sizes must be positive");
     }
@@ -42,17 +52,20 @@ public final class Dataset {
               + " target floats of " + targetSize + " per sample do not make the same number of"
               + " samples");
     }
-    for (float v : inputs) {
-      if (!Float.isFinite(v)) {
-        throw new IllegalArgumentException("inputs contain " + v + "; every input must be finite");
-      }
-    }
-    for (float v : targets) {
-      if (!Float.isFinite(v)) {
-        throw new IllegalArgumentException("targets contain " + v + "; every target must be finite");
-      }
-    }
+    finite(inputs, inputSize, "input");
+    finite(targets, targetSize, "target");
     return new Dataset(inputs, inputSize, null, targets, targetSize, inputs.length / inputSize);
+  }
+
+  /** Refuses NaN and infinite values, saying where the first one is. */
+  private static void finite(float[] values, int perSample, String what) {
+    for (int i = 0; i < values.length; i++) {
+      if (!Float.isFinite(values[i])) {
+        throw new IllegalArgumentException(
+            what + " " + i / perSample + " holds " + values[i] + " at index " + i % perSample
+                + "; every " + what + " value must be finite");
+      }
+    }
   }
 
   public int size() {

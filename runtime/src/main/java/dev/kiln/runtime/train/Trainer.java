@@ -24,7 +24,19 @@ import java.util.SplittableRandom;
  * over the threads in fixed contiguous chunks; each thread adds its gradients into its own array,
  * and the arrays are summed in thread order, so the same seed and thread count give bit-identical
  * weights. Dropout masks depend only on the seed, the epoch and the sample's position. Nothing is
- * allocated per batch.
+ * allocated per sample, and per batch only the few dozen bytes of the threads' hand-off (a
+ * {@code CyclicBarrier} generation); nothing is kept, so the heap does not grow however long it
+ * trains.
+ *
+ * <p>The data is checked before anything changes: empty data, samples of the wrong size, class
+ * counts or target sizes that do not match the model's outputs, and (by {@link Dataset}) NaN or
+ * infinite values are refused with an exception saying what was expected. If the loss or a
+ * gradient still turns NaN or infinite (a learning rate too high), {@code fit} stops with a
+ * {@link TrainingDivergedException} naming the first layer whose gradient is not finite, before
+ * that step touches the parameters.
+ *
+ * <p>Other threads may {@code predict} on the model while it trains; what they see is described
+ * on {@link Model}. Run one {@code fit} per model at a time: two would write the same parameters.
  */
 public final class Trainer {
   private final Model model;
@@ -89,6 +101,7 @@ public final class Trainer {
   }
 
   public List<EpochResult> fit(LabeledImages train, LabeledImages test) {
+    Objects.requireNonNull(train, "training data");
     return fit(Dataset.of(train), test == null ? null : Dataset.of(test));
   }
 

@@ -817,6 +817,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
     // Input gradient: every output pixel's gradient back through its window.
     Arrays.fill(dx, dxo, dxo + 1176, 0f);
     int shift = dxo - xo;
+    // Every window lies inside the input: no bounds checks.
     for (int oh = 0; oh < 10; oh++) {
       for (int ow = 0; ow < 10; ow++) {
         int zb = dOff + oh * 160 + ow * 16;

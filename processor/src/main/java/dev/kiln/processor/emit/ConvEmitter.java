@@ -81,46 +81,19 @@ final class ConvEmitter implements LayerEmitter {
     Window w = conv.window();
     TensorShape in = node.input();
     TensorShape out = node.output();
-    int[] rows = interior(in.height(), out.height(), w.kernelHeight(), w.strideHeight(), w.padTop());
-    int[] cols = interior(in.width(), out.width(), w.kernelWidth(), w.strideWidth(), w.padLeft());
-    boolean wholeInterior =
-        rows[0] == 0 && rows[1] == out.height() && cols[0] == 0 && cols[1] == out.width();
-    String edgeName = node.name() + "ForwardEdge";
-
     MethodSpec.Builder method = LayerEmitter.forwardMethod(name, step, layout(step, node));
-    if (rows[0] < rows[1] && cols[0] < cols[1]) {
-      if (wholeInterior) {
-        method.addComment("Every window lies inside the input: no bounds checks.");
-      } else {
-        method.addComment(
-            "Interior: output rows $L..$L, columns $L..$L read no padding.",
-            rows[0], rows[1] - 1, cols[0], cols[1] - 1);
-      }
-      method.beginControlFlow("for (int oh = $L; oh < $L; oh++)", rows[0], rows[1]);
-      method.beginControlFlow("for (int ow = $L; ow < $L; ow++)", cols[0], cols[1]);
-      method.addStatement("int yb = $L", pixel(out, "yo"));
-      method.addStatement("int xb = $L", windowStart(w, in));
-      method.addCode(outputPixel(step, conv, in, false));
-      method.endControlFlow().endControlFlow();
-    }
     List<MethodSpec> methods = new ArrayList<>();
-    if (!wholeInterior) {
-      method.addComment("Border: windows that overlap the padding, clipped to the input.");
-      borderLoops(method, rows, cols, out, edgeName + "(p, x, xo, y, yo, oh, ow)");
-      MethodSpec.Builder edge =
-          pixelHelper(edgeName, "One output pixel of $L whose window overlaps the padding; padded"
-              + " taps are skipped.", node)
-              .addParameter(float[].class, "p")
-              .addParameter(float[].class, "x")
-              .addParameter(int.class, "xo")
-              .addParameter(float[].class, "y")
-              .addParameter(int.class, "yo")
-              .addParameter(int.class, "oh")
-              .addParameter(int.class, "ow");
-      edge.addCode(clippedWindow(w, in));
-      edge.addStatement("int yb = $L", pixel(out, "yo"));
-      edge.addCode(outputPixel(step, conv, in, true));
-      methods.add(edge.build());
+    MethodSpec edge =
+        pixels(
+            method, node, w, in, out, "yb", "yo",
+            clipped -> outputPixel(step, conv, in, clipped),
+            node.name() + "ForwardEdge",
+            "One output pixel of $L whose window overlaps the padding; padded taps are skipped.",
+            List.of(
+                param(float[].class, "p"), param(float[].class, "x"), param(int.class, "xo"),
+                param(float[].class, "y"), param(int.class, "yo")));
+    if (edge != null) {
+      methods.add(edge);
     }
     if (withActivation) {
       node.activation()
@@ -316,45 +289,81 @@ final class ConvEmitter implements LayerEmitter {
    */
   private static List<MethodSpec> inputGradient(
       Step step, Op.Conv conv, TensorShape in, TensorShape out, MethodSpec.Builder method) {
-    Window w = conv.window();
-    Node node = step.node();
+    method.addComment("Input gradient: every output pixel's gradient back through its window.");
+    method.addStatement("$T.fill(dx, dxo, dxo + $L, 0f)", Arrays.class, in.size());
+    method.addStatement("int shift = dxo - xo");
+    MethodSpec edge =
+        pixels(
+            method, step.node(), conv.window(), in, out, "zb", "dOff",
+            clipped -> inputGradientPixel(step, conv, in, clipped),
+            step.node().name() + "InputGradientEdge",
+            "The input gradient from one $L output pixel whose window overlaps the padding.",
+            List.of(
+                param(float[].class, "p"), param(float[].class, "x"), param(int.class, "xo"),
+                param(float[].class, "d"), param(int.class, "dOff"), param(float[].class, "dx"),
+                param(int.class, "shift")));
+    return edge == null ? List.of() : List.of(edge);
+  }
+
+  /**
+   * Visits every output pixel (oh, ow): the interior inline in {@code method}, with {@code xb}
+   * the window's first input cell; the border through a helper that clips the window, taking
+   * {@code parameters} and then {@code oh, ow}. Before the pixel's code, {@code index} is set to
+   * the pixel's first channel from {@code base}.
+   *
+   * @return the border helper, or null when every window lies inside the input
+   */
+  private static MethodSpec pixels(
+      MethodSpec.Builder method,
+      Node node,
+      Window w,
+      TensorShape in,
+      TensorShape out,
+      String index,
+      String base,
+      java.util.function.Function<Boolean, CodeBlock> pixelCode,
+      String edgeName,
+      String edgeDoc,
+      List<com.palantir.javapoet.ParameterSpec> parameters) {
     int[] rows = interior(in.height(), out.height(), w.kernelHeight(), w.strideHeight(), w.padTop());
     int[] cols = interior(in.width(), out.width(), w.kernelWidth(), w.strideWidth(), w.padLeft());
     boolean wholeInterior =
         rows[0] == 0 && rows[1] == out.height() && cols[0] == 0 && cols[1] == out.width();
-    String edgeName = node.name() + "InputGradientEdge";
-    method.addComment("Input gradient: every output pixel's gradient back through its window.");
-    method.addStatement("$T.fill(dx, dxo, dxo + $L, 0f)", Arrays.class, in.size());
-    method.addStatement("int shift = dxo - xo");
     if (rows[0] < rows[1] && cols[0] < cols[1]) {
+      if (wholeInterior) {
+        method.addComment("Every window lies inside the input: no bounds checks.");
+      } else {
+        method.addComment(
+            "Interior: output rows $L..$L, columns $L..$L read no padding.",
+            rows[0], rows[1] - 1, cols[0], cols[1] - 1);
+      }
       method.beginControlFlow("for (int oh = $L; oh < $L; oh++)", rows[0], rows[1]);
       method.beginControlFlow("for (int ow = $L; ow < $L; ow++)", cols[0], cols[1]);
-      method.addStatement("int zb = $L", pixel(out, "dOff"));
+      method.addStatement("int $L = $L", index, pixel(out, base));
       method.addStatement("int xb = $L", windowStart(w, in));
-      method.addCode(inputGradientPixel(step, conv, in, false));
+      method.addCode(pixelCode.apply(false));
       method.endControlFlow().endControlFlow();
     }
-    List<MethodSpec> helpers = new ArrayList<>();
-    if (!wholeInterior) {
-      borderLoops(method, rows, cols, out, edgeName + "(p, x, xo, d, dOff, dx, shift, oh, ow)");
-      MethodSpec.Builder edge =
-          pixelHelper(edgeName, "The input gradient from one $L output pixel whose window"
-              + " overlaps the padding.", node)
-              .addParameter(float[].class, "p")
-              .addParameter(float[].class, "x")
-              .addParameter(int.class, "xo")
-              .addParameter(float[].class, "d")
-              .addParameter(int.class, "dOff")
-              .addParameter(float[].class, "dx")
-              .addParameter(int.class, "shift")
-              .addParameter(int.class, "oh")
-              .addParameter(int.class, "ow");
-      edge.addCode(clippedWindow(w, in));
-      edge.addStatement("int zb = $L", pixel(out, "dOff"));
-      edge.addCode(inputGradientPixel(step, conv, in, true));
-      helpers.add(edge.build());
+    if (wholeInterior) {
+      return null;
     }
-    return helpers;
+    List<String> arguments = new ArrayList<>();
+    parameters.forEach(p -> arguments.add(p.name()));
+    method.addComment("Border: windows that overlap the padding, clipped to the input.");
+    borderLoops(method, rows, cols, out, edgeName + "(" + String.join(", ", arguments) + ", oh, ow)");
+    MethodSpec.Builder edge =
+        pixelHelper(edgeName, edgeDoc, node)
+            .addParameters(parameters)
+            .addParameter(int.class, "oh")
+            .addParameter(int.class, "ow");
+    edge.addCode(clippedWindow(w, in));
+    edge.addStatement("int $L = $L", index, pixel(out, base));
+    edge.addCode(pixelCode.apply(true));
+    return edge.build();
+  }
+
+  private static com.palantir.javapoet.ParameterSpec param(Class<?> type, String name) {
+    return com.palantir.javapoet.ParameterSpec.builder(type, name).build();
   }
 
   private static CodeBlock inputGradientPixel(

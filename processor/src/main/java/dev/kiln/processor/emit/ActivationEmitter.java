@@ -2,6 +2,7 @@ package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.CodeBlock;
 import dev.kiln.processor.model.Activation;
+import dev.kiln.processor.model.Node;
 
 /**
  * Activation code over {@code n} values from {@code x[xo..]} to {@code y[yo..]} (which may be the
@@ -72,6 +73,30 @@ final class ActivationEmitter {
       }
     }
     return code.build();
+  }
+
+  /**
+   * A layer's fused activation applied in place to its output {@code y[yo..]}, or nothing when it
+   * has none or when {@code withActivation} is false (the loss applies it to the logits).
+   */
+  static CodeBlock fused(Node node, boolean withActivation) {
+    if (!withActivation || node.activation().isEmpty()) {
+      return CodeBlock.builder().build();
+    }
+    int n = (int) node.output().size();
+    return apply(node.activation().get(), "y", "yo", "y", "yo", n);
+  }
+
+  /**
+   * The fused activation's derivative at the start of a backward pass, turning {@code d[dOff..]}
+   * into the gradient before the activation; nothing when there is none or the loss took it.
+   */
+  static CodeBlock fusedDerivative(Node node, boolean withActivation) {
+    if (!withActivation || node.activation().isEmpty()) {
+      return CodeBlock.builder().build();
+    }
+    int n = (int) node.output().size();
+    return derivative(node.activation().get(), "y", "yo", "d", "dOff", n);
   }
 
   private static void elementwise(CodeBlock.Builder code, int n, String out, String value) {

@@ -95,13 +95,7 @@ final class ConvEmitter implements LayerEmitter {
     if (edge != null) {
       methods.add(edge);
     }
-    if (withActivation) {
-      node.activation()
-          .ifPresent(
-              a ->
-                  method.addCode(
-                      ActivationEmitter.apply(a, "y", "yo", "y", "yo", (int) out.size())));
-    }
+    method.addCode(ActivationEmitter.fused(node, withActivation));
     methods.add(0, method.build());
     return methods;
   }
@@ -158,13 +152,7 @@ final class ConvEmitter implements LayerEmitter {
             step,
             "Adds kernel and bias gradients into g"
                 + (dx ? "; writes the input gradient to dx." : "; no input gradient (first layer)."));
-    if (!training.lossActivation()) {
-      node.activation()
-          .ifPresent(
-              a ->
-                  method.addCode(
-                      ActivationEmitter.derivative(a, "y", "yo", "d", "dOff", (int) out.size())));
-    }
+    method.addCode(ActivationEmitter.fusedDerivative(node, !training.lossActivation()));
     List<MethodSpec> methods = new ArrayList<>();
     methods.add(null);
     if (step.biasOffset() >= 0) {

@@ -44,10 +44,7 @@ final class DenseEmitter implements LayerEmitter {
     method.addStatement("y[yo + o] += xv * p[wi + o]");
     method.endControlFlow();
     method.endControlFlow();
-    if (withActivation) {
-      node.activation()
-          .ifPresent(a -> method.addCode(ActivationEmitter.apply(a, "y", "yo", "y", "yo", units)));
-    }
+    method.addCode(ActivationEmitter.fused(node, withActivation));
     return List.of(method.build());
   }
 
@@ -64,10 +61,7 @@ final class DenseEmitter implements LayerEmitter {
             step,
             "Adds weight and bias gradients into g"
                 + (dx ? "; writes the input gradient to dx." : "; no input gradient (first layer)."));
-    if (!training.lossActivation()) {
-      node.activation()
-          .ifPresent(a -> method.addCode(ActivationEmitter.derivative(a, "y", "yo", "d", "dOff", units)));
-    }
+    method.addCode(ActivationEmitter.fusedDerivative(node, !training.lossActivation()));
     if (step.biasOffset() >= 0) {
       method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
       method.addStatement("g[$L] += d[dOff + o]", Ix.constant(step.biasOffset()).plus("o"));

@@ -54,10 +54,7 @@ final class DropoutEmitter {
     method.addStatement("mask[mo + i] = keep");
     method.addStatement("y[yo + i] = x[xo + i] * keep");
     method.endControlFlow();
-    if (withActivation) {
-      node.activation()
-          .ifPresent(a -> method.addCode(ActivationEmitter.apply(a, "y", "yo", "y", "yo", n)));
-    }
+    method.addCode(ActivationEmitter.fused(node, withActivation));
     return method.build();
   }
 
@@ -75,10 +72,7 @@ final class DropoutEmitter {
             .addParameter(int.class, "mo")
             .addParameter(float[].class, "d")
             .addParameter(int.class, "dOff");
-    if (withActivation) {
-      node.activation()
-          .ifPresent(a -> method.addCode(ActivationEmitter.derivative(a, "y", "yo", "d", "dOff", n)));
-    }
+    method.addCode(ActivationEmitter.fusedDerivative(node, withActivation));
     method.beginControlFlow("for (int i = 0; i < $L; i++)", n);
     method.addStatement("d[dOff + i] *= mask[mo + i]");
     method.endControlFlow();

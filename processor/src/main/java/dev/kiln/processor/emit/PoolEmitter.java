@@ -81,13 +81,7 @@ final class PoolEmitter implements LayerEmitter {
       }
     }
     method.endControlFlow().endControlFlow();
-    if (withActivation) {
-      node.activation()
-          .ifPresent(
-              a ->
-                  method.addCode(
-                      ActivationEmitter.apply(a, "y", "yo", "y", "yo", (int) out.size())));
-    }
+    method.addCode(ActivationEmitter.fused(node, withActivation));
     return List.of(method.build());
   }
 
@@ -107,13 +101,7 @@ final class PoolEmitter implements LayerEmitter {
     long rowStride = (long) in.width() * channels;
     MethodSpec.Builder method =
         LayerEmitter.backwardMethod(step, "No parameters: writes the input gradient to dx.");
-    if (!training.lossActivation()) {
-      node.activation()
-          .ifPresent(
-              a ->
-                  method.addCode(
-                      ActivationEmitter.derivative(a, "y", "yo", "d", "dOff", (int) out.size())));
-    }
+    method.addCode(ActivationEmitter.fusedDerivative(node, !training.lossActivation()));
     method.addStatement("$T.fill(dx, dxo, dxo + $L, 0f)", java.util.Arrays.class, in.size());
     method.addStatement("int shift = dxo - xo");
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", out.height());

@@ -1,5 +1,7 @@
 package dev.kiln.samples;
 
+import dev.kiln.runtime.train.Trainer;
+
 /**
  * A confusion matrix: {@code counts[t][p]} test samples of true class {@code t} predicted as
  * {@code p} (the class of highest probability, the first on a tie).
@@ -15,19 +17,9 @@ record Confusion(int[][] counts) {
     }
     int[][] counts = new int[classes][classes];
     for (int i = 0; i < labels.length; i++) {
-      counts[labels[i]][argmax(probabilities, i * classes, classes)]++;
+      counts[labels[i]][Trainer.predictedClass(probabilities, i * classes, classes)]++;
     }
     return new Confusion(counts);
-  }
-
-  static int argmax(float[] values, int from, int count) {
-    int best = 0;
-    for (int k = 1; k < count; k++) {
-      if (values[from + k] > values[from + best]) {
-        best = k;
-      }
-    }
-    return best;
   }
 
   int classes() {

@@ -109,13 +109,12 @@ final class LadderCommand implements Callable<Integer> {
         System.out.printf(
             Locale.ROOT, "%n== rung %d: %s%s (%,d parameters)%n", rung.number(), rung.description(),
             members > 1 ? " [member " + (m + 1) + "/" + members + "]" : "", parameters);
+        Trainer trainer =
+            Trainer.of(model).batchSize(batch).epochs(epochs).threads(threadCount).seed(seed + m);
+        int steps = epochs * trainer.batchesPerEpoch(train.size());
         List<EpochResult> history =
-            Trainer.of(model)
-                .optimizer(MnistCommand.adam(schedule, lr, epochs * ((train.size() + batch - 1) / batch)))
-                .batchSize(batch)
-                .epochs(epochs)
-                .threads(threadCount)
-                .seed(seed + m)
+            trainer
+                .optimizer(MnistCommand.adam(schedule, lr, steps))
                 .listener(new Progress(System.out))
                 .fit(train, test);
         seconds += history.stream().mapToDouble(EpochResult::seconds).sum();
@@ -126,15 +125,15 @@ final class LadderCommand implements Callable<Integer> {
           sum[i] += probabilities[i];
         }
       }
+      Confusion confusion = Confusion.of(sum, test.labels(), 10);
       Charts.Written written =
           Charts.writeTrainingPlots(
               plots, "ladder-" + rung.number() + "-" + rung.name(),
-              "Rung " + rung.number() + ", " + rung.description(), runs,
-              Confusion.of(sum, test.labels(), 10));
+              "Rung " + rung.number() + ", " + rung.description(), runs, confusion);
       System.out.println(
           "Wrote " + written.curves() + " (learning curves) and " + written.confusion()
               + " (confusion matrix of the test set" + (members > 1 ? ", averaged ensemble" : "") + ")");
-      rows.add(new Row(rung, accuracy(sum, test), parameters, seconds, written));
+      rows.add(new Row(rung, confusion.accuracy(), parameters, seconds, written));
     }
     System.out.println();
     System.out.printf(
@@ -157,19 +156,5 @@ final class LadderCommand implements Callable<Integer> {
           row.plots().curves(), row.plots().confusion());
     }
     return 0;
-  }
-
-  static double accuracy(float[] probabilities, LabeledImages test) {
-    long correct = 0;
-    for (int i = 0; i < test.size(); i++) {
-      int best = 0;
-      for (int k = 1; k < 10; k++) {
-        if (probabilities[i * 10 + k] > probabilities[i * 10 + best]) {
-          best = k;
-        }
-      }
-      correct += best == test.labels()[i] ? 1 : 0;
-    }
-    return (double) correct / test.size();
   }
 }

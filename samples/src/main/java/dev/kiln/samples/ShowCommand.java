@@ -6,6 +6,7 @@ import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +107,7 @@ final class ShowCommand implements Callable<Integer> {
     float[] image = Arrays.copyOfRange(test.images(), index * size, (index + 1) * size);
     int label = test.labels()[index];
     float[] probabilities = net.predict(image);
-    int predicted = Confusion.argmax(probabilities, 0, probabilities.length);
+    int predicted = Trainer.predictedClass(probabilities, 0, probabilities.length);
     String source = net.name() + " (" + checkpoint.getFileName() + ")";
     String sample =
         String.format(

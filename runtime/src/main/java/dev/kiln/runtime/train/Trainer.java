@@ -146,7 +146,7 @@ public final class Trainer {
       int o = i * out;
       loss += lossOf(predictions, o, target, out);
       if (data.labeled()) {
-        correct += argmax(predictions, o, out) == data.label(i) ? 1 : 0;
+        correct += predictedClass(predictions, o, out) == data.label(i) ? 1 : 0;
       } else if (binary) {
         boolean all = true;
         for (int k = 0; k < out; k++) {
@@ -175,7 +175,11 @@ public final class Trainer {
     return loss;
   }
 
-  static int argmax(float[] values, int offset, int n) {
+  /**
+   * The predicted class of one sample: the index of the highest of {@code values[offset..offset+n)},
+   * the first on a tie. Accuracy and confusion matrices are scored this way.
+   */
+  public static int predictedClass(float[] values, int offset, int n) {
     int best = 0;
     for (int k = 1; k < n; k++) {
       if (values[offset + k] > values[offset + best]) {
@@ -305,7 +309,7 @@ public final class Trainer {
         loss +=
             model.trainSample(
                 inputs, sample * inputSize, target, 0, out, 0, g, ws, mix(seed, epoch, i));
-        if (data.labeled() && argmax(out, 0, out.length) == data.label(sample)) {
+        if (data.labeled() && predictedClass(out, 0, out.length) == data.label(sample)) {
           right++;
         }
       }

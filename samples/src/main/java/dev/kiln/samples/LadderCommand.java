@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./kiln ladder}: the lecture's MNIST accuracy ladder, next to the lecture's numbers. */
@@ -64,17 +65,11 @@ final class LadderCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--threads", description = "Training threads (default: the number of processors).")
-  Integer threads;
+  @Mixin MnistOptions mnistOptions;
 
-  @Option(names = "--data", defaultValue = "${sys:kiln.home:-.}/data/mnist", description = "MNIST directory; fetched there if missing (default: ${DEFAULT-VALUE}).")
-  Path data;
 
-  @Option(names = "--limit", description = "Train on the first N images only (default: all).")
-  Integer limit;
 
-  @Option(names = "--test-limit", description = "Test on the first N images only (default: all).")
-  Integer testLimit;
+
 
   @Option(
       names = "--plots",
@@ -89,10 +84,10 @@ final class LadderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    Mnist.Split mnist = Mnist.load(MnistFetch.ensure(data, System.out));
-    LabeledImages train = limit == null ? mnist.train() : mnist.train().first(limit);
-    LabeledImages test = testLimit == null ? mnist.test() : mnist.test().first(testLimit);
+    int threadCount = mnistOptions.threads();
+    Mnist.Split mnist = mnistOptions.load(System.out);
+    LabeledImages train = mnist.train();
+    LabeledImages test = mnist.test();
     List<Row> rows = new ArrayList<>();
     for (Rung rung : RUNGS) {
       if (rungs != null && !rungs.contains(rung.number())) {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./kiln mnist}: trains LeNet-5 on MNIST, the main job. */
@@ -52,26 +53,11 @@ final class MnistCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed for weights, shuffling and dropout (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(
-      names = "--threads",
-      description = "Training threads (default: the number of processors).")
-  Integer threads;
+  @Mixin MnistOptions mnistOptions;
 
-  @Option(
-      names = "--data",
-      defaultValue = "${sys:kiln.home:-.}/data/mnist",
-      description = "Directory with the four MNIST IDX files, plain or .gz; fetched there if missing (default: ${DEFAULT-VALUE}).")
-  Path data;
 
-  @Option(
-      names = "--limit",
-      description = "Train on the first N training images only (default: all 60,000).")
-  Integer limit;
 
-  @Option(
-      names = "--test-limit",
-      description = "Evaluate on the first N test images only (default: all 10,000).")
-  Integer testLimit;
+
 
   @Option(
       names = "--out",
@@ -98,10 +84,10 @@ final class MnistCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    Mnist.Split mnist = Mnist.load(MnistFetch.ensure(data, System.out));
-    LabeledImages train = limit == null ? mnist.train() : mnist.train().first(limit);
-    LabeledImages test = testLimit == null ? mnist.test() : mnist.test().first(testLimit);
+    int threadCount = mnistOptions.threads();
+    Mnist.Split mnist = mnistOptions.load(System.out);
+    LabeledImages train = mnist.train();
+    LabeledImages test = mnist.test();
 
     LeNet5Model net = LeNet5Model.create(seed);
     Trainer trainer = Trainer.of(net).batchSize(batch).epochs(epochs).threads(threadCount).seed(seed);

@@ -35,19 +35,9 @@ interface LayerEmitter {
     return step.node().name() + "Backward";
   }
 
-  /** The common backward signature. */
+  /** The common backward signature: the forward one, then the gradients. */
   static MethodSpec.Builder backwardMethod(Step step, String layout) {
-    return MethodSpec.methodBuilder(backwardName(step))
-        .addModifiers(javax.lang.model.element.Modifier.STATIC)
-        .addJavadoc(
-            "Gradients of $L: $L, $L -> $L.\n", step.node().name(), step.node().describe(),
-            step.node().input(), step.node().output())
-        .addJavadoc("$L\n", layout)
-        .addParameter(float[].class, "p")
-        .addParameter(float[].class, "x")
-        .addParameter(int.class, "xo")
-        .addParameter(float[].class, "y")
-        .addParameter(int.class, "yo")
+    return layerMethod(backwardName(step), "Gradients of ", step, layout)
         .addParameter(float[].class, "d")
         .addParameter(int.class, "dOff")
         .addParameter(float[].class, "dx")
@@ -61,10 +51,15 @@ interface LayerEmitter {
 
   /** The common signature and a javadoc line with the layer's description and shapes. */
   static MethodSpec.Builder forwardMethod(String name, Step step, String layout) {
+    return layerMethod(name, "", step, layout);
+  }
+
+  /** {@code static void name(float[] p, float[] x, int xo, float[] y, int yo)} with its javadoc. */
+  private static MethodSpec.Builder layerMethod(String name, String what, Step step, String layout) {
     return MethodSpec.methodBuilder(name)
         .addModifiers(javax.lang.model.element.Modifier.STATIC)
         .addJavadoc(
-            "$L: $L, $L -> $L.\n", step.node().name(), step.node().describe(),
+            "$L$L: $L, $L -> $L.\n", what, step.node().name(), step.node().describe(),
             step.node().input(), step.node().output())
         .addJavadoc("$L\n", layout)
         .addParameter(float[].class, "p")

@@ -128,15 +128,8 @@ class GradientTest {
     model.trainSample(x, 0, target, 0, out, 0, analytic, ws, noise);
 
     double worst = 0;
-    float[] scratch = new float[p.length];
     for (int i = 0; i < p.length; i++) {
-      float saved = p[i];
-      p[i] = (float) (saved + STEP);
-      double up = model.trainSample(x, 0, target, 0, out, 0, scratch, ws, noise);
-      p[i] = (float) (saved - STEP);
-      double down = model.trainSample(x, 0, target, 0, out, 0, scratch, ws, noise);
-      p[i] = saved;
-      double numeric = (up - down) / ((double) (float) (saved + STEP) - (float) (saved - STEP));
+      double numeric = OracleChecks.centralDifference(model, i, STEP, x, target, ws, noise);
       double error = Math.abs(numeric - analytic[i]);
       worst = Math.max(worst, error);
       assertTrue(

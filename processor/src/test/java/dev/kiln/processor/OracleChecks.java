@@ -190,22 +190,15 @@ final class OracleChecks {
     float[] g = new float[p.length];
     long noise = random.nextLong();
     model.trainSample(x, 0, target, 0, out, 0, g, ws, noise);
-    float[] scratch = new float[p.length];
     int checked = 0;
     for (int k = 0; k < Math.min(count, p.length); k++) {
       int i = count >= p.length ? k : random.nextInt(p.length);
-      float saved = p[i];
       boolean agrees = false;
       String detail = "";
       // A step that crosses a ReLU or max-pool kink gives a wrong difference; a real error is
       // wrong at both step sizes.
       for (double step : new double[] {1e-3, 2.5e-4}) {
-        p[i] = (float) (saved + step);
-        double up = model.trainSample(x, 0, target, 0, out, 0, scratch, ws, noise);
-        p[i] = (float) (saved - step);
-        double down = model.trainSample(x, 0, target, 0, out, 0, scratch, ws, noise);
-        p[i] = saved;
-        double numeric = (up - down) / ((double) (float) (saved + step) - (float) (saved - step));
+        double numeric = centralDifference(model, i, step, x, target, ws, noise);
         double error = Math.abs(numeric - g[i]);
         if (error <= 3e-3 + 3e-2 * Math.abs(numeric)) {
           agrees = true;
@@ -220,5 +213,24 @@ final class OracleChecks {
       checked++;
     }
     return checked;
+  }
+
+  /**
+   * The derivative of the generated loss with respect to parameter {@code i}, by a central
+   * difference of {@code step} (measured between the float values actually set); the parameter
+   * is restored.
+   */
+  static double centralDifference(
+      Model model, int i, double step, float[] x, float[] target, float[] ws, long noise) {
+    float[] p = model.parameters();
+    float[] out = new float[model.outputSize()];
+    float[] scratch = new float[p.length];
+    float saved = p[i];
+    p[i] = (float) (saved + step);
+    double up = model.trainSample(x, 0, target, 0, out, 0, scratch, ws, noise);
+    p[i] = (float) (saved - step);
+    double down = model.trainSample(x, 0, target, 0, out, 0, scratch, ws, noise);
+    p[i] = saved;
+    return (up - down) / ((double) (float) (saved + step) - (float) (saved - step));
   }
 }

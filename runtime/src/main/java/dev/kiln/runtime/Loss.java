@@ -31,6 +31,15 @@ public enum Loss {
       }
       return (float) loss;
     }
+
+    @Override
+    public double ofPrediction(float[] y, int yo, float[] t, int to, int n) {
+      double loss = 0;
+      for (int i = 0; i < n; i++) {
+        loss -= t[to + i] * Math.log(Math.max(y[yo + i], 1e-30));
+      }
+      return loss;
+    }
   },
   /**
    * {@code mean_i [max(z, 0) - z t + log(1 + exp(-|z|))]}, the stable form of binary
@@ -51,6 +60,17 @@ public enum Loss {
       }
       return (float) (loss / n);
     }
+
+    @Override
+    public double ofPrediction(float[] y, int yo, float[] t, int to, int n) {
+      double loss = 0;
+      for (int i = 0; i < n; i++) {
+        double p = y[yo + i];
+        double target = t[to + i];
+        loss -= target * Math.log(Math.max(p, 1e-30)) + (1 - target) * Math.log(Math.max(1 - p, 1e-30));
+      }
+      return loss / n;
+    }
   },
   /** {@code mean_i (y_i - t_i)^2} on the network's output (after its activation). */
   MEAN_SQUARED_ERROR {
@@ -66,6 +86,16 @@ public enum Loss {
       }
       return (float) (loss / n);
     }
+
+    @Override
+    public double ofPrediction(float[] y, int yo, float[] t, int to, int n) {
+      double loss = 0;
+      for (int i = 0; i < n; i++) {
+        double e = (double) y[yo + i] - t[to + i];
+        loss += e * e;
+      }
+      return loss / n;
+    }
   };
 
   /**
@@ -77,4 +107,11 @@ public enum Loss {
    */
   public abstract float compute(
       float[] z, int zo, float[] t, int to, int n, float[] out, int oo, float[] d, int dOff);
+
+  /**
+   * The same loss from a prediction as {@code predict} returns it (probabilities for the
+   * cross-entropies, clamped away from 0 and 1 at 1e-30; outputs for mean squared error), for
+   * evaluating a test set.
+   */
+  public abstract double ofPrediction(float[] y, int yo, float[] t, int to, int n);
 }

@@ -2,7 +2,6 @@ package dev.kiln.runtime.train;
 
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Layer;
-import dev.kiln.runtime.Loss;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Optimizer;
@@ -144,7 +143,7 @@ public final class Trainer {
     for (int i = 0; i < data.size(); i++) {
       data.target(i, target, 0);
       int o = i * out;
-      loss += lossOf(predictions, o, target, out);
+      loss += model.loss().ofPrediction(predictions, o, target, 0, out);
       if (data.labeled()) {
         correct += predictedClass(predictions, o, out) == data.label(i) ? 1 : 0;
       } else if (binary) {
@@ -157,22 +156,6 @@ public final class Trainer {
     }
     double accuracy = data.labeled() || binary ? (double) correct / data.size() : Double.NaN;
     return new Evaluation(loss / data.size(), accuracy);
-  }
-
-  /** The loss of a prediction (probabilities or outputs, as {@code predict} returns them). */
-  private double lossOf(float[] y, int o, float[] t, int n) {
-    double loss = 0;
-    Loss kind = model.loss();
-    for (int k = 0; k < n; k++) {
-      double p = y[o + k];
-      switch (kind) {
-        case SOFTMAX_CROSS_ENTROPY -> loss -= t[k] * Math.log(Math.max(p, 1e-30));
-        case SIGMOID_CROSS_ENTROPY ->
-            loss -= (t[k] * Math.log(Math.max(p, 1e-30)) + (1 - t[k]) * Math.log(Math.max(1 - p, 1e-30))) / n;
-        case MEAN_SQUARED_ERROR -> loss += (p - t[k]) * (p - t[k]) / n;
-      }
-    }
-    return loss;
   }
 
   /**

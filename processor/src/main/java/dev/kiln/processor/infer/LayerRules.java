@@ -222,10 +222,10 @@ final class LayerRules {
     } else {
       paddingName = "VALID";
     }
+    boolean isPool = !what.startsWith("Conv2D");
     long paddedHeight = (long) in.height() + top[0] + bottom[0];
     long paddedWidth = (long) in.width() + top[1] + bottom[1];
     if (k[0] > paddedHeight || k[1] > paddedWidth) {
-      boolean isPool = !what.startsWith("Conv2D");
       String fix =
           isPool
               ? "use a smaller window or padding = SAME"
@@ -252,7 +252,6 @@ final class LayerRules {
     }
     if (paddedHeight > Integer.MAX_VALUE || paddedWidth > Integer.MAX_VALUE) {
       // Generated code computes window positions in the padded input with ints.
-      boolean isPool = !what.startsWith("Conv2D");
       c.error(
           pad != null ? "pad" : attribute,
           pad != null ? "bad-pad" : isPool ? "window-too-large" : "kernel-too-large",

@@ -7,6 +7,7 @@ import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Loss;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.TensorShape;
+import dev.kiln.runtime.kernels.Kernels;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -296,6 +297,16 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * Kernel p[0..150) [5, 5, 1, 6] HWIO, bias p[150..156).
    */
   static void c1Forward(float[] p, float[] x, int xo, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path: copy the input into a zero border (32x32x1), then every window is interior.
+      float[] s = Kernels.scratch(1024);
+      Kernels.pad(x, xo, 28, 28, 1, s, 0, 2, 2, 32, 32);
+      Kernels.convolve(s, 0, 32, 1, 32, 5, 5, p, 0, p, 150, 6, y, yo, 28, 28);
+      for (int i = 0; i < 4704; i++) {
+        y[yo + i] = Math.max(0f, y[yo + i]);
+      }
+      return;
+    }
     // Interior: output rows 2..25, columns 2..25 read no padding.
     for (int oh = 2; oh < 26; oh++) {
       for (int ow = 2; ow < 26; ow++) {
@@ -403,25 +414,13 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int oh = 0; oh < 14; oh++) {
       for (int ow = 0; ow < 14; ow++) {
         int yb = yo + oh * 84 + ow * 6;
-        for (int c = 0; c < 6; c++) {
-          y[yb + c] = Float.NEGATIVE_INFINITY;
-        }
         int xb = xo + oh * 336 + ow * 12;
-        int xi = xb;
         for (int c = 0; c < 6; c++) {
-          y[yb + c] = Math.max(y[yb + c], x[xi + c]);
-        }
-        xi = xb + 6;
-        for (int c = 0; c < 6; c++) {
-          y[yb + c] = Math.max(y[yb + c], x[xi + c]);
-        }
-        xi = xb + 168;
-        for (int c = 0; c < 6; c++) {
-          y[yb + c] = Math.max(y[yb + c], x[xi + c]);
-        }
-        xi = xb + 174;
-        for (int c = 0; c < 6; c++) {
-          y[yb + c] = Math.max(y[yb + c], x[xi + c]);
+          float v = x[xb + c];
+          v = Math.max(v, x[xb + c + 6]);
+          v = Math.max(v, x[xb + c + 168]);
+          v = Math.max(v, x[xb + c + 174]);
+          y[yb + c] = v;
         }
       }
     }
@@ -432,6 +431,14 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * Kernel p[156..2556) [5, 5, 6, 16] HWIO, bias p[2556..2572).
    */
   static void c3Forward(float[] p, float[] x, int xo, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path: every window lies inside the input.
+      Kernels.convolve(x, xo, 84, 6, 84, 5, 30, p, 156, p, 2556, 16, y, yo, 10, 10);
+      for (int i = 0; i < 1600; i++) {
+        y[yo + i] = Math.max(0f, y[yo + i]);
+      }
+      return;
+    }
     // Every window lies inside the input: no bounds checks.
     for (int oh = 0; oh < 10; oh++) {
       for (int ow = 0; ow < 10; ow++) {
@@ -510,25 +517,13 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int oh = 0; oh < 5; oh++) {
       for (int ow = 0; ow < 5; ow++) {
         int yb = yo + oh * 80 + ow * 16;
-        for (int c = 0; c < 16; c++) {
-          y[yb + c] = Float.NEGATIVE_INFINITY;
-        }
         int xb = xo + oh * 320 + ow * 32;
-        int xi = xb;
         for (int c = 0; c < 16; c++) {
-          y[yb + c] = Math.max(y[yb + c], x[xi + c]);
-        }
-        xi = xb + 16;
-        for (int c = 0; c < 16; c++) {
-          y[yb + c] = Math.max(y[yb + c], x[xi + c]);
-        }
-        xi = xb + 160;
-        for (int c = 0; c < 16; c++) {
-          y[yb + c] = Math.max(y[yb + c], x[xi + c]);
-        }
-        xi = xb + 176;
-        for (int c = 0; c < 16; c++) {
-          y[yb + c] = Math.max(y[yb + c], x[xi + c]);
+          float v = x[xb + c];
+          v = Math.max(v, x[xb + c + 16]);
+          v = Math.max(v, x[xb + c + 160]);
+          v = Math.max(v, x[xb + c + 176]);
+          y[yb + c] = v;
         }
       }
     }
@@ -539,6 +534,14 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * Weights p[2572..50572) [400, 120], bias p[50572..50692).
    */
   static void c5Forward(float[] p, float[] x, int xo, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path: one pixel whose one tap is the whole input.
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 400, p, 2572, p, 50572, 120, y, yo, 1, 1);
+      for (int i = 0; i < 120; i++) {
+        y[yo + i] = Math.max(0f, y[yo + i]);
+      }
+      return;
+    }
     for (int o = 0; o < 120; o++) {
       y[yo + o] = p[50572 + o];
     }
@@ -559,6 +562,14 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * Weights p[50692..60772) [120, 84], bias p[60772..60856).
    */
   static void f6Forward(float[] p, float[] x, int xo, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path: one pixel whose one tap is the whole input.
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 120, p, 50692, p, 60772, 84, y, yo, 1, 1);
+      for (int i = 0; i < 84; i++) {
+        y[yo + i] = Math.max(0f, y[yo + i]);
+      }
+      return;
+    }
     for (int o = 0; o < 84; o++) {
       y[yo + o] = p[60772 + o];
     }
@@ -579,6 +590,26 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * Weights p[60856..61696) [84, 10], bias p[61696..61706).
    */
   static void outputForward(float[] p, float[] x, int xo, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path: one pixel whose one tap is the whole input.
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 84, p, 60856, p, 61696, 10, y, yo, 1, 1);
+      // Softmax, stabilized by subtracting the largest logit.
+      float max = y[yo];
+      for (int i = 1; i < 10; i++) {
+        max = Math.max(max, y[yo + i]);
+      }
+      float sum = 0f;
+      for (int i = 0; i < 10; i++) {
+        float e = (float) Math.exp(y[yo + i] - max);
+        y[yo + i] = e;
+        sum += e;
+      }
+      float scale = 1f / sum;
+      for (int i = 0; i < 10; i++) {
+        y[yo + i] *= scale;
+      }
+      return;
+    }
     for (int o = 0; o < 10; o++) {
       y[yo + o] = p[61696 + o];
     }
@@ -674,6 +705,13 @@ public final class LeNet5Model extends LeNet5 implements Model {
     g[153] += b3;
     g[154] += b4;
     g[155] += b5;
+    if (Kernels.VECTORIZED) {
+      float[] s = Kernels.scratch(1024);
+      // Vector path: the kernel gradient over the zero-bordered input.
+      Kernels.pad(x, xo, 28, 28, 1, s, 0, 2, 2, 32, 32);
+      Kernels.weightGradient(s, 0, 32, 1, 32, 5, 5, d, dOff, 6, 28, 28, g, 0);
+      return;
+    }
     c1KernelGradient(x, xo, d, dOff, g);
   }
 
@@ -813,6 +851,17 @@ public final class LeNet5Model extends LeNet5 implements Model {
     g[2569] += b13;
     g[2570] += b14;
     g[2571] += b15;
+    if (Kernels.VECTORIZED) {
+      float[] s = Kernels.scratch(7584);
+      // Vector path: the kernel gradient over the input's windows.
+      Kernels.weightGradient(x, xo, 84, 6, 84, 5, 30, d, dOff, 16, 10, 10, g, 156);
+      // The input gradient: the output gradient spread by the stride into a 18x18x16 buffer,
+      // convolved with the kernel turned 180 degrees, in and out channels swapped.
+      Kernels.spread(d, dOff, 10, 10, 16, 1, 1, s, 0, 4, 4, 18, 18);
+      Kernels.rotate(p, 156, 5, 5, 6, 16, s, 5184);
+      Kernels.convolve(s, 0, 288, 16, 288, 5, 80, s, 5184, s, -1, 6, dx, dxo, 14, 14);
+      return;
+    }
     c3KernelGradient(x, xo, d, dOff, g);
     // Input gradient: every output pixel's gradient back through its window.
     Arrays.fill(dx, dxo, dxo + 1176, 0f);
@@ -964,6 +1013,12 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int o = 0; o < 120; o++) {
       g[50572 + o] += d[dOff + o];
     }
+    if (Kernels.VECTORIZED) {
+      // Vector path: gW += x d (one pixel); dx = W d.
+      Kernels.weightGradient(x, xo, 0, 0, 0, 1, 400, d, dOff, 120, 1, 1, g, 2572);
+      Kernels.transposedProduct(p, 2572, 400, 120, d, dOff, dx, dxo);
+      return;
+    }
     for (int i = 0; i < 400; i++) {
       float xv = x[xo + i];
       int wi = 2572 + i * 120;
@@ -999,6 +1054,12 @@ public final class LeNet5Model extends LeNet5 implements Model {
     for (int o = 0; o < 84; o++) {
       g[60772 + o] += d[dOff + o];
     }
+    if (Kernels.VECTORIZED) {
+      // Vector path: gW += x d (one pixel); dx = W d.
+      Kernels.weightGradient(x, xo, 0, 0, 0, 1, 120, d, dOff, 84, 1, 1, g, 50692);
+      Kernels.transposedProduct(p, 50692, 120, 84, d, dOff, dx, dxo);
+      return;
+    }
     for (int i = 0; i < 120; i++) {
       float xv = x[xo + i];
       int wi = 50692 + i * 84;
@@ -1026,6 +1087,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * Weights p[60856..61696) [84, 10], bias p[61696..61706).
    */
   static void outputLogits(float[] p, float[] x, int xo, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path: one pixel whose one tap is the whole input.
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 84, p, 60856, p, 61696, 10, y, yo, 1, 1);
+      return;
+    }
     for (int o = 0; o < 10; o++) {
       y[yo + o] = p[61696 + o];
     }
@@ -1046,6 +1112,12 @@ public final class LeNet5Model extends LeNet5 implements Model {
       float[] dx, int dxo, float[] g) {
     for (int o = 0; o < 10; o++) {
       g[61696 + o] += d[dOff + o];
+    }
+    if (Kernels.VECTORIZED) {
+      // Vector path: gW += x d (one pixel); dx = W d.
+      Kernels.weightGradient(x, xo, 0, 0, 0, 1, 84, d, dOff, 10, 1, 1, g, 60856);
+      Kernels.transposedProduct(p, 60856, 84, 10, d, dOff, dx, dxo);
+      return;
     }
     for (int i = 0; i < 84; i++) {
       float xv = x[xo + i];

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.kernels.Kernels;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,16 @@ class ForwardTest {
     float[] v = new float[n];
     Arrays.fill(v, 1f);
     return v;
+  }
+
+  /** The build runs these tests on both paths (see the processor's pom); make sure it does. */
+  @Test
+  void runsOnTheRequestedKernelPath() {
+    System.out.println("ForwardTest on kernels: " + Kernels.describe());
+    String requested = System.getProperty("kiln.kernels", "auto");
+    if (!requested.equals("auto")) {
+      assertEquals(requested.equals("vector"), Kernels.VECTORIZED, Kernels.describe());
+    }
   }
 
   @Test

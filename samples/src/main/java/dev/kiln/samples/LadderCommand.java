@@ -2,6 +2,7 @@ package dev.kiln.samples;
 
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
@@ -88,6 +89,7 @@ final class LadderCommand implements Callable<Integer> {
     Mnist.Split mnist = mnistOptions.load(System.out);
     LabeledImages train = mnist.train();
     LabeledImages test = mnist.test();
+    System.out.println("CPU kernels: " + Kernels.describe());
     List<Row> rows = new ArrayList<>();
     for (Rung rung : RUNGS) {
       if (rungs != null && !rungs.contains(rung.number())) {

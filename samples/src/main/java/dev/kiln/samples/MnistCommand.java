@@ -3,6 +3,7 @@ package dev.kiln.samples;
 import dev.kiln.runtime.Checkpoint;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Optimizer;
 import dev.kiln.runtime.optim.Schedule;
@@ -99,6 +100,7 @@ final class MnistCommand implements Callable<Integer> {
             + " Adam %s lr %s, %d threads, seed %d%n",
         net.parameterCount(), train.size(), test.size(), epochs, batch,
         schedule.name().toLowerCase(Locale.ROOT), lr, threadCount, seed);
+    System.out.println("CPU kernels: " + Kernels.describe());
     List<EpochResult> history = trainer.optimizer(adam).listener(new Progress(System.out)).fit(train, test);
     Checkpoint.save(net, out);
     EpochResult last = history.get(history.size() - 1);
@@ -119,9 +121,10 @@ final class MnistCommand implements Callable<Integer> {
         Locale.ROOT,
         "RESULT task=mnist model=LeNet5 epochs=%d train_images=%d test_images=%d test_acc=%.4f"
             + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d checkpoint=%s"
-            + " curves=%s confusion=%s%n",
+            + " curves=%s confusion=%s kernels=%s%n",
         epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
-        seconds, threadCount, out, plotted.curves(), plotted.confusion());
+        seconds, threadCount, out, plotted.curves(), plotted.confusion(),
+        Kernels.VECTORIZED ? "vector" : "plain");
     return 0;
   }
 }

@@ -82,6 +82,10 @@ final class ConvEmitter implements LayerEmitter {
     TensorShape in = node.input();
     TensorShape out = node.output();
     MethodSpec.Builder method = LayerEmitter.forwardMethod(name, step, layout(step, node));
+    if (KernelCalls.supportsConv(node)) {
+      method.addCode(
+          KernelCalls.convForward(step, node, ActivationEmitter.fused(node, withActivation)));
+    }
     List<MethodSpec> methods = new ArrayList<>();
     MethodSpec edge =
         pixels(
@@ -157,6 +161,9 @@ final class ConvEmitter implements LayerEmitter {
     methods.add(null);
     if (step.biasOffset() >= 0) {
       method.addCode(biasGradient(step, conv, out));
+    }
+    if (KernelCalls.supportsConv(node)) {
+      method.addCode(KernelCalls.convBackward(step, node, dx));
     }
     method.addStatement("$L(x, xo, d, dOff, g)", node.name() + "KernelGradient");
     methods.add(kernelGradient(step, conv, in, out));

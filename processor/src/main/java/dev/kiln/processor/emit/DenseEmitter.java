@@ -33,6 +33,8 @@ final class DenseEmitter implements LayerEmitter {
                     ? ", bias " + LayerEmitter.range(step.biasOffset(), node.biasCount())
                     : ", no bias")
                 + ".");
+    method.addCode(
+        KernelCalls.denseForward(step, node, ActivationEmitter.fused(node, withActivation)));
     method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
     method.addStatement(
         "y[yo + o] = $L", step.biasOffset() >= 0 ? "p[" + Ix.constant(step.biasOffset()).plus("o") + "]" : "0f");
@@ -67,6 +69,7 @@ final class DenseEmitter implements LayerEmitter {
       method.addStatement("g[$L] += d[dOff + o]", Ix.constant(step.biasOffset()).plus("o"));
       method.endControlFlow();
     }
+    method.addCode(KernelCalls.denseBackward(step, node, dx));
     // Per input: the weight row's gradient, and the input gradient as a dot product kept in
     // four partial sums, so the additions do not wait on each other.
     int unrolled = units - units % 4;

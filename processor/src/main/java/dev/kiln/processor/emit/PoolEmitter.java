@@ -36,34 +36,53 @@ final class PoolEmitter implements LayerEmitter {
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", out.width());
     method.addStatement(
         "int yb = $L", Ix.of("yo").plus("oh", (long) out.width() * channels).plus("ow", channels));
+    int taps = w.kernelHeight() * w.kernelWidth();
+    if (!w.padded() && taps <= UNROLL_TAPS) {
+      // Small window, no padding: each channel's taps combine in a register, stored once.
+      method.addStatement(
+          "int xb = $L",
+          Ix.of("xo")
+              .plus("oh", w.strideHeight() * rowStride)
+              .plus("ow", (long) w.strideWidth() * channels));
+      method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+      for (int kh = 0; kh < w.kernelHeight(); kh++) {
+        for (int kw = 0; kw < w.kernelWidth(); kw++) {
+          Ix tap = Ix.of("xb").plus(kh * rowStride + (long) kw * channels).plus("c");
+          if (kh == 0 && kw == 0) {
+            method.addStatement("float v = x[$L]", tap);
+          } else if (max) {
+            method.addStatement("v = Math.max(v, x[$L])", tap);
+          } else {
+            method.addStatement("v += x[$L]", tap);
+          }
+        }
+      }
+      if (max) {
+        method.addStatement("y[yb + c] = v");
+      } else {
+        method.addStatement("y[yb + c] = v * $Lf", 1.0f / taps);
+      }
+      method.endControlFlow();
+      method.endControlFlow().endControlFlow();
+      method.addCode(ActivationEmitter.fused(node, withActivation));
+      return List.of(method.build());
+    }
     method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
     method.addStatement("y[yb + c] = $L", max ? "Float.NEGATIVE_INFINITY" : "0f");
     method.endControlFlow();
     String accumulate =
         max ? "y[yb + c] = Math.max(y[yb + c], x[xi + c])" : "y[yb + c] += x[xi + c]";
-    int taps = w.kernelHeight() * w.kernelWidth();
     if (!w.padded()) {
       method.addStatement(
           "int xb = $L",
           Ix.of("xo")
               .plus("oh", w.strideHeight() * rowStride)
               .plus("ow", (long) w.strideWidth() * channels));
-      if (taps <= UNROLL_TAPS) {
-        for (int kh = 0; kh < w.kernelHeight(); kh++) {
-          for (int kw = 0; kw < w.kernelWidth(); kw++) {
-            method.addCode(
-                tap(Ix.of("xb").plus(kh * rowStride + (long) kw * channels), channels, accumulate,
-                    kh == 0 && kw == 0));
-          }
-        }
-      } else {
-        method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
-        method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
-        method.addCode(
-            tap(Ix.of("xb").plus("kh", rowStride).plus("kw", channels), channels, accumulate,
-                true));
-        method.endControlFlow().endControlFlow();
-      }
+      method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
+      method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
+      method.addCode(
+          tap(Ix.of("xb").plus("kh", rowStride).plus("kw", channels), channels, accumulate, true));
+      method.endControlFlow().endControlFlow();
       if (!max) {
         scale(method, channels, (1.0f / taps) + "f");
       }

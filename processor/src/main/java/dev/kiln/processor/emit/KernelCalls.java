@@ -1,0 +1,189 @@
+package dev.kiln.processor.emit;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.TensorShape;
+import dev.kiln.processor.model.Window;
+import dev.kiln.processor.plan.Step;
+
+/**
+ * The vectorized path of convolutions and dense layers: calls into the runtime's {@code Kernels}
+ * with the layer's shapes as literals, emitted as a block at the top of the layer method that
+ * returns when {@code Kernels.VECTORIZED} (a start-up constant, so the JIT compiles one path
+ * only). The plain loops below it remain the path for JVMs without the Vector API.
+ *
+ * <p>Strategy, chosen here at compile time and stated in the generated comments: a padded
+ * convolution first copies its input into a zero border (so every window is an interior one); the
+ * kernel gradient sums input times output gradient over the same windows; the input gradient is
+ * the convolution of the output gradient, spread out by the stride and padded by the kernel size,
+ * with the kernel turned 180 degrees and its channels swapped. A dense layer is a convolution of
+ * one pixel whose one tap is the whole input.
+ */
+final class KernelCalls {
+  static final ClassName KERNELS = ClassName.get("dev.kiln.runtime.kernels", "Kernels");
+
+  /**
+   * Buffers above this many floats keep the layer on the plain path: the vector path's scratch
+   * copies must stay small next to the layer's own arrays.
+   */
+  private static final long MAX_SCRATCH = 1L << 26;
+
+  private KernelCalls() {}
+
+  /** The conv's geometry for the kernels, or null when the layer stays on the plain path. */
+  private record ConvGeometry(
+      Window w, TensorShape in, TensorShape out, int paddedHeight, int paddedWidth, int spreadHeight,
+      int spreadWidth) {
+
+    static ConvGeometry of(Node node) {
+      Op.Conv conv = (Op.Conv) node.op();
+      Window w = conv.window();
+      TensorShape in = node.input();
+      long paddedHeight = (long) in.height() + w.padTop() + w.padBottom();
+      long paddedWidth = (long) in.width() + w.padLeft() + w.padRight();
+      long spreadHeight = (long) in.height() + w.kernelHeight() - 1;
+      long spreadWidth = (long) in.width() + w.kernelWidth() - 1;
+      long c = Math.max(in.channels(), node.output().channels());
+      if (paddedHeight * paddedWidth * c > MAX_SCRATCH
+          || spreadHeight * spreadWidth * c > MAX_SCRATCH
+          || (long) node.weightCount() > MAX_SCRATCH) {
+        return null;
+      }
+      return new ConvGeometry(
+          w, in, node.output(), (int) paddedHeight, (int) paddedWidth, (int) spreadHeight,
+          (int) spreadWidth);
+    }
+
+    int paddedSize() {
+      return w.padded() ? paddedHeight * paddedWidth * in.channels() : 0;
+    }
+
+    /** The input the windows read: the padded copy in scratch, or x itself. */
+    String source() {
+      return w.padded() ? "s, 0" : "x, xo";
+    }
+
+    int inputRow() {
+      return (w.padded() ? paddedWidth : in.width()) * in.channels();
+    }
+
+    /** {@code rowStep, colStep, tapStep, taps, tapLength} of the windows over the input. */
+    String windows() {
+      return (w.strideHeight() * inputRow()) + ", " + (w.strideWidth() * in.channels()) + ", "
+          + inputRow() + ", " + w.kernelHeight() + ", " + (w.kernelWidth() * in.channels());
+    }
+  }
+
+  static boolean supportsConv(Node node) {
+    return ConvGeometry.of(node) != null;
+  }
+
+  /** Forward of a convolution, ending with the fused activation and a return. */
+  static CodeBlock convForward(Step step, Node node, CodeBlock activation) {
+    ConvGeometry g = ConvGeometry.of(node);
+    Op.Conv conv = (Op.Conv) node.op();
+    CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
+    if (g.w.padded()) {
+      code.add("// Vector path: copy the input into a zero border ($Lx$Lx$L), then every window is"
+              + " interior.\n", g.paddedHeight, g.paddedWidth, g.in.channels());
+      code.addStatement("float[] s = $T.scratch($L)", KERNELS, g.paddedSize());
+      addPad(code, g);
+    } else {
+      code.add("// Vector path: every window lies inside the input.\n");
+    }
+    code.addStatement(
+        "$T.convolve($L, $L, p, $L, p, $L, $L, y, yo, $L, $L)", KERNELS, g.source(), g.windows(),
+        step.weightOffset(), step.biasOffset(), conv.filters(), g.out.height(), g.out.width());
+    return code.add(activation).addStatement("return").endControlFlow().build();
+  }
+
+  /**
+   * Backward of a convolution after the activation derivative and the bias gradient: the kernel
+   * gradient and, if {@code dx}, the input gradient; ends with a return.
+   */
+  static CodeBlock convBackward(Step step, Node node, boolean dx) {
+    ConvGeometry g = ConvGeometry.of(node);
+    Op.Conv conv = (Op.Conv) node.op();
+    int filters = conv.filters();
+    int spread = g.spreadHeight * g.spreadWidth * filters;
+    int scratch = g.paddedSize() + (dx ? spread + (int) node.weightCount() : 0);
+    CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
+    if (scratch > 0) {
+      code.addStatement("float[] s = $T.scratch($L)", KERNELS, scratch);
+    }
+    if (g.w.padded()) {
+      code.add("// Vector path: the kernel gradient over the zero-bordered input.\n");
+      addPad(code, g);
+    } else {
+      code.add("// Vector path: the kernel gradient over the input's windows.\n");
+    }
+    code.addStatement(
+        "$T.weightGradient($L, $L, d, dOff, $L, $L, $L, g, $L)", KERNELS, g.source(), g.windows(),
+        filters, g.out.height(), g.out.width(), step.weightOffset());
+    if (dx) {
+      int spreadAt = g.paddedSize();
+      int rotatedAt = spreadAt + spread;
+      Window w = g.w;
+      code.add("// The input gradient: the output gradient spread by the stride into a"
+              + " $Lx$Lx$L buffer,\n", g.spreadHeight, g.spreadWidth, filters);
+      code.add("// convolved with the kernel turned 180 degrees, in and out channels swapped.\n");
+      code.addStatement(
+          "$T.spread(d, dOff, $L, $L, $L, $L, $L, s, $L, $L, $L, $L, $L)", KERNELS,
+          g.out.height(), g.out.width(), filters, w.strideHeight(), w.strideWidth(), spreadAt,
+          w.kernelHeight() - 1 - w.padTop(), w.kernelWidth() - 1 - w.padLeft(), g.spreadHeight,
+          g.spreadWidth);
+      code.addStatement(
+          "$T.rotate(p, $L, $L, $L, $L, $L, s, $L)", KERNELS, step.weightOffset(),
+          w.kernelHeight(), w.kernelWidth(), g.in.channels(), filters, rotatedAt);
+      int row = g.spreadWidth * filters;
+      code.addStatement(
+          "$T.convolve(s, $L, $L, $L, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L)", KERNELS,
+          spreadAt, row, filters, row, w.kernelHeight(), w.kernelWidth() * filters, rotatedAt,
+          g.in.channels(), g.in.height(), g.in.width());
+    }
+    return code.addStatement("return").endControlFlow().build();
+  }
+
+  private static void addPad(CodeBlock.Builder code, ConvGeometry g) {
+    code.addStatement(
+        "$T.pad(x, xo, $L, $L, $L, s, 0, $L, $L, $L, $L)", KERNELS, g.in.height(), g.in.width(),
+        g.in.channels(), g.w.padTop(), g.w.padLeft(), g.paddedHeight, g.paddedWidth);
+  }
+
+  /** Forward of a dense layer, ending with the fused activation and a return. */
+  static CodeBlock denseForward(Step step, Node node, CodeBlock activation) {
+    int inputs = (int) node.input().size();
+    int units = ((Op.Dense) node.op()).units();
+    return CodeBlock.builder()
+        .beginControlFlow("if ($T.VECTORIZED)", KERNELS)
+        .add("// Vector path: one pixel whose one tap is the whole input.\n")
+        .addStatement(
+            "$T.convolve(x, xo, 0, 0, 0, 1, $L, p, $L, p, $L, $L, y, yo, 1, 1)", KERNELS, inputs,
+            step.weightOffset(), step.biasOffset(), units)
+        .add(activation)
+        .addStatement("return")
+        .endControlFlow()
+        .build();
+  }
+
+  /** Backward of a dense layer after the derivative and bias gradient; ends with a return. */
+  static CodeBlock denseBackward(Step step, Node node, boolean dx) {
+    int inputs = (int) node.input().size();
+    int units = ((Op.Dense) node.op()).units();
+    CodeBlock.Builder code =
+        CodeBlock.builder()
+            .beginControlFlow("if ($T.VECTORIZED)", KERNELS)
+            .add("// Vector path: gW += x d (one pixel); dx = W d.\n")
+            .addStatement(
+                "$T.weightGradient(x, xo, 0, 0, 0, 1, $L, d, dOff, $L, 1, 1, g, $L)", KERNELS,
+                inputs, units, step.weightOffset());
+    if (dx) {
+      code.addStatement(
+          "$T.transposedProduct(p, $L, $L, $L, d, dOff, dx, dxo)", KERNELS, step.weightOffset(),
+          inputs, units);
+    }
+    return code.addStatement("return").endControlFlow().build();
+  }
+}

@@ -1,0 +1,265 @@
+package dev.kiln.runtime.kernels;
+
+import java.util.Arrays;
+
+/**
+ * The small numeric kernels that generated code calls on its vectorized path, and the choice,
+ * made once at start-up, between that path and the plain Java loops the generated code also
+ * carries.
+ *
+ * <p>HotSpot's C2 does not vectorize the generated loops over flat arrays with offsets (measured
+ * here: 5-8 GFLOP/s per core), while the Vector API ({@code jdk.incubator.vector}) reaches 10-20
+ * times that on the same layers. The Vector API is an incubator module: it must be enabled with
+ * {@code --add-modules jdk.incubator.vector}, and before JDK 21 C2 often does not compile it to
+ * vector instructions. So, as Apache Lucene does, Kiln uses it only where it is present and the
+ * JDK is recent, and otherwise runs plain Java. The system property {@code kiln.kernels} overrides
+ * the choice: {@code vector}, {@code plain} or {@code auto} (the default). {@link #describe()}
+ * says which path is active and why.
+ *
+ * <p>Generated code tests {@link #VECTORIZED}, a constant to the JIT, so only one path is ever
+ * compiled. Every kernel here also has a plain implementation, used when the vector one is not
+ * available, so callers (and tests) may call them on any JVM.
+ *
+ * <p>Shapes are arguments, but generated code passes literals: once a kernel is inlined or
+ * profiled, its loop bounds are the layer's. Layout is NHWC for images and {@code [rows, n]}
+ * row-major for weights.
+ */
+public final class Kernels {
+
+  /** Whether generated code should take the vectorized path. */
+  public static final boolean VECTORIZED;
+
+  private static final String DESCRIPTION;
+
+  static {
+    String requested = System.getProperty("kiln.kernels", "auto").trim().toLowerCase();
+    boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    int feature = Runtime.version().feature();
+    String why;
+    boolean vector;
+    switch (requested) {
+      case "plain" -> {
+        vector = false;
+        why = "kiln.kernels=plain";
+      }
+      case "vector", "auto" -> {
+        if (!module) {
+          vector = false;
+          why = "jdk.incubator.vector is not enabled (run java with --add-modules jdk.incubator.vector)";
+        } else if (requested.equals("auto") && feature < 21) {
+          vector = false;
+          why = "JDK " + feature + " compiles the Vector API poorly; JDK 21+ takes the vector path"
+              + " (-Dkiln.kernels=vector forces it)";
+        } else {
+          vector = true;
+          why = requested.equals("vector") ? "kiln.kernels=vector" : "auto";
+        }
+      }
+      default -> throw new ExceptionInInitializerError(
+          "kiln.kernels must be auto, vector or plain, not '" + requested + "'");
+    }
+    String lanes = "";
+    if (vector) {
+      try {
+        lanes = VectorKernels.describe();
+      } catch (LinkageError e) {
+        vector = false;
+        why = "jdk.incubator.vector failed to load: " + e;
+      }
+    }
+    VECTORIZED = vector;
+    DESCRIPTION =
+        (vector ? "vector (" + lanes + ", JDK " + feature + ", " + why + ")"
+            : "plain Java (JDK " + feature + "; " + why + ")");
+  }
+
+  private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+  private Kernels() {}
+
+  /** E.g. {@code "vector (512-bit, 16 floats per vector, JDK 25, auto)"}. */
+  public static String describe() {
+    return DESCRIPTION;
+  }
+
+  /**
+   * This thread's scratch array, at least {@code size} floats; its contents are undefined. It
+   * grows on first use and is then reused, so steady-state calls allocate nothing. Generated code
+   * uses it within one layer method at a time.
+   */
+  public static float[] scratch(int size) {
+    float[][] holder = SCRATCH.get();
+    if (holder[0].length < size) {
+      holder[0] = new float[size];
+    }
+    return holder[0];
+  }
+
+  /**
+   * The convolution shared by the forward pass of convolutions and dense layers and the input
+   * gradient of convolutions:
+   *
+   * <pre>
+   * y[yo + (r·cols + c)·n + f] = b[bo + f] (0 if bo &lt; 0)
+   *     + Σ_{t &lt; taps} Σ_{j &lt; tapLength} x[xo + r·rowStep + c·colStep + t·tapStep + j]
+   *                                       · w[wo + (t·tapLength + j)·n + f]
+   * </pre>
+   *
+   * for output rows {@code r < rows}, columns {@code c < cols} and channels {@code f < n}. A
+   * convolution tap row is {@code t} and {@code j} runs over its kernel width times input channels,
+   * contiguous in NHWC; a dense layer is one "pixel" with one tap of all its inputs.
+   */
+  public static void convolve(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
+    if (VECTORIZED) {
+      VectorKernels.convolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
+    } else {
+      plainConvolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
+    }
+  }
+
+  /**
+   * The weight gradient of {@link #convolve}: adds into {@code g[go + (t·tapLength + j)·n + f]}
+   * the sum over output pixels {@code (r, c)} of {@code x[xo + r·rowStep + c·colStep + t·tapStep
+   * + j] · d[dOff + (r·cols + c)·n + f]}.
+   */
+  public static void weightGradient(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] d, int dOff, int n, int rows, int cols, float[] g, int go) {
+    if (VECTORIZED) {
+      VectorKernels.weightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
+    } else {
+      plainWeightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
+    }
+  }
+
+  /**
+   * A dense layer's input gradient: {@code dx[dxo + i] = Σ_f w[wo + i·n + f] · d[dOff + f]} for
+   * {@code i < m}.
+   */
+  public static void transposedProduct(
+      float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
+    if (VECTORIZED) {
+      VectorKernels.transposedProduct(w, wo, m, n, d, dOff, dx, dxo);
+    } else {
+      plainTransposedProduct(w, wo, m, n, d, dOff, dx, dxo);
+    }
+  }
+
+  /**
+   * Copies an {@code height x width x channels} image into {@code dst} at {@code dOff} inside a
+   * zero border: {@code top} rows above, {@code left} columns to the left, {@code paddedHeight x
+   * paddedWidth} in all.
+   */
+  public static void pad(
+      float[] x, int xo, int height, int width, int channels,
+      float[] dst, int dOff, int top, int left, int paddedHeight, int paddedWidth) {
+    int dstRow = paddedWidth * channels;
+    Arrays.fill(dst, dOff, dOff + paddedHeight * dstRow, 0f);
+    int rowLength = width * channels;
+    for (int r = 0; r < height; r++) {
+      System.arraycopy(
+          x, xo + r * rowLength, dst, dOff + (r + top) * dstRow + left * channels, rowLength);
+    }
+  }
+
+  /**
+   * Spreads a convolution's output gradient ({@code rows x cols x n}) into a zero {@code
+   * height x width x n} buffer, pixel {@code (r, c)} going to {@code (r·strideH + top, c·strideW +
+   * left)}; pixels that land outside are dropped. Convolving that buffer with the rotated kernel
+   * ({@link #rotate}) gives the input gradient.
+   */
+  public static void spread(
+      float[] d, int dOff, int rows, int cols, int n, int strideH, int strideW,
+      float[] dst, int dstOff, int top, int left, int height, int width) {
+    Arrays.fill(dst, dstOff, dstOff + height * width * n, 0f);
+    for (int r = 0; r < rows; r++) {
+      int h = r * strideH + top;
+      if (h < 0 || h >= height) {
+        continue;
+      }
+      for (int c = 0; c < cols; c++) {
+        int v = c * strideW + left;
+        if (v >= 0 && v < width) {
+          System.arraycopy(d, dOff + (r * cols + c) * n, dst, dstOff + (h * width + v) * n, n);
+        }
+      }
+    }
+  }
+
+  /**
+   * The kernel {@code [kh, kw, in, out]} turned 180 degrees with in and out swapped: {@code
+   * dst[((a·kw + b)·out + o)·in + i] = w[wo + (((kh-1-a)·kw + (kw-1-b))·in + i)·out + o]}.
+   */
+  public static void rotate(
+      float[] w, int wo, int kh, int kw, int in, int out, float[] dst, int dstOff) {
+    for (int a = 0; a < kh; a++) {
+      for (int b = 0; b < kw; b++) {
+        int source = wo + ((kh - 1 - a) * kw + (kw - 1 - b)) * in * out;
+        int target = dstOff + (a * kw + b) * out * in;
+        for (int i = 0; i < in; i++) {
+          for (int o = 0; o < out; o++) {
+            dst[target + o * in + i] = w[source + i * out + o];
+          }
+        }
+      }
+    }
+  }
+
+  // ---- plain implementations: the definitions, and the path where the Vector API is absent ----
+
+  static void plainConvolve(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        int yb = yo + (r * cols + c) * n;
+        for (int f = 0; f < n; f++) {
+          y[yb + f] = bo >= 0 ? b[bo + f] : 0f;
+        }
+        int xb = xo + r * rowStep + c * colStep;
+        for (int t = 0; t < taps; t++) {
+          for (int j = 0; j < tapLength; j++) {
+            float xv = x[xb + t * tapStep + j];
+            int wb = wo + (t * tapLength + j) * n;
+            for (int f = 0; f < n; f++) {
+              y[yb + f] += xv * w[wb + f];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  static void plainWeightGradient(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] d, int dOff, int n, int rows, int cols, float[] g, int go) {
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        int db = dOff + (r * cols + c) * n;
+        int xb = xo + r * rowStep + c * colStep;
+        for (int t = 0; t < taps; t++) {
+          for (int j = 0; j < tapLength; j++) {
+            float xv = x[xb + t * tapStep + j];
+            int gb = go + (t * tapLength + j) * n;
+            for (int f = 0; f < n; f++) {
+              g[gb + f] += xv * d[db + f];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  static void plainTransposedProduct(
+      float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
+    for (int i = 0; i < m; i++) {
+      float sum = 0f;
+      for (int f = 0; f < n; f++) {
+        sum += w[wo + i * n + f] * d[dOff + f];
+      }
+      dx[dxo + i] = sum;
+    }
+  }
+}

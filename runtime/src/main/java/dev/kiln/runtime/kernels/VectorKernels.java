@@ -1,0 +1,217 @@
+package dev.kiln.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API implementations behind {@link Kernels}. Loaded only when {@link
+ * Kernels#VECTORIZED} is true, so a JVM without {@code jdk.incubator.vector} never links it.
+ *
+ * <p>Both kernels vectorize along the output channels {@code n} (contiguous in NHWC and in the
+ * weights' last dimension), one vector at a time with the last one masked, and keep a register
+ * block of four accumulators: four pixels (or four weight rows) sharing each loaded vector of
+ * weights (or of output gradients). Pixels (rows) that do not fill a block go one at a time.
+ *
+ * <p>Two rules keep the JIT producing vector code, both learned here the hard way. No vector or
+ * mask crosses a method boundary, not even into a small helper: a call the JIT does not inline
+ * boxes its vector arguments, allocating on every call. And each method stays small: a block of
+ * two vectors by four pixels (500 bytes of bytecode) made C1 give up ("out of virtual registers")
+ * and left the method interpreted-speed and allocating for good.
+ */
+final class VectorKernels {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+
+  private VectorKernels() {}
+
+  static String describe() {
+    return S.vectorBitSize() + "-bit, " + L + " floats per vector";
+  }
+
+  // ---- convolve ----
+
+  static void convolve(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
+    // Vectors and masks are never passed between methods: C2 intrinsifies an operation only when
+    // it knows the vector's exact class, which a parameter hides. Each block builds its own.
+    for (int f = 0; f < n; f += L) {
+      int bf = bo >= 0 ? bo + f : -1;
+      for (int r = 0; r < rows; r++) {
+        int xr = xo + r * rowStep;
+        int yr = yo + r * cols * n + f;
+        int c = 0;
+        for (; c + 4 <= cols; c += 4) {
+          convolve1x4(x, xr + c * colStep, colStep, tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yr + c * n);
+        }
+        for (; c < cols; c++) {
+          convolve1x1(x, xr + c * colStep, tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yr + c * n);
+        }
+      }
+    }
+  }
+
+  /** Four pixels, one (masked) vector of channels. */
+  private static void convolve1x4(
+      float[] x, int xb, int colStep, int tapStep, int taps, int tapLength, float[] w, int wf,
+      int n, int f, float[] b, int bf, float[] y, int yb) {
+    VectorMask<Float> mask = S.indexInRange(f, n);
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf, mask) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+    int x1 = xb + colStep;
+    int x2 = x1 + colStep;
+    int x3 = x2 + colStep;
+    for (int t = 0; t < taps; t++) {
+      int xt = t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        FloatVector w0 = FloatVector.fromArray(S, w, wt + j * n, mask);
+        a0 = w0.fma(FloatVector.broadcast(S, x[xb + xt + j]), a0);
+        a1 = w0.fma(FloatVector.broadcast(S, x[x1 + xt + j]), a1);
+        a2 = w0.fma(FloatVector.broadcast(S, x[x2 + xt + j]), a2);
+        a3 = w0.fma(FloatVector.broadcast(S, x[x3 + xt + j]), a3);
+      }
+    }
+    a0.intoArray(y, yb, mask);
+    a1.intoArray(y, yb + n, mask);
+    a2.intoArray(y, yb + 2 * n, mask);
+    a3.intoArray(y, yb + 3 * n, mask);
+  }
+
+  private static void convolve1x1(
+      float[] x, int xb, int tapStep, int taps, int tapLength, float[] w, int wf, int n,
+      int f, float[] b, int bf, float[] y, int yb) {
+    VectorMask<Float> mask = S.indexInRange(f, n);
+    FloatVector a0 = bf >= 0 ? FloatVector.fromArray(S, b, bf, mask) : FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+    for (int t = 0; t < taps; t++) {
+      int xt = xb + t * tapStep;
+      int wt = wf + t * tapLength * n;
+      int j = 0;
+      for (; j + 4 <= tapLength; j += 4) {
+        int wj = wt + j * n;
+        a0 = FloatVector.fromArray(S, w, wj, mask).fma(FloatVector.broadcast(S, x[xt + j]), a0);
+        a1 = FloatVector.fromArray(S, w, wj + n, mask).fma(FloatVector.broadcast(S, x[xt + j + 1]), a1);
+        a2 = FloatVector.fromArray(S, w, wj + 2 * n, mask).fma(FloatVector.broadcast(S, x[xt + j + 2]), a2);
+        a3 = FloatVector.fromArray(S, w, wj + 3 * n, mask).fma(FloatVector.broadcast(S, x[xt + j + 3]), a3);
+      }
+      for (; j < tapLength; j++) {
+        a0 = FloatVector.fromArray(S, w, wt + j * n, mask).fma(FloatVector.broadcast(S, x[xt + j]), a0);
+      }
+    }
+    a0.add(a1).add(a2.add(a3)).intoArray(y, yb, mask);
+  }
+
+  // ---- weightGradient ----
+
+  static void weightGradient(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] d, int dOff, int n, int rows, int cols, float[] g, int go) {
+    for (int f = 0; f < n; f += L) {
+      for (int t = 0; t < taps; t++) {
+        int xt = xo + t * tapStep;
+        int gt = go + t * tapLength * n + f;
+        int j = 0;
+        for (; j + 4 <= tapLength; j += 4) {
+          weightGradient1x4(x, xt + j, rowStep, colStep, d, dOff + f, n, f, rows, cols, g, gt + j * n);
+        }
+        for (; j < tapLength; j++) {
+          weightGradient1x1(x, xt + j, rowStep, colStep, d, dOff + f, n, f, rows, cols, g, gt + j * n);
+        }
+      }
+    }
+  }
+
+  /** Four weight rows, one (masked) vector of channels. */
+  private static void weightGradient1x4(
+      float[] x, int xb, int rowStep, int colStep, float[] d, int df, int n, int f, int rows, int cols,
+      float[] g, int gb) {
+    VectorMask<Float> mask = S.indexInRange(f, n);
+    int g1 = gb + n;
+    int g2 = g1 + n;
+    int g3 = g2 + n;
+    FloatVector a0 = FloatVector.fromArray(S, g, gb, mask);
+    FloatVector a1 = FloatVector.fromArray(S, g, g1, mask);
+    FloatVector a2 = FloatVector.fromArray(S, g, g2, mask);
+    FloatVector a3 = FloatVector.fromArray(S, g, g3, mask);
+    for (int r = 0; r < rows; r++) {
+      int xr = xb + r * rowStep;
+      int dr = df + r * cols * n;
+      for (int c = 0; c < cols; c++) {
+        int xc = xr + c * colStep;
+        FloatVector d0 = FloatVector.fromArray(S, d, dr + c * n, mask);
+        a0 = d0.fma(FloatVector.broadcast(S, x[xc]), a0);
+        a1 = d0.fma(FloatVector.broadcast(S, x[xc + 1]), a1);
+        a2 = d0.fma(FloatVector.broadcast(S, x[xc + 2]), a2);
+        a3 = d0.fma(FloatVector.broadcast(S, x[xc + 3]), a3);
+      }
+    }
+    a0.intoArray(g, gb, mask);
+    a1.intoArray(g, g1, mask);
+    a2.intoArray(g, g2, mask);
+    a3.intoArray(g, g3, mask);
+  }
+
+  private static void weightGradient1x1(
+      float[] x, int xb, int rowStep, int colStep, float[] d, int df, int n, int f, int rows, int cols,
+      float[] g, int gb) {
+    VectorMask<Float> mask = S.indexInRange(f, n);
+    FloatVector a0 = FloatVector.fromArray(S, g, gb, mask);
+    for (int r = 0; r < rows; r++) {
+      int xr = xb + r * rowStep;
+      int dr = df + r * cols * n;
+      for (int c = 0; c < cols; c++) {
+        a0 = FloatVector.fromArray(S, d, dr + c * n, mask)
+            .fma(FloatVector.broadcast(S, x[xr + c * colStep]), a0);
+      }
+    }
+    a0.intoArray(g, gb, mask);
+  }
+
+  // ---- transposedProduct ----
+
+  static void transposedProduct(
+      float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
+    int full = S.loopBound(n);
+    VectorMask<Float> tail = S.indexInRange(full, n);
+    int i = 0;
+    for (; i + 4 <= m; i += 4) {
+      int w0 = wo + i * n;
+      int w1 = w0 + n;
+      int w2 = w1 + n;
+      int w3 = w2 + n;
+      FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+      for (int f = 0; f < full; f += L) {
+        FloatVector v = FloatVector.fromArray(S, d, dOff + f);
+        a0 = FloatVector.fromArray(S, w, w0 + f).fma(v, a0);
+        a1 = FloatVector.fromArray(S, w, w1 + f).fma(v, a1);
+        a2 = FloatVector.fromArray(S, w, w2 + f).fma(v, a2);
+        a3 = FloatVector.fromArray(S, w, w3 + f).fma(v, a3);
+      }
+      if (full < n) {
+        FloatVector v = FloatVector.fromArray(S, d, dOff + full, tail);
+        a0 = FloatVector.fromArray(S, w, w0 + full, tail).fma(v, a0);
+        a1 = FloatVector.fromArray(S, w, w1 + full, tail).fma(v, a1);
+        a2 = FloatVector.fromArray(S, w, w2 + full, tail).fma(v, a2);
+        a3 = FloatVector.fromArray(S, w, w3 + full, tail).fma(v, a3);
+      }
+      dx[dxo + i] = a0.reduceLanes(VectorOperators.ADD);
+      dx[dxo + i + 1] = a1.reduceLanes(VectorOperators.ADD);
+      dx[dxo + i + 2] = a2.reduceLanes(VectorOperators.ADD);
+      dx[dxo + i + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < m; i++) {
+      int w0 = wo + i * n;
+      FloatVector a0 = FloatVector.zero(S);
+      for (int f = 0; f < full; f += L) {
+        a0 = FloatVector.fromArray(S, w, w0 + f).fma(FloatVector.fromArray(S, d, dOff + f), a0);
+      }
+      if (full < n) {
+        a0 = FloatVector.fromArray(S, w, w0 + full, tail)
+            .fma(FloatVector.fromArray(S, d, dOff + full, tail), a0);
+      }
+      dx[dxo + i] = a0.reduceLanes(VectorOperators.ADD);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package dev.kiln.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernels on the path this JVM takes ({@link Kernels#describe()}) against their plain
+ * definitions, over shapes that exercise every register block and mask: channel counts below,
+ * at and above one and two vectors, pixel counts that do and do not fill blocks of four.
+ */
+class KernelsTest {
+  private static final int[] CHANNELS = {1, 3, 6, 10, 16, 17, 24, 32, 33, 64, 84, 120};
+
+  @Test
+  void pathIsTheOneRequested() {
+    System.out.println("KernelsTest: " + Kernels.describe());
+    if ("vector".equals(System.getProperty("kiln.kernels"))) {
+      assertTrue(Kernels.VECTORIZED, Kernels.describe());
+    }
+    if ("plain".equals(System.getProperty("kiln.kernels"))) {
+      assertTrue(!Kernels.VECTORIZED, Kernels.describe());
+    }
+  }
+
+  @Test
+  void convolveMatchesDefinition() {
+    SplittableRandom random = new SplittableRandom(1);
+    for (int n : CHANNELS) {
+      for (int trial = 0; trial < 6; trial++) {
+        Shape s = Shape.random(random);
+        float[] x = randoms(random, s.inputLength() + 5);
+        float[] w = randoms(random, s.taps * s.tapLength * n + 7);
+        float[] b = randoms(random, n + 3);
+        int bo = trial % 2 == 0 ? 3 : -1;
+        float[] expected = randoms(random, s.rows * s.cols * n + 9);
+        float[] actual = expected.clone();
+        Kernels.plainConvolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, bo, n, expected, 9, s.rows, s.cols);
+        Kernels.convolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, bo, n, actual, 9, s.rows, s.cols);
+        assertClose(expected, actual, s + " n=" + n);
+      }
+    }
+  }
+
+  @Test
+  void weightGradientMatchesDefinition() {
+    SplittableRandom random = new SplittableRandom(2);
+    for (int n : CHANNELS) {
+      for (int trial = 0; trial < 6; trial++) {
+        Shape s = Shape.random(random);
+        float[] x = randoms(random, s.inputLength() + 2);
+        float[] d = randoms(random, s.rows * s.cols * n + 4);
+        float[] expected = randoms(random, s.taps * s.tapLength * n + 6);
+        float[] actual = expected.clone();
+        Kernels.plainWeightGradient(x, 2, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, expected, 6);
+        Kernels.weightGradient(x, 2, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, actual, 6);
+        assertClose(expected, actual, s + " n=" + n);
+      }
+    }
+  }
+
+  @Test
+  void transposedProductMatchesDefinition() {
+    SplittableRandom random = new SplittableRandom(3);
+    for (int n : CHANNELS) {
+      for (int m : new int[] {1, 3, 4, 7, 400}) {
+        float[] w = randoms(random, m * n + 1);
+        float[] d = randoms(random, n + 2);
+        float[] expected = randoms(random, m + 3);
+        float[] actual = expected.clone();
+        Kernels.plainTransposedProduct(w, 1, m, n, d, 2, expected, 3);
+        Kernels.transposedProduct(w, 1, m, n, d, 2, actual, 3);
+        assertClose(expected, actual, "m=" + m + " n=" + n);
+      }
+    }
+  }
+
+  @Test
+  void rotateSwapsChannelsAndTurnsTheKernel() {
+    // [kh=2, kw=3, in=2, out=1]: value = 100*a + 10*b + i.
+    float[] w = new float[12];
+    for (int a = 0; a < 2; a++) {
+      for (int b = 0; b < 3; b++) {
+        for (int i = 0; i < 2; i++) {
+          w[(a * 3 + b) * 2 + i] = 100 * a + 10 * b + i;
+        }
+      }
+    }
+    float[] r = new float[12];
+    Kernels.rotate(w, 0, 2, 3, 2, 1, r, 0);
+    // r[a, b, o=0, i] = w[1 - a, 2 - b, i, 0]
+    assertEquals(121f, r[1]); // a=0, b=0, i=1
+    assertEquals(0f, r[(1 * 3 + 2) * 2]); // a=1, b=2, i=0
+  }
+
+  @Test
+  void padAndSpreadPlacePixels() {
+    float[] x = {1, 2, 3, 4}; // 2x2x1
+    float[] p = new float[16];
+    java.util.Arrays.fill(p, 9f);
+    Kernels.pad(x, 0, 2, 2, 1, p, 0, 1, 1, 4, 4);
+    assertEquals(0f, p[0]);
+    assertEquals(1f, p[5]);
+    assertEquals(4f, p[10]);
+    assertEquals(0f, p[15]);
+    float[] s = new float[9];
+    Kernels.spread(x, 0, 2, 2, 1, 2, 2, s, 0, 0, 0, 3, 3);
+    assertEquals(1f, s[0]);
+    assertEquals(2f, s[2]);
+    assertEquals(3f, s[6]);
+    assertEquals(4f, s[8]);
+    assertEquals(0f, s[4]);
+  }
+
+  /** A convolution geometry: output rows x cols, taps of tapLength floats, strides in floats. */
+  private record Shape(int rows, int cols, int taps, int tapLength, int rowStep, int colStep, int tapStep) {
+    static Shape random(SplittableRandom random) {
+      int rows = 1 + random.nextInt(4);
+      int cols = 1 + random.nextInt(9);
+      int taps = 1 + random.nextInt(3);
+      int tapLength = 1 + random.nextInt(13);
+      int colStep = 1 + random.nextInt(4);
+      int tapStep = tapLength + random.nextInt(3);
+      int rowStep = cols * colStep + random.nextInt(5);
+      return new Shape(rows, cols, taps, tapLength, rowStep, colStep, tapStep);
+    }
+
+    int inputLength() {
+      return (rows - 1) * rowStep + (cols - 1) * colStep + (taps - 1) * tapStep + tapLength;
+    }
+  }
+
+  private static float[] randoms(SplittableRandom random, int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (random.nextDouble() * 2 - 1);
+    }
+    return a;
+  }
+
+  private static void assertClose(float[] expected, float[] actual, String what) {
+    for (int i = 0; i < expected.length; i++) {
+      float tolerance = 1e-4f * Math.max(1f, Math.abs(expected[i]));
+      if (Math.abs(expected[i] - actual[i]) > tolerance) {
+        throw new AssertionError(what + ": index " + i + " expected " + expected[i] + " but was " + actual[i]);
+      }
+    }
+  }
+}

@@ -125,6 +125,17 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     int threads = mnistOptions.threads != null ? mnistOptions.threads : 2;
+    String wrong =
+        threads < 1 ? "--threads must be at least 1, got " + threads
+            : calls < 1 ? "--calls must be at least 1, got " + calls
+            : batches < 1 ? "--batches must be at least 1, got " + batches
+            : warmup < 0 || warmupBatches < 0 || !(warmupSeconds >= 0) ? "warm-up counts and --warmup-seconds must not be negative"
+            : clockGhz != null && !(clockGhz > 0) ? "--clock-ghz must be positive, got " + clockGhz
+            : null;
+    if (wrong != null) {
+      System.err.println("kiln bench: " + wrong);
+      return 2;
+    }
     String jdk = Runtime.version().toString();
     PeakFp32 peak = PeakFp32.estimate(clockGhz);
     int cores = Math.min(threads, Runtime.getRuntime().availableProcessors());

@@ -67,6 +67,14 @@ class BenchCommandTest {
   }
 
   @Test
+  void badOptionsAreRejectedBeforeAnythingRuns() {
+    ShowCommandTest.Run run = ShowCommandTest.kiln("bench", "--data", dir.toString(), "--threads", "0");
+    assertEquals(2, run.exit());
+    assertEquals("kiln bench: --threads must be at least 1, got 0", run.err().strip());
+    assertEquals(2, ShowCommandTest.kiln("bench", "--metric", "T2").exit());
+  }
+
+  @Test
   void flopCountsAreTheIssues() {
     // Issue 6: LENET about 0.83 MFLOP forward, SEEDCNN about 7.7.
     assertEquals(833_040, BenchCommand.forwardFlops(LeNet5Model.create(1)));

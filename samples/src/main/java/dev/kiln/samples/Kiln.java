@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       LadderCommand.class,
       XorCommand.class,
       SummaryCommand.class,
-      ShowCommand.class
+      ShowCommand.class,
+      BenchCommand.class
     })
 public final class Kiln implements Runnable {
 

@@ -1,0 +1,361 @@
+package dev.kiln.samples;
+
+import dev.kiln.runtime.LabeledImages;
+import dev.kiln.runtime.Layer;
+import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.optim.Adam;
+import dev.kiln.runtime.train.EpochResult;
+import dev.kiln.runtime.train.Trainer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.LongFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./kiln bench}: issue 6's CPU workloads (LENET, SEEDCNN) and metrics (T1, I1, I256), with
+ * GFLOP/s, the share of the machine's estimated FP32 peak, and the peers' numbers beside them.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Measures the CPU workloads of issue 6 on MNIST: T1 (training images/s over one epoch, batch 64,"
+          + " Adam 1e-3, shuffled, with the epoch's time and the test accuracy after it), I1 (batch-1"
+          + " latency, median us per image, one thread) and I256 (batch-256 inference images/s, median"
+          + " over the timed batches), for LENET (LeNet-5) and SEEDCNN (the lecture's 2-conv CNN).",
+      "Threads default to 2 here (the issue's setting), not to the number of processors."
+    })
+final class BenchCommand implements Callable<Integer> {
+
+  /** The issue's fixed networks. */
+  enum Workload {
+    LENET("LeNet-5", LeNet5Model::create),
+    /** {@code LadderNetworks.Cnn2}: its SAME pooling on even sizes pads nothing, as 2/2 VALID. */
+    SEEDCNN("the lecture's CNN (ladder rung cnn2)", Cnn2Model::create);
+
+    final String title;
+    final LongFunction<Model> create;
+
+    Workload(String title, LongFunction<Model> create) {
+      this.title = title;
+      this.create = create;
+    }
+  }
+
+  enum Metric {
+    T1,
+    I1,
+    I256
+  }
+
+  static final int TRAIN_BATCH = 64;
+  static final double TRAIN_LR = 1e-3;
+  static final int INFER_BATCH = 256;
+
+  @Option(
+      names = "--workload",
+      split = ",",
+      defaultValue = "LENET,SEEDCNN",
+      description = "Workloads: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  List<Workload> workloads;
+
+  @Option(
+      names = "--metric",
+      split = ",",
+      defaultValue = "T1,I1,I256",
+      description = "Metrics: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  List<Metric> metrics;
+
+  @Mixin MnistOptions mnistOptions;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed for weights and shuffling (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--calls", defaultValue = "2000", description = "I1: timed calls (default: ${DEFAULT-VALUE}).")
+  int calls;
+
+  @Option(names = "--warmup", defaultValue = "500", description = "I1: warm-up calls at least (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--batches", defaultValue = "30", description = "I256: timed batches of 256 (default: ${DEFAULT-VALUE}).")
+  int batches;
+
+  @Option(names = "--warmup-batches", defaultValue = "10", description = "I256: warm-up batches at least (default: ${DEFAULT-VALUE}).")
+  int warmupBatches;
+
+  @Option(
+      names = "--warmup-seconds",
+      defaultValue = "2",
+      description = "I1 and I256: warm up at least this long as well (default: ${DEFAULT-VALUE}).")
+  double warmupSeconds;
+
+  @Option(
+      names = "--clock-ghz",
+      description = "Core clock for the peak estimate (default: 'cpu MHz' of /proc/cpuinfo).")
+  Double clockGhz;
+
+  /** One measurement: the metric's number (images/s, or µs per image for I1) and its context. */
+  record Measured(Workload workload, Metric metric, double value, double gflops, double peakShare, int threads, String extra) {
+    String result(String jdk) {
+      String value =
+          switch (metric) {
+            case T1, I256 -> String.format(Locale.ROOT, "images_per_s=%.0f", this.value);
+            case I1 -> String.format(Locale.ROOT, "us_per_image=%.2f", this.value);
+          };
+      return String.format(
+          Locale.ROOT,
+          "RESULT task=bench workload=%s metric=%s %s%s gflops=%.2f peak_share=%.4f threads=%d jdk=%s",
+          workload, metric, value, extra, gflops, peakShare, threads, jdk);
+    }
+
+    /** How many times the target this is: at least 1 meets it (latency: target over value). */
+    double ofTarget() {
+      double target = BenchReference.row(workload, metric).target();
+      return metric == Metric.I1 ? target / value : value / target;
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    int threads = mnistOptions.threads != null ? mnistOptions.threads : 2;
+    String wrong =
+        threads < 1 ? "--threads must be at least 1, got " + threads
+            : calls < 1 ? "--calls must be at least 1, got " + calls
+            : batches < 1 ? "--batches must be at least 1, got " + batches
+            : warmup < 0 || warmupBatches < 0 || !(warmupSeconds >= 0) ? "warm-up counts and --warmup-seconds must not be negative"
+            : clockGhz != null && !(clockGhz > 0) ? "--clock-ghz must be positive, got " + clockGhz
+            : null;
+    if (wrong != null) {
+      System.err.println("kiln bench: " + wrong);
+      return 2;
+    }
+    String jdk = Runtime.version().toString();
+    PeakFp32 peak = PeakFp32.estimate(clockGhz);
+    int cores = Math.min(threads, Runtime.getRuntime().availableProcessors());
+    System.out.println("Kernel path: " + kernelPath());
+    System.out.println(
+        "JDK " + jdk + " (" + System.getProperty("java.vm.name") + "), jdk.incubator.vector "
+            + (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled" : "not enabled")
+            + ", " + Runtime.getRuntime().availableProcessors() + " processors");
+    System.out.println("Peak FP32 estimate: " + peak.describe(cores));
+    System.out.printf(
+        Locale.ROOT,
+        "  (issue 6 measured %.0f GFLOP/s on one core and %.0f on two with AVX-512 FMA chains,"
+            + " the cores near 4.1 GHz)%n",
+        BenchReference.MEASURED_PEAK_ONE_CORE, BenchReference.MEASURED_PEAK_TWO_CORES);
+
+    Mnist.Split mnist = mnistOptions.load(System.out);
+    List<Measured> all = new ArrayList<>();
+    for (Workload workload : workloads) {
+      Model probe = workload.create.apply(seed);
+      long forward = forwardFlops(probe);
+      long training = trainingFlops(probe);
+      System.out.printf(
+          Locale.ROOT,
+          "%n%s: %s, %,d parameters; %.2f MFLOP per image forward, %.2f MFLOP trained%n",
+          workload, workload.title, probe.parameterCount(), forward / 1e6, training / 1e6);
+      for (Metric metric : metrics) {
+        Measured m =
+            switch (metric) {
+              case T1 -> trainOneEpoch(workload, mnist, threads, training, peak.gflops(cores));
+              case I1 -> latency(workload, mnist.test(), forward, peak.gflops(1));
+              case I256 -> batchThroughput(workload, mnist.test(), threads, forward, peak.gflops(cores));
+            };
+        all.add(m);
+      }
+    }
+    System.out.println();
+    printTable(all);
+    System.out.println();
+    for (Measured m : all) {
+      System.out.println(m.result(jdk));
+    }
+    return 0;
+  }
+
+  /**
+   * The active kernel path, in words: the single place to ask the runtime which one it chose.
+   * Uses {@code dev.kiln.runtime.kernels.Kernels.describe()} where the runtime has it.
+   */
+  static String kernelPath() {
+    try {
+      Class<?> kernels = Class.forName("dev.kiln.runtime.kernels.Kernels");
+      return String.valueOf(kernels.getMethod("describe").invoke(null));
+    } catch (ReflectiveOperationException | LinkageError e) {
+      return "plain Java generated loops (this runtime has no dev.kiln.runtime.kernels.Kernels to ask)";
+    }
+  }
+
+  /** T1: one epoch on the training set, then the test accuracy. */
+  Measured trainOneEpoch(Workload workload, Mnist.Split mnist, int threads, long flopsPerImage, double peakGflops) {
+    LabeledImages train = mnist.train();
+    LabeledImages test = mnist.test();
+    System.out.printf(
+        Locale.ROOT,
+        "T1: one epoch on %,d images (batch %d, Adam lr %s, shuffled, %d threads), then %,d test images%n",
+        train.size(), TRAIN_BATCH, TRAIN_LR, threads, test.size());
+    Model net = workload.create.apply(seed);
+    List<EpochResult> history =
+        Trainer.of(net).optimizer(Adam.lr(TRAIN_LR)).batchSize(TRAIN_BATCH).epochs(1).threads(threads)
+            .seed(seed).listener(new Progress(System.out)).fit(train, test);
+    EpochResult epoch = history.get(0);
+    double imagesPerSecond = train.size() / epoch.seconds();
+    double gflops = imagesPerSecond * flopsPerImage / 1e9;
+    return new Measured(
+        workload, Metric.T1, imagesPerSecond, gflops, gflops / peakGflops, threads,
+        String.format(
+            Locale.ROOT, " epoch_s=%.2f test_acc=%.4f train_images=%d test_images=%d",
+            epoch.seconds(), epoch.testAccuracy(), train.size(), test.size()));
+  }
+
+  /** I1: {@code predict} on one thread, each call timed on its own; the median. */
+  Measured latency(Workload workload, LabeledImages test, long flopsPerImage, double peakGflops) {
+    Model net = workload.create.apply(seed);
+    float[][] inputs = samples(test, Math.min(test.size(), 64), net.inputSize());
+    float[] out = new float[net.outputSize()];
+    System.out.printf(
+        Locale.ROOT, "I1: predict, one thread: at least %,d warm-up calls and %.1f s, then %,d timed calls%n",
+        warmup, warmupSeconds, calls);
+    long start = System.nanoTime();
+    int warm = 0;
+    while (warm < warmup || System.nanoTime() - start < warmupSeconds * 1e9) {
+      net.predict(inputs[warm % inputs.length], out);
+      warm++;
+    }
+    long[] nanos = new long[calls];
+    for (int i = 0; i < calls; i++) {
+      float[] in = inputs[i % inputs.length];
+      long t = System.nanoTime();
+      net.predict(in, out);
+      nanos[i] = System.nanoTime() - t;
+    }
+    double median = median(nanos) / 1e3;
+    double gflops = flopsPerImage / (median * 1e3);
+    System.out.printf(
+        Locale.ROOT, "I1: median %.2f us per image (best %.2f) after %,d warm-up calls%n",
+        median, Arrays.stream(nanos).min().orElse(0) / 1e3, warm);
+    return new Measured(
+        workload, Metric.I1, median, gflops, gflops / peakGflops, 1,
+        String.format(Locale.ROOT, " calls=%d warmup_calls=%d", calls, warm));
+  }
+
+  /** I256: {@code predictBatch} of 256 images; each batch timed; the median batch gives images/s. */
+  Measured batchThroughput(Workload workload, LabeledImages test, int threads, long flopsPerImage, double peakGflops) {
+    Model net = workload.create.apply(seed);
+    int size = net.inputSize();
+    float[] inputs = new float[INFER_BATCH * size];
+    float[][] images = samples(test, Math.min(test.size(), INFER_BATCH), size);
+    for (int i = 0; i < INFER_BATCH; i++) {
+      System.arraycopy(images[i % images.length], 0, inputs, i * size, size);
+    }
+    float[] outputs = new float[INFER_BATCH * net.outputSize()];
+    System.out.printf(
+        Locale.ROOT,
+        "I256: predictBatch of %d images, %d threads: at least %d warm-up batches and %.1f s, then %d timed batches%n",
+        INFER_BATCH, threads, warmupBatches, warmupSeconds, batches);
+    long start = System.nanoTime();
+    int warm = 0;
+    while (warm < warmupBatches || System.nanoTime() - start < warmupSeconds * 1e9) {
+      net.predictBatch(inputs, outputs, threads);
+      warm++;
+    }
+    long[] nanos = new long[batches];
+    for (int b = 0; b < batches; b++) {
+      long t = System.nanoTime();
+      net.predictBatch(inputs, outputs, threads);
+      nanos[b] = System.nanoTime() - t;
+    }
+    double imagesPerSecond = INFER_BATCH / (median(nanos) / 1e9);
+    double best = INFER_BATCH / (Arrays.stream(nanos).min().orElse(1) / 1e9);
+    double gflops = imagesPerSecond * flopsPerImage / 1e9;
+    System.out.printf(
+        Locale.ROOT, "I256: %,.0f images/s from the median batch (best batch %,.0f) after %d warm-up batches%n",
+        imagesPerSecond, best, warm);
+    return new Measured(
+        workload, Metric.I256, imagesPerSecond, gflops, gflops / peakGflops, threads,
+        String.format(Locale.ROOT, " batches=%d warmup_batches=%d stat=median", batches, warm));
+  }
+
+  /** The first {@code count} test images, one array each (what {@code predict} takes). */
+  static float[][] samples(LabeledImages data, int count, int size) {
+    float[][] samples = new float[count][];
+    for (int i = 0; i < count; i++) {
+      samples[i] = Arrays.copyOfRange(data.images(), i * size, (i + 1) * size);
+    }
+    return samples;
+  }
+
+  static double median(long[] values) {
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+  }
+
+  /**
+   * FLOPs of one image's forward pass: 2 per multiply-add of the convolutions and dense layers
+   * (output pixels × weights; padded taps counted, pooling, activations and softmax not).
+   */
+  static long forwardFlops(Model model) {
+    long macs = 0;
+    for (Layer layer : model.layers()) {
+      macs += layerMacs(layer);
+    }
+    return 2 * macs;
+  }
+
+  /**
+   * FLOPs of one trained image: the forward pass, then per weighted layer the kernel gradient (as
+   * many multiply-adds as forward) and the input gradient (as many again), except for the first
+   * layer, which needs no input gradient.
+   */
+  static long trainingFlops(Model model) {
+    long macs = 0;
+    List<Layer> layers = model.layers();
+    for (int i = 0; i < layers.size(); i++) {
+      long forward = layerMacs(layers.get(i));
+      macs += forward + forward + (i == 0 ? 0 : forward);
+    }
+    return 2 * macs;
+  }
+
+  /** Multiply-adds of one layer's forward pass for one image. */
+  static long layerMacs(Layer layer) {
+    return (long) layer.outputShape().height() * layer.outputShape().width() * layer.weightCount();
+  }
+
+  /** Kiln beside the targets and the peers, one row per measurement. */
+  static void printTable(List<Measured> all) {
+    StringBuilder header =
+        new StringBuilder(String.format(Locale.ROOT, "%-8s %-6s %14s %8s %6s %13s %8s", "workload", "metric", "Kiln", "GFLOP/s", "peak", "target", "x target"));
+    for (String peer : BenchReference.PEERS) {
+      header.append(String.format(Locale.ROOT, " %14s", peer));
+    }
+    System.out.println(
+        "Kiln against issue 6 (T1 and I256 in images/s, I1 in us per image; 'x target' is Kiln over"
+            + " the target, target over Kiln for I1: 1.00 or more meets it; peers as measured in the issue):");
+    System.out.println("  peers: " + BenchReference.PEER_LEGEND);
+    System.out.println(header);
+    for (Measured m : all) {
+      BenchReference.Row ref = BenchReference.row(m.workload(), m.metric());
+      String value = m.metric() == Metric.I1 ? String.format(Locale.ROOT, "%.2f", m.value()) : String.format(Locale.ROOT, "%,.0f", m.value());
+      String target = (m.metric() == Metric.I1 ? "<= " : ">= ") + String.format(Locale.ROOT, "%,.0f", ref.target());
+      StringBuilder line =
+          new StringBuilder(
+              String.format(
+                  Locale.ROOT, "%-8s %-6s %14s %8.1f %5.1f%% %13s %8.2f", m.workload(), m.metric(), value,
+                  m.gflops(), 100 * m.peakShare(), target, m.ofTarget()));
+      for (String peer : ref.peers()) {
+        line.append(String.format(Locale.ROOT, " %14s", peer));
+      }
+      System.out.println(line);
+    }
+  }
+}

@@ -3,6 +3,7 @@ package dev.kiln.samples;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
@@ -111,8 +112,9 @@ final class BenchCommand implements Callable<Integer> {
           };
       return String.format(
           Locale.ROOT,
-          "RESULT task=bench workload=%s metric=%s %s%s gflops=%.2f peak_share=%.4f threads=%d jdk=%s",
-          workload, metric, value, extra, gflops, peakShare, threads, jdk);
+          "RESULT task=bench workload=%s metric=%s %s%s gflops=%.2f peak_share=%.4f threads=%d jdk=%s kernels=%s",
+          workload, metric, value, extra, gflops, peakShare, threads, jdk,
+          Kernels.VECTORIZED ? "vector" : "plain");
     }
 
     /** How many times the target this is: at least 1 meets it (latency: target over value). */
@@ -185,12 +187,7 @@ final class BenchCommand implements Callable<Integer> {
    * Uses {@code dev.kiln.runtime.kernels.Kernels.describe()} where the runtime has it.
    */
   static String kernelPath() {
-    try {
-      Class<?> kernels = Class.forName("dev.kiln.runtime.kernels.Kernels");
-      return String.valueOf(kernels.getMethod("describe").invoke(null));
-    } catch (ReflectiveOperationException | LinkageError e) {
-      return "plain Java generated loops (this runtime has no dev.kiln.runtime.kernels.Kernels to ask)";
-    }
+    return Kernels.describe();
   }
 
   /** T1: one epoch on the training set, then the test accuracy. */

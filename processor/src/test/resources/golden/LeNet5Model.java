@@ -298,10 +298,12 @@ public final class LeNet5Model extends LeNet5 implements Model {
    */
   static void c1Forward(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
-      // Vector path: copy the input into a zero border (32x32x1), then every window is interior.
-      float[] s = Kernels.scratch(1024);
-      Kernels.pad(x, xo, 28, 28, 1, s, 0, 2, 2, 32, 32);
-      Kernels.convolve(s, 0, 32, 1, 32, 5, 5, p, 0, p, 150, 6, y, yo, 28, 28);
+      // Vector path, planar: 6 filters would fill 6 lanes of a vector of channels, so vectorize along
+      // the output row: input made planar (1x32x32), weights widened to 8 channels.
+      float[] s = Kernels.scratch(7496);
+      Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
+      Kernels.widen(p, 0, 25, 6, 8, s, 1024);
+      Kernels.convolvePlanar(s, 0, 1, 32, 32, 5, 5, s, 1024, 8, p, 150, 6, y, yo, 28, 28, s, 1224);
       for (int i = 0; i < 4704; i++) {
         y[yo + i] = Math.max(0f, y[yo + i]);
       }
@@ -706,10 +708,12 @@ public final class LeNet5Model extends LeNet5 implements Model {
     g[154] += b4;
     g[155] += b5;
     if (Kernels.VECTORIZED) {
-      float[] s = Kernels.scratch(1024);
-      // Vector path: the kernel gradient over the zero-bordered input.
-      Kernels.pad(x, xo, 28, 28, 1, s, 0, 2, 2, 32, 32);
-      Kernels.weightGradient(s, 0, 32, 1, 32, 5, 5, d, dOff, 6, 28, 28, g, 0);
+      float[] s = Kernels.scratch(7296);
+      // Vector path, planar (6 filters): the kernel gradient as dot products along output rows
+      // of the planar input and the planar output gradient.
+      Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
+      Kernels.toPlanar(d, dOff, 28, 28, 6, 8, s, 1024, 0, 0, 28, 28);
+      Kernels.weightGradientPlanar(s, 0, 1, 32, 32, 5, 5, s, 1024, 8, 6, 28, 28, g, 0);
       return;
     }
     c1KernelGradient(x, xo, d, dOff, g);
@@ -852,14 +856,15 @@ public final class LeNet5Model extends LeNet5 implements Model {
     g[2570] += b14;
     g[2571] += b15;
     if (Kernels.VECTORIZED) {
-      float[] s = Kernels.scratch(7584);
+      float[] s = Kernels.scratch(9952);
       // Vector path: the kernel gradient over the input's windows.
       Kernels.weightGradient(x, xo, 84, 6, 84, 5, 30, d, dOff, 16, 10, 10, g, 156);
       // The input gradient: the output gradient spread by the stride into a 18x18x16 buffer,
       // convolved with the kernel turned 180 degrees, in and out channels swapped.
-      Kernels.spread(d, dOff, 10, 10, 16, 1, 1, s, 0, 4, 4, 18, 18);
-      Kernels.rotate(p, 156, 5, 5, 6, 16, s, 5184);
-      Kernels.convolve(s, 0, 288, 16, 288, 5, 80, s, 5184, s, -1, 6, dx, dxo, 14, 14);
+      Kernels.rotate(p, 156, 5, 5, 6, 16, 8, s, 5184);
+      // Planar: 6 input channels would fill 6 lanes of a vector of channels.
+      Kernels.toPlanar(d, dOff, 10, 10, 16, 16, s, 0, 4, 4, 18, 18);
+      Kernels.convolvePlanar(s, 0, 16, 18, 18, 5, 5, s, 5184, 8, p, -1, 6, dx, dxo, 14, 14, s, 8384);
       return;
     }
     c3KernelGradient(x, xo, d, dOff, g);

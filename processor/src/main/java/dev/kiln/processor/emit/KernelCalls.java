@@ -30,6 +30,9 @@ final class KernelCalls {
    */
   private static final long MAX_SCRATCH = 1L << 26;
 
+  /** Layers with at most this many output channels take the planar kernels (unit stride). */
+  static final int PLANAR_MAX = 8;
+
   private KernelCalls() {}
 
   /** The conv's geometry for the kernels, or null when the layer stays on the plain path. */
@@ -60,6 +63,29 @@ final class KernelCalls {
       return w.padded() ? paddedHeight * paddedWidth * in.channels() : 0;
     }
 
+    boolean unitStride() {
+      return w.strideHeight() == 1 && w.strideWidth() == 1;
+    }
+
+    /**
+     * Few output channels fill few lanes of a vector along the channels; with unit stride, a
+     * vector along the output row fills them all.
+     */
+    boolean planarForward() {
+      return unitStride() && out.channels() <= PLANAR_MAX;
+    }
+
+    /** The input gradient is a convolution with {@code in.channels()} outputs. */
+    boolean planarInputGradient() {
+      return unitStride() && in.channels() <= PLANAR_MAX
+          && w.padTop() < w.kernelHeight() && w.padBottom() < w.kernelHeight()
+          && w.padLeft() < w.kernelWidth() && w.padRight() < w.kernelWidth();
+    }
+
+    int planarInputSize() {
+      return paddedHeight * paddedWidth * in.channels();
+    }
+
     /** The input the windows read: the padded copy in scratch, or x itself. */
     String source() {
       return w.padded() ? "s, 0" : "x, xo";
@@ -84,7 +110,28 @@ final class KernelCalls {
   static CodeBlock convForward(Step step, Node node, CodeBlock activation) {
     ConvGeometry g = ConvGeometry.of(node);
     Op.Conv conv = (Op.Conv) node.op();
+    int filters = conv.filters();
     CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
+    if (g.planarForward()) {
+      int np = planarWidth(filters);
+      int weights = g.w.kernelHeight() * g.w.kernelWidth() * g.in.channels() * np;
+      code.add("// Vector path, planar: $L filters would fill $L lanes of a vector of channels, so"
+          + " vectorize along\n", filters, filters);
+      code.add("// the output row: input made planar ($Lx$Lx$L), weights widened to $L"
+          + " channels.\n", g.in.channels(), g.paddedHeight, g.paddedWidth, np);
+      code.addStatement("float[] s = $T.scratch($L)", KERNELS,
+          g.planarInputSize() + weights + np * g.out.height() * g.out.width());
+      addPlanar(code, g, 0);
+      code.addStatement("$T.widen(p, $L, $L, $L, $L, s, $L)", KERNELS, step.weightOffset(),
+          g.w.kernelHeight() * g.w.kernelWidth() * g.in.channels(), filters, np,
+          g.planarInputSize());
+      code.addStatement(
+          "$T.convolvePlanar(s, 0, $L, $L, $L, $L, $L, s, $L, $L, p, $L, $L, y, yo, $L, $L, s, $L)",
+          KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.kernelHeight(),
+          g.w.kernelWidth(), g.planarInputSize(), np, step.biasOffset(), filters, g.out.height(),
+          g.out.width(), g.planarInputSize() + weights);
+      return code.add(activation).addStatement("return").endControlFlow().build();
+    }
     if (g.w.padded()) {
       code.add("// Vector path: copy the input into a zero border ($Lx$Lx$L), then every window is"
               + " interior.\n", g.paddedHeight, g.paddedWidth, g.in.channels());
@@ -95,7 +142,7 @@ final class KernelCalls {
     }
     code.addStatement(
         "$T.convolve($L, $L, p, $L, p, $L, $L, y, yo, $L, $L)", KERNELS, g.source(), g.windows(),
-        step.weightOffset(), step.biasOffset(), conv.filters(), g.out.height(), g.out.width());
+        step.weightOffset(), step.biasOffset(), filters, g.out.height(), g.out.width());
     return code.add(activation).addStatement("return").endControlFlow().build();
   }
 
@@ -106,44 +153,100 @@ final class KernelCalls {
   static CodeBlock convBackward(Step step, Node node, boolean dx) {
     ConvGeometry g = ConvGeometry.of(node);
     Op.Conv conv = (Op.Conv) node.op();
+    Window w = g.w;
     int filters = conv.filters();
-    int spread = g.spreadHeight * g.spreadWidth * filters;
-    int scratch = g.paddedSize() + (dx ? spread + (int) node.weightCount() : 0);
+    int pixels = g.out.height() * g.out.width();
     CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
-    if (scratch > 0) {
-      code.addStatement("float[] s = $T.scratch($L)", KERNELS, scratch);
+    // Scratch, in order: the input as the kernel gradient reads it, the output gradient (planar
+    // path), then what the input gradient needs.
+    int at = 0;
+    int input = at;
+    at += g.planarForward() ? g.planarInputSize() : g.paddedSize();
+    int planarGradient = at;
+    at += g.planarForward() ? planarWidth(filters) * pixels : 0;
+    int spread = at;
+    int spreadSize = g.spreadHeight * g.spreadWidth * filters;
+    int channelsWide = g.planarInputGradient() ? planarWidth(g.in.channels()) : g.in.channels();
+    int rotated = spread + (dx ? spreadSize : 0);
+    int rotatedSize = w.kernelHeight() * w.kernelWidth() * filters * channelsWide;
+    int planarOut = rotated + (dx ? rotatedSize : 0);
+    int total = planarOut + (dx && g.planarInputGradient() ? channelsWide * (int) g.in.size() / g.in.channels() : 0);
+    if (total > 0) {
+      code.addStatement("float[] s = $T.scratch($L)", KERNELS, total);
     }
-    if (g.w.padded()) {
-      code.add("// Vector path: the kernel gradient over the zero-bordered input.\n");
-      addPad(code, g);
-    } else {
-      code.add("// Vector path: the kernel gradient over the input's windows.\n");
-    }
-    code.addStatement(
-        "$T.weightGradient($L, $L, d, dOff, $L, $L, $L, g, $L)", KERNELS, g.source(), g.windows(),
-        filters, g.out.height(), g.out.width(), step.weightOffset());
-    if (dx) {
-      int spreadAt = g.paddedSize();
-      int rotatedAt = spreadAt + spread;
-      Window w = g.w;
-      code.add("// The input gradient: the output gradient spread by the stride into a"
-              + " $Lx$Lx$L buffer,\n", g.spreadHeight, g.spreadWidth, filters);
-      code.add("// convolved with the kernel turned 180 degrees, in and out channels swapped.\n");
+    if (g.planarForward()) {
+      int np = planarWidth(filters);
+      code.add("// Vector path, planar ($L filters): the kernel gradient as dot products along"
+          + " output rows\n", filters);
+      code.add("// of the planar input and the planar output gradient.\n");
+      addPlanar(code, g, input);
+      code.addStatement("$T.toPlanar(d, dOff, $L, $L, $L, $L, s, $L, 0, 0, $L, $L)", KERNELS,
+          g.out.height(), g.out.width(), filters, np, planarGradient, g.out.height(),
+          g.out.width());
       code.addStatement(
-          "$T.spread(d, dOff, $L, $L, $L, $L, $L, s, $L, $L, $L, $L, $L)", KERNELS,
-          g.out.height(), g.out.width(), filters, w.strideHeight(), w.strideWidth(), spreadAt,
-          w.kernelHeight() - 1 - w.padTop(), w.kernelWidth() - 1 - w.padLeft(), g.spreadHeight,
+          "$T.weightGradientPlanar(s, $L, $L, $L, $L, $L, $L, s, $L, $L, $L, $L, $L, g, $L)",
+          KERNELS, input, g.in.channels(), g.paddedHeight, g.paddedWidth, w.kernelHeight(),
+          w.kernelWidth(), planarGradient, np, filters, g.out.height(), g.out.width(),
+          step.weightOffset());
+    } else {
+      if (w.padded()) {
+        code.add("// Vector path: the kernel gradient over the zero-bordered input.\n");
+        addPad(code, g);
+      } else {
+        code.add("// Vector path: the kernel gradient over the input's windows.\n");
+      }
+      code.addStatement(
+          "$T.weightGradient($L, $L, d, dOff, $L, $L, $L, g, $L)", KERNELS, g.source(),
+          g.windows(), filters, g.out.height(), g.out.width(), step.weightOffset());
+    }
+    if (!dx) {
+      return code.addStatement("return").endControlFlow().build();
+    }
+    int top = w.kernelHeight() - 1 - w.padTop();
+    int left = w.kernelWidth() - 1 - w.padLeft();
+    code.add("// The input gradient: the output gradient spread by the stride into a $Lx$Lx$L"
+            + " buffer,\n", g.spreadHeight, g.spreadWidth, filters);
+    code.add("// convolved with the kernel turned 180 degrees, in and out channels swapped.\n");
+    code.addStatement(
+        "$T.rotate(p, $L, $L, $L, $L, $L, $L, s, $L)", KERNELS, step.weightOffset(),
+        w.kernelHeight(), w.kernelWidth(), g.in.channels(), filters, channelsWide, rotated);
+    if (g.planarInputGradient()) {
+      code.add("// Planar: $L input channels would fill $L lanes of a vector of channels.\n",
+          g.in.channels(), g.in.channels());
+      code.addStatement("$T.toPlanar(d, dOff, $L, $L, $L, $L, s, $L, $L, $L, $L, $L)", KERNELS,
+          g.out.height(), g.out.width(), filters, filters, spread, top, left, g.spreadHeight,
           g.spreadWidth);
       code.addStatement(
-          "$T.rotate(p, $L, $L, $L, $L, $L, s, $L)", KERNELS, step.weightOffset(),
-          w.kernelHeight(), w.kernelWidth(), g.in.channels(), filters, rotatedAt);
+          "$T.convolvePlanar(s, $L, $L, $L, $L, $L, $L, s, $L, $L, p, -1, $L, dx, dxo, $L, $L, s,"
+              + " $L)",
+          KERNELS, spread, filters, g.spreadHeight, g.spreadWidth, w.kernelHeight(),
+          w.kernelWidth(), rotated, channelsWide, g.in.channels(), g.in.height(), g.in.width(),
+          planarOut);
+    } else {
+      code.addStatement(
+          "$T.spread(d, dOff, $L, $L, $L, $L, $L, s, $L, $L, $L, $L, $L)", KERNELS,
+          g.out.height(), g.out.width(), filters, w.strideHeight(), w.strideWidth(), spread, top,
+          left, g.spreadHeight, g.spreadWidth);
       int row = g.spreadWidth * filters;
       code.addStatement(
           "$T.convolve(s, $L, $L, $L, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L)", KERNELS,
-          spreadAt, row, filters, row, w.kernelHeight(), w.kernelWidth() * filters, rotatedAt,
+          spread, row, filters, row, w.kernelHeight(), w.kernelWidth() * filters, rotated,
           g.in.channels(), g.in.height(), g.in.width());
     }
     return code.addStatement("return").endControlFlow().build();
+  }
+
+  private static int planarWidth(int n) {
+    // Kernels.planarWidth: output channels in groups of four.
+    return (n + 3) / 4 * 4;
+  }
+
+  /** The input, planar inside its zero border, at {@code s[at..]}. */
+  private static void addPlanar(CodeBlock.Builder code, ConvGeometry g, int at) {
+    code.addStatement(
+        "$T.toPlanar(x, xo, $L, $L, $L, $L, s, $L, $L, $L, $L, $L)", KERNELS, g.in.height(),
+        g.in.width(), g.in.channels(), g.in.channels(), at, g.w.padTop(), g.w.padLeft(),
+        g.paddedHeight, g.paddedWidth);
   }
 
   private static void addPad(CodeBlock.Builder code, ConvGeometry g) {

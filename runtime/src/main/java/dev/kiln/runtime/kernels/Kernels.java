@@ -189,21 +189,97 @@ public final class Kernels {
   }
 
   /**
-   * The kernel {@code [kh, kw, in, out]} turned 180 degrees with in and out swapped: {@code
-   * dst[((a·kw + b)·out + o)·in + i] = w[wo + (((kh-1-a)·kw + (kw-1-b))·in + i)·out + o]}.
+   * The kernel {@code [kh, kw, in, out]} turned 180 degrees with in and out swapped, each row
+   * {@code width >= in} floats (zeros after in): {@code dst[((a·kw + b)·out + o)·width + i] =
+   * w[wo + (((kh-1-a)·kw + (kw-1-b))·in + i)·out + o]}.
    */
   public static void rotate(
-      float[] w, int wo, int kh, int kw, int in, int out, float[] dst, int dstOff) {
+      float[] w, int wo, int kh, int kw, int in, int out, int width, float[] dst, int dstOff) {
     for (int a = 0; a < kh; a++) {
       for (int b = 0; b < kw; b++) {
         int source = wo + ((kh - 1 - a) * kw + (kw - 1 - b)) * in * out;
-        int target = dstOff + (a * kw + b) * out * in;
-        for (int i = 0; i < in; i++) {
-          for (int o = 0; o < out; o++) {
-            dst[target + o * in + i] = w[source + i * out + o];
+        int target = dstOff + (a * kw + b) * out * width;
+        for (int o = 0; o < out; o++) {
+          int row = target + o * width;
+          for (int i = 0; i < in; i++) {
+            dst[row + i] = w[source + i * out + o];
+          }
+          for (int i = in; i < width; i++) {
+            dst[row + i] = 0f;
           }
         }
       }
+    }
+  }
+
+  /** Output channels in groups of this many on the planar path. */
+  public static final int PLANAR_GROUP = 4;
+
+  /** {@code n} rounded up to a whole number of {@link #PLANAR_GROUP}s. */
+  public static int planarWidth(int n) {
+    return (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
+  }
+
+  /**
+   * A stride-1 convolution vectorized along the output row instead of the output channels: for
+   * layers with few output channels (LeNet's first layer has 6, a third of a 16-float vector).
+   * The input is planar ({@code x[xo + (ch·height + h)·width + v]}, already padded); the weights
+   * are {@code [kh, kw, channels, np]} with {@code np = planarWidth(n)} and zeros past {@code n}
+   * ({@link #widen} or {@link #rotate} lay them out); the output goes planar into scratch {@code
+   * t[to..]} ({@code np·rows·cols} floats), then to {@code y} in NHWC.
+   */
+  public static void convolvePlanar(
+      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
+      int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, float[] t, int to) {
+    if (VECTORIZED) {
+      VectorKernels.convolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
+    } else {
+      plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
+    }
+  }
+
+  /**
+   * The weight gradient of a stride-1 convolution from a planar input (as {@link
+   * #convolvePlanar}) and a planar output gradient {@code d[dOff + f·rows·cols + pixel]} with
+   * {@code np = planarWidth(n)} planes (those past {@code n} zero): adds into the HWIO gradient
+   * {@code g[go..]}.
+   */
+  public static void weightGradientPlanar(
+      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] d, int dOff,
+      int np, int n, int rows, int cols, float[] g, int go) {
+    if (VECTORIZED) {
+      VectorKernels.weightGradientPlanar(x, xo, channels, height, width, kh, kw, d, dOff, np, n, rows, cols, g, go);
+    } else {
+      plainWeightGradientPlanar(x, xo, channels, height, width, kh, kw, d, dOff, n, rows, cols, g, go);
+    }
+  }
+
+  /**
+   * An NHWC image into planar form inside a zero border: {@code dst[dOff + (ch·paddedHeight + h
+   * + top)·paddedWidth + v + left] = x[xo + (h·width + v)·channels + ch]}, with {@code planes}
+   * planes in all (those past {@code channels} zero).
+   */
+  public static void toPlanar(
+      float[] x, int xo, int height, int width, int channels, int planes,
+      float[] dst, int dOff, int top, int left, int paddedHeight, int paddedWidth) {
+    int plane = paddedHeight * paddedWidth;
+    Arrays.fill(dst, dOff, dOff + planes * plane, 0f);
+    for (int h = 0; h < height; h++) {
+      for (int v = 0; v < width; v++) {
+        int xi = xo + (h * width + v) * channels;
+        int di = dOff + (h + top) * paddedWidth + v + left;
+        for (int ch = 0; ch < channels; ch++) {
+          dst[di + ch * plane] = x[xi + ch];
+        }
+      }
+    }
+  }
+
+  /** HWIO weights {@code [taps·in, n]} with each row widened to {@code np} floats (zeros after n). */
+  public static void widen(float[] w, int wo, int rows, int n, int np, float[] dst, int dOff) {
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(w, wo + r * n, dst, dOff + r * np, n);
+      Arrays.fill(dst, dOff + r * np + n, dOff + (r + 1) * np, 0f);
     }
   }
 
@@ -260,6 +336,49 @@ public final class Kernels {
         sum += w[wo + i * n + f] * d[dOff + f];
       }
       dx[dxo + i] = sum;
+    }
+  }
+
+  static void plainConvolvePlanar(
+      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
+      int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        int yi = yo + (r * cols + c) * n;
+        for (int f = 0; f < n; f++) {
+          float sum = bo >= 0 ? b[bo + f] : 0f;
+          for (int a = 0; a < kh; a++) {
+            for (int bb = 0; bb < kw; bb++) {
+              for (int ch = 0; ch < channels; ch++) {
+                sum += x[xo + (ch * height + r + a) * width + c + bb]
+                    * w[wo + ((a * kw + bb) * channels + ch) * np + f];
+              }
+            }
+          }
+          y[yi + f] = sum;
+        }
+      }
+    }
+  }
+
+  static void plainWeightGradientPlanar(
+      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] d, int dOff,
+      int n, int rows, int cols, float[] g, int go) {
+    int plane = rows * cols;
+    for (int a = 0; a < kh; a++) {
+      for (int bb = 0; bb < kw; bb++) {
+        for (int ch = 0; ch < channels; ch++) {
+          for (int f = 0; f < n; f++) {
+            float sum = 0f;
+            for (int r = 0; r < rows; r++) {
+              for (int c = 0; c < cols; c++) {
+                sum += x[xo + (ch * height + r + a) * width + c + bb] * d[dOff + f * plane + r * cols + c];
+              }
+            }
+            g[go + ((a * kw + bb) * channels + ch) * n + f] += sum;
+          }
+        }
+      }
     }
   }
 }

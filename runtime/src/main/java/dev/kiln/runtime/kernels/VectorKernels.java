@@ -214,4 +214,111 @@ final class VectorKernels {
       dx[dxo + i] = a0.reduceLanes(VectorOperators.ADD);
     }
   }
+
+  // ---- planar: vectorized along an output row, for layers with few channels ----
+
+  static void convolvePlanar(
+      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
+      int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, float[] t, int to) {
+    int plane = rows * cols;
+    for (int f = 0; f < np; f += 4) {
+      float b0 = bias(b, bo, f, n);
+      float b1 = bias(b, bo, f + 1, n);
+      float b2 = bias(b, bo, f + 2, n);
+      float b3 = bias(b, bo, f + 3, n);
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c += L) {
+          convolvePlanar4(
+              x, xo + r * width + c, channels, height * width, width, kh, kw, w, wo + f, np,
+              b0, b1, b2, b3, c, cols, t, to + f * plane + r * cols + c, plane);
+        }
+      }
+    }
+    for (int i = 0; i < plane; i++) {
+      int yi = yo + i * n;
+      for (int f = 0; f < n; f++) {
+        y[yi + f] = t[to + f * plane + i];
+      }
+    }
+  }
+
+  private static float bias(float[] b, int bo, int f, int n) {
+    return bo >= 0 && f < n ? b[bo + f] : 0f;
+  }
+
+  /** Up to L pixels of one output row (from column c), four output channels. */
+  private static void convolvePlanar4(
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
+      int np, float b0, float b1, float b2, float b3, int c, int cols, float[] t, int tb,
+      int plane) {
+    VectorMask<Float> m = S.indexInRange(c, cols);
+    FloatVector a0 = FloatVector.broadcast(S, b0);
+    FloatVector a1 = FloatVector.broadcast(S, b1);
+    FloatVector a2 = FloatVector.broadcast(S, b2);
+    FloatVector a3 = FloatVector.broadcast(S, b3);
+    for (int ch = 0; ch < channels; ch++) {
+      for (int a = 0; a < kh; a++) {
+        int xr = xb + ch * planeIn + a * width;
+        int wr = wf + (a * kw * channels + ch) * np;
+        for (int bb = 0; bb < kw; bb++) {
+          FloatVector v = FloatVector.fromArray(S, x, xr + bb, m);
+          int wi = wr + bb * channels * np;
+          a0 = v.fma(FloatVector.broadcast(S, w[wi]), a0);
+          a1 = v.fma(FloatVector.broadcast(S, w[wi + 1]), a1);
+          a2 = v.fma(FloatVector.broadcast(S, w[wi + 2]), a2);
+          a3 = v.fma(FloatVector.broadcast(S, w[wi + 3]), a3);
+        }
+      }
+    }
+    a0.intoArray(t, tb, m);
+    a1.intoArray(t, tb + plane, m);
+    a2.intoArray(t, tb + 2 * plane, m);
+    a3.intoArray(t, tb + 3 * plane, m);
+  }
+
+  static void weightGradientPlanar(
+      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] d, int dOff,
+      int np, int n, int rows, int cols, float[] g, int go) {
+    int plane = rows * cols;
+    for (int f = 0; f < np; f += 4) {
+      for (int a = 0; a < kh; a++) {
+        for (int bb = 0; bb < kw; bb++) {
+          for (int ch = 0; ch < channels; ch++) {
+            weightGradientPlanar4(
+                x, xo + (ch * height + a) * width + bb, width, d, dOff + f * plane, plane, rows,
+                cols, g, go + ((a * kw + bb) * channels + ch) * n + f, n - f);
+          }
+        }
+      }
+    }
+  }
+
+  /** Four output channels' gradient of one kernel tap and input channel: dot products over pixels. */
+  private static void weightGradientPlanar4(
+      float[] x, int xb, int width, float[] d, int db, int plane, int rows, int cols, float[] g,
+      int gi, int valid) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    for (int r = 0; r < rows; r++) {
+      int xr = xb + r * width;
+      int dr = db + r * cols;
+      for (int c = 0; c < cols; c += L) {
+        VectorMask<Float> m = S.indexInRange(c, cols);
+        FloatVector v = FloatVector.fromArray(S, x, xr + c, m);
+        a0 = FloatVector.fromArray(S, d, dr + c, m).fma(v, a0);
+        a1 = FloatVector.fromArray(S, d, dr + plane + c, m).fma(v, a1);
+        a2 = FloatVector.fromArray(S, d, dr + 2 * plane + c, m).fma(v, a2);
+        a3 = FloatVector.fromArray(S, d, dr + 3 * plane + c, m).fma(v, a3);
+      }
+    }
+    g[gi] += a0.reduceLanes(VectorOperators.ADD);
+    if (valid > 1) {
+      g[gi + 1] += a1.reduceLanes(VectorOperators.ADD);
+    }
+    if (valid > 2) {
+      g[gi + 2] += a2.reduceLanes(VectorOperators.ADD);
+    }
+    if (valid > 3) {
+      g[gi + 3] += a3.reduceLanes(VectorOperators.ADD);
+    }
+  }
 }

@@ -78,6 +78,46 @@ class KernelsTest {
   }
 
   @Test
+  void planarConvolutionAndWeightGradientMatchTheDefinitions() {
+    SplittableRandom random = new SplittableRandom(4);
+    for (int n : new int[] {1, 3, 4, 6, 8}) {
+      for (int trial = 0; trial < 4; trial++) {
+        int channels = 1 + random.nextInt(5);
+        int kh = 1 + random.nextInt(4);
+        int kw = 1 + random.nextInt(4);
+        int height = kh + random.nextInt(6);
+        int width = kw + random.nextInt(30);
+        int rows = height - kh + 1;
+        int cols = width - kw + 1;
+        int np = Kernels.planarWidth(n);
+        float[] x = randoms(random, height * width * channels);
+        float[] w = randoms(random, kh * kw * channels * n);
+        float[] b = randoms(random, n);
+        float[] scratch = new float[10_000];
+        // Forward: NHWC definition against planar input and widened weights.
+        float[] expected = new float[rows * cols * n];
+        float[] actual = new float[rows * cols * n];
+        int wide = height * width * channels;
+        int out = wide + kh * kw * channels * np;
+        Kernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
+        Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
+        Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
+        Kernels.convolvePlanar(scratch, 0, channels, height, width, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
+        assertClose(expected, actual, "planar forward n=" + n + " trial " + trial);
+        // Weight gradient: NHWC definition against planar input and planar output gradient.
+        float[] d = randoms(random, rows * cols * n);
+        float[] g0 = randoms(random, w.length);
+        float[] g1 = g0.clone();
+        Kernels.plainWeightGradient(x, 0, width * channels, channels, width * channels, kh, kw * channels, d, 0, n, rows, cols, g0, 0);
+        int dPlanar = wide;
+        Kernels.toPlanar(d, 0, rows, cols, n, np, scratch, dPlanar, 0, 0, rows, cols);
+        Kernels.weightGradientPlanar(scratch, 0, channels, height, width, kh, kw, scratch, dPlanar, np, n, rows, cols, g1, 0);
+        assertClose(g0, g1, "planar weight gradient n=" + n + " trial " + trial);
+      }
+    }
+  }
+
+  @Test
   void rotateSwapsChannelsAndTurnsTheKernel() {
     // [kh=2, kw=3, in=2, out=1]: value = 100*a + 10*b + i.
     float[] w = new float[12];
@@ -89,7 +129,7 @@ class KernelsTest {
       }
     }
     float[] r = new float[12];
-    Kernels.rotate(w, 0, 2, 3, 2, 1, r, 0);
+    Kernels.rotate(w, 0, 2, 3, 2, 1, 2, r, 0);
     // r[a, b, o=0, i] = w[1 - a, 2 - b, i, 0]
     assertEquals(121f, r[1]); // a=0, b=0, i=1
     assertEquals(0f, r[(1 * 3 + 2) * 2]); // a=1, b=2, i=0

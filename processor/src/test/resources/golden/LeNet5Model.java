@@ -708,12 +708,10 @@ public final class LeNet5Model extends LeNet5 implements Model {
     g[154] += b4;
     g[155] += b5;
     if (Kernels.VECTORIZED) {
-      float[] s = Kernels.scratch(7296);
-      // Vector path, planar (6 filters): the kernel gradient as dot products along output rows
-      // of the planar input and the planar output gradient.
-      Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
-      Kernels.toPlanar(d, dOff, 28, 28, 6, 8, s, 1024, 0, 0, 28, 28);
-      Kernels.weightGradientPlanar(s, 0, 1, 32, 32, 5, 5, s, 1024, 8, 6, 28, 28, g, 0);
+      float[] s = Kernels.scratch(1024);
+      // Vector path: the kernel gradient over the zero-bordered input.
+      Kernels.pad(x, xo, 28, 28, 1, s, 0, 2, 2, 32, 32);
+      Kernels.weightGradient(s, 0, 32, 1, 32, 5, 5, d, dOff, 6, 28, 28, g, 0);
       return;
     }
     c1KernelGradient(x, xo, d, dOff, g);

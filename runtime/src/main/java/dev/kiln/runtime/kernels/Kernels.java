@@ -239,22 +239,6 @@ public final class Kernels {
   }
 
   /**
-   * The weight gradient of a stride-1 convolution from a planar input (as {@link
-   * #convolvePlanar}) and a planar output gradient {@code d[dOff + f·rows·cols + pixel]} with
-   * {@code np = planarWidth(n)} planes (those past {@code n} zero): adds into the HWIO gradient
-   * {@code g[go..]}.
-   */
-  public static void weightGradientPlanar(
-      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] d, int dOff,
-      int np, int n, int rows, int cols, float[] g, int go) {
-    if (VECTORIZED) {
-      VectorKernels.weightGradientPlanar(x, xo, channels, height, width, kh, kw, d, dOff, np, n, rows, cols, g, go);
-    } else {
-      plainWeightGradientPlanar(x, xo, channels, height, width, kh, kw, d, dOff, n, rows, cols, g, go);
-    }
-  }
-
-  /**
    * An NHWC image into planar form inside a zero border: {@code dst[dOff + (ch·paddedHeight + h
    * + top)·paddedWidth + v + left] = x[xo + (h·width + v)·channels + ch]}, with {@code planes}
    * planes in all (those past {@code channels} zero).
@@ -361,24 +345,4 @@ public final class Kernels {
     }
   }
 
-  static void plainWeightGradientPlanar(
-      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] d, int dOff,
-      int n, int rows, int cols, float[] g, int go) {
-    int plane = rows * cols;
-    for (int a = 0; a < kh; a++) {
-      for (int bb = 0; bb < kw; bb++) {
-        for (int ch = 0; ch < channels; ch++) {
-          for (int f = 0; f < n; f++) {
-            float sum = 0f;
-            for (int r = 0; r < rows; r++) {
-              for (int c = 0; c < cols; c++) {
-                sum += x[xo + (ch * height + r + a) * width + c + bb] * d[dOff + f * plane + r * cols + c];
-              }
-            }
-            g[go + ((a * kw + bb) * channels + ch) * n + f] += sum;
-          }
-        }
-      }
-    }
-  }
 }

@@ -1017,8 +1017,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
       g[50572 + o] += d[dOff + o];
     }
     if (Kernels.VECTORIZED) {
-      // Vector path: gW += x d (one pixel); dx = W d.
-      Kernels.weightGradient(x, xo, 0, 0, 0, 1, 400, d, dOff, 120, 1, 1, g, 2572);
+      // Vector path: gW += x d (a rank-1 update); dx = W d.
+      Kernels.outerProduct(x, xo, 400, d, dOff, 120, g, 2572);
       Kernels.transposedProduct(p, 2572, 400, 120, d, dOff, dx, dxo);
       return;
     }
@@ -1058,8 +1058,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
       g[60772 + o] += d[dOff + o];
     }
     if (Kernels.VECTORIZED) {
-      // Vector path: gW += x d (one pixel); dx = W d.
-      Kernels.weightGradient(x, xo, 0, 0, 0, 1, 120, d, dOff, 84, 1, 1, g, 50692);
+      // Vector path: gW += x d (a rank-1 update); dx = W d.
+      Kernels.outerProduct(x, xo, 120, d, dOff, 84, g, 50692);
       Kernels.transposedProduct(p, 50692, 120, 84, d, dOff, dx, dxo);
       return;
     }
@@ -1117,8 +1117,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
       g[61696 + o] += d[dOff + o];
     }
     if (Kernels.VECTORIZED) {
-      // Vector path: gW += x d (one pixel); dx = W d.
-      Kernels.weightGradient(x, xo, 0, 0, 0, 1, 84, d, dOff, 10, 1, 1, g, 60856);
+      // Vector path: gW += x d (a rank-1 update); dx = W d.
+      Kernels.outerProduct(x, xo, 84, d, dOff, 10, g, 60856);
       Kernels.transposedProduct(p, 60856, 84, 10, d, dOff, dx, dxo);
       return;
     }

@@ -258,10 +258,10 @@ final class KernelCalls {
     CodeBlock.Builder code =
         CodeBlock.builder()
             .beginControlFlow("if ($T.VECTORIZED)", KERNELS)
-            .add("// Vector path: gW += x d (one pixel); dx = W d.\n")
+            .add("// Vector path: gW += x d (a rank-1 update); dx = W d.\n")
             .addStatement(
-                "$T.weightGradient(x, xo, 0, 0, 0, 1, $L, d, dOff, $L, 1, 1, g, $L)", KERNELS,
-                inputs, units, step.weightOffset());
+                "$T.outerProduct(x, xo, $L, d, dOff, $L, g, $L)", KERNELS, inputs, units,
+                step.weightOffset());
     if (dx) {
       code.addStatement(
           "$T.transposedProduct(p, $L, $L, $L, d, dOff, dx, dxo)", KERNELS, step.weightOffset(),

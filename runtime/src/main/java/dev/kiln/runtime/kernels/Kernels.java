@@ -239,6 +239,23 @@ public final class Kernels {
   }
 
   /**
+   * A dense layer's weight gradient, one rank-1 update: {@code g[go + i·n + f] += x[xo + i] ·
+   * d[dOff + f]} for {@code i < m}, {@code f < n}.
+   */
+  public static void outerProduct(float[] x, int xo, int m, float[] d, int dOff, int n, float[] g, int go) {
+    if (VECTORIZED) {
+      VectorKernels.outerProduct(x, xo, m, d, dOff, n, g, go);
+    } else {
+      for (int i = 0; i < m; i++) {
+        float xv = x[xo + i];
+        for (int f = 0; f < n; f++) {
+          g[go + i * n + f] += xv * d[dOff + f];
+        }
+      }
+    }
+  }
+
+  /**
    * An NHWC image into planar form inside a zero border: {@code dst[dOff + (ch·paddedHeight + h
    * + top)·paddedWidth + v + left] = x[xo + (h·width + v)·channels + ch]}, with {@code planes}
    * planes in all (those past {@code channels} zero).

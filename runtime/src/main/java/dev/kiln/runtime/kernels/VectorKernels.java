@@ -275,4 +275,24 @@ final class VectorKernels {
     a2.intoArray(t, tb + 2 * plane, m);
     a3.intoArray(t, tb + 3 * plane, m);
   }
+
+  // ---- outerProduct ----
+
+  static void outerProduct(float[] x, int xo, int m, float[] d, int dOff, int n, float[] g, int go) {
+    int full = S.loopBound(n);
+    VectorMask<Float> tail = S.indexInRange(full, n);
+    for (int i = 0; i < m; i++) {
+      FloatVector v = FloatVector.broadcast(S, x[xo + i]);
+      int gi = go + i * n;
+      for (int f = 0; f < full; f += L) {
+        FloatVector.fromArray(S, d, dOff + f).fma(v, FloatVector.fromArray(S, g, gi + f))
+            .intoArray(g, gi + f);
+      }
+      if (full < n) {
+        FloatVector.fromArray(S, d, dOff + full, tail)
+            .fma(v, FloatVector.fromArray(S, g, gi + full, tail))
+            .intoArray(g, gi + full, tail);
+      }
+    }
+  }
 }

@@ -62,6 +62,22 @@ class KernelsTest {
   }
 
   @Test
+  void outerProductMatchesTheWeightGradientOfOnePixel() {
+    SplittableRandom random = new SplittableRandom(5);
+    for (int n : CHANNELS) {
+      for (int m : new int[] {1, 3, 400}) {
+        float[] x = randoms(random, m + 1);
+        float[] d = randoms(random, n + 2);
+        float[] expected = randoms(random, m * n + 3);
+        float[] actual = expected.clone();
+        Kernels.plainWeightGradient(x, 1, 0, 0, 0, 1, m, d, 2, n, 1, 1, expected, 3);
+        Kernels.outerProduct(x, 1, m, d, 2, n, actual, 3);
+        assertClose(expected, actual, "m=" + m + " n=" + n);
+      }
+    }
+  }
+
+  @Test
   void transposedProductMatchesDefinition() {
     SplittableRandom random = new SplittableRandom(3);
     for (int n : CHANNELS) {

@@ -221,41 +221,84 @@ final class VectorKernels {
       float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
       int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, float[] t, int to) {
     int plane = rows * cols;
+    int planeIn = height * width;
     for (int f = 0; f < np; f += 4) {
-      float b0 = bias(b, bo, f, n);
-      float b1 = bias(b, bo, f + 1, n);
-      float b2 = bias(b, bo, f + 2, n);
-      float b3 = bias(b, bo, f + 3, n);
-      for (int r = 0; r < rows; r++) {
+      int r = 0;
+      for (; r + 2 <= rows; r += 2) {
+        for (int c = 0; c < cols; c += L) {
+          convolvePlanar4x2(
+              x, xo + r * width + c, channels, planeIn, width, kh, kw, w, wo + f, np, c, cols, t,
+              to + f * plane + r * cols + c, plane);
+        }
+      }
+      for (; r < rows; r++) {
         for (int c = 0; c < cols; c += L) {
           convolvePlanar4(
-              x, xo + r * width + c, channels, height * width, width, kh, kw, w, wo + f, np,
-              b0, b1, b2, b3, c, cols, t, to + f * plane + r * cols + c, plane);
+              x, xo + r * width + c, channels, planeIn, width, kh, kw, w, wo + f, np, c, cols, t,
+              to + f * plane + r * cols + c, plane);
         }
       }
     }
+    // Back to NHWC, adding the bias.
     for (int i = 0; i < plane; i++) {
       int yi = yo + i * n;
       for (int f = 0; f < n; f++) {
-        y[yi + f] = t[to + f * plane + i];
+        y[yi + f] = t[to + f * plane + i] + (bo >= 0 ? b[bo + f] : 0f);
       }
     }
   }
 
-  private static float bias(float[] b, int bo, int f, int n) {
-    return bo >= 0 && f < n ? b[bo + f] : 0f;
+  /**
+   * Up to L pixels of two output rows (from column c), four output channels: eight independent
+   * accumulators, enough to hide the FMA latency.
+   */
+  private static void convolvePlanar4x2(
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
+      int np, int c, int cols, float[] t, int tb, int plane) {
+    VectorMask<Float> m = S.indexInRange(c, cols);
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+    for (int ch = 0; ch < channels; ch++) {
+      for (int a = 0; a < kh; a++) {
+        int xr = xb + ch * planeIn + a * width;
+        int wr = wf + (a * kw * channels + ch) * np;
+        for (int bb = 0; bb < kw; bb++) {
+          FloatVector v = FloatVector.fromArray(S, x, xr + bb, m);
+          FloatVector u = FloatVector.fromArray(S, x, xr + width + bb, m);
+          int wi = wr + bb * channels * np;
+          FloatVector k = FloatVector.broadcast(S, w[wi]);
+          a0 = v.fma(k, a0);
+          e0 = u.fma(k, e0);
+          k = FloatVector.broadcast(S, w[wi + 1]);
+          a1 = v.fma(k, a1);
+          e1 = u.fma(k, e1);
+          k = FloatVector.broadcast(S, w[wi + 2]);
+          a2 = v.fma(k, a2);
+          e2 = u.fma(k, e2);
+          k = FloatVector.broadcast(S, w[wi + 3]);
+          a3 = v.fma(k, a3);
+          e3 = u.fma(k, e3);
+        }
+      }
+    }
+    a0.intoArray(t, tb, m);
+    a1.intoArray(t, tb + plane, m);
+    a2.intoArray(t, tb + 2 * plane, m);
+    a3.intoArray(t, tb + 3 * plane, m);
+    int next = tb + cols;
+    e0.intoArray(t, next, m);
+    e1.intoArray(t, next + plane, m);
+    e2.intoArray(t, next + 2 * plane, m);
+    e3.intoArray(t, next + 3 * plane, m);
   }
 
   /** Up to L pixels of one output row (from column c), four output channels. */
   private static void convolvePlanar4(
       float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
-      int np, float b0, float b1, float b2, float b3, int c, int cols, float[] t, int tb,
-      int plane) {
+      int np, int c, int cols, float[] t, int tb, int plane) {
     VectorMask<Float> m = S.indexInRange(c, cols);
-    FloatVector a0 = FloatVector.broadcast(S, b0);
-    FloatVector a1 = FloatVector.broadcast(S, b1);
-    FloatVector a2 = FloatVector.broadcast(S, b2);
-    FloatVector a3 = FloatVector.broadcast(S, b3);
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = a0, a2 = a0, a3 = a0;
     for (int ch = 0; ch < channels; ch++) {
       for (int a = 0; a < kh; a++) {
         int xr = xb + ch * planeIn + a * width;

@@ -43,6 +43,9 @@ final class VectorKernels {
         int xr = xo + r * rowStep;
         int yr = yo + r * cols * n + f;
         int c = 0;
+        for (; c + 8 <= cols; c += 8) {
+          convolve1x8(x, xr + c * colStep, colStep, tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yr + c * n);
+        }
         for (; c + 4 <= cols; c += 4) {
           convolve1x4(x, xr + c * colStep, colStep, tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yr + c * n);
         }
@@ -51,6 +54,39 @@ final class VectorKernels {
         }
       }
     }
+  }
+
+  /** Eight pixels, one (masked) vector of channels: eight independent FMA chains. */
+  private static void convolve1x8(
+      float[] x, int xb, int colStep, int tapStep, int taps, int tapLength, float[] w, int wf,
+      int n, int f, float[] b, int bf, float[] y, int yb) {
+    VectorMask<Float> mask = S.indexInRange(f, n);
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf, mask) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+    for (int t = 0; t < taps; t++) {
+      int xt = xb + t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        FloatVector k = FloatVector.fromArray(S, w, wt + j * n, mask);
+        int xj = xt + j;
+        a0 = k.fma(FloatVector.broadcast(S, x[xj]), a0);
+        a1 = k.fma(FloatVector.broadcast(S, x[xj + colStep]), a1);
+        a2 = k.fma(FloatVector.broadcast(S, x[xj + 2 * colStep]), a2);
+        a3 = k.fma(FloatVector.broadcast(S, x[xj + 3 * colStep]), a3);
+        a4 = k.fma(FloatVector.broadcast(S, x[xj + 4 * colStep]), a4);
+        a5 = k.fma(FloatVector.broadcast(S, x[xj + 5 * colStep]), a5);
+        a6 = k.fma(FloatVector.broadcast(S, x[xj + 6 * colStep]), a6);
+        a7 = k.fma(FloatVector.broadcast(S, x[xj + 7 * colStep]), a7);
+      }
+    }
+    a0.intoArray(y, yb, mask);
+    a1.intoArray(y, yb + n, mask);
+    a2.intoArray(y, yb + 2 * n, mask);
+    a3.intoArray(y, yb + 3 * n, mask);
+    a4.intoArray(y, yb + 4 * n, mask);
+    a5.intoArray(y, yb + 5 * n, mask);
+    a6.intoArray(y, yb + 6 * n, mask);
+    a7.intoArray(y, yb + 7 * n, mask);
   }
 
   /** Four pixels, one (masked) vector of channels. */

@@ -20,6 +20,9 @@ final class SummaryCommand implements Callable<Integer> {
   static {
     NETWORKS.put("lenet5", () -> LeNet5Model.create(0));
     NETWORKS.put("alexnet-conv1", () -> AlexNetFirstLayerModel.create(0));
+    // Large: creating them allocates and initializes 61 and 138 million parameters.
+    NETWORKS.put("alexnet", () -> AlexNetModel.create(0));
+    NETWORKS.put("vgg16", () -> Vgg16Model.create(0));
     for (LadderCommand.Rung rung : LadderCommand.RUNGS) {
       if (rung.number() < 7) {
         NETWORKS.put(rung.name(), () -> rung.create().apply(0));
@@ -34,7 +37,7 @@ final class SummaryCommand implements Callable<Integer> {
       index = "0",
       paramLabel = "NETWORK",
       description =
-          "lenet5, alexnet-conv1, the ladder's softmax, relu-normal, relu-xavier, deep-dropout,"
+          "lenet5, alexnet-conv1, alexnet, vgg16, the ladder's softmax, relu-normal, relu-xavier, deep-dropout,"
               + " cnn2, cnn3, or xor-shallow-sigmoid, xor-deep-sigmoid, xor-deep-relu.")
   String network;
 

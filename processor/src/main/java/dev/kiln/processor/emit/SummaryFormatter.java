@@ -59,8 +59,8 @@ public final class SummaryFormatter {
     s.append("Total parameters: ")
         .append(number(params))
         .append(" (")
-        .append(String.format(Locale.ROOT, "%.1f", params * 4 / 1024.0))
-        .append(" KiB as float32)\n");
+        .append(bytes(params * 4))
+        .append(" as float32)\n");
     s.append("Multiply-adds per sample: ").append(number(model.multiplyAdds())).append('\n');
     s.append("Input ")
         .append(model.input())
@@ -79,5 +79,17 @@ public final class SummaryFormatter {
   private static String pad(String s, int width, boolean right) {
     String spaces = " ".repeat(width - s.length());
     return right ? spaces + s : s + spaces;
+  }
+
+  /** {@code 241.0 KiB}, {@code 527.8 MiB}: one decimal in the largest unit that keeps it >= 1. */
+  static String bytes(long bytes) {
+    String[] units = {"KiB", "MiB", "GiB"};
+    double value = bytes / 1024.0;
+    int unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
   }
 }

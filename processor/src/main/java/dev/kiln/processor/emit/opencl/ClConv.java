@@ -1,0 +1,144 @@
+package dev.kiln.processor.emit.opencl;
+
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.TensorShape;
+import dev.kiln.processor.model.Window;
+import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+
+/**
+ * Conv2D kernels (NHWC activations, HWIO weights): forward with one work item per output value,
+ * the input gradient with one per input value (each gathers the outputs its value reached, so no
+ * atomics), the kernel gradient with one per weight and the bias gradient with one per filter
+ * (each sums over the batch and the output positions).
+ */
+final class ClConv {
+  private ClConv() {}
+
+  static void emit(ClProgram program, String name, TrainingStep t) {
+    Step step = t.step();
+    Node node = step.node();
+    Op.Conv conv = (Op.Conv) node.op();
+    Window w = conv.window();
+    TensorShape in = node.input();
+    TensorShape out = node.output();
+    int c = in.channels();
+    int f = conv.filters();
+    String shapes =
+        node.name() + ": " + node.describe() + ", " + in + " -> " + out + ", weights HWIO ["
+            + w.kernelHeight() + ", " + w.kernelWidth() + ", " + c + ", " + f + "] at p["
+            + step.weightOffset() + "]" + (step.biasOffset() >= 0 ? ", bias at p[" + step.biasOffset() + "]" : "");
+    int outSize = Math.toIntExact(out.size());
+    int inSize = Math.toIntExact(in.size());
+
+    if (t.forward()) {
+      boolean withActivation = !t.lossActivation();
+      String body =
+          "  __global const float* in = " + program.at(t.in()) + ";\n"
+              + "  __global float* out = " + program.at(t.out()) + ";\n"
+              + "  const int co = i % " + f + ";\n"
+              + "  const int ox = (i / " + f + ") % " + out.width() + ";\n"
+              + "  const int oy = i / " + (f * out.width()) + ";\n"
+              + "  float acc = " + (step.biasOffset() >= 0 ? "p[" + step.biasOffset() + " + co]" : "0.0f") + ";\n"
+              + "  for (int ky = 0; ky < " + w.kernelHeight() + "; ky++) {\n"
+              + "    const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
+              + (w.padded() ? "    if (iy < 0 || iy >= " + in.height() + ") continue;\n" : "")
+              + "    for (int kx = 0; kx < " + w.kernelWidth() + "; kx++) {\n"
+              + "      const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
+              + (w.padded() ? "      if (ix < 0 || ix >= " + in.width() + ") continue;\n" : "")
+              + "      __global const float* xs = in + (iy * " + in.width() + " + ix) * " + c + ";\n"
+              + "      __global const float* ws_ = p + " + step.weightOffset() + " + (ky * " + w.kernelWidth()
+              + " + kx) * " + (c * f) + " + co;\n"
+              + "      for (int ci = 0; ci < " + c + "; ci++) acc += xs[ci] * ws_[ci * " + f + "];\n"
+              + "    }\n"
+              + "  }\n"
+              + "  out[i] = " + ClActivation.fused(node, withActivation, "acc") + ";\n";
+      program.perSample(name + "_forward", name + "_forward: " + shapes, outSize, body);
+      program.launch("forward", name + "_forward", true, outSize);
+      program.launch("infer", name + "_forward", true, outSize);
+      ClActivation.fusedSoftmax(program, name, node, withActivation, t.out(), "forward", "infer");
+    }
+    if (!t.backward()) {
+      return;
+    }
+    ClActivation.fusedBackward(program, name, t);
+    String dOut = program.workspace(t.gradient());
+
+    // Kernel gradient: one work item per weight, summing over the batch and output positions.
+    String kernelBody =
+        "  const int co = i % " + f + ";\n"
+            + "  const int ci = (i / " + f + ") % " + c + ";\n"
+            + "  const int kx = (i / " + (f * c) + ") % " + w.kernelWidth() + ";\n"
+            + "  const int ky = i / " + (f * c * w.kernelWidth()) + ";\n"
+            + "  float acc = 0.0f;\n"
+            + "  for (int b = 0; b < n; b++) {\n"
+            + "    __global const float* in = " + program.at(t.in()) + ";\n"
+            + "    __global const float* d = " + dOut + ";\n"
+            + "    for (int oy = 0; oy < " + out.height() + "; oy++) {\n"
+            + "      const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
+            + (w.padded() ? "      if (iy < 0 || iy >= " + in.height() + ") continue;\n" : "")
+            + "      for (int ox = 0; ox < " + out.width() + "; ox++) {\n"
+            + "        const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
+            + (w.padded() ? "        if (ix < 0 || ix >= " + in.width() + ") continue;\n" : "")
+            + "        acc += in[(iy * " + in.width() + " + ix) * " + c + " + ci] * d[(oy * " + out.width()
+            + " + ox) * " + f + " + co];\n"
+            + "      }\n"
+            + "    }\n"
+            + "  }\n"
+            + "  g[" + step.weightOffset() + " + i] = acc * scale;\n";
+    int weights = Math.toIntExact(node.weightCount());
+    program.total(
+        name + "_backward_kernel",
+        name + "_backward_kernel: the batch's mean gradient of each weight; " + shapes,
+        weights, kernelBody);
+    program.launch("backward", name + "_backward_kernel", false, weights);
+
+    if (step.biasOffset() >= 0) {
+      String biasBody =
+          "  float acc = 0.0f;\n"
+              + "  for (int b = 0; b < n; b++) {\n"
+              + "    __global const float* d = " + dOut + ";\n"
+              + "    for (int k = i; k < " + outSize + "; k += " + f + ") acc += d[k];\n"
+              + "  }\n"
+              + "  g[" + step.biasOffset() + " + i] = acc * scale;\n";
+      program.total(
+          name + "_backward_bias", name + "_backward_bias: the batch's mean gradient of each bias [" + f + "]",
+          f, biasBody);
+      program.launch("backward", name + "_backward_bias", false, f);
+    }
+
+    if (t.computesInputGradient()) {
+      String strideRows = w.strideHeight() > 1 ? " || ty % " + w.strideHeight() + " != 0" : "";
+      String strideCols = w.strideWidth() > 1 ? " || tx % " + w.strideWidth() + " != 0" : "";
+      String inputBody =
+          "  __global const float* d = " + dOut + ";\n"
+              + "  __global float* dx = " + program.workspace(t.inputGradient()) + ";\n"
+              + "  const int ci = i % " + c + ";\n"
+              + "  const int ix = (i / " + c + ") % " + in.width() + ";\n"
+              + "  const int iy = i / " + (c * in.width()) + ";\n"
+              + "  float acc = 0.0f;\n"
+              + "  for (int ky = 0; ky < " + w.kernelHeight() + "; ky++) {\n"
+              + "    const int ty = iy + " + w.padTop() + " - ky;\n"
+              + "    if (ty < 0" + strideRows + ") continue;\n"
+              + "    const int oy = ty / " + w.strideHeight() + ";\n"
+              + "    if (oy >= " + out.height() + ") continue;\n"
+              + "    for (int kx = 0; kx < " + w.kernelWidth() + "; kx++) {\n"
+              + "      const int tx = ix + " + w.padLeft() + " - kx;\n"
+              + "      if (tx < 0" + strideCols + ") continue;\n"
+              + "      const int ox = tx / " + w.strideWidth() + ";\n"
+              + "      if (ox >= " + out.width() + ") continue;\n"
+              + "      __global const float* ds = d + (oy * " + out.width() + " + ox) * " + f + ";\n"
+              + "      __global const float* ws_ = p + " + step.weightOffset() + " + ((ky * " + w.kernelWidth()
+              + " + kx) * " + c + " + ci) * " + f + ";\n"
+              + "      for (int co = 0; co < " + f + "; co++) acc += ds[co] * ws_[co];\n"
+              + "    }\n"
+              + "  }\n"
+              + "  dx[i] = acc;\n";
+      program.perSample(
+          name + "_backward_input", name + "_backward_input: the gradient of each input value; " + shapes,
+          inSize, inputBody);
+      program.launch("backward", name + "_backward_input", true, inSize);
+    }
+  }
+}

@@ -238,12 +238,31 @@ public final class OpenClModel implements AutoCloseable {
   private void launch(String name, long items) {
     long local = localSizes.get(name);
     long global = (items + local - 1) / local * local;
+    long start = PROFILE ? System.nanoTime() : 0;
     try {
       CL.clEnqueueNDRangeKernel(
           device.queue, kernels.get(name), 1, null, new long[] {global}, new long[] {local}, 0, null, null);
+      if (PROFILE) {
+        CL.clFinish(device.queue);
+        profile.merge(name, System.nanoTime() - start, Long::sum);
+      }
     } catch (CLException e) {
       throw failure("running " + name, e);
     }
+  }
+
+  /** {@code -Dkiln.opencl.profile=true}: time each kernel (waiting for each) and print on close. */
+  private static final boolean PROFILE = Boolean.getBoolean("kiln.opencl.profile");
+
+  private final Map<String, Long> profile = new HashMap<>();
+
+  private void printProfile() {
+    long total = profile.values().stream().mapToLong(Long::longValue).sum();
+    System.out.printf(Locale.ROOT, "OpenCL kernel times for %s (%.2f s in all):%n", model.name(), total / 1e9);
+    profile.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> System.out.printf(
+            Locale.ROOT, "  %-28s %8.3f s  %5.1f%%%n", e.getKey(), e.getValue() / 1e9, 100.0 * e.getValue() / total));
   }
 
   private void run(String phase, int n) {
@@ -440,6 +459,9 @@ public final class OpenClModel implements AutoCloseable {
   public void close() {
     if (!closed) {
       closed = true;
+      if (PROFILE && !profile.isEmpty()) {
+        printProfile();
+      }
       release();
     }
   }

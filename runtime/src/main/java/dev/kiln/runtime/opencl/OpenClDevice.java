@@ -25,6 +25,7 @@ import org.jocl.cl_program;
  * Not thread-safe: use one device from one thread at a time.
  */
 public final class OpenClDevice implements AutoCloseable {
+  static final String BUILD_OPTIONS = System.getProperty("kiln.opencl.options", "-cl-std=CL1.2 -cl-unsafe-math-optimizations");
   private final DeviceInfo info;
   final cl_context context;
   final cl_command_queue queue;
@@ -77,7 +78,7 @@ public final class OpenClDevice implements AutoCloseable {
     cl_program program =
         Handles.created(CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, null));
     try {
-      CL.clBuildProgram(program, 1, new cl_device_id[] {info.deviceId()}, "-cl-std=CL1.2", null, null);
+      CL.clBuildProgram(program, 1, new cl_device_id[] {info.deviceId()}, BUILD_OPTIONS, null, null);
     } catch (CLException e) {
       String log = buildLog(program);
       CL.clReleaseProgram(program);

@@ -16,6 +16,20 @@ import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 final class ClConv {
   private ClConv() {}
 
+  /** Filters per work item in the forward pass: the largest divisor of {@code f} up to 16. */
+  static int filterBlock(int f) {
+    return largestDivisorUpTo(f, 16);
+  }
+
+  static int largestDivisorUpTo(int f, int most) {
+    for (int b = Math.min(f, most); b > 1; b--) {
+      if (f % b == 0) {
+        return b;
+      }
+    }
+    return 1;
+  }
+
   static void emit(ClProgram program, String name, TrainingStep t) {
     Step step = t.step();
     Node node = step.node();
@@ -34,13 +48,20 @@ final class ClConv {
 
     if (t.forward()) {
       boolean withActivation = !t.lossActivation();
+      // One work item per output pixel and block of filters: it reads each input value once for
+      // the whole block, and its innermost loop runs over contiguous weights (vectorizable).
+      int block = filterBlock(f);
+      int blocks = f / block;
+      int items = out.height() * out.width() * blocks;
       String body =
           "  __global const float* in = " + program.at(t.in()) + ";\n"
               + "  __global float* out = " + program.at(t.out()) + ";\n"
-              + "  const int co = i % " + f + ";\n"
-              + "  const int ox = (i / " + f + ") % " + out.width() + ";\n"
-              + "  const int oy = i / " + (f * out.width()) + ";\n"
-              + "  float acc = " + (step.biasOffset() >= 0 ? "p[" + step.biasOffset() + " + co]" : "0.0f") + ";\n"
+              + "  const int co0 = (i % " + blocks + ") * " + block + ";\n"
+              + "  const int ox = (i / " + blocks + ") % " + out.width() + ";\n"
+              + "  const int oy = i / " + (blocks * out.width()) + ";\n"
+              + "  float acc[" + block + "];\n"
+              + "  for (int k = 0; k < " + block + "; k++) acc[k] = "
+              + (step.biasOffset() >= 0 ? "p[" + step.biasOffset() + " + co0 + k]" : "0.0f") + ";\n"
               + "  for (int ky = 0; ky < " + w.kernelHeight() + "; ky++) {\n"
               + "    const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
               + (w.padded() ? "    if (iy < 0 || iy >= " + in.height() + ") continue;\n" : "")
@@ -48,15 +69,23 @@ final class ClConv {
               + "      const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
               + (w.padded() ? "      if (ix < 0 || ix >= " + in.width() + ") continue;\n" : "")
               + "      __global const float* xs = in + (iy * " + in.width() + " + ix) * " + c + ";\n"
-              + "      __global const float* ws_ = p + " + step.weightOffset() + " + (ky * " + w.kernelWidth()
-              + " + kx) * " + (c * f) + " + co;\n"
-              + "      for (int ci = 0; ci < " + c + "; ci++) acc += xs[ci] * ws_[ci * " + f + "];\n"
+              + "      __global const float* wk = p + " + step.weightOffset() + " + (ky * " + w.kernelWidth()
+              + " + kx) * " + (c * f) + " + co0;\n"
+              + "      for (int ci = 0; ci < " + c + "; ci++) {\n"
+              + "        const float v = xs[ci];\n"
+              + "        for (int k = 0; k < " + block + "; k++) acc[k] += v * wk[ci * " + f + " + k];\n"
+              + "      }\n"
               + "    }\n"
               + "  }\n"
-              + "  out[i] = " + ClActivation.fused(node, withActivation, "acc") + ";\n";
-      program.perSample(name + "_forward", name + "_forward: " + shapes, outSize, body);
-      program.launch("forward", name + "_forward", true, outSize);
-      program.launch("infer", name + "_forward", true, outSize);
+              + "  __global float* y = out + (oy * " + out.width() + " + ox) * " + f + " + co0;\n"
+              + "  for (int k = 0; k < " + block + "; k++) y[k] = "
+              + ClActivation.fused(node, withActivation, "acc[k]") + ";\n";
+      program.perSample(
+          name + "_forward",
+          name + "_forward: " + shapes + "; a work item per output pixel and " + block + " filters",
+          items, body);
+      program.launch("forward", name + "_forward", true, items);
+      program.launch("infer", name + "_forward", true, items);
       ClActivation.fusedSoftmax(program, name, node, withActivation, t.out(), "forward", "infer");
     }
     if (!t.backward()) {
@@ -65,34 +94,42 @@ final class ClConv {
     ClActivation.fusedBackward(program, name, t);
     String dOut = program.workspace(t.gradient());
 
-    // Kernel gradient: one work item per weight, summing over the batch and output positions.
+    // Kernel gradient: one work item per (ky, kx, ci) and block of filters, summing over the
+    // batch and output positions; its innermost loop runs over contiguous output gradients.
+    int kblock = largestDivisorUpTo(f, 8);
+    int kblocks = f / kblock;
+    int kitems = w.kernelHeight() * w.kernelWidth() * c * kblocks;
     String kernelBody =
-        "  const int co = i % " + f + ";\n"
-            + "  const int ci = (i / " + f + ") % " + c + ";\n"
-            + "  const int kx = (i / " + (f * c) + ") % " + w.kernelWidth() + ";\n"
-            + "  const int ky = i / " + (f * c * w.kernelWidth()) + ";\n"
-            + "  float acc = 0.0f;\n"
+        "  const int co0 = (i % " + kblocks + ") * " + kblock + ";\n"
+            + "  const int ci = (i / " + kblocks + ") % " + c + ";\n"
+            + "  const int kx = (i / " + (kblocks * c) + ") % " + w.kernelWidth() + ";\n"
+            + "  const int ky = i / " + (kblocks * c * w.kernelWidth()) + ";\n"
+            + "  float acc[" + kblock + "];\n"
+            + "  for (int k = 0; k < " + kblock + "; k++) acc[k] = 0.0f;\n"
             + "  for (int b = 0; b < n; b++) {\n"
             + "    __global const float* in = " + program.at(t.in()) + ";\n"
-            + "    __global const float* d = " + dOut + ";\n"
+            + "    __global const float* d = " + dOut + " + co0;\n"
             + "    for (int oy = 0; oy < " + out.height() + "; oy++) {\n"
             + "      const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
             + (w.padded() ? "      if (iy < 0 || iy >= " + in.height() + ") continue;\n" : "")
             + "      for (int ox = 0; ox < " + out.width() + "; ox++) {\n"
             + "        const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
             + (w.padded() ? "        if (ix < 0 || ix >= " + in.width() + ") continue;\n" : "")
-            + "        acc += in[(iy * " + in.width() + " + ix) * " + c + " + ci] * d[(oy * " + out.width()
-            + " + ox) * " + f + " + co];\n"
+            + "        const float v = in[(iy * " + in.width() + " + ix) * " + c + " + ci];\n"
+            + "        __global const float* ds = d + (oy * " + out.width() + " + ox) * " + f + ";\n"
+            + "        for (int k = 0; k < " + kblock + "; k++) acc[k] += v * ds[k];\n"
             + "      }\n"
             + "    }\n"
             + "  }\n"
-            + "  g[" + step.weightOffset() + " + i] = acc * scale;\n";
-    int weights = Math.toIntExact(node.weightCount());
+            + "  __global float* gw = g + " + step.weightOffset() + " + ((ky * " + w.kernelWidth()
+            + " + kx) * " + c + " + ci) * " + f + " + co0;\n"
+            + "  for (int k = 0; k < " + kblock + "; k++) gw[k] = acc[k] * scale;\n";
     program.total(
         name + "_backward_kernel",
-        name + "_backward_kernel: the batch's mean gradient of each weight; " + shapes,
-        weights, kernelBody);
-    program.launch("backward", name + "_backward_kernel", false, weights);
+        name + "_backward_kernel: the batch's mean gradient of each weight, a work item per (ky, kx,"
+            + " ci) and " + kblock + " filters; " + shapes,
+        kitems, kernelBody);
+    program.launch("backward", name + "_backward_kernel", false, kitems);
 
     if (step.biasOffset() >= 0) {
       String biasBody =

@@ -21,6 +21,17 @@ final class ClConv {
     return largestDivisorUpTo(f, 16);
   }
 
+  /**
+   * {@code oFrom} and {@code oTo}: the outputs {@code o} for which {@code o * stride - pad + k}
+   * lies in {@code [0, size)}.
+   */
+  private static String clip(String o, String k, int pad, int stride, int size, int outputs) {
+    return "  const int " + o + "Lo = " + pad + " - " + k + ";\n"
+        + "  const int " + o + "From = " + o + "Lo > 0 ? (" + o + "Lo + " + (stride - 1) + ") / " + stride + " : 0;\n"
+        + "  const int " + o + "Hi = " + (size - 1 + pad) + " - " + k + ";\n"
+        + "  const int " + o + "To = " + o + "Hi < 0 ? 0 : min(" + outputs + ", " + o + "Hi / " + stride + " + 1);\n";
+  }
+
   static int largestDivisorUpTo(int f, int most) {
     for (int b = Math.min(f, most); b > 1; b--) {
       if (f % b == 0) {
@@ -96,7 +107,7 @@ final class ClConv {
 
     // Kernel gradient: one work item per (ky, kx, ci) and block of filters, summing over the
     // batch and output positions; its innermost loop runs over contiguous output gradients.
-    int kblock = largestDivisorUpTo(f, 8);
+    int kblock = filterBlock(f);
     int kblocks = f / kblock;
     int kitems = w.kernelHeight() * w.kernelWidth() * c * kblocks;
     String kernelBody =
@@ -106,15 +117,16 @@ final class ClConv {
             + "  const int ky = i / " + (kblocks * c * w.kernelWidth()) + ";\n"
             + "  float acc[" + kblock + "];\n"
             + "  for (int k = 0; k < " + kblock + "; k++) acc[k] = 0.0f;\n"
+            + "  // The output positions whose window puts (ky, kx) inside the input.\n"
+            + clip("oy", "ky", w.padTop(), w.strideHeight(), in.height(), out.height())
+            + clip("ox", "kx", w.padLeft(), w.strideWidth(), in.width(), out.width())
             + "  for (int b = 0; b < n; b++) {\n"
             + "    __global const float* in = " + program.at(t.in()) + ";\n"
             + "    __global const float* d = " + dOut + " + co0;\n"
-            + "    for (int oy = 0; oy < " + out.height() + "; oy++) {\n"
+            + "    for (int oy = oyFrom; oy < oyTo; oy++) {\n"
             + "      const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
-            + (w.padded() ? "      if (iy < 0 || iy >= " + in.height() + ") continue;\n" : "")
-            + "      for (int ox = 0; ox < " + out.width() + "; ox++) {\n"
+            + "      for (int ox = oxFrom; ox < oxTo; ox++) {\n"
             + "        const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
-            + (w.padded() ? "        if (ix < 0 || ix >= " + in.width() + ") continue;\n" : "")
             + "        const float v = in[(iy * " + in.width() + " + ix) * " + c + " + ci];\n"
             + "        __global const float* ds = d + (oy * " + out.width() + " + ox) * " + f + ";\n"
             + "        for (int k = 0; k < " + kblock + "; k++) acc[k] += v * ds[k];\n"

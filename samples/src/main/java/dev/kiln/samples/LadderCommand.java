@@ -3,6 +3,9 @@ package dev.kiln.samples;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.opencl.OpenClDevice;
+import dev.kiln.runtime.opencl.OpenClModel;
+import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
@@ -67,6 +70,8 @@ final class LadderCommand implements Callable<Integer> {
 
   @Mixin MnistOptions mnistOptions;
 
+  @Mixin DeviceOption deviceOption;
+
 
 
 
@@ -89,6 +94,16 @@ final class LadderCommand implements Callable<Integer> {
     LabeledImages train = mnist.train();
     LabeledImages test = mnist.test();
     List<Row> rows = new ArrayList<>();
+    try (OpenClDevice device = deviceOption.open(System.out)) {
+      climb(train, test, threadCount, device, rows);
+    }
+    report(rows, train, test);
+    return 0;
+  }
+
+  private void climb(
+      LabeledImages train, LabeledImages test, int threadCount, OpenClDevice device, List<Row> rows)
+      throws java.io.IOException {
     for (Rung rung : RUNGS) {
       if (rungs != null && !rungs.contains(rung.number())) {
         continue;
@@ -107,15 +122,27 @@ final class LadderCommand implements Callable<Integer> {
         Trainer trainer =
             Trainer.of(model).batchSize(batch).epochs(epochs).threads(threadCount).seed(seed + m);
         int steps = epochs * trainer.batchesPerEpoch(train.size());
-        List<EpochResult> history =
-            trainer
-                .optimizer(MnistCommand.adam(schedule, lr, steps))
-                .listener(new Progress(System.out))
-                .fit(train, test);
+        List<EpochResult> history;
+        float[] probabilities = new float[test.size() * 10];
+        if (device == null) {
+          history =
+              trainer
+                  .optimizer(MnistCommand.adam(schedule, lr, steps))
+                  .listener(new Progress(System.out))
+                  .fit(train, test);
+          model.predictBatch(test.images(), probabilities, threadCount);
+        } else {
+          try (OpenClModel bound = OpenClModel.bind(device, model, batch)) {
+            history =
+                OpenClTrainer.of(bound).epochs(epochs).seed(seed + m)
+                    .optimizer(MnistCommand.adam(schedule, lr, steps))
+                    .listener(new Progress(System.out))
+                    .fit(train, test);
+            bound.predictBatch(test.images(), probabilities);
+          }
+        }
         seconds += history.stream().mapToDouble(EpochResult::seconds).sum();
         runs.add(new Charts.Run(members > 1 ? "member " + (m + 1) : "", history));
-        float[] probabilities = new float[test.size() * 10];
-        model.predictBatch(test.images(), probabilities, threadCount);
         for (int i = 0; i < sum.length; i++) {
           sum[i] += probabilities[i];
         }
@@ -130,6 +157,9 @@ final class LadderCommand implements Callable<Integer> {
               + " (confusion matrix of the test set" + (members > 1 ? ", averaged ensemble" : "") + ")");
       rows.add(new Row(rung, confusion.accuracy(), parameters, seconds, written));
     }
+  }
+
+  private void report(List<Row> rows, LabeledImages train, LabeledImages test) {
     System.out.println();
     System.out.printf(
         Locale.ROOT, "%-4s  %-32s  %10s  %8s  %8s  %9s%n", "rung", "network", "parameters",
@@ -145,11 +175,10 @@ final class LadderCommand implements Callable<Integer> {
           Locale.ROOT,
           "RESULT task=ladder rung=%d network=%s lecture_acc=%.4f test_acc=%.4f reached=%s"
               + " epochs=%d train_images=%d test_images=%d train_seconds=%.0f curves=%s"
-              + " confusion=%s%n",
+              + " confusion=%s device=%s%n",
           row.rung().number(), row.rung().name(), row.rung().lecture(), row.accuracy(),
           row.accuracy() >= row.rung().lecture(), epochs, train.size(), test.size(), row.seconds(),
-          row.plots().curves(), row.plots().confusion());
+          row.plots().curves(), row.plots().confusion(), deviceOption.chosen);
     }
-    return 0;
   }
 }

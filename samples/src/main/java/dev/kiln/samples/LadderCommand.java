@@ -174,11 +174,11 @@ final class LadderCommand implements Callable<Integer> {
       System.out.printf(
           Locale.ROOT,
           "RESULT task=ladder rung=%d network=%s lecture_acc=%.4f test_acc=%.4f reached=%s"
-              + " epochs=%d train_images=%d test_images=%d train_seconds=%.0f curves=%s"
-              + " confusion=%s device=%s%n",
+              + " epochs=%d train_images=%d test_images=%d train_seconds=%.0f device=%s curves=%s"
+              + " confusion=%s%n",
           row.rung().number(), row.rung().name(), row.rung().lecture(), row.accuracy(),
           row.accuracy() >= row.rung().lecture(), epochs, train.size(), test.size(), row.seconds(),
-          row.plots().curves(), row.plots().confusion(), deviceOption.chosen);
+          deviceOption.chosen, row.plots().curves(), row.plots().confusion());
     }
   }
 }

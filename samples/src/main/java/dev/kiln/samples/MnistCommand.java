@@ -140,11 +140,11 @@ final class MnistCommand implements Callable<Integer> {
     System.out.printf(
         Locale.ROOT,
         "RESULT task=mnist model=LeNet5 epochs=%d train_images=%d test_images=%d test_acc=%.4f"
-            + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d checkpoint=%s"
-            + " curves=%s confusion=%s device=%s predict_images_per_s=%.0f%n",
+            + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d device=%s"
+            + " predict_images_per_s=%.0f checkpoint=%s curves=%s confusion=%s%n",
         epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
-        seconds, threadCount, out, plotted.curves(), plotted.confusion(), deviceOption.chosen,
-        predictPerSecond);
+        seconds, threadCount, deviceOption.chosen, predictPerSecond, out, plotted.curves(),
+        plotted.confusion());
     return 0;
   }
 }

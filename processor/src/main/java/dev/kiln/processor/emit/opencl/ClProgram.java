@@ -69,7 +69,7 @@ final class ClProgram {
     kernels.append("  if (gid >= n * ").append(perSample).append(") return;\n");
     kernels.append("  const int b = gid / ").append(perSample).append(";\n");
     kernels.append("  const int i = gid - b * ").append(perSample).append(";\n");
-    kernels.append(body).append("}\n\n");
+    kernels.append(simplify(body)).append("}\n\n");
   }
 
   /** A kernel with {@code items} work items in all (one per parameter, say): the body sees {@code i}. */
@@ -78,7 +78,19 @@ final class ClProgram {
     kernels.append("__kernel void ").append(name).append("(").append(ARGS).append(") {\n");
     kernels.append("  const int i = get_global_id(0);\n");
     kernels.append("  if (i >= ").append(items).append(") return;\n");
-    kernels.append(body).append("}\n\n");
+    kernels.append(simplify(body)).append("}\n\n");
+  }
+
+  private static final java.util.regex.Pattern IDENTITY =
+      java.util.regex.Pattern.compile(" (?:[+-] 0|[*/] 1)\\b(?![.\\w])");
+
+  /**
+   * Drops the {@code + 0}, {@code - 0}, {@code * 1} and {@code / 1} that literal shapes leave in
+   * index arithmetic ({@code oy * 1 - 0 + ky} reads {@code oy + ky}); each is an identity whatever
+   * surrounds it.
+   */
+  static String simplify(String code) {
+    return IDENTITY.matcher(code).replaceAll("");
   }
 
   /** Free text (the optimizer kernels, which take their own arguments). */

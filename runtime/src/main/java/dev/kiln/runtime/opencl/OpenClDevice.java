@@ -35,6 +35,8 @@ public final class OpenClDevice implements AutoCloseable {
   /** A built program and how long its build took. */
   record Built(cl_program program, double buildSeconds) {}
 
+  // clCreateCommandQueue is deprecated since OpenCL 2.0, but 1.2 devices have nothing else.
+  @SuppressWarnings("deprecation")
   OpenClDevice(DeviceInfo info) {
     this.info = info;
     try {

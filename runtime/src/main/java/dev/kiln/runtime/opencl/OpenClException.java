@@ -5,6 +5,8 @@ package dev.kiln.runtime.opencl;
  * enough device memory, or an OpenCL call that failed. The message says what and what to do.
  */
 public class OpenClException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   public OpenClException(String message) {
     super(message);
   }

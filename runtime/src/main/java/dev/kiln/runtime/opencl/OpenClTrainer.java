@@ -86,7 +86,6 @@ public final class OpenClTrainer {
 
   /** Trains for the configured epochs; evaluates on {@code test} (may be null) after each. */
   public List<EpochResult> fit(Dataset train, Dataset test) {
-    Trainer cpu = Trainer.of(model).batchSize(batchSize);
     check(train, "training");
     if (test != null) {
       check(test, "test");
@@ -112,7 +111,7 @@ public final class OpenClTrainer {
         order[i] = order[j];
         order[j] = swap;
       }
-      int batches = cpu.batchesPerEpoch(order.length);
+      int batches = (order.length + batchSize - 1) / batchSize;
       double lossSum = 0;
       long correctSum = 0;
       long started = System.nanoTime();

@@ -4,12 +4,14 @@ import com.google.auto.service.AutoService;
 import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.emit.ModelEmitter;
+import dev.kiln.processor.emit.opencl.OpenClEmitter;
 import dev.kiln.processor.infer.Analyzer;
 import dev.kiln.processor.model.Diagnostics;
 import dev.kiln.processor.model.NetworkDeclaration;
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Planner;
+import dev.kiln.processor.plan.TrainingPlanner;
 import dev.kiln.processor.read.Annotations;
 import dev.kiln.processor.read.DeclarationReader;
 import dev.kiln.processor.read.ElementOrigin;
@@ -17,6 +19,7 @@ import dev.kiln.processor.read.UnreadableDeclarationException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.Writer;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -29,6 +32,8 @@ import javax.lang.model.element.AnnotationMirror;
 import javax.lang.model.element.Element;
 import javax.lang.model.element.TypeElement;
 import javax.tools.Diagnostic;
+import javax.tools.FileObject;
+import javax.tools.StandardLocation;
 
 /**
  * Kiln's annotation processor. A thin driver over the stages: read ({@link DeclarationReader}),
@@ -81,6 +86,7 @@ public final class KilnProcessor extends AbstractProcessor {
           .indent("  ")
           .build()
           .writeTo(processingEnv.getFiler());
+      writeOpenCl(plan, type);
     } catch (UnreadableDeclarationException e) {
       // javac has already reported the unresolved value; a second error would only confuse.
     } catch (IOException e) {
@@ -144,5 +150,22 @@ public final class KilnProcessor extends AbstractProcessor {
       }
     }
     return null;
+  }
+
+  /**
+   * The network's OpenCL C program, a resource beside the generated class: {@code
+   * <Name>Model.cl} in the same package ({@code dev.kiln.runtime.opencl} loads it).
+   */
+  private void writeOpenCl(Plan plan, TypeElement type) throws IOException {
+    String source = OpenClEmitter.emit(TrainingPlanner.plan(plan));
+    NetworkModel model = plan.model();
+    FileObject file =
+        processingEnv
+            .getFiler()
+            .createResource(
+                StandardLocation.CLASS_OUTPUT, model.packageName(), model.generatedName() + ".cl", type);
+    try (Writer writer = file.openWriter()) {
+      writer.write(source);
+    }
   }
 }

@@ -4,6 +4,9 @@ import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.opencl.OpenClDevice;
+import dev.kiln.runtime.opencl.OpenClModel;
+import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
@@ -68,6 +71,8 @@ final class LadderCommand implements Callable<Integer> {
 
   @Mixin MnistOptions mnistOptions;
 
+  @Mixin DeviceOption deviceOption;
+
 
 
 
@@ -91,6 +96,16 @@ final class LadderCommand implements Callable<Integer> {
     LabeledImages test = mnist.test();
     System.out.println("CPU kernels: " + Kernels.describe());
     List<Row> rows = new ArrayList<>();
+    try (OpenClDevice device = deviceOption.open(System.out)) {
+      climb(train, test, threadCount, device, rows);
+    }
+    report(rows, train, test);
+    return 0;
+  }
+
+  private void climb(
+      LabeledImages train, LabeledImages test, int threadCount, OpenClDevice device, List<Row> rows)
+      throws java.io.IOException {
     for (Rung rung : RUNGS) {
       if (rungs != null && !rungs.contains(rung.number())) {
         continue;
@@ -109,15 +124,27 @@ final class LadderCommand implements Callable<Integer> {
         Trainer trainer =
             Trainer.of(model).batchSize(batch).epochs(epochs).threads(threadCount).seed(seed + m);
         int steps = epochs * trainer.batchesPerEpoch(train.size());
-        List<EpochResult> history =
-            trainer
-                .optimizer(MnistCommand.adam(schedule, lr, steps))
-                .listener(new Progress(System.out))
-                .fit(train, test);
+        List<EpochResult> history;
+        float[] probabilities = new float[test.size() * 10];
+        if (device == null) {
+          history =
+              trainer
+                  .optimizer(MnistCommand.adam(schedule, lr, steps))
+                  .listener(new Progress(System.out))
+                  .fit(train, test);
+          model.predictBatch(test.images(), probabilities, threadCount);
+        } else {
+          try (OpenClModel bound = OpenClModel.bind(device, model, batch)) {
+            history =
+                OpenClTrainer.of(bound).epochs(epochs).seed(seed + m)
+                    .optimizer(MnistCommand.adam(schedule, lr, steps))
+                    .listener(new Progress(System.out))
+                    .fit(train, test);
+            bound.predictBatch(test.images(), probabilities);
+          }
+        }
         seconds += history.stream().mapToDouble(EpochResult::seconds).sum();
         runs.add(new Charts.Run(members > 1 ? "member " + (m + 1) : "", history));
-        float[] probabilities = new float[test.size() * 10];
-        model.predictBatch(test.images(), probabilities, threadCount);
         for (int i = 0; i < sum.length; i++) {
           sum[i] += probabilities[i];
         }
@@ -132,6 +159,9 @@ final class LadderCommand implements Callable<Integer> {
               + " (confusion matrix of the test set" + (members > 1 ? ", averaged ensemble" : "") + ")");
       rows.add(new Row(rung, confusion.accuracy(), parameters, seconds, written));
     }
+  }
+
+  private void report(List<Row> rows, LabeledImages train, LabeledImages test) {
     System.out.println();
     System.out.printf(
         Locale.ROOT, "%-4s  %-32s  %10s  %8s  %8s  %9s%n", "rung", "network", "parameters",
@@ -146,12 +176,11 @@ final class LadderCommand implements Callable<Integer> {
       System.out.printf(
           Locale.ROOT,
           "RESULT task=ladder rung=%d network=%s lecture_acc=%.4f test_acc=%.4f reached=%s"
-              + " epochs=%d train_images=%d test_images=%d train_seconds=%.0f curves=%s"
+              + " epochs=%d train_images=%d test_images=%d train_seconds=%.0f device=%s curves=%s"
               + " confusion=%s%n",
           row.rung().number(), row.rung().name(), row.rung().lecture(), row.accuracy(),
           row.accuracy() >= row.rung().lecture(), epochs, train.size(), test.size(), row.seconds(),
-          row.plots().curves(), row.plots().confusion());
+          deviceOption.chosen, row.plots().curves(), row.plots().confusion());
     }
-    return 0;
   }
 }

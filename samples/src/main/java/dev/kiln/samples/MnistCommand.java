@@ -4,6 +4,9 @@ import dev.kiln.runtime.Checkpoint;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.kernels.Kernels;
+import dev.kiln.runtime.opencl.OpenClDevice;
+import dev.kiln.runtime.opencl.OpenClModel;
+import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Optimizer;
 import dev.kiln.runtime.optim.Schedule;
@@ -56,6 +59,8 @@ final class MnistCommand implements Callable<Integer> {
 
   @Mixin MnistOptions mnistOptions;
 
+  @Mixin DeviceOption deviceOption;
+
 
 
 
@@ -100,15 +105,32 @@ final class MnistCommand implements Callable<Integer> {
             + " Adam %s lr %s, %d threads, seed %d%n",
         net.parameterCount(), train.size(), test.size(), epochs, batch,
         schedule.name().toLowerCase(Locale.ROOT), lr, threadCount, seed);
-    System.out.println("CPU kernels: " + Kernels.describe());
-    List<EpochResult> history = trainer.optimizer(adam).listener(new Progress(System.out)).fit(train, test);
+    OpenClDevice device = deviceOption.open(System.out);
+    List<EpochResult> history;
+    float[] probabilities = new float[test.size() * net.outputSize()];
+    long predictStart;
+    if (device == null) {
+      System.out.println("CPU kernels: " + Kernels.describe());
+      history = trainer.optimizer(adam).listener(new Progress(System.out)).fit(train, test);
+      predictStart = System.nanoTime();
+      net.predictBatch(test.images(), probabilities, threadCount);
+    } else {
+      try (device;
+          OpenClModel bound = OpenClModel.bind(device, net, batch)) {
+        System.out.printf(Locale.ROOT, "Built the OpenCL program in %.2f s%n", bound.buildSeconds());
+        history =
+            OpenClTrainer.of(bound).batchSize(batch).epochs(epochs).seed(seed).optimizer(adam)
+                .listener(new Progress(System.out)).fit(train, test);
+        predictStart = System.nanoTime();
+        bound.predictBatch(test.images(), probabilities);
+      }
+    }
+    double predictPerSecond = test.size() / ((System.nanoTime() - predictStart) / 1e9);
     Checkpoint.save(net, out);
     EpochResult last = history.get(history.size() - 1);
     double seconds = history.stream().mapToDouble(EpochResult::seconds).sum();
     double imagesPerSecond = (double) train.size() * epochs / seconds;
     System.out.println("Saved " + out);
-    float[] probabilities = new float[test.size() * net.outputSize()];
-    net.predictBatch(test.images(), probabilities, threadCount);
     Charts.Written plotted =
         Charts.writeTrainingPlots(
             plots, "mnist", "LeNet-5 on MNIST",
@@ -120,11 +142,12 @@ final class MnistCommand implements Callable<Integer> {
     System.out.printf(
         Locale.ROOT,
         "RESULT task=mnist model=LeNet5 epochs=%d train_images=%d test_images=%d test_acc=%.4f"
-            + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d checkpoint=%s"
-            + " curves=%s confusion=%s kernels=%s%n",
+            + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d device=%s"
+            + " kernels=%s predict_images_per_s=%.0f checkpoint=%s curves=%s confusion=%s%n",
         epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
-        seconds, threadCount, out, plotted.curves(), plotted.confusion(),
-        Kernels.VECTORIZED ? "vector" : "plain");
+        seconds, threadCount, deviceOption.chosen, Kernels.VECTORIZED ? "vector" : "plain",
+        predictPerSecond, out, plotted.curves(),
+        plotted.confusion());
     return 0;
   }
 }

@@ -113,6 +113,15 @@ public final class Adam extends FlatOptimizer {
   }
 
   @Override
+  float[] deviceConstants(int t) {
+    return new float[] {
+      (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
+      (float) (1 / (1 - Math.pow(beta1, t))), (float) (1 / (1 - Math.pow(beta2, t))),
+      (float) epsilon
+    };
+  }
+
+  @Override
   String describe() {
     return "betas " + beta1 + ", " + beta2 + ", epsilon " + epsilon;
   }

@@ -34,6 +34,52 @@ abstract class FlatOptimizer implements Optimizer {
   /** The settings specific to the subclass, for {@link #toString}. */
   abstract String describe();
 
+  /**
+   * This rule's constants for step {@code t} (1 for the first), as the {@code update} loop
+   * computes them, in the order the device kernel takes them; see {@link DeviceSteps}.
+   */
+  abstract float[] deviceConstants(int t);
+
+  /**
+   * One step whose arithmetic runs elsewhere (an OpenCL device): the same checks, schedule, step
+   * count and weight-decay ranges as {@link #step}, but each range goes to {@code target}.
+   */
+  final void stepOn(int n, DeviceSteps.Target target) {
+    if (size < 0) {
+      settings.checkFits(name(), n);
+    } else if (n != size) {
+      throw new IllegalArgumentException(
+          name() + ": this optimizer's state was sized for " + size + " parameters by its first"
+              + " step, got " + n + " (use one optimizer per parameter array)");
+    }
+    if (steps == Integer.MAX_VALUE) {
+      throw new IllegalStateException(name() + ": step count would overflow");
+    }
+    double r = settings.rateAt(name(), steps);
+    if (size < 0) {
+      allocate(n); // the host state stays zero: the device keeps its own
+      size = n;
+    }
+    int t = steps + 1;
+    float lr = (float) r;
+    float decay = (float) settings.weightDecay;
+    float[] constants = deviceConstants(t);
+    int[] ranges = settings.decayRanges;
+    if (ranges == null) {
+      target.update(name(), 0, n, lr, decay, constants);
+    } else {
+      int at = 0;
+      for (int k = 0; k < ranges.length; k += 2) {
+        target.update(name(), at, ranges[k], lr, 0, constants);
+        target.update(name(), ranges[k], ranges[k + 1], lr, decay, constants);
+        at = ranges[k + 1];
+      }
+      target.update(name(), at, n, lr, 0, constants);
+    }
+    rate = r;
+    steps = t;
+  }
+
   String name() {
     return getClass().getSimpleName();
   }

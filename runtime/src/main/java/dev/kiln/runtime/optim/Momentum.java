@@ -86,6 +86,11 @@ public final class Momentum extends FlatOptimizer {
   }
 
   @Override
+  float[] deviceConstants(int t) {
+    return new float[] {(float) momentum, nesterov ? 1f : 0f};
+  }
+
+  @Override
   String describe() {
     return (nesterov ? "Nesterov momentum " : "momentum ") + momentum;
   }

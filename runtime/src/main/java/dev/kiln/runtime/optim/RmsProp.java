@@ -78,6 +78,11 @@ public final class RmsProp extends FlatOptimizer {
   }
 
   @Override
+  float[] deviceConstants(int t) {
+    return new float[] {(float) rho, (float) (1 - rho), (float) epsilon};
+  }
+
+  @Override
   String describe() {
     return "rho " + rho + ", epsilon " + epsilon;
   }

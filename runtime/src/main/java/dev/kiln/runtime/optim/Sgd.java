@@ -47,6 +47,11 @@ public final class Sgd extends FlatOptimizer {
   }
 
   @Override
+  float[] deviceConstants(int t) {
+    return new float[0];
+  }
+
+  @Override
   String describe() {
     return "";
   }

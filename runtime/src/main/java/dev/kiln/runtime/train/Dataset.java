@@ -94,7 +94,7 @@ public final class Dataset {
   }
 
   /** Writes sample {@code i}'s target vector into {@code into[at..]}. */
-  void target(int i, float[] into, int at) {
+  public void target(int i, float[] into, int at) {
     if (labels != null) {
       java.util.Arrays.fill(into, at, at + targetSize, 0f);
       into[at + labels[i]] = 1f;

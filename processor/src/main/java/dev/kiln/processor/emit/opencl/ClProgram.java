@@ -1,0 +1,136 @@
+package dev.kiln.processor.emit.opencl;
+
+import dev.kiln.processor.plan.Plan;
+import dev.kiln.processor.plan.TrainingPlan;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The OpenCL C program being written: kernels as text, and the launch list the runtime follows
+ * ({@code //@} directive lines at the top of the program, see {@link OpenClEmitter}).
+ */
+final class ClProgram {
+  /** Every layer kernel takes these arguments, so the runtime binds them all the same way. */
+  static final String ARGS =
+      "__global const float* x, __global float* p, __global float* g, __global float* ws,"
+          + " __global const float* t, __global float* stats, __global const ulong* noise,"
+          + " const int n, const float scale";
+
+  final TrainingPlan training;
+  /** Floats of one sample's workspace (the training plan's, used for inference too). */
+  final int workspace;
+  final int inputSize;
+  private final StringBuilder kernels = new StringBuilder();
+  private final List<String> launches = new ArrayList<>();
+  /** Backward launches per layer: they run last layer first. */
+  private final List<List<String>> backward = new ArrayList<>();
+  private final Set<String> names = new HashSet<>();
+
+  ClProgram(TrainingPlan training) {
+    this.training = training;
+    this.workspace = training.workspaceSize();
+    this.inputSize = Math.toIntExact(training.plan().model().input().size());
+  }
+
+  /** A C identifier for a layer name, unique in the program ({@code c5.flatten} → {@code c5_flatten}). */
+  String layerName(String name) {
+    String base = name.replaceAll("[^A-Za-z0-9_]", "_");
+    String unique = base;
+    for (int k = 2; names.contains(unique); k++) {
+      unique = base + "_" + k;
+    }
+    return unique;
+  }
+
+  void reserve(String name) {
+    names.add(name);
+  }
+
+  /** Where sample {@code b}'s copy of a location starts, as a pointer expression. */
+  String at(Plan.Location location) {
+    return location.isInput() ? "x + (size_t)b * " + inputSize : workspace(location.offset());
+  }
+
+  String workspace(int offset) {
+    return "ws + (size_t)b * " + workspace + " + " + offset;
+  }
+
+  /**
+   * A kernel with one work item per element of every sample ({@code n * perSample} items): the
+   * body sees {@code b} (the sample) and {@code i} (the element).
+   */
+  void perSample(String name, String comment, int perSample, String body) {
+    kernels.append("// ").append(comment.replace("\n", "\n// ")).append('\n');
+    kernels.append("__kernel void ").append(name).append("(").append(ARGS).append(") {\n");
+    kernels.append("  const int gid = get_global_id(0);\n");
+    kernels.append("  if (gid >= n * ").append(perSample).append(") return;\n");
+    kernels.append("  const int b = gid / ").append(perSample).append(";\n");
+    kernels.append("  const int i = gid - b * ").append(perSample).append(";\n");
+    kernels.append(simplify(body)).append("}\n\n");
+  }
+
+  /** A kernel with {@code items} work items in all (one per parameter, say): the body sees {@code i}. */
+  void total(String name, String comment, int items, String body) {
+    kernels.append("// ").append(comment.replace("\n", "\n// ")).append('\n');
+    kernels.append("__kernel void ").append(name).append("(").append(ARGS).append(") {\n");
+    kernels.append("  const int i = get_global_id(0);\n");
+    kernels.append("  if (i >= ").append(items).append(") return;\n");
+    kernels.append(simplify(body)).append("}\n\n");
+  }
+
+  private static final java.util.regex.Pattern IDENTITY =
+      java.util.regex.Pattern.compile(" (?:[+-] 0|[*/] 1)\\b(?![.\\w])");
+
+  /**
+   * Drops the {@code + 0}, {@code - 0}, {@code * 1} and {@code / 1} that literal shapes leave in
+   * index arithmetic ({@code oy * 1 - 0 + ky} reads {@code oy + ky}); each is an identity whatever
+   * surrounds it.
+   */
+  static String simplify(String code) {
+    return IDENTITY.matcher(code).replaceAll("");
+  }
+
+  /** Free text (the optimizer kernels, which take their own arguments). */
+  void raw(String text) {
+    kernels.append(text);
+  }
+
+  /**
+   * Runs {@code kernel} in {@code phase} ({@code forward}, {@code infer}, {@code loss} or
+   * {@code backward}) over {@code n * count} items ({@code perSample}) or {@code count} items.
+   */
+  void launch(String phase, String kernel, boolean perSample, long count) {
+    String line = String.format(Locale.ROOT, "//@ %s %s %s %d", phase, kernel, perSample ? "s" : "t", count);
+    if (phase.equals("backward")) {
+      backward.get(backward.size() - 1).add(line);
+    } else {
+      launches.add(line);
+    }
+  }
+
+  /** Starts the next layer: its backward launches run before those of the layers before it. */
+  void nextLayer() {
+    backward.add(new ArrayList<>());
+  }
+
+  /** Forward, inference and loss launches in order, then backward ones from the last layer. */
+  List<String> launches() {
+    List<String> all = new ArrayList<>(launches);
+    for (int i = backward.size() - 1; i >= 0; i--) {
+      all.addAll(backward.get(i));
+    }
+    return all;
+  }
+
+  String kernels() {
+    return kernels.toString();
+  }
+
+  /** A float literal in OpenCL C. */
+  static String f(double value) {
+    return Float.toString((float) value) + "f";
+  }
+}

@@ -1,0 +1,75 @@
+package dev.kiln.processor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The generated OpenCL programs as text, with no OpenCL needed: every launch names a kernel the
+ * program defines, every layer kernel is launched, kernels are named after their layers with the
+ * shapes in a comment, and the backward pass runs from the last layer to the first.
+ */
+class OpenClEmitterTest {
+  private static final Pattern KERNEL = Pattern.compile("__kernel void (\\w+)\\(");
+
+  static List<GradientTest.Net> networks() {
+    return OpenClParityTest.networks();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("networks")
+  void launchesAndKernelsAgree(GradientTest.Net net) {
+    String source = OpenClParityTest.program(net);
+    assertNotNull(source, net + " has a program");
+    Set<String> defined = new HashSet<>();
+    Matcher m = KERNEL.matcher(source);
+    while (m.find()) {
+      assertTrue(defined.add(m.group(1)), net + ": kernel " + m.group(1) + " defined twice");
+    }
+    Set<String> launched = new HashSet<>();
+    for (String line : source.split("\n")) {
+      if (line.startsWith("//@ ") && line.split(" ").length == 5) {
+        String kernel = line.split(" ")[2];
+        assertTrue(defined.contains(kernel), net + ": " + line + " names no kernel");
+        launched.add(kernel);
+      }
+    }
+    for (String kernel : defined) {
+      assertTrue(kernel.endsWith("_update") || launched.contains(kernel), net + ": " + kernel + " never runs");
+    }
+    assertTrue(source.contains("//@ kiln-opencl 1\n"), net + ": format line");
+    assertTrue(launched.contains("loss"), net + ": the loss runs");
+  }
+
+  @Test
+  void lenet5KernelsAreNamedAfterTheLayersWithTheirShapes() {
+    GradientTest.Net lenet =
+        networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow();
+    String source = OpenClParityTest.program(lenet);
+    assertTrue(source.contains("// c1_forward: c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6"), source);
+    assertTrue(source.contains("// c3_backward_input: the gradient of each input value; c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16"), source);
+    assertTrue(source.contains("__kernel void s2_backward_input(ARGS)"), source);
+    assertTrue(source.contains("__kernel void c5_backward_kernel(ARGS)"), source);
+    assertTrue(source.contains("__kernel void adam_update("), source);
+    List<String> backward = new ArrayList<>();
+    for (String line : source.split("\n")) {
+      if (line.startsWith("//@ backward ")) {
+        backward.add(line.split(" ")[2]);
+      }
+    }
+    assertEquals("output_backward_kernel", backward.get(0));
+    assertEquals("c1_backward_bias", backward.get(backward.size() - 1));
+    assertTrue(backward.indexOf("s2_backward_input") < backward.indexOf("c1_backward_activation"));
+    assertTrue(!backward.contains("c1_backward_input"), "the first layer needs no input gradient");
+  }
+}

@@ -1,0 +1,316 @@
+package dev.kiln.processor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.testing.compile.Compilation;
+import dev.kiln.runtime.Loss;
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.opencl.OpenCl;
+import dev.kiln.runtime.opencl.OpenClDevice;
+import dev.kiln.runtime.opencl.OpenClException;
+import dev.kiln.runtime.opencl.OpenClModel;
+import dev.kiln.runtime.optim.Adam;
+import dev.kiln.runtime.optim.Momentum;
+import dev.kiln.runtime.optim.Optimizer;
+import dev.kiln.runtime.optim.RmsProp;
+import dev.kiln.runtime.optim.Schedule;
+import dev.kiln.runtime.optim.Sgd;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import javax.tools.JavaFileObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The generated OpenCL program against the generated Java, on a batch of samples: predictions,
+ * per-sample losses and the batch's mean gradient of every parameter (which covers every layer's
+ * input gradient, since each layer under test has a layer with parameters before it), for every
+ * layer kind, activation, loss, both paddings, explicit padding and strides; then the optimizers,
+ * and the device runtime's errors and resource release.
+ *
+ * <p>Tolerance: each compared vector's largest difference must stay under 1e-4 of the vector's
+ * largest magnitude. The device sums in another order (a weight gradient sums over the batch
+ * first) and computes the losses in float where Java uses double, so elementwise relative error
+ * is meaningless for gradients that cancel to near zero; relative to the vector it is the usual
+ * normwise test.
+ */
+class OpenClParityTest {
+  static final double TOLERANCE = 1e-4;
+  static final int BATCH = 5;
+
+  static List<GradientTest.Net> networks() {
+    List<GradientTest.Net> nets = new ArrayList<>(GradientTest.networks());
+    nets.add(new GradientTest.Net("LeNet5", "height = 28, width = 28, channels = 1",
+        Loss.SOFTMAX_CROSS_ENTROPY, Networks.LENET5));
+    nets.add(new GradientTest.Net("Overlapping", "height = 9, width = 8, channels = 2",
+        Loss.SOFTMAX_CROSS_ENTROPY,
+        "@Conv2D(filters = 3, kernel = 3, stride = 2, padding = Padding.SAME) @LeakyReLU(alpha = 0.2) Layer c;",
+        "@MaxPool(size = 3, stride = 2, padding = Padding.SAME) Layer p;",
+        "@Flatten @Tanh Layer f;",
+        "@Dense(units = 6) Layer h;",
+        "@Dropout(rate = 0.4) @Sigmoid Layer d;",
+        "@Dense(units = 3) Layer logits;",
+        "@Softmax Layer out;"));
+    nets.add(new GradientTest.Net("AvgValidStride", "height = 8, width = 9, channels = 3",
+        Loss.MEAN_SQUARED_ERROR,
+        "@Conv2D(filters = 4, kernel = {2, 3}, stride = {1, 2}, pad = {1, 0}, bias = false) @ReLU Layer c;",
+        "@AvgPool(size = 3, stride = 2) Layer p;",
+        "@Dense(units = 5, bias = false) @Tanh Layer h;",
+        "@Dropout(rate = 0.5) Layer d;",
+        "@Dense(units = 2) Layer out;"));
+    return nets;
+  }
+
+  static Map<String, byte[]> classes;
+  static Map<String, String> programs;
+
+  static synchronized Model compiled(GradientTest.Net net) {
+    if (classes == null) {
+      List<JavaFileObject> sources = new ArrayList<>();
+      for (GradientTest.Net n : networks()) {
+        List<String> body = new ArrayList<>();
+        body.add("@SuppressWarnings(\"kiln\")");
+        body.add("static final int UNUSED = 0;");
+        body.addAll(List.of(n.layers()));
+        sources.add(Networks.network(n.name(), n.input(), body.toArray(new String[0])));
+      }
+      Compilation compilation = Networks.compile(sources.toArray(new JavaFileObject[0]));
+      classes = CompiledModels.classFiles(compilation);
+      programs = OpenClTests.programs(compilation);
+    }
+    return CompiledModels.load(classes, net.name(), 7);
+  }
+
+  static String program(GradientTest.Net net) {
+    compiled(net);
+    return programs.get(net.name() + "Model");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("networks")
+  void forwardLossesAndGradientsMatchTheJavaCode(GradientTest.Net net) {
+    OpenClDevice device = OpenClTests.device();
+    Model model = compiled(net);
+    SplittableRandom random = new SplittableRandom(net.name().hashCode());
+    float[] p = model.parameters();
+    for (int i = 0; i < p.length; i++) {
+      p[i] = (float) random.nextDouble(-0.5, 0.5); // biases too, so their paths count
+    }
+    int in = model.inputSize();
+    int out = model.outputSize();
+    float[] x = new float[BATCH * in];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    float[] targets = new float[BATCH * out];
+    for (int k = 0; k < BATCH; k++) {
+      if (net.loss() == Loss.SOFTMAX_CROSS_ENTROPY) {
+        targets[k * out + random.nextInt(out)] = 1;
+      } else {
+        for (int j = 0; j < out; j++) {
+          targets[k * out + j] = (float) random.nextDouble(net.loss() == Loss.MEAN_SQUARED_ERROR ? -1 : 0, 1);
+        }
+      }
+    }
+    long[] noise = new long[BATCH];
+    float[] cpuPredictions = new float[BATCH * out];
+    float[] cpuLosses = new float[BATCH];
+    float[] cpuGradients = new float[p.length];
+    float[] ws = new float[model.trainingWorkspaceSize()];
+    float[] sampleOut = new float[out];
+    for (int k = 0; k < BATCH; k++) {
+      noise[k] = random.nextLong();
+      cpuLosses[k] = model.trainSample(x, k * in, targets, k * out, sampleOut, 0, cpuGradients, ws, noise[k]);
+      float[] one = new float[in];
+      System.arraycopy(x, k * in, one, 0, in);
+      System.arraycopy(model.predict(one), 0, cpuPredictions, k * out, out);
+    }
+    for (int i = 0; i < cpuGradients.length; i++) {
+      cpuGradients[i] *= 1f / BATCH;
+    }
+
+    try (OpenClModel gpu = OpenClModel.bind(device, model, 8, program(net))) {
+      float[] predictions = new float[BATCH * out];
+      gpu.predictBatch(x, predictions);
+      float[] stats = new float[2 * BATCH];
+      gpu.trainBatch(x, targets, noise, BATCH, stats);
+      float[] losses = new float[BATCH];
+      for (int k = 0; k < BATCH; k++) {
+        losses[k] = stats[2 * k];
+      }
+      String report =
+          String.format(
+              "OpenClParityTest %s: predictions %.2e, losses %.2e, %d gradients %.2e (relative to"
+                  + " each vector's largest magnitude)",
+              net, difference(predictions, cpuPredictions), difference(losses, cpuLosses),
+              p.length, difference(gpu.gradients(), cpuGradients));
+      System.out.println(report);
+      assertClose(net + " predictions", predictions, cpuPredictions);
+      assertClose(net + " losses", losses, cpuLosses);
+      assertClose(net + " gradients", gpu.gradients(), cpuGradients);
+    }
+  }
+
+  static double difference(float[] actual, float[] expected) {
+    double scale = 0;
+    double worst = 0;
+    for (int i = 0; i < expected.length; i++) {
+      scale = Math.max(scale, Math.abs(expected[i]));
+      worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+    }
+    return scale == 0 ? worst : worst / scale;
+  }
+
+  static void assertClose(String what, float[] actual, float[] expected) {
+    assertEquals(expected.length, actual.length, what + " length");
+    for (int i = 0; i < expected.length; i++) {
+      assertTrue(Float.isFinite(actual[i]), what + "[" + i + "] = " + actual[i]);
+    }
+    double d = difference(actual, expected);
+    if (d > TOLERANCE) {
+      int worst = 0;
+      for (int i = 0; i < expected.length; i++) {
+        if (Math.abs(actual[i] - expected[i]) > Math.abs(actual[worst] - expected[worst])) {
+          worst = i;
+        }
+      }
+      throw new AssertionError(
+          what + ": relative difference " + d + "; worst at " + worst + ": OpenCL " + actual[worst]
+              + ", Java " + expected[worst]);
+    }
+  }
+
+  static Stream<Supplier<Optimizer>> optimizers() {
+    return Stream.of(
+        () -> Sgd.lr(0.1).weightDecay(0.01),
+        () -> Momentum.lr(0.05).momentum(0.9),
+        () -> Momentum.lr(0.05).nesterov(true).weightDecay(1e-3).decayOnly(0, 15),
+        () -> RmsProp.lr(0.01).rho(0.8).weightDecay(1e-3),
+        () -> Adam.lr(0.01).weightDecay(1e-3).schedule(Schedule.cosine(6, 1e-4)),
+        () -> Adam.lr(3e-3).betas(0.8, 0.99).epsilon(1e-6).decayOnly(5, 20));
+  }
+
+  /** The same gradients stepped by the same optimizer on both give the same parameters. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("optimizers")
+  void optimizerStepsMatchTheJavaOptimizers(Supplier<Optimizer> optimizer) {
+    OpenClDevice device = OpenClTests.device();
+    GradientTest.Net net = networks().stream().filter(n -> n.name().equals("MeanSquared")).findFirst().orElseThrow();
+    Model cpu = compiled(net);
+    Model onDevice = compiled(net);
+    SplittableRandom random = new SplittableRandom(3);
+    for (int i = 0; i < cpu.parameterCount(); i++) {
+      cpu.parameters()[i] = onDevice.parameters()[i] = (float) random.nextDouble(-1, 1);
+    }
+    Optimizer cpuOptimizer = optimizer.get();
+    Optimizer deviceOptimizer = optimizer.get();
+    try (OpenClModel gpu = OpenClModel.bind(device, onDevice, 4, program(net))) {
+      for (int step = 0; step < 6; step++) {
+        float[] g = new float[cpu.parameterCount()];
+        for (int i = 0; i < g.length; i++) {
+          g[i] = (float) random.nextDouble(-1, 1) * (i % 3 == 0 ? 1e-3f : 1f);
+        }
+        cpuOptimizer.step(cpu.parameters(), g);
+        gpu.uploadGradients(g);
+        gpu.step(deviceOptimizer);
+      }
+      gpu.download();
+    }
+    double d = difference(onDevice.parameters(), cpu.parameters());
+    System.out.println("OpenClParityTest " + cpuOptimizer + ": parameters differ by " + d);
+    assertEquals(cpuOptimizer.steps(), deviceOptimizer.steps());
+    assertTrue(d <= 1e-5, cpuOptimizer + ": relative difference " + d);
+  }
+
+  @Test
+  void aProgramThatDoesNotBuildReportsTheLogAndTheLine() {
+    OpenClDevice device = OpenClTests.device();
+    String source = "// line 1\n__kernel void broken(__global float* a) {\n  a[0] = undefined_name;\n}\n";
+    OpenClException e = assertThrows(OpenClException.class, () -> device.build(source));
+    assertTrue(e.getMessage().contains("did not build"), e.getMessage());
+    assertTrue(e.getMessage().contains("undefined_name"), e.getMessage());
+    assertTrue(e.getMessage().contains(">>     3    a[0] = undefined_name;"), e.getMessage());
+  }
+
+  @Test
+  void clearErrorsForNoSuchDeviceTooLittleMemoryAndTheWrongProgram() {
+    OpenClDevice device = OpenClTests.device();
+    OpenClException none = assertThrows(OpenClException.class, () -> OpenCl.find("no-such-device-anywhere"));
+    assertTrue(none.getMessage().contains("no OpenCL device matches"), none.getMessage());
+
+    GradientTest.Net lenet = networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow();
+    Model model = compiled(lenet);
+    int before = OpenCl.liveHandles();
+    OpenClException memory =
+        assertThrows(OpenClException.class, () -> OpenClModel.bind(device, model, 100_000, program(lenet)));
+    assertTrue(memory.getMessage().startsWith("out of device memory"), memory.getMessage());
+    assertEquals(before, OpenCl.liveHandles(), "a failed bind holds nothing");
+
+    GradientTest.Net other = networks().get(0);
+    OpenClException mismatch =
+        assertThrows(OpenClException.class, () -> OpenClModel.bind(device, model, 4, program(other)));
+    assertTrue(mismatch.getMessage().contains("does not match"), mismatch.getMessage());
+  }
+
+  /** A thousand binds and closes leave no OpenCL object, file descriptor or memory behind. */
+  @Test
+  void bindingAndClosingAThousandTimesLeavesNothingBehind() throws IOException {
+    OpenClDevice device = OpenClTests.device();
+    GradientTest.Net lenet = networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow();
+    Model model = compiled(lenet);
+    String source = program(lenet);
+    float[] image = new float[model.inputSize() * 2];
+    float[] out = new float[model.outputSize() * 2];
+    int handles = 0;
+    long fds = 0;
+    long rss = 0;
+    for (int i = 0; i < 1000; i++) {
+      if (i == 200) {
+        handles = OpenCl.liveHandles();
+        fds = openFiles();
+        rss = residentKiB();
+      }
+      try (OpenClModel gpu = OpenClModel.bind(device, model, 64, source)) {
+        if (i % 100 == 0) {
+          gpu.predictBatch(image, out);
+        }
+      }
+    }
+    long grownKiB = residentKiB() - rss;
+    System.out.printf(
+        "OpenClParityTest: 1000 binds: handles %d -> %d, open files %d -> %d, resident memory outside"
+            + " the heap %+d KiB%n",
+        handles, OpenCl.liveHandles(), fds, openFiles(), grownKiB);
+    assertEquals(handles, OpenCl.liveHandles());
+    assertTrue(openFiles() <= fds + 2, "open files grew from " + fds + " to " + openFiles());
+    // A leaked bind would hold its buffers, about 4.5 MiB each: 800 of them, gigabytes.
+    assertTrue(grownKiB < 64 * 1024, "resident memory grew by " + grownKiB + " KiB");
+  }
+
+  private static long openFiles() throws IOException {
+    try (Stream<Path> files = Files.list(Path.of("/proc/self/fd"))) {
+      return files.count();
+    }
+  }
+
+  /** Resident memory outside the Java heap (which grows and shrinks with the other tests). */
+  private static long residentKiB() throws IOException {
+    long heap = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) - heap / 1024;
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,468 @@
+package dev.kiln.runtime.opencl;
+
+import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_TRUE;
+
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.optim.DeviceSteps;
+import dev.kiln.runtime.optim.Optimizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+/**
+ * A generated model bound to an OpenCL device: its program (the {@code <Name>Model.cl} resource
+ * the processor writes beside the class), built once per device, and device buffers for the
+ * parameters, their gradients, the optimizer's state and a batch's activations, which stay there
+ * across calls. Only batch inputs (and targets and dropout seeds) go to the device; only per-sample
+ * loss and correctness, predictions, and on request the weights come back.
+ *
+ * <p>Binding copies the model's parameters to the device; {@link #download()} copies the device's
+ * back into the model (so {@code Checkpoint.save} writes them), {@link #upload()} the other way.
+ * Close it to release its buffers and kernels (the program stays with the device). Not
+ * thread-safe.
+ */
+public final class OpenClModel implements AutoCloseable {
+  private final OpenClDevice device;
+  private final Model model;
+  private final Program program;
+  private final int capacity;
+  private final double buildSeconds;
+  private final List<cl_mem> buffers = new ArrayList<>();
+  private final Map<String, cl_kernel> kernels = new HashMap<>();
+  private final Map<String, Long> localSizes = new HashMap<>();
+  private final cl_mem x;
+  private final cl_mem p;
+  private final cl_mem g;
+  private final cl_mem ws;
+  private final cl_mem t;
+  private final cl_mem stats;
+  private final cl_mem noise;
+  private cl_mem state1;
+  private cl_mem state2;
+  private Optimizer stateOwner;
+  private int boundN = -1;
+  private boolean closed;
+
+  private OpenClModel(OpenClDevice device, Model model, Program program, int capacity) {
+    this.device = device;
+    this.model = model;
+    this.program = program;
+    this.capacity = capacity;
+    checkMemory();
+    double seconds = device.build(program.source());
+    this.buildSeconds = seconds;
+    try {
+      x = buffer((long) capacity * program.inputSize());
+      p = buffer(program.parameterCount());
+      g = buffer(program.parameterCount());
+      ws = buffer((long) capacity * program.workspace());
+      t = buffer((long) capacity * program.outputSize());
+      stats = buffer(2L * capacity);
+      noise = buffer(2L * capacity); // ulong: two floats' bytes each
+      for (String phase : List.of("forward", "loss", "backward", "infer")) {
+        for (Program.Launch launch : program.phase(phase)) {
+          layerKernel(launch.kernel());
+        }
+      }
+      upload();
+    } catch (RuntimeException e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Binds {@code model} to {@code device} for batches of up to {@code batchCapacity} samples. */
+  public static OpenClModel bind(OpenClDevice device, Model model, int batchCapacity) {
+    return bind(device, model, batchCapacity, source(model));
+  }
+
+  /** As {@link #bind(OpenClDevice, Model, int)}, with the program's source given. */
+  public static OpenClModel bind(OpenClDevice device, Model model, int batchCapacity, String source) {
+    Objects.requireNonNull(device, "device");
+    Objects.requireNonNull(model, "model");
+    device.checkOpen();
+    if (batchCapacity < 1) {
+      throw new IllegalArgumentException("batch capacity must be at least 1, got " + batchCapacity);
+    }
+    Program program = Program.parse(source, model.name() + "'s OpenCL program");
+    if (program.unsupported() != null) {
+      throw new OpenClException(model.name() + " cannot run on OpenCL: " + program.unsupported());
+    }
+    if (program.inputSize() != model.inputSize()
+        || program.outputSize() != model.outputSize()
+        || program.parameterCount() != model.parameterCount()) {
+      throw new OpenClException(
+          "the OpenCL program (input " + program.inputSize() + ", output " + program.outputSize()
+              + ", " + program.parameterCount() + " parameters) does not match " + model.name()
+              + " (input " + model.inputSize() + ", output " + model.outputSize() + ", "
+              + model.parameterCount() + " parameters); recompile the network");
+    }
+    return new OpenClModel(device, model, program, batchCapacity);
+  }
+
+  /** The OpenCL C source Kiln generated for {@code model}: the resource {@code <Name>Model.cl}. */
+  public static String source(Model model) {
+    Class<?> type = model.getClass();
+    String resource = type.getSimpleName() + ".cl";
+    try (InputStream in = type.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new OpenClException(
+            "no OpenCL program for " + type.getName() + ": the resource " + resource + " is not"
+                + " beside the class; compile the network with a Kiln that writes it (0.1+), and"
+                + " keep resources when packaging");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not read " + resource, e);
+    }
+  }
+
+  public Model model() {
+    return model;
+  }
+
+  public OpenClDevice device() {
+    return device;
+  }
+
+  public int batchCapacity() {
+    return capacity;
+  }
+
+  /** Seconds the program's build took when this model was bound (0 if the device had it built). */
+  public double buildSeconds() {
+    return buildSeconds;
+  }
+
+  /** The loss the program trains with (the model's {@code loss()} name). */
+  String loss() {
+    return program.loss();
+  }
+
+  private void checkMemory() {
+    long floats =
+        (long) capacity * ((long) program.inputSize() + program.workspace() + program.outputSize() + 4)
+            + 4L * program.parameterCount();
+    long bytes = 4 * floats;
+    long largest = 4L * capacity * program.workspace();
+    DeviceInfo info = device.info();
+    if ((long) capacity * program.workspace() > Integer.MAX_VALUE) {
+      throw new OpenClException(
+          model.name() + " with batch " + capacity + " needs " + (long) capacity * program.workspace()
+              + " workspace floats, more than 32-bit indices reach; use a smaller batch");
+    }
+    if (bytes > info.globalMemory() || largest > info.maxAllocation()) {
+      throw new OpenClException(
+          String.format(
+              Locale.ROOT,
+              "out of device memory: %s with batch %d needs %.1f MiB on the device (its largest"
+                  + " buffer %.1f MiB), but %s has %.1f MiB (largest buffer %.1f MiB); use a"
+                  + " smaller batch",
+              model.name(), capacity, bytes / 1048576.0, largest / 1048576.0, info.name(),
+              info.globalMemory() / 1048576.0, info.maxAllocation() / 1048576.0));
+    }
+  }
+
+  private cl_mem buffer(long floats) {
+    try {
+      cl_mem mem =
+          Handles.created(
+              CL.clCreateBuffer(device.context, CL_MEM_READ_WRITE, 4 * Math.max(1, floats), null, null));
+      buffers.add(mem);
+      return mem;
+    } catch (CLException e) {
+      throw failure("allocating " + 4 * floats + " bytes", e);
+    }
+  }
+
+  private OpenClException failure(String what, CLException e) {
+    String message = e.getMessage();
+    if (message != null
+        && (message.contains("MEM_OBJECT_ALLOCATION_FAILURE")
+            || message.contains("OUT_OF_RESOURCES")
+            || message.contains("OUT_OF_HOST_MEMORY")
+            || message.contains("INVALID_BUFFER_SIZE"))) {
+      return new OpenClException(
+          "out of device memory on " + device.info().name() + " while " + what + " for "
+              + model.name() + " (batch " + capacity + "): " + message + "; use a smaller batch",
+          e);
+    }
+    return new OpenClException("OpenCL failed while " + what + " for " + model.name() + ": " + message, e);
+  }
+
+  private cl_kernel kernel(String name) {
+    cl_kernel kernel = kernels.get(name);
+    if (kernel == null) {
+      try {
+        kernel = Handles.created(CL.clCreateKernel(device.program(program.source()).program(), name, null));
+      } catch (CLException e) {
+        throw failure("creating kernel " + name, e);
+      }
+      kernels.put(name, kernel);
+      long[] size = new long[1];
+      CL.clGetKernelWorkGroupInfo(
+          kernel, device.info().deviceId(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(size), null);
+      long local = Math.max(1, Math.min(64, Math.min(size[0], device.info().maxWorkGroupSize())));
+      localSizes.put(name, local);
+    }
+    return kernel;
+  }
+
+  /** A layer kernel with its buffers bound (its {@code n} and {@code scale} are set per batch). */
+  private void layerKernel(String name) {
+    if (kernels.containsKey(name)) {
+      return;
+    }
+    cl_kernel kernel = kernel(name);
+    cl_mem[] args = {x, p, g, ws, t, stats, noise};
+    for (int i = 0; i < args.length; i++) {
+      CL.clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(args[i]));
+    }
+  }
+
+  private void launch(String name, long items) {
+    long local = localSizes.get(name);
+    long global = (items + local - 1) / local * local;
+    long start = PROFILE ? System.nanoTime() : 0;
+    try {
+      CL.clEnqueueNDRangeKernel(
+          device.queue, kernels.get(name), 1, null, new long[] {global}, new long[] {local}, 0, null, null);
+      if (PROFILE) {
+        CL.clFinish(device.queue);
+        profile.merge(name, System.nanoTime() - start, Long::sum);
+      }
+    } catch (CLException e) {
+      throw failure("running " + name, e);
+    }
+  }
+
+  /** {@code -Dkiln.opencl.profile=true}: time each kernel (waiting for each) and print on close. */
+  private static final boolean PROFILE = Boolean.getBoolean("kiln.opencl.profile");
+
+  private final Map<String, Long> profile = new HashMap<>();
+
+  private void printProfile() {
+    long total = profile.values().stream().mapToLong(Long::longValue).sum();
+    System.out.printf(Locale.ROOT, "OpenCL kernel times for %s (%.2f s in all):%n", model.name(), total / 1e9);
+    profile.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> System.out.printf(
+            Locale.ROOT, "  %-28s %8.3f s  %5.1f%%%n", e.getKey(), e.getValue() / 1e9, 100.0 * e.getValue() / total));
+  }
+
+  private void run(String phase, int n) {
+    if (n != boundN) {
+      // Every layer kernel takes the batch size and its reciprocal, the gradients' scale.
+      for (Map.Entry<String, cl_kernel> e : kernels.entrySet()) {
+        if (e.getKey().endsWith("_update")) {
+          continue;
+        }
+        CL.clSetKernelArg(e.getValue(), 7, Sizeof.cl_int, Pointer.to(new int[] {n}));
+        CL.clSetKernelArg(e.getValue(), 8, Sizeof.cl_float, Pointer.to(new float[] {1f / n}));
+      }
+      boundN = n;
+    }
+    for (Program.Launch launch : program.phase(phase)) {
+      launch(launch.kernel(), launch.perSample() ? (long) n * launch.count() : launch.count());
+    }
+  }
+
+  private void write(cl_mem buffer, Pointer from, long bytes) {
+    try {
+      CL.clEnqueueWriteBuffer(device.queue, buffer, CL_TRUE, 0, bytes, from, 0, null, null);
+    } catch (CLException e) {
+      throw failure("copying " + bytes + " bytes to the device", e);
+    }
+  }
+
+  private void read(cl_mem buffer, long offsetBytes, Pointer to, long bytes) {
+    try {
+      CL.clEnqueueReadBuffer(device.queue, buffer, CL_TRUE, offsetBytes, bytes, to, 0, null, null);
+    } catch (CLException e) {
+      throw failure("copying " + bytes + " bytes from the device", e);
+    }
+  }
+
+  /** Copies the model's parameters to the device. */
+  public void upload() {
+    checkOpen();
+    float[] parameters = model.parameters();
+    write(p, Pointer.to(parameters), 4L * parameters.length);
+  }
+
+  /** Copies the device's parameters into the model's ({@code model.parameters()}). */
+  public void download() {
+    checkOpen();
+    float[] parameters = model.parameters();
+    read(p, 0, Pointer.to(parameters), 4L * parameters.length);
+  }
+
+  /** A copy of the parameter gradients (the last batch's mean) from the device. */
+  public float[] gradients() {
+    checkOpen();
+    float[] gradients = new float[program.parameterCount()];
+    read(g, 0, Pointer.to(gradients), 4L * gradients.length);
+    return gradients;
+  }
+
+  /** Replaces the device's gradients, e.g. with ones computed elsewhere, for {@link #step}. */
+  public void uploadGradients(float[] gradients) {
+    checkOpen();
+    if (gradients.length != program.parameterCount()) {
+      throw new IllegalArgumentException(
+          "uploadGradients: " + gradients.length + " floats, " + model.name() + " has "
+              + program.parameterCount() + " parameters");
+    }
+    write(g, Pointer.to(gradients), 4L * gradients.length);
+  }
+
+  /**
+   * Runs {@code inputs.length / inputSize} samples at inference (dropout off) and writes their
+   * outputs one after another into {@code outputs}, in batches of the capacity.
+   */
+  public void predictBatch(float[] inputs, float[] outputs) {
+    checkOpen();
+    int in = program.inputSize();
+    int out = program.outputSize();
+    if (inputs.length % in != 0 || outputs.length != inputs.length / in * out) {
+      throw new IllegalArgumentException(
+          "predictBatch: " + inputs.length + " input floats and " + outputs.length + " output floats"
+              + " do not hold whole samples of " + in + " and " + out + " floats for the same count");
+    }
+    int count = inputs.length / in;
+    for (int done = 0; done < count; done += capacity) {
+      int n = Math.min(capacity, count - done);
+      write(x, Pointer.to(inputs).withByteOffset(4L * done * in), 4L * n * in);
+      run("infer", n);
+      try {
+        CL.clEnqueueReadBufferRect(
+            device.queue, ws, CL_TRUE,
+            new long[] {4L * program.outputAt(), 0, 0}, new long[] {0, 0, 0}, new long[] {4L * out, n, 1},
+            4L * program.workspace(), 0, 4L * out, 0,
+            Pointer.to(outputs).withByteOffset(4L * done * out), 0, null, null);
+      } catch (CLException e) {
+        throw failure("copying predictions from the device", e);
+      }
+    }
+  }
+
+  /**
+   * One batch of training on the device: forward in training mode, the loss, backward; the
+   * batch's mean parameter gradient stays on the device for {@link #step}.
+   *
+   * @param inputs {@code n} samples one after another
+   * @param targets {@code n} target vectors
+   * @param noise each sample's dropout seed
+   * @param stats receives each sample's loss at {@code 2i} and 1 or 0 at {@code 2i + 1} for
+   *     whether its highest output is its target's highest
+   */
+  public void trainBatch(float[] inputs, float[] targets, long[] noise, int n, float[] stats) {
+    checkOpen();
+    if (n < 1 || n > capacity) {
+      throw new IllegalArgumentException("batch of " + n + " samples, capacity " + capacity);
+    }
+    write(x, Pointer.to(inputs), 4L * n * program.inputSize());
+    write(t, Pointer.to(targets), 4L * n * program.outputSize());
+    write(this.noise, Pointer.to(noise), 8L * n);
+    run("forward", n);
+    run("loss", n);
+    run("backward", n);
+    read(this.stats, 0, Pointer.to(stats), 8L * n);
+  }
+
+  /** One optimizer step on the device, from the gradients of the last {@link #trainBatch}. */
+  public void step(Optimizer optimizer) {
+    checkOpen();
+    if (optimizer != stateOwner) {
+      // A new optimizer starts from zero state, as on the CPU.
+      if (state1 == null) {
+        state1 = buffer(program.parameterCount());
+        state2 = buffer(program.parameterCount());
+      }
+      float[] zeros = new float[program.parameterCount()];
+      write(state1, Pointer.to(zeros), 4L * zeros.length);
+      write(state2, Pointer.to(zeros), 4L * zeros.length);
+      stateOwner = optimizer;
+    }
+    DeviceSteps.step(optimizer, program.parameterCount(), this::update);
+  }
+
+  private void update(String rule, int from, int to, float lr, float decay, float[] constants) {
+    if (to <= from) {
+      return;
+    }
+    String name =
+        switch (rule) {
+          case "Sgd" -> "sgd_update";
+          case "Momentum" -> "momentum_update";
+          case "RmsProp" -> "rmsprop_update";
+          case "Adam" -> "adam_update";
+          default -> throw new IllegalArgumentException("no device kernel for optimizer " + rule);
+        };
+    cl_kernel kernel = kernel(name);
+    int arg = 0;
+    CL.clSetKernelArg(kernel, arg++, Sizeof.cl_mem, Pointer.to(p));
+    CL.clSetKernelArg(kernel, arg++, Sizeof.cl_mem, Pointer.to(g));
+    if (!rule.equals("Sgd")) {
+      CL.clSetKernelArg(kernel, arg++, Sizeof.cl_mem, Pointer.to(state1));
+    }
+    if (rule.equals("Adam")) {
+      CL.clSetKernelArg(kernel, arg++, Sizeof.cl_mem, Pointer.to(state2));
+    }
+    CL.clSetKernelArg(kernel, arg++, Sizeof.cl_int, Pointer.to(new int[] {from}));
+    CL.clSetKernelArg(kernel, arg++, Sizeof.cl_int, Pointer.to(new int[] {to - from}));
+    CL.clSetKernelArg(kernel, arg++, Sizeof.cl_float, Pointer.to(new float[] {lr}));
+    CL.clSetKernelArg(kernel, arg++, Sizeof.cl_float, Pointer.to(new float[] {decay}));
+    for (float c : constants) {
+      CL.clSetKernelArg(kernel, arg++, Sizeof.cl_float, Pointer.to(new float[] {c}));
+    }
+    launch(name, to - from);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException(model.name() + " on " + device.info().name() + " is closed");
+    }
+    device.checkOpen();
+  }
+
+  private void release() {
+    for (cl_kernel kernel : kernels.values()) {
+      CL.clReleaseKernel(kernel);
+      Handles.released();
+    }
+    kernels.clear();
+    for (cl_mem buffer : buffers) {
+      CL.clReleaseMemObject(buffer);
+      Handles.released();
+    }
+    buffers.clear();
+  }
+
+  /** Releases the buffers and kernels; the model keeps the weights it last downloaded. */
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      if (PROFILE && !profile.isEmpty()) {
+        printProfile();
+      }
+      release();
+    }
+  }
+}

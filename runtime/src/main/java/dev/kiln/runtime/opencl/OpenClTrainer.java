@@ -1,0 +1,213 @@
+package dev.kiln.runtime.opencl;
+
+import dev.kiln.runtime.LabeledImages;
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.optim.Adam;
+import dev.kiln.runtime.optim.Optimizer;
+import dev.kiln.runtime.train.Dataset;
+import dev.kiln.runtime.train.EpochResult;
+import dev.kiln.runtime.train.Trainer;
+import dev.kiln.runtime.train.TrainingDivergedException;
+import dev.kiln.runtime.train.TrainingListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * Mini-batch training on an OpenCL device, the counterpart of {@link Trainer}: the same
+ * settings, the same shuffled order and the same dropout masks for a seed, the same results
+ * ({@link EpochResult} per epoch, listener calls). Parameters, gradients and the optimizer's
+ * state stay on the device for the whole run; each batch sends its inputs, targets and dropout
+ * seeds and gets back only each sample's loss and correctness. The weights come back into the
+ * model at the end of {@code fit} (and whenever {@link OpenClModel#download()} is called).
+ *
+ * <p>Differences from the CPU: sums run in another order (results agree to float rounding, not
+ * bit for bit), and divergence is detected from the loss alone (the gradients stay on the
+ * device), so a NaN gradient with a finite loss shows one batch later.
+ */
+public final class OpenClTrainer {
+  private final OpenClModel device;
+  private final Model model;
+  private Optimizer optimizer = Adam.lr(1e-3);
+  private int batchSize;
+  private int epochs = 1;
+  private long seed = 1;
+  private TrainingListener listener = new TrainingListener() {};
+
+  private OpenClTrainer(OpenClModel device) {
+    this.device = Objects.requireNonNull(device, "device model");
+    this.model = device.model();
+    this.batchSize = device.batchCapacity();
+  }
+
+  public static OpenClTrainer of(OpenClModel device) {
+    return new OpenClTrainer(device);
+  }
+
+  public OpenClTrainer optimizer(Optimizer optimizer) {
+    this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+    return this;
+  }
+
+  /** Mini-batch size, at most the bound model's capacity (the default). */
+  public OpenClTrainer batchSize(int batchSize) {
+    if (batchSize < 1 || batchSize > device.batchCapacity()) {
+      throw new IllegalArgumentException(
+          "batch size must be 1 to the bound capacity " + device.batchCapacity() + ", got " + batchSize);
+    }
+    this.batchSize = batchSize;
+    return this;
+  }
+
+  public OpenClTrainer epochs(int epochs) {
+    if (epochs < 1) {
+      throw new IllegalArgumentException("epochs must be at least 1, got " + epochs);
+    }
+    this.epochs = epochs;
+    return this;
+  }
+
+  /** Seeds the shuffling and dropout, as {@link Trainer#seed} does. */
+  public OpenClTrainer seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
+  public OpenClTrainer listener(TrainingListener listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  public List<EpochResult> fit(LabeledImages train, LabeledImages test) {
+    Objects.requireNonNull(train, "training data");
+    return fit(Dataset.of(train), test == null ? null : Dataset.of(test));
+  }
+
+  /** Trains for the configured epochs; evaluates on {@code test} (may be null) after each. */
+  public List<EpochResult> fit(Dataset train, Dataset test) {
+    check(train, "training");
+    if (test != null) {
+      check(test, "test");
+    }
+    int in = model.inputSize();
+    int out = model.outputSize();
+    float[] inputs = new float[batchSize * in];
+    float[] targets = new float[batchSize * out];
+    long[] noise = new long[batchSize];
+    float[] stats = new float[2 * batchSize];
+    float[] target = new float[out];
+    int[] order = new int[train.size()];
+    List<EpochResult> history = new ArrayList<>();
+    device.upload();
+    for (int epoch = 1; epoch <= epochs; epoch++) {
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      SplittableRandom random = new SplittableRandom(mix(seed, epoch, -1));
+      for (int i = order.length - 1; i > 0; i--) {
+        int j = random.nextInt(i + 1);
+        int swap = order[i];
+        order[i] = order[j];
+        order[j] = swap;
+      }
+      int batches = (order.length + batchSize - 1) / batchSize;
+      double lossSum = 0;
+      long correctSum = 0;
+      long started = System.nanoTime();
+      for (int b = 0; b < batches; b++) {
+        int start = b * batchSize;
+        int n = Math.min(batchSize, order.length - start);
+        for (int k = 0; k < n; k++) {
+          int sample = order[start + k];
+          System.arraycopy(train.inputs(), sample * in, inputs, k * in, in);
+          target(train, sample, target);
+          System.arraycopy(target, 0, targets, k * out, out);
+          noise[k] = mix(seed, epoch, start + k);
+        }
+        device.trainBatch(inputs, targets, noise, n, stats);
+        double batchLoss = 0;
+        long batchCorrect = 0;
+        for (int k = 0; k < n; k++) {
+          batchLoss += stats[2 * k];
+          batchCorrect += stats[2 * k + 1] > 0.5f ? 1 : 0;
+        }
+        if (!Double.isFinite(batchLoss)) {
+          throw new TrainingDivergedException(
+              model.name() + " diverged on " + device.device().info().name() + " in epoch " + epoch
+                  + ", batch " + (b + 1) + ": the loss is " + batchLoss + "; lower the learning rate ("
+                  + optimizer.learningRate() + " now) or check the data for NaN or huge values");
+        }
+        device.step(optimizer);
+        lossSum += batchLoss;
+        correctSum += batchCorrect;
+        long done = (long) start + n;
+        double seconds = (System.nanoTime() - started) / 1e9;
+        listener.onBatch(
+            new TrainingListener.BatchProgress(
+                epoch, epochs, b + 1, batches, done, lossSum / done,
+                train.labeled() ? (double) correctSum / done : Double.NaN, done / seconds,
+                optimizer.learningRate()));
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      Trainer.Evaluation evaluation = test == null ? null : evaluate(test);
+      EpochResult result =
+          new EpochResult(
+              epoch, lossSum / order.length,
+              train.labeled() ? (double) correctSum / order.length : Double.NaN,
+              evaluation == null ? Double.NaN : evaluation.loss(),
+              evaluation == null ? Double.NaN : evaluation.accuracy(),
+              seconds, order.length / seconds, optimizer.learningRate());
+      history.add(result);
+      listener.onEpoch(result);
+    }
+    device.download();
+    return history;
+  }
+
+  /** Mean loss and accuracy on {@code data}, predicted on the device (as {@link Trainer#evaluate}). */
+  public Trainer.Evaluation evaluate(Dataset data) {
+    check(data, "evaluation");
+    int out = model.outputSize();
+    float[] predictions = new float[data.size() * out];
+    device.predictBatch(data.inputs(), predictions);
+    float[] target = new float[out];
+    double loss = 0;
+    long correct = 0;
+    for (int i = 0; i < data.size(); i++) {
+      target(data, i, target);
+      int o = i * out;
+      loss += model.loss().ofPrediction(predictions, o, target, 0, out);
+      if (data.labeled()) {
+        correct += Trainer.predictedClass(predictions, o, out) == data.label(i) ? 1 : 0;
+      }
+    }
+    return new Trainer.Evaluation(
+        loss / data.size(), data.labeled() ? (double) correct / data.size() : Double.NaN);
+  }
+
+  private static void target(Dataset data, int i, float[] into) {
+    data.target(i, into, 0);
+  }
+
+  private void check(Dataset data, String what) {
+    Objects.requireNonNull(data, what + " data");
+    if (data.size() == 0) {
+      throw new IllegalArgumentException("the " + what + " data is empty");
+    }
+    if (data.inputSize() != model.inputSize() || data.targetSize() != model.outputSize()) {
+      throw new IllegalArgumentException(
+          "the " + what + " data has samples of " + data.inputSize() + " floats and "
+              + data.targetSize() + " targets, but " + model.name() + " takes "
+              + model.inputSize() + " and has " + model.outputSize() + " outputs");
+    }
+  }
+
+  /** The same mixing as {@code Trainer}'s, so a seed shuffles and drops out alike on both. */
+  static long mix(long seed, long epoch, long position) {
+    long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xC2B2AE3D27D4EB4FL + position * 0x165667B19E3779F9L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}

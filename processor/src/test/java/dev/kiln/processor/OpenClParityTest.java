@@ -293,8 +293,10 @@ class OpenClParityTest {
         handles, OpenCl.liveHandles(), fds, openFiles(), grownKiB);
     assertEquals(handles, OpenCl.liveHandles());
     assertTrue(openFiles() <= fds + 2, "open files grew from " + fds + " to " + openFiles());
-    // A leaked bind would hold its buffers, about 4.5 MiB each: 800 of them, gigabytes.
-    assertTrue(grownKiB < 64 * 1024, "resident memory grew by " + grownKiB + " KiB");
+    // A leaked bind would hold its buffers, about 4.5 MiB each: 800 of them, gigabytes. The
+    // bound stays well above the noise of the JIT and of PoCL's and malloc's arenas (69 MiB was
+    // seen once in the full suite), and still catches any leak over about 320 KiB per bind.
+    assertTrue(grownKiB < 256 * 1024, "resident memory grew by " + grownKiB + " KiB");
   }
 
   private static long openFiles() throws IOException {

@@ -33,7 +33,7 @@ class TrainingPlotsTest {
     Path confusion = plots.resolve("mnist-confusion.png");
     List<String> results = run.results();
     assertEquals(1, results.size(), run.out());
-    assertTrue(results.get(0).contains(" checkpoint=" + out + " curves=" + curves + " confusion=" + confusion + " "), results.get(0));
+    assertTrue(results.get(0).endsWith(" checkpoint=" + out + " curves=" + curves + " confusion=" + confusion), results.get(0));
     assertChart(curves, Charts.CURVES_WIDTH, Charts.CURVES_HEIGHT);
     assertChart(confusion, Charts.CONFUSION_WIDTH, Charts.CONFUSION_HEIGHT);
 

@@ -6,13 +6,13 @@ import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Optimizer;
 import dev.kiln.runtime.train.Dataset;
 import dev.kiln.runtime.train.EpochResult;
+import dev.kiln.runtime.train.Sampling;
 import dev.kiln.runtime.train.Trainer;
 import dev.kiln.runtime.train.TrainingDivergedException;
 import dev.kiln.runtime.train.TrainingListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.SplittableRandom;
 
 /**
  * Mini-batch training on an OpenCL device, the counterpart of {@link Trainer}: the same
@@ -101,16 +101,7 @@ public final class OpenClTrainer {
     List<EpochResult> history = new ArrayList<>();
     device.upload();
     for (int epoch = 1; epoch <= epochs; epoch++) {
-      for (int i = 0; i < order.length; i++) {
-        order[i] = i;
-      }
-      SplittableRandom random = new SplittableRandom(mix(seed, epoch, -1));
-      for (int i = order.length - 1; i > 0; i--) {
-        int j = random.nextInt(i + 1);
-        int swap = order[i];
-        order[i] = order[j];
-        order[j] = swap;
-      }
+      Sampling.shuffle(order, seed, epoch);
       int batches = (order.length + batchSize - 1) / batchSize;
       double lossSum = 0;
       long correctSum = 0;
@@ -123,7 +114,7 @@ public final class OpenClTrainer {
           System.arraycopy(train.inputs(), sample * in, inputs, k * in, in);
           target(train, sample, target);
           System.arraycopy(target, 0, targets, k * out, out);
-          noise[k] = mix(seed, epoch, start + k);
+          noise[k] = Sampling.mix(seed, epoch, start + k);
         }
         device.trainBatch(inputs, targets, noise, n, stats);
         double batchLoss = 0;
@@ -191,23 +182,6 @@ public final class OpenClTrainer {
   }
 
   private void check(Dataset data, String what) {
-    Objects.requireNonNull(data, what + " data");
-    if (data.size() == 0) {
-      throw new IllegalArgumentException("the " + what + " data is empty");
-    }
-    if (data.inputSize() != model.inputSize() || data.targetSize() != model.outputSize()) {
-      throw new IllegalArgumentException(
-          "the " + what + " data has samples of " + data.inputSize() + " floats and "
-              + data.targetSize() + " targets, but " + model.name() + " takes "
-              + model.inputSize() + " and has " + model.outputSize() + " outputs");
-    }
-  }
-
-  /** The same mixing as {@code Trainer}'s, so a seed shuffles and drops out alike on both. */
-  static long mix(long seed, long epoch, long position) {
-    long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xC2B2AE3D27D4EB4FL + position * 0x165667B19E3779F9L;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
+    Sampling.check(data, model, what);
   }
 }

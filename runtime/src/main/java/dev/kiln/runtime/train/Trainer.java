@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.SplittableRandom;
 
 /**
  * Mini-batch training of a generated model on the CPU.
@@ -173,21 +172,7 @@ public final class Trainer {
   }
 
   private void check(Dataset data, String what) {
-    Objects.requireNonNull(data, what + " data");
-    if (data.size() == 0) {
-      throw new IllegalArgumentException("the " + what + " data is empty");
-    }
-    if (data.inputSize() != model.inputSize()) {
-      throw new IllegalArgumentException(
-          "the " + what + " samples have " + data.inputSize() + " floats, but " + model.name()
-              + " takes " + model.inputSize() + " (" + model.inputShape() + ")");
-    }
-    if (data.targetSize() != model.outputSize()) {
-      throw new IllegalArgumentException(
-          "the " + what + " data has " + data.targetSize()
-              + (data.labeled() ? " classes" : " targets per sample") + ", but " + model.name()
-              + " has " + model.outputSize() + " outputs");
-    }
+    Sampling.check(data, model, what);
   }
 
   /** The state of one {@code fit}: per-thread buffers and the worker threads. */
@@ -221,16 +206,7 @@ public final class Trainer {
 
     EpochResult epoch(int epoch) {
       this.epoch = epoch;
-      for (int i = 0; i < order.length; i++) {
-        order[i] = i;
-      }
-      SplittableRandom random = new SplittableRandom(mix(seed, epoch, -1));
-      for (int i = order.length - 1; i > 0; i--) {
-        int j = random.nextInt(i + 1);
-        int swap = order[i];
-        order[i] = order[j];
-        order[j] = swap;
-      }
+      Sampling.shuffle(order, seed, epoch);
       int batches = batchesPerEpoch(order.length);
       double lossSum = 0;
       long correctSum = 0;
@@ -291,7 +267,7 @@ public final class Trainer {
         data.target(sample, target, 0);
         loss +=
             model.trainSample(
-                inputs, sample * inputSize, target, 0, out, 0, g, ws, mix(seed, epoch, i));
+                inputs, sample * inputSize, target, 0, out, 0, g, ws, Sampling.mix(seed, epoch, i));
         if (data.labeled() && predictedClass(out, 0, out.length) == data.label(sample)) {
           right++;
         }
@@ -339,13 +315,5 @@ public final class Trainer {
     public void close() {
       workers.close();
     }
-  }
-
-  /** A well-mixed 64-bit seed from the run's seed, the epoch and a position. */
-  static long mix(long seed, long epoch, long position) {
-    long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xC2B2AE3D27D4EB4FL + position * 0x165667B19E3779F9L;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
   }
 }

@@ -413,6 +413,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * No parameters.
    */
   static void s2Forward(float[] p, float[] x, int xo, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path: each window's maximum over a vector of channels.
+      Kernels.maxPool(x, xo, 336, 12, 168, 2, 2, 6, y, yo, 14, 14);
+      return;
+    }
     for (int oh = 0; oh < 14; oh++) {
       for (int ow = 0; ow < 14; ow++) {
         int yb = yo + oh * 84 + ow * 6;
@@ -516,6 +521,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * No parameters.
    */
   static void s4Forward(float[] p, float[] x, int xo, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path: each window's maximum over a vector of channels.
+      Kernels.maxPool(x, xo, 320, 32, 160, 2, 2, 16, y, yo, 5, 5);
+      return;
+    }
     for (int oh = 0; oh < 5; oh++) {
       for (int ow = 0; ow < 5; ow++) {
         int yb = yo + oh * 80 + ow * 16;

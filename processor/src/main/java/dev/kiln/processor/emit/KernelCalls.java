@@ -269,4 +269,29 @@ final class KernelCalls {
     }
     return code.addStatement("return").endControlFlow().build();
   }
+
+  /** Whether a pooling layer takes the vectorized path: max pooling without padding. */
+  static boolean supportsPool(Node node) {
+    Op.Pool pool = (Op.Pool) node.op();
+    return pool.pool() == Op.PoolKind.MAX && !pool.window().padded();
+  }
+
+  /** Forward of an unpadded max pool, ending with the fused activation and a return. */
+  static CodeBlock maxPoolForward(Node node, CodeBlock activation) {
+    Window w = ((Op.Pool) node.op()).window();
+    TensorShape in = node.input();
+    TensorShape out = node.output();
+    int inRow = in.width() * in.channels();
+    return CodeBlock.builder()
+        .beginControlFlow("if ($T.VECTORIZED)", KERNELS)
+        .add("// Vector path: each window's maximum over a vector of channels.\n")
+        .addStatement(
+            "$T.maxPool(x, xo, $L, $L, $L, $L, $L, $L, y, yo, $L, $L)", KERNELS,
+            w.strideHeight() * inRow, w.strideWidth() * in.channels(), inRow, w.kernelHeight(),
+            w.kernelWidth(), in.channels(), out.height(), out.width())
+        .add(activation)
+        .addStatement("return")
+        .endControlFlow()
+        .build();
+  }
 }

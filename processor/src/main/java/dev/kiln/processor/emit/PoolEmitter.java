@@ -32,6 +32,9 @@ final class PoolEmitter implements LayerEmitter {
 
     MethodSpec.Builder method =
         LayerEmitter.forwardMethod(name, step, "No parameters.");
+    if (KernelCalls.supportsPool(node)) {
+      method.addCode(KernelCalls.maxPoolForward(node, ActivationEmitter.fused(node, withActivation)));
+    }
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", out.height());
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", out.width());
     method.addStatement(

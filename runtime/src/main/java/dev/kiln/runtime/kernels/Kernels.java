@@ -256,6 +256,34 @@ public final class Kernels {
   }
 
   /**
+   * Max pooling without padding: {@code y[yo + (r·cols + c)·channels + ch]} is the largest of
+   * {@code x[xo + r·rowStep + c·colStep + a·inRow + b·channels + ch]} over the window's {@code a <
+   * kh}, {@code b < kw} ({@link Math#max} semantics: NaN wins).
+   */
+  public static void maxPool(
+      float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
+      float[] y, int yo, int rows, int cols) {
+    if (VECTORIZED) {
+      VectorKernels.maxPool(x, xo, rowStep, colStep, inRow, kh, kw, channels, y, yo, rows, cols);
+      return;
+    }
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        for (int ch = 0; ch < channels; ch++) {
+          int xb = xo + r * rowStep + c * colStep + ch;
+          float v = x[xb];
+          for (int a = 0; a < kh; a++) {
+            for (int b = 0; b < kw; b++) {
+              v = Math.max(v, x[xb + a * inRow + b * channels]);
+            }
+          }
+          y[yo + (r * cols + c) * channels + ch] = v;
+        }
+      }
+    }
+  }
+
+  /**
    * An NHWC image into planar form inside a zero border: {@code dst[dOff + (ch·paddedHeight + h
    * + top)·paddedWidth + v + left] = x[xo + (h·width + v)·channels + ch]}, with {@code planes}
    * planes in all (those past {@code channels} zero).

@@ -374,4 +374,27 @@ final class VectorKernels {
       }
     }
   }
+
+  // ---- maxPool ----
+
+  static void maxPool(
+      float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
+      float[] y, int yo, int rows, int cols) {
+    for (int f = 0; f < channels; f += L) {
+      VectorMask<Float> m = S.indexInRange(f, channels);
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          int xb = xo + r * rowStep + c * colStep + f;
+          FloatVector v = FloatVector.fromArray(S, x, xb, m);
+          for (int a = 0; a < kh; a++) {
+            int xr = xb + a * inRow;
+            for (int b = 0; b < kw; b++) {
+              v = v.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xr + b * channels, m));
+            }
+          }
+          v.intoArray(y, yo + (r * cols + c) * channels + f, m);
+        }
+      }
+    }
+  }
 }

@@ -125,6 +125,40 @@ class KernelsTest {
   }
 
   @Test
+  void maxPoolTakesTheLargestOfEachWindowAndKeepsNaN() {
+    SplittableRandom random = new SplittableRandom(6);
+    for (int channels : CHANNELS) {
+      int k = 1 + random.nextInt(3);
+      int stride = 1 + random.nextInt(3);
+      int rows = 1 + random.nextInt(5);
+      int cols = 1 + random.nextInt(5);
+      int height = (rows - 1) * stride + k;
+      int width = (cols - 1) * stride + k;
+      float[] x = randoms(random, height * width * channels);
+      x[random.nextInt(x.length)] = Float.NaN;
+      float[] expected = new float[rows * cols * channels];
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          for (int ch = 0; ch < channels; ch++) {
+            float v = Float.NEGATIVE_INFINITY;
+            for (int a = 0; a < k; a++) {
+              for (int b = 0; b < k; b++) {
+                v = Math.max(v, x[((r * stride + a) * width + c * stride + b) * channels + ch]);
+              }
+            }
+            expected[(r * cols + c) * channels + ch] = v;
+          }
+        }
+      }
+      float[] actual = new float[expected.length];
+      Kernels.maxPool(x, 0, stride * width * channels, stride * channels, width * channels, k, k, channels, actual, 0, rows, cols);
+      for (int i = 0; i < expected.length; i++) {
+        assertEquals(expected[i], actual[i], 0f, "channels=" + channels + " index " + i);
+      }
+    }
+  }
+
+  @Test
   void rotateSwapsChannelsAndTurnsTheKernel() {
     // [kh=2, kw=3, in=2, out=1]: value = 100*a + 10*b + i.
     float[] w = new float[12];

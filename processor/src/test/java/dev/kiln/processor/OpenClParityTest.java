@@ -250,10 +250,33 @@ class OpenClParityTest {
 
     GradientTest.Net lenet = networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow();
     Model model = compiled(lenet);
+    // (The bind builds and caches the program: count handles after it.)
+    // Arrays shorter than the batch are refused before JOCL copies raw bytes past their ends.
+    try (OpenClModel bound = OpenClModel.bind(device, model, 4, program(lenet))) {
+      float[] inputs = new float[4 * model.inputSize()];
+      float[] targets = new float[4 * model.outputSize()];
+      IllegalArgumentException shortStats =
+          assertThrows(IllegalArgumentException.class,
+              () -> bound.trainBatch(inputs, targets, new long[4], 4, new float[4]));
+      assertTrue(shortStats.getMessage().contains("stats holds 4 values, the batch needs 8"), shortStats.getMessage());
+      assertThrows(IllegalArgumentException.class,
+          () -> bound.trainBatch(new float[3], targets, new long[4], 4, new float[8]));
+    }
     int before = OpenCl.liveHandles();
-    OpenClException memory =
-        assertThrows(OpenClException.class, () -> OpenClModel.bind(device, model, 100_000, program(lenet)));
-    assertTrue(memory.getMessage().startsWith("out of device memory"), memory.getMessage());
+    // A batch of 100,000 needs a 7 GB workspace buffer: more than this machine's PoCL allows in one
+    // buffer, but a large GPU may take it, so that case is checked only where it cannot fit.
+    long workspaceBytes = 4L * 100_000 * model.trainingWorkspaceSize();
+    if (workspaceBytes > device.info().maxAllocation()) {
+      OpenClException memory =
+          assertThrows(OpenClException.class, () -> OpenClModel.bind(device, model, 100_000, program(lenet)));
+      assertTrue(memory.getMessage().startsWith("out of device memory"), memory.getMessage());
+      assertEquals(before, OpenCl.liveHandles(), "a failed bind holds nothing");
+    }
+    // Beyond 32-bit indices on every device.
+    int tooLarge = Integer.MAX_VALUE / model.trainingWorkspaceSize() + 1;
+    OpenClException indices =
+        assertThrows(OpenClException.class, () -> OpenClModel.bind(device, model, tooLarge, program(lenet)));
+    assertTrue(indices.getMessage().contains("32-bit indices"), indices.getMessage());
     assertEquals(before, OpenCl.liveHandles(), "a failed bind holds nothing");
 
     GradientTest.Net other = networks().get(0);

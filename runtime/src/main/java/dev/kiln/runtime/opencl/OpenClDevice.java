@@ -151,15 +151,27 @@ public final class OpenClDevice implements AutoCloseable {
       return;
     }
     closed = true;
+    // Every release is attempted even if one fails; the first failure is rethrown at the end.
+    RuntimeException first = null;
     for (Built built : programs.values()) {
-      CL.clReleaseProgram(built.program());
-      Handles.released();
+      first = attempt(() -> CL.clReleaseProgram(built.program()), first);
     }
     programs.clear();
-    CL.clReleaseCommandQueue(queue);
+    first = attempt(() -> CL.clReleaseCommandQueue(queue), first);
+    first = attempt(() -> CL.clReleaseContext(context), first);
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  private static RuntimeException attempt(Runnable release, RuntimeException first) {
+    try {
+      release.run();
+    } catch (RuntimeException e) {
+      first = first == null ? e : first;
+    }
     Handles.released();
-    CL.clReleaseContext(context);
-    Handles.released();
+    return first;
   }
 
   @Override

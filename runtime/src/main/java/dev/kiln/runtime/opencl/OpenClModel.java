@@ -166,6 +166,15 @@ public final class OpenClModel implements AutoCloseable {
           model.name() + " with batch " + capacity + " needs " + (long) capacity * program.workspace()
               + " workspace floats, more than 32-bit indices reach; use a smaller batch");
     }
+    if (4L * program.parameterCount() > info.maxAllocation()) {
+      throw new OpenClException(
+          String.format(
+              Locale.ROOT,
+              "%s is too large for %s: its %,d parameters need %.1f MiB in one buffer, but the"
+                  + " device's largest buffer is %.1f MiB",
+              model.name(), info.name(), program.parameterCount(),
+              4.0 * program.parameterCount() / 1048576.0, info.maxAllocation() / 1048576.0));
+    }
     if (bytes > info.globalMemory() || largest > info.maxAllocation()) {
       throw new OpenClException(
           String.format(
@@ -376,6 +385,11 @@ public final class OpenClModel implements AutoCloseable {
     if (n < 1 || n > capacity) {
       throw new IllegalArgumentException("batch of " + n + " samples, capacity " + capacity);
     }
+    // JOCL copies raw bytes: an array shorter than the copy would be read or written past its end.
+    requireLength("inputs", inputs.length, (long) n * program.inputSize());
+    requireLength("targets", targets.length, (long) n * program.outputSize());
+    requireLength("noise", noise.length, n);
+    requireLength("stats", stats.length, 2L * n);
     write(x, Pointer.to(inputs), 4L * n * program.inputSize());
     write(t, Pointer.to(targets), 4L * n * program.outputSize());
     write(this.noise, Pointer.to(noise), 8L * n);
@@ -434,6 +448,13 @@ public final class OpenClModel implements AutoCloseable {
     launch(name, to - from);
   }
 
+  private static void requireLength(String what, int length, long needed) {
+    if (length < needed) {
+      throw new IllegalArgumentException(
+          "trainBatch: " + what + " holds " + length + " values, the batch needs " + needed);
+    }
+  }
+
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException(model.name() + " on " + device.info().name() + " is closed");
@@ -441,17 +462,30 @@ public final class OpenClModel implements AutoCloseable {
     device.checkOpen();
   }
 
+  /** Releases every kernel and buffer, even when one release fails; then rethrows the first. */
   private void release() {
+    RuntimeException first = null;
     for (cl_kernel kernel : kernels.values()) {
-      CL.clReleaseKernel(kernel);
+      try {
+        CL.clReleaseKernel(kernel);
+      } catch (RuntimeException e) {
+        first = first == null ? e : first;
+      }
       Handles.released();
     }
     kernels.clear();
     for (cl_mem buffer : buffers) {
-      CL.clReleaseMemObject(buffer);
+      try {
+        CL.clReleaseMemObject(buffer);
+      } catch (RuntimeException e) {
+        first = first == null ? e : first;
+      }
       Handles.released();
     }
     buffers.clear();
+    if (first != null) {
+      throw first;
+    }
   }
 
   /** Releases the buffers and kernels; the model keeps the weights it last downloaded. */

@@ -24,7 +24,9 @@ import java.util.Objects;
  *
  * <p>Differences from the CPU: sums run in another order (results agree to float rounding, not
  * bit for bit), and divergence is detected from the loss alone (the gradients stay on the
- * device), so a NaN gradient with a finite loss shows one batch later.
+ * device), so a NaN gradient with a finite loss shows one batch later. When {@code fit} stops
+ * with a {@link TrainingDivergedException}, the Java model keeps the weights it had before {@code
+ * fit} (the device's are no longer finite); {@link OpenClModel#download()} fetches them anyway.
  */
 public final class OpenClTrainer {
   private final OpenClModel device;

@@ -687,6 +687,24 @@ class DiagnosticsTest {
   }
 
   @Test
+  void globalPoolAfterDenseNeedsSpatialInput() {
+    JavaFileObject source =
+        network(
+            "GlobalAfterDense",
+            "height = 4, width = 4, channels = 3",
+            "@Dense(units = 8) Layer d1;",
+            "@GlobalAvgPool Layer g;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:needs-spatial-input] g: GlobalAvgPool needs a height x width x channels input,"
+                + " but gets the vector [8] from d1; move it before the first @Dense or @Flatten")
+        .inFile(source)
+        .onLineContaining("Layer g;");
+  }
+
+  @Test
   void flattenAfterDenseIsAlreadyFlat() {
     JavaFileObject source =
         network(

@@ -164,6 +164,15 @@ class ForwardTest {
   }
 
   @Test
+  void globalAveragePoolingAveragesEachChannelOverTheWholeImage() {
+    Model m = model("GlobalPool", "height = 2, width = 3, channels = 2", "@GlobalAvgPool Layer g;");
+    assertEquals("1x1x2", m.layer("g").outputShape().toString());
+    // Channel 0 holds 1..6 (mean 3.5), channel 1 holds 10, 20, ..., 60 (mean 35).
+    float[] x = {1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60};
+    assertArrayEquals(new float[] {3.5f, 35f}, m.predict(x), CLOSE);
+  }
+
+  @Test
   void denseUsesInOutWeightsAndBias() {
     Model m = model("Fc", "height = 1, width = 1, channels = 3", "@Dense(units = 2) Layer d;");
     // W [3, 2] = [[1, 2], [3, 4], [5, 6]], b = [0.5, -0.5]; x = [1, 2, 3].

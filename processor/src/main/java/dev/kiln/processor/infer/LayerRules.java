@@ -116,6 +116,17 @@ final class LayerRules {
 
   private static List<Node> pool(Context c, PoolDeclaration d, Optional<Activation> activation) {
     String kind = d.kind().displayName();
+    if (d.kind() == Op.PoolKind.GLOBAL_AVG) {
+      if (c.input == null || !c.spatial(kind)) {
+        return null;
+      }
+      Window whole =
+          new Window(
+              c.input.height(), c.input.width(), c.input.height(), c.input.width(), 0, 0, 0, 0,
+              "VALID");
+      return c.node(
+          new Op.Pool(d.kind(), whole), activation, TensorShape.of(1, 1, c.input.channels()));
+    }
     int[] size = pair(c, "size", "bad-pool-size", kind + " size", d.size(), "e.g. 2 or {2, 2}");
     int[] stride =
         d.stride().length == 0

@@ -31,7 +31,9 @@ public sealed interface Op {
 
     @Override
     public String describe() {
-      return pool.displayName() + " " + window.describe();
+      return pool == PoolKind.GLOBAL_AVG
+          ? pool.displayName() + " " + window.kernelHeight() + "x" + window.kernelWidth()
+          : pool.displayName() + " " + window.describe();
     }
   }
 
@@ -85,7 +87,9 @@ public sealed interface Op {
 
   enum PoolKind {
     MAX("MaxPool"),
-    AVG("AvgPool");
+    AVG("AvgPool"),
+    /** An average over the whole input: the window is its height and width. */
+    GLOBAL_AVG("GlobalAvgPool");
 
     private final String displayName;
 

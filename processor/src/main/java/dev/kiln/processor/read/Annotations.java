@@ -6,6 +6,7 @@ import dev.kiln.annotations.Dense;
 import dev.kiln.annotations.Dropout;
 import dev.kiln.annotations.Flatten;
 import dev.kiln.annotations.LeakyReLU;
+import dev.kiln.annotations.GlobalAvgPool;
 import dev.kiln.annotations.MaxPool;
 import dev.kiln.annotations.Network;
 import dev.kiln.annotations.ReLU;
@@ -24,6 +25,7 @@ public final class Annotations {
   public static final String CONV2D = Conv2D.class.getCanonicalName();
   public static final String MAX_POOL = MaxPool.class.getCanonicalName();
   public static final String AVG_POOL = AvgPool.class.getCanonicalName();
+  public static final String GLOBAL_AVG_POOL = GlobalAvgPool.class.getCanonicalName();
   public static final String DENSE = Dense.class.getCanonicalName();
   public static final String FLATTEN = Flatten.class.getCanonicalName();
   public static final String DROPOUT = Dropout.class.getCanonicalName();
@@ -37,7 +39,7 @@ public final class Annotations {
           Softmax.class.getCanonicalName(), Activation.Kind.SOFTMAX);
 
   public static final Set<String> LAYERS =
-      Set.of(CONV2D, MAX_POOL, AVG_POOL, DENSE, FLATTEN, DROPOUT);
+      Set.of(CONV2D, MAX_POOL, AVG_POOL, GLOBAL_AVG_POOL, DENSE, FLATTEN, DROPOUT);
 
   /** Every annotation that may only appear on a field of a {@code @Network} class. */
   public static boolean isFieldAnnotation(String name) {

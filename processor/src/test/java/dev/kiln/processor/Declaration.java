@@ -37,7 +37,7 @@ final class Declaration {
   }
 
   /** A layer annotation. */
-  sealed interface Spec permits Conv, Pool, Dense, Flatten, Dropout {}
+  sealed interface Spec permits Conv, Pool, GlobalPool, Dense, Flatten, Dropout {}
 
   /** {@code pad} empty: none; {@code stride} as written. */
   record Conv(
@@ -58,6 +58,9 @@ final class Declaration {
 
   /** {@code stride} empty: the default (the size). */
   record Pool(boolean max, int[] size, int[] stride, Padding padding) implements Spec {}
+
+  /** {@code @GlobalAvgPool}: an average over the whole input. */
+  record GlobalPool() implements Spec {}
 
   record Dense(int units, boolean bias, String init) implements Spec {}
 
@@ -227,6 +230,9 @@ final class Declaration {
       }
       shuffle(a, r);
       return "@Conv2D(" + String.join(", ", a) + ")";
+    }
+    if (s instanceof GlobalPool) {
+      return "@GlobalAvgPool";
     }
     if (s instanceof Pool p) {
       a.add("size = " + ints(p.size(), r));

@@ -7,6 +7,7 @@ import dev.kiln.processor.Declaration.Dense;
 import dev.kiln.processor.Declaration.Dropout;
 import dev.kiln.processor.Declaration.Field;
 import dev.kiln.processor.Declaration.Flatten;
+import dev.kiln.processor.Declaration.GlobalPool;
 import dev.kiln.processor.Declaration.Padding;
 import dev.kiln.processor.Declaration.Pool;
 import dev.kiln.processor.Declaration.Spec;
@@ -142,7 +143,8 @@ final class Fuzzer {
       spec =
           roll < 38 ? conv()
               : roll < 50 ? pool(true)
-              : roll < 60 ? pool(false)
+              : roll < 58 ? pool(false)
+              : roll < 60 ? new GlobalPool()
               : roll < 72 ? dense()
               : roll < 77 ? new Flatten()
               : roll < 85 ? dropout()

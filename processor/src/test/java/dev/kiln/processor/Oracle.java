@@ -131,6 +131,11 @@ final class Oracle {
       } else if (spec instanceof Declaration.Pool p) {
         l.kind = p.max() ? Kind.MAX_POOL : Kind.AVG_POOL;
         window(l, p.size(), p.stride().length == 0 ? p.size() : p.stride(), p.padding(), new int[0]);
+      } else if (spec instanceof Declaration.GlobalPool) {
+        require(!shape.flat(), f.name() + ": GlobalAvgPool of a vector");
+        l.kind = Kind.AVG_POOL;
+        int[] whole = {shape.h(), shape.w()};
+        window(l, whole, whole, Declaration.Padding.VALID, new int[0]);
       } else if (spec instanceof Declaration.Dense dense) {
         if (!shape.flat()) {
           Layer flatten = new Layer();

@@ -158,8 +158,6 @@ final class ClConv {
     }
 
     if (t.computesInputGradient()) {
-      String strideRows = w.strideHeight() > 1 ? " || ty % " + w.strideHeight() + " != 0" : "";
-      String strideCols = w.strideWidth() > 1 ? " || tx % " + w.strideWidth() + " != 0" : "";
       String inputBody =
           "  __global const float* d = " + dOut + ";\n"
               + "  __global float* dx = " + program.workspace(t.inputGradient()) + ";\n"
@@ -167,22 +165,12 @@ final class ClConv {
               + "  const int ix = (i / " + c + ") % " + in.width() + ";\n"
               + "  const int iy = i / " + (c * in.width()) + ";\n"
               + "  float acc = 0.0f;\n"
-              + "  for (int ky = 0; ky < " + w.kernelHeight() + "; ky++) {\n"
-              + "    const int ty = iy + " + w.padTop() + " - ky;\n"
-              + "    if (ty < 0" + strideRows + ") continue;\n"
-              + "    const int oy = ty / " + w.strideHeight() + ";\n"
-              + "    if (oy >= " + out.height() + ") continue;\n"
-              + "    for (int kx = 0; kx < " + w.kernelWidth() + "; kx++) {\n"
-              + "      const int tx = ix + " + w.padLeft() + " - kx;\n"
-              + "      if (tx < 0" + strideCols + ") continue;\n"
-              + "      const int ox = tx / " + w.strideWidth() + ";\n"
-              + "      if (ox >= " + out.width() + ") continue;\n"
-              + "      __global const float* ds = d + (oy * " + out.width() + " + ox) * " + f + ";\n"
-              + "      __global const float* ws_ = p + " + step.weightOffset() + " + ((ky * " + w.kernelWidth()
-              + " + kx) * " + c + " + ci) * " + f + ";\n"
-              + "      for (int co = 0; co < " + f + "; co++) acc += ds[co] * ws_[co];\n"
-              + "    }\n"
-              + "  }\n"
+              + ClWindow.overCoveringOutputs(
+                  w, out,
+                  "      __global const float* ds = d + (oy * " + out.width() + " + ox) * " + f + ";\n"
+                      + "      __global const float* ws_ = p + " + step.weightOffset() + " + ((ky * "
+                      + w.kernelWidth() + " + kx) * " + c + " + ci) * " + f + ";\n"
+                      + "      for (int co = 0; co < " + f + "; co++) acc += ds[co] * ws_[co];\n")
               + "  dx[i] = acc;\n";
       program.perSample(
           name + "_backward_input", name + "_backward_input: the gradient of each input value; " + shapes,

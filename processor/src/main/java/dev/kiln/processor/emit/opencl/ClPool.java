@@ -58,8 +58,6 @@ final class ClPool {
     if (!t.computesInputGradient()) {
       return;
     }
-    String strideRows = w.strideHeight() > 1 ? " || ty % " + w.strideHeight() + " != 0" : "";
-    String strideCols = w.strideWidth() > 1 ? " || tx % " + w.strideWidth() + " != 0" : "";
     String share;
     if (max) {
       share =
@@ -85,20 +83,10 @@ final class ClPool {
             + "  const int ix = (i / " + c + ") % " + in.width() + ";\n"
             + "  const int iy = i / " + (c * in.width()) + ";\n"
             + "  float acc = 0.0f;\n"
-            + "  for (int ky = 0; ky < " + w.kernelHeight() + "; ky++) {\n"
-            + "    const int ty = iy + " + w.padTop() + " - ky;\n"
-            + "    if (ty < 0" + strideRows + ") continue;\n"
-            + "    const int oy = ty / " + w.strideHeight() + ";\n"
-            + "    if (oy >= " + out.height() + ") continue;\n"
-            + "    for (int kx = 0; kx < " + w.kernelWidth() + "; kx++) {\n"
-            + "      const int tx = ix + " + w.padLeft() + " - kx;\n"
-            + "      if (tx < 0" + strideCols + ") continue;\n"
-            + "      const int ox = tx / " + w.strideWidth() + ";\n"
-            + "      if (ox >= " + out.width() + ") continue;\n"
-            + window("oy", "ox", w, in).replace("\n  ", "\n      ").replaceFirst("^  ", "      ")
-            + share
-            + "    }\n"
-            + "  }\n"
+            + ClWindow.overCoveringOutputs(
+                w, out,
+                window("oy", "ox", w, in).replace("\n  ", "\n      ").replaceFirst("^  ", "      ")
+                    + share)
             + "  dx[i] = acc;\n";
     program.perSample(
         name + "_backward_input", name + "_backward_input: the gradient of each input value; " + shapes,

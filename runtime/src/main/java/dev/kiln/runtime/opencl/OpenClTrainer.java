@@ -114,7 +114,7 @@ public final class OpenClTrainer {
         for (int k = 0; k < n; k++) {
           int sample = order[start + k];
           System.arraycopy(train.inputs(), sample * in, inputs, k * in, in);
-          target(train, sample, target);
+          train.target(sample, target, 0);
           System.arraycopy(target, 0, targets, k * out, out);
           noise[k] = Sampling.mix(seed, epoch, start + k);
         }
@@ -161,26 +161,9 @@ public final class OpenClTrainer {
   /** Mean loss and accuracy on {@code data}, predicted on the device (as {@link Trainer#evaluate}). */
   public Trainer.Evaluation evaluate(Dataset data) {
     check(data, "evaluation");
-    int out = model.outputSize();
-    float[] predictions = new float[data.size() * out];
+    float[] predictions = new float[data.size() * model.outputSize()];
     device.predictBatch(data.inputs(), predictions);
-    float[] target = new float[out];
-    double loss = 0;
-    long correct = 0;
-    for (int i = 0; i < data.size(); i++) {
-      target(data, i, target);
-      int o = i * out;
-      loss += model.loss().ofPrediction(predictions, o, target, 0, out);
-      if (data.labeled()) {
-        correct += Trainer.predictedClass(predictions, o, out) == data.label(i) ? 1 : 0;
-      }
-    }
-    return new Trainer.Evaluation(
-        loss / data.size(), data.labeled() ? (double) correct / data.size() : Double.NaN);
-  }
-
-  private static void target(Dataset data, int i, float[] into) {
-    data.target(i, into, 0);
+    return Trainer.Evaluation.of(model, data, predictions);
   }
 
   private void check(Dataset data, String what) {

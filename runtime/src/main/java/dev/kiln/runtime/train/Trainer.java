@@ -128,33 +128,43 @@ public final class Trainer {
   }
 
   /** Mean loss and accuracy on {@code data} (accuracy NaN when it cannot be scored). */
-  public record Evaluation(double loss, double accuracy) {}
+  public record Evaluation(double loss, double accuracy) {
+
+    /**
+     * Scores {@code predictions} (one output vector per sample of {@code data}, one after another)
+     * as {@code model}'s loss does; labelled data by the predicted class, binary targets by every
+     * output rounded at 0.5. Both trainers, CPU and OpenCL, score this way.
+     */
+    public static Evaluation of(Model model, Dataset data, float[] predictions) {
+      int out = model.outputSize();
+      float[] target = new float[out];
+      double loss = 0;
+      long correct = 0;
+      boolean binary = data.binaryTargets();
+      for (int i = 0; i < data.size(); i++) {
+        data.target(i, target, 0);
+        int o = i * out;
+        loss += model.loss().ofPrediction(predictions, o, target, 0, out);
+        if (data.labeled()) {
+          correct += predictedClass(predictions, o, out) == data.label(i) ? 1 : 0;
+        } else if (binary) {
+          boolean all = true;
+          for (int k = 0; k < out; k++) {
+            all &= (predictions[o + k] >= 0.5f ? 1f : 0f) == target[k];
+          }
+          correct += all ? 1 : 0;
+        }
+      }
+      double accuracy = data.labeled() || binary ? (double) correct / data.size() : Double.NaN;
+      return new Evaluation(loss / data.size(), accuracy);
+    }
+  }
 
   public Evaluation evaluate(Dataset data) {
     check(data, "evaluation");
-    int out = model.outputSize();
-    float[] predictions = new float[data.size() * out];
+    float[] predictions = new float[data.size() * model.outputSize()];
     model.predictBatch(data.inputs(), predictions, threads);
-    float[] target = new float[out];
-    double loss = 0;
-    long correct = 0;
-    boolean binary = data.binaryTargets();
-    for (int i = 0; i < data.size(); i++) {
-      data.target(i, target, 0);
-      int o = i * out;
-      loss += model.loss().ofPrediction(predictions, o, target, 0, out);
-      if (data.labeled()) {
-        correct += predictedClass(predictions, o, out) == data.label(i) ? 1 : 0;
-      } else if (binary) {
-        boolean all = true;
-        for (int k = 0; k < out; k++) {
-          all &= (predictions[o + k] >= 0.5f ? 1f : 0f) == target[k];
-        }
-        correct += all ? 1 : 0;
-      }
-    }
-    double accuracy = data.labeled() || binary ? (double) correct / data.size() : Double.NaN;
-    return new Evaluation(loss / data.size(), accuracy);
+    return Evaluation.of(model, data, predictions);
   }
 
   /**

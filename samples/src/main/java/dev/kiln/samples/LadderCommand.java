@@ -73,10 +73,6 @@ final class LadderCommand implements Callable<Integer> {
 
   @Mixin DeviceOption deviceOption;
 
-
-
-
-
   @Option(
       names = "--plots",
       defaultValue = "plots",

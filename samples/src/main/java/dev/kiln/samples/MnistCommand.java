@@ -61,10 +61,6 @@ final class MnistCommand implements Callable<Integer> {
 
   @Mixin DeviceOption deviceOption;
 
-
-
-
-
   @Option(
       names = "--out",
       defaultValue = "lenet5.safetensors",

@@ -156,15 +156,16 @@ final class KernelCalls {
     Window w = g.w;
     int filters = conv.filters();
     CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
-    // Scratch, in order: the input as the kernel gradient reads it, the output gradient (planar
-    // path), then what the input gradient needs.
+    // Scratch, in order: the zero-bordered input (padded layers), then for the input gradient the
+    // spread output gradient, the turned kernel and, on the planar path, the planar result.
     int spread = g.paddedSize();
     int spreadSize = g.spreadHeight * g.spreadWidth * filters;
     int channelsWide = g.planarInputGradient() ? planarWidth(g.in.channels()) : g.in.channels();
     int rotated = spread + (dx ? spreadSize : 0);
     int rotatedSize = w.kernelHeight() * w.kernelWidth() * filters * channelsWide;
     int planarOut = rotated + (dx ? rotatedSize : 0);
-    int total = planarOut + (dx && g.planarInputGradient() ? channelsWide * (int) g.in.size() / g.in.channels() : 0);
+    int planarOutSize = channelsWide * g.in.height() * g.in.width();
+    int total = planarOut + (dx && g.planarInputGradient() ? planarOutSize : 0);
     if (total > 0) {
       code.addStatement("float[] s = $T.scratch($L)", KERNELS, total);
     }

@@ -141,7 +141,7 @@ final class BenchCommand implements Callable<Integer> {
     String jdk = Runtime.version().toString();
     PeakFp32 peak = PeakFp32.estimate(clockGhz);
     int cores = Math.min(threads, Runtime.getRuntime().availableProcessors());
-    System.out.println("Kernel path: " + kernelPath());
+    System.out.println("Kernel path: " + Kernels.describe());
     System.out.println(
         "JDK " + jdk + " (" + System.getProperty("java.vm.name") + "), jdk.incubator.vector "
             + (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled" : "not enabled")
@@ -180,14 +180,6 @@ final class BenchCommand implements Callable<Integer> {
       System.out.println(m.result(jdk));
     }
     return 0;
-  }
-
-  /**
-   * The active kernel path, in words: the single place to ask the runtime which one it chose.
-   * Uses {@code dev.kiln.runtime.kernels.Kernels.describe()} where the runtime has it.
-   */
-  static String kernelPath() {
-    return Kernels.describe();
   }
 
   /** T1: one epoch on the training set, then the test accuracy. */

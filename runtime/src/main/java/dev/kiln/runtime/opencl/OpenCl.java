@@ -13,6 +13,7 @@ import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
 import static org.jocl.CL.CL_DEVICE_VERSION;
 import static org.jocl.CL.CL_PLATFORM_NAME;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +38,13 @@ import org.jocl.cl_platform_id;
  * <p>Where JOCL's native library cannot load, or there is no OpenCL platform or device, {@link
  * #unavailable()} says why and {@link #devices()} and {@link #open} throw an {@link
  * OpenClException} with that reason; nothing crashes the JVM.
+ *
+ * <p>PoCL (LLVM inside it) replaces the JVM's handlers for SIGSEGV, SIGBUS, SIGILL, SIGQUIT and
+ * SIGUSR2 while it lists its devices. The JVM needs those signals itself (safepoints, implicit null
+ * checks, thread suspension), so a JVM using PoCL dies at random later, with a bare "Segmentation
+ * fault", unless it runs with signal chaining: {@code LD_PRELOAD=$JAVA_HOME/lib/libjsig.so}, which
+ * keeps the JVM's handlers and chains the library's behind them. {@code ./kiln} and the Maven build
+ * set it; {@link #devices()} logs a warning where it is missing.
  */
 public final class OpenCl {
   private static volatile String unavailable;
@@ -109,6 +117,7 @@ public final class OpenCl {
                 + " (clinfo lists what OpenCL sees)");
       }
       devices = List.copyOf(found);
+      warnWithoutSignalChaining(devices);
       return devices;
     } catch (LinkageError e) {
       unavailable =
@@ -171,6 +180,25 @@ public final class OpenCl {
       return "ACCELERATOR";
     }
     return "OTHER";
+  }
+
+  private static void warnWithoutSignalChaining(List<DeviceInfo> devices) {
+    boolean pocl = devices.stream().anyMatch(d -> d.platform().contains("Portable Computing Language"));
+    if (pocl && !signalChaining()) {
+      System.getLogger(OpenCl.class.getName())
+          .log(
+              System.Logger.Level.WARNING,
+              "PoCL has replaced the JVM's signal handlers, which can crash this JVM later with a"
+                  + " bare 'Segmentation fault'. Start Java with LD_PRELOAD="
+                  + Path.of(System.getProperty("java.home"), "lib", "libjsig.so")
+                  + " (./kiln does) to keep them.");
+    }
+  }
+
+  /** Whether the JVM's signal-chaining library is preloaded, so native code cannot take its signals. */
+  public static boolean signalChaining() {
+    String preload = System.getenv("LD_PRELOAD");
+    return preload != null && preload.contains("libjsig");
   }
 
   static String deviceString(cl_device_id id, int what) {

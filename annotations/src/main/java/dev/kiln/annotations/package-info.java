@@ -5,5 +5,9 @@
  *
  * <p>Semantics follow TensorFlow: NHWC activations, HWIO convolution kernels, {@code [in, out]}
  * dense weights, VALID/SAME padding with the extra row or column at the bottom/right.
+ *
+ * <p>A layer reads the one declared before it unless {@link dev.kiln.annotations.From} names
+ * others: residual connections ({@link dev.kiln.annotations.Add}) and split-and-merge branches
+ * ({@link dev.kiln.annotations.Concat}) make the network a directed acyclic graph.
  */
 package dev.kiln.annotations;

@@ -2,6 +2,8 @@ package dev.kiln.processor.emit;
 
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.model.Node;
+import dev.kiln.processor.plan.Plan;
+import dev.kiln.processor.plan.TrainingPlan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -10,21 +12,30 @@ import java.util.Locale;
 public final class SummaryFormatter {
   private SummaryFormatter() {}
 
-  public static String format(NetworkModel model) {
+  /**
+   * The table, totals, and the activation memory the plans need per sample. A network that is
+   * not a plain chain gets a column saying what each layer reads.
+   */
+  public static String format(Plan plan, TrainingPlan training) {
+    NetworkModel model = plan.model();
+    boolean graph = isGraph(model);
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"Layer", "Kind", "Output", "Params", "Mult-adds"});
-    rows.add(new String[] {"(input)", "", model.input().toString(), "", ""});
-    for (Node node : model.nodes()) {
+    rows.add(row(graph, "Layer", "Kind", "From", "Output", "Params", "Mult-adds"));
+    rows.add(row(graph, "(input)", "", "", model.input().toString(), "", ""));
+    for (int i = 0; i < model.nodes().size(); i++) {
+      Node node = model.nodes().get(i);
       rows.add(
-          new String[] {
-            node.name(),
-            node.describe(),
-            node.output().toString(),
-            number(node.parameterCount()),
-            number(node.multiplyAdds())
-          });
+          row(
+              graph,
+              node.name(),
+              node.describe(),
+              from(model, node),
+              node.output().toString(),
+              number(node.parameterCount()),
+              number(node.multiplyAdds())));
     }
-    int[] widths = new int[5];
+    int columns = rows.get(0).length;
+    int[] widths = new int[columns];
     for (String[] row : rows) {
       for (int i = 0; i < row.length; i++) {
         widths[i] = Math.max(widths[i], row[i].length());
@@ -45,7 +56,7 @@ public final class SummaryFormatter {
       String[] row = rows.get(r);
       StringBuilder line = new StringBuilder();
       for (int i = 0; i < row.length; i++) {
-        boolean numeric = i >= 3;
+        boolean numeric = i >= columns - 2;
         String cell = numeric ? pad(row[i], widths[i], true) : pad(row[i], widths[i], false);
         line.append(cell).append(i < row.length - 1 ? "  " : "");
       }
@@ -69,7 +80,38 @@ public final class SummaryFormatter {
         .append(" floats, NHWC), output ")
         .append(model.output())
         .append('\n');
+    s.append("Activations per sample: ")
+        .append(bytes(4L * plan.workspaceSize()))
+        .append(" at inference (buffers reused once read), ")
+        .append(bytes(4L * training.workspaceSize()))
+        .append(" in training\n");
     return s.toString();
+  }
+
+  /** Whether some layer reads other than the one before it. */
+  static boolean isGraph(NetworkModel model) {
+    for (int i = 0; i < model.nodes().size(); i++) {
+      if (!model.nodes().get(i).sources().equals(List.of(i - 1))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String from(NetworkModel model, Node node) {
+    List<String> names = new ArrayList<>();
+    for (int source : node.sources()) {
+      names.add(source == Node.NETWORK_INPUT ? "(input)" : model.nodes().get(source).name());
+    }
+    return String.join(", ", names);
+  }
+
+  /** A row, without the From column for a chain. */
+  private static String[] row(boolean graph, String... cells) {
+    if (graph) {
+      return cells;
+    }
+    return new String[] {cells[0], cells[1], cells[3], cells[4], cells[5]};
   }
 
   static String number(long n) {

@@ -26,8 +26,8 @@ final class TrainingEmitter {
     type.addField(
         FieldSpec.builder(int.class, "TRAINING_WORKSPACE_SIZE", Modifier.STATIC, Modifier.FINAL)
             .addJavadoc(
-                "Scratch floats per training thread: every layer's output, dropout masks and two"
-                    + " gradient regions.\n")
+                "Scratch floats per training thread: every layer's output, dropout masks, and the"
+                    + " gradients\nstill to be used.\n")
             .initializer("$L", training.workspaceSize())
             .build());
     type.addMethod(
@@ -51,6 +51,15 @@ final class TrainingEmitter {
       TrainingStep t = steps.get(i);
       Step step = t.step();
       Node node = step.node();
+      if (MergeEmitter.isMerge(step)) {
+        if (t.lossActivation() && node.activation().isPresent()) {
+          type.addMethod(MergeEmitter.forward(step, logitsName(step), false));
+        }
+        if (t.backward()) {
+          type.addMethod(MergeEmitter.backward(step, t));
+        }
+        continue;
+      }
       if (t.forward() && node.op() instanceof Op.Dropout) {
         type.addMethod(DropoutEmitter.trainForward(step, i, !t.lossActivation()));
       } else if (t.forward() && t.lossActivation() && node.activation().isPresent()) {
@@ -113,10 +122,9 @@ final class TrainingEmitter {
       } else {
         boolean logits = t.lossActivation() && node.activation().isPresent();
         method.addStatement(
-            "$N(p, $L, $L, ws, $L)",
+            "$N(p, $L, ws, $L)",
             logits ? logitsName(step) : LayerEmitter.forwardName(step),
-            t.in().array(),
-            t.in().offsetExpression(),
+            MergeEmitter.inputArguments(t.ins()),
             t.out().offset());
       }
     }
@@ -127,34 +135,55 @@ final class TrainingEmitter {
         training.loss(),
         output.array(),
         output.offsetExpression(),
-        training.gradientA());
+        training.lossGradient());
     method.addComment("Backward: d holds the gradient of each layer's output, g collects.");
     List<TrainingStep> steps = training.steps();
     for (int i = steps.size() - 1; i >= 0; i--) {
       TrainingStep t = steps.get(i);
-      if (!t.backward()) {
-        continue;
-      }
-      Step step = t.step();
-      if (step.node().op() instanceof Op.Dropout) {
-        method.addStatement(
-            "$N(ws, $L, ws, $L, ws, $L)",
-            LayerEmitter.backwardName(step),
-            t.out().offset(),
-            t.maskOffset(),
-            t.gradient());
-      } else {
-        method.addStatement(
-            "$N(p, $L, $L, ws, $L, ws, $L, ws, $L, g)",
-            LayerEmitter.backwardName(step),
-            t.in().array(),
-            t.in().offsetExpression(),
-            t.out().offsetExpression(),
-            t.gradient(),
-            t.inputGradient());
+      backwardCall(method, t);
+      for (TrainingPlan.Transfer transfer : t.transfers()) {
+        if (transfer.add()) {
+          method.addStatement(
+              "$T.add(ws, $L, ws, $L, ws, $L, $L)", KernelCalls.KERNELS, transfer.to(),
+              transfer.from(), transfer.to(), transfer.size());
+        } else {
+          method.addStatement(
+              "System.arraycopy(ws, $L, ws, $L, $L)", transfer.from(), transfer.to(),
+              transfer.size());
+        }
       }
     }
     method.addStatement("return loss");
     return method.build();
+  }
+
+  /** The call to a step's backward method, if it has one. */
+  private static void backwardCall(MethodSpec.Builder method, TrainingStep t) {
+    if (!t.backward()) {
+      return;
+    }
+    Step step = t.step();
+    if (MergeEmitter.isMerge(step)) {
+      method.addStatement(
+          "$N($L)", LayerEmitter.backwardName(step), MergeEmitter.backwardArguments(t));
+      return;
+    }
+    if (step.node().op() instanceof Op.Dropout) {
+      method.addStatement(
+          "$N(ws, $L, ws, $L, ws, $L)",
+          LayerEmitter.backwardName(step),
+          t.out().offset(),
+          t.maskOffset(),
+          t.gradient());
+    } else {
+      method.addStatement(
+          "$N(p, $L, $L, ws, $L, ws, $L, ws, $L, g)",
+          LayerEmitter.backwardName(step),
+          t.in().array(),
+          t.in().offsetExpression(),
+          t.out().offsetExpression(),
+          t.gradient(),
+          t.inputGradient());
+    }
   }
 }

@@ -61,25 +61,25 @@ public final class Analyzer {
     }
 
     List<Node> nodes = new ArrayList<>();
-    TensorShape shape = input; // null once unknown
-    String from = "the input";
+    Sources sources = new Sources(input, layerFields, diagnostics);
+    boolean allKnown = true;
     for (int i = 0; i < layerFields.size(); i++) {
       FieldDeclaration field = layerFields.get(i);
       boolean last = i == layerFields.size() - 1;
-      List<Node> made = inferField(field, shape, from, last);
+      List<Sources.Source> read = sources.resolve(field, merge(field));
+      List<Node> made = read == null ? null : inferField(field, read, nodes.size(), last);
       if (made != null && tooLarge(field.name(), made)) {
         made = null;
       }
       if (made == null) {
-        shape = null;
+        allKnown = false;
+        sources.unknown(field.name());
       } else {
         nodes.addAll(made);
-        if (shape != null && !made.isEmpty()) {
-          shape = made.get(made.size() - 1).output();
-          from = field.name();
-        }
+        sources.known(field.name(), nodes.size() - 1, made.get(made.size() - 1).output());
       }
     }
+    TensorShape shape = allKnown ? nodes.get(nodes.size() - 1).output() : null;
     if (shape != null) {
       // Only for a fully inferred network: with a layer missing, an earlier one would look last.
       NetworkWarnings.check(nodes, diagnostics);
@@ -149,6 +149,11 @@ public final class Analyzer {
     return total + 2 * largest;
   }
 
+  private static boolean merge(FieldDeclaration field) {
+    return !field.layers().isEmpty()
+        && field.layers().get(0) instanceof LayerDeclaration.MergeDeclaration;
+  }
+
   /** Reports the first node whose output cannot fit in half of the workspace array. */
   private boolean tooLarge(String name, List<Node> made) {
     for (Node node : made) {
@@ -177,7 +182,8 @@ public final class Analyzer {
    * The nodes one field makes (the implicit flatten and the layer), or null if its output shape
    * is unknown. {@code input} is null when an earlier layer's shape is unknown.
    */
-  private List<Node> inferField(FieldDeclaration field, TensorShape input, String from, boolean last) {
+  private List<Node> inferField(
+      FieldDeclaration field, List<Sources.Source> read, int index, boolean last) {
     if (field.layers().size() > 1) {
       LayerDeclaration second = field.layers().get(1);
       diagnostics.error(
@@ -215,6 +221,18 @@ public final class Analyzer {
       activationOk = activation.isPresent();
     }
 
+    if (field.layers().isEmpty() && field.activations().isEmpty()) {
+      diagnostics.error(
+          field.from().orElseThrow().origin(),
+          null,
+          "from-without-layer",
+          field.name()
+              + ": @From says what a layer reads, but the field declares no layer; add one (e.g."
+              + " @Add) or remove the field");
+      return null;
+    }
+    Sources.Source first = read.get(0);
+    TensorShape input = first.shape();
     List<Node> made;
     if (field.layers().isEmpty()) {
       // A field holding only an activation is a layer of its own.
@@ -227,13 +245,17 @@ public final class Analyzer {
                   field.name(),
                   new Op.Activate(activation.get()),
                   Optional.empty(),
+                  first.index(),
                   input,
                   input,
                   field.activations().get(0).origin()));
+    } else if (field.layers().get(0) instanceof LayerDeclaration.MergeDeclaration merge) {
+      made = MergeRules.infer(field.name(), merge, activation, read, diagnostics);
     } else {
       made =
           LayerRules.infer(
-              field.name(), field.layers().get(0), activation, input, from, diagnostics);
+              field.name(), field.layers().get(0), activation, input, first.name(), first.index(),
+              index, diagnostics);
     }
     if (made == null || !activationOk) {
       return null;

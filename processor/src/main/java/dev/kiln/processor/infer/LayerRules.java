@@ -35,8 +35,10 @@ final class LayerRules {
       Optional<Activation> activation,
       TensorShape input,
       String from,
+      int source,
+      int index,
       Diagnostics diagnostics) {
-    Context c = new Context(name, layer.origin(), input, from, diagnostics);
+    Context c = new Context(name, layer.origin(), input, from, source, index, diagnostics);
     if (layer instanceof ConvDeclaration conv) {
       return conv(c, conv, activation);
     } else if (layer instanceof PoolDeclaration pool) {
@@ -161,8 +163,9 @@ final class LayerRules {
     TensorShape flat = TensorShape.vector((int) c.input.size());
     Node flatten =
         new Node(
-            c.name + ".flatten", new Op.Flatten(true), Optional.empty(), c.input, flat, c.origin);
-    Node node = new Node(c.name, op, activation, flat, output, c.origin);
+            c.name + ".flatten", new Op.Flatten(true), Optional.empty(), c.source, c.input, flat,
+            c.origin);
+    Node node = new Node(c.name, op, activation, c.index, flat, output, c.origin);
     return List.of(flatten, node);
   }
 
@@ -389,13 +392,21 @@ final class LayerRules {
     final Origin origin;
     final TensorShape input;
     final String from;
+    /** The node it reads ({@link Node#NETWORK_INPUT} for the input). */
+    final int source;
+    /** The index its first node will have in the network. */
+    final int index;
     final Diagnostics diagnostics;
 
-    Context(String name, Origin origin, TensorShape input, String from, Diagnostics diagnostics) {
+    Context(
+        String name, Origin origin, TensorShape input, String from, int source, int index,
+        Diagnostics diagnostics) {
       this.name = name;
       this.origin = origin;
       this.input = input;
       this.from = from;
+      this.source = source;
+      this.index = index;
       this.diagnostics = diagnostics;
     }
 
@@ -425,7 +436,7 @@ final class LayerRules {
     }
 
     List<Node> node(Op op, Optional<Activation> activation, TensorShape output) {
-      return List.of(new Node(name, op, activation, input, output, origin));
+      return List.of(new Node(name, op, activation, source, input, output, origin));
     }
   }
 }

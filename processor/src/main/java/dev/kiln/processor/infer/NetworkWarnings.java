@@ -4,7 +4,9 @@ import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Diagnostics;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /** Warnings for networks that are valid but probably not what the user wants. */
 final class NetworkWarnings {
@@ -13,7 +15,26 @@ final class NetworkWarnings {
 
   private NetworkWarnings() {}
 
+  /** Layers (but the last, the network's output) whose output no layer reads. */
+  private static void deadBranches(List<Node> nodes, Diagnostics diagnostics) {
+    Set<Integer> read = new HashSet<>();
+    nodes.forEach(node -> read.addAll(node.sources()));
+    for (int i = 0; i < nodes.size() - 1; i++) {
+      Node node = nodes.get(i);
+      if (!read.contains(i)) {
+        diagnostics.warning(
+            node.origin(),
+            null,
+            "dead-branch",
+            node.name()
+                + ": no layer reads its output, and it is not the network's output (the last"
+                + " field), so it only costs time; read it with @From in a merge, or remove it");
+      }
+    }
+  }
+
   static void check(List<Node> nodes, Diagnostics diagnostics) {
+    deadBranches(nodes, diagnostics);
     int sigmoids = 0;
     for (int i = 0; i < nodes.size() - 1; i++) {
       Node node = nodes.get(i);

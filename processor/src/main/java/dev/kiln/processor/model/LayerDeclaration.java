@@ -54,6 +54,14 @@ public sealed interface LayerDeclaration {
     }
   }
 
+  /** {@code @Add} or {@code @Concat}: what it reads comes from {@code @From}. */
+  record MergeDeclaration(Op.MergeKind kind, Origin origin) implements LayerDeclaration {
+    @Override
+    public String annotationName() {
+      return kind.displayName();
+    }
+  }
+
   record DropoutDeclaration(double rate, Origin origin) implements LayerDeclaration {
     @Override
     public String annotationName() {

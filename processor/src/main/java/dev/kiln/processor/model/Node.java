@@ -1,21 +1,49 @@
 package dev.kiln.processor.model;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
  * One layer of an inferred network: what it computes, an optional activation fused onto it (an
- * activation annotation on the same field), and its input and output shapes.
+ * activation annotation on the same field), what it reads, and its input and output shapes.
  *
  * @param name the declaring field's name; implicit layers get a name that is not a Java identifier
+ * @param sources the nodes it reads, as indices into the network's nodes, all smaller than its
+ *     own; {@link #NETWORK_INPUT} for the input. One source except for merges.
+ * @param inputs the shapes of its sources, in the same order
  * @param origin where it was declared, for diagnostics
  */
 public record Node(
     String name,
     Op op,
     Optional<Activation> activation,
-    TensorShape input,
+    List<Integer> sources,
+    List<TensorShape> inputs,
     TensorShape output,
     Origin origin) {
+
+  /** The source index that stands for the network's input. */
+  public static final int NETWORK_INPUT = -1;
+
+  public Node {
+    sources = List.copyOf(sources);
+    inputs = List.copyOf(inputs);
+    if (sources.isEmpty() || sources.size() != inputs.size()) {
+      throw new IllegalArgumentException(name + ": " + sources + " sources, " + inputs + " inputs");
+    }
+  }
+
+  /** A node of one source. */
+  public Node(
+      String name, Op op, Optional<Activation> activation, int source, TensorShape input,
+      TensorShape output, Origin origin) {
+    this(name, op, activation, List.of(source), List.of(input), output, origin);
+  }
+
+  /** Its (first) input's shape: the only one except for merges, whose inputs share a height and width. */
+  public TensorShape input() {
+    return inputs.get(0);
+  }
 
   /** True for layers Kiln inserted (the flatten before the first Dense). */
   public boolean implicit() {
@@ -31,10 +59,10 @@ public record Node(
   public int[] weightShape() {
     if (op instanceof Op.Conv conv) {
       Window w = conv.window();
-      return new int[] {w.kernelHeight(), w.kernelWidth(), input.channels(), conv.filters()};
+      return new int[] {w.kernelHeight(), w.kernelWidth(), input().channels(), conv.filters()};
     }
     if (op instanceof Op.Dense dense) {
-      return new int[] {(int) input.size(), dense.units()};
+      return new int[] {(int) input().size(), dense.units()};
     }
     return new int[0];
   }

@@ -85,6 +85,34 @@ public sealed interface Op {
     }
   }
 
+  /** A layer of two or more inputs: their sum, or their channels side by side. */
+  record Merge(MergeKind merge) implements Op {
+    @Override
+    public String kind() {
+      return merge.displayName();
+    }
+
+    @Override
+    public String describe() {
+      return merge.displayName();
+    }
+  }
+
+  enum MergeKind {
+    ADD("Add"),
+    CONCAT("Concat");
+
+    private final String displayName;
+
+    MergeKind(String displayName) {
+      this.displayName = displayName;
+    }
+
+    public String displayName() {
+      return displayName;
+    }
+  }
+
   enum PoolKind {
     MAX("MaxPool"),
     AVG("AvgPool"),

@@ -3,54 +3,92 @@ package dev.kiln.processor.plan;
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.model.Node;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * Lays out parameters (layer by layer, weights then bias) and activations. Activations ping-pong
- * between two workspace regions, each as large as the largest activation: a layer reads one and
- * writes the other, in-place layers write where they read, and the caller's input is never
+ * Lays out parameters (layer by layer, weights then bias) and the activations of inference.
+ * Activations live in one workspace whose regions are reused as soon as no later layer reads
+ * them ({@link Regions}): a chain alternates between two regions, a graph keeps what its branches
+ * still need. In-place layers write where they read when no one else reads it, layers that change
+ * nothing at inference (Flatten, Dropout) pass their input on, and the caller's input is never
  * written.
  */
 public final class Planner {
   private Planner() {}
 
   public static Plan plan(NetworkModel model) {
-    long largest = 1;
-    for (Node node : model.nodes()) {
-      largest = Math.max(largest, node.output().size());
+    List<Node> nodes = model.nodes();
+    int[] readers = new int[nodes.size()];
+    for (Node node : nodes) {
+      for (int source : node.sources()) {
+        if (source != Node.NETWORK_INPUT) {
+          readers[source]++;
+        }
+      }
     }
-    int region = Math.toIntExact(largest);
-    Plan.Location a = Plan.Location.workspace(0);
-    Plan.Location b = Plan.Location.workspace(region);
+    readers[nodes.size() - 1]++; // the copy to the caller's output
 
+    Regions regions = new Regions(0);
+    Map<Integer, Integer> pending = new HashMap<>(); // live region offset -> reads still to come
+    Map<Integer, Long> sizes = new HashMap<>(); // live region offset -> floats
+    List<Plan.Location> outputs = new ArrayList<>();
     List<Step> steps = new ArrayList<>();
     Set<String> prefixes = new HashSet<>();
     long offset = 0;
-    Plan.Location current = Plan.Location.INPUT;
-    for (Node node : model.nodes()) {
+    for (int i = 0; i < nodes.size(); i++) {
+      Node node = nodes.get(i);
       int weightOffset = Math.toIntExact(offset);
       offset += node.weightCount();
       int biasOffset = node.biasCount() > 0 ? Math.toIntExact(offset) : -1;
       offset += node.biasCount();
-
       String prefix = constantPrefix(node.name());
-      for (int i = 2; !prefixes.add(prefix); i++) {
-        prefix = constantPrefix(node.name()) + "_" + i;
+      for (int k = 2; !prefixes.add(prefix); k++) {
+        prefix = constantPrefix(node.name()) + "_" + k;
       }
-      Step probe = new Step(node, weightOffset, biasOffset, prefix, current, current);
+
+      List<Plan.Location> ins = new ArrayList<>();
+      for (int source : node.sources()) {
+        ins.add(source == Node.NETWORK_INPUT ? Plan.Location.INPUT : outputs.get(source));
+      }
+      Plan.Location first = ins.get(0);
+      Step probe = new Step(node, weightOffset, biasOffset, prefix, ins, first);
       Plan.Location out;
-      if (!probe.runsAtInference() || (probe.inPlace() && !current.isInput())) {
-        out = current;
+      if (!probe.runsAtInference()) {
+        out = first; // passes its input on: its readers read that region
+      } else if (probe.inPlace() && !first.isInput() && pending.get(first.offset()) == 1) {
+        out = first; // the last read of its input: overwrite it
       } else {
-        out = current.equals(a) ? b : a;
+        out = Plan.Location.workspace(regions.allocate(node.output().size()));
+        pending.put(out.offset(), 0);
+        sizes.put(out.offset(), node.output().size());
       }
-      steps.add(new Step(node, weightOffset, biasOffset, prefix, current, out));
-      current = out;
+      // This step's reads are done; its readers will read its output.
+      for (Plan.Location in : ins) {
+        if (!in.isInput()) {
+          pending.merge(in.offset(), -1, Integer::sum);
+        }
+      }
+      if (!out.isInput()) {
+        pending.merge(out.offset(), readers[i], Integer::sum);
+      }
+      Set<Plan.Location> touched = new HashSet<>(ins);
+      touched.add(out); // an output no one reads (a dead branch) is free at once
+      for (Plan.Location location : touched) {
+        if (!location.isInput() && pending.get(location.offset()) == 0) {
+          pending.remove(location.offset());
+          regions.release(location.offset(), sizes.remove(location.offset()));
+        }
+      }
+      outputs.add(out);
+      steps.add(new Step(node, weightOffset, biasOffset, prefix, ins, out));
     }
-    return new Plan(model, steps, Math.toIntExact(offset), 2 * region, current);
+    return new Plan(
+        model, steps, Math.toIntExact(offset), Math.max(1, regions.peak()), outputs.get(nodes.size() - 1));
   }
 
   /** {@code c1} becomes {@code C1}, {@code convBlock2} becomes {@code CONV_BLOCK2}. */

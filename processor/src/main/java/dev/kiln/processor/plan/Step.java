@@ -2,6 +2,7 @@ package dev.kiln.processor.plan;
 
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
+import java.util.List;
 
 /**
  * One layer's part of the plan.
@@ -9,16 +10,25 @@ import dev.kiln.processor.model.Op;
  * @param weightOffset offset of its weights in the parameter array (meaningless without weights)
  * @param biasOffset offset of its bias, or -1 without one
  * @param constantPrefix upper-case name for its generated constants, unique in the class
- * @param in where it reads its input
- * @param out where it writes its output (the same as {@code in} for in-place and no-op steps)
+ * @param ins where it reads each of its sources
+ * @param out where it writes its output (its first input's for in-place and no-op steps)
  */
 public record Step(
     Node node,
     int weightOffset,
     int biasOffset,
     String constantPrefix,
-    Plan.Location in,
+    List<Plan.Location> ins,
     Plan.Location out) {
+
+  public Step {
+    ins = List.copyOf(ins);
+  }
+
+  /** Where it reads its (first) input. */
+  public Plan.Location in() {
+    return ins.get(0);
+  }
 
   /** Whether the step runs code at inference (Flatten and Dropout alone are no-ops there). */
   public boolean runsAtInference() {
@@ -27,9 +37,10 @@ public record Step(
     return !identity || node.activation().isPresent();
   }
 
-  /** Whether it can write its output over its input. */
+  /** Whether it can write its output over its first input. */
   public boolean inPlace() {
     Op op = node.op();
-    return op instanceof Op.Activate || op instanceof Op.Flatten || op instanceof Op.Dropout;
+    return op instanceof Op.Activate || op instanceof Op.Flatten || op instanceof Op.Dropout
+        || op instanceof Op.Merge m && m.merge() == Op.MergeKind.ADD;
   }
 }

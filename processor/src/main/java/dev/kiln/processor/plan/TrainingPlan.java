@@ -4,19 +4,21 @@ import java.util.List;
 
 /**
  * How one training sample runs: every layer keeps its output (the backward pass reads them),
- * dropout keeps its mask, and gradients with respect to activations ping-pong between two regions
- * {@code gradientA} and {@code gradientB}. All of it lives in one per-thread workspace array.
+ * dropout keeps its mask, and each layer's output gradient gets a region of its own for as long
+ * as it is needed ({@link Regions}: a chain alternates between two). A layer read by several
+ * others sums their gradients: the first one to finish hands its region over, the others add into
+ * it ({@link Transfer}). All of it lives in one per-thread workspace array.
  *
  * @param loss the runtime {@code Loss} constant's name
  * @param steps one per plan step, in forward order
+ * @param lossGradient where the loss leaves the gradient of the last layer's output
  * @param output where the last layer's result (logits for the cross-entropies) ends up
  */
 public record TrainingPlan(
     Plan plan,
     String loss,
     List<TrainingStep> steps,
-    int gradientA,
-    int gradientB,
+    int lossGradient,
     int workspaceSize,
     Plan.Location output) {
 
@@ -27,27 +29,54 @@ public record TrainingPlan(
   /**
    * One layer in training.
    *
-   * @param in where its input is
+   * @param ins where its inputs are
    * @param out where it keeps its output (its input's location when it runs no code)
    * @param maskOffset where dropout keeps its mask, or -1
    * @param forward whether it runs code in the forward pass
    * @param lossActivation whether its activation is left to the loss (Softmax or Sigmoid on the
    *     last layer, computed from the logits with the cross-entropy)
-   * @param backward whether it runs code in the backward pass (it has parameters, or a layer
-   *     before it has)
-   * @param computesInputGradient whether it must compute the gradient for its input
+   * @param backward whether it runs code in the backward pass
    * @param gradient where the gradient of its output is when its backward pass starts
-   * @param inputGradient where it leaves the gradient of its input
+   * @param inputGradients per source, where its backward pass leaves that source's gradient, or
+   *     -1 where the source needs none (the input, or layers without parameters before them)
+   * @param transfers what moves those gradients to their sources' regions afterwards
    */
   public record TrainingStep(
       Step step,
-      Plan.Location in,
+      List<Plan.Location> ins,
       Plan.Location out,
       int maskOffset,
       boolean forward,
       boolean lossActivation,
       boolean backward,
-      boolean computesInputGradient,
       int gradient,
-      int inputGradient) {}
+      List<Integer> inputGradients,
+      List<Transfer> transfers) {
+
+    public TrainingStep {
+      ins = List.copyOf(ins);
+      inputGradients = List.copyOf(inputGradients);
+      transfers = List.copyOf(transfers);
+    }
+
+    public Plan.Location in() {
+      return ins.get(0);
+    }
+
+    /** Whether it computes the gradient of its (first) input. */
+    public boolean computesInputGradient() {
+      return inputGradients.get(0) >= 0;
+    }
+
+    /** Where it leaves the gradient of its (first) input. */
+    public int inputGradient() {
+      return inputGradients.get(0);
+    }
+  }
+
+  /**
+   * After a backward step: {@code size} floats at {@code from} copied to, or added into, the
+   * gradient region at {@code to} of a layer that several others read.
+   */
+  public record Transfer(boolean add, int from, int to, long size) {}
 }

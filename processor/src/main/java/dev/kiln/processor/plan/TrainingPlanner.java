@@ -26,18 +26,19 @@ public final class TrainingPlanner {
 
     // Forward: every layer that computes something keeps its output.
     long offset = 0;
-    long largest = 1;
-    Plan.Location current = Plan.Location.INPUT;
-    Plan.Location[] ins = new Plan.Location[n];
+    List<List<Plan.Location>> ins = new ArrayList<>();
     Plan.Location[] outs = new Plan.Location[n];
     int[] masks = new int[n];
     boolean[] forward = new boolean[n];
     for (int i = 0; i < n; i++) {
       Node node = steps.get(i).node();
-      boolean leftToLoss = lossActivation && i == n - 1;
+      List<Plan.Location> read = new ArrayList<>();
+      for (int source : node.sources()) {
+        read.add(source == Node.NETWORK_INPUT ? Plan.Location.INPUT : outs[source]);
+      }
+      ins.add(read);
       masks[i] = -1;
-      ins[i] = current;
-      forward[i] = runsForward(node, leftToLoss);
+      forward[i] = runsForward(node, lossActivation && i == n - 1);
       if (forward[i]) {
         outs[i] = Plan.Location.workspace(Math.toIntExact(offset));
         offset += node.output().size();
@@ -46,39 +47,82 @@ public final class TrainingPlanner {
           offset += node.output().size();
         }
       } else {
-        outs[i] = current;
+        outs[i] = read.get(0);
       }
-      largest = Math.max(largest, node.output().size());
-      current = outs[i];
     }
-    int gradientA = Math.toIntExact(offset);
-    int gradientB = Math.toIntExact(offset + largest);
-    int size = Math.toIntExact(offset + 2 * largest);
 
-    // Backward: layers after the last one with parameters need no input gradient.
-    boolean[] parametersBefore = new boolean[n];
-    for (int i = 1; i < n; i++) {
-      parametersBefore[i] = parametersBefore[i - 1] || steps.get(i - 1).node().parameterCount() > 0;
+    // Which layers need the gradient of their output: those with parameters at or before them.
+    boolean[] needs = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      Node node = steps.get(i).node();
+      needs[i] = node.parameterCount() > 0
+          || node.sources().stream().anyMatch(s -> s != Node.NETWORK_INPUT && needs[s]);
     }
+
+    // Backward, last layer first: each output gradient lives from its first writer to its layer.
+    Regions regions = new Regions(Math.toIntExact(offset));
+    int[] gradientAt = new int[n];
+    Arrays.fill(gradientAt, -1);
+    gradientAt[n - 1] = regions.allocate(steps.get(n - 1).node().output().size());
+    int lossGradient = gradientAt[n - 1];
     TrainingPlan.TrainingStep[] result = new TrainingPlan.TrainingStep[n];
-    int gradient = gradientA;
     for (int i = n - 1; i >= 0; i--) {
       Node node = steps.get(i).node();
       boolean leftToLoss = lossActivation && i == n - 1;
+      List<Integer> sources = node.sources();
+      boolean live = gradientAt[i] >= 0;
+      boolean anyNeeds = sources.stream().anyMatch(s -> s != Node.NETWORK_INPUT && needs[s]);
       boolean backward =
-          (node.parameterCount() > 0 || parametersBefore[i]) && runsBackward(node, leftToLoss);
-      boolean computesInputGradient = backward && parametersBefore[i];
-      int inputGradient = gradient;
-      if (computesInputGradient && switchesRegion(node)) {
-        inputGradient = gradient == gradientA ? gradientB : gradientA;
+          live && (node.parameterCount() > 0 || anyNeeds) && runsBackward(node, leftToLoss);
+      List<Integer> inputGradients = new ArrayList<>();
+      List<TrainingPlan.Transfer> transfers = new ArrayList<>();
+      List<long[]> released = new ArrayList<>();
+      boolean handedOver = false;
+      int lastNeeding = -1;
+      for (int k = 0; k < sources.size(); k++) {
+        if (sources.get(k) != Node.NETWORK_INPUT && needs[sources.get(k)]) {
+          lastNeeding = k;
+        }
       }
+      for (int k = 0; k < sources.size(); k++) {
+        int s = sources.get(k);
+        if (!live || s == Node.NETWORK_INPUT || !needs[s]) {
+          inputGradients.add(-1);
+          continue;
+        }
+        long size = steps.get(s).node().output().size();
+        // Layers that change the shape write a fresh region; the others leave the gradient of
+        // their input where that of their output was (an Add hands the same gradient to each).
+        boolean fresh = writesFreshGradient(node);
+        int at = fresh ? regions.allocate(size) : gradientAt[i];
+        inputGradients.add(at);
+        if (gradientAt[s] >= 0) {
+          transfers.add(new TrainingPlan.Transfer(true, at, gradientAt[s], size));
+          if (fresh) {
+            released.add(new long[] {at, size});
+          }
+        } else if (fresh || (k == lastNeeding && !handedOver)) {
+          gradientAt[s] = at; // handed over: the source's gradient starts here
+          handedOver |= !fresh;
+        } else {
+          gradientAt[s] = regions.allocate(size);
+          transfers.add(new TrainingPlan.Transfer(false, at, gradientAt[s], size));
+        }
+      }
+      if (live && !handedOver) {
+        released.add(new long[] {gradientAt[i], node.output().size()});
+      }
+      for (long[] region : released) {
+        regions.release((int) region[0], region[1]);
+      }
+      Step step = steps.get(i);
       result[i] =
           new TrainingPlan.TrainingStep(
-              steps.get(i), ins[i], outs[i], masks[i], forward[i], leftToLoss, backward,
-              computesInputGradient, gradient, inputGradient);
-      gradient = inputGradient;
+              step, ins.get(i), outs[i], masks[i], forward[i], leftToLoss, backward,
+              Math.max(gradientAt[i], 0), inputGradients, transfers);
     }
-    return new TrainingPlan(plan, loss, Arrays.asList(result), gradientA, gradientB, size, current);
+    return new TrainingPlan(
+        plan, loss, Arrays.asList(result), lossGradient, regions.peak(), outs[n - 1]);
   }
 
   /** The activation the network ends with, fused or on a field of its own. */
@@ -94,17 +138,22 @@ public final class TrainingPlanner {
     if (op instanceof Op.Flatten) {
       return node.activation().isPresent() && !leftToLoss;
     }
-    return true; // Conv, Pool, Dense, and Dropout (active in training)
+    return true; // Conv, Pool, Dense, merges, and Dropout (active in training)
   }
 
   private static boolean runsBackward(Node node, boolean leftToLoss) {
+    if (node.op() instanceof Op.Merge m && m.merge() == Op.MergeKind.ADD) {
+      return node.activation().isPresent() && !leftToLoss; // else it hands its gradient on as is
+    }
     return runsForward(node, leftToLoss) || node.op() instanceof Op.Conv
-        || node.op() instanceof Op.Dense || node.op() instanceof Op.Pool;
+        || node.op() instanceof Op.Dense || node.op() instanceof Op.Pool
+        || node.op() instanceof Op.Merge;
   }
 
-  /** Layers whose input gradient needs its own region (the others work in place). */
-  private static boolean switchesRegion(Node node) {
+  /** Layers whose input gradient needs a region of its own (the others work in place). */
+  private static boolean writesFreshGradient(Node node) {
     Op op = node.op();
-    return op instanceof Op.Conv || op instanceof Op.Pool || op instanceof Op.Dense;
+    return op instanceof Op.Conv || op instanceof Op.Pool || op instanceof Op.Dense
+        || op instanceof Op.Merge m && m.merge() == Op.MergeKind.CONCAT;
   }
 }

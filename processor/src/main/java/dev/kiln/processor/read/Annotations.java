@@ -1,10 +1,13 @@
 package dev.kiln.processor.read;
 
+import dev.kiln.annotations.Add;
 import dev.kiln.annotations.AvgPool;
+import dev.kiln.annotations.Concat;
 import dev.kiln.annotations.Conv2D;
 import dev.kiln.annotations.Dense;
 import dev.kiln.annotations.Dropout;
 import dev.kiln.annotations.Flatten;
+import dev.kiln.annotations.From;
 import dev.kiln.annotations.LeakyReLU;
 import dev.kiln.annotations.GlobalAvgPool;
 import dev.kiln.annotations.MaxPool;
@@ -29,6 +32,9 @@ public final class Annotations {
   public static final String DENSE = Dense.class.getCanonicalName();
   public static final String FLATTEN = Flatten.class.getCanonicalName();
   public static final String DROPOUT = Dropout.class.getCanonicalName();
+  public static final String ADD = Add.class.getCanonicalName();
+  public static final String CONCAT = Concat.class.getCanonicalName();
+  public static final String FROM = From.class.getCanonicalName();
 
   public static final Map<String, Activation.Kind> ACTIVATIONS =
       Map.of(
@@ -39,10 +45,10 @@ public final class Annotations {
           Softmax.class.getCanonicalName(), Activation.Kind.SOFTMAX);
 
   public static final Set<String> LAYERS =
-      Set.of(CONV2D, MAX_POOL, AVG_POOL, GLOBAL_AVG_POOL, DENSE, FLATTEN, DROPOUT);
+      Set.of(CONV2D, MAX_POOL, AVG_POOL, GLOBAL_AVG_POOL, DENSE, FLATTEN, DROPOUT, ADD, CONCAT);
 
   /** Every annotation that may only appear on a field of a {@code @Network} class. */
   public static boolean isFieldAnnotation(String name) {
-    return LAYERS.contains(name) || ACTIVATIONS.containsKey(name);
+    return LAYERS.contains(name) || ACTIVATIONS.containsKey(name) || name.equals(FROM);
   }
 }

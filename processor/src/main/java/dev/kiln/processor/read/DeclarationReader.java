@@ -4,12 +4,14 @@ import dev.kiln.annotations.Init;
 import dev.kiln.annotations.Padding;
 import dev.kiln.processor.model.ActivationDeclaration;
 import dev.kiln.processor.model.FieldDeclaration;
+import dev.kiln.processor.model.FromDeclaration;
 import dev.kiln.processor.model.LayerDeclaration;
 import dev.kiln.processor.model.NetworkDeclaration;
 import dev.kiln.processor.model.Op;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import javax.lang.model.element.AnnotationMirror;
 import javax.lang.model.element.AnnotationValue;
@@ -75,6 +77,7 @@ public final class DeclarationReader {
   private FieldDeclaration readField(VariableElement field) throws UnreadableDeclarationException {
     List<LayerDeclaration> layers = new ArrayList<>();
     List<ActivationDeclaration> activations = new ArrayList<>();
+    Optional<FromDeclaration> from = Optional.empty();
     for (AnnotationMirror mirror : field.getAnnotationMirrors()) {
       String name = annotationName(mirror);
       ElementOrigin origin = new ElementOrigin(field, mirror);
@@ -117,6 +120,12 @@ public final class DeclarationReader {
         layers.add(new LayerDeclaration.FlattenDeclaration(origin));
       } else if (name.equals(Annotations.DROPOUT)) {
         layers.add(new LayerDeclaration.DropoutDeclaration(doubleValue(mirror, "rate"), origin));
+      } else if (name.equals(Annotations.ADD) || name.equals(Annotations.CONCAT)) {
+        layers.add(
+            new LayerDeclaration.MergeDeclaration(
+                name.equals(Annotations.ADD) ? Op.MergeKind.ADD : Op.MergeKind.CONCAT, origin));
+      } else if (name.equals(Annotations.FROM)) {
+        from = Optional.of(new FromDeclaration(stringArray(mirror, "value"), origin));
       }
     }
     TypeMirror type = field.asType();
@@ -133,6 +142,7 @@ public final class DeclarationReader {
         modifiers.contains(Modifier.FINAL),
         layers,
         activations,
+        from,
         new ElementOrigin(field, null));
   }
 
@@ -223,6 +233,20 @@ public final class DeclarationReader {
         throw new UnreadableDeclarationException("@" + name + "[" + i + "]");
       }
       values[i] = integer;
+    }
+    return values;
+  }
+
+  private List<String> stringArray(AnnotationMirror mirror, String name)
+      throws UnreadableDeclarationException {
+    List<?> list = (List<?>) value(mirror, name, List.class);
+    List<String> values = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      Object v = ((AnnotationValue) list.get(i)).getValue();
+      if (!(v instanceof String string)) {
+        throw new UnreadableDeclarationException("@" + name + "[" + i + "]");
+      }
+      values.add(string);
     }
     return values;
   }

@@ -37,7 +37,7 @@ class AnalyzerTest {
     }
     return new FieldDeclaration(
         name, "dev.kiln.runtime.Layer", true, false, false, false,
-        layer == null ? List.of() : List.of(layer), list, new Here(name));
+        layer == null ? List.of() : List.of(layer), list, java.util.Optional.empty(), new Here(name));
   }
 
   static LayerDeclaration conv(int filters, int kernel, int stride, Padding padding, int... pad) {
@@ -151,19 +151,20 @@ class AnalyzerTest {
   }
 
   @Test
-  void planPingPongsActivationsAndNeverWritesTheInput() {
+  void planReusesActivationBuffersAndNeverWritesTheInput() {
     NetworkModel model = new Analyzer(new Diagnostics()).analyze(lenet5()).orElseThrow();
     Plan plan = Planner.plan(model);
     assertEquals(61_706, plan.parameterCount());
-    assertEquals(2 * 28 * 28 * 6, plan.workspaceSize());
+    // c1's output and s2's, live together while s2 runs; everything later fits where c1's was.
+    assertEquals(28 * 28 * 6 + 14 * 14 * 6, plan.workspaceSize());
     List<String> flow = new ArrayList<>();
     for (Step step : plan.steps()) {
       flow.add(step.node().name() + ":" + step.in().array() + step.in().offsetExpression() + "->"
           + step.out().array() + step.out().offsetExpression());
     }
     assertEquals(
-        List.of("c1:xxo->ws0", "s2:ws0->ws4704", "c3:ws4704->ws0", "s4:ws0->ws4704",
-            "c5.flatten:ws4704->ws4704", "c5:ws4704->ws0", "f6:ws0->ws4704", "output:ws4704->ws0"),
+        List.of("c1:xxo->ws0", "s2:ws0->ws4704", "c3:ws4704->ws0", "s4:ws0->ws1600",
+            "c5.flatten:ws1600->ws1600", "c5:ws1600->ws0", "f6:ws0->ws120", "output:ws120->ws0"),
         flow);
     Step c5 = plan.steps().get(5);
     assertEquals(2572, c5.weightOffset());

@@ -241,6 +241,17 @@ public final class Kernels {
   }
 
   /**
+   * {@code y[yo + i] = a[ao + i] + b[bo + i]} for {@code i < n}; {@code y} may be {@code a} or
+   * {@code b}. A residual Add, and gradients summed where several layers read one. A plain loop:
+   * HotSpot's C2 vectorizes it on its own.
+   */
+  public static void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+    for (int i = 0; i < n; i++) {
+      y[yo + i] = a[ao + i] + b[bo + i];
+    }
+  }
+
+  /**
    * A dense layer's weight gradient, one rank-1 update: {@code g[go + i·n + f] += x[xo + i] ·
    * d[dOff + f]} for {@code i < m}, {@code f < n}.
    */

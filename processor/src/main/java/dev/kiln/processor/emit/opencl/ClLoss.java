@@ -18,7 +18,7 @@ final class ClLoss {
     String head =
         "  __global const float* z = " + program.at(training.output()) + ";\n"
             + "  __global const float* tb = t + (size_t)b * " + n + ";\n"
-            + "  __global float* d = " + program.workspace(training.gradientA()) + ";\n"
+            + "  __global float* d = " + program.workspace(training.lossGradient()) + ";\n"
             + "  float loss = 0.0f;\n"
             + "  int best = 0, target = 0;\n";
     String body =

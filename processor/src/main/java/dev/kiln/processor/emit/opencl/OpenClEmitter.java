@@ -57,9 +57,12 @@ public final class OpenClEmitter {
         ClDense.emit(program, name, t);
       } else if (op instanceof Op.Dropout) {
         ClDropout.emit(program, name, t, i);
+      } else if (op instanceof Op.Merge) {
+        ClMerge.emit(program, name, t);
       } else if (node.op() instanceof Op.Activate || node.activation().isPresent()) {
         ClActivation.layer(program, name, t);
       }
+      ClMerge.transfers(program, name, t);
     }
     ClLoss.emit(program);
     TrainingStep last = steps.get(steps.size() - 1);
@@ -83,8 +86,8 @@ public final class OpenClEmitter {
     out.append("// Buffers, for a batch of n samples: x [n, ").append(program.inputSize)
         .append("] inputs; p, g [").append(training.plan().parameterCount())
         .append("] parameters and their gradients;\n// ws [n, ").append(program.workspace)
-        .append("] per-sample workspace (layer outputs, dropout masks, gradients at ")
-        .append(training.gradientA()).append(" and ").append(training.gradientB())
+        .append("] per-sample workspace (layer outputs, dropout masks, then gradients from ")
+        .append(training.lossGradient())
         .append(");\n// t [n, ").append(model.output().size())
         .append("] targets; stats [n, 2] loss and correctness; noise [n] dropout seeds.\n");
     out.append("//@ kiln-opencl ").append(FORMAT).append('\n');

@@ -1,0 +1,139 @@
+package dev.kiln.processor.emit;
+
+import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.TensorShape;
+import dev.kiln.processor.plan.Plan;
+import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan;
+import java.util.List;
+import javax.lang.model.element.Modifier;
+
+/**
+ * The merges, {@code Add} and {@code Concat}. Forward: {@code <name>Forward(p, x0, x0o, x1, x1o,
+ * ..., y, yo)}, one array and offset per source. Backward: an Add gives every source its output's
+ * gradient unchanged (after its fused activation's derivative, in place on {@code d}), so the
+ * training plan hands that region on; a Concat copies each source's channels of {@code d} to the
+ * region the plan gives that source.
+ */
+final class MergeEmitter {
+  private MergeEmitter() {}
+
+  static boolean isMerge(Step step) {
+    return step.node().op() instanceof Op.Merge;
+  }
+
+  /** The call's input arguments: {@code x, xo} for one source, an array and offset per source. */
+  static String inputArguments(List<Plan.Location> ins) {
+    StringBuilder arguments = new StringBuilder();
+    for (Plan.Location in : ins) {
+      if (arguments.length() > 0) {
+        arguments.append(", ");
+      }
+      arguments.append(in.array()).append(", ").append(in.offsetExpression());
+    }
+    return arguments.toString();
+  }
+
+  static MethodSpec forward(Step step, String name, boolean withActivation) {
+    Node node = step.node();
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(name)
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc(
+                "$L: $L of $L -> $L.\n", node.name(), node.describe(), node.inputs(), node.output())
+            .addParameter(float[].class, "p");
+    for (int k = 0; k < node.inputs().size(); k++) {
+      method.addParameter(float[].class, "x" + k).addParameter(int.class, "x" + k + "o");
+    }
+    method.addParameter(float[].class, "y").addParameter(int.class, "yo");
+    int n = (int) node.output().size();
+    if (((Op.Merge) node.op()).merge() == Op.MergeKind.ADD) {
+      method.addJavadoc("The sum; y may be x0 (in place).\n");
+      method.addStatement("$T.add(x0, x0o, x1, x1o, y, yo, $L)", KernelCalls.KERNELS, n);
+      for (int k = 2; k < node.inputs().size(); k++) {
+        method.addStatement("$T.add(y, yo, x$L, x$Lo, y, yo, $L)", KernelCalls.KERNELS, k, k, n);
+      }
+    } else {
+      TensorShape out = node.output();
+      method.addJavadoc("Channels side by side, per pixel: $L.\n", channelRanges(node));
+      method.beginControlFlow("for (int px = 0; px < $L; px++)", out.size() / out.channels());
+      int at = 0;
+      for (int k = 0; k < node.inputs().size(); k++) {
+        int c = node.inputs().get(k).channels();
+        method.addStatement(
+            "System.arraycopy(x$L, x$Lo + px * $L, y, yo + px * $L + $L, $L)", k, k, c,
+            out.channels(), at, c);
+        at += c;
+      }
+      method.endControlFlow();
+    }
+    method.addCode(ActivationEmitter.fused(node, withActivation));
+    return method.build();
+  }
+
+  /**
+   * {@code <name>Backward(y, yo, d, dOff, dx, dx0o, dx1o, ...)}: the fused activation's
+   * derivative on {@code d}; for a Concat, each source's channels copied to {@code dx} at its
+   * offset (a source without a gradient gets -1 and is skipped).
+   */
+  static MethodSpec backward(Step step, TrainingPlan.TrainingStep training) {
+    Node node = step.node();
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(LayerEmitter.backwardName(step))
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc("Gradients of $L: $L of $L -> $L.\n", node.name(), node.describe(),
+                node.inputs(), node.output())
+            .addParameter(float[].class, "y")
+            .addParameter(int.class, "yo")
+            .addParameter(float[].class, "d")
+            .addParameter(int.class, "dOff");
+    method.addCode(ActivationEmitter.fusedDerivative(node, !training.lossActivation()));
+    if (((Op.Merge) node.op()).merge() == Op.MergeKind.CONCAT) {
+      method.addParameter(float[].class, "dx");
+      for (int k = 0; k < node.inputs().size(); k++) {
+        method.addParameter(int.class, "dx" + k + "o");
+      }
+      TensorShape out = node.output();
+      method.beginControlFlow("for (int px = 0; px < $L; px++)", out.size() / out.channels());
+      int at = 0;
+      for (int k = 0; k < node.inputs().size(); k++) {
+        int c = node.inputs().get(k).channels();
+        if (training.inputGradients().get(k) >= 0) {
+          method.addStatement(
+              "System.arraycopy(d, dOff + px * $L + $L, dx, dx$Lo + px * $L, $L)", out.channels(),
+              at, k, c, c);
+        }
+        at += c;
+      }
+      method.endControlFlow();
+    }
+    return method.build();
+  }
+
+  /** The backward call's arguments after the method name. */
+  static String backwardArguments(TrainingPlan.TrainingStep t) {
+    StringBuilder arguments =
+        new StringBuilder("ws, " + t.out().offset() + ", ws, " + t.gradient());
+    if (((Op.Merge) t.step().node().op()).merge() == Op.MergeKind.CONCAT) {
+      arguments.append(", ws");
+      for (int at : t.inputGradients()) {
+        arguments.append(", ").append(at);
+      }
+    }
+    return arguments.toString();
+  }
+
+  /** E.g. {@code "channels 0..16 from a, 16..48 from b"}. */
+  private static String channelRanges(Node node) {
+    StringBuilder text = new StringBuilder("channels ");
+    int at = 0;
+    for (int k = 0; k < node.inputs().size(); k++) {
+      int c = node.inputs().get(k).channels();
+      text.append(k > 0 ? ", " : "").append(at).append("..").append(at + c).append(" from input ").append(k);
+      at += c;
+    }
+    return text.toString();
+  }
+}

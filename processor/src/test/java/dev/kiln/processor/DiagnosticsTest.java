@@ -865,7 +865,7 @@ class DiagnosticsTest {
   @Test
   void trainingWorkspaceTooLarge() {
     // Found by FuzzTest: each 22001x22001x2 activation fits half an array, but training keeps
-    // all three plus two gradient regions, and planning it failed with [kiln:internal].
+    // all three plus their gradients, and planning it failed with [kiln:internal].
     JavaFileObject source =
         network(
             "Hoarder",
@@ -878,9 +878,9 @@ class DiagnosticsTest {
     assertThat(compilation)
         .hadErrorContaining(
             "[kiln:workspace-too-large] network Hoarder: training keeps every layer's output, each"
-                + " dropout mask and two gradient buffers, 4840440010 floats in all, more than one"
-                + " Java float[] can hold (2147483631); use fewer filters, a larger stride, or pool"
-                + " earlier")
+                + " dropout mask and the gradients still to be used, up to 6776616014 floats, more"
+                + " than one Java float[] can hold (2147483631); use fewer filters, a larger"
+                + " stride, or pool earlier")
         .inFile(source)
         .onLineContaining("@Network");
   }
@@ -904,7 +904,191 @@ class DiagnosticsTest {
     assertEquals(valueColumn(line, "pad"), columnOf(compilation, "[kiln:bad-pad]"));
   }
 
+  // ---------------------------------------------------------------- graphs
+
+  @Test
+  void fromUnknownLayer() {
+    String line = "@Dense(units = 3) @From(\"hiden\") Layer out;";
+    JavaFileObject source =
+        network("Typo", "height = 4, width = 4", "@Dense(units = 8) Layer hidden;", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:unknown-layer] out: @From names 'hiden', but there is no layer field of that"
+                + " name; the layers before it are hidden, and @From(From.INPUT) reads the"
+                + " network's input")
+        .inFile(source)
+        .onLineContaining("Layer out;");
+    assertEquals(column(line, "\"hiden\""), columnOf(compilation, "[kiln:unknown-layer]"));
+  }
+
+  @Test
+  void fromLaterLayerWouldBeACycle() {
+    String line = "@Conv2D(filters = 2, kernel = 1) @From(\"b\") Layer a;";
+    JavaFileObject source =
+        network("Loop", "height = 4, width = 4", line,
+            "@Conv2D(filters = 2, kernel = 1) Layer b;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:reads-later-layer] a: @From names 'b', which is declared after it; a layer"
+                + " reads earlier layers only (a network has no cycles), so move 'b' above it")
+        .inFile(source)
+        .onLineContaining("Layer a;");
+  }
+
+  @Test
+  void fromItself() {
+    JavaFileObject source =
+        network("Ouroboros", "height = 4, width = 4",
+            "@Conv2D(filters = 2, kernel = 1) Layer a;",
+            "@Add @From({\"a\", \"b\"}) Layer b;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:reads-itself] b: @From names the layer itself, which would be a cycle; a"
+                + " layer reads earlier layers")
+        .inFile(source)
+        .onLineContaining("Layer b;");
+  }
+
+  @Test
+  void addOfDifferentShapesNamesBothAndAProjection() {
+    String line = "@Add @From({\"block\", \"stem\"}) Layer sum;";
+    JavaFileObject source =
+        network("Mismatch", "height = 8, width = 8",
+            "@Conv2D(filters = 8, kernel = 3, padding = Padding.SAME) Layer stem;",
+            "@Conv2D(filters = 16, kernel = 3, stride = 2, padding = Padding.SAME) Layer block;",
+            line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:add-shapes] sum: @Add sums layers of one shape, but block gives 4x4x16 and"
+                + " stem gives 8x8x8; project stem with a 1x1 convolution, @Conv2D(filters = 16,"
+                + " kernel = 1, stride = 2) @From(\"stem\"), and add that instead, as ResNet does"
+                + " where a block changes the shape")
+        .inFile(source)
+        .onLineContaining("Layer sum;");
+    assertEquals(column(line, "@Add"), columnOf(compilation, "[kiln:add-shapes]"));
+  }
+
+  @Test
+  void concatOfDifferentSizes() {
+    JavaFileObject source =
+        network("Ragged", "height = 8, width = 8",
+            "@Conv2D(filters = 4, kernel = 3, padding = Padding.SAME) Layer same;",
+            "@Conv2D(filters = 4, kernel = 3) @From(From.INPUT) Layer valid;",
+            "@Concat @From({\"same\", \"valid\"}) Layer merged;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:concat-sizes] merged: @Concat stacks channels of layers of one height and"
+                + " width, but same gives 8x8x4 and valid gives 6x6x4; give the branches the same"
+                + " strides and SAME padding (or pool the larger)")
+        .inFile(source)
+        .onLineContaining("Layer merged;");
+  }
+
+  @Test
+  void mergeWithoutFrom() {
+    JavaFileObject source =
+        network("Lonely", "height = 4, width = 4",
+            "@Conv2D(filters = 2, kernel = 1) Layer a;", "@Add Layer sum;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:merge-without-from] sum: @Add merges two or more layers; name them, e.g. @Add"
+                + " @From({\"a\", \"shortcut\"})")
+        .inFile(source)
+        .onLineContaining("Layer sum;");
+  }
+
+  @Test
+  void mergeOfOne() {
+    JavaFileObject source =
+        network("Single", "height = 4, width = 4",
+            "@Conv2D(filters = 2, kernel = 1) Layer a;", "@Concat @From(\"a\") Layer merged;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:merge-needs-two] merged: @Concat merges two or more layers, but @From names 1;"
+                + " name every layer it merges")
+        .inFile(source)
+        .onLineContaining("Layer merged;");
+  }
+
+  @Test
+  void twoInputsToAConvolution() {
+    JavaFileObject source =
+        network("Greedy", "height = 4, width = 4",
+            "@Conv2D(filters = 2, kernel = 1) Layer a;",
+            "@Conv2D(filters = 2, kernel = 1) @From({\"a\", From.INPUT}) Layer b;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:one-input] b: @Conv2D reads one layer, but @From names 2; merge them first with"
+                + " @Add (same shapes) or @Concat (along channels)")
+        .inFile(source)
+        .onLineContaining("Layer b;");
+  }
+
+  @Test
+  void fromWithoutALayer() {
+    JavaFileObject source =
+        network("Pointer", "height = 4, width = 4",
+            "@Conv2D(filters = 2, kernel = 1) Layer a;", "@From(\"a\") Layer b;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:from-without-layer] b: @From says what a layer reads, but the field declares"
+                + " no layer; add one (e.g. @Add) or remove the field")
+        .inFile(source)
+        .onLineContaining("Layer b;");
+  }
+
+  @Test
+  void aShapeErrorInOneBranchDoesNotCascade() {
+    // branch a is wrong; b and the Add that reads a are not reported again.
+    JavaFileObject source =
+        network("OneMistake", "height = 4, width = 4",
+            "@Conv2D(filters = 2, kernel = 9) Layer a;",
+            "@Conv2D(filters = 2, kernel = 1) @From(From.INPUT) Layer b;",
+            "@Add @From({\"a\", \"b\"}) Layer sum;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation).hadErrorContaining("[kiln:kernel-too-large] a:");
+  }
+
   // ---------------------------------------------------------------- warnings
+
+  @Test
+  void deadBranch() {
+    String line = "@Conv2D(filters = 2, kernel = 1) @From(From.INPUT) Layer forgotten;";
+    JavaFileObject source =
+        network("Dangling", "height = 4, width = 4",
+            "@Conv2D(filters = 2, kernel = 1) Layer a;", line,
+            "@Dense(units = 3) @From(\"a\") @Softmax Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).succeeded();
+    assertThat(compilation).hadWarningCount(1);
+    assertThat(compilation)
+        .hadWarningContaining(
+            "[kiln:dead-branch] forgotten: no layer reads its output, and it is not the network's"
+                + " output (the last field), so it only costs time; read it with @From in a merge,"
+                + " or remove it")
+        .inFile(source)
+        .onLineContaining("Layer forgotten;");
+  }
+
 
   @Test
   void strideDropsInput() {

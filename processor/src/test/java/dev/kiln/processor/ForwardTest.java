@@ -173,6 +173,41 @@ class ForwardTest {
   }
 
   @Test
+  void residualAddSumsTheBlockAndItsShortcut() {
+    Model m =
+        model(
+            "Residual",
+            "height = 1, width = 2, channels = 2",
+            "@Conv2D(filters = 2, kernel = 1, bias = false) Layer a;",
+            "@Add @From({\"a\", From.INPUT}) @ReLU Layer sum;");
+    // a swaps the two channels and negates the first: [x1, -x0] per pixel; sum = relu(a + x).
+    m.setWeights(m.layer("a"), 0, -1, 1, 0);
+    float[] x = {1, 2, 3, -5};
+    // pixel 0: a = [2, -1], + x = [3, 1]; pixel 1: a = [-5, -3], + x = [-2, -8] -> relu 0, 0
+    assertArrayEquals(new float[] {3, 1, 0, 0}, m.predict(x), EXACT);
+    assertArrayEquals(x, new float[] {1, 2, 3, -5}, EXACT); // the caller's input is never written
+  }
+
+  @Test
+  void concatStacksChannelsPerPixelInTheOrderNamed() {
+    Model m =
+        model(
+            "Inception",
+            "height = 1, width = 2, channels = 1",
+            "@Conv2D(filters = 2, kernel = 1, bias = false) Layer wide;",
+            "@Conv2D(filters = 1, kernel = 1, bias = false) @From(From.INPUT) Layer narrow;",
+            "@Concat @From({\"narrow\", \"wide\", \"narrow\"}) Layer merged;");
+    m.setWeights(m.layer("wide"), 10, 100);
+    m.setWeights(m.layer("narrow"), -1);
+    assertEquals("1x2x4", m.layer("merged").outputShape().toString());
+    // per pixel: narrow, then wide's two channels, then narrow again
+    assertArrayEquals(
+        new float[] {-1, 10, 100, -1, -2, 20, 200, -2}, m.predict(new float[] {1, 2}), EXACT);
+    // a branch's own output is still there to look at
+    assertArrayEquals(new float[] {10, 100, 20, 200}, m.layerOutput(new float[] {1, 2}, m.layer("wide")), EXACT);
+  }
+
+  @Test
   void denseUsesInOutWeightsAndBias() {
     Model m = model("Fc", "height = 1, width = 1, channels = 3", "@Dense(units = 2) Layer d;");
     // W [3, 2] = [[1, 2], [3, 4], [5, 6]], b = [0.5, -0.5]; x = [1, 2, 3].

@@ -108,10 +108,10 @@ public final class Analyzer {
             "workspace-too-large",
             "network "
                 + declaration.simpleName()
-                + ": training keeps every layer's output, each dropout mask and two gradient"
-                + " buffers, "
+                + ": training keeps every layer's output, each dropout mask and the gradients"
+                + " still to be used, up to "
                 + training
-                + " floats in all, more than one Java float[] can hold ("
+                + " floats, more than one Java float[] can hold ("
                 + MAX_PARAMETERS
                 + "); use fewer filters, a larger stride, or pool earlier");
       }
@@ -133,20 +133,23 @@ public final class Analyzer {
   /**
    * An upper bound of the floats TrainingPlanner puts in one training thread's workspace: the
    * output of every layer that computes something (a Flatten without activation does not), a
-   * mask per dropout, and two gradient regions of the largest activation. (It counts the last
-   * layer's Softmax or Sigmoid, which the loss computes instead, so it may exceed the plan's.)
+   * mask per dropout, and the output gradients, of which there is at most one per layer at a time
+   * plus one fresh region for the layer being worked on. (It counts the last layer's Softmax or
+   * Sigmoid, which the loss computes instead, so it may exceed the plan's.)
    */
   private static long trainingWorkspace(List<Node> nodes) {
-    long total = 0;
+    long outputs = 0;
+    long gradients = 0;
     long largest = 1;
     for (Node node : nodes) {
       long size = node.output().size();
       if (!(node.op() instanceof Op.Flatten) || node.activation().isPresent()) {
-        total += node.op() instanceof Op.Dropout ? 2 * size : size;
+        outputs += node.op() instanceof Op.Dropout ? 2 * size : size;
       }
+      gradients += size;
       largest = Math.max(largest, size);
     }
-    return total + 2 * largest;
+    return outputs + gradients + largest;
   }
 
   private static boolean merge(FieldDeclaration field) {

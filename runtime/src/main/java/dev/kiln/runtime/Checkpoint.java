@@ -21,7 +21,8 @@ import java.util.Map;
  * tools read): an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
  * shape and byte range, then the little-endian data. Kiln writes one float32 tensor per layer
  * parameter, {@code <layer>.kernel} and {@code <layer>.bias}, in TensorFlow layout (HWIO or
- * {@code [in, out]}).
+ * {@code [in, out]}); a BatchNorm has {@code <layer>.gamma}, {@code .beta}, {@code .moving_mean}
+ * and {@code .moving_variance} (Keras's names), the last two from {@link Model#state()}.
  *
  * <p>Saving is atomic: the file is written next to the target, flushed, then renamed over it, so
  * a crash leaves the previous checkpoint intact. Loading checks every name, dtype, shape and byte
@@ -33,8 +34,15 @@ public final class Checkpoint {
 
   private Checkpoint() {}
 
-  /** One tensor of a model: its name, shape and where it sits in the parameter array. */
-  record Entry(String name, int[] shape, int offset, int count) {}
+  /**
+   * One tensor of a model: its name, shape and where it sits in the parameter array (or, for
+   * {@code state}, in {@link Model#state()}).
+   */
+  record Entry(String name, int[] shape, int offset, int count, boolean state) {
+    Entry(String name, int[] shape, int offset, int count) {
+      this(name, shape, offset, count, false);
+    }
+  }
 
   static List<Entry> entries(Model model) {
     List<Entry> entries = new ArrayList<>();
@@ -42,7 +50,7 @@ public final class Checkpoint {
       if (layer.weightCount() > 0) {
         entries.add(
             new Entry(
-                layer.name() + ".kernel",
+                layer.name() + "." + layer.weightName(),
                 layer.weightShape(),
                 layer.weightOffset(),
                 layer.weightCount()));
@@ -50,10 +58,19 @@ public final class Checkpoint {
       if (layer.hasBias()) {
         entries.add(
             new Entry(
-                layer.name() + ".bias",
+                layer.name() + "." + layer.biasName(),
                 new int[] {layer.biasCount()},
                 layer.biasOffset(),
                 layer.biasCount()));
+      }
+      if (layer.batchNorm()) {
+        int channels = layer.stateCount() / 2;
+        entries.add(
+            new Entry(layer.name() + ".moving_mean", new int[] {channels}, layer.stateOffset(),
+                channels, true));
+        entries.add(
+            new Entry(layer.name() + ".moving_variance", new int[] {channels},
+                layer.stateOffset() + channels, channels, true));
       }
     }
     return entries;
@@ -87,10 +104,10 @@ public final class Checkpoint {
         ByteBuffer.allocate(Math.toIntExact(8 + headerBytes.length + offset))
             .order(ByteOrder.LITTLE_ENDIAN);
     data.putLong(headerBytes.length).put(headerBytes);
-    float[] p = model.parameters();
     for (Entry e : entries) {
+      float[] values = e.state() ? model.state() : model.parameters();
       for (int i = e.offset(); i < e.offset() + e.count(); i++) {
-        data.putFloat(p[i]);
+        data.putFloat(values[i]);
       }
     }
     data.flip();
@@ -169,6 +186,7 @@ public final class Checkpoint {
     long dataLength = bytes.length - dataStart;
 
     float[] loaded = model.parameters().clone();
+    float[] loadedState = model.state().clone();
     Map<String, Entry> expected = new LinkedHashMap<>();
     for (Entry e : entries(model)) {
       expected.put(e.name(), e);
@@ -223,8 +241,9 @@ public final class Checkpoint {
       ByteBuffer tensorData =
           ByteBuffer.wrap(bytes, dataStart + range.get(0).intValue(), 4 * e.count())
               .order(ByteOrder.LITTLE_ENDIAN);
+      float[] into = e.state() ? loadedState : loaded;
       for (int i = 0; i < e.count(); i++) {
-        loaded[e.offset() + i] = tensorData.getFloat();
+        into[e.offset() + i] = tensorData.getFloat();
       }
     }
     // The tensors must tile the data: overlapping ranges (two tensors reading the same bytes,
@@ -244,6 +263,7 @@ public final class Checkpoint {
           file, "holds " + dataLength + " data bytes but its tensors cover " + covered);
     }
     System.arraycopy(loaded, 0, model.parameters(), 0, loaded.length);
+    System.arraycopy(loadedState, 0, model.state(), 0, loadedState.length);
   }
 
   private static List<Long> longs(Path file, String name, String field, Object value)

@@ -19,6 +19,8 @@ public final class Layer {
   private final int[] weightShape;
   private final int biasOffset;
   private final int biasCount;
+  private final int stateOffset;
+  private final int stateCount;
 
   /**
    * @param weightShape empty for a layer without weights
@@ -33,6 +35,28 @@ public final class Layer {
       int[] weightShape,
       int biasOffset,
       int biasCount) {
+    this(name, description, inputShape, outputShape, weightOffset, weightShape, biasOffset,
+        biasCount, -1, 0);
+  }
+
+  /**
+   * A layer that also keeps untrained state in {@link Model#state()}: a BatchNorm, whose weights
+   * are its {@code gamma} and bias its {@code beta}, and whose state is its moving mean then its
+   * moving variance ({@code stateCount / 2} floats each).
+   */
+  public Layer(
+      String name,
+      String description,
+      TensorShape inputShape,
+      TensorShape outputShape,
+      int weightOffset,
+      int[] weightShape,
+      int biasOffset,
+      int biasCount,
+      int stateOffset,
+      int stateCount) {
+    this.stateOffset = stateOffset;
+    this.stateCount = stateCount;
     this.name = name;
     this.description = description;
     this.inputShape = inputShape;
@@ -95,6 +119,30 @@ public final class Layer {
     return weightCount() + biasCount;
   }
 
+  /** Offset of this layer's state in {@link Model#state()}, or -1 if it keeps none. */
+  public int stateOffset() {
+    return stateOffset;
+  }
+
+  public int stateCount() {
+    return stateCount;
+  }
+
+  /** Whether it normalizes by batch statistics: weights and bias are then gamma and beta. */
+  public boolean batchNorm() {
+    return stateOffset >= 0;
+  }
+
+  /** The checkpoint name of its weights: {@code kernel}, or {@code gamma} for a BatchNorm. */
+  public String weightName() {
+    return batchNorm() ? "gamma" : "kernel";
+  }
+
+  /** The checkpoint name of its bias: {@code bias}, or {@code beta} for a BatchNorm. */
+  public String biasName() {
+    return batchNorm() ? "beta" : "bias";
+  }
+
   @Override
   public String toString() {
     return name
@@ -105,6 +153,7 @@ public final class Layer {
         + " -> "
         + outputShape
         + (weightShape.length == 0 ? "" : " weights " + Arrays.toString(weightShape))
-        + (hasBias() ? " bias [" + biasCount + "]" : "");
+        + (hasBias() ? " bias [" + biasCount + "]" : "")
+        + (batchNorm() ? " state [" + stateCount + "]" : "");
   }
 }

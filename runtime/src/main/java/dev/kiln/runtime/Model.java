@@ -128,6 +128,38 @@ public interface Model {
       float[] workspace,
       long noise);
 
+  /**
+   * Values the model keeps that are not trained, laid out as each {@link Layer#stateOffset()}
+   * says: a BatchNorm's moving mean and variance, which inference normalizes with. Empty for most
+   * networks. Checkpoints hold it beside the parameters.
+   */
+  default float[] state() {
+    return new float[0];
+  }
+
+  /**
+   * Whether the network normalizes by batch statistics (BatchNorm) and so trains a batch at a
+   * time with {@link #trainBatch}; otherwise sample by sample with {@link #trainSample}.
+   */
+  default boolean batchStatistics() {
+    return false;
+  }
+
+  /**
+   * Trains on one batch with the current parameters, for networks with {@link #batchStatistics()}:
+   * forward in training mode, each sample's loss and prediction, and backward, adding the
+   * gradients (summed over the batch, not averaged) into the batch's per-thread gradient arrays.
+   * Updates the moving statistics in {@link #state()}.
+   */
+  default void trainBatch(dev.kiln.runtime.train.Batch batch) {
+    throw new UnsupportedOperationException(name() + " trains sample by sample (trainSample)");
+  }
+
+  /** Floats of shared scratch one {@link #trainBatch} needs for its batch statistics. */
+  default int batchStatisticsSize() {
+    return 0;
+  }
+
   /** A copy of a layer's weights, in the layer's layout (HWIO or {@code [in, out]}). */
   default float[] weights(Layer layer) {
     return Parameters.copy(this, layer, layer.weightOffset(), layer.weightCount(), "weights");

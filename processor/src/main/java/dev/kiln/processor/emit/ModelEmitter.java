@@ -67,6 +67,8 @@ public final class ModelEmitter {
     for (Step step : plan.steps()) {
       if (MergeEmitter.isMerge(step)) {
         type.addMethod(MergeEmitter.forward(step, LayerEmitter.forwardName(step), true));
+      } else if (BatchNormEmitter.isBatchNorm(step)) {
+        type.addMethod(BatchNormEmitter.inference(step));
       } else if (step.runsAtInference()) {
         emitterFor(step).forward(step).forEach(type::addMethod);
       }
@@ -122,6 +124,15 @@ public final class ModelEmitter {
                 node.op() instanceof Op.Conv ? "HWIO" : "[in, out]",
                 Arrays.toString(node.weightShape())));
       }
+      if (step.stateOffset() >= 0) {
+        type.addField(
+            constant(
+                step.constantPrefix() + "_STATE",
+                step.stateOffset(),
+                "Offset of $L's moving mean [$L], then moving variance, in the state array.",
+                node.name(),
+                node.output().channels()));
+      }
       if (step.biasOffset() >= 0) {
         type.addField(
             constant(
@@ -161,7 +172,7 @@ public final class ModelEmitter {
       Step step = declared.get(i);
       Node node = step.node();
       layers.add(
-          "\nnew $T($S, $S, $L, $L, $L, new int[] {$L}, $L, $L)$L",
+          "\nnew $T($S, $S, $L, $L, $L, new int[] {$L}, $L, $L$L)$L",
           LAYER,
           node.name(),
           node.describe(),
@@ -171,6 +182,7 @@ public final class ModelEmitter {
           Arrays.stream(node.weightShape()).mapToObj(String::valueOf).collect(Collectors.joining(", ")),
           step.biasOffset() >= 0 ? step.constantPrefix() + "_BIAS" : "-1",
           node.biasCount(),
+          step.stateOffset() >= 0 ? ", " + step.constantPrefix() + "_STATE, " + node.stateCount() : "",
           i < declared.size() - 1 ? "," : "");
     }
     layers.unindent().add(")");
@@ -196,12 +208,30 @@ public final class ModelEmitter {
             .build());
     type.addField(
         FieldSpec.builder(float[].class, "parameters", Modifier.PRIVATE, Modifier.FINAL).build());
+    if (plan.batchStatistics()) {
+      type.addField(
+          FieldSpec.builder(float[].class, "state", Modifier.PRIVATE, Modifier.FINAL)
+              .addJavadoc("BatchNorm moving statistics, updated by trainBatch, read by inference.\n")
+              .build());
+    }
 
     MethodSpec.Builder constructor =
         MethodSpec.constructorBuilder()
             .addModifiers(Modifier.PRIVATE)
             .addParameter(float[].class, "parameters")
             .addStatement("this.parameters = parameters");
+    if (plan.batchStatistics()) {
+      constructor.addStatement("this.state = new float[$L]", plan.stateCount());
+      for (Step step : plan.steps()) {
+        if (step.stateOffset() >= 0) {
+          int c = step.node().output().channels();
+          constructor.addComment("$L's moving variance starts at 1", step.node().name());
+          constructor.addStatement(
+              "$T.fill(state, $L_STATE + $L, $L_STATE + $L, 1f)",
+              Arrays.class, step.constantPrefix(), c, step.constantPrefix(), 2 * c);
+        }
+      }
+    }
     for (int i = 0; i < declared.size(); i++) {
       // super: a layer field named like a member of this class (parameters, LAYERS) is hidden
       constructor.addStatement("super.$N = LAYERS.get($L)", declared.get(i).node().name(), i);
@@ -239,6 +269,13 @@ public final class ModelEmitter {
             .addStatement("$T random = new $T(seed)", SplittableRandom.class, SplittableRandom.class);
     for (Step step : plan.steps()) {
       Node node = step.node();
+      if (node.op() instanceof Op.BatchNorm) {
+        create.addComment("$L's gamma starts at 1, its beta at 0", node.name());
+        create.addStatement(
+            "$T.fill(p, $L_WEIGHTS, $L_WEIGHTS + $L, 1f)", Arrays.class,
+            step.constantPrefix(), step.constantPrefix(), node.weightCount());
+        continue;
+      }
       if (node.weightCount() == 0) {
         continue;
       }
@@ -290,6 +327,9 @@ public final class ModelEmitter {
             ParameterizedTypeName.get(ClassName.get(List.class), LAYER),
             CodeBlock.of("LAYERS")));
     type.addMethod(getter("parameters", float[].class, CodeBlock.of("parameters")));
+    if (plan.batchStatistics()) {
+      type.addMethod(getter("state", float[].class, CodeBlock.of("state")));
+    }
     type.addMethod(getter("summary", String.class, CodeBlock.of("SUMMARY")));
   }
 
@@ -316,7 +356,7 @@ public final class ModelEmitter {
             .addParameter(float[].class, "output")
             .addStatement("$T.sampleArray($S, $S, input, INPUT_SIZE, INPUT_SHAPE)", CHECKS, name, "input")
             .addStatement("$T.sampleArray($S, $S, output, OUTPUT_SIZE, OUTPUT_SHAPE)", CHECKS, name, "output")
-            .addStatement("forward(parameters, input, 0, output, 0, WORKSPACE.get())")
+            .addStatement("forward(parameters, $Linput, 0, output, 0, WORKSPACE.get())", stateArgument(plan))
             .build());
     type.addMethod(
         MethodSpec.methodBuilder("predictBatch")
@@ -333,7 +373,7 @@ public final class ModelEmitter {
             .beginControlFlow("$T.forEach(count, threads, (from, to) -> ", BATCHES)
             .addStatement("float[] ws = WORKSPACE.get()")
             .beginControlFlow("for (int i = from; i < to; i++)")
-            .addStatement("forward(p, inputs, i * INPUT_SIZE, outputs, i * OUTPUT_SIZE, ws)")
+            .addStatement("forward(p, $Linputs, i * INPUT_SIZE, outputs, i * OUTPUT_SIZE, ws)", stateArgument(plan))
             .endControlFlow()
             .endControlFlow(")")
             .build());
@@ -347,7 +387,11 @@ public final class ModelEmitter {
                 "One sample through every layer: input {@code x[xo..]}, output {@code y[yo..]},"
                     + "\nactivations in the workspace {@code ws} ($L floats, reused once read).\n",
                 plan.workspaceSize())
-            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "p");
+    if (plan.batchStatistics()) {
+      forward.addParameter(float[].class, "s");
+    }
+    forward
             .addParameter(float[].class, "x")
             .addParameter(int.class, "xo")
             .addParameter(float[].class, "y")
@@ -365,8 +409,9 @@ public final class ModelEmitter {
         continue;
       }
       forward.addStatement(
-          "$N(p, $L, $L, $L)",
+          "$N(p, $L$L, $L, $L)",
           LayerEmitter.forwardName(step),
+          stepStateArgument(step),
           MergeEmitter.inputArguments(step.ins()),
           step.out().array(),
           step.out().offsetExpression());
@@ -425,7 +470,7 @@ public final class ModelEmitter {
             .addStatement("int index = $T.layerIndex($S, LAYERS, layer)", CHECKS, name)
             .addStatement("float[] ws = WORKSPACE.get()")
             .beginControlFlow("for (int step = 0; step < LAYER_STEPS[index]; step++)")
-            .addStatement("forwardStep(step, parameters, input, 0, ws)")
+            .addStatement("forwardStep(step, parameters, $Linput, 0, ws)", stateArgument(plan))
             .endControlFlow()
             .addStatement("int offset = LAYER_OUTPUTS[index]")
             .addStatement("float[] y = new float[layer.outputShape().size()]")
@@ -442,7 +487,11 @@ public final class ModelEmitter {
                 "Step {@code step} of {@code forward}, counting only the layers that run code at"
                     + " inference.\n")
             .addParameter(int.class, "step")
-            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "p");
+    if (plan.batchStatistics()) {
+      forwardStep.addParameter(float[].class, "s");
+    }
+    forwardStep
             .addParameter(float[].class, "x")
             .addParameter(int.class, "xo")
             .addParameter(float[].class, "ws")
@@ -450,9 +499,10 @@ public final class ModelEmitter {
     for (int i = 0; i < running.size(); i++) {
       Step step = running.get(i);
       forwardStep.addStatement(
-          "case $L -> $N(p, $L, $L, $L)",
+          "case $L -> $N(p, $L$L, $L, $L)",
           i,
           LayerEmitter.forwardName(step),
+          stepStateArgument(step),
           MergeEmitter.inputArguments(step.ins()),
           step.out().array(),
           step.out().offsetExpression());
@@ -462,6 +512,16 @@ public final class ModelEmitter {
             "default -> throw new $T($S + step)", IllegalArgumentException.class, "no forward step ")
         .endControlFlow();
     type.addMethod(forwardStep.build());
+  }
+
+  /** {@code "state, "} where the model keeps state (its forward methods take it after p). */
+  private static String stateArgument(Plan plan) {
+    return plan.batchStatistics() ? "state, " : "";
+  }
+
+  /** {@code "s, "} for a step whose forward method reads the state (a BatchNorm's). */
+  private static String stepStateArgument(Step step) {
+    return step.stateOffset() >= 0 ? "s, " : "";
   }
 
   private static String htmlEscape(String s) {

@@ -45,12 +45,18 @@ final class TrainingEmitter {
             .addStatement("return TRAINING_WORKSPACE_SIZE")
             .build());
     type.addMethod(trainSample(training));
+    if (training.plan().batchStatistics()) {
+      BatchTrainingEmitter.emit(type, training);
+    }
 
     List<TrainingStep> steps = training.steps();
     for (int i = 0; i < steps.size(); i++) {
       TrainingStep t = steps.get(i);
       Step step = t.step();
       Node node = step.node();
+      if (BatchNormEmitter.isBatchNorm(step)) {
+        continue; // BatchTrainingEmitter writes its methods
+      }
       if (MergeEmitter.isMerge(step)) {
         if (t.lossActivation() && node.activation().isPresent()) {
           type.addMethod(MergeEmitter.forward(step, logitsName(step), false));
@@ -96,6 +102,14 @@ final class TrainingEmitter {
             .addParameter(float[].class, "g")
             .addParameter(float[].class, "ws")
             .addParameter(long.class, "noise");
+    if (plan.batchStatistics()) {
+      return method
+          .addStatement(
+              "throw new $T($S)", UnsupportedOperationException.class,
+              plan.model().simpleName() + " normalizes by batch statistics (BatchNorm): it trains a"
+                  + " batch at a time with trainBatch")
+          .build();
+    }
     method.addStatement(
         "$T.trainSample($S, x, xo, INPUT_SIZE, target, to, OUTPUT_SIZE, prediction, po, g,"
             + " PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE)",
@@ -104,57 +118,78 @@ final class TrainingEmitter {
     method.addStatement("float[] p = parameters");
     method.addComment("Forward, keeping every layer's output for the backward pass.");
     for (TrainingStep t : training.steps()) {
-      Step step = t.step();
-      Node node = step.node();
-      if (!t.forward()) {
-        method.addComment(
-            "$L: $L", node.name(), t.lossActivation() ? "left to the loss" : "nothing to do");
-        continue;
-      }
-      if (node.op() instanceof Op.Dropout) {
-        method.addStatement(
-            "$N($L, $L, ws, $L, ws, $L, noise)",
-            DropoutEmitter.trainForwardName(step),
-            t.in().array(),
-            t.in().offsetExpression(),
-            t.out().offset(),
-            t.maskOffset());
-      } else {
-        boolean logits = t.lossActivation() && node.activation().isPresent();
-        method.addStatement(
-            "$N(p, $L, ws, $L)",
-            logits ? logitsName(step) : LayerEmitter.forwardName(step),
-            MergeEmitter.inputArguments(t.ins()),
-            t.out().offset());
-      }
+      forwardStatement(method, t);
     }
+    method.addStatement("float loss = $L", lossExpression(training));
+    method.addComment("Backward: d holds the gradient of each layer's output, g collects.");
+    List<TrainingStep> steps = training.steps();
+    for (int i = steps.size() - 1; i >= 0; i--) {
+      backwardStatements(method, steps.get(i));
+    }
+    method.addStatement("return loss");
+    return method.build();
+  }
+
+  /**
+   * One step's forward call in training, reading the sample at {@code x[xo..]} into {@code ws},
+   * with {@code p} and {@code noise} in scope (a comment for a step with nothing to do).
+   */
+  static void forwardStatement(MethodSpec.Builder method, TrainingStep t) {
+    Step step = t.step();
+    Node node = step.node();
+    if (!t.forward()) {
+      method.addComment(
+          "$L: $L", node.name(), t.lossActivation() ? "left to the loss" : "nothing to do");
+      return;
+    }
+    if (node.op() instanceof Op.Dropout) {
+      method.addStatement(
+          "$N($L, $L, ws, $L, ws, $L, noise)",
+          DropoutEmitter.trainForwardName(step),
+          t.in().array(),
+          t.in().offsetExpression(),
+          t.out().offset(),
+          t.maskOffset());
+    } else {
+      boolean logits = t.lossActivation() && node.activation().isPresent();
+      method.addStatement(
+          "$N(p, $L, ws, $L)",
+          logits ? logitsName(step) : LayerEmitter.forwardName(step),
+          MergeEmitter.inputArguments(t.ins()),
+          t.out().offset());
+    }
+  }
+
+  /** The loss of the sample, its prediction and the gradient of the last output. */
+  static com.palantir.javapoet.CodeBlock lossExpression(TrainingPlan training) {
     Plan.Location output = training.output();
-    method.addStatement(
-        "float loss = $T.$L.compute($L, $L, target, to, OUTPUT_SIZE, prediction, po, ws, $L)",
+    return com.palantir.javapoet.CodeBlock.of(
+        "$T.$L.compute($L, $L, target, to, OUTPUT_SIZE, prediction, po, ws, $L)",
         LOSS,
         training.loss(),
         output.array(),
         output.offsetExpression(),
         training.lossGradient());
-    method.addComment("Backward: d holds the gradient of each layer's output, g collects.");
-    List<TrainingStep> steps = training.steps();
-    for (int i = steps.size() - 1; i >= 0; i--) {
-      TrainingStep t = steps.get(i);
-      backwardCall(method, t);
-      for (TrainingPlan.Transfer transfer : t.transfers()) {
-        if (transfer.add()) {
-          method.addStatement(
-              "$T.add(ws, $L, ws, $L, ws, $L, $L)", KernelCalls.KERNELS, transfer.to(),
-              transfer.from(), transfer.to(), transfer.size());
-        } else {
-          method.addStatement(
-              "System.arraycopy(ws, $L, ws, $L, $L)", transfer.from(), transfer.to(),
-              transfer.size());
-        }
+  }
+
+  /** One step's backward call, then the transfers of the gradients it leaves. */
+  static void backwardStatements(MethodSpec.Builder method, TrainingStep t) {
+    backwardCall(method, t);
+    transfers(method, t);
+  }
+
+  static void transfers(MethodSpec.Builder method, TrainingStep t) {
+    for (TrainingPlan.Transfer transfer : t.transfers()) {
+      if (transfer.add()) {
+        method.addStatement(
+            "$T.add(ws, $L, ws, $L, ws, $L, $L)", KernelCalls.KERNELS, transfer.to(),
+            transfer.from(), transfer.to(), transfer.size());
+      } else {
+        method.addStatement(
+            "System.arraycopy(ws, $L, ws, $L, $L)", transfer.from(), transfer.to(),
+            transfer.size());
       }
     }
-    method.addStatement("return loss");
-    return method.build();
   }
 
   /** The call to a step's backward method, if it has one. */

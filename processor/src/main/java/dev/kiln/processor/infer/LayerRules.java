@@ -6,6 +6,7 @@ import dev.kiln.processor.model.ActivationDeclaration;
 import dev.kiln.processor.model.Diagnostics;
 import dev.kiln.processor.model.FieldDeclaration;
 import dev.kiln.processor.model.LayerDeclaration;
+import dev.kiln.processor.model.LayerDeclaration.BatchNormDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.ConvDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.DenseDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.DropoutDeclaration;
@@ -49,6 +50,8 @@ final class LayerRules {
       return flatten(c, flatten, activation);
     } else if (layer instanceof DropoutDeclaration dropout) {
       return dropout(c, dropout, activation);
+    } else if (layer instanceof BatchNormDeclaration batchNorm) {
+      return batchNorm(c, batchNorm, activation);
     }
     throw new AssertionError("unknown layer declaration " + layer);
   }
@@ -204,6 +207,31 @@ final class LayerRules {
       return null;
     }
     return c.node(new Op.Dropout(d.rate()), activation, c.input);
+  }
+
+  private static List<Node> batchNorm(
+      Context c, BatchNormDeclaration d, Optional<Activation> activation) {
+    boolean ok = true;
+    if (!(d.momentum() >= 0 && d.momentum() < 1)) {
+      c.error(
+          "momentum",
+          "bad-momentum",
+          "BatchNorm momentum is the weight of the old moving average and must be in [0, 1), got "
+              + d.momentum() + "; TensorFlow's default is 0.99");
+      ok = false;
+    }
+    if (!(d.epsilon() > 0 && Double.isFinite(d.epsilon()))) {
+      c.error(
+          "epsilon",
+          "bad-epsilon",
+          "BatchNorm epsilon keeps the division by the standard deviation finite and must be a"
+              + " finite number > 0, got " + d.epsilon() + "; TensorFlow's default is 0.001");
+      ok = false;
+    }
+    if (!ok || c.input == null) {
+      return null;
+    }
+    return c.node(new Op.BatchNorm(d.momentum(), d.epsilon()), activation, c.input);
   }
 
   // ---- windows (TensorFlow's padding arithmetic) ----

@@ -54,6 +54,14 @@ public sealed interface LayerDeclaration {
     }
   }
 
+  record BatchNormDeclaration(double momentum, double epsilon, Origin origin)
+      implements LayerDeclaration {
+    @Override
+    public String annotationName() {
+      return "BatchNorm";
+    }
+  }
+
   /** {@code @Add} or {@code @Concat}: what it reads comes from {@code @From}. */
   record MergeDeclaration(Op.MergeKind kind, Origin origin) implements LayerDeclaration {
     @Override

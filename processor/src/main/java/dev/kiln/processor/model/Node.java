@@ -64,6 +64,9 @@ public record Node(
     if (op instanceof Op.Dense dense) {
       return new int[] {(int) input().size(), dense.units()};
     }
+    if (op instanceof Op.BatchNorm) {
+      return new int[] {output.channels()}; // gamma
+    }
     return new int[0];
   }
 
@@ -86,7 +89,15 @@ public record Node(
     if (op instanceof Op.Dense dense && dense.bias()) {
       return dense.units();
     }
+    if (op instanceof Op.BatchNorm) {
+      return output.channels(); // beta
+    }
     return 0;
+  }
+
+  /** Values a layer keeps that are not trained: a BatchNorm's moving mean and variance. */
+  public long stateCount() {
+    return op instanceof Op.BatchNorm ? 2L * output.channels() : 0;
   }
 
   public long parameterCount() {

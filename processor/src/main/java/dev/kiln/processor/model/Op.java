@@ -85,6 +85,19 @@ public sealed interface Op {
     }
   }
 
+  /** Per-channel normalization by batch statistics (moving averages at inference). */
+  record BatchNorm(double momentum, double epsilon) implements Op {
+    @Override
+    public String kind() {
+      return "BatchNorm";
+    }
+
+    @Override
+    public String describe() {
+      return "BatchNorm momentum " + momentum + " epsilon " + epsilon;
+    }
+  }
+
   /** A layer of two or more inputs: their sum, or their channels side by side. */
   record Merge(MergeKind merge) implements Op {
     @Override

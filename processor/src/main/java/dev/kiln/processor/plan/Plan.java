@@ -8,6 +8,7 @@ import java.util.List;
  * array, and which workspace region each layer reads and writes. Plain data for the emitters.
  *
  * @param steps one per node, in order (including nodes that need no code at inference)
+ * @param stateCount floats of untrained state (BatchNorm moving statistics)
  * @param workspaceSize floats of scratch memory one forward pass needs
  * @param output where the network's output ends up
  */
@@ -15,11 +16,17 @@ public record Plan(
     NetworkModel model,
     List<Step> steps,
     int parameterCount,
+    int stateCount,
     int workspaceSize,
     Location output) {
 
   public Plan {
     steps = List.copyOf(steps);
+  }
+
+  /** Whether training needs batch statistics (a BatchNorm), and so runs a batch at a time. */
+  public boolean batchStatistics() {
+    return stateCount > 0;
   }
 
   /** A region that holds one activation: the caller's input array, or an offset in the workspace. */

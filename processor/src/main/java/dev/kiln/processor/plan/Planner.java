@@ -40,12 +40,15 @@ public final class Planner {
     List<Step> steps = new ArrayList<>();
     Set<String> prefixes = new HashSet<>();
     long offset = 0;
+    long state = 0;
     for (int i = 0; i < nodes.size(); i++) {
       Node node = nodes.get(i);
       int weightOffset = Math.toIntExact(offset);
       offset += node.weightCount();
       int biasOffset = node.biasCount() > 0 ? Math.toIntExact(offset) : -1;
       offset += node.biasCount();
+      int stateOffset = node.stateCount() > 0 ? Math.toIntExact(state) : -1;
+      state += node.stateCount();
       String prefix = constantPrefix(node.name());
       for (int k = 2; !prefixes.add(prefix); k++) {
         prefix = constantPrefix(node.name()) + "_" + k;
@@ -56,7 +59,7 @@ public final class Planner {
         ins.add(source == Node.NETWORK_INPUT ? Plan.Location.INPUT : outputs.get(source));
       }
       Plan.Location first = ins.get(0);
-      Step probe = new Step(node, weightOffset, biasOffset, prefix, ins, first);
+      Step probe = new Step(node, weightOffset, biasOffset, stateOffset, prefix, ins, first);
       Plan.Location out;
       if (!probe.runsAtInference()) {
         out = first; // passes its input on: its readers read that region
@@ -85,10 +88,11 @@ public final class Planner {
         }
       }
       outputs.add(out);
-      steps.add(new Step(node, weightOffset, biasOffset, prefix, ins, out));
+      steps.add(new Step(node, weightOffset, biasOffset, stateOffset, prefix, ins, out));
     }
     return new Plan(
-        model, steps, Math.toIntExact(offset), Math.max(1, regions.peak()), outputs.get(nodes.size() - 1));
+        model, steps, Math.toIntExact(offset), Math.toIntExact(state), Math.max(1, regions.peak()),
+        outputs.get(nodes.size() - 1));
   }
 
   /** {@code c1} becomes {@code C1}, {@code convBlock2} becomes {@code CONV_BLOCK2}. */

@@ -9,6 +9,8 @@ import java.util.List;
  *
  * @param weightOffset offset of its weights in the parameter array (meaningless without weights)
  * @param biasOffset offset of its bias, or -1 without one
+ * @param stateOffset offset of its state (a BatchNorm's moving mean, then variance) in the
+ *     model's state array, or -1 without one
  * @param constantPrefix upper-case name for its generated constants, unique in the class
  * @param ins where it reads each of its sources
  * @param out where it writes its output (its first input's for in-place and no-op steps)
@@ -17,6 +19,7 @@ public record Step(
     Node node,
     int weightOffset,
     int biasOffset,
+    int stateOffset,
     String constantPrefix,
     List<Plan.Location> ins,
     Plan.Location out) {
@@ -41,6 +44,6 @@ public record Step(
   public boolean inPlace() {
     Op op = node.op();
     return op instanceof Op.Activate || op instanceof Op.Flatten || op instanceof Op.Dropout
-        || op instanceof Op.Merge m && m.merge() == Op.MergeKind.ADD;
+        || op instanceof Op.BatchNorm || op instanceof Op.Merge m && m.merge() == Op.MergeKind.ADD;
   }
 }

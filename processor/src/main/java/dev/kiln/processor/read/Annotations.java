@@ -2,6 +2,7 @@ package dev.kiln.processor.read;
 
 import dev.kiln.annotations.Add;
 import dev.kiln.annotations.AvgPool;
+import dev.kiln.annotations.BatchNorm;
 import dev.kiln.annotations.Concat;
 import dev.kiln.annotations.Conv2D;
 import dev.kiln.annotations.Dense;
@@ -32,6 +33,7 @@ public final class Annotations {
   public static final String DENSE = Dense.class.getCanonicalName();
   public static final String FLATTEN = Flatten.class.getCanonicalName();
   public static final String DROPOUT = Dropout.class.getCanonicalName();
+  public static final String BATCH_NORM = BatchNorm.class.getCanonicalName();
   public static final String ADD = Add.class.getCanonicalName();
   public static final String CONCAT = Concat.class.getCanonicalName();
   public static final String FROM = From.class.getCanonicalName();
@@ -45,7 +47,7 @@ public final class Annotations {
           Softmax.class.getCanonicalName(), Activation.Kind.SOFTMAX);
 
   public static final Set<String> LAYERS =
-      Set.of(CONV2D, MAX_POOL, AVG_POOL, GLOBAL_AVG_POOL, DENSE, FLATTEN, DROPOUT, ADD, CONCAT);
+      Set.of(CONV2D, MAX_POOL, AVG_POOL, GLOBAL_AVG_POOL, DENSE, FLATTEN, DROPOUT, BATCH_NORM, ADD, CONCAT);
 
   /** Every annotation that may only appear on a field of a {@code @Network} class. */
   public static boolean isFieldAnnotation(String name) {

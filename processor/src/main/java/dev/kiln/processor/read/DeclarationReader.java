@@ -120,6 +120,10 @@ public final class DeclarationReader {
         layers.add(new LayerDeclaration.FlattenDeclaration(origin));
       } else if (name.equals(Annotations.DROPOUT)) {
         layers.add(new LayerDeclaration.DropoutDeclaration(doubleValue(mirror, "rate"), origin));
+      } else if (name.equals(Annotations.BATCH_NORM)) {
+        layers.add(
+            new LayerDeclaration.BatchNormDeclaration(
+                doubleValue(mirror, "momentum"), doubleValue(mirror, "epsilon"), origin));
       } else if (name.equals(Annotations.ADD) || name.equals(Annotations.CONCAT)) {
         layers.add(
             new LayerDeclaration.MergeDeclaration(

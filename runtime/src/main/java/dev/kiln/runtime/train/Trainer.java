@@ -197,6 +197,9 @@ public final class Trainer {
     final double[] losses;
     final long[] correct;
     final java.util.function.IntConsumer chunk = this::trainChunk;
+    /** For networks with batch statistics, which train a batch at a time; else null. */
+    final Batch batch;
+    final int[] batchOffsets;
     int epoch;
     int batchStart;
     int batchCount;
@@ -212,6 +215,8 @@ public final class Trainer {
       outputs = new float[threads][model.outputSize()];
       losses = new double[threads];
       correct = new long[threads];
+      batch = model.batchStatistics() ? new Batch(model, workers, batchSize) : null;
+      batchOffsets = new int[batchSize];
     }
 
     EpochResult epoch(int epoch) {
@@ -224,7 +229,13 @@ public final class Trainer {
       for (int b = 0; b < batches; b++) {
         batchStart = b * batchSize;
         batchCount = Math.min(batchSize, order.length - batchStart);
-        workers.run(chunk);
+        float[][] gradients = this.gradients;
+        if (batch != null) {
+          trainBatch();
+          gradients = batch.threadGradients();
+        } else {
+          workers.run(chunk);
+        }
         float[] g = gradients[0];
         double batchLoss = losses[0];
         long batchCorrect = correct[0];
@@ -257,6 +268,38 @@ public final class Trainer {
           epoch, lossSum / order.length,
           data.labeled() ? (double) correctSum / order.length : Double.NaN, Double.NaN,
           Double.NaN, seconds, order.length / seconds, optimizer.learningRate());
+    }
+
+    /**
+     * The current batch through {@link Model#trainBatch}; its loss and correct count are left as
+     * thread 0's (summed in sample order), the other threads' as zero.
+     */
+    void trainBatch() {
+      float[] inputs = data.inputs();
+      int inputSize = data.inputSize();
+      int out = model.outputSize();
+      for (int i = 0; i < batchCount; i++) {
+        int sample = order[batchStart + i];
+        batchOffsets[i] = sample * inputSize;
+        data.target(sample, batch.targets(), i * out);
+        batch.noise()[i] = Sampling.mix(seed, epoch, batchStart + i);
+      }
+      batch.load(inputs, batchOffsets, batchCount);
+      model.trainBatch(batch);
+      double loss = 0;
+      long right = 0;
+      for (int i = 0; i < batchCount; i++) {
+        loss += batch.loss(i);
+        int sample = order[batchStart + i];
+        if (data.labeled()
+            && predictedClass(batch.predictions(), i * out, out) == data.label(sample)) {
+          right++;
+        }
+      }
+      Arrays.fill(losses, 0);
+      Arrays.fill(correct, 0);
+      losses[0] = loss;
+      correct[0] = right;
     }
 
     /** Thread {@code t}'s contiguous share of the current batch. */

@@ -59,6 +59,8 @@ public final class OpenClEmitter {
         ClDropout.emit(program, name, t, i);
       } else if (op instanceof Op.Merge) {
         ClMerge.emit(program, name, t);
+      } else if (op instanceof Op.BatchNorm) {
+        continue; // not yet on OpenCL: the program is marked unsupported above
       } else if (node.op() instanceof Op.Activate || node.activation().isPresent()) {
         ClActivation.layer(program, name, t);
       }
@@ -97,6 +99,10 @@ public final class OpenClEmitter {
         .append(" workspace=").append(program.workspace)
         .append(" output_at=").append(training.output().isInput() ? -1 : training.output().offset())
         .append(" loss=").append(training.loss()).append('\n');
+    if (training.plan().batchStatistics()) {
+      out.append("//@ unsupported ").append(model.simpleName())
+          .append(" has BatchNorm layers, which the OpenCL program does not run yet; train it on the CPU\n");
+    }
     if (training.output().isInput()) {
       out.append("//@ unsupported ").append(model.simpleName())
           .append(" computes nothing at inference (its output is its input)\n");

@@ -1,0 +1,257 @@
+package dev.kiln.processor.emit;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.plan.Plan;
+import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Batch normalization over the channels (TensorFlow's axis -1). Gamma sits where a layer's
+ * weights would, beta where its bias would; the moving mean and variance are in the model's
+ * state array {@code s}. At inference: {@code y = gamma (x - mean) / sqrt(var + eps) + beta} with
+ * the moving statistics, as one scale and shift per channel. In training the statistics are the
+ * batch's, over the samples, height and width ({@code N} values per channel), in four pieces that
+ * the generated {@code trainBatch} runs in order: the statistics (on one thread, in sample order,
+ * also updating the moving averages), the per-sample normalization, the gradient sums over the
+ * batch, and the per-sample input gradient {@code dx = gamma / sigma (dy - mean(dy) - xhat
+ * mean(dy xhat))}. The batch's {@code statistics()} hold, per BatchNorm, the mean, the inverse
+ * standard deviation, the sum of {@code dy} and the sum of {@code dy xhat}, a channel each.
+ */
+final class BatchNormEmitter {
+  static final ClassName BATCH = ClassName.get("dev.kiln.runtime.train", "Batch");
+
+  private BatchNormEmitter() {}
+
+  static boolean isBatchNorm(Step step) {
+    return step.node().op() instanceof Op.BatchNorm;
+  }
+
+  private static Op.BatchNorm op(Step step) {
+    return (Op.BatchNorm) step.node().op();
+  }
+
+  private static int channels(Step step) {
+    return step.node().output().channels();
+  }
+
+  private static long pixels(Step step) {
+    return step.node().output().size() / channels(step);
+  }
+
+  /** Floats of batch statistics per BatchNorm. */
+  static int statisticsSize(Step step) {
+    return 4 * channels(step);
+  }
+
+  /** {@code <name>Forward(p, s, x, xo, y, yo)}: the moving statistics' scale and shift. */
+  static MethodSpec inference(Step step) {
+    Node node = step.node();
+    int c = channels(step);
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(LayerEmitter.forwardName(step))
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc("$L: $L, $L -> $L.\n", node.name(), node.describe(), node.input(), node.output())
+            .addJavadoc(
+                "Inference: gamma $L, beta $L, moving mean s[$L..), variance s[$L..); may run in"
+                    + " place.\n",
+                LayerEmitter.range(step.weightOffset(), c), LayerEmitter.range(step.biasOffset(), c),
+                step.stateOffset(), step.stateOffset() + c)
+            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "s")
+            .addParameter(float[].class, "x")
+            .addParameter(int.class, "xo")
+            .addParameter(float[].class, "y")
+            .addParameter(int.class, "yo");
+    method.addStatement("float[] affine = $T.scratch($L)", KernelCalls.KERNELS, 2 * c);
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
+    method.addStatement(
+        "float scale = p[$L + c] / (float) Math.sqrt(s[$L + c] + $Lf)", step.weightOffset(),
+        step.stateOffset() + c, (float) op(step).epsilon());
+    method.addStatement("affine[c] = scale");
+    method.addStatement("affine[$L + c] = p[$L + c] - s[$L + c] * scale", c, step.biasOffset(), step.stateOffset());
+    method.endControlFlow();
+    method.beginControlFlow("for (int px = 0; px < $L; px++)", pixels(step));
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
+    method.addStatement("int i = px * $L + c", c);
+    method.addStatement("y[yo + i] = x[xo + i] * affine[c] + affine[$L + c]", c);
+    method.endControlFlow();
+    method.endControlFlow();
+    method.addCode(ActivationEmitter.fused(node, true));
+    return method.build();
+  }
+
+  /** The array and offset expressions of a step's input for sample {@code i} in serial code. */
+  private static String inputArray(Plan.Location in) {
+    return in.isInput() ? "batch.inputs()" : "batch.workspace(i)";
+  }
+
+  private static String inputOffset(Plan.Location in) {
+    return in.isInput() ? "batch.inputOffset(i)" : String.valueOf(in.offset());
+  }
+
+  /**
+   * {@code <name>Statistics(batch, s)}: the batch's mean and inverse standard deviation per
+   * channel (two passes, in double), and the moving averages updated with them (the variance
+   * with Bessel's correction, as TensorFlow's fused kernel and PyTorch do).
+   */
+  static MethodSpec statistics(Step step, TrainingStep t, int at) {
+    int c = channels(step);
+    Op.BatchNorm op = op(step);
+    long n = pixels(step);
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(step.node().name() + "Statistics")
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc(
+                "Batch statistics of $L into statistics()[$L..$L): mean, then 1 / sqrt(var + eps).\n",
+                step.node().name(), at, at + 2 * c)
+            .addParameter(BATCH, "batch")
+            .addParameter(float[].class, "s");
+    method.addStatement("float[] st = batch.statistics()");
+    method.addStatement("double[] sum = new double[$L]", c);
+    method.addStatement("long count = (long) batch.count() * $L", n);
+    method.beginControlFlow("for (int i = 0; i < batch.count(); i++)");
+    method.addStatement("float[] x = $L", inputArray(t.in()));
+    method.addStatement("int xo = $L", inputOffset(t.in()));
+    method.beginControlFlow("for (int k = 0; k < $L; k++)", n * c);
+    method.addStatement("sum[k % $L] += x[xo + k]", c);
+    method.endControlFlow();
+    method.endControlFlow();
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
+    method.addStatement("sum[c] /= count");
+    method.endControlFlow();
+    method.addStatement("double[] squares = new double[$L]", c);
+    method.beginControlFlow("for (int i = 0; i < batch.count(); i++)");
+    method.addStatement("float[] x = $L", inputArray(t.in()));
+    method.addStatement("int xo = $L", inputOffset(t.in()));
+    method.beginControlFlow("for (int k = 0; k < $L; k++)", n * c);
+    method.addStatement("double v = x[xo + k] - sum[k % $L]", c);
+    method.addStatement("squares[k % $L] += v * v", c);
+    method.endControlFlow();
+    method.endControlFlow();
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
+    method.addStatement("double variance = squares[c] / count");
+    method.addStatement("st[$L + c] = (float) sum[c]", at);
+    method.addStatement("st[$L + c] = (float) (1.0 / Math.sqrt(variance + $L))", at + c, op.epsilon());
+    method.addStatement("double unbiased = count > 1 ? variance * count / (count - 1) : variance");
+    method.addStatement(
+        "s[$L + c] = (float) ($L * s[$L + c] + $L * sum[c])", step.stateOffset(), op.momentum(),
+        step.stateOffset(), 1 - op.momentum());
+    method.addStatement(
+        "s[$L + c] = (float) ($L * s[$L + c] + $L * unbiased)", step.stateOffset() + c,
+        op.momentum(), step.stateOffset() + c, 1 - op.momentum());
+    method.endControlFlow();
+    return method.build();
+  }
+
+  /** {@code <name>TrainForward(p, st, x, xo, y, yo)}: one sample normalized by the batch's statistics. */
+  static MethodSpec trainForward(Step step, TrainingStep t, int at) {
+    Node node = step.node();
+    int c = channels(step);
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(node.name() + "TrainForward")
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc("$L in training: normalized by the batch's statistics st[$L..).\n", node.name(), at)
+            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "st")
+            .addParameter(float[].class, "x")
+            .addParameter(int.class, "xo")
+            .addParameter(float[].class, "y")
+            .addParameter(int.class, "yo");
+    method.beginControlFlow("for (int px = 0; px < $L; px++)", pixels(step));
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
+    method.addStatement("int i = px * $L + c", c);
+    method.addStatement(
+        "y[yo + i] = p[$L + c] * (x[xo + i] - st[$L + c]) * st[$L + c] + p[$L + c]",
+        step.weightOffset(), at, at + c, step.biasOffset());
+    method.endControlFlow();
+    method.endControlFlow();
+    method.addCode(ActivationEmitter.fused(node, !t.lossActivation()));
+    return method.build();
+  }
+
+  /** {@code <name>ActivationBackward(y, yo, d, dOff)}: the fused activation's derivative, per sample. */
+  static MethodSpec activationBackward(Step step, TrainingStep t) {
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(step.node().name() + "ActivationBackward")
+            .addModifiers(Modifier.STATIC)
+            .addParameter(float[].class, "y")
+            .addParameter(int.class, "yo")
+            .addParameter(float[].class, "d")
+            .addParameter(int.class, "dOff");
+    method.addCode(ActivationEmitter.fusedDerivative(step.node(), !t.lossActivation()));
+    return method.build();
+  }
+
+  /**
+   * {@code <name>GradientSums(batch, p)}: the sums of dy and dy xhat over the batch, and from
+   * them the gradients of beta and gamma, added into the batch's first gradient array.
+   */
+  static MethodSpec gradientSums(Step step, TrainingStep t, int at) {
+    int c = channels(step);
+    long n = pixels(step);
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(step.node().name() + "GradientSums")
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc("Sums of dy and dy xhat over the batch for $L, and its gamma and beta gradients.\n",
+                step.node().name())
+            .addParameter(BATCH, "batch");
+    method.addStatement("float[] st = batch.statistics()");
+    method.addStatement("double[] dy = new double[$L]", c);
+    method.addStatement("double[] dyXhat = new double[$L]", c);
+    method.beginControlFlow("for (int i = 0; i < batch.count(); i++)");
+    method.addStatement("float[] x = $L", inputArray(t.in()));
+    method.addStatement("int xo = $L", inputOffset(t.in()));
+    method.addStatement("float[] d = batch.workspace(i)");
+    method.beginControlFlow("for (int k = 0; k < $L; k++)", n * c);
+    method.addStatement("int c = k % $L", c);
+    method.addStatement("float g = d[$L + k]", t.gradient());
+    method.addStatement("dy[c] += g");
+    method.addStatement("dyXhat[c] += g * ((x[xo + k] - st[$L + c]) * st[$L + c])", at, at + c);
+    method.endControlFlow();
+    method.endControlFlow();
+    method.addStatement("float[] g = batch.gradients()");
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
+    method.addStatement("st[$L + c] = (float) dy[c]", at + 2 * c);
+    method.addStatement("st[$L + c] = (float) dyXhat[c]", at + 3 * c);
+    method.addStatement("g[$L + c] += (float) dyXhat[c]", step.weightOffset());
+    method.addStatement("g[$L + c] += (float) dy[c]", step.biasOffset());
+    method.endControlFlow();
+    return method.build();
+  }
+
+  /**
+   * {@code <name>InputGradient(p, st, count, x, xo, d, dOff)}: one sample's input gradient, in
+   * place over its output gradient.
+   */
+  static MethodSpec inputGradient(Step step, int at) {
+    int c = channels(step);
+    long n = pixels(step);
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(step.node().name() + "InputGradient")
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc("dx = gamma / sigma (dy - sum(dy) / N - xhat sum(dy xhat) / N), in place on d.\n")
+            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "st")
+            .addParameter(int.class, "count")
+            .addParameter(float[].class, "x")
+            .addParameter(int.class, "xo")
+            .addParameter(float[].class, "d")
+            .addParameter(int.class, "dOff");
+    method.addStatement("float inverseN = 1f / ((float) count * $L)", n);
+    method.beginControlFlow("for (int px = 0; px < $L; px++)", n);
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
+    method.addStatement("int i = px * $L + c", c);
+    method.addStatement("float invStd = st[$L + c]", at + c);
+    method.addStatement("float xhat = (x[xo + i] - st[$L + c]) * invStd", at);
+    method.addStatement(
+        "d[dOff + i] = p[$L + c] * invStd * (d[dOff + i] - st[$L + c] * inverseN - xhat * st[$L + c] * inverseN)",
+        step.weightOffset(), at + 2 * c, at + 3 * c);
+    method.endControlFlow();
+    method.endControlFlow();
+    return method.build();
+  }
+}

@@ -1,0 +1,160 @@
+package dev.kiln.processor.emit;
+
+import com.palantir.javapoet.FieldSpec;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeSpec;
+import dev.kiln.processor.plan.TrainingPlan;
+import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import java.util.ArrayList;
+import java.util.List;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Writes {@code trainBatch} for networks with BatchNorm, which need the whole batch at each
+ * BatchNorm. The training steps are cut at every BatchNorm into phases; a phase runs on every
+ * sample in parallel ({@code Batch.forEach}, one method {@code trainPhaseN} per phase), and
+ * between phases the BatchNorm's statistics (forward) or gradient sums (backward) are reduced on
+ * the calling thread in sample order, so the result is the same for any number of threads.
+ *
+ * <pre>
+ * phase 0       forward up to the first BatchNorm
+ * statistics    of BatchNorm 1 (and its moving averages)
+ * phase 1       BatchNorm 1 normalizes, forward up to BatchNorm 2
+ * ...
+ * phase m       the last BatchNorm normalizes, forward to the loss, backward down to it
+ * gradient sums of the last BatchNorm
+ * phase m+1     its input gradient, backward down to the BatchNorm before
+ * ...
+ * </pre>
+ */
+final class BatchTrainingEmitter {
+  private BatchTrainingEmitter() {}
+
+  static void emit(TypeSpec.Builder type, TrainingPlan training) {
+    List<TrainingStep> steps = training.steps();
+    List<Integer> norms = new ArrayList<>();
+    int[] at = new int[steps.size()];
+    int size = 0;
+    for (int i = 0; i < steps.size(); i++) {
+      if (BatchNormEmitter.isBatchNorm(steps.get(i).step())) {
+        norms.add(i);
+        at[i] = size;
+        size += BatchNormEmitter.statisticsSize(steps.get(i).step());
+      }
+    }
+    type.addField(
+        FieldSpec.builder(int.class, "BATCH_STATISTICS_SIZE", Modifier.STATIC, Modifier.FINAL)
+            .addJavadoc("Floats of batch statistics: per BatchNorm, mean, 1 / sigma, sum dy, sum dy xhat.\n")
+            .initializer("$L", size)
+            .build());
+    type.addMethod(getter("batchStatistics", boolean.class, "true"));
+    type.addMethod(getter("batchStatisticsSize", int.class, "BATCH_STATISTICS_SIZE"));
+    for (int k : norms) {
+      TrainingStep t = steps.get(k);
+      type.addMethod(BatchNormEmitter.statistics(t.step(), t, at[k]));
+      type.addMethod(BatchNormEmitter.trainForward(t.step(), t, at[k]));
+      if (t.backward()) {
+        if (hasActivationDerivative(t)) {
+          type.addMethod(BatchNormEmitter.activationBackward(t.step(), t));
+        }
+        type.addMethod(BatchNormEmitter.gradientSums(t.step(), t, at[k]));
+        type.addMethod(BatchNormEmitter.inputGradient(t.step(), at[k]));
+      }
+    }
+
+    MethodSpec.Builder trainBatch =
+        MethodSpec.methodBuilder("trainBatch")
+            .addAnnotation(Override.class)
+            .addModifiers(Modifier.PUBLIC)
+            .addParameter(BatchNormEmitter.BATCH, "batch")
+            .addStatement("float[] p = parameters")
+            .addStatement("float[] s = state")
+            .addStatement("float[] st = batch.statistics()");
+    int phase = 0;
+    // Forward: phase 0 up to the first BatchNorm, then one phase from each BatchNorm on.
+    MethodSpec.Builder current = phase(phase);
+    int m = norms.size();
+    for (int i = 0; i < steps.size(); i++) {
+      TrainingStep t = steps.get(i);
+      if (norms.contains(i)) {
+        type.addMethod(current.build());
+        call(trainBatch, phase++);
+        trainBatch.addStatement("$N(batch, s)", t.step().node().name() + "Statistics");
+        current = phase(phase);
+        current.addStatement(
+            "$N(p, st, $L, ws, $L)", t.step().node().name() + "TrainForward",
+            MergeEmitter.inputArguments(t.ins()), t.out().offset());
+      } else {
+        TrainingEmitter.forwardStatement(current, t);
+      }
+    }
+    current.addStatement("float loss = $L", TrainingEmitter.lossExpression(training));
+    current.addStatement("batch.setLoss(i, loss)");
+    // Backward: from the loss down, cut at each BatchNorm for its gradient sums.
+    for (int i = steps.size() - 1; i >= 0; i--) {
+      TrainingStep t = steps.get(i);
+      if (!norms.contains(i)) {
+        TrainingEmitter.backwardStatements(current, t);
+        continue;
+      }
+      if (!t.backward()) {
+        TrainingEmitter.transfers(current, t);
+        continue;
+      }
+      String name = t.step().node().name();
+      if (hasActivationDerivative(t)) {
+        current.addStatement(
+            "$N(ws, $L, ws, $L)", name + "ActivationBackward", t.out().offset(), t.gradient());
+      }
+      type.addMethod(current.build());
+      call(trainBatch, phase++);
+      trainBatch.addStatement("$N(batch)", name + "GradientSums");
+      current = phase(phase);
+      current.addStatement(
+          "$N(p, st, batch.count(), $L, ws, $L)", name + "InputGradient",
+          MergeEmitter.inputArguments(t.ins()), t.gradient());
+      TrainingEmitter.transfers(current, t);
+    }
+    type.addMethod(current.build());
+    call(trainBatch, phase);
+    type.addMethod(trainBatch.build());
+  }
+
+  private static boolean hasActivationDerivative(TrainingStep t) {
+    return t.step().node().activation().isPresent() && !t.lossActivation();
+  }
+
+  /** A phase method: one sample's share of the work between two batch-wide reductions. */
+  private static MethodSpec.Builder phase(int phase) {
+    return MethodSpec.methodBuilder("trainPhase" + phase)
+        .addModifiers(Modifier.STATIC)
+        .addJavadoc("Phase $L of trainBatch for sample i (see trainBatch).\n", phase)
+        .addParameter(float[].class, "p")
+        .addParameter(float[].class, "st")
+        .addParameter(BatchNormEmitter.BATCH, "batch")
+        .addParameter(int.class, "i")
+        .addParameter(float[].class, "ws")
+        .addParameter(float[].class, "g")
+        .addStatement("float[] x = batch.inputs()")
+        .addStatement("int xo = batch.inputOffset(i)")
+        .addStatement("long noise = batch.noise(i)")
+        .addStatement("float[] target = batch.targets()")
+        .addStatement("int to = batch.targetOffset(i)")
+        .addStatement("float[] prediction = batch.predictions()")
+        .addStatement("int po = batch.predictionOffset(i)");
+  }
+
+  private static void call(MethodSpec.Builder trainBatch, int phase) {
+    trainBatch.addStatement(
+        "batch.forEach((i, ws, g) -> trainPhase$L(p, st, batch, i, ws, g))", phase);
+  }
+
+  private static MethodSpec getter(String name, Class<?> type, String value) {
+    return MethodSpec.methodBuilder(name)
+        .addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC)
+        .returns(type)
+        .addStatement("return $L", value)
+        .build();
+  }
+}

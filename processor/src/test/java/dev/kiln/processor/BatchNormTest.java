@@ -1,0 +1,200 @@
+package dev.kiln.processor;
+
+import static dev.kiln.processor.CompiledModels.model;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.optim.Adam;
+import dev.kiln.runtime.train.Batch;
+import dev.kiln.runtime.train.Dataset;
+import dev.kiln.runtime.train.Trainer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import javax.tools.JavaFileObject;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * BatchNorm: its training output and moving averages against values computed by hand, inference
+ * with the moving statistics, and the gradients of whole-batch training ({@code trainBatch})
+ * against central differences of the batch's summed loss.
+ */
+class BatchNormTest {
+  static final float EPSILON = 0.001f;
+
+  @Test
+  void trainingNormalizesByTheBatchAndUpdatesTheMovingAverages() {
+    Model m =
+        model("Normalize", "height = 1, width = 2, channels = 1",
+            "@BatchNorm(momentum = 0.5) Layer bn;");
+    assertTrue(m.batchStatistics());
+    // Two samples of two pixels: 1, 2 and 3, 4. Mean 2.5, variance 1.25 (1.6667 unbiased).
+    Batch batch = Batch.of(m, new float[] {1, 2, 3, 4}, new float[4], new long[2]);
+    m.trainBatch(batch);
+    float sigma = (float) Math.sqrt(1.25 + EPSILON);
+    float[] expected = {-1.5f / sigma, -0.5f / sigma, 0.5f / sigma, 1.5f / sigma};
+    assertArrayEquals(expected, batch.predictions(), 1e-6f);
+    // moving mean 0.5 * 0 + 0.5 * 2.5; moving variance 0.5 * 1 + 0.5 * 1.25 * 4 / 3
+    assertArrayEquals(new float[] {1.25f, 0.5f + 0.5f * 1.25f * 4 / 3}, m.state(), 1e-6f);
+    // MSE against zero targets: the loss of sample 0 is the mean of its squared outputs.
+    assertEquals((expected[0] * expected[0] + expected[1] * expected[1]) / 2, batch.loss(0), 1e-5f);
+  }
+
+  @Test
+  void inferenceUsesTheMovingStatisticsAndGammaBeta() {
+    Model m =
+        model("Infer", "height = 1, width = 1, channels = 2", "@BatchNorm @ReLU Layer bn;");
+    m.setWeights(m.layer("bn"), 2, 3);     // gamma
+    m.setBias(m.layer("bn"), 0.5f, -1);    // beta
+    System.arraycopy(new float[] {1, -1, 4, 9}, 0, m.state(), 0, 4); // means 1, -1; variances 4, 9
+    float[] y = m.predict(new float[] {5, 2});
+    float a = 2 * (5 - 1) / (float) Math.sqrt(4 + EPSILON) + 0.5f;
+    float b = 3 * (2 + 1) / (float) Math.sqrt(9 + EPSILON) - 1;
+    assertArrayEquals(new float[] {a, Math.max(0, b)}, y, 1e-5f);
+    assertEquals(List.of("bn.gamma", "bn.beta", "bn.moving_mean", "bn.moving_variance"), tensorNames(m));
+  }
+
+  @Test
+  void trainSampleSaysTheNetworkTrainsByBatch() {
+    Model m = model("NoSample", "height = 1, width = 1, channels = 2", "@BatchNorm Layer bn;");
+    UnsupportedOperationException e =
+        assertThrows(
+            UnsupportedOperationException.class,
+            () -> m.trainSample(new float[2], 0, new float[2], 0, new float[2], 0,
+                new float[m.parameterCount()], new float[m.trainingWorkspaceSize()], 0));
+    assertTrue(e.getMessage().contains("trains a batch at a time"), e.getMessage());
+  }
+
+  static List<String> tensorNames(Model m) {
+    List<String> names = new ArrayList<>();
+    var layer = m.layer("bn");
+    names.add(layer.name() + "." + layer.weightName());
+    names.add(layer.name() + "." + layer.biasName());
+    names.add(layer.name() + ".moving_mean");
+    names.add(layer.name() + ".moving_variance");
+    return names;
+  }
+
+  static List<GradientTest.Net> networks() {
+    return List.of(
+        new GradientTest.Net("ConvBatchNorm", "height = 4, width = 4, channels = 2",
+            dev.kiln.runtime.Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 3, kernel = 2, bias = false) Layer c;",
+            "@BatchNorm @Tanh Layer bn;",
+            "@Dense(units = 3) @Softmax Layer out;"),
+        new GradientTest.Net("BatchNormEverywhere", "height = 4, width = 4, channels = 2",
+            dev.kiln.runtime.Loss.SOFTMAX_CROSS_ENTROPY,
+            "@BatchNorm Layer bn0;",
+            "@Conv2D(filters = 2, kernel = 3, padding = Padding.SAME, bias = false) Layer c1;",
+            "@BatchNorm(momentum = 0.9) @Tanh Layer bn1;",
+            "@Conv2D(filters = 2, kernel = 3, padding = Padding.SAME, bias = false) Layer c2;",
+            "@BatchNorm Layer bn2;",
+            "@Add @From({\"bn2\", \"bn0\"}) @Tanh Layer sum;",
+            "@Dropout(rate = 0.25) Layer drop;",
+            "@Dense(units = 4, bias = false) Layer h;", // a bias before a BatchNorm learns nothing
+            "@BatchNorm @Sigmoid Layer bnh;",
+            "@Dense(units = 3) @From(\"bnh\") @Softmax Layer out;"));
+  }
+
+  static Map<String, byte[]> classes;
+
+  static synchronized Model compiled(GradientTest.Net net) {
+    if (classes == null) {
+      List<JavaFileObject> sources = new ArrayList<>();
+      for (GradientTest.Net n : networks()) {
+        sources.add(Networks.network(n.name(), n.input(), n.layers()));
+      }
+      classes = CompiledModels.classFiles(Networks.compile(sources.toArray(new JavaFileObject[0])));
+    }
+    return CompiledModels.load(classes, net.name(), 11);
+  }
+
+  /** The batch's summed loss and, into {@code gradients}, its summed parameter gradients. */
+  static double batchLoss(Model model, float[] x, float[] targets, long[] noise, float[] gradients) {
+    Batch batch = Batch.of(model, x, targets, noise);
+    model.trainBatch(batch);
+    double loss = 0;
+    for (int i = 0; i < noise.length; i++) {
+      loss += batch.loss(i);
+    }
+    if (gradients != null) {
+      System.arraycopy(batch.gradients(), 0, gradients, 0, gradients.length);
+    }
+    return loss;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("networks")
+  void batchGradientsMatchFiniteDifferences(GradientTest.Net net) {
+    Model model = compiled(net);
+    SplittableRandom random = new SplittableRandom(net.name().hashCode());
+    float[] p = model.parameters();
+    for (int i = 0; i < p.length; i++) {
+      p[i] += (float) random.nextDouble(-0.5, 0.5); // gamma near 1, the rest near 0
+    }
+    int n = 5;
+    float[] x = new float[n * model.inputSize()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    float[] targets = new float[n * model.outputSize()];
+    for (int i = 0; i < n; i++) {
+      targets[i * model.outputSize() + random.nextInt(model.outputSize())] = 1;
+    }
+    long[] noise = {1, 2, 3, 4, 5};
+    float[] analytic = new float[p.length];
+    batchLoss(model, x, targets, noise, analytic);
+    double worst = 0;
+    for (int i = 0; i < p.length; i++) {
+      float saved = p[i];
+      p[i] = (float) (saved + GradientTest.STEP);
+      double up = batchLoss(model, x, targets, noise, null);
+      p[i] = (float) (saved - GradientTest.STEP);
+      double down = batchLoss(model, x, targets, noise, null);
+      p[i] = saved;
+      double numeric = (up - down) / ((double) (float) (saved + GradientTest.STEP) - (float) (saved - GradientTest.STEP));
+      double error = Math.abs(numeric - analytic[i]);
+      worst = Math.max(worst, error);
+      assertTrue(
+          error <= GradientTest.ABSOLUTE + GradientTest.RELATIVE * Math.abs(numeric),
+          net + ": parameter " + i + " analytic " + analytic[i] + ", numeric " + numeric);
+    }
+    System.out.println("BatchNormTest " + net + ": " + p.length + " parameters, largest difference " + worst);
+  }
+
+  @Test
+  void trainingRepeatsBitForBitAndHardlyDependsOnTheThreads() {
+    // The batch statistics are reduced in sample order whatever the threads; the parameter
+    // gradients are summed per thread, then over threads, so the thread count moves the last bits.
+    GradientTest.Net net = networks().get(1);
+    int[] threads = {3, 3, 1};
+    float[][] results = new float[threads.length][];
+    for (int run = 0; run < threads.length; run++) {
+      Model model = compiled(net);
+      SplittableRandom random = new SplittableRandom(7);
+      int n = 40;
+      float[] x = new float[n * model.inputSize()];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) random.nextDouble(-1, 1);
+      }
+      float[] targets = new float[n * model.outputSize()];
+      for (int i = 0; i < n; i++) {
+        targets[i * model.outputSize() + random.nextInt(model.outputSize())] = 1;
+      }
+      Trainer.of(model).optimizer(Adam.lr(1e-2)).batchSize(8).epochs(2).threads(threads[run]).seed(3)
+          .fit(Dataset.of(x, model.inputSize(), targets, model.outputSize()), null);
+      float[] all = new float[model.parameterCount() + model.state().length];
+      System.arraycopy(model.parameters(), 0, all, 0, model.parameterCount());
+      System.arraycopy(model.state(), 0, all, model.parameterCount(), model.state().length);
+      results[run] = all;
+    }
+    assertArrayEquals(results[0], results[1], 0f);
+    assertArrayEquals(results[0], results[2], 1e-4f);
+  }
+}

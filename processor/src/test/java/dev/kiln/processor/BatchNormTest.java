@@ -71,6 +71,63 @@ class BatchNormTest {
     assertTrue(e.getMessage().contains("trains a batch at a time"), e.getMessage());
   }
 
+  @Test
+  void batchInferenceFoldsTheBatchNormsAndAgreesWithTheUnfoldedPath() throws Exception {
+    Model m =
+        model("Folded", "height = 6, width = 6, channels = 2",
+            "@Conv2D(filters = 4, kernel = 3, padding = Padding.SAME, bias = false) Layer c1;",
+            "@BatchNorm @ReLU Layer bn1;",
+            "@Conv2D(filters = 3, kernel = 3, stride = 2) Layer c2;",
+            "@BatchNorm(epsilon = 0.01) Layer bn2;",
+            "@Dense(units = 5) Layer d;",
+            "@BatchNorm @Tanh Layer bn3;",
+            "@Dense(units = 3) @Softmax Layer out;");
+    // Three folds: c1+bn1, c2+bn2, d+bn3 (the implicit flatten before d is not a layer of code).
+    assertEquals(3, java.util.Arrays.stream(m.getClass().getDeclaredMethods())
+        .filter(method -> method.getName().startsWith("fold") && !method.getName().equals("folded"))
+        .count());
+    SplittableRandom random = new SplittableRandom(5);
+    float[] p = m.parameters();
+    for (int i = 0; i < p.length; i++) {
+      p[i] += (float) random.nextDouble(-0.5, 0.5);
+    }
+    float[] state = m.state();
+    for (int i = 0; i < state.length; i++) {
+      state[i] = (float) random.nextDouble(0.2, 2); // means and variances
+    }
+    int n = 6;
+    float[] x = new float[n * m.inputSize()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    float[] folded = new float[n * m.outputSize()];
+    m.predictBatch(x, folded, 2);
+    for (int i = 0; i < n; i++) {
+      float[] one = m.predict(java.util.Arrays.copyOfRange(x, i * m.inputSize(), (i + 1) * m.inputSize()));
+      for (int k = 0; k < one.length; k++) {
+        assertEquals(one[k], folded[i * m.outputSize() + k], 1e-5f, "sample " + i + " output " + k);
+      }
+    }
+    // The fold works on a copy: the model's own parameters are unchanged.
+    float[] again = new float[n * m.outputSize()];
+    m.predictBatch(x, again, 1);
+    assertArrayEquals(folded, again, 0f);
+  }
+
+  @Test
+  void checkpointsHoldTheMovingStatistics(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    Model a = model("Saved", "height = 1, width = 1, channels = 3", "@BatchNorm Layer bn;");
+    System.arraycopy(new float[] {1, 2, 3, 4, 5, 6}, 0, a.state(), 0, 6);
+    a.setWeights(a.layer("bn"), 7, 8, 9);
+    java.nio.file.Path file = dir.resolve("bn.safetensors");
+    dev.kiln.runtime.Checkpoint.save(a, file);
+    Model b = model("Saved", "height = 1, width = 1, channels = 3", "@BatchNorm Layer bn;");
+    dev.kiln.runtime.Checkpoint.load(b, file);
+    assertArrayEquals(a.state(), b.state(), 0f);
+    assertArrayEquals(a.parameters(), b.parameters(), 0f);
+  }
+
   static List<String> tensorNames(Model m) {
     List<String> names = new ArrayList<>();
     var layer = m.layer("bn");

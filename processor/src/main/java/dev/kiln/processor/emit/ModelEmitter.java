@@ -369,24 +369,36 @@ public final class ModelEmitter {
                 "int count = $T.batch($S, inputs, INPUT_SIZE, outputs, OUTPUT_SIZE, threads)",
                 CHECKS,
                 name)
-            .addStatement("float[] p = parameters")
+            .addStatement(
+                plan.folds().isEmpty() ? "float[] p = parameters" : "float[] p = folded(parameters, state)")
             .beginControlFlow("$T.forEach(count, threads, (from, to) -> ", BATCHES)
             .addStatement("float[] ws = WORKSPACE.get()")
             .beginControlFlow("for (int i = from; i < to; i++)")
-            .addStatement("forward(p, $Linputs, i * INPUT_SIZE, outputs, i * OUTPUT_SIZE, ws)", stateArgument(plan))
+            .addStatement(
+                "$L(p, $Linputs, i * INPUT_SIZE, outputs, i * OUTPUT_SIZE, ws)",
+                plan.folds().isEmpty() ? "forward" : "forwardFolded", stateArgument(plan))
             .endControlFlow()
             .endControlFlow(")")
             .build());
   }
 
   private static void addForward(TypeSpec.Builder type, Plan plan) {
+    addForward(type, plan, false);
+    if (!plan.folds().isEmpty()) {
+      FoldEmitter.emit(type, plan);
+      addForward(type, plan, true);
+    }
+  }
+
+  /** {@code forward}, or with {@code folded} {@code forwardFolded} over folded parameters. */
+  private static void addForward(TypeSpec.Builder type, Plan plan, boolean folded) {
     MethodSpec.Builder forward =
-        MethodSpec.methodBuilder("forward")
+        MethodSpec.methodBuilder(folded ? "forwardFolded" : "forward")
             .addModifiers(Modifier.STATIC)
             .addJavadoc(
                 "One sample through every layer: input {@code x[xo..]}, output {@code y[yo..]},"
-                    + "\nactivations in the workspace {@code ws} ($L floats, reused once read).\n",
-                plan.workspaceSize())
+                    + "\nactivations in the workspace {@code ws} ($L floats, reused once read)$L.\n",
+                plan.workspaceSize(), folded ? "; p has the BatchNorms folded in (folded(p, s))" : "")
             .addParameter(float[].class, "p");
     if (plan.batchStatistics()) {
       forward.addParameter(float[].class, "s");
@@ -397,8 +409,17 @@ public final class ModelEmitter {
             .addParameter(float[].class, "y")
             .addParameter(int.class, "yo")
             .addParameter(float[].class, "ws");
-    for (Step step : plan.steps()) {
+    for (int i = 0; i < plan.steps().size(); i++) {
+      Step step = plan.steps().get(i);
       Node node = step.node();
+      if (folded && FoldEmitter.foldOfNorm(plan, i) != null) {
+        forward.addComment("$L: folded into $L", node.name(),
+            plan.steps().get(FoldEmitter.foldOfNorm(plan, i).producer()).node().name());
+        continue;
+      }
+      if (folded && FoldEmitter.foldOfProducer(plan, i) != null) {
+        step = FoldEmitter.foldedStep(plan, FoldEmitter.foldOfProducer(plan, i));
+      }
       if (!step.runsAtInference()) {
         forward.addComment(
             "$L: $L, $L -> $L: nothing to do at inference",

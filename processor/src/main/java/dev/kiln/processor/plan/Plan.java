@@ -8,6 +8,7 @@ import java.util.List;
  * array, and which workspace region each layer reads and writes. Plain data for the emitters.
  *
  * @param steps one per node, in order (including nodes that need no code at inference)
+ * @param folds the BatchNorms batch inference folds into the layer before them
  * @param stateCount floats of untrained state (BatchNorm moving statistics)
  * @param workspaceSize floats of scratch memory one forward pass needs
  * @param output where the network's output ends up
@@ -15,6 +16,7 @@ import java.util.List;
 public record Plan(
     NetworkModel model,
     List<Step> steps,
+    List<Fold> folds,
     int parameterCount,
     int stateCount,
     int workspaceSize,
@@ -22,7 +24,17 @@ public record Plan(
 
   public Plan {
     steps = List.copyOf(steps);
+    folds = List.copyOf(folds);
   }
+
+  /**
+   * A BatchNorm that batch inference folds into the convolution or dense layer before it: that
+   * layer has no activation, nothing else reads it, and the BatchNorm runs in place on its output.
+   *
+   * @param producer the step index of the convolution or dense layer
+   * @param norm the step index of the BatchNorm
+   */
+  public record Fold(int producer, int norm) {}
 
   /** Whether training needs batch statistics (a BatchNorm), and so runs a batch at a time. */
   public boolean batchStatistics() {

@@ -2,6 +2,7 @@ package dev.kiln.processor.plan;
 
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -91,8 +92,29 @@ public final class Planner {
       steps.add(new Step(node, weightOffset, biasOffset, stateOffset, prefix, ins, out));
     }
     return new Plan(
-        model, steps, Math.toIntExact(offset), Math.toIntExact(state), Math.max(1, regions.peak()),
+        model, steps, folds(steps, readers), Math.toIntExact(offset), Math.toIntExact(state), Math.max(1, regions.peak()),
         outputs.get(nodes.size() - 1));
+  }
+
+  private static List<Plan.Fold> folds(List<Step> steps, int[] readers) {
+    List<Plan.Fold> folds = new ArrayList<>();
+    for (int i = 0; i < steps.size(); i++) {
+      Step norm = steps.get(i);
+      if (!(norm.node().op() instanceof Op.BatchNorm)) {
+        continue;
+      }
+      int source = norm.node().sources().get(0);
+      if (source == Node.NETWORK_INPUT) {
+        continue;
+      }
+      Node producer = steps.get(source).node();
+      boolean linear = producer.op() instanceof Op.Conv || producer.op() instanceof Op.Dense;
+      if (linear && producer.activation().isEmpty() && readers[source] == 1
+          && norm.out().equals(steps.get(source).out())) {
+        folds.add(new Plan.Fold(source, i));
+      }
+    }
+    return folds;
   }
 
   /** {@code c1} becomes {@code C1}, {@code convBlock2} becomes {@code CONV_BLOCK2}. */

@@ -50,6 +50,21 @@ class JitSizeTest {
               "@Flatten Layer f;",
               "@Dense(units = 33) @ReLU Layer d;",
               "@Dense(units = 3) @Softmax Layer out;"
+            }),
+        Arguments.of(
+            "ResidualBatchNorm",
+            "height = 56, width = 56, channels = 64",
+            new String[] {
+              "@Conv2D(filters = 128, kernel = 3, stride = 2, padding = Padding.SAME, bias = false) Layer a;",
+              "@BatchNorm @ReLU Layer an;",
+              "@Conv2D(filters = 128, kernel = 3, padding = Padding.SAME, bias = false) Layer b;",
+              "@BatchNorm Layer bn;",
+              "@Conv2D(filters = 128, kernel = 1, stride = 2, bias = false) @From(From.INPUT) Layer down;",
+              "@BatchNorm Layer downNorm;",
+              "@Add @From({\"bn\", \"downNorm\"}) @ReLU Layer block;",
+              "@Concat @From({\"block\", \"an\"}) Layer both;",
+              "@GlobalAvgPool Layer gap;",
+              "@Dense(units = 10) @Softmax Layer out;"
             }));
   }
 

@@ -1,8 +1,12 @@
 package dev.kiln.samples;
 
+import dev.kiln.annotations.Add;
+import dev.kiln.annotations.BatchNorm;
 import dev.kiln.annotations.Conv2D;
 import dev.kiln.annotations.Dense;
 import dev.kiln.annotations.Dropout;
+import dev.kiln.annotations.From;
+import dev.kiln.annotations.GlobalAvgPool;
 import dev.kiln.annotations.MaxPool;
 import dev.kiln.annotations.Network;
 import dev.kiln.annotations.Padding;
@@ -69,5 +73,68 @@ final class FamousNetworks {
     @Dense(units = 4096) @ReLU Layer fc7;
     @Dropout(rate = 0.5) Layer drop7;
     @Dense(units = 1000) @Softmax Layer fc8;
+  }
+
+  /**
+   * ResNet-18 (He et al. 2015) as torchvision ships it: 11,689,512 parameters with its batch
+   * norms' gammas and betas (their moving statistics are state, not parameters). Eight basic
+   * blocks of two 3x3 convolutions without bias, each followed by a BatchNorm; the first block of
+   * stages 2 to 4 halves the map with stride 2 and projects its shortcut with a strided 1x1
+   * convolution. SAME padding gives torchvision's sizes (its pads are symmetric, TensorFlow puts
+   * the odd row at the bottom); epsilon and momentum are torchvision's.
+   */
+  @Network(input = @Shape(height = 224, width = 224, channels = 3))
+  abstract static class ResNet18 {
+    @Conv2D(filters = 64, kernel = 7, stride = 2, padding = Padding.SAME, bias = false) Layer conv1; // 112x112x64
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer conv1Norm;
+    @MaxPool(size = 3, stride = 2, padding = Padding.SAME) Layer pool1; //                 56x56x64
+    @Conv2D(filters = 64, kernel = 3, padding = Padding.SAME, bias = false) @From("pool1") Layer layer1_1a;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer layer1_1aNorm;
+    @Conv2D(filters = 64, kernel = 3, padding = Padding.SAME, bias = false) Layer layer1_1b;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer1_1bNorm;
+    @Add @From({"layer1_1bNorm", "pool1"}) @ReLU Layer layer1_1;
+    @Conv2D(filters = 64, kernel = 3, padding = Padding.SAME, bias = false) @From("layer1_1") Layer layer1_2a;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer layer1_2aNorm;
+    @Conv2D(filters = 64, kernel = 3, padding = Padding.SAME, bias = false) Layer layer1_2b;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer1_2bNorm;
+    @Add @From({"layer1_2bNorm", "layer1_1"}) @ReLU Layer layer1_2;
+    @Conv2D(filters = 128, kernel = 3, stride = 2, padding = Padding.SAME, bias = false) @From("layer1_2") Layer layer2_1a;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer layer2_1aNorm;
+    @Conv2D(filters = 128, kernel = 3, padding = Padding.SAME, bias = false) Layer layer2_1b;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer2_1bNorm;
+    @Conv2D(filters = 128, kernel = 1, stride = 2, bias = false) @From("layer1_2") Layer layer2_1down;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer2_1downNorm;
+    @Add @From({"layer2_1bNorm", "layer2_1downNorm"}) @ReLU Layer layer2_1;
+    @Conv2D(filters = 128, kernel = 3, padding = Padding.SAME, bias = false) @From("layer2_1") Layer layer2_2a;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer layer2_2aNorm;
+    @Conv2D(filters = 128, kernel = 3, padding = Padding.SAME, bias = false) Layer layer2_2b;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer2_2bNorm;
+    @Add @From({"layer2_2bNorm", "layer2_1"}) @ReLU Layer layer2_2;
+    @Conv2D(filters = 256, kernel = 3, stride = 2, padding = Padding.SAME, bias = false) @From("layer2_2") Layer layer3_1a;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer layer3_1aNorm;
+    @Conv2D(filters = 256, kernel = 3, padding = Padding.SAME, bias = false) Layer layer3_1b;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer3_1bNorm;
+    @Conv2D(filters = 256, kernel = 1, stride = 2, bias = false) @From("layer2_2") Layer layer3_1down;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer3_1downNorm;
+    @Add @From({"layer3_1bNorm", "layer3_1downNorm"}) @ReLU Layer layer3_1;
+    @Conv2D(filters = 256, kernel = 3, padding = Padding.SAME, bias = false) @From("layer3_1") Layer layer3_2a;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer layer3_2aNorm;
+    @Conv2D(filters = 256, kernel = 3, padding = Padding.SAME, bias = false) Layer layer3_2b;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer3_2bNorm;
+    @Add @From({"layer3_2bNorm", "layer3_1"}) @ReLU Layer layer3_2;
+    @Conv2D(filters = 512, kernel = 3, stride = 2, padding = Padding.SAME, bias = false) @From("layer3_2") Layer layer4_1a;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer layer4_1aNorm;
+    @Conv2D(filters = 512, kernel = 3, padding = Padding.SAME, bias = false) Layer layer4_1b;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer4_1bNorm;
+    @Conv2D(filters = 512, kernel = 1, stride = 2, bias = false) @From("layer3_2") Layer layer4_1down;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer4_1downNorm;
+    @Add @From({"layer4_1bNorm", "layer4_1downNorm"}) @ReLU Layer layer4_1;
+    @Conv2D(filters = 512, kernel = 3, padding = Padding.SAME, bias = false) @From("layer4_1") Layer layer4_2a;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) @ReLU Layer layer4_2aNorm;
+    @Conv2D(filters = 512, kernel = 3, padding = Padding.SAME, bias = false) Layer layer4_2b;
+    @BatchNorm(epsilon = 1e-5, momentum = 0.9) Layer layer4_2bNorm;
+    @Add @From({"layer4_2bNorm", "layer4_1"}) @ReLU Layer layer4_2;
+    @GlobalAvgPool Layer avgpool; //                                                       1x1x512
+    @Dense(units = 1000) @Softmax Layer fc;
   }
 }

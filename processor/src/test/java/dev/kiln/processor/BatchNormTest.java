@@ -160,6 +160,7 @@ class BatchNormTest {
   }
 
   static Map<String, byte[]> classes;
+  static Map<String, String> programs;
 
   static synchronized Model compiled(GradientTest.Net net) {
     if (classes == null) {
@@ -167,9 +168,71 @@ class BatchNormTest {
       for (GradientTest.Net n : networks()) {
         sources.add(Networks.network(n.name(), n.input(), n.layers()));
       }
-      classes = CompiledModels.classFiles(Networks.compile(sources.toArray(new JavaFileObject[0])));
+      var compilation = Networks.compile(sources.toArray(new JavaFileObject[0]));
+      classes = CompiledModels.classFiles(compilation);
+      programs = OpenClTests.programs(compilation);
     }
     return CompiledModels.load(classes, net.name(), 11);
+  }
+
+  /**
+   * The OpenCL program trains a batch as trainBatch does: the same losses, mean gradients and
+   * moving statistics, and the same predictions with them afterwards.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("networks")
+  void openClMatchesTheJavaCode(GradientTest.Net net) {
+    var device = OpenClTests.device();
+    Model cpu = compiled(net);
+    Model onDevice = compiled(net);
+    SplittableRandom random = new SplittableRandom(net.name().hashCode() + 1);
+    for (int i = 0; i < cpu.parameterCount(); i++) {
+      cpu.parameters()[i] += (float) random.nextDouble(-0.5, 0.5);
+    }
+    System.arraycopy(cpu.parameters(), 0, onDevice.parameters(), 0, cpu.parameterCount());
+    int n = 6;
+    float[] x = new float[n * cpu.inputSize()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    float[] targets = new float[n * cpu.outputSize()];
+    for (int i = 0; i < n; i++) {
+      targets[i * cpu.outputSize() + random.nextInt(cpu.outputSize())] = 1;
+    }
+    long[] noise = {11, 12, 13, 14, 15, 16};
+    Batch batch = Batch.of(cpu, x, targets, noise);
+    cpu.trainBatch(batch);
+    float[] losses = new float[n];
+    float[] mean = batch.gradients().clone();
+    for (int i = 0; i < n; i++) {
+      losses[i] = batch.loss(i);
+    }
+    for (int i = 0; i < mean.length; i++) {
+      mean[i] /= n;
+    }
+    float[] predictions = new float[n * cpu.outputSize()];
+    cpu.predictBatch(x, predictions, 1);
+    try (var bound = dev.kiln.runtime.opencl.OpenClModel.bind(device, onDevice, 8, programs.get(net.name() + "Model"))) {
+      float[] stats = new float[2 * n];
+      bound.trainBatch(x, targets, noise, n, stats);
+      float[] deviceLosses = new float[n];
+      for (int i = 0; i < n; i++) {
+        deviceLosses[i] = stats[2 * i];
+      }
+      OpenClParityTest.assertClose(net + " losses", deviceLosses, losses);
+      OpenClParityTest.assertClose(net + " gradients", bound.gradients(), mean);
+      bound.download();
+      OpenClParityTest.assertClose(net + " moving statistics", onDevice.state(), cpu.state());
+      float[] devicePredictions = new float[predictions.length];
+      bound.predictBatch(x, devicePredictions);
+      OpenClParityTest.assertClose(net + " predictions", devicePredictions, predictions);
+      System.out.printf(
+          "BatchNormTest OpenCL %s: losses %.2e, gradients %.2e, moving statistics %.2e, predictions %.2e%n",
+          net, OpenClParityTest.difference(deviceLosses, losses),
+          OpenClParityTest.difference(bound.gradients(), mean),
+          OpenClParityTest.difference(onDevice.state(), cpu.state()),
+          OpenClParityTest.difference(devicePredictions, predictions));
+    }
   }
 
   /** The batch's summed loss and, into {@code gradients}, its summed parameter gradients. */

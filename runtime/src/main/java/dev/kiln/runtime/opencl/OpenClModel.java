@@ -52,6 +52,9 @@ public final class OpenClModel implements AutoCloseable {
   private final cl_mem t;
   private final cl_mem stats;
   private final cl_mem noise;
+  /** BatchNorm moving statistics ({@code model.state()}) and one batch's statistics. */
+  private final cl_mem movingState;
+  private final cl_mem batchStatistics;
   private cl_mem state1;
   private cl_mem state2;
   private Optimizer stateOwner;
@@ -74,6 +77,8 @@ public final class OpenClModel implements AutoCloseable {
       t = buffer((long) capacity * program.outputSize());
       stats = buffer(2L * capacity);
       noise = buffer(2L * capacity); // ulong: two floats' bytes each
+      movingState = buffer(program.state());
+      batchStatistics = buffer(program.statistics());
       for (String phase : List.of("forward", "loss", "backward", "infer")) {
         for (Program.Launch launch : program.phase(phase)) {
           layerKernel(launch.kernel());
@@ -105,7 +110,8 @@ public final class OpenClModel implements AutoCloseable {
     }
     if (program.inputSize() != model.inputSize()
         || program.outputSize() != model.outputSize()
-        || program.parameterCount() != model.parameterCount()) {
+        || program.parameterCount() != model.parameterCount()
+        || program.state() != model.state().length) {
       throw new OpenClException(
           "the OpenCL program (input " + program.inputSize() + ", output " + program.outputSize()
               + ", " + program.parameterCount() + " parameters) does not match " + model.name()
@@ -242,6 +248,9 @@ public final class OpenClModel implements AutoCloseable {
     for (int i = 0; i < args.length; i++) {
       CL.clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(args[i]));
     }
+    // After n (7) and scale (8): the moving and the batch statistics.
+    CL.clSetKernelArg(kernel, 9, Sizeof.cl_mem, Pointer.to(movingState));
+    CL.clSetKernelArg(kernel, 10, Sizeof.cl_mem, Pointer.to(batchStatistics));
   }
 
   private void launch(String name, long items) {
@@ -307,18 +316,29 @@ public final class OpenClModel implements AutoCloseable {
     }
   }
 
-  /** Copies the model's parameters to the device. */
+  /** Copies the model's parameters (and BatchNorm moving statistics) to the device. */
   public void upload() {
     checkOpen();
     float[] parameters = model.parameters();
     write(p, Pointer.to(parameters), 4L * parameters.length);
+    float[] state = model.state();
+    if (state.length > 0) {
+      write(movingState, Pointer.to(state), 4L * state.length);
+    }
   }
 
-  /** Copies the device's parameters into the model's ({@code model.parameters()}). */
+  /**
+   * Copies the device's parameters into the model's ({@code model.parameters()}), and its
+   * BatchNorm moving statistics into {@code model.state()}.
+   */
   public void download() {
     checkOpen();
     float[] parameters = model.parameters();
     read(p, 0, Pointer.to(parameters), 4L * parameters.length);
+    float[] state = model.state();
+    if (state.length > 0) {
+      read(movingState, 0, Pointer.to(state), 4L * state.length);
+    }
   }
 
   /** A copy of the parameter gradients (the last batch's mean) from the device. */

@@ -17,6 +17,8 @@ record Program(
     int parameterCount,
     int workspace,
     int outputAt,
+    int state,
+    int statistics,
     String loss,
     String unsupported,
     Map<String, List<Launch>> phases) {
@@ -65,6 +67,8 @@ record Program(
         Integer.parseInt(sizes.get("parameters")),
         Integer.parseInt(sizes.get("workspace")),
         Integer.parseInt(sizes.get("output_at")),
+        Integer.parseInt(sizes.getOrDefault("state", "0")),
+        Integer.parseInt(sizes.getOrDefault("statistics", "0")),
         sizes.get("loss"),
         unsupported,
         phases);

@@ -19,7 +19,7 @@ final class ClActivation {
     return a.kind() != Activation.Kind.SOFTMAX;
   }
 
-  /** The activation of {@code v} (not Softmax). */
+  /** The activation of {@code v} (not Softmax); {@code v} is a variable or an array element. */
   static String apply(Activation a, String v) {
     return switch (a.kind()) {
       case RELU -> "fmax(" + v + ", 0.0f)";

@@ -17,7 +17,7 @@ final class ClProgram {
   static final String ARGS =
       "__global const float* x, __global float* p, __global float* g, __global float* ws,"
           + " __global const float* t, __global float* stats, __global const ulong* noise,"
-          + " const int n, const float scale";
+          + " const int n, const float scale, __global float* s, __global float* bs";
 
   final TrainingPlan training;
   /** Floats of one sample's workspace (the training plan's, used for inference too). */

@@ -42,6 +42,7 @@ public final class OpenClEmitter {
       program.reserve(update);
     }
     List<TrainingStep> steps = training.steps();
+    int statistics = 0; // floats of batch statistics so far: per BatchNorm, mean, 1/sigma, sums
     for (int i = 0; i < steps.size(); i++) {
       TrainingStep t = steps.get(i);
       Node node = t.step().node();
@@ -60,7 +61,8 @@ public final class OpenClEmitter {
       } else if (op instanceof Op.Merge) {
         ClMerge.emit(program, name, t);
       } else if (op instanceof Op.BatchNorm) {
-        continue; // not yet on OpenCL: the program is marked unsupported above
+        ClBatchNorm.emit(program, name, t, statistics);
+        statistics += 4 * node.output().channels();
       } else if (node.op() instanceof Op.Activate || node.activation().isPresent()) {
         ClActivation.layer(program, name, t);
       }
@@ -98,11 +100,9 @@ public final class OpenClEmitter {
         .append(" parameters=").append(training.plan().parameterCount())
         .append(" workspace=").append(program.workspace)
         .append(" output_at=").append(training.output().isInput() ? -1 : training.output().offset())
-        .append(" loss=").append(training.loss()).append('\n');
-    if (training.plan().batchStatistics()) {
-      out.append("//@ unsupported ").append(model.simpleName())
-          .append(" has BatchNorm layers, which the OpenCL program does not run yet; train it on the CPU\n");
-    }
+        .append(" loss=").append(training.loss())
+        .append(" state=").append(training.plan().stateCount())
+        .append(" statistics=").append(statistics).append('\n');
     if (training.output().isInput()) {
       out.append("//@ unsupported ").append(model.simpleName())
           .append(" computes nothing at inference (its output is its input)\n");

@@ -17,7 +17,8 @@ import java.util.List;
  * NHWC samples), {@code p} and {@code g} the flat parameters and their gradients (the Java
  * layout), {@code ws} one training workspace per sample laid out by the {@link TrainingPlan}
  * (every layer's output, dropout masks, two gradient regions), {@code t} the targets, {@code
- * stats} each sample's loss and correctness, {@code noise} each sample's dropout seed. Kernels
+ * stats} each sample's loss and correctness, {@code noise} each sample's dropout seed, and for
+ * BatchNorm {@code s} the moving statistics and {@code bs} one batch's statistics. Kernels
  * over activations have one work item per value of every sample; parameter gradients one per
  * parameter, summing over the batch in a fixed order (deterministic, no atomics) and scaled by
  * {@code scale} (1 / n) into the batch mean, which the optimizer then uses.

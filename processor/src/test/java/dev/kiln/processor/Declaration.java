@@ -37,7 +37,7 @@ final class Declaration {
   }
 
   /** A layer annotation. */
-  sealed interface Spec permits Conv, Pool, GlobalPool, Dense, Flatten, Dropout {}
+  sealed interface Spec permits Conv, Pool, GlobalPool, Dense, Flatten, Dropout, Merge {}
 
   /** {@code pad} empty: none; {@code stride} as written. */
   record Conv(
@@ -68,6 +68,12 @@ final class Declaration {
 
   record Dropout(double rate) implements Spec {}
 
+  /** {@code @Add} ({@code add}) or {@code @Concat}; what it merges is the field's {@code from}. */
+  record Merge(boolean add) implements Spec {}
+
+  /** {@code @From}'s value for the network's input. */
+  static final String INPUT = "@input";
+
   /**
    * An activation annotation; {@code alpha} is LeakyReLU's slope, written out unless {@code
    * defaultAlpha} (then it is the annotation's default, 0.2).
@@ -86,10 +92,21 @@ final class Declaration {
    * One field: {@code modifiers} and {@code type} as written (normally "" and "Layer"); layers
    * and activations in annotation order (activations are printed after the layer).
    */
-  record Field(String name, String modifiers, String type, List<Spec> layers, List<Act> acts) {
+  record Field(
+      String name, String modifiers, String type, List<Spec> layers, List<Act> acts,
+      List<String> from) {
+    Field(String name, String modifiers, String type, List<Spec> layers, List<Act> acts) {
+      this(name, modifiers, type, layers, acts, List.of());
+    }
+
     Field(String name, Spec layer, Act act) {
       this(name, "", "Layer",
           layer == null ? List.of() : List.of(layer), act == null ? List.of() : List.of(act));
+    }
+
+    /** This field reading {@code names} ({@link Declaration#INPUT} for the input). */
+    Field from(String... names) {
+      return new Field(name, modifiers, type, layers, acts, List.of(names));
     }
 
     Spec layer() {
@@ -158,6 +175,15 @@ final class Declaration {
       }
       for (Act a : f.acts()) {
         line.append(activation(a, r)).append(' ');
+      }
+      if (!f.from().isEmpty()) {
+        List<String> names = new ArrayList<>();
+        for (String n : f.from()) {
+          names.add(n.equals(INPUT) ? "From.INPUT" : "\"" + n + "\"");
+        }
+        line.append("@From(")
+            .append(names.size() == 1 && r.nextBoolean() ? names.get(0) : "{" + String.join(", ", names) + "}")
+            .append(") ");
       }
       if (!f.modifiers().isEmpty()) {
         line.append(f.modifiers()).append(' ');
@@ -233,6 +259,9 @@ final class Declaration {
     }
     if (s instanceof GlobalPool) {
       return "@GlobalAvgPool";
+    }
+    if (s instanceof Merge m) {
+      return m.add() ? "@Add" : "@Concat";
     }
     if (s instanceof Pool p) {
       a.add("size = " + ints(p.size(), r));

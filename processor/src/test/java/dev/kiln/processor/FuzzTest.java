@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * reproduces. Every valid declaration must compile, and its generated forward pass must match the
  * {@link Oracle}; for a sample, so must trainSample's loss, prediction and every parameter
  * gradient (without dropout: checked against the oracle; with dropout, whose masks come from the
- * generated noise stream: against finite differences). Every invalid declaration must get the
+ * generated noise stream: against finite differences). Valid networks include residual ({@code
+ * Add}) and split-and-merge ({@code Concat}) blocks. Every invalid declaration must get the
  * Kiln error its mistake calls for, every error must be a tagged Kiln diagnostic, and the
  * processor must never fail ([kiln:internal]).
  *
@@ -73,6 +74,9 @@ class FuzzTest {
         counts.gradients, counts.skipped, counts.dropout, counts.differences, counts.worstForward,
         counts.worstGradient, failures.size(), (System.nanoTime() - started) / 1e9,
         (compiled - started) / 1e9);
+    long graphs =
+        valid.stream().filter(c -> c.declaration().fields.stream().anyMatch(f -> !f.from().isEmpty())).count();
+    System.out.println("FUZZ valid graphs (a residual or split-and-merge block): " + graphs);
     System.out.println("FUZZ errors by tag: " + errorTags);
     System.out.println("FUZZ warnings by tag: " + warningTags);
     if (!failures.isEmpty()) {

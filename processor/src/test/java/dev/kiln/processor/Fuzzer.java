@@ -7,6 +7,7 @@ import dev.kiln.processor.Declaration.Dense;
 import dev.kiln.processor.Declaration.Dropout;
 import dev.kiln.processor.Declaration.Field;
 import dev.kiln.processor.Declaration.Flatten;
+import dev.kiln.processor.Declaration.Merge;
 import dev.kiln.processor.Declaration.GlobalPool;
 import dev.kiln.processor.Declaration.Padding;
 import dev.kiln.processor.Declaration.Pool;
@@ -54,8 +55,10 @@ final class Fuzzer {
   /** The next case: valid with probability {@code validShare}. */
   Case next(double validShare) {
     String name = String.format("Fuzz%04d", made++);
-    Declaration valid = valid(name);
-    if (random.nextDouble() < validShare) {
+    // Invalid cases start from a chain, so each mutation's shapes are the ones it expects.
+    boolean validCase = random.nextDouble() < validShare;
+    Declaration valid = valid(name, validCase);
+    if (validCase) {
       return new Case(valid, null, "none");
     }
     return invalid(valid);
@@ -63,7 +66,8 @@ final class Fuzzer {
 
   // ---------------------------------------------------------------- valid networks
 
-  Declaration valid(String name) {
+  /** A valid network; with {@code graphs}, with residual and split-and-merge blocks now and then. */
+  Declaration valid(String name, boolean graphs) {
     while (true) {
       int h = 1 + random.nextInt(random.nextInt(4) == 0 ? 16 : 9);
       int w = random.nextInt(3) == 0 ? h : 1 + random.nextInt(random.nextInt(4) == 0 ? 16 : 9);
@@ -74,6 +78,16 @@ final class Fuzzer {
       List<String> names = new ArrayList<>();
       for (int i = 0; i < depth; i++) {
         boolean last = i == depth - 1;
+        if (graphs && random.nextInt(4) == 0) {
+          List<Field> block = block(i, names, fields, d, last);
+          List<Field> grown = new ArrayList<>(fields);
+          grown.addAll(block);
+          if (acceptable(d.withFields(grown))) {
+            fields.addAll(block);
+            block.forEach(f -> names.add(f.name()));
+            continue;
+          }
+        }
         Field field = null;
         for (int attempt = 0; attempt < 30 && field == null; attempt++) {
           Field proposal = propose(fieldName(i, names), shapeAfter(d, fields), last);
@@ -93,6 +107,55 @@ final class Fuzzer {
         return d.withFields(fields);
       }
     }
+  }
+
+  /**
+   * A block that reads the network so far ({@code cur}, the last field or the input): a residual
+   * {@code Add} of a branch and {@code cur}, or a {@code Concat} of two or three branches.
+   */
+  private List<Field> block(int i, List<String> names, List<Field> fields, Declaration d, boolean last) {
+    Oracle.Shape in = shapeAfter(d, fields);
+    String cur = fields.isEmpty() ? Declaration.INPUT : fields.get(fields.size() - 1).name();
+    List<String> taken = new ArrayList<>(names);
+    String a = fieldName(i, taken);
+    taken.add(a);
+    String b = fieldName(i + 100, taken);
+    taken.add(b);
+    String m = fieldName(i + 200, taken);
+    Act mergeAct = random.nextBoolean() ? null : activation();
+    if (last && in.flat() && random.nextInt(3) == 0) {
+      mergeAct = Act.of(random.nextBoolean() ? ActKind.SOFTMAX : ActKind.SIGMOID);
+    }
+    if (mergeAct != null && mergeAct.kind() == ActKind.SOFTMAX && !in.flat()) {
+      mergeAct = null;
+    }
+    List<Field> block = new ArrayList<>();
+    if (random.nextBoolean()) {
+      // residual: y = act(F(cur) + cur), F one layer that keeps the shape
+      Spec branch =
+          in.flat() ? new Dense(in.c(), random.nextBoolean(), null)
+              : random.nextInt(3) == 0 ? null
+              : new Conv(in.c(), new int[] {1 + 2 * random.nextInt(2)}, new int[] {1}, Padding.SAME,
+                  new int[0], random.nextBoolean(), null);
+      block.add(new Field(a, branch, branch == null || random.nextBoolean() ? activation() : null));
+      block.add(new Field(m, new Merge(true), mergeAct).from(a, cur));
+      return block;
+    }
+    // split and merge: branches from cur, stacked along the channels
+    if (in.flat()) {
+      block.add(new Field(a, dense(), random.nextBoolean() ? activation() : null));
+      block.add(new Field(b, dense(), null).from(cur));
+    } else {
+      block.add(new Field(a, new Conv(1 + random.nextInt(3), new int[] {1}, new int[] {1},
+          Padding.VALID, new int[0], true, null), random.nextBoolean() ? activation() : null));
+      Spec other = random.nextBoolean()
+          ? new Pool(random.nextBoolean(), new int[] {1 + random.nextInt(3)}, new int[] {1}, Padding.SAME)
+          : new Conv(1 + random.nextInt(3), new int[] {3}, new int[] {1}, Padding.SAME, new int[0], true, null);
+      block.add(new Field(b, other, null).from(cur));
+    }
+    Field merged = new Field(m, new Merge(false), mergeAct);
+    block.add(random.nextInt(3) == 0 ? merged.from(b, a, cur) : merged.from(a, b));
+    return block;
   }
 
   private String fieldName(int i, List<String> taken) {
@@ -254,7 +317,7 @@ final class Fuzzer {
     Oracle.Shape in = inputs.get(at);
     int any = random.nextInt(fields.size());
     String name = "bad";
-    int kind = random.nextInt(31);
+    int kind = random.nextInt(36);
     switch (kind) {
       case 0 -> {
         fields.add(at, field(name, conv().withFilters(pick(0, -1, -7, Integer.MIN_VALUE))));
@@ -392,13 +455,13 @@ final class Fuzzer {
       case 21 -> {
         Field f = fields.get(any);
         String modifiers = new String[] {"private", "static", "private static", "public static"}[random.nextInt(4)];
-        fields.set(any, new Field(f.name(), modifiers, f.type(), f.layers(), f.acts()));
+        fields.set(any, new Field(f.name(), modifiers, f.type(), f.layers(), f.acts(), f.from()));
         return new Case(valid.withFields(fields), "field-modifiers", "static or private field");
       }
       case 22 -> {
         Field f = fields.get(any);
         String type = new String[] {"int", "String", "Object", "float[]", "java.util.List<Layer>"}[random.nextInt(5)];
-        fields.set(any, new Field(f.name(), f.modifiers(), type, f.layers(), f.acts()));
+        fields.set(any, new Field(f.name(), f.modifiers(), type, f.layers(), f.acts(), f.from()));
         return new Case(valid.withFields(fields), "field-type", "field not of type Layer");
       }
       case 23 -> {
@@ -441,9 +504,52 @@ final class Fuzzer {
         return new Case(valid.withClass("abstract", List.of(constructor)), "no-constructor",
             "no usable constructor");
       }
-      default -> {
+      case 30 -> {
         return new Case(valid.withClass("public abstract", List.of("abstract float[] run(float[] x);")),
             "abstract-method", "abstract method");
+      }
+      case 31 -> {
+        fields.add(at, new Field(name, new Dropout(0.1), null).from("nosuch"));
+        return new Case(valid.withFields(fields), "unknown-layer", "@From an unknown name");
+      }
+      case 32 -> {
+        int later = random.nextInt(fields.size());
+        fields.add(random.nextInt(later + 1), new Field(name, new Dropout(0.1), null).from(fields.get(later).name()));
+        return new Case(valid.withFields(fields), "reads-later-layer", "@From a later field");
+      }
+      case 33 -> {
+        int k = 1 + random.nextInt(3);
+        fields.add(field("narrow", new Conv(k, new int[] {1}, new int[] {1}, Padding.VALID, new int[0], true, null)).from(Declaration.INPUT));
+        fields.add(field("wide", new Conv(k + 1, new int[] {1}, new int[] {1}, Padding.VALID, new int[0], true, null)).from(Declaration.INPUT));
+        fields.add(field(name, new Merge(true)).from("narrow", "wide"));
+        return new Case(valid.withFields(fields), "add-shapes", "Add of different shapes");
+      }
+      case 34 -> {
+        fields.add(field("same", new Conv(2, new int[] {1}, new int[] {1}, Padding.VALID, new int[0], true, null)).from(Declaration.INPUT));
+        fields.add(field("padded", new Conv(2, new int[] {1}, new int[] {1}, Padding.VALID, new int[] {1}, true, null)).from(Declaration.INPUT));
+        fields.add(field(name, new Merge(false)).from("same", "padded"));
+        return new Case(valid.withFields(fields), "concat-sizes", "Concat of different sizes");
+      }
+      default -> {
+        String first = fields.get(0).name();
+        return switch (random.nextInt(4)) {
+          case 0 -> {
+            fields.add(field(name, new Merge(random.nextBoolean())));
+            yield new Case(valid.withFields(fields), "merge-without-from", "a merge without @From");
+          }
+          case 1 -> {
+            fields.add(field(name, new Merge(random.nextBoolean())).from(first));
+            yield new Case(valid.withFields(fields), "merge-needs-two", "a merge of one");
+          }
+          case 2 -> {
+            fields.add(field(name, new Dropout(0.2)).from(first, Declaration.INPUT));
+            yield new Case(valid.withFields(fields), "one-input", "two inputs to a Dropout");
+          }
+          default -> {
+            fields.add(new Field(name, "", "Layer", List.of(), List.of(), List.of(first)));
+            yield new Case(valid.withFields(fields), "from-without-layer", "@From alone");
+          }
+        };
       }
     }
   }

@@ -4,7 +4,9 @@ import dev.kiln.processor.Declaration.Act;
 import dev.kiln.processor.Declaration.ActKind;
 import dev.kiln.runtime.Loss;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The reference implementation generated models are checked against: every layer's forward and
@@ -39,7 +41,9 @@ final class Oracle {
     DENSE,
     FLATTEN,
     DROPOUT,
-    ACTIVATION
+    ACTIVATION,
+    ADD,
+    CONCAT
   }
 
   /** {@code flat}: a vector of {@code c} values. */
@@ -81,6 +85,10 @@ final class Oracle {
     int weightCount;
     int biasOffset = -1;
     int biasCount;
+    /** The layers it reads, by index; -1 is the network's input. */
+    int[] sources;
+    /** Their shapes. */
+    Shape[] ins;
 
     @Override
     public String toString() {
@@ -106,8 +114,9 @@ final class Oracle {
   /** The layers of a valid declaration; throws IllegalArgumentException if it is not valid. */
   static Oracle of(Declaration d) {
     List<Layer> layers = new ArrayList<>();
-    Shape shape = Shape.of(d.height, d.width, d.channels);
-    Shape input = shape;
+    Shape input = Shape.of(d.height, d.width, d.channels);
+    Map<String, Integer> byName = new HashMap<>(); // a field's name: the index of its output layer
+    int previous = -1;
     long offset = 0;
     for (Declaration.Field f : d.fields) {
       if (f.layers().size() > 1 || f.acts().size() > 1) {
@@ -115,11 +124,45 @@ final class Oracle {
       }
       Declaration.Spec spec = f.layer();
       Act act = f.act();
+      require(spec != null || act != null, f.name() + ": @From without a layer");
+      boolean merge = spec instanceof Declaration.Merge;
+      List<Integer> sources = new ArrayList<>();
+      if (f.from().isEmpty()) {
+        require(!merge, f.name() + ": a merge without @From");
+        sources.add(previous);
+      } else {
+        for (String n : f.from()) {
+          require(n.equals(Declaration.INPUT) || byName.containsKey(n), f.name() + ": reads " + n);
+          sources.add(n.equals(Declaration.INPUT) ? -1 : byName.get(n));
+        }
+      }
+      require(merge ? sources.size() >= 2 : sources.size() == 1, f.name() + ": number of inputs");
+      Shape[] shapes = new Shape[sources.size()];
+      for (int k = 0; k < shapes.length; k++) {
+        shapes[k] = sources.get(k) < 0 ? input : layers.get(sources.get(k)).out;
+      }
+      Shape shape = shapes[0];
       Layer l = new Layer();
       l.name = f.name();
       l.in = shape;
       l.act = act;
-      if (spec == null) {
+      l.sources = sources.stream().mapToInt(Integer::intValue).toArray();
+      l.ins = shapes;
+      if (merge) {
+        boolean add = ((Declaration.Merge) spec).add();
+        l.kind = add ? Kind.ADD : Kind.CONCAT;
+        int channels = 0;
+        for (Shape other : shapes) {
+          if (add) {
+            require(other.equals(shape), f.name() + ": Add of different shapes");
+          } else {
+            require(other.flat() == shape.flat() && other.h() == shape.h() && other.w() == shape.w(),
+                f.name() + ": Concat of different sizes");
+          }
+          channels += other.c();
+        }
+        l.out = add ? shape : shape.flat() ? Shape.vector(channels) : Shape.of(shape.h(), shape.w(), channels);
+      } else if (spec == null) {
         l.kind = Kind.ACTIVATION;
         l.out = shape;
       } else if (spec instanceof Declaration.Conv c) {
@@ -144,9 +187,13 @@ final class Oracle {
           flatten.implicit = true;
           flatten.in = shape;
           flatten.out = Shape.vector(shape.size());
+          flatten.sources = l.sources;
+          flatten.ins = l.ins;
           layers.add(flatten);
           shape = flatten.out;
           l.in = shape;
+          l.sources = new int[] {layers.size() - 1};
+          l.ins = new Shape[] {shape};
         }
         l.kind = Kind.DENSE;
         l.units = dense.units();
@@ -183,7 +230,8 @@ final class Oracle {
         require(l.out.flat() && f == d.fields.get(d.fields.size() - 1), f.name() + ": Softmax");
       }
       layers.add(l);
-      shape = l.out;
+      previous = layers.size() - 1;
+      byName.put(f.name(), previous);
     }
     require(!layers.isEmpty(), "no layers");
     Act last = layers.get(layers.size() - 1).act;
@@ -268,8 +316,14 @@ final class Oracle {
       this.masks = masks;
     }
 
+    /** Layer i's k-th input. */
+    double[] input(int i, int k) {
+      int source = layers.get(i).sources[k];
+      return source < 0 ? x : post[source];
+    }
+
     double[] input(int i) {
-      return i == 0 ? x : post[i - 1];
+      return input(i, 0);
     }
 
     double[] output() {
@@ -302,11 +356,42 @@ final class Oracle {
             case DENSE -> dense(l, p, input);
             case FLATTEN, ACTIVATION -> input.clone();
             case DROPOUT -> dropout(input, masks == null ? null : masks[i]);
+            case ADD -> add(l, t, i);
+            case CONCAT -> concat(l, t, i);
           };
       t.pre[i] = z;
       t.post[i] = l.act == null ? z : activate(l.act, z, t);
     }
     return t;
+  }
+
+  double[] add(Layer l, Trace t, int i) {
+    double[] y = new double[l.out.size()];
+    for (int k = 0; k < l.sources.length; k++) {
+      double[] in = t.input(i, k);
+      for (int j = 0; j < y.length; j++) {
+        y[j] += in[j];
+      }
+    }
+    return y;
+  }
+
+  /** Channels side by side per pixel, in the order of the sources. */
+  double[] concat(Layer l, Trace t, int i) {
+    double[] y = new double[l.out.size()];
+    int pixels = l.out.size() / l.out.c();
+    int at = 0;
+    for (int k = 0; k < l.sources.length; k++) {
+      double[] in = t.input(i, k);
+      int c = l.ins[k].c();
+      for (int px = 0; px < pixels; px++) {
+        for (int j = 0; j < c; j++) {
+          y[px * l.out.c() + at + j] = in[px * c + j];
+        }
+      }
+      at += c;
+    }
+    return y;
   }
 
   static double[] conv(Layer l, float[] p, double[] x) {
@@ -504,24 +589,68 @@ final class Oracle {
       loss /= n;
     }
     double[] g = new double[parameterCount];
+    // The gradient of each layer's output, summed over the layers that read it.
+    double[][] outputGradients = new double[layers.size()][];
+    outputGradients[last] = d;
     for (int i = last; i >= 0; i--) {
       Layer l = layers.get(i);
+      d = outputGradients[i];
+      if (d == null) {
+        continue; // nothing reads it: a dead branch contributes nothing
+      }
       // Through the activation (the loss already did the last layer's Softmax or Sigmoid).
       boolean leftToLoss = i == last && this.loss != Loss.MEAN_SQUARED_ERROR;
       if (l.act != null && !leftToLoss) {
         d = activationGradient(l.act, t.pre[i], t.post[i], d);
       }
+      if (l.kind == Kind.ADD) {
+        for (int source : l.sources) {
+          accumulate(outputGradients, source, d);
+        }
+        continue;
+      }
+      if (l.kind == Kind.CONCAT) {
+        int pixels = l.out.size() / l.out.c();
+        int at = 0;
+        for (int k = 0; k < l.sources.length; k++) {
+          int c = l.ins[k].c();
+          double[] part = new double[pixels * c];
+          for (int px = 0; px < pixels; px++) {
+            for (int j = 0; j < c; j++) {
+              part[px * c + j] = d[px * l.out.c() + at + j];
+            }
+          }
+          accumulate(outputGradients, l.sources[k], part);
+          at += c;
+        }
+        continue;
+      }
       double[] in = t.input(i);
-      d =
+      double[] dx =
           switch (l.kind) {
             case CONV -> convBackward(l, p, in, d, g);
             case MAX_POOL, AVG_POOL -> poolBackward(l, in, d);
             case DENSE -> denseBackward(l, p, in, d, g);
             case FLATTEN, ACTIVATION -> d;
             case DROPOUT -> dropout(d, masks == null ? null : masks[i]);
+            case ADD, CONCAT -> throw new AssertionError();
           };
+      accumulate(outputGradients, l.sources[0], dx);
     }
     return new Gradients(loss, prediction, g, t.margin);
+  }
+
+  private static void accumulate(double[][] gradients, int source, double[] d) {
+    if (source < 0) {
+      return; // the input's gradient is not needed
+    }
+    if (gradients[source] == null) {
+      gradients[source] = d.clone();
+    } else {
+      for (int j = 0; j < d.length; j++) {
+        gradients[source][j] += d[j];
+      }
+    }
   }
 
   static double[] activationGradient(Act act, double[] z, double[] y, double[] d) {

@@ -130,7 +130,7 @@ class ReferenceTest {
     int networks = 0;
     int parameters = 0;
     for (int n = 0; n < 40; n++) {
-      Declaration declaration = fuzzer.valid("O" + n);
+      Declaration declaration = fuzzer.valid("O" + n, true);
       Oracle oracle = Oracle.of(declaration);
       float[] p = new float[oracle.parameterCount];
       for (int i = 0; i < p.length; i++) {

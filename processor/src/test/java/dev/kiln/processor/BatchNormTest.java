@@ -159,20 +159,10 @@ class BatchNormTest {
             "@Dense(units = 3) @From(\"bnh\") @Softmax Layer out;"));
   }
 
-  static Map<String, byte[]> classes;
-  static Map<String, String> programs;
+  static final CompiledNets COMPILED = new CompiledNets(BatchNormTest::networks, 11);
 
-  static synchronized Model compiled(GradientTest.Net net) {
-    if (classes == null) {
-      List<JavaFileObject> sources = new ArrayList<>();
-      for (GradientTest.Net n : networks()) {
-        sources.add(Networks.network(n.name(), n.input(), n.layers()));
-      }
-      var compilation = Networks.compile(sources.toArray(new JavaFileObject[0]));
-      classes = CompiledModels.classFiles(compilation);
-      programs = OpenClTests.programs(compilation);
-    }
-    return CompiledModels.load(classes, net.name(), 11);
+  static Model compiled(GradientTest.Net net) {
+    return COMPILED.model(net);
   }
 
   /**
@@ -191,14 +181,8 @@ class BatchNormTest {
     }
     System.arraycopy(cpu.parameters(), 0, onDevice.parameters(), 0, cpu.parameterCount());
     int n = 6;
-    float[] x = new float[n * cpu.inputSize()];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) random.nextDouble(-1, 1);
-    }
-    float[] targets = new float[n * cpu.outputSize()];
-    for (int i = 0; i < n; i++) {
-      targets[i * cpu.outputSize() + random.nextInt(cpu.outputSize())] = 1;
-    }
+    float[] x = inputs(cpu, n, random);
+    float[] targets = targets(cpu, n, random);
     long[] noise = {11, 12, 13, 14, 15, 16};
     Batch batch = Batch.of(cpu, x, targets, noise);
     cpu.trainBatch(batch);
@@ -212,7 +196,7 @@ class BatchNormTest {
     }
     float[] predictions = new float[n * cpu.outputSize()];
     cpu.predictBatch(x, predictions, 1);
-    try (var bound = dev.kiln.runtime.opencl.OpenClModel.bind(device, onDevice, 8, programs.get(net.name() + "Model"))) {
+    try (var bound = dev.kiln.runtime.opencl.OpenClModel.bind(device, onDevice, 8, COMPILED.program(net))) {
       float[] stats = new float[2 * n];
       bound.trainBatch(x, targets, noise, n, stats);
       float[] deviceLosses = new float[n];
@@ -233,6 +217,24 @@ class BatchNormTest {
           OpenClParityTest.difference(onDevice.state(), cpu.state()),
           OpenClParityTest.difference(devicePredictions, predictions));
     }
+  }
+
+  /** {@code n} random inputs in [-1, 1). */
+  static float[] inputs(Model model, int n, SplittableRandom random) {
+    float[] x = new float[n * model.inputSize()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    return x;
+  }
+
+  /** {@code n} random one-hot targets. */
+  static float[] targets(Model model, int n, SplittableRandom random) {
+    float[] targets = new float[n * model.outputSize()];
+    for (int i = 0; i < n; i++) {
+      targets[i * model.outputSize() + random.nextInt(model.outputSize())] = 1;
+    }
+    return targets;
   }
 
   /** The batch's summed loss and, into {@code gradients}, its summed parameter gradients. */
@@ -259,14 +261,8 @@ class BatchNormTest {
       p[i] += (float) random.nextDouble(-0.5, 0.5); // gamma near 1, the rest near 0
     }
     int n = 5;
-    float[] x = new float[n * model.inputSize()];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) random.nextDouble(-1, 1);
-    }
-    float[] targets = new float[n * model.outputSize()];
-    for (int i = 0; i < n; i++) {
-      targets[i * model.outputSize() + random.nextInt(model.outputSize())] = 1;
-    }
+    float[] x = inputs(model, n, random);
+    float[] targets = targets(model, n, random);
     long[] noise = {1, 2, 3, 4, 5};
     float[] analytic = new float[p.length];
     batchLoss(model, x, targets, noise, analytic);
@@ -299,14 +295,8 @@ class BatchNormTest {
       Model model = compiled(net);
       SplittableRandom random = new SplittableRandom(7);
       int n = 40;
-      float[] x = new float[n * model.inputSize()];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) random.nextDouble(-1, 1);
-      }
-      float[] targets = new float[n * model.outputSize()];
-      for (int i = 0; i < n; i++) {
-        targets[i * model.outputSize() + random.nextInt(model.outputSize())] = 1;
-      }
+      float[] x = inputs(model, n, random);
+      float[] targets = targets(model, n, random);
       Trainer.of(model).optimizer(Adam.lr(1e-2)).batchSize(8).epochs(2).threads(threads[run]).seed(3)
           .fit(Dataset.of(x, model.inputSize(), targets, model.outputSize()), null);
       float[] all = new float[model.parameterCount() + model.state().length];

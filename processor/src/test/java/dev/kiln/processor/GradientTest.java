@@ -126,21 +126,10 @@ class GradientTest {
             "@Add @From({\"left\", \"right\"}) @Softmax Layer out;"));
   }
 
-  static Map<String, byte[]> classes;
+  static final CompiledNets COMPILED = new CompiledNets(GradientTest::networks, 11);
 
-  static synchronized Model compiled(Net net) {
-    if (classes == null) {
-      List<JavaFileObject> sources = new ArrayList<>();
-      for (Net n : networks()) {
-        List<String> body = new ArrayList<>();
-        body.add("@SuppressWarnings(\"kiln\")");
-        body.add("static final int UNUSED = 0;");
-        body.addAll(List.of(n.layers()));
-        sources.add(Networks.network(n.name(), n.input(), body.toArray(new String[0])));
-      }
-      classes = CompiledModels.classFiles(Networks.compile(sources.toArray(new JavaFileObject[0])));
-    }
-    return CompiledModels.load(classes, net.name(), 11);
+  static Model compiled(Net net) {
+    return COMPILED.model(net);
   }
 
   @ParameterizedTest(name = "{0}")

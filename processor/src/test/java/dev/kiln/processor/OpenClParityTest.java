@@ -71,29 +71,14 @@ class OpenClParityTest {
     return nets;
   }
 
-  static Map<String, byte[]> classes;
-  static Map<String, String> programs;
+  static final CompiledNets COMPILED = new CompiledNets(OpenClParityTest::networks, 7);
 
-  static synchronized Model compiled(GradientTest.Net net) {
-    if (classes == null) {
-      List<JavaFileObject> sources = new ArrayList<>();
-      for (GradientTest.Net n : networks()) {
-        List<String> body = new ArrayList<>();
-        body.add("@SuppressWarnings(\"kiln\")");
-        body.add("static final int UNUSED = 0;");
-        body.addAll(List.of(n.layers()));
-        sources.add(Networks.network(n.name(), n.input(), body.toArray(new String[0])));
-      }
-      Compilation compilation = Networks.compile(sources.toArray(new JavaFileObject[0]));
-      classes = CompiledModels.classFiles(compilation);
-      programs = OpenClTests.programs(compilation);
-    }
-    return CompiledModels.load(classes, net.name(), 7);
+  static Model compiled(GradientTest.Net net) {
+    return COMPILED.model(net);
   }
 
   static String program(GradientTest.Net net) {
-    compiled(net);
-    return programs.get(net.name() + "Model");
+    return COMPILED.program(net);
   }
 
   @ParameterizedTest(name = "{0}")

@@ -13,7 +13,6 @@ import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,14 +41,7 @@ class GraphNetworksTest {
     assertTrue(onCpu.testAccuracy() > 0.85, "CPU accuracy " + onCpu.testAccuracy());
     assertTrue(!java.util.Arrays.equals(initialState, cpu.state()), "the moving statistics moved");
 
-    var reason = OpenCl.unavailable();
-    if (reason.isPresent()) {
-      String ci = System.getenv("CI");
-      if (ci != null && !ci.isEmpty() && !ci.equalsIgnoreCase("false") && !ci.equals("0")) {
-        throw new AssertionError("CI is set, so OpenCL must be available, but: " + reason.get());
-      }
-      Assumptions.abort("OpenCL is not available here (" + reason.get() + "); set CI=true to require it");
-    }
+    MnistOpenClTest.requireOpenCl();
     MnistResNetModel net = MnistResNetModel.create(1);
     try (OpenClDevice device = OpenCl.open("");
         OpenClModel bound = OpenClModel.bind(device, net, 32)) {

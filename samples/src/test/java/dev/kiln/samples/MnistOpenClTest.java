@@ -23,8 +23,11 @@ import org.junit.jupiter.api.Test;
  */
 class MnistOpenClTest {
 
-  @Test
-  void lenet5OnOpenClMatchesTheCpuAccuracy() throws Exception {
+  /**
+   * Returns where OpenCL is there; fails the test where CI is set and it is not, else skips it
+   * and says why.
+   */
+  static void requireOpenCl() {
     var reason = OpenCl.unavailable();
     if (reason.isPresent()) {
       String ci = System.getenv("CI");
@@ -33,6 +36,11 @@ class MnistOpenClTest {
       }
       Assumptions.abort("OpenCL is not available here (" + reason.get() + "); set CI=true to require it");
     }
+  }
+
+  @Test
+  void lenet5OnOpenClMatchesTheCpuAccuracy() throws Exception {
+    MnistOpenClTest.requireOpenCl();
     Mnist.Split mnist = MnistEndToEndTest.mnist();
     LabeledImages train = mnist.train().first(6000);
     LabeledImages test = mnist.test().first(1000);

@@ -1,5 +1,6 @@
 package dev.kiln.processor.emit;
 
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
@@ -47,8 +48,9 @@ final class BatchTrainingEmitter {
             .addJavadoc("Floats of batch statistics: per BatchNorm, mean, 1 / sigma, sum dy, sum dy xhat.\n")
             .initializer("$L", size)
             .build());
-    type.addMethod(getter("batchStatistics", boolean.class, "true"));
-    type.addMethod(getter("batchStatisticsSize", int.class, "BATCH_STATISTICS_SIZE"));
+    type.addMethod(ModelEmitter.getter("batchStatistics", boolean.class, CodeBlock.of("true")));
+    type.addMethod(
+        ModelEmitter.getter("batchStatisticsSize", int.class, CodeBlock.of("BATCH_STATISTICS_SIZE")));
     for (int k : norms) {
       TrainingStep t = steps.get(k);
       type.addMethod(BatchNormEmitter.statistics(t.step(), t, at[k]));
@@ -147,14 +149,5 @@ final class BatchTrainingEmitter {
   private static void call(MethodSpec.Builder trainBatch, int phase) {
     trainBatch.addStatement(
         "batch.forEach((i, ws, g) -> trainPhase$L(p, st, batch, i, ws, g))", phase);
-  }
-
-  private static MethodSpec getter(String name, Class<?> type, String value) {
-    return MethodSpec.methodBuilder(name)
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PUBLIC)
-        .returns(type)
-        .addStatement("return $L", value)
-        .build();
   }
 }

@@ -333,7 +333,8 @@ public final class ModelEmitter {
     type.addMethod(getter("summary", String.class, CodeBlock.of("SUMMARY")));
   }
 
-  private static MethodSpec getter(String name, java.lang.reflect.Type type, CodeBlock value) {
+  /** A public {@code @Override} method that returns {@code value}. */
+  static MethodSpec getter(String name, java.lang.reflect.Type type, CodeBlock value) {
     return getter(name, com.palantir.javapoet.TypeName.get(type), value);
   }
 

@@ -4,6 +4,9 @@ import dev.kiln.runtime.Model;
 import dev.kiln.runtime.optim.Sgd;
 import dev.kiln.runtime.train.Dataset;
 import dev.kiln.runtime.train.EpochResult;
+import dev.kiln.runtime.opencl.OpenClDevice;
+import dev.kiln.runtime.opencl.OpenClModel;
+import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.train.Trainer;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +47,8 @@ final class XorCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed for the weights (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @picocli.CommandLine.Mixin DeviceOption deviceOption;
+
   /** One trained network's row. */
   record Row(Net net, double loss, double accuracy, float[] predictions) {}
 
@@ -51,11 +56,21 @@ final class XorCommand implements Callable<Integer> {
   public Integer call() {
     Dataset table = Dataset.of(INPUTS, 2, TARGETS, 1);
     List<Row> rows = new ArrayList<>();
+    OpenClDevice device = deviceOption.open(System.out);
     for (Net net : NETWORKS) {
       Model model = net.create().apply(seed);
-      List<EpochResult> history =
-          Trainer.of(model).optimizer(Sgd.lr(lr)).batchSize(4).epochs(steps).threads(1).seed(seed)
-              .fit(table, null);
+      List<EpochResult> history;
+      if (device == null) {
+        history =
+            Trainer.of(model).optimizer(Sgd.lr(lr)).batchSize(4).epochs(steps).threads(1).seed(seed)
+                .fit(table, null);
+      } else {
+        try (OpenClModel bound = OpenClModel.bind(device, model, 4)) {
+          history =
+              OpenClTrainer.of(bound).optimizer(Sgd.lr(lr)).batchSize(4).epochs(steps).seed(seed)
+                  .fit(table, null); // the weights come back into model
+        }
+      }
       Trainer.Evaluation end = Trainer.of(model).threads(1).evaluate(table);
       float[] predictions = new float[4];
       model.predictBatch(INPUTS, predictions, 1);
@@ -76,8 +91,11 @@ final class XorCommand implements Callable<Integer> {
     }
     for (Row row : rows) {
       System.out.printf(
-          Locale.ROOT, "RESULT task=xor network=%s steps=%d loss=%.4f accuracy=%.2f%n",
-          row.net().name(), steps, row.loss(), row.accuracy());
+          Locale.ROOT, "RESULT task=xor network=%s steps=%d loss=%.4f accuracy=%.2f device=%s%n",
+          row.net().name(), steps, row.loss(), row.accuracy(), deviceOption.chosen);
+    }
+    if (device != null) {
+      device.close();
     }
     return 0;
   }

@@ -128,6 +128,45 @@ class BatchNormTest {
     assertArrayEquals(a.parameters(), b.parameters(), 0f);
   }
 
+  @Test
+  void withParametersAndStateCopiesATrainedModel() throws Exception {
+    Model a = model("Copied", "height = 1, width = 1, channels = 2", "@BatchNorm @Tanh Layer bn;");
+    System.arraycopy(new float[] {1, 2, 3, 4}, 0, a.state(), 0, 4);
+    Model b = (Model) a.getClass().getMethod("withParameters", float[].class, float[].class)
+        .invoke(null, a.parameters(), a.state());
+    assertArrayEquals(a.predict(new float[] {0.5f, -1}), b.predict(new float[] {0.5f, -1}), 0f);
+    Model fresh = (Model) a.getClass().getMethod("withParameters", float[].class).invoke(null, (Object) a.parameters());
+    assertArrayEquals(new float[] {0, 0, 1, 1}, fresh.state(), 0f); // documented: defaults
+  }
+
+  @Test
+  void aBatchOfOneIsRefusedWhereEachChannelHasOneValue() {
+    Model m = model("Lonely", "height = 1, width = 1, channels = 3",
+        "@Dense(units = 2) Layer d;", "@BatchNorm Layer bn;");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class,
+            () -> m.trainBatch(Batch.of(m, new float[3], new float[2], new long[1])));
+    assertTrue(e.getMessage().contains("at least 2 samples"), e.getMessage());
+    // Trainer leaves out a last batch of one: 9 samples in batches of 4 train on 8.
+    var result = Trainer.of(m).optimizer(Adam.lr(1e-3)).batchSize(4).epochs(1).threads(1).seed(1)
+        .fit(Dataset.of(new float[27], 3, new float[18], 2), null).get(0);
+    assertEquals(8 / result.seconds(), result.imagesPerSecond(), 1e-6 * result.imagesPerSecond());
+  }
+
+  @Test
+  void generatedNamesDoNotCollide() {
+    // bn's helpers and a field named like them; c1's folded form and a field named c1Folded.
+    Model m = model("Names", "height = 3, width = 3, channels = 1",
+        "@Conv2D(filters = 2, kernel = 1, bias = false) Layer c1;",
+        "@BatchNorm Layer bn;",
+        "@Conv2D(filters = 2, kernel = 1, bias = false) Layer c1Folded;",
+        "@BatchNorm Layer bnNormalize;",
+        "@Conv2D(filters = 2, kernel = 1, bias = false) Layer C1;",
+        "@BatchNorm Layer bnTrain;");
+    float[] out = new float[2 * m.outputSize()];
+    m.predictBatch(new float[2 * m.inputSize()], out, 1);
+  }
+
   static List<String> tensorNames(Model m) {
     List<String> names = new ArrayList<>();
     var layer = m.layer("bn");

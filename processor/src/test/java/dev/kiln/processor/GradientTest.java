@@ -116,6 +116,10 @@ class GradientTest {
             "@Dropout(rate = 0.3) @From(\"c\") Layer dropped;",
             "@Add @From({\"t\", \"dropped\", \"t\"}) Layer twice;",
             "@Dense(units = 3) @Softmax Layer out;"),
+        new Net("DeadBranch", "height = 3, width = 3, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 2, kernel = 2) @Tanh Layer a;",
+            "@Dense(units = 4) @From(\"a\") Layer unused;", // its gradients are zero
+            "@Dense(units = 3) @From(\"a\") @Softmax Layer out;"),
         new Net("DenseResidualSoftmaxOnAdd", "height = 2, width = 2, channels = 1", Loss.SOFTMAX_CROSS_ENTROPY,
             "@Flatten Layer f;",
             "@Dense(units = 4) @Tanh Layer h;",

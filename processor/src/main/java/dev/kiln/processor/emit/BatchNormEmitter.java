@@ -111,6 +111,14 @@ final class BatchNormEmitter {
             .addParameter(BATCH, "batch")
             .addParameter(float[].class, "s");
     method.addStatement("float[] st = batch.statistics()");
+    if (n == 1) {
+      method.beginControlFlow("if (batch.count() < 2)");
+      method.addStatement(
+          "throw new $T($S)", IllegalArgumentException.class,
+          step.node().name() + ": BatchNorm normalizes each value over the batch, which needs at"
+              + " least 2 samples in training; got 1");
+      method.endControlFlow();
+    }
     method.addStatement("double[] sum = new double[$L]", c);
     method.addStatement("long count = (long) batch.count() * $L", n);
     method.beginControlFlow("for (int i = 0; i < batch.count(); i++)");
@@ -147,12 +155,12 @@ final class BatchNormEmitter {
     return method.build();
   }
 
-  /** {@code <name>TrainForward(p, st, x, xo, y, yo)}: one sample normalized by the batch's statistics. */
+  /** {@code <name>Normalize(p, st, x, xo, y, yo)}: one sample normalized by the batch's statistics. */
   static MethodSpec trainForward(Step step, TrainingStep t, int at) {
     Node node = step.node();
     int c = channels(step);
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(node.name() + "TrainForward")
+        MethodSpec.methodBuilder(node.name() + "Normalize")
             .addModifiers(Modifier.STATIC)
             .addJavadoc("$L in training: normalized by the batch's statistics st[$L..).\n", node.name(), at)
             .addParameter(float[].class, "p")
@@ -173,10 +181,10 @@ final class BatchNormEmitter {
     return method.build();
   }
 
-  /** {@code <name>ActivationBackward(y, yo, d, dOff)}: the fused activation's derivative, per sample. */
+  /** {@code <name>ActivationDerivative(y, yo, d, dOff)}: the fused activation's derivative, per sample. */
   static MethodSpec activationBackward(Step step, TrainingStep t) {
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(step.node().name() + "ActivationBackward")
+        MethodSpec.methodBuilder(step.node().name() + "ActivationDerivative")
             .addModifiers(Modifier.STATIC)
             .addParameter(float[].class, "y")
             .addParameter(int.class, "yo")

@@ -84,7 +84,7 @@ final class BatchTrainingEmitter {
         trainBatch.addStatement("$N(batch, s)", t.step().node().name() + "Statistics");
         current = phase(phase);
         current.addStatement(
-            "$N(p, st, $L, ws, $L)", t.step().node().name() + "TrainForward",
+            "$N(p, st, $L, ws, $L)", t.step().node().name() + "Normalize",
             MergeEmitter.inputArguments(t.ins()), t.out().offset());
       } else {
         TrainingEmitter.forwardStatement(current, t);
@@ -106,7 +106,7 @@ final class BatchTrainingEmitter {
       String name = t.step().node().name();
       if (hasActivationDerivative(t)) {
         current.addStatement(
-            "$N(ws, $L, ws, $L)", name + "ActivationBackward", t.out().offset(), t.gradient());
+            "$N(ws, $L, ws, $L)", name + "ActivationDerivative", t.out().offset(), t.gradient());
       }
       type.addMethod(current.build());
       call(trainBatch, phase++);

@@ -1,10 +1,6 @@
 package dev.kiln.processor.emit;
 
-import com.palantir.javapoet.ArrayTypeName;
-import com.palantir.javapoet.ClassName;
-import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
-import com.palantir.javapoet.ParameterizedTypeName;
 import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
@@ -16,7 +12,7 @@ import javax.lang.model.element.Modifier;
 /**
  * Batch inference with each foldable BatchNorm folded into the convolution or dense layer before
  * it ({@link Plan#folds()}, chosen at compile time). The fold itself needs the current weights and
- * moving statistics, so {@code predictBatch} does it once per call, into a per-thread copy of the
+ * moving statistics, so {@code predictBatch} does it once per call, into a copy of the
  * parameters: the layer's weights scaled per output channel by {@code gamma / sqrt(var + eps)},
  * and the BatchNorm's beta slot turned into the layer's bias, {@code (bias - mean) * scale +
  * beta}. The folded layer then writes the BatchNorm's output directly, with its activation.
@@ -34,38 +30,36 @@ final class FoldEmitter {
         p.op() instanceof Op.Conv c
             ? new Op.Conv(c.filters(), c.window(), true, c.init())
             : new Op.Dense(((Op.Dense) p.op()).units(), true, ((Op.Dense) p.op()).init());
+    // A name no layer has, so that its methods cannot meet another layer's.
+    String name = p.name() + "Folded";
+    while (hasNode(plan, name)) {
+      name += "_";
+    }
     Node node =
-        new Node(p.name() + "Folded", op, norm.node().activation(), p.sources(), p.inputs(),
-            p.output(), p.origin());
+        new Node(name, op, norm.node().activation(), p.sources(), p.inputs(), p.output(),
+            p.origin());
     return new Step(
         node, producer.weightOffset(), norm.biasOffset(), -1, producer.constantPrefix(),
         producer.ins(), norm.out());
   }
 
   static void emit(TypeSpec.Builder type, Plan plan) {
-    type.addField(
-        FieldSpec.builder(
-                ParameterizedTypeName.get(ClassName.get(ThreadLocal.class), ArrayTypeName.of(float.class)),
-                "FOLDED", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
-            .addJavadoc("Per-thread parameters with the BatchNorms folded in, rewritten by each predictBatch.\n")
-            .initializer("$T.withInitial(() -> new float[PARAMETER_COUNT])", ThreadLocal.class)
-            .build());
     MethodSpec.Builder folded =
         MethodSpec.methodBuilder("folded")
             .addModifiers(Modifier.STATIC)
-            .addJavadoc("A copy of p with every foldable BatchNorm folded into the layer before it.\n")
+            .addJavadoc(
+                "A new copy of p with every foldable BatchNorm folded into the layer before it (one\n"
+                    + "per call: a shared buffer could be refilled by a nested call while read).\n")
             .returns(float[].class)
             .addParameter(float[].class, "p")
             .addParameter(float[].class, "s")
-            .addStatement("float[] f = FOLDED.get()")
-            .addStatement("System.arraycopy(p, 0, f, 0, PARAMETER_COUNT)");
+            .addStatement("float[] f = p.clone()");
     for (Plan.Fold fold : plan.folds()) {
       Step producer = plan.steps().get(fold.producer());
       Step norm = plan.steps().get(fold.norm());
       Step step = foldedStep(plan, fold);
       ModelEmitter.emitterFor(step).forward(step).forEach(type::addMethod);
-      String name = "fold" + Character.toUpperCase(producer.node().name().charAt(0))
-          + producer.node().name().substring(1);
+      String name = "fold" + producer.constantPrefix(); // unique in the class, e.g. foldC1
       type.addMethod(foldMethod(name, producer, norm));
       folded.addStatement("$N(p, s, f)", name);
     }
@@ -98,6 +92,10 @@ final class FoldEmitter {
         norm.stateOffset(), norm.biasOffset());
     method.endControlFlow();
     return method.build();
+  }
+
+  private static boolean hasNode(Plan plan, String name) {
+    return plan.steps().stream().anyMatch(s -> s.node().name().equals(name));
   }
 
   /** Whether step {@code i} is a folded BatchNorm; the producer that absorbed it otherwise null. */

@@ -306,7 +306,11 @@ public final class ModelEmitter {
             .addParameter(float[].class, "parameters")
             .addJavadoc(
                 "A model over a copy of {@code parameters} (PARAMETER_COUNT floats, laid out as"
-                    + " the constants say).\n")
+                    + " the constants say)$L.\n",
+                plan.batchStatistics()
+                    ? ";\nits BatchNorm moving statistics start at mean 0, variance 1: give them with"
+                        + " withParameters(parameters, state)"
+                    : "")
             .addStatement(
                 "$T.sampleArray($S, $S, parameters, PARAMETER_COUNT, $T.vector(PARAMETER_COUNT))",
                 CHECKS,
@@ -315,6 +319,24 @@ public final class ModelEmitter {
                 SHAPE)
             .addStatement("return new $T(parameters.clone())", self)
             .build());
+    if (plan.batchStatistics()) {
+      type.addMethod(
+          MethodSpec.methodBuilder("withParameters")
+              .addModifiers(Modifier.PUBLIC, Modifier.STATIC)
+              .returns(self)
+              .addParameter(float[].class, "parameters")
+              .addParameter(float[].class, "state")
+              .addJavadoc(
+                  "A model over copies of {@code parameters} and {@code state} (another model's"
+                      + " {@code state()}:\nits BatchNorm moving statistics).\n")
+              .addStatement("$T model = withParameters(parameters)", self)
+              .addStatement(
+                  "$T.sampleArray($S, $S, state, model.state.length, $T.vector(model.state.length))",
+                  CHECKS, plan.model().generatedName(), "state", SHAPE)
+              .addStatement("$T.arraycopy(state, 0, model.state, 0, state.length)", System.class)
+              .addStatement("return model")
+              .build());
+    }
   }
 
   private static void addAccessors(TypeSpec.Builder type, Plan plan) {

@@ -85,6 +85,9 @@ public final class OpenClModel implements AutoCloseable {
         }
       }
       upload();
+      // A layer nothing reads gets no backward kernel: its gradients must read as zero.
+      float[] zeros = new float[program.parameterCount()];
+      write(g, Pointer.to(zeros), 4L * zeros.length);
     } catch (RuntimeException e) {
       release();
       throw e;

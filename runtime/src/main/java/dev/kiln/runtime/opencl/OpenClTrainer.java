@@ -104,7 +104,8 @@ public final class OpenClTrainer {
     device.upload();
     for (int epoch = 1; epoch <= epochs; epoch++) {
       Sampling.shuffle(order, seed, epoch);
-      int batches = (order.length + batchSize - 1) / batchSize;
+      int batches = Sampling.batches(order.length, batchSize, model);
+      int trained = Math.min(order.length, batches * batchSize);
       double lossSum = 0;
       long correctSum = 0;
       long started = System.nanoTime();
@@ -146,11 +147,11 @@ public final class OpenClTrainer {
       Trainer.Evaluation evaluation = test == null ? null : evaluate(test);
       EpochResult result =
           new EpochResult(
-              epoch, lossSum / order.length,
-              train.labeled() ? (double) correctSum / order.length : Double.NaN,
+              epoch, lossSum / trained,
+              train.labeled() ? (double) correctSum / trained : Double.NaN,
               evaluation == null ? Double.NaN : evaluation.loss(),
               evaluation == null ? Double.NaN : evaluation.accuracy(),
-              seconds, order.length / seconds, optimizer.learningRate());
+              seconds, trained / seconds, optimizer.learningRate());
       history.add(result);
       listener.onEpoch(result);
     }

@@ -27,6 +27,19 @@ public final class Sampling {
   }
 
   /** A well-mixed 64-bit seed from the run's seed, the epoch and a position (dropout noise). */
+  /**
+   * Batches per epoch of {@code samples}: the last may be smaller, but for a network with batch
+   * statistics a last batch of one sample is left out, since BatchNorm would normalize that sample
+   * by itself (and learn nothing from it); PyTorch refuses such a batch.
+   */
+  public static int batches(int samples, int batchSize, Model model) {
+    int batches = (samples + batchSize - 1) / batchSize;
+    if (model.batchStatistics() && batches > 1 && samples % batchSize == 1) {
+      batches--;
+    }
+    return batches;
+  }
+
   public static long mix(long seed, long epoch, long position) {
     long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xC2B2AE3D27D4EB4FL + position * 0x165667B19E3779F9L;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

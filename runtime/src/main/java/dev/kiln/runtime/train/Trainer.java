@@ -94,8 +94,9 @@ public final class Trainer {
   }
 
   /** The number of mini-batches one epoch over {@code samples} takes. */
+  /** Batches in an epoch of {@code samples} (see {@link Sampling#batches}). */
   public int batchesPerEpoch(int samples) {
-    return (samples + batchSize - 1) / batchSize;
+    return Sampling.batches(samples, batchSize, model);
   }
 
   public List<EpochResult> fit(LabeledImages train, LabeledImages test) {
@@ -223,6 +224,7 @@ public final class Trainer {
       this.epoch = epoch;
       Sampling.shuffle(order, seed, epoch);
       int batches = batchesPerEpoch(order.length);
+      int trained = Math.min(order.length, batches * batchSize);
       double lossSum = 0;
       long correctSum = 0;
       long started = System.nanoTime();
@@ -265,9 +267,9 @@ public final class Trainer {
       }
       double seconds = (System.nanoTime() - started) / 1e9;
       return new EpochResult(
-          epoch, lossSum / order.length,
-          data.labeled() ? (double) correctSum / order.length : Double.NaN, Double.NaN,
-          Double.NaN, seconds, order.length / seconds, optimizer.learningRate());
+          epoch, lossSum / trained,
+          data.labeled() ? (double) correctSum / trained : Double.NaN, Double.NaN,
+          Double.NaN, seconds, trained / seconds, optimizer.learningRate());
     }
 
     /**

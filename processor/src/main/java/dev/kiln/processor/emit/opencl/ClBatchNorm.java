@@ -6,8 +6,8 @@ import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 
 /**
- * BatchNorm in OpenCL C, the same arithmetic as the Java code (see the processor's {@code
- * BatchNormEmitter}): in training, a kernel with one work item per channel reduces the batch's
+ * BatchNorm in OpenCL C, the Java code's algorithm (see {@code BatchNormEmitter}), in the same
+ * order but summing in float where the Java code sums in double: in training, a kernel with one work item per channel reduces the batch's
  * mean and variance in a fixed order and updates the moving averages in {@code s}, then one per
  * value normalizes; backward, one per channel sums {@code dy} and {@code dy xhat} (and writes the
  * gamma and beta gradients), then one per value computes the input gradient in place. Inference

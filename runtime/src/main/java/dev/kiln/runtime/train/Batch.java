@@ -8,8 +8,8 @@ import java.util.Arrays;
  * it: the samples' inputs and targets, a training workspace per sample, a gradient array per
  * thread, and {@link #forEach}, which runs a step of the generated code on every sample in
  * parallel and returns when all are done. Between those steps the generated code reduces the
- * batch statistics on the calling thread, in sample order, so the result does not depend on the
- * number of threads.
+ * batch statistics with {@link #forEachRange}, each channel on one thread and in sample order, so
+ * the result does not depend on the number of threads.
  */
 public final class Batch {
   /** One step of the generated code for one sample. */
@@ -142,6 +142,28 @@ public final class Batch {
 
   float[][] threadGradients() {
     return gradients;
+  }
+
+  /** A share of the work between batch-wide steps: items {@code [from, to)}. */
+  @FunctionalInterface
+  public interface RangeJob {
+    void run(int from, int to);
+  }
+
+  /**
+   * Splits {@code [0, items)} into one contiguous range per thread (the batch statistics' channels,
+   * say), runs {@code job} on each and waits for all.
+   */
+  public void forEachRange(int items, RangeJob job) {
+    int threads = workers.threads();
+    workers.run(
+        t -> {
+          int from = (int) ((long) items * t / threads);
+          int to = (int) ((long) items * (t + 1) / threads);
+          if (from < to) {
+            job.run(from, to);
+          }
+        });
   }
 
   /** Runs {@code job} on every sample, each thread on a contiguous share, and waits for all. */

@@ -106,10 +106,14 @@ final class BatchNormEmitter {
         MethodSpec.methodBuilder(step.node().name() + "Statistics")
             .addModifiers(Modifier.STATIC)
             .addJavadoc(
-                "Batch statistics of $L into statistics()[$L..$L): mean, then 1 / sqrt(var + eps).\n",
+                "Batch statistics of $L's channels [from, to) into statistics()[$L..$L): mean, then 1 /"
+                    + " sqrt(var + eps),\nsummed per channel over the samples and pixels in order;"
+                    + " the moving averages.\n",
                 step.node().name(), at, at + 2 * c)
             .addParameter(BATCH, "batch")
-            .addParameter(float[].class, "s");
+            .addParameter(float[].class, "s")
+            .addParameter(int.class, "from")
+            .addParameter(int.class, "to");
     method.addStatement("float[] st = batch.statistics()");
     if (n == 1) {
       method.beginControlFlow("if (batch.count() < 2)");
@@ -119,34 +123,24 @@ final class BatchNormEmitter {
               + " least 2 samples in training; got 1");
       method.endControlFlow();
     }
-    method.addStatement("double[] sum = new double[$L]", c);
+    method.addStatement("double[] mean = new double[to - from]");
     method.addStatement("long count = (long) batch.count() * $L", n);
-    method.beginControlFlow("for (int i = 0; i < batch.count(); i++)");
-    method.addStatement("float[] x = $L", inputArray(t.in()));
-    method.addStatement("int xo = $L", inputOffset(t.in()));
-    method.beginControlFlow("for (int k = 0; k < $L; k++)", n * c);
-    method.addStatement("sum[k % $L] += x[xo + k]", c);
-    method.endControlFlow();
-    method.endControlFlow();
-    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
-    method.addStatement("sum[c] /= count");
-    method.endControlFlow();
-    method.addStatement("double[] squares = new double[$L]", c);
-    method.beginControlFlow("for (int i = 0; i < batch.count(); i++)");
-    method.addStatement("float[] x = $L", inputArray(t.in()));
-    method.addStatement("int xo = $L", inputOffset(t.in()));
-    method.beginControlFlow("for (int k = 0; k < $L; k++)", n * c);
-    method.addStatement("double v = x[xo + k] - sum[k % $L]", c);
-    method.addStatement("squares[k % $L] += v * v", c);
-    method.endControlFlow();
-    method.endControlFlow();
-    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
-    method.addStatement("double variance = squares[c] / count");
-    method.addStatement("st[$L + c] = (float) sum[c]", at);
+    samplesAndPixels(method, t, n, c);
+    method.addStatement("mean[c - from] += x[xo + px * $L + c]", c);
+    closeSamplesAndPixels(method);
+    method.addStatement("double[] squares = new double[to - from]");
+    samplesAndPixels(method, t, n, c);
+    method.addStatement("double v = x[xo + px * $L + c] - mean[c - from] / count", c);
+    method.addStatement("squares[c - from] += v * v");
+    closeSamplesAndPixels(method);
+    method.beginControlFlow("for (int c = from; c < to; c++)");
+    method.addStatement("double m = mean[c - from] / count");
+    method.addStatement("double variance = squares[c - from] / count");
+    method.addStatement("st[$L + c] = (float) m", at);
     method.addStatement("st[$L + c] = (float) (1.0 / Math.sqrt(variance + $L))", at + c, op.epsilon());
     method.addStatement("double unbiased = count > 1 ? variance * count / (count - 1) : variance");
     method.addStatement(
-        "s[$L + c] = (float) ($L * s[$L + c] + $L * sum[c])", step.stateOffset(), op.momentum(),
+        "s[$L + c] = (float) ($L * s[$L + c] + $L * m)", step.stateOffset(), op.momentum(),
         step.stateOffset(), 1 - op.momentum());
     method.addStatement(
         "s[$L + c] = (float) ($L * s[$L + c] + $L * unbiased)", step.stateOffset() + c,
@@ -204,31 +198,43 @@ final class BatchNormEmitter {
     MethodSpec.Builder method =
         MethodSpec.methodBuilder(step.node().name() + "GradientSums")
             .addModifiers(Modifier.STATIC)
-            .addJavadoc("Sums of dy and dy xhat over the batch for $L, and its gamma and beta gradients.\n",
+            .addJavadoc(
+                "Sums of dy and dy xhat over the batch for $L's channels [from, to), and their gamma"
+                    + " and beta gradients.\n",
                 step.node().name())
-            .addParameter(BATCH, "batch");
+            .addParameter(BATCH, "batch")
+            .addParameter(int.class, "from")
+            .addParameter(int.class, "to");
     method.addStatement("float[] st = batch.statistics()");
-    method.addStatement("double[] dy = new double[$L]", c);
-    method.addStatement("double[] dyXhat = new double[$L]", c);
+    method.addStatement("double[] dy = new double[to - from]");
+    method.addStatement("double[] dyXhat = new double[to - from]");
+    samplesAndPixels(method, t, n, c);
+    method.addStatement("float g = batch.workspace(i)[$L + px * $L + c]", t.gradient(), c);
+    method.addStatement("dy[c - from] += g");
+    method.addStatement(
+        "dyXhat[c - from] += g * ((x[xo + px * $L + c] - st[$L + c]) * st[$L + c])", c, at, at + c);
+    closeSamplesAndPixels(method);
+    method.addStatement("float[] g = batch.gradients()");
+    method.beginControlFlow("for (int c = from; c < to; c++)");
+    method.addStatement("st[$L + c] = (float) dy[c - from]", at + 2 * c);
+    method.addStatement("st[$L + c] = (float) dyXhat[c - from]", at + 3 * c);
+    method.addStatement("g[$L + c] += (float) dyXhat[c - from]", step.weightOffset());
+    method.addStatement("g[$L + c] += (float) dy[c - from]", step.biasOffset());
+    method.endControlFlow();
+    return method.build();
+  }
+
+  /** Opens loops over the samples (x, xo their input), pixels px and channels c in [from, to). */
+  private static void samplesAndPixels(MethodSpec.Builder method, TrainingStep t, long n, int c) {
     method.beginControlFlow("for (int i = 0; i < batch.count(); i++)");
     method.addStatement("float[] x = $L", inputArray(t.in()));
     method.addStatement("int xo = $L", inputOffset(t.in()));
-    method.addStatement("float[] d = batch.workspace(i)");
-    method.beginControlFlow("for (int k = 0; k < $L; k++)", n * c);
-    method.addStatement("int c = k % $L", c);
-    method.addStatement("float g = d[$L + k]", t.gradient());
-    method.addStatement("dy[c] += g");
-    method.addStatement("dyXhat[c] += g * ((x[xo + k] - st[$L + c]) * st[$L + c])", at, at + c);
-    method.endControlFlow();
-    method.endControlFlow();
-    method.addStatement("float[] g = batch.gradients()");
-    method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
-    method.addStatement("st[$L + c] = (float) dy[c]", at + 2 * c);
-    method.addStatement("st[$L + c] = (float) dyXhat[c]", at + 3 * c);
-    method.addStatement("g[$L + c] += (float) dyXhat[c]", step.weightOffset());
-    method.addStatement("g[$L + c] += (float) dy[c]", step.biasOffset());
-    method.endControlFlow();
-    return method.build();
+    method.beginControlFlow("for (int px = 0; px < $L; px++)", n);
+    method.beginControlFlow("for (int c = from; c < to; c++)");
+  }
+
+  private static void closeSamplesAndPixels(MethodSpec.Builder method) {
+    method.endControlFlow().endControlFlow().endControlFlow();
   }
 
   /**

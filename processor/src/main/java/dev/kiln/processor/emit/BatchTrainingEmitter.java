@@ -14,8 +14,9 @@ import javax.lang.model.element.Modifier;
  * Writes {@code trainBatch} for networks with BatchNorm, which need the whole batch at each
  * BatchNorm. The training steps are cut at every BatchNorm into phases; a phase runs on every
  * sample in parallel ({@code Batch.forEach}, one method {@code trainPhaseN} per phase), and
- * between phases the BatchNorm's statistics (forward) or gradient sums (backward) are reduced on
- * the calling thread in sample order, so the result is the same for any number of threads.
+ * between phases the BatchNorm's statistics (forward) or gradient sums (backward) are reduced,
+ * the channels split over the threads ({@code Batch.forEachRange}) and each channel summed over
+ * the samples and pixels in order, so the result is the same for any number of threads.
  *
  * <pre>
  * phase 0       forward up to the first BatchNorm
@@ -81,7 +82,9 @@ final class BatchTrainingEmitter {
       if (norms.contains(i)) {
         type.addMethod(current.build());
         call(trainBatch, phase++);
-        trainBatch.addStatement("$N(batch, s)", t.step().node().name() + "Statistics");
+        trainBatch.addStatement(
+            "batch.forEachRange($L, (from, to) -> $N(batch, s, from, to))",
+            t.step().node().output().channels(), t.step().node().name() + "Statistics");
         current = phase(phase);
         current.addStatement(
             "$N(p, st, $L, ws, $L)", t.step().node().name() + "Normalize",
@@ -110,7 +113,9 @@ final class BatchTrainingEmitter {
       }
       type.addMethod(current.build());
       call(trainBatch, phase++);
-      trainBatch.addStatement("$N(batch)", name + "GradientSums");
+      trainBatch.addStatement(
+          "batch.forEachRange($L, (from, to) -> $N(batch, from, to))",
+          t.step().node().output().channels(), name + "GradientSums");
       current = phase(phase);
       current.addStatement(
           "$N(p, st, batch.count(), $L, ws, $L)", name + "InputGradient",

@@ -233,13 +233,14 @@ final class BenchCommand implements Callable<Integer> {
         String.format(Locale.ROOT, " calls=%d warmup_calls=%d", calls, warm));
   }
 
-  /** Longest the warm-up goes on after its minimum, waiting for the JIT to settle. */
-  static final double MAX_EXTRA_WARMUP_SECONDS = 30;
+  /** How long the warm-up may go on after its minimum, in units of {@code --warmup-seconds}. */
+  static final double SETTLE_FACTOR = 15;
 
   /**
    * Runs {@code call} at least {@code minimum} times and {@code --warmup-seconds}, then on in
    * windows of {@code window} calls until the median call time stops improving (two windows in a
-   * row within 2% of the best so far), for at most {@link #MAX_EXTRA_WARMUP_SECONDS} more: a fixed
+   * row within 2% of the best so far), for at most {@link #SETTLE_FACTOR} times {@code
+   * --warmup-seconds} more (30 s by default; none with {@code --warmup-seconds 0}): a fixed
    * time was too short for the lecture's CNN, whose convolutions the JIT compiles last (its batch-1
    * latency measured 620 to 900 us cold, about 200 warm). Returns the calls made.
    */
@@ -254,7 +255,7 @@ final class BenchCommand implements Callable<Integer> {
     double best = Double.MAX_VALUE;
     int steady = 0;
     long[] nanos = new long[window];
-    while (steady < 2 && System.nanoTime() - extraStart < MAX_EXTRA_WARMUP_SECONDS * 1e9) {
+    while (steady < 2 && System.nanoTime() - extraStart < SETTLE_FACTOR * warmupSeconds * 1e9) {
       for (int i = 0; i < window; i++) {
         long t = System.nanoTime();
         call.run();

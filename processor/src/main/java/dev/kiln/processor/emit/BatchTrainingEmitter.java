@@ -75,17 +75,17 @@ final class BatchTrainingEmitter {
             .addStatement("float[] st = batch.statistics()");
     int phase = 0;
     // Forward: phase 0 up to the first BatchNorm, then one phase from each BatchNorm on.
-    MethodSpec.Builder current = phase(phase);
+    MethodSpec.Builder current = body();
     int m = norms.size();
     for (int i = 0; i < steps.size(); i++) {
       TrainingStep t = steps.get(i);
       if (norms.contains(i)) {
-        type.addMethod(current.build());
+        type.addMethod(phase(phase, current));
         call(trainBatch, phase++);
         trainBatch.addStatement(
             "batch.forEachRange($L, (from, to) -> $N(batch, s, from, to))",
             t.step().node().output().channels(), t.step().node().name() + "Statistics");
-        current = phase(phase);
+        current = body();
         current.addStatement(
             "$N(p, st, $L, ws, $L)", t.step().node().name() + "Normalize",
             MergeEmitter.inputArguments(t.ins()), t.out().offset());
@@ -111,18 +111,18 @@ final class BatchTrainingEmitter {
         current.addStatement(
             "$N(ws, $L, ws, $L)", name + "ActivationDerivative", t.out().offset(), t.gradient());
       }
-      type.addMethod(current.build());
+      type.addMethod(phase(phase, current));
       call(trainBatch, phase++);
       trainBatch.addStatement(
           "batch.forEachRange($L, (from, to) -> $N(batch, from, to))",
           t.step().node().output().channels(), name + "GradientSums");
-      current = phase(phase);
+      current = body();
       current.addStatement(
           "$N(p, st, batch.count(), $L, ws, $L)", name + "InputGradient",
           MergeEmitter.inputArguments(t.ins()), t.gradient());
       TrainingEmitter.transfers(current, t);
     }
-    type.addMethod(current.build());
+    type.addMethod(phase(phase, current));
     call(trainBatch, phase);
     type.addMethod(trainBatch.build());
   }
@@ -131,24 +131,42 @@ final class BatchTrainingEmitter {
     return t.step().node().activation().isPresent() && !t.lossActivation();
   }
 
+  /** Collects a phase's statements; {@link #phase} wraps them in a method. */
+  private static MethodSpec.Builder body() {
+    return MethodSpec.methodBuilder("body");
+  }
+
+  /** The sample's data a phase's statements may read, declared only where they do. */
+  private static final String[][] LOCALS = {
+    {"x", "float[] x = batch.inputs()"},
+    {"xo", "int xo = batch.inputOffset(i)"},
+    {"noise", "long noise = batch.noise(i)"},
+    {"target", "float[] target = batch.targets()"},
+    {"to", "int to = batch.targetOffset(i)"},
+    {"prediction", "float[] prediction = batch.predictions()"},
+    {"po", "int po = batch.predictionOffset(i)"},
+  };
+
   /** A phase method: one sample's share of the work between two batch-wide reductions. */
-  private static MethodSpec.Builder phase(int phase) {
-    return MethodSpec.methodBuilder("trainPhase" + phase)
-        .addModifiers(Modifier.STATIC)
-        .addJavadoc("Phase $L of trainBatch for sample i (see trainBatch).\n", phase)
-        .addParameter(float[].class, "p")
-        .addParameter(float[].class, "st")
-        .addParameter(BatchNormEmitter.BATCH, "batch")
-        .addParameter(int.class, "i")
-        .addParameter(float[].class, "ws")
-        .addParameter(float[].class, "g")
-        .addStatement("float[] x = batch.inputs()")
-        .addStatement("int xo = batch.inputOffset(i)")
-        .addStatement("long noise = batch.noise(i)")
-        .addStatement("float[] target = batch.targets()")
-        .addStatement("int to = batch.targetOffset(i)")
-        .addStatement("float[] prediction = batch.predictions()")
-        .addStatement("int po = batch.predictionOffset(i)");
+  private static MethodSpec phase(int phase, MethodSpec.Builder body) {
+    CodeBlock code = body.build().code();
+    String text = code.toString();
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder("trainPhase" + phase)
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc("Phase $L of trainBatch for sample i (see trainBatch).\n", phase)
+            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "st")
+            .addParameter(BatchNormEmitter.BATCH, "batch")
+            .addParameter(int.class, "i")
+            .addParameter(float[].class, "ws")
+            .addParameter(float[].class, "g");
+    for (String[] local : LOCALS) {
+      if (java.util.regex.Pattern.compile("\\b" + local[0] + "\\b").matcher(text).find()) {
+        method.addStatement(local[1]);
+      }
+    }
+    return method.addCode(code).build();
   }
 
   private static void call(MethodSpec.Builder trainBatch, int phase) {

@@ -3,7 +3,6 @@ package dev.kiln.runtime.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -208,34 +207,6 @@ final class VectorKernels {
 
   // ---- transposedProduct ----
 
-  /**
-   * Lane i + h for h = L/2, L/4, ..., 1: the pairings of {@link #sumLanes}'s tree.
-   */
-  private static final VectorShuffle<Float>[] HALVES = halves();
-
-  @SuppressWarnings("unchecked")
-  private static VectorShuffle<Float>[] halves() {
-    int steps = Integer.numberOfTrailingZeros(L);
-    VectorShuffle<Float>[] halves = new VectorShuffle[steps];
-    for (int k = 0; k < steps; k++) {
-      int h = L >> (k + 1);
-      halves[k] = VectorShuffle.fromOp(S, i -> (i + h) % L);
-    }
-    return halves;
-  }
-
-  /**
-   * The sum of a vector's lanes, always added in the same tree order. {@code reduceLanes(ADD)}
-   * leaves the order to the implementation, and the JIT's order differs from the interpreter's:
-   * the same training run gave different weights from one JVM to the next.
-   */
-  private static float sumLanes(FloatVector v) {
-    for (VectorShuffle<Float> half : HALVES) {
-      v = v.add(v.rearrange(half));
-    }
-    return v.lane(0);
-  }
-
   static void transposedProduct(
       float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
     int full = S.loopBound(n);
@@ -261,10 +232,10 @@ final class VectorKernels {
         a2 = FloatVector.fromArray(S, w, w2 + full, tail).fma(v, a2);
         a3 = FloatVector.fromArray(S, w, w3 + full, tail).fma(v, a3);
       }
-      dx[dxo + i] = sumLanes(a0);
-      dx[dxo + i + 1] = sumLanes(a1);
-      dx[dxo + i + 2] = sumLanes(a2);
-      dx[dxo + i + 3] = sumLanes(a3);
+      dx[dxo + i] = a0.reduceLanes(VectorOperators.ADD);
+      dx[dxo + i + 1] = a1.reduceLanes(VectorOperators.ADD);
+      dx[dxo + i + 2] = a2.reduceLanes(VectorOperators.ADD);
+      dx[dxo + i + 3] = a3.reduceLanes(VectorOperators.ADD);
     }
     for (; i < m; i++) {
       int w0 = wo + i * n;
@@ -276,7 +247,7 @@ final class VectorKernels {
         a0 = FloatVector.fromArray(S, w, w0 + full, tail)
             .fma(FloatVector.fromArray(S, d, dOff + full, tail), a0);
       }
-      dx[dxo + i] = sumLanes(a0);
+      dx[dxo + i] = a0.reduceLanes(VectorOperators.ADD);
     }
   }
 

@@ -213,43 +213,6 @@ class KernelsTest {
     }
   }
 
-  /**
-   * A kernel gives the same bits on its first call (interpreted) as once the JIT compiled it, so
-   * a training run repeats exactly from one JVM to the next. (The Vector API's float {@code
-   * reduceLanes(ADD)} does not promise an order, and the compiled order differed.)
-   */
-  @Test
-  void resultsDoNotDependOnTheJit() throws java.io.IOException {
-    // The guard that holds on every JDK: no lane reduction whose order is left open.
-    try (var in = VectorKernels.class.getResourceAsStream("VectorKernels.class")) {
-      String bytecode = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
-      assertTrue(!bytecode.contains("reduceLanes"), "VectorKernels calls reduceLanes; use sumLanes");
-    }
-    // Where the JIT's order differed from the interpreter's (JDK 25 here), check the bits too.
-    if (Runtime.version().feature() < 21 || !Kernels.VECTORIZED) {
-      return;
-    }
-    SplittableRandom random = new SplittableRandom(9);
-    float[] x = randoms(random, 14 * 14 * 6);
-    float[] w = randoms(random, 400 * 120);
-    float[] d = randoms(random, 10 * 10 * 16);
-    java.util.function.Supplier<float[]> kernels =
-        () -> {
-          float[] out = new float[10 * 10 * 16 + 5 * 5 * 6 * 16 + 400 + 400 * 120];
-          Kernels.convolve(x, 0, 14 * 6, 6, 14 * 6, 5, 30, w, 0, d, 0, 16, out, 0, 10, 10);
-          Kernels.weightGradient(x, 0, 14 * 6, 6, 14 * 6, 5, 30, d, 0, 16, 10, 10, out, 1600);
-          Kernels.transposedProduct(w, 0, 400, 120, d, 0, out, 4000);
-          Kernels.outerProduct(x, 0, 400, d, 0, 120, out, 4400);
-          return out;
-        };
-    float[] first = kernels.get();
-    float[] compiled = null;
-    for (int i = 0; i < 20_000; i++) {
-      compiled = kernels.get();
-    }
-    org.junit.jupiter.api.Assertions.assertArrayEquals(first, compiled);
-  }
-
   private static float[] randoms(SplittableRandom random, int n) {
     float[] a = new float[n];
     for (int i = 0; i < n; i++) {

@@ -6,7 +6,6 @@ import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
-import java.util.List;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -105,9 +104,5 @@ final class FoldEmitter {
 
   static Plan.Fold foldOfProducer(Plan plan, int i) {
     return plan.folds().stream().filter(f -> f.producer() == i).findFirst().orElse(null);
-  }
-
-  static List<Plan.Fold> folds(Plan plan) {
-    return plan.folds();
   }
 }

@@ -12,13 +12,11 @@ final class Regions {
   /** A free interval {@code [offset, offset + size)}. */
   private record Free(int offset, int size) {}
 
-  private final int base;
   private final List<Free> free = new ArrayList<>();
   private long end;
 
   /** Regions from {@code base} on. */
   Regions(int base) {
-    this.base = base;
     this.end = base;
   }
 
@@ -71,9 +69,5 @@ final class Regions {
   /** One past the highest float any allocation used. */
   int peak() {
     return Math.toIntExact(end);
-  }
-
-  int base() {
-    return base;
   }
 }

@@ -93,7 +93,6 @@ public final class Trainer {
     return this;
   }
 
-  /** The number of mini-batches one epoch over {@code samples} takes. */
   /** Batches in an epoch of {@code samples} (see {@link Sampling#batches}). */
   public int batchesPerEpoch(int samples) {
     return Sampling.batches(samples, batchSize, model);

@@ -11,6 +11,7 @@ import dev.kiln.processor.model.NetworkDeclaration;
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Planner;
+import dev.kiln.processor.plan.TrainingPlan;
 import dev.kiln.processor.plan.TrainingPlanner;
 import dev.kiln.processor.read.Annotations;
 import dev.kiln.processor.read.DeclarationReader;
@@ -80,13 +81,14 @@ public final class KilnProcessor extends AbstractProcessor {
         return;
       }
       Plan plan = Planner.plan(model.get());
-      TypeSpec generated = ModelEmitter.emit(plan).addOriginatingElement(type).build();
+      TrainingPlan training = TrainingPlanner.plan(plan);
+      TypeSpec generated = ModelEmitter.emit(plan, training).addOriginatingElement(type).build();
       JavaFile.builder(model.get().packageName(), generated)
           .skipJavaLangImports(true)
           .indent("  ")
           .build()
           .writeTo(processingEnv.getFiler());
-      writeOpenCl(plan, type);
+      writeOpenCl(training, type);
     } catch (UnreadableDeclarationException e) {
       // javac has already reported the unresolved value; a second error would only confuse.
     } catch (IOException e) {
@@ -156,9 +158,9 @@ public final class KilnProcessor extends AbstractProcessor {
    * The network's OpenCL C program, a resource beside the generated class: {@code
    * <Name>Model.cl} in the same package ({@code dev.kiln.runtime.opencl} loads it).
    */
-  private void writeOpenCl(Plan plan, TypeElement type) throws IOException {
-    String source = OpenClEmitter.emit(TrainingPlanner.plan(plan));
-    NetworkModel model = plan.model();
+  private void writeOpenCl(TrainingPlan training, TypeElement type) throws IOException {
+    String source = OpenClEmitter.emit(training);
+    NetworkModel model = training.plan().model();
     FileObject file =
         processingEnv
             .getFiler()

@@ -42,11 +42,6 @@ final class BatchNormEmitter {
     return step.node().output().size() / channels(step);
   }
 
-  /** Floats of batch statistics per BatchNorm. */
-  static int statisticsSize(Step step) {
-    return 4 * channels(step);
-  }
-
   /** {@code <name>Forward(p, s, x, xo, y, yo)}: the moving statistics' scale and shift. */
   static MethodSpec inference(Step step) {
     Node node = step.node();

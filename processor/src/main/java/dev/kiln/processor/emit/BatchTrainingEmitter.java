@@ -35,33 +35,30 @@ final class BatchTrainingEmitter {
   static void emit(TypeSpec.Builder type, TrainingPlan training) {
     List<TrainingStep> steps = training.steps();
     List<Integer> norms = new ArrayList<>();
-    int[] at = new int[steps.size()];
-    int size = 0;
     for (int i = 0; i < steps.size(); i++) {
       if (BatchNormEmitter.isBatchNorm(steps.get(i).step())) {
         norms.add(i);
-        at[i] = size;
-        size += BatchNormEmitter.statisticsSize(steps.get(i).step());
       }
     }
     type.addField(
         FieldSpec.builder(int.class, "BATCH_STATISTICS_SIZE", Modifier.STATIC, Modifier.FINAL)
             .addJavadoc("Floats of batch statistics: per BatchNorm, mean, 1 / sigma, sum dy, sum dy xhat.\n")
-            .initializer("$L", size)
+            .initializer("$L", training.statisticsSize())
             .build());
     type.addMethod(ModelEmitter.getter("batchStatistics", boolean.class, CodeBlock.of("true")));
     type.addMethod(
         ModelEmitter.getter("batchStatisticsSize", int.class, CodeBlock.of("BATCH_STATISTICS_SIZE")));
     for (int k : norms) {
       TrainingStep t = steps.get(k);
-      type.addMethod(BatchNormEmitter.statistics(t.step(), t, at[k]));
-      type.addMethod(BatchNormEmitter.trainForward(t.step(), t, at[k]));
+      int at = t.statisticsOffset();
+      type.addMethod(BatchNormEmitter.statistics(t.step(), t, at));
+      type.addMethod(BatchNormEmitter.trainForward(t.step(), t, at));
       if (t.backward()) {
         if (hasActivationDerivative(t)) {
           type.addMethod(BatchNormEmitter.activationBackward(t.step(), t));
         }
-        type.addMethod(BatchNormEmitter.gradientSums(t.step(), t, at[k]));
-        type.addMethod(BatchNormEmitter.inputGradient(t.step(), at[k]));
+        type.addMethod(BatchNormEmitter.gradientSums(t.step(), t, at));
+        type.addMethod(BatchNormEmitter.inputGradient(t.step(), at));
       }
     }
 

@@ -15,7 +15,6 @@ import dev.kiln.processor.model.TensorShape;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan;
-import dev.kiln.processor.plan.TrainingPlanner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,9 +41,8 @@ public final class ModelEmitter {
   private ModelEmitter() {}
 
   /** The generated class; the caller adds originating elements and writes it. */
-  public static TypeSpec.Builder emit(Plan plan) {
+  public static TypeSpec.Builder emit(Plan plan, TrainingPlan training) {
     NetworkModel model = plan.model();
-    TrainingPlan training = TrainingPlanner.plan(plan);
     String summary = SummaryFormatter.format(plan, training);
     ClassName self = ClassName.get(model.packageName(), model.generatedName());
     TypeSpec.Builder type =

@@ -12,6 +12,8 @@ import java.util.List;
  * @param loss the runtime {@code Loss} constant's name
  * @param steps one per plan step, in forward order
  * @param lossGradient where the loss leaves the gradient of the last layer's output
+ * @param statisticsSize floats of one batch's statistics: per BatchNorm, its mean, inverse
+ *     standard deviation, sum of dy and sum of dy times xhat, a channel each
  * @param output where the last layer's result (logits for the cross-entropies) ends up
  */
 public record TrainingPlan(
@@ -19,6 +21,7 @@ public record TrainingPlan(
     String loss,
     List<TrainingStep> steps,
     int lossGradient,
+    int statisticsSize,
     int workspaceSize,
     Plan.Location output) {
 
@@ -40,6 +43,7 @@ public record TrainingPlan(
    * @param inputGradients per source, where its backward pass leaves that source's gradient, or
    *     -1 where the source needs none (the input, or layers without parameters before them)
    * @param transfers what moves those gradients to their sources' regions afterwards
+   * @param statisticsOffset where a BatchNorm's batch statistics start, or -1
    */
   public record TrainingStep(
       Step step,
@@ -51,7 +55,8 @@ public record TrainingPlan(
       boolean backward,
       int gradient,
       List<Integer> inputGradients,
-      List<Transfer> transfers) {
+      List<Transfer> transfers,
+      int statisticsOffset) {
 
     public TrainingStep {
       ins = List.copyOf(ins);

@@ -66,6 +66,13 @@ public final class TrainingPlanner {
     gradientAt[n - 1] = regions.allocate(steps.get(n - 1).node().output().size());
     int lossGradient = gradientAt[n - 1];
     TrainingPlan.TrainingStep[] result = new TrainingPlan.TrainingStep[n];
+    int[] statistics = new int[n];
+    int statisticsSize = 0;
+    for (int i = 0; i < n; i++) {
+      Node node = steps.get(i).node();
+      statistics[i] = node.op() instanceof Op.BatchNorm ? statisticsSize : -1;
+      statisticsSize += node.op() instanceof Op.BatchNorm ? 4 * node.output().channels() : 0;
+    }
     for (int i = n - 1; i >= 0; i--) {
       Node node = steps.get(i).node();
       boolean leftToLoss = lossActivation && i == n - 1;
@@ -119,10 +126,11 @@ public final class TrainingPlanner {
       result[i] =
           new TrainingPlan.TrainingStep(
               step, ins.get(i), outs[i], masks[i], forward[i], leftToLoss, backward,
-              Math.max(gradientAt[i], 0), inputGradients, transfers);
+              Math.max(gradientAt[i], 0), inputGradients, transfers, statistics[i]);
     }
     return new TrainingPlan(
-        plan, loss, Arrays.asList(result), lossGradient, regions.peak(), outs[n - 1]);
+        plan, loss, Arrays.asList(result), lossGradient, statisticsSize, regions.peak(),
+        outs[n - 1]);
   }
 
   /** The activation the network ends with, fused or on a field of its own. */

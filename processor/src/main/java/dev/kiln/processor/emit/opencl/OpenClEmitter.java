@@ -43,7 +43,6 @@ public final class OpenClEmitter {
       program.reserve(update);
     }
     List<TrainingStep> steps = training.steps();
-    int statistics = 0; // floats of batch statistics so far: per BatchNorm, mean, 1/sigma, sums
     for (int i = 0; i < steps.size(); i++) {
       TrainingStep t = steps.get(i);
       Node node = t.step().node();
@@ -62,8 +61,7 @@ public final class OpenClEmitter {
       } else if (op instanceof Op.Merge) {
         ClMerge.emit(program, name, t);
       } else if (op instanceof Op.BatchNorm) {
-        ClBatchNorm.emit(program, name, t, statistics);
-        statistics += 4 * node.output().channels();
+        ClBatchNorm.emit(program, name, t, t.statisticsOffset());
       } else if (node.op() instanceof Op.Activate || node.activation().isPresent()) {
         ClActivation.layer(program, name, t);
       }
@@ -103,7 +101,7 @@ public final class OpenClEmitter {
         .append(" output_at=").append(training.output().isInput() ? -1 : training.output().offset())
         .append(" loss=").append(training.loss())
         .append(" state=").append(training.plan().stateCount())
-        .append(" statistics=").append(statistics).append('\n');
+        .append(" statistics=").append(training.statisticsSize()).append('\n');
     if (training.output().isInput()) {
       out.append("//@ unsupported ").append(model.simpleName())
           .append(" computes nothing at inference (its output is its input)\n");

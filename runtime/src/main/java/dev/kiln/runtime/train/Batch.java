@@ -31,11 +31,12 @@ public final class Batch {
   private int[] inputOffsets;
   private int count;
 
-  Batch(Model model, Workers workers, int capacity) {
+  /** A batch of up to {@code capacity} samples; thread t adds its gradients into {@code gradients[t]}. */
+  Batch(Model model, Workers workers, int capacity, float[][] gradients) {
     this.model = model;
     this.workers = workers;
     this.workspaces = new float[capacity][model.trainingWorkspaceSize()];
-    this.gradients = new float[workers.threads()][model.parameterCount()];
+    this.gradients = gradients;
     this.targets = new float[capacity * model.outputSize()];
     this.predictions = new float[capacity * model.outputSize()];
     this.losses = new float[capacity];
@@ -57,7 +58,7 @@ public final class Batch {
               + n * model.outputSize() + " target floats, got " + inputs.length + " and "
               + targets.length);
     }
-    Batch batch = new Batch(model, new Workers(1), n);
+    Batch batch = new Batch(model, new Workers(1), n, new float[1][model.parameterCount()]);
     int[] offsets = new int[n];
     for (int i = 0; i < n; i++) {
       offsets[i] = i * model.inputSize();
@@ -138,10 +139,6 @@ public final class Batch {
   /** The first thread's gradients: where code between the parallel steps adds its own. */
   public float[] gradients() {
     return gradients[0];
-  }
-
-  float[][] threadGradients() {
-    return gradients;
   }
 
   /** A share of the work between batch-wide steps: items {@code [from, to)}. */

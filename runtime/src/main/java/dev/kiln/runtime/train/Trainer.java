@@ -215,7 +215,7 @@ public final class Trainer {
       outputs = new float[threads][model.outputSize()];
       losses = new double[threads];
       correct = new long[threads];
-      batch = model.batchStatistics() ? new Batch(model, workers, batchSize) : null;
+      batch = model.batchStatistics() ? new Batch(model, workers, batchSize, gradients) : null;
       batchOffsets = new int[batchSize];
     }
 
@@ -230,10 +230,8 @@ public final class Trainer {
       for (int b = 0; b < batches; b++) {
         batchStart = b * batchSize;
         batchCount = Math.min(batchSize, order.length - batchStart);
-        float[][] gradients = this.gradients;
         if (batch != null) {
           trainBatch();
-          gradients = batch.threadGradients();
         } else {
           workers.run(chunk);
         }

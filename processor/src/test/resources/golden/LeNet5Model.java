@@ -178,8 +178,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
   }
 
   /**
-   * A model with freshly initialized weights (each layer's {@code init}) and zero biases;
-   * the same seed always gives the same weights.
+   * A model with freshly initialized weights (each layer's {@code init}) and biases
+   * (its {@code biasInit}: zero unless declared); the same seed always gives the same weights.
    */
   public static LeNet5Model create(long seed) {
     float[] p = new float[PARAMETER_COUNT];

@@ -35,6 +35,9 @@ public @interface Conv2D {
   /** Whether the layer adds a per-filter bias. */
   boolean bias() default true;
 
-  /** How the weights are initialized; biases start at zero. */
+  /** How the weights are initialized. */
   Init init() default Init.GLOROT_UNIFORM;
+
+  /** How the biases are initialized (zero unless said); needs {@code bias = true}. */
+  BiasInit biasInit() default BiasInit.ZEROS;
 }

@@ -18,6 +18,9 @@ public @interface Dense {
 
   boolean bias() default true;
 
-  /** How the weights are initialized; biases start at zero. */
+  /** How the weights are initialized. */
   Init init() default Init.GLOROT_UNIFORM;
+
+  /** How the biases are initialized (zero unless said); needs {@code bias = true}. */
+  BiasInit biasInit() default BiasInit.ZEROS;
 }

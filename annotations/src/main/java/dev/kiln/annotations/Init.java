@@ -1,8 +1,8 @@
 package dev.kiln.annotations;
 
 /**
- * How a layer's weights are initialized by {@code <Name>Model.create(seed)}. Biases always start
- * at zero. {@code fanIn} and {@code fanOut} are {@code kh*kw*in} and {@code kh*kw*out} for a
+ * How a layer's weights are initialized by {@code <Name>Model.create(seed)} (biases: {@link
+ * BiasInit}). {@code fanIn} and {@code fanOut} are {@code kh*kw*in} and {@code kh*kw*out} for a
  * convolution, {@code in} and {@code out} for a dense layer.
  */
 public enum Init {

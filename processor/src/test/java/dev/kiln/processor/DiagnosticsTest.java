@@ -755,6 +755,23 @@ class DiagnosticsTest {
   }
 
   @Test
+  void biasInitWithoutBias() {
+    String line = "@Dense(units = 10, bias = false, biasInit = BiasInit.STANDARD_NORMAL) Layer out;";
+    JavaFileObject source = network("NoBiasToInit", "height = 4, width = 4", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bias-init-without-bias] out: Dense sets biasInit = STANDARD_NORMAL but bias ="
+                + " false, so there is no bias to initialize; remove one of them")
+        .inFile(source)
+        .onLineContaining("Layer out;");
+    // javac places a qualified enum constant (BiasInit.STANDARD_NORMAL) at its dot.
+    assertEquals(
+        column(line, ".STANDARD_NORMAL"), columnOf(compilation, "[kiln:bias-init-without-bias]"));
+  }
+
+  @Test
   void badDropoutRateNegative() {
     String line = "@Dropout(rate = -0.1) Layer drop;";
     JavaFileObject source =

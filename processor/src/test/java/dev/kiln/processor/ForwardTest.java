@@ -426,4 +426,33 @@ class ForwardTest {
     assertArrayEquals(new float[8], a.bias(a.layer("c")), EXACT);
     assertEquals(80 + 8 * 4 * 10 + 10, a.parameterCount());
   }
+
+  @Test
+  void standardNormalBiasesAreDrawnWithTheSeed() {
+    String conv = "@Conv2D(filters = 64, kernel = 1, biasInit = BiasInit.STANDARD_NORMAL) Layer c;";
+    String dense = "@Dense(units = 512, biasInit = BiasInit.STANDARD_NORMAL) Layer d;";
+    Model a = model("NormalBias", "height = 1, width = 1", conv, dense);
+    Model b = model("NormalBias", "height = 1, width = 1", conv, dense);
+    assertArrayEquals(a.parameters(), b.parameters(), EXACT);
+    for (String layer : new String[] {"c", "d"}) {
+      float[] bias = a.bias(a.layer(layer));
+      double sum = 0;
+      double squares = 0;
+      for (float v : bias) {
+        sum += v;
+        squares += (double) v * v;
+      }
+      double mean = sum / bias.length;
+      double std = Math.sqrt(squares / bias.length - mean * mean);
+      // N(0, 1): the sample mean of n draws is within 4/sqrt(n) of 0, the deviation near 1.
+      assertTrue(Math.abs(mean) < 4 / Math.sqrt(bias.length), layer + " mean " + mean);
+      assertTrue(Math.abs(std - 1) < 0.25, layer + " standard deviation " + std);
+    }
+    // The weights keep their own initializer and are not the biases' draws.
+    float[] w = a.weights(a.layer("d"));
+    double limit = Math.sqrt(6.0 / (64 + 512));
+    for (float v : w) {
+      assertTrue(Math.abs(v) <= limit, "outside the Glorot limit: " + v);
+    }
+  }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.samples;
 
+import dev.kiln.annotations.BiasInit;
 import dev.kiln.annotations.Conv2D;
 import dev.kiln.annotations.Dense;
 import dev.kiln.annotations.Dropout;
@@ -25,12 +26,20 @@ final class LadderNetworks {
     @Dense(units = 10) @Softmax Layer output;
   }
 
-  /** Rung 2: three layers of ReLU, initialized N(0, 1) as tf.random_normal (lecture: 94.55%). */
+  /**
+   * Rung 2: three layers of ReLU, weights and biases initialized N(0, 1) as the lab's
+   * tf.random_normal (lecture: 94.55%).
+   */
   @Network(input = @Shape(height = 28, width = 28))
   abstract static class ReluNormalInit {
-    @Dense(units = 256, init = Init.STANDARD_NORMAL) @ReLU Layer h1;
-    @Dense(units = 256, init = Init.STANDARD_NORMAL) @ReLU Layer h2;
-    @Dense(units = 10, init = Init.STANDARD_NORMAL) @Softmax Layer output;
+    @Dense(units = 256, init = Init.STANDARD_NORMAL, biasInit = BiasInit.STANDARD_NORMAL) @ReLU
+    Layer h1;
+
+    @Dense(units = 256, init = Init.STANDARD_NORMAL, biasInit = BiasInit.STANDARD_NORMAL) @ReLU
+    Layer h2;
+
+    @Dense(units = 10, init = Init.STANDARD_NORMAL, biasInit = BiasInit.STANDARD_NORMAL) @Softmax
+    Layer output;
   }
 
   /** Rung 3: the same with Xavier (Glorot) initialization (lecture: 97.83%). */

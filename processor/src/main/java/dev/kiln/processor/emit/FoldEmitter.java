@@ -27,8 +27,9 @@ final class FoldEmitter {
     Node p = producer.node();
     Op op =
         p.op() instanceof Op.Conv c
-            ? new Op.Conv(c.filters(), c.window(), true, c.init())
-            : new Op.Dense(((Op.Dense) p.op()).units(), true, ((Op.Dense) p.op()).init());
+            ? new Op.Conv(c.filters(), c.window(), true, c.init(), c.biasInit())
+            : new Op.Dense(((Op.Dense) p.op()).units(), true, ((Op.Dense) p.op()).init(),
+                ((Op.Dense) p.op()).biasInit());
     // A name no layer has, so that its methods cannot meet another layer's.
     String name = p.name() + "Folded";
     while (hasNode(plan, name)) {

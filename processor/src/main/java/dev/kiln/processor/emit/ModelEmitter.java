@@ -8,6 +8,7 @@ import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.ParameterizedTypeName;
 import com.palantir.javapoet.TypeSpec;
+import dev.kiln.annotations.BiasInit;
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
@@ -261,8 +262,9 @@ public final class ModelEmitter {
             .returns(self)
             .addParameter(long.class, "seed")
             .addJavadoc(
-                "A model with freshly initialized weights (each layer's {@code init}) and zero"
-                    + " biases;\nthe same seed always gives the same weights.\n")
+                "A model with freshly initialized weights (each layer's {@code init}) and biases\n"
+                    + "(its {@code biasInit}: zero unless declared); the same seed always gives the"
+                    + " same weights.\n")
             .addStatement("float[] p = new float[PARAMETER_COUNT]")
             .addStatement("$T random = new $T(seed)", SplittableRandom.class, SplittableRandom.class);
     for (Step step : plan.steps()) {
@@ -277,8 +279,9 @@ public final class ModelEmitter {
       if (node.weightCount() == 0) {
         continue;
       }
+      Op op = node.op();
       String init =
-          switch (node.op() instanceof Op.Conv c ? c.init() : ((Op.Dense) node.op()).init()) {
+          switch (op instanceof Op.Conv c ? c.init() : ((Op.Dense) op).init()) {
             case GLOROT_UNIFORM -> "glorotUniform";
             case GLOROT_NORMAL -> "glorotNormal";
             case HE_UNIFORM -> "heUniform";
@@ -293,6 +296,16 @@ public final class ModelEmitter {
           node.weightCount(),
           node.fanIn(),
           node.fanOut());
+      BiasInit biasInit = op instanceof Op.Conv c ? c.biasInit() : ((Op.Dense) op).biasInit();
+      if (biasInit == BiasInit.STANDARD_NORMAL) {
+        create.addStatement(
+            "$T.standardNormal(p, $L_BIAS, $L, $L, $L, random)",
+            INITIALIZER,
+            step.constantPrefix(),
+            node.output().channels(),
+            node.fanIn(),
+            node.fanOut());
+      }
     }
     create.addStatement("return new $T(p)", self);
     type.addMethod(create.build());

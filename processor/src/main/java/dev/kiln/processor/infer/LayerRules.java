@@ -1,5 +1,6 @@
 package dev.kiln.processor.infer;
 
+import dev.kiln.annotations.BiasInit;
 import dev.kiln.annotations.Padding;
 import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.ActivationDeclaration;
@@ -88,6 +89,7 @@ final class LayerRules {
 
   private static List<Node> conv(Context c, ConvDeclaration d, Optional<Activation> activation) {
     boolean ok = positive(c, "filters", "bad-filters", "Conv2D filters", d.filters(), "e.g. 32");
+    ok &= biasInitNeedsBias(c, "Conv2D", d.bias(), d.biasInit());
     int[] kernel = pair(c, "kernel", "bad-kernel", "Conv2D kernel", d.kernel(), "e.g. 3 or {3, 5}");
     int[] stride = pair(c, "stride", "bad-stride", "Conv2D stride", d.stride(), "e.g. 1 or {2, 2}");
     int[] pad = null;
@@ -116,7 +118,22 @@ final class LayerRules {
       return null;
     }
     TensorShape output = TensorShape.of(outHeight(c.input, window), outWidth(c.input, window), d.filters());
-    return c.node(new Op.Conv(d.filters(), window, d.bias(), d.init()), activation, output);
+    return c.node(
+        new Op.Conv(d.filters(), window, d.bias(), d.init(), d.biasInit()), activation, output);
+  }
+
+  /** A bias initializer on a layer declared without a bias is a mistake, not a no-op. */
+  private static boolean biasInitNeedsBias(
+      Context c, String kind, boolean bias, BiasInit biasInit) {
+    if (bias || biasInit == BiasInit.ZEROS) {
+      return true;
+    }
+    c.error(
+        "biasInit",
+        "bias-init-without-bias",
+        kind + " sets biasInit = " + biasInit + " but bias = false, so there is no bias to"
+            + " initialize; remove one of them");
+    return false;
   }
 
   private static List<Node> pool(Context c, PoolDeclaration d, Optional<Activation> activation) {
@@ -157,7 +174,10 @@ final class LayerRules {
         || c.input == null) {
       return null;
     }
-    Op.Dense op = new Op.Dense(d.units(), d.bias(), d.init());
+    if (!biasInitNeedsBias(c, "Dense", d.bias(), d.biasInit())) {
+      return null;
+    }
+    Op.Dense op = new Op.Dense(d.units(), d.bias(), d.init(), d.biasInit());
     TensorShape output = TensorShape.vector(d.units());
     if (c.input.flat()) {
       return c.node(op, activation, output);

@@ -1,5 +1,6 @@
 package dev.kiln.processor.model;
 
+import dev.kiln.annotations.BiasInit;
 import dev.kiln.annotations.Init;
 import dev.kiln.annotations.Padding;
 
@@ -22,6 +23,7 @@ public sealed interface LayerDeclaration {
       int[] pad,
       boolean bias,
       Init init,
+      BiasInit biasInit,
       Origin origin)
       implements LayerDeclaration {
     @Override
@@ -39,7 +41,7 @@ public sealed interface LayerDeclaration {
     }
   }
 
-  record DenseDeclaration(int units, boolean bias, Init init, Origin origin)
+  record DenseDeclaration(int units, boolean bias, Init init, BiasInit biasInit, Origin origin)
       implements LayerDeclaration {
     @Override
     public String annotationName() {

@@ -1,5 +1,6 @@
 package dev.kiln.processor.model;
 
+import dev.kiln.annotations.BiasInit;
 import dev.kiln.annotations.Init;
 
 /** What a layer computes, with every setting resolved. One record per layer kind. */
@@ -11,7 +12,7 @@ public sealed interface Op {
   /** Kind and settings, e.g. {@code "Conv2D 5x5 stride 1 SAME (pad 2/2/2/2)"}. */
   String describe();
 
-  record Conv(int filters, Window window, boolean bias, Init init) implements Op {
+  record Conv(int filters, Window window, boolean bias, Init init, BiasInit biasInit) implements Op {
     @Override
     public String kind() {
       return "Conv2D";
@@ -37,7 +38,7 @@ public sealed interface Op {
     }
   }
 
-  record Dense(int units, boolean bias, Init init) implements Op {
+  record Dense(int units, boolean bias, Init init, BiasInit biasInit) implements Op {
     @Override
     public String kind() {
       return "Dense";

@@ -1,5 +1,6 @@
 package dev.kiln.processor.read;
 
+import dev.kiln.annotations.BiasInit;
 import dev.kiln.annotations.Init;
 import dev.kiln.annotations.Padding;
 import dev.kiln.processor.model.ActivationDeclaration;
@@ -95,6 +96,7 @@ public final class DeclarationReader {
                 intArray(mirror, "pad"),
                 booleanValue(mirror, "bias"),
                 enumValue(mirror, "init", Init.class),
+                enumValue(mirror, "biasInit", BiasInit.class),
                 origin));
       } else if (name.equals(Annotations.MAX_POOL) || name.equals(Annotations.AVG_POOL)) {
         layers.add(
@@ -115,6 +117,7 @@ public final class DeclarationReader {
                 intValue(mirror, "units"),
                 booleanValue(mirror, "bias"),
                 enumValue(mirror, "init", Init.class),
+                enumValue(mirror, "biasInit", BiasInit.class),
                 origin));
       } else if (name.equals(Annotations.FLATTEN)) {
         layers.add(new LayerDeclaration.FlattenDeclaration(origin));

@@ -3,6 +3,7 @@ package dev.kiln.processor.infer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.annotations.BiasInit;
 import dev.kiln.annotations.Init;
 import dev.kiln.annotations.Padding;
 import dev.kiln.processor.model.Activation;
@@ -42,7 +43,7 @@ class AnalyzerTest {
 
   static LayerDeclaration conv(int filters, int kernel, int stride, Padding padding, int... pad) {
     return new LayerDeclaration.ConvDeclaration(
-        filters, new int[] {kernel}, new int[] {stride}, padding, pad, true, Init.GLOROT_UNIFORM, ORIGIN);
+        filters, new int[] {kernel}, new int[] {stride}, padding, pad, true, Init.GLOROT_UNIFORM, BiasInit.ZEROS, ORIGIN);
   }
 
   static LayerDeclaration maxPool(int size) {
@@ -51,7 +52,7 @@ class AnalyzerTest {
   }
 
   static LayerDeclaration dense(int units) {
-    return new LayerDeclaration.DenseDeclaration(units, true, Init.GLOROT_UNIFORM, ORIGIN);
+    return new LayerDeclaration.DenseDeclaration(units, true, Init.GLOROT_UNIFORM, BiasInit.ZEROS, ORIGIN);
   }
 
   static NetworkDeclaration network(int h, int w, int c, FieldDeclaration... fields) {

@@ -993,6 +993,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void s4Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
       float[] dx, int dxo, float[] g) {
     Arrays.fill(dx, dxo, dxo + 1600, 0f);
+    if (Kernels.VECTORIZED) {
+      // Vector path: each window's first maximum takes the gradient, branch-free.
+      Kernels.maxPoolBackward(x, xo, 320, 32, 160, 2, 2, 16, d, dOff, dx, dxo, 5, 5);
+      return;
+    }
     int shift = dxo - xo;
     for (int oh = 0; oh < 5; oh++) {
       for (int ow = 0; ow < 5; ow++) {

@@ -48,6 +48,13 @@ class GradientTest {
             "@MaxPool(size = 2) Layer p;",
             "@MaxPool(size = 2, stride = 1, padding = Padding.SAME) Layer q;",
             "@Dense(units = 3) @Softmax Layer out;"),
+        // 19 channels: the vector path's max-pool backward (16 or more), with a masked tail and
+        // overlapping windows (stride 1).
+        new Net("WideMaxPools", "height = 5, width = 6, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 19, kernel = 2) @Tanh Layer c;",
+            "@MaxPool(size = 2, stride = 1) Layer p;",
+            "@MaxPool(size = 2) Layer q;",
+            "@Dense(units = 3) @Softmax Layer out;"),
         new Net("AvgPools", "height = 7, width = 5, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
             "@Conv2D(filters = 2, kernel = 2) Layer c;",
             "@AvgPool(size = 3, stride = 2, padding = Padding.SAME) @Tanh Layer p;",

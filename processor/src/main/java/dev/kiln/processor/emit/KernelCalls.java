@@ -295,4 +295,32 @@ final class KernelCalls {
         .endControlFlow()
         .build();
   }
+
+  /**
+   * Whether a pooling layer's backward pass takes the vectorized path: an unpadded max pool with
+   * at least 16 channels. With fewer, most lanes are masked off and the scalar loop is faster
+   * (LeNet's s2, 6 channels: 6.4 against 4.4 us per sample; SEEDCNN's p1, 32 channels: 15
+   * against 40, the scalar loop's data-dependent branches mispredicting).
+   */
+  static boolean supportsPoolBackward(Node node) {
+    return supportsPool(node) && node.input().channels() >= 16;
+  }
+
+  /** Backward of an unpadded max pool after dx is zeroed; ends with a return. */
+  static CodeBlock maxPoolBackward(Node node) {
+    Window w = ((Op.Pool) node.op()).window();
+    TensorShape in = node.input();
+    TensorShape out = node.output();
+    int inRow = in.width() * in.channels();
+    return CodeBlock.builder()
+        .beginControlFlow("if ($T.VECTORIZED)", KERNELS)
+        .add("// Vector path: each window's first maximum takes the gradient, branch-free.\n")
+        .addStatement(
+            "$T.maxPoolBackward(x, xo, $L, $L, $L, $L, $L, $L, d, dOff, dx, dxo, $L, $L)", KERNELS,
+            w.strideHeight() * inRow, w.strideWidth() * in.channels(), inRow, w.kernelHeight(),
+            w.kernelWidth(), in.channels(), out.height(), out.width())
+        .addStatement("return")
+        .endControlFlow()
+        .build();
+  }
 }

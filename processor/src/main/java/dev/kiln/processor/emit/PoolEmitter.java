@@ -125,6 +125,9 @@ final class PoolEmitter implements LayerEmitter {
         LayerEmitter.backwardMethod(step, "No parameters: writes the input gradient to dx.");
     method.addCode(ActivationEmitter.fusedDerivative(node, !training.lossActivation()));
     method.addStatement("$T.fill(dx, dxo, dxo + $L, 0f)", java.util.Arrays.class, in.size());
+    if (KernelCalls.supportsPoolBackward(node)) {
+      method.addCode(KernelCalls.maxPoolBackward(node));
+    }
     method.addStatement("int shift = dxo - xo");
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", out.height());
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", out.width());

@@ -297,6 +297,41 @@ public final class Kernels {
   }
 
   /**
+   * The gradient of {@link #maxPool}: adds {@code d[dOff + (r·cols + c)·channels + ch]} into
+   * {@code dx} at the window's first cell (in row-major window order) holding its maximum, as
+   * TensorFlow routes it; {@code dx} has the input's layout from {@code dxo}. A NaN never takes
+   * the gradient from the first cell. Overlapping windows add up.
+   */
+  public static void maxPoolBackward(
+      float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
+      float[] d, int dOff, float[] dx, int dxo, int rows, int cols) {
+    if (VECTORIZED) {
+      VectorKernels.maxPoolBackward(
+          x, xo, rowStep, colStep, inRow, kh, kw, channels, d, dOff, dx, dxo, rows, cols);
+      return;
+    }
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        for (int ch = 0; ch < channels; ch++) {
+          int xb = xo + r * rowStep + c * colStep + ch;
+          int best = xb;
+          float m = x[xb];
+          for (int a = 0; a < kh; a++) {
+            for (int b = 0; b < kw; b++) {
+              int xi = xb + a * inRow + b * channels;
+              if (x[xi] > m) {
+                m = x[xi];
+                best = xi;
+              }
+            }
+          }
+          dx[best - xo + dxo] += d[dOff + (r * cols + c) * channels + ch];
+        }
+      }
+    }
+  }
+
+  /**
    * An NHWC image into planar form inside a zero border: {@code dst[dOff + (ch·paddedHeight + h
    * + top)·paddedWidth + v + left] = x[xo + (h·width + v)·channels + ch]}, with {@code planes}
    * planes in all (those past {@code channels} zero).

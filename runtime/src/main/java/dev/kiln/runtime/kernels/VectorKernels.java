@@ -516,4 +516,41 @@ final class VectorKernels {
       }
     }
   }
+
+  /**
+   * Branch-free routing: each window is scanned in order keeping the running maximum and the
+   * index of the cell that holds it (a lane moves only on a strictly larger value, so the first
+   * maximum wins, as in the scalar code); then each cell adds the gradient where it was chosen.
+   */
+  static void maxPoolBackward(
+      float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
+      float[] d, int dOff, float[] dx, int dxo, int rows, int cols) {
+    int shift = dxo - xo;
+    for (int f = 0; f < channels; f += L) {
+      VectorMask<Float> m = S.indexInRange(f, channels);
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          int xb = xo + r * rowStep + c * colStep + f;
+          FloatVector best = FloatVector.fromArray(S, x, xb, m);
+          FloatVector chosen = FloatVector.zero(S);
+          for (int a = 0; a < kh; a++) {
+            for (int b = 0; b < kw; b++) {
+              FloatVector v = FloatVector.fromArray(S, x, xb + a * inRow + b * channels, m);
+              VectorMask<Float> larger = v.compare(VectorOperators.GT, best);
+              best = best.blend(v, larger);
+              chosen = chosen.blend(a * kw + b, larger);
+            }
+          }
+          FloatVector g = FloatVector.fromArray(S, d, dOff + (r * cols + c) * channels + f, m);
+          for (int a = 0; a < kh; a++) {
+            for (int b = 0; b < kw; b++) {
+              VectorMask<Float> here = chosen.compare(VectorOperators.EQ, a * kw + b).and(m);
+              int xi = xb + a * inRow + b * channels + shift;
+              FloatVector.fromArray(S, dx, xi, m).add(g, here).intoArray(dx, xi, m);
+            }
+          }
+        }
+      }
+    }
+  }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -120,6 +121,52 @@ class KernelsTest {
         Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
         Kernels.convolvePlanar(scratch, 0, channels, height, width, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
         assertClose(expected, actual, "planar forward n=" + n + " trial " + trial);
+      }
+    }
+  }
+
+  @Test
+  void maxPoolBackwardRoutesToTheFirstMaximum() {
+    SplittableRandom random = new SplittableRandom(7);
+    for (int channels : CHANNELS) {
+      for (int trial = 0; trial < 4; trial++) {
+        int k = 1 + random.nextInt(3);
+        int stride = 1 + random.nextInt(3); // 1 < k: overlapping windows add up
+        int rows = 1 + random.nextInt(5);
+        int cols = 1 + random.nextInt(5);
+        int height = (rows - 1) * stride + k;
+        int width = (cols - 1) * stride + k;
+        float[] x = randoms(random, height * width * channels);
+        for (int i = 0; i < x.length; i += 3) {
+          x[i] = x[i] > 0 ? 1f : x[i]; // ties: the first cell holding the maximum takes it
+        }
+        x[random.nextInt(x.length)] = Float.NaN;
+        float[] d = randoms(random, rows * cols * channels + 2);
+        float[] expected = new float[height * width * channels + 4];
+        for (int r = 0; r < rows; r++) {
+          for (int c = 0; c < cols; c++) {
+            for (int ch = 0; ch < channels; ch++) {
+              int best = -1;
+              float m = 0;
+              for (int a = 0; a < k; a++) {
+                for (int b = 0; b < k; b++) {
+                  int xi = ((r * stride + a) * width + c * stride + b) * channels + ch;
+                  if (best < 0 || x[xi] > m) {
+                    best = xi;
+                    m = x[xi];
+                  }
+                }
+              }
+              expected[best + 4] += d[2 + (r * cols + c) * channels + ch];
+            }
+          }
+        }
+        float[] actual = new float[expected.length];
+        Kernels.maxPoolBackward(
+            x, 0, stride * width * channels, stride * channels, width * channels, k, k, channels,
+            d, 2, actual, 4, rows, cols);
+        // Same additions in the same order: equal to the last bit.
+        assertArrayEquals(expected, actual, 0f, "channels=" + channels + " k=" + k + " stride=" + stride);
       }
     }
   }

@@ -46,6 +46,9 @@ final class VectorKernels {
         int xr = xo + r * rowStep;
         int yr = yo + r * cols * n + f;
         int c = 0;
+        for (; c + 8 <= cols; c += 8) {
+          convolve2x8(x, xr + c * colStep, colStep, tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yr + c * n);
+        }
         for (; c + 4 <= cols; c += 4) {
           convolve2x4(x, xr + c * colStep, colStep, tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yr + c * n);
         }
@@ -105,6 +108,65 @@ final class VectorKernels {
     a5.intoArray(y, yb + 5 * n, mask);
     a6.intoArray(y, yb + 6 * n, mask);
     a7.intoArray(y, yb + 7 * n, mask);
+  }
+
+  /** Eight pixels, two full vectors of channels: sixteen independent FMA chains, no masks. */
+  private static void convolve2x8(
+      float[] x, int xb, int colStep, int tapStep, int taps, int tapLength, float[] w, int wf,
+      int n, float[] b, int bf, float[] y, int yb) {
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
+    FloatVector b1 = bf >= 0 ? FloatVector.fromArray(S, b, bf + L) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+    FloatVector c0 = b1, c1 = b1, c2 = b1, c3 = b1, c4 = b1, c5 = b1, c6 = b1, c7 = b1;
+    for (int t = 0; t < taps; t++) {
+      int xt = xb + t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n);
+        FloatVector k1 = FloatVector.fromArray(S, w, wt + j * n + L);
+        int xj = xt + j;
+        FloatVector v = FloatVector.broadcast(S, x[xj]);
+        a0 = k0.fma(v, a0);
+        c0 = k1.fma(v, c0);
+        v = FloatVector.broadcast(S, x[xj + colStep]);
+        a1 = k0.fma(v, a1);
+        c1 = k1.fma(v, c1);
+        v = FloatVector.broadcast(S, x[xj + 2 * colStep]);
+        a2 = k0.fma(v, a2);
+        c2 = k1.fma(v, c2);
+        v = FloatVector.broadcast(S, x[xj + 3 * colStep]);
+        a3 = k0.fma(v, a3);
+        c3 = k1.fma(v, c3);
+        v = FloatVector.broadcast(S, x[xj + 4 * colStep]);
+        a4 = k0.fma(v, a4);
+        c4 = k1.fma(v, c4);
+        v = FloatVector.broadcast(S, x[xj + 5 * colStep]);
+        a5 = k0.fma(v, a5);
+        c5 = k1.fma(v, c5);
+        v = FloatVector.broadcast(S, x[xj + 6 * colStep]);
+        a6 = k0.fma(v, a6);
+        c6 = k1.fma(v, c6);
+        v = FloatVector.broadcast(S, x[xj + 7 * colStep]);
+        a7 = k0.fma(v, a7);
+        c7 = k1.fma(v, c7);
+      }
+    }
+    a0.intoArray(y, yb);
+    c0.intoArray(y, yb + L);
+    a1.intoArray(y, yb + n);
+    c1.intoArray(y, yb + n + L);
+    a2.intoArray(y, yb + 2 * n);
+    c2.intoArray(y, yb + 2 * n + L);
+    a3.intoArray(y, yb + 3 * n);
+    c3.intoArray(y, yb + 3 * n + L);
+    a4.intoArray(y, yb + 4 * n);
+    c4.intoArray(y, yb + 4 * n + L);
+    a5.intoArray(y, yb + 5 * n);
+    c5.intoArray(y, yb + 5 * n + L);
+    a6.intoArray(y, yb + 6 * n);
+    c6.intoArray(y, yb + 6 * n + L);
+    a7.intoArray(y, yb + 7 * n);
+    c7.intoArray(y, yb + 7 * n + L);
   }
 
   /** Four pixels, two full vectors of channels: eight independent FMA chains, no masks. */

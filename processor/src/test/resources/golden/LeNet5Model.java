@@ -307,9 +307,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
       Kernels.widen(p, 0, 25, 6, 8, s, 1024);
       Kernels.convolvePlanar(s, 0, 1, 32, 32, 5, 5, s, 1024, 8, p, 150, 6, y, yo, 28, 28, s, 1224);
-      for (int i = 0; i < 4704; i++) {
-        y[yo + i] = Math.max(0f, y[yo + i]);
-      }
+      Kernels.relu(y, yo, y, yo, 4704);
       return;
     }
     // Interior: output rows 2..25, columns 2..25 read no padding.
@@ -366,9 +364,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
         c1ForwardEdge(p, x, xo, y, yo, oh, ow);
       }
     }
-    for (int i = 0; i < 4704; i++) {
-      y[yo + i] = Math.max(0f, y[yo + i]);
-    }
+    Kernels.relu(y, yo, y, yo, 4704);
   }
 
   /**
@@ -444,9 +440,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
     if (Kernels.VECTORIZED) {
       // Vector path: every window lies inside the input.
       Kernels.convolve(x, xo, 84, 6, 84, 5, 30, p, 156, p, 2556, 16, y, yo, 10, 10);
-      for (int i = 0; i < 1600; i++) {
-        y[yo + i] = Math.max(0f, y[yo + i]);
-      }
+      Kernels.relu(y, yo, y, yo, 1600);
       return;
     }
     // Every window lies inside the input: no bounds checks.
@@ -514,9 +508,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
         y[yb + 15] = a15;
       }
     }
-    for (int i = 0; i < 1600; i++) {
-      y[yo + i] = Math.max(0f, y[yo + i]);
-    }
+    Kernels.relu(y, yo, y, yo, 1600);
   }
 
   /**
@@ -552,9 +544,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
     if (Kernels.VECTORIZED) {
       // Vector path: one pixel whose one tap is the whole input.
       Kernels.convolve(x, xo, 0, 0, 0, 1, 400, p, 2572, p, 50572, 120, y, yo, 1, 1);
-      for (int i = 0; i < 120; i++) {
-        y[yo + i] = Math.max(0f, y[yo + i]);
-      }
+      Kernels.relu(y, yo, y, yo, 120);
       return;
     }
     for (int o = 0; o < 120; o++) {
@@ -567,9 +557,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
         y[yo + o] += xv * p[wi + o];
       }
     }
-    for (int i = 0; i < 120; i++) {
-      y[yo + i] = Math.max(0f, y[yo + i]);
-    }
+    Kernels.relu(y, yo, y, yo, 120);
   }
 
   /**
@@ -580,9 +568,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
     if (Kernels.VECTORIZED) {
       // Vector path: one pixel whose one tap is the whole input.
       Kernels.convolve(x, xo, 0, 0, 0, 1, 120, p, 50692, p, 60772, 84, y, yo, 1, 1);
-      for (int i = 0; i < 84; i++) {
-        y[yo + i] = Math.max(0f, y[yo + i]);
-      }
+      Kernels.relu(y, yo, y, yo, 84);
       return;
     }
     for (int o = 0; o < 84; o++) {
@@ -595,9 +581,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
         y[yo + o] += xv * p[wi + o];
       }
     }
-    for (int i = 0; i < 84; i++) {
-      y[yo + i] = Math.max(0f, y[yo + i]);
-    }
+    Kernels.relu(y, yo, y, yo, 84);
   }
 
   /**
@@ -695,31 +679,9 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void c1Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
       float[] dx, int dxo, float[] g) {
     // ReLU derivative, from the layer's output.
-    for (int i = 0; i < 4704; i++) {
-      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
-    }
+    Kernels.reluDerivative(y, yo, d, dOff, 4704);
     // Bias gradient: each filter's output gradient summed over the pixels.
-    float b0 = 0f;
-    float b1 = 0f;
-    float b2 = 0f;
-    float b3 = 0f;
-    float b4 = 0f;
-    float b5 = 0f;
-    for (int pixel = 0; pixel < 784; pixel++) {
-      int zb = dOff + pixel * 6;
-      b0 += d[zb];
-      b1 += d[zb + 1];
-      b2 += d[zb + 2];
-      b3 += d[zb + 3];
-      b4 += d[zb + 4];
-      b5 += d[zb + 5];
-    }
-    g[150] += b0;
-    g[151] += b1;
-    g[152] += b2;
-    g[153] += b3;
-    g[154] += b4;
-    g[155] += b5;
+    Kernels.biasGradient(d, dOff, 784, 6, g, 150);
     if (Kernels.VECTORIZED) {
       float[] s = Kernels.scratch(1024);
       // Vector path: the kernel gradient over the zero-bordered input.
@@ -811,61 +773,9 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void c3Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
       float[] dx, int dxo, float[] g) {
     // ReLU derivative, from the layer's output.
-    for (int i = 0; i < 1600; i++) {
-      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
-    }
+    Kernels.reluDerivative(y, yo, d, dOff, 1600);
     // Bias gradient: each filter's output gradient summed over the pixels.
-    float b0 = 0f;
-    float b1 = 0f;
-    float b2 = 0f;
-    float b3 = 0f;
-    float b4 = 0f;
-    float b5 = 0f;
-    float b6 = 0f;
-    float b7 = 0f;
-    float b8 = 0f;
-    float b9 = 0f;
-    float b10 = 0f;
-    float b11 = 0f;
-    float b12 = 0f;
-    float b13 = 0f;
-    float b14 = 0f;
-    float b15 = 0f;
-    for (int pixel = 0; pixel < 100; pixel++) {
-      int zb = dOff + pixel * 16;
-      b0 += d[zb];
-      b1 += d[zb + 1];
-      b2 += d[zb + 2];
-      b3 += d[zb + 3];
-      b4 += d[zb + 4];
-      b5 += d[zb + 5];
-      b6 += d[zb + 6];
-      b7 += d[zb + 7];
-      b8 += d[zb + 8];
-      b9 += d[zb + 9];
-      b10 += d[zb + 10];
-      b11 += d[zb + 11];
-      b12 += d[zb + 12];
-      b13 += d[zb + 13];
-      b14 += d[zb + 14];
-      b15 += d[zb + 15];
-    }
-    g[2556] += b0;
-    g[2557] += b1;
-    g[2558] += b2;
-    g[2559] += b3;
-    g[2560] += b4;
-    g[2561] += b5;
-    g[2562] += b6;
-    g[2563] += b7;
-    g[2564] += b8;
-    g[2565] += b9;
-    g[2566] += b10;
-    g[2567] += b11;
-    g[2568] += b12;
-    g[2569] += b13;
-    g[2570] += b14;
-    g[2571] += b15;
+    Kernels.biasGradient(d, dOff, 100, 16, g, 2556);
     if (Kernels.VECTORIZED) {
       float[] s = Kernels.scratch(9952);
       // Vector path: the kernel gradient over the input's windows.
@@ -1028,9 +938,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void c5Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
       float[] dx, int dxo, float[] g) {
     // ReLU derivative, from the layer's output.
-    for (int i = 0; i < 120; i++) {
-      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
-    }
+    Kernels.reluDerivative(y, yo, d, dOff, 120);
     for (int o = 0; o < 120; o++) {
       g[50572 + o] += d[dOff + o];
     }
@@ -1069,9 +977,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void f6Backward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
       float[] dx, int dxo, float[] g) {
     // ReLU derivative, from the layer's output.
-    for (int i = 0; i < 84; i++) {
-      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
-    }
+    Kernels.reluDerivative(y, yo, d, dOff, 84);
     for (int o = 0; o < 84; o++) {
       g[60772 + o] += d[dOff + o];
     }

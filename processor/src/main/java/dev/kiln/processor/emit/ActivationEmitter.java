@@ -17,7 +17,7 @@ final class ActivationEmitter {
     String in = x + "[" + xo + " + i]";
     String out = y + "[" + yo + " + i]";
     switch (activation.kind()) {
-      case RELU -> elementwise(code, n, out, "Math.max(0f, " + in + ")");
+      case RELU -> code.addStatement("$T.relu($L, $L, $L, $L, $L)", KernelCalls.KERNELS, x, xo, y, yo, n);
       case LEAKY_RELU -> {
         code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
         code.addStatement("float v = $L", in);
@@ -58,7 +58,9 @@ final class ActivationEmitter {
     String grad = d + "[" + dOff + " + i]";
     code.add("// $L derivative, from the layer's output.\n", activation.describe());
     switch (activation.kind()) {
-      case RELU -> elementwise(code, n, grad, out + " > 0f ? " + grad + " : 0f");
+      case RELU ->
+          code.addStatement(
+              "$T.reluDerivative($L, $L, $L, $L, $L)", KernelCalls.KERNELS, y, yo, d, dOff, n);
       case LEAKY_RELU ->
           elementwise(
               code, n, grad, out + " > 0f ? " + grad + " : " + (float) activation.alpha() + "f * " + grad);

@@ -174,28 +174,14 @@ final class ConvEmitter implements LayerEmitter {
     return methods;
   }
 
-  /** {@code g[bias + f] += sum over pixels of d[pixel, f]}, in registers per block. */
+  /** {@code g[bias + f] += sum over pixels of d[pixel, f]}, each filter summed in pixel order. */
   private static CodeBlock biasGradient(Step step, Op.Conv conv, TensorShape out) {
-    int filters = conv.filters();
-    CodeBlock.Builder code = CodeBlock.builder();
-    code.add("// Bias gradient: each filter's output gradient summed over the pixels.\n");
-    for (Block block : blocks(filters)) {
-      openBlock(code, block, filters);
-      for (int j = 0; j < block.width(); j++) {
-        code.addStatement("float b$L = 0f", j);
-      }
-      code.beginControlFlow("for (int pixel = 0; pixel < $L; pixel++)", out.height() * out.width());
-      code.addStatement("int zb = $L", Ix.of("dOff").plus("pixel", filters));
-      for (int j = 0; j < block.width(); j++) {
-        code.addStatement("b$L += d[$L]", j, at(Ix.of("zb"), block, j));
-      }
-      code.endControlFlow();
-      for (int j = 0; j < block.width(); j++) {
-        code.addStatement("g[$L] += b$L", at(Ix.constant(step.biasOffset()), block, j), j);
-      }
-      closeBlock(code, block);
-    }
-    return code.build();
+    return CodeBlock.builder()
+        .add("// Bias gradient: each filter's output gradient summed over the pixels.\n")
+        .addStatement(
+            "$T.biasGradient(d, dOff, $L, $L, g, $L)", KernelCalls.KERNELS,
+            out.height() * out.width(), conv.filters(), step.biasOffset())
+        .build();
   }
 
   /**

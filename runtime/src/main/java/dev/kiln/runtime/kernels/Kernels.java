@@ -149,6 +149,50 @@ public final class Kernels {
     }
   }
 
+  /** ReLU: {@code y[yo + i] = Math.max(0, x[xo + i])} for {@code i < n} (in place when x is y). */
+  public static void relu(float[] x, int xo, float[] y, int yo, int n) {
+    if (VECTORIZED) {
+      VectorKernels.relu(x, xo, y, yo, n);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      y[yo + i] = Math.max(0f, x[xo + i]);
+    }
+  }
+
+  /**
+   * ReLU's derivative, in place: {@code d[dOff + i]} is kept where the output {@code y[yo + i]}
+   * is positive and zeroed elsewhere, for {@code i < n}.
+   */
+  public static void reluDerivative(float[] y, int yo, float[] d, int dOff, int n) {
+    if (VECTORIZED) {
+      VectorKernels.reluDerivative(y, yo, d, dOff, n);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
+    }
+  }
+
+  /**
+   * A bias gradient: {@code g[go + f] += } the sum over {@code pixels} of {@code d[dOff + pixel·n +
+   * f]}, for {@code f < n}. Each channel is summed in pixel order, then added once, on both paths,
+   * so they agree to the bit.
+   */
+  public static void biasGradient(float[] d, int dOff, int pixels, int n, float[] g, int go) {
+    if (VECTORIZED) {
+      VectorKernels.biasGradient(d, dOff, pixels, n, g, go);
+      return;
+    }
+    for (int f = 0; f < n; f++) {
+      float sum = 0f;
+      for (int pixel = 0; pixel < pixels; pixel++) {
+        sum += d[dOff + pixel * n + f];
+      }
+      g[go + f] += sum;
+    }
+  }
+
   /**
    * Copies an {@code height x width x channels} image into {@code dst} at {@code dOff} inside a
    * zero border: {@code top} rows above, {@code left} columns to the left, {@code paddedHeight x

@@ -126,6 +126,46 @@ class KernelsTest {
   }
 
   @Test
+  void reluItsDerivativeAndBiasGradientsMatchTheirDefinitionsToTheBit() {
+    SplittableRandom random = new SplittableRandom(8);
+    for (int n : new int[] {1, 5, 16, 17, 31, 32, 100, 12544}) {
+      float[] x = randoms(random, n + 3);
+      x[1] = Float.NaN;
+      x[2] = -0f;
+      float[] expected = randoms(random, n + 2);
+      float[] actual = expected.clone();
+      for (int i = 0; i < n; i++) {
+        expected[2 + i] = Math.max(0f, x[3 + i]);
+      }
+      Kernels.relu(x, 3, actual, 2, n);
+      assertArrayEquals(expected, actual, 0f, "relu n=" + n);
+
+      float[] d = randoms(random, n + 4);
+      float[] dExpected = d.clone();
+      for (int i = 0; i < n; i++) {
+        dExpected[4 + i] = x[3 + i] > 0f ? d[4 + i] : 0f;
+      }
+      Kernels.reluDerivative(x, 3, d, 4, n);
+      assertArrayEquals(dExpected, d, 0f, "reluDerivative n=" + n);
+    }
+    for (int channels : CHANNELS) {
+      int pixels = 1 + random.nextInt(50);
+      float[] d = randoms(random, pixels * channels + 3);
+      float[] expected = randoms(random, channels + 5);
+      float[] actual = expected.clone();
+      for (int f = 0; f < channels; f++) {
+        float sum = 0f;
+        for (int p = 0; p < pixels; p++) {
+          sum += d[3 + p * channels + f];
+        }
+        expected[5 + f] += sum;
+      }
+      Kernels.biasGradient(d, 3, pixels, channels, actual, 5);
+      assertArrayEquals(expected, actual, 0f, "biasGradient channels=" + channels);
+    }
+  }
+
+  @Test
   void maxPoolBackwardRoutesToTheFirstMaximum() {
     SplittableRandom random = new SplittableRandom(7);
     for (int channels : CHANNELS) {

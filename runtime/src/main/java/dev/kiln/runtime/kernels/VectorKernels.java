@@ -270,6 +270,9 @@ final class VectorKernels {
         int xt = xo + t * tapStep;
         int gt = go + t * tapLength * n + f;
         int j = 0;
+        for (; j + 8 <= tapLength; j += 8) {
+          weightGradient2x8(x, xt + j, rowStep, colStep, d, dOff + f, n, rows, cols, g, gt + j * n);
+        }
         for (; j + 4 <= tapLength; j += 4) {
           weightGradient2x4(x, xt + j, rowStep, colStep, d, dOff + f, n, rows, cols, g, gt + j * n);
         }
@@ -292,6 +295,77 @@ final class VectorKernels {
         }
       }
     }
+  }
+
+  /** Eight weight rows, two full vectors of channels: sixteen FMA chains, no masks. */
+  private static void weightGradient2x8(
+      float[] x, int xb, int rowStep, int colStep, float[] d, int df, int n, int rows, int cols,
+      float[] g, int gb) {
+    FloatVector a0 = FloatVector.fromArray(S, g, gb);
+    FloatVector c0 = FloatVector.fromArray(S, g, gb + L);
+    FloatVector a1 = FloatVector.fromArray(S, g, gb + 1 * n);
+    FloatVector c1 = FloatVector.fromArray(S, g, gb + 1 * n + L);
+    FloatVector a2 = FloatVector.fromArray(S, g, gb + 2 * n);
+    FloatVector c2 = FloatVector.fromArray(S, g, gb + 2 * n + L);
+    FloatVector a3 = FloatVector.fromArray(S, g, gb + 3 * n);
+    FloatVector c3 = FloatVector.fromArray(S, g, gb + 3 * n + L);
+    FloatVector a4 = FloatVector.fromArray(S, g, gb + 4 * n);
+    FloatVector c4 = FloatVector.fromArray(S, g, gb + 4 * n + L);
+    FloatVector a5 = FloatVector.fromArray(S, g, gb + 5 * n);
+    FloatVector c5 = FloatVector.fromArray(S, g, gb + 5 * n + L);
+    FloatVector a6 = FloatVector.fromArray(S, g, gb + 6 * n);
+    FloatVector c6 = FloatVector.fromArray(S, g, gb + 6 * n + L);
+    FloatVector a7 = FloatVector.fromArray(S, g, gb + 7 * n);
+    FloatVector c7 = FloatVector.fromArray(S, g, gb + 7 * n + L);
+    for (int r = 0; r < rows; r++) {
+      int xr = xb + r * rowStep;
+      int dr = df + r * cols * n;
+      for (int c = 0; c < cols; c++) {
+        int xc = xr + c * colStep;
+        FloatVector d0 = FloatVector.fromArray(S, d, dr + c * n);
+        FloatVector d1 = FloatVector.fromArray(S, d, dr + c * n + L);
+        FloatVector v0 = FloatVector.broadcast(S, x[xc]);
+        a0 = d0.fma(v0, a0);
+        c0 = d1.fma(v0, c0);
+        FloatVector v1 = FloatVector.broadcast(S, x[xc + 1]);
+        a1 = d0.fma(v1, a1);
+        c1 = d1.fma(v1, c1);
+        FloatVector v2 = FloatVector.broadcast(S, x[xc + 2]);
+        a2 = d0.fma(v2, a2);
+        c2 = d1.fma(v2, c2);
+        FloatVector v3 = FloatVector.broadcast(S, x[xc + 3]);
+        a3 = d0.fma(v3, a3);
+        c3 = d1.fma(v3, c3);
+        FloatVector v4 = FloatVector.broadcast(S, x[xc + 4]);
+        a4 = d0.fma(v4, a4);
+        c4 = d1.fma(v4, c4);
+        FloatVector v5 = FloatVector.broadcast(S, x[xc + 5]);
+        a5 = d0.fma(v5, a5);
+        c5 = d1.fma(v5, c5);
+        FloatVector v6 = FloatVector.broadcast(S, x[xc + 6]);
+        a6 = d0.fma(v6, a6);
+        c6 = d1.fma(v6, c6);
+        FloatVector v7 = FloatVector.broadcast(S, x[xc + 7]);
+        a7 = d0.fma(v7, a7);
+        c7 = d1.fma(v7, c7);
+      }
+    }
+    a0.intoArray(g, gb);
+    c0.intoArray(g, gb + L);
+    a1.intoArray(g, gb + 1 * n);
+    c1.intoArray(g, gb + 1 * n + L);
+    a2.intoArray(g, gb + 2 * n);
+    c2.intoArray(g, gb + 2 * n + L);
+    a3.intoArray(g, gb + 3 * n);
+    c3.intoArray(g, gb + 3 * n + L);
+    a4.intoArray(g, gb + 4 * n);
+    c4.intoArray(g, gb + 4 * n + L);
+    a5.intoArray(g, gb + 5 * n);
+    c5.intoArray(g, gb + 5 * n + L);
+    a6.intoArray(g, gb + 6 * n);
+    c6.intoArray(g, gb + 6 * n + L);
+    a7.intoArray(g, gb + 7 * n);
+    c7.intoArray(g, gb + 7 * n + L);
   }
 
   /** Four weight rows, two full vectors of channels, no masks. */

@@ -46,12 +46,28 @@ class BenchCommandTest {
         assertTrue(Double.parseDouble(r.get("epoch_s")) > 0, results.get(i));
         double accuracy = Double.parseDouble(r.get("test_acc"));
         assertTrue(accuracy >= 0 && accuracy <= 1, results.get(i));
+        // The second, warm epoch is reported beside the first.
+        assertTrue(Double.parseDouble(r.get("warm_images_per_s")) > 0, results.get(i));
+        assertTrue(Double.parseDouble(r.get("warm_epoch_s")) > 0, results.get(i));
       }
     }
     assertTrue(run.out().contains("Kernel path: "), run.out());
     assertTrue(run.out().contains("cores x 4.10 GHz x 2 FMA units x "), run.out());
     assertTrue(run.out().contains("clock from --clock-ghz"), run.out());
     assertTrue(run.out().contains("55,000"), "the targets are printed beside the numbers");
+  }
+
+  @Test
+  void noWarmEpochTrainsOneEpochOnly() throws Exception {
+    Path data = SyntheticMnist.write(dir.resolve("mnist"), 64, 12);
+    ShowCommandTest.Run run =
+        ShowCommandTest.kiln(
+            "bench", "--data", data.toString(), "--workload", "lenet", "--metric", "T1",
+            "--no-warm-epoch");
+    assertEquals(0, run.exit(), run.out() + run.err());
+    assertEquals(1, run.results().size(), run.out());
+    assertTrue(run.results().get(0).contains(" epoch_s="), run.results().get(0));
+    assertTrue(!run.results().get(0).contains("warm_"), run.results().get(0));
   }
 
   @Test

@@ -284,6 +284,9 @@ final class VectorKernels {
     }
     for (; f < n; f += L) {
       int k = 0;
+      for (; f + L <= n && k + 8 <= weightRows; k += 8) {
+        weightGradient1x8(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), row(xo, k + 4, tapLength, tapStep), row(xo, k + 5, tapLength, tapStep), row(xo, k + 6, tapLength, tapStep), row(xo, k + 7, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, rows, cols, g, go + k * n + f);
+      }
       for (; k + 4 <= weightRows; k += 4) {
         weightGradient1x4(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, f, rows, cols, g, go + k * n + f);
       }
@@ -410,6 +413,45 @@ final class VectorKernels {
     c2.intoArray(g, gb + 2 * n + L);
     a3.intoArray(g, gb + 3 * n);
     c3.intoArray(g, gb + 3 * n + L);
+  }
+
+  /** Eight weight rows, one full vector of channels: eight FMA chains, no mask (C1 gives up
+   * on this block with a mask, "out of virtual registers"). */
+  private static void weightGradient1x8(
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int rowStep, int colStep, float[] d,
+      int df, int n, int rows, int cols, float[] g, int gb) {
+    FloatVector a0 = FloatVector.fromArray(S, g, gb);
+    FloatVector a1 = FloatVector.fromArray(S, g, gb + n);
+    FloatVector a2 = FloatVector.fromArray(S, g, gb + 2 * n);
+    FloatVector a3 = FloatVector.fromArray(S, g, gb + 3 * n);
+    FloatVector a4 = FloatVector.fromArray(S, g, gb + 4 * n);
+    FloatVector a5 = FloatVector.fromArray(S, g, gb + 5 * n);
+    FloatVector a6 = FloatVector.fromArray(S, g, gb + 6 * n);
+    FloatVector a7 = FloatVector.fromArray(S, g, gb + 7 * n);
+    for (int r = 0; r < rows; r++) {
+      int xr = r * rowStep;
+      int dr = df + r * cols * n;
+      for (int c = 0; c < cols; c++) {
+        int xc = xr + c * colStep;
+        FloatVector d0 = FloatVector.fromArray(S, d, dr + c * n);
+        a0 = d0.fma(FloatVector.broadcast(S, x[x0 + xc]), a0);
+        a1 = d0.fma(FloatVector.broadcast(S, x[x1 + xc]), a1);
+        a2 = d0.fma(FloatVector.broadcast(S, x[x2 + xc]), a2);
+        a3 = d0.fma(FloatVector.broadcast(S, x[x3 + xc]), a3);
+        a4 = d0.fma(FloatVector.broadcast(S, x[x4 + xc]), a4);
+        a5 = d0.fma(FloatVector.broadcast(S, x[x5 + xc]), a5);
+        a6 = d0.fma(FloatVector.broadcast(S, x[x6 + xc]), a6);
+        a7 = d0.fma(FloatVector.broadcast(S, x[x7 + xc]), a7);
+      }
+    }
+    a0.intoArray(g, gb);
+    a1.intoArray(g, gb + n);
+    a2.intoArray(g, gb + 2 * n);
+    a3.intoArray(g, gb + 3 * n);
+    a4.intoArray(g, gb + 4 * n);
+    a5.intoArray(g, gb + 5 * n);
+    a6.intoArray(g, gb + 6 * n);
+    a7.intoArray(g, gb + 7 * n);
   }
 
   /** Four weight rows, one (masked) vector of channels. */

@@ -9,16 +9,21 @@ import jdk.incubator.vector.VectorSpecies;
  * The Vector API implementations behind {@link Kernels}. Loaded only when {@link
  * Kernels#VECTORIZED} is true, so a JVM without {@code jdk.incubator.vector} never links it.
  *
- * <p>Both kernels vectorize along the output channels {@code n} (contiguous in NHWC and in the
- * weights' last dimension), one vector at a time with the last one masked, and keep a register
- * block of four accumulators: four pixels (or four weight rows) sharing each loaded vector of
- * weights (or of output gradients). Pixels (rows) that do not fill a block go one at a time.
+ * <p>The convolution and kernel-gradient kernels vectorize along the output channels {@code n}
+ * (contiguous in NHWC and in the weights' last dimension) and keep register blocks: up to eight
+ * pixels (or weight rows) by two vectors of channels, so each loaded vector and each broadcast
+ * input feeds several independent FMA chains. Layers with fewer than two vectors of channels take
+ * one (masked) vector at a time. A block's pixels (rows) need not be neighbours: each has its own
+ * input offset, so blocks run across the end of an output row (or of a tap) instead of leaving
+ * the row's last pixels to slower narrow blocks.
  *
- * <p>Two rules keep the JIT producing vector code, both learned here the hard way. No vector or
+ * <p>Three rules keep the JIT producing vector code, all learned here the hard way. No vector or
  * mask crosses a method boundary, not even into a small helper: a call the JIT does not inline
- * boxes its vector arguments, allocating on every call. And each method stays small: a block of
- * two vectors by four pixels (500 bytes of bytecode) made C1 give up ("out of virtual registers")
- * and left the method interpreted-speed and allocating for good.
+ * boxes its vector arguments, allocating on every call. Each method stays small. And a block with
+ * many accumulators takes no mask: C1 gave up ("out of virtual registers") on a block of two
+ * vectors by four pixels with masks, on one with four masks, and on an eight-row block with one
+ * mask; such a method may never reach C2, or reach it without its vectors intrinsified, and then
+ * runs 30 to 70 times slower and allocates on every call ({@code AllocationTest} catches it).
  */
 final class VectorKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

@@ -63,7 +63,12 @@ final class LadderCommand implements Callable<Integer> {
               + " makes the final epoch's accuracy less noisy) or onecycle (default: ${DEFAULT-VALUE}).")
   MnistCommand.ScheduleKind schedule;
 
-  @Option(names = "--ensemble", defaultValue = "5", description = "Networks in the ensemble rung (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ensemble",
+      defaultValue = "2",
+      description =
+          "Networks in the ensemble rung, each from its own seed; the lecture's lab trains 2"
+              + " (default: ${DEFAULT-VALUE}).")
   int ensemble;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")

@@ -45,6 +45,39 @@ class KernelsTest {
     }
   }
 
+  /**
+   * Shapes chosen so the blocks cross row ends (15 pixels: 8 + 4 + 3) and taps (9 weight rows:
+   * 8 + 1), with channel counts for every path: one masked vector, one full vector, two vectors,
+   * two vectors and a full or a masked single one.
+   */
+  @Test
+  void blocksAcrossRowsAndTapsMatchTheDefinitions() {
+    SplittableRandom random = new SplittableRandom(10);
+    Shape[] shapes = {
+      new Shape(3, 5, 3, 3, 5 * 2 + 3, 2, 4), new Shape(1, 15, 1, 9, 40, 1, 9),
+      new Shape(2, 7, 3, 4, 7 * 3, 3, 5)
+    };
+    for (int n : new int[] {6, 16, 32, 40, 48, 64}) {
+      for (Shape s : shapes) {
+        float[] x = randoms(random, s.inputLength() + 5);
+        float[] w = randoms(random, s.taps * s.tapLength * n + 7);
+        float[] b = randoms(random, n + 3);
+        float[] expected = randoms(random, s.rows * s.cols * n + 9);
+        float[] actual = expected.clone();
+        Kernels.plainConvolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, 3, n, expected, 9, s.rows, s.cols);
+        Kernels.convolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, 3, n, actual, 9, s.rows, s.cols);
+        assertClose(expected, actual, "convolve " + s + " n=" + n);
+
+        float[] d = randoms(random, s.rows * s.cols * n + 4);
+        float[] gExpected = randoms(random, s.taps * s.tapLength * n + 6);
+        float[] gActual = gExpected.clone();
+        Kernels.plainWeightGradient(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, gExpected, 6);
+        Kernels.weightGradient(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, gActual, 6);
+        assertClose(gExpected, gActual, "weightGradient " + s + " n=" + n);
+      }
+    }
+  }
+
   @Test
   void weightGradientMatchesDefinition() {
     SplittableRandom random = new SplittableRandom(2);
@@ -130,8 +163,12 @@ class KernelsTest {
     SplittableRandom random = new SplittableRandom(8);
     for (int n : new int[] {1, 5, 16, 17, 31, 32, 100, 12544}) {
       float[] x = randoms(random, n + 3);
-      x[1] = Float.NaN;
-      x[2] = -0f;
+      // NaN and -0 where the kernels read them: first element, and the last (in a masked tail).
+      x[3] = Float.NaN;
+      x[3 + n - 1] = n > 1 ? -0f : Float.NaN;
+      if (n > 2) {
+        x[3 + n - 2] = Float.NaN;
+      }
       float[] expected = randoms(random, n + 2);
       float[] actual = expected.clone();
       for (int i = 0; i < n; i++) {
@@ -169,44 +206,54 @@ class KernelsTest {
   void maxPoolBackwardRoutesToTheFirstMaximum() {
     SplittableRandom random = new SplittableRandom(7);
     for (int channels : CHANNELS) {
-      for (int trial = 0; trial < 4; trial++) {
-        int k = 1 + random.nextInt(3);
-        int stride = 1 + random.nextInt(3); // 1 < k: overlapping windows add up
+      for (int trial = 0; trial < 6; trial++) {
+        int kh = 1 + random.nextInt(3);
+        int kw = trial == 0 ? 3 : trial == 1 ? 1 : 1 + random.nextInt(3); // rectangular windows
+        int strideH = 1 + random.nextInt(3); // below the window: overlapping windows add up
+        int strideW = 1 + random.nextInt(3);
         int rows = 1 + random.nextInt(5);
         int cols = 1 + random.nextInt(5);
-        int height = (rows - 1) * stride + k;
-        int width = (cols - 1) * stride + k;
-        float[] x = randoms(random, height * width * channels);
-        for (int i = 0; i < x.length; i += 3) {
-          x[i] = x[i] > 0 ? 1f : x[i]; // ties: the first cell holding the maximum takes it
+        int height = (rows - 1) * strideH + kh;
+        int width = (cols - 1) * strideW + kw;
+        int xo = 5;
+        float[] x = randoms(random, xo + height * width * channels);
+        for (int i = xo; i < x.length; i += 3) {
+          // Ties: the first cell holding the maximum takes the gradient, among positive, negative
+          // and signed-zero values alike.
+          x[i] = x[i] > 0.3f ? 1f : x[i] < -0.3f ? -0.5f : (i % 2 == 0 ? 0f : -0f);
         }
-        x[random.nextInt(x.length)] = Float.NaN;
+        // A NaN in a window's first cell keeps the gradient there; one later never takes it.
+        x[xo] = Float.NaN;
+        x[xo + (height * width - 1) * channels + channels - 1] = Float.NaN;
         float[] d = randoms(random, rows * cols * channels + 2);
-        float[] expected = new float[height * width * channels + 4];
+        int dxo = 4;
+        float[] expected = new float[dxo + height * width * channels];
         for (int r = 0; r < rows; r++) {
           for (int c = 0; c < cols; c++) {
             for (int ch = 0; ch < channels; ch++) {
               int best = -1;
               float m = 0;
-              for (int a = 0; a < k; a++) {
-                for (int b = 0; b < k; b++) {
-                  int xi = ((r * stride + a) * width + c * stride + b) * channels + ch;
+              for (int a = 0; a < kh; a++) {
+                for (int b = 0; b < kw; b++) {
+                  int xi = xo + ((r * strideH + a) * width + c * strideW + b) * channels + ch;
                   if (best < 0 || x[xi] > m) {
                     best = xi;
                     m = x[xi];
                   }
                 }
               }
-              expected[best + 4] += d[2 + (r * cols + c) * channels + ch];
+              expected[best - xo + dxo] += d[2 + (r * cols + c) * channels + ch];
             }
           }
         }
         float[] actual = new float[expected.length];
         Kernels.maxPoolBackward(
-            x, 0, stride * width * channels, stride * channels, width * channels, k, k, channels,
-            d, 2, actual, 4, rows, cols);
+            x, xo, strideH * width * channels, strideW * channels, width * channels, kh, kw,
+            channels, d, 2, actual, dxo, rows, cols);
         // Same additions in the same order: equal to the last bit.
-        assertArrayEquals(expected, actual, 0f, "channels=" + channels + " k=" + k + " stride=" + stride);
+        assertArrayEquals(
+            expected, actual, 0f,
+            "channels=" + channels + " " + kh + "x" + kw + " stride " + strideH + "x" + strideW);
       }
     }
   }

@@ -15,8 +15,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./kiln bench}: issue 6's CPU workloads (LENET, SEEDCNN) and metrics (T1, I1, I256), with
@@ -109,6 +111,19 @@ final class BenchCommand implements Callable<Integer> {
   boolean warmEpoch;
 
   @Option(
+      names = "--fork",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Measure each workload and metric in a fresh JVM, as JMH does (default:"
+              + " ${DEFAULT-VALUE}). In one JVM the JIT compiles the shared kernels for what ran"
+              + " first: inference measured after training ran up to 2.5 times slower here.")
+  boolean fork;
+
+  @Spec CommandSpec spec;
+
+  @Option(
       names = "--clock-ghz",
       description = "Core clock for the peak estimate (default: 'cpu MHz' of /proc/cpuinfo).")
   Double clockGhz;
@@ -126,6 +141,29 @@ final class BenchCommand implements Callable<Integer> {
           "RESULT task=bench workload=%s metric=%s %s%s gflops=%.2f peak_share=%.4f threads=%d jdk=%s kernels=%s",
           workload, metric, value, extra, gflops, peakShare, threads, jdk,
           Kernels.VECTORIZED ? "vector" : "plain");
+    }
+
+    /** A child JVM's RESULT line (as {@link #result} writes it) back into a measurement. */
+    static Measured parse(Workload workload, Metric metric, String line) {
+      String valueKey = metric == Metric.I1 ? "us_per_image=" : "images_per_s=";
+      int valueAt = line.indexOf(" " + valueKey);
+      int valueEnd = line.indexOf(' ', valueAt + 1);
+      int gflopsAt = line.indexOf(" gflops=");
+      if (valueAt < 0 || gflopsAt < valueEnd) {
+        throw new IllegalStateException("unreadable RESULT line from a child JVM: " + line);
+      }
+      java.util.Map<String, String> fields = new java.util.HashMap<>();
+      for (String token : line.substring(gflopsAt + 1).split(" ")) {
+        int eq = token.indexOf('=');
+        if (eq > 0) {
+          fields.put(token.substring(0, eq), token.substring(eq + 1));
+        }
+      }
+      return new Measured(
+          workload, metric,
+          Double.parseDouble(line.substring(valueAt + 1 + valueKey.length(), valueEnd)),
+          Double.parseDouble(fields.get("gflops")), Double.parseDouble(fields.get("peak_share")),
+          Integer.parseInt(fields.get("threads")), line.substring(valueEnd, gflopsAt));
     }
 
     /** How many times the target this is: at least 1 meets it (latency: target over value). */
@@ -164,7 +202,11 @@ final class BenchCommand implements Callable<Integer> {
             + " the cores near 4.1 GHz)%n",
         BenchReference.MEASURED_PEAK_ONE_CORE, BenchReference.MEASURED_PEAK_TWO_CORES);
 
-    Mnist.Split mnist = mnistOptions.load(System.out);
+    boolean forked = fork && workloads.size() * metrics.size() > 1;
+    Mnist.Split mnist = forked ? null : mnistOptions.load(System.out);
+    if (forked) {
+      System.out.println("Each workload and metric runs in a fresh JVM (--no-fork: all in this one).");
+    }
     List<Measured> all = new ArrayList<>();
     for (Workload workload : workloads) {
       Model probe = workload.create.apply(seed);
@@ -175,6 +217,10 @@ final class BenchCommand implements Callable<Integer> {
           "%n%s: %s, %,d parameters; %.2f MFLOP per image forward, %.2f MFLOP trained%n",
           workload, workload.title, probe.parameterCount(), forward / 1e6, training / 1e6);
       for (Metric metric : metrics) {
+        if (forked) {
+          all.add(runForked(workload, metric));
+          continue;
+        }
         Measured m =
             switch (metric) {
               case T1 -> trainOneEpoch(workload, mnist, threads, training, peak.gflops(cores));
@@ -191,6 +237,56 @@ final class BenchCommand implements Callable<Integer> {
       System.out.println(m.result(jdk));
     }
     return 0;
+  }
+
+  /**
+   * Runs one workload and metric in a child JVM started like this one (same java, JVM options and
+   * class path, the other options passed on), echoes its progress indented, and reads back its
+   * RESULT line.
+   */
+  Measured runForked(Workload workload, Metric metric) throws java.io.IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Kiln.class.getName());
+    command.add("bench");
+    List<String> original = spec.commandLine().getParseResult().originalArgs();
+    // The original arguments start with the subcommand's name ("bench"), added above.
+    int first = !original.isEmpty() && original.get(0).equals(spec.name()) ? 1 : 0;
+    for (int i = first; i < original.size(); i++) {
+      String arg = original.get(i);
+      if (arg.equals("--workload") || arg.equals("--metric")) {
+        i++; // and its value
+      } else if (!arg.startsWith("--workload=") && !arg.startsWith("--metric=")
+          && !arg.equals("--fork") && !arg.equals("--no-fork")) {
+        command.add(arg);
+      }
+    }
+    command.addAll(List.of("--no-fork", "--workload", workload.name(), "--metric", metric.name()));
+    System.out.printf(Locale.ROOT, "%s %s in a fresh JVM:%n", workload, metric);
+    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String result = null;
+    StringBuilder tail = new StringBuilder();
+    try (java.io.BufferedReader lines =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        if (line.startsWith("RESULT task=bench ")) {
+          result = line;
+        } else if (!line.startsWith("WARNING: Using incubator modules")) {
+          System.out.println("  | " + line);
+          tail.append(line).append('\n');
+        }
+      }
+    }
+    int exit = child.waitFor();
+    if (exit != 0 || result == null) {
+      throw new IllegalStateException(
+          "the child JVM measuring " + workload + " " + metric + " failed (exit " + exit + "):\n" + tail);
+    }
+    return Measured.parse(workload, metric, result);
   }
 
   /** T1: one epoch on the training set, then the test accuracy. */

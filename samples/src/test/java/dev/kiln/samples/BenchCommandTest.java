@@ -23,7 +23,7 @@ class BenchCommandTest {
     ShowCommandTest.Run run =
         ShowCommandTest.kiln(
             "bench", "--data", data.toString(), "--calls", "20", "--warmup", "5", "--batches", "2",
-            "--warmup-batches", "1", "--warmup-seconds", "0", "--clock-ghz", "4.1");
+            "--warmup-batches", "1", "--warmup-seconds", "0", "--clock-ghz", "4.1", "--no-fork");
     assertEquals(0, run.exit(), run.out() + run.err());
     List<String> results = run.results();
     assertEquals(6, results.size(), run.out());
@@ -55,6 +55,31 @@ class BenchCommandTest {
     assertTrue(run.out().contains("cores x 4.10 GHz x 2 FMA units x "), run.out());
     assertTrue(run.out().contains("clock from --clock-ghz"), run.out());
     assertTrue(run.out().contains("55,000"), "the targets are printed beside the numbers");
+  }
+
+  /** By default each workload and metric runs in its own JVM, whose RESULT line comes back. */
+  @Test
+  void forkedMeasurementsComeBackAsResults() throws Exception {
+    Path data = SyntheticMnist.write(dir.resolve("mnist"), 64, 12);
+    ShowCommandTest.Run run =
+        ShowCommandTest.kiln(
+            "bench", "--data", data.toString(), "--metric=I1,T1", "--workload", "lenet",
+            "--calls", "5", "--warmup", "2", "--warmup-seconds", "0", "--no-warm-epoch",
+            "--clock-ghz", "4.1");
+    assertEquals(0, run.exit(), run.out() + run.err());
+    assertTrue(run.out().contains("LENET I1 in a fresh JVM:"), run.out());
+    assertTrue(run.out().contains("  | Kernel path: "), "the child's output is echoed: " + run.out());
+    List<String> results = run.results();
+    assertEquals(2, results.size(), run.out());
+    Map<String, String> latency = parse(results.get(0));
+    assertEquals("I1", latency.get("metric"), results.get(0));
+    assertEquals("5", latency.get("calls"), "options reach the child: " + results.get(0));
+    assertTrue(Double.parseDouble(latency.get("us_per_image")) > 0, results.get(0));
+    Map<String, String> training = parse(results.get(1));
+    assertEquals("T1", training.get("metric"), results.get(1));
+    assertEquals("64", training.get("train_images"), results.get(1));
+    assertTrue(!results.get(1).contains("warm_"), results.get(1));
+    assertTrue(Double.parseDouble(training.get("peak_share")) > 0, results.get(1));
   }
 
   @Test

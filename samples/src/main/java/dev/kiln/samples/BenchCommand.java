@@ -116,9 +116,9 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "true",
       fallbackValue = "true",
       description =
-          "Measure each workload and metric in a fresh JVM, as JMH does (default:"
-              + " ${DEFAULT-VALUE}). In one JVM the JIT compiles the shared kernels for what ran"
-              + " first: inference measured after training ran up to 2.5 times slower here.")
+          "Measure each workload and metric in a fresh JVM, as JMH does, so that what the JIT"
+              + " compiled for one measurement does not carry over into the next (default:"
+              + " ${DEFAULT-VALUE}).")
   boolean fork;
 
   @Spec CommandSpec spec;

@@ -279,17 +279,10 @@ final class KernelCalls {
 
   /** Forward of an unpadded max pool, ending with the fused activation and a return. */
   static CodeBlock maxPoolForward(Node node, CodeBlock activation) {
-    Window w = ((Op.Pool) node.op()).window();
-    TensorShape in = node.input();
-    TensorShape out = node.output();
-    int inRow = in.width() * in.channels();
     return CodeBlock.builder()
         .beginControlFlow("if ($T.VECTORIZED)", KERNELS)
         .add("// Vector path: each window's maximum over a vector of channels.\n")
-        .addStatement(
-            "$T.maxPool(x, xo, $L, $L, $L, $L, $L, $L, y, yo, $L, $L)", KERNELS,
-            w.strideHeight() * inRow, w.strideWidth() * in.channels(), inRow, w.kernelHeight(),
-            w.kernelWidth(), in.channels(), out.height(), out.width())
+        .addStatement("$T.maxPool(x, xo, $L, y, yo, $L)", KERNELS, poolWindows(node), poolOutput(node))
         .add(activation)
         .addStatement("return")
         .endControlFlow()
@@ -308,19 +301,28 @@ final class KernelCalls {
 
   /** Backward of an unpadded max pool after dx is zeroed; ends with a return. */
   static CodeBlock maxPoolBackward(Node node) {
-    Window w = ((Op.Pool) node.op()).window();
-    TensorShape in = node.input();
-    TensorShape out = node.output();
-    int inRow = in.width() * in.channels();
     return CodeBlock.builder()
         .beginControlFlow("if ($T.VECTORIZED)", KERNELS)
         .add("// Vector path: each window's first maximum takes the gradient, branch-free.\n")
         .addStatement(
-            "$T.maxPoolBackward(x, xo, $L, $L, $L, $L, $L, $L, d, dOff, dx, dxo, $L, $L)", KERNELS,
-            w.strideHeight() * inRow, w.strideWidth() * in.channels(), inRow, w.kernelHeight(),
-            w.kernelWidth(), in.channels(), out.height(), out.width())
+            "$T.maxPoolBackward(x, xo, $L, d, dOff, dx, dxo, $L)", KERNELS, poolWindows(node),
+            poolOutput(node))
         .addStatement("return")
         .endControlFlow()
         .build();
+  }
+
+  /** A pool's {@code rowStep, colStep, inRow, kh, kw, channels} over its NHWC input. */
+  private static String poolWindows(Node node) {
+    Window w = ((Op.Pool) node.op()).window();
+    TensorShape in = node.input();
+    int inRow = in.width() * in.channels();
+    return (w.strideHeight() * inRow) + ", " + (w.strideWidth() * in.channels()) + ", " + inRow
+        + ", " + w.kernelHeight() + ", " + w.kernelWidth() + ", " + in.channels();
+  }
+
+  /** A pool's {@code rows, cols}. */
+  private static String poolOutput(Node node) {
+    return node.output().height() + ", " + node.output().width();
   }
 }

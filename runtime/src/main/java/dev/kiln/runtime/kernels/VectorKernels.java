@@ -572,11 +572,15 @@ final class VectorKernels {
         }
       }
     }
-    // Back to NHWC, adding the bias.
-    for (int i = 0; i < plane; i++) {
-      int yi = yo + i * n;
-      for (int f = 0; f < n; f++) {
-        y[yi + f] = t[to + f * plane + i] + (bo >= 0 ? b[bo + f] : 0f);
+    // Back to NHWC, adding the bias: channel by channel, so the reads run along each plane and
+    // the bias is loaded once (pixel by pixel, with six strided streams and the bias test in the
+    // loop, this took about a tenth of LeNet-5's training step).
+    for (int f = 0; f < n; f++) {
+      float bias = bo >= 0 ? b[bo + f] : 0f;
+      int tf = to + f * plane;
+      int yf = yo + f;
+      for (int i = 0; i < plane; i++) {
+        y[yf + i * n] = t[tf + i] + bias;
       }
     }
   }

@@ -247,7 +247,13 @@ final class BenchCommand implements Callable<Integer> {
   Measured runForked(Workload workload, Metric metric) throws java.io.IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
-    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    for (String option : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      // A debugger's port or a flight recording's file would clash between the JVMs.
+      if (!option.startsWith("-agentlib:jdwp") && !option.startsWith("-Xrunjdwp")
+          && !option.startsWith("-XX:StartFlightRecording")) {
+        command.add(option);
+      }
+    }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Kiln.class.getName());

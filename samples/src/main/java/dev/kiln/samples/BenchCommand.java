@@ -3,20 +3,27 @@ package dev.kiln.samples;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Mnist;
-import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -152,7 +159,7 @@ final class BenchCommand implements Callable<Integer> {
       if (valueAt < 0 || gflopsAt < valueEnd) {
         throw new IllegalStateException("unreadable RESULT line from a child JVM: " + line);
       }
-      java.util.Map<String, String> fields = new java.util.HashMap<>();
+      Map<String, String> fields = new HashMap<>();
       for (String token : line.substring(gflopsAt + 1).split(" ")) {
         int eq = token.indexOf('=');
         if (eq > 0) {
@@ -244,10 +251,10 @@ final class BenchCommand implements Callable<Integer> {
    * class path, the other options passed on), echoes its progress indented, and reads back its
    * RESULT line.
    */
-  Measured runForked(Workload workload, Metric metric) throws java.io.IOException, InterruptedException {
+  Measured runForked(Workload workload, Metric metric) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
-    for (String option : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       // A debugger's port or a flight recording's file would clash between the JVMs.
       if (!option.startsWith("-agentlib:jdwp") && !option.startsWith("-Xrunjdwp")
           && !option.startsWith("-XX:StartFlightRecording")) {
@@ -275,9 +282,8 @@ final class BenchCommand implements Callable<Integer> {
     Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
     String result = null;
     StringBuilder tail = new StringBuilder();
-    try (java.io.BufferedReader lines =
-        new java.io.BufferedReader(
-            new java.io.InputStreamReader(child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line = lines.readLine(); line != null; line = lines.readLine()) {
         if (line.startsWith("RESULT task=bench ")) {
           result = line;

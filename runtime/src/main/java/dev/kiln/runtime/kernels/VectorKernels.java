@@ -3,6 +3,7 @@ package dev.kiln.runtime.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -30,6 +31,11 @@ final class VectorKernels {
   private static final int L = S.length();
 
   private VectorKernels() {}
+
+  /** Floats per vector. */
+  static int lanes() {
+    return L;
+  }
 
   static String describe() {
     return S.vectorBitSize() + "-bit, " + L + " floats per vector";
@@ -504,48 +510,113 @@ final class VectorKernels {
 
   // ---- transposedProduct ----
 
+  // The lanes of a row's dot product are summed by folding the vector in halves (lane i plus lane
+  // i + L/2, then i + L/4, ...), written out with rearranges and adds. reduceLanes(ADD) leaves
+  // the order of its additions open, and C2's order differs from the interpreter's and C1's: the
+  // same training run ended with weights some ulps apart from one JVM to the next. A fold spelled
+  // out lane by lane adds in the same order wherever it runs. Four rows fold together: after the
+  // first two folds, one vector holds four rows' partial sums, so the later folds serve four rows.
+  private static final VectorShuffle<Float> FOLD_HALF = fold(L / 2);
+  private static final VectorShuffle<Float> FOLD_QUARTER = fold(L / 4);
+  private static final VectorShuffle<Float> FOLD_EIGHTH = fold(L / 8);
+  private static final VectorShuffle<Float> FOLD_SIXTEENTH = fold(L / 16);
+  /** Lanes L/2 and up: after the first fold, the second row's partial sums go there. */
+  private static final VectorMask<Float> UPPER_HALF = S.indexInRange(-(L / 2), L / 2);
+  /** Lanes whose index has bit L/4 set: after the second fold, rows three and four go there. */
+  private static final VectorMask<Float> ODD_QUARTERS =
+      VectorMask.fromLong(S, oddQuarters());
+
+  /** Pairs lane i with lane i ^ distance (identity where distance is 0, for short vectors). */
+  private static VectorShuffle<Float> fold(int distance) {
+    return VectorShuffle.fromOp(S, i -> i ^ distance);
+  }
+
+  private static long oddQuarters() {
+    long bits = 0;
+    for (int i = 0; i < L; i++) {
+      if ((i & (L / 4)) != 0) {
+        bits |= 1L << i;
+      }
+    }
+    return bits;
+  }
+
   static void transposedProduct(
       float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
-    int full = S.loopBound(n);
-    VectorMask<Float> tail = S.indexInRange(full, n);
+    if (L < 4 || L > 16) { // the folds below are written for 4 to 16 lanes
+      Kernels.plainTransposedProduct(w, wo, m, n, d, dOff, dx, dxo);
+      return;
+    }
     int i = 0;
     for (; i + 4 <= m; i += 4) {
-      int w0 = wo + i * n;
-      int w1 = w0 + n;
-      int w2 = w1 + n;
-      int w3 = w2 + n;
-      FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-      for (int f = 0; f < full; f += L) {
-        FloatVector v = FloatVector.fromArray(S, d, dOff + f);
-        a0 = FloatVector.fromArray(S, w, w0 + f).fma(v, a0);
-        a1 = FloatVector.fromArray(S, w, w1 + f).fma(v, a1);
-        a2 = FloatVector.fromArray(S, w, w2 + f).fma(v, a2);
-        a3 = FloatVector.fromArray(S, w, w3 + f).fma(v, a3);
-      }
-      if (full < n) {
-        FloatVector v = FloatVector.fromArray(S, d, dOff + full, tail);
-        a0 = FloatVector.fromArray(S, w, w0 + full, tail).fma(v, a0);
-        a1 = FloatVector.fromArray(S, w, w1 + full, tail).fma(v, a1);
-        a2 = FloatVector.fromArray(S, w, w2 + full, tail).fma(v, a2);
-        a3 = FloatVector.fromArray(S, w, w3 + full, tail).fma(v, a3);
-      }
-      dx[dxo + i] = a0.reduceLanes(VectorOperators.ADD);
-      dx[dxo + i + 1] = a1.reduceLanes(VectorOperators.ADD);
-      dx[dxo + i + 2] = a2.reduceLanes(VectorOperators.ADD);
-      dx[dxo + i + 3] = a3.reduceLanes(VectorOperators.ADD);
+      rowProducts4(w, wo + i * n, n, d, dOff, dx, dxo + i);
     }
     for (; i < m; i++) {
-      int w0 = wo + i * n;
-      FloatVector a0 = FloatVector.zero(S);
-      for (int f = 0; f < full; f += L) {
-        a0 = FloatVector.fromArray(S, w, w0 + f).fma(FloatVector.fromArray(S, d, dOff + f), a0);
-      }
-      if (full < n) {
-        a0 = FloatVector.fromArray(S, w, w0 + full, tail)
-            .fma(FloatVector.fromArray(S, d, dOff + full, tail), a0);
-      }
-      dx[dxo + i] = a0.reduceLanes(VectorOperators.ADD);
+      rowProduct(w, wo + i * n, n, d, dOff, dx, dxo + i);
     }
+  }
+
+  /** dx[at..at+4) = four rows of w (from w0, n apart) times d. */
+  private static void rowProducts4(
+      float[] w, int w0, int n, float[] d, int dOff, float[] dx, int at) {
+    int full = S.loopBound(n);
+    int w1 = w0 + n;
+    int w2 = w1 + n;
+    int w3 = w2 + n;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    for (int f = 0; f < full; f += L) {
+      FloatVector v = FloatVector.fromArray(S, d, dOff + f);
+      a0 = FloatVector.fromArray(S, w, w0 + f).fma(v, a0);
+      a1 = FloatVector.fromArray(S, w, w1 + f).fma(v, a1);
+      a2 = FloatVector.fromArray(S, w, w2 + f).fma(v, a2);
+      a3 = FloatVector.fromArray(S, w, w3 + f).fma(v, a3);
+    }
+    if (full < n) {
+      VectorMask<Float> tail = S.indexInRange(full, n);
+      FloatVector v = FloatVector.fromArray(S, d, dOff + full, tail);
+      a0 = FloatVector.fromArray(S, w, w0 + full, tail).fma(v, a0);
+      a1 = FloatVector.fromArray(S, w, w1 + full, tail).fma(v, a1);
+      a2 = FloatVector.fromArray(S, w, w2 + full, tail).fma(v, a2);
+      a3 = FloatVector.fromArray(S, w, w3 + full, tail).fma(v, a3);
+    }
+    // Lanes [0, L/2): row 0 folded once; [L/2, L): row 1. Then quarters: rows 0, 2, 1, 3.
+    FloatVector p01 = a0.add(a0.rearrange(FOLD_HALF)).blend(a1.add(a1.rearrange(FOLD_HALF)), UPPER_HALF);
+    FloatVector p23 = a2.add(a2.rearrange(FOLD_HALF)).blend(a3.add(a3.rearrange(FOLD_HALF)), UPPER_HALF);
+    FloatVector q = p01.add(p01.rearrange(FOLD_QUARTER))
+        .blend(p23.add(p23.rearrange(FOLD_QUARTER)), ODD_QUARTERS);
+    if (L >= 8) {
+      q = q.add(q.rearrange(FOLD_EIGHTH));
+    }
+    if (L >= 16) {
+      q = q.add(q.rearrange(FOLD_SIXTEENTH));
+    }
+    dx[at] = q.lane(0);
+    dx[at + 1] = q.lane(L / 2);
+    dx[at + 2] = q.lane(L / 4);
+    dx[at + 3] = q.lane(3 * L / 4);
+  }
+
+  /** dx[at] = one row of w (from w0) times d, folded like a row of {@link #rowProducts4}. */
+  private static void rowProduct(float[] w, int w0, int n, float[] d, int dOff, float[] dx, int at) {
+    int full = S.loopBound(n);
+    FloatVector a = FloatVector.zero(S);
+    for (int f = 0; f < full; f += L) {
+      a = FloatVector.fromArray(S, w, w0 + f).fma(FloatVector.fromArray(S, d, dOff + f), a);
+    }
+    if (full < n) {
+      VectorMask<Float> tail = S.indexInRange(full, n);
+      a = FloatVector.fromArray(S, w, w0 + full, tail)
+          .fma(FloatVector.fromArray(S, d, dOff + full, tail), a);
+    }
+    a = a.add(a.rearrange(FOLD_HALF));
+    a = a.add(a.rearrange(FOLD_QUARTER));
+    if (L >= 8) {
+      a = a.add(a.rearrange(FOLD_EIGHTH));
+    }
+    if (L >= 16) {
+      a = a.add(a.rearrange(FOLD_SIXTEENTH));
+    }
+    dx[at] = a.lane(0);
   }
 
   // ---- planar: vectorized along an output row, for layers with few channels ----

@@ -127,6 +127,65 @@ class KernelsTest {
     }
   }
 
+  /**
+   * The vector path's dense input gradient adds in one fixed order, bit for bit, before and after
+   * the JIT compiles it: lane-wise FMAs along the row, then the lanes folded in halves. With
+   * {@code reduceLanes(ADD)} C2 summed in another order than the interpreter, and two JVMs
+   * training with one seed ended with different weights.
+   */
+  @Test
+  void transposedProductAddsInOneOrderWhereverItRuns() {
+    if (!Kernels.VECTORIZED || VectorKernels.lanes() < 4 || VectorKernels.lanes() > 16) {
+      return; // the plain path is a Java loop, whose order the language fixes
+    }
+    int lanes = VectorKernels.lanes();
+    SplittableRandom random = new SplittableRandom(11);
+    int[][] shapes = {{7, 3}, {9, 10}, {5, lanes}, {6, lanes + 1}, {4, 84}, {3, 120}};
+    for (int round = 0; round < 2; round++) {
+      for (int[] shape : shapes) {
+        int m = shape[0];
+        int n = shape[1];
+        float[] w = randoms(random, m * n + 1);
+        float[] d = randoms(random, n + 2);
+        float[] actual = new float[m + 3];
+        Kernels.transposedProduct(w, 1, m, n, d, 2, actual, 3);
+        for (int i = 0; i < m; i++) {
+          float expected = foldedDot(w, 1 + i * n, d, 2, n, lanes);
+          assertEquals(
+              Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual[3 + i]),
+              "round " + round + ", " + m + "x" + n + ", row " + i);
+        }
+      }
+      // Round 1 runs what C2 compiled from these calls.
+      float[] w = randoms(random, 9 * 120);
+      float[] d = randoms(random, 120);
+      float[] dx = new float[9];
+      for (int call = 0; call < 30_000; call++) {
+        Kernels.transposedProduct(w, 0, 9, 120, d, 0, dx, 0);
+        Kernels.transposedProduct(w, 0, 9, 10, d, 0, dx, 0);
+      }
+    }
+  }
+
+  /** Lane l accumulates elements l, l + lanes, ... with FMAs; the lanes then fold in halves. */
+  private static float foldedDot(float[] w, int wo, float[] d, int dOff, int n, int lanes) {
+    float[] acc = new float[lanes];
+    for (int f = 0; f < n; f += lanes) {
+      for (int l = 0; l < lanes; l++) {
+        boolean inside = f + l < n; // masked lanes add 0 x 0
+        acc[l] = Math.fma(inside ? w[wo + f + l] : 0f, inside ? d[dOff + f + l] : 0f, acc[l]);
+      }
+    }
+    for (int distance = lanes / 2; distance >= 1; distance /= 2) {
+      float[] folded = new float[lanes];
+      for (int l = 0; l < lanes; l++) {
+        folded[l] = acc[l] + acc[l ^ distance];
+      }
+      acc = folded;
+    }
+    return acc[0];
+  }
+
   @Test
   void planarConvolutionMatchesTheDefinition() {
     SplittableRandom random = new SplittableRandom(4);

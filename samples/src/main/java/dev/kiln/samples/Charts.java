@@ -9,6 +9,7 @@ import java.awt.geom.Ellipse2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -55,8 +56,47 @@ final class Charts {
   /** One training run's history, labelled (an ensemble member) or not ({@code ""}). */
   record Run(String label, List<EpochResult> history) {}
 
-  /** What {@link #writeTrainingPlots} wrote. */
-  record Written(Path curves, Path confusion) {}
+  /** What {@link #writeTrainingPlots} wrote; {@link #NONE} when nothing could be drawn. */
+  record Written(Path curves, Path confusion) {
+    static final Written NONE = new Written(null, null);
+
+    /** For RESULT lines: the curves' path, or {@code none}. */
+    String curvesField() {
+      return curves == null ? "none" : curves.toString();
+    }
+
+    /** For RESULT lines: the confusion matrix's path, or {@code none}. */
+    String confusionField() {
+      return confusion == null ? "none" : confusion.toString();
+    }
+  }
+
+  /**
+   * {@link #writeTrainingPlots}, where a failure costs only the plots: a headless machine without
+   * fonts (AWT's "Fontconfig head is null"), or a directory that cannot be written, must not take
+   * a finished training run's results with it. The failure is reported on {@code err}, and the
+   * caller prints its RESULT line with {@code curves=none confusion=none}.
+   */
+  static Written writeTrainingPlotsOrWarn(
+      Path dir, String prefix, String title, List<Run> runs, Confusion confusion, PrintStream err) {
+    try {
+      return writeTrainingPlots(dir, prefix, title, runs, confusion);
+    } catch (IOException | RuntimeException | LinkageError e) {
+      warn(err, e);
+    } catch (Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+      warn(err, e); // AWT reports a machine without fonts as a plain Error
+    }
+    return Written.NONE;
+  }
+
+  private static void warn(PrintStream err, Throwable e) {
+    err.println(
+        "kiln: the plots were not written (" + e + "). On a machine without fonts, install"
+            + " fontconfig and a font (Debian: apt-get install fontconfig fonts-dejavu-core).");
+  }
 
   /** Writes {@code <dir>/<prefix>-curves.png} and {@code <dir>/<prefix>-confusion.png}. */
   static Written writeTrainingPlots(

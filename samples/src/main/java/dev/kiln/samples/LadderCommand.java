@@ -95,9 +95,11 @@ final class LadderCommand implements Callable<Integer> {
     Mnist.Split mnist = mnistOptions.load(System.out);
     LabeledImages train = mnist.train();
     LabeledImages test = mnist.test();
-    System.out.println("CPU kernels: " + Kernels.describe());
     List<Row> rows = new ArrayList<>();
     try (OpenClDevice device = deviceOption.open(System.out)) {
+      if (device == null) {
+        System.out.println("CPU kernels: " + Kernels.describe());
+      }
       climb(train, test, threadCount, device, rows);
     }
     report(rows, train, test);
@@ -152,12 +154,14 @@ final class LadderCommand implements Callable<Integer> {
       }
       Confusion confusion = Confusion.of(sum, test.labels(), 10);
       Charts.Written written =
-          Charts.writeTrainingPlots(
+          Charts.writeTrainingPlotsOrWarn(
               plots, "ladder-" + rung.number() + "-" + rung.name(),
-              "Rung " + rung.number() + ", " + rung.description(), runs, confusion);
-      System.out.println(
-          "Wrote " + written.curves() + " (learning curves) and " + written.confusion()
-              + " (confusion matrix of the test set" + (members > 1 ? ", averaged ensemble" : "") + ")");
+              "Rung " + rung.number() + ", " + rung.description(), runs, confusion, System.err);
+      if (written != Charts.Written.NONE) {
+        System.out.println(
+            "Wrote " + written.curves() + " (learning curves) and " + written.confusion()
+                + " (confusion matrix of the test set" + (members > 1 ? ", averaged ensemble" : "") + ")");
+      }
       rows.add(new Row(rung, confusion.accuracy(), parameters, seconds, written));
     }
   }
@@ -181,7 +185,7 @@ final class LadderCommand implements Callable<Integer> {
               + " confusion=%s%n",
           row.rung().number(), row.rung().name(), row.rung().lecture(), row.accuracy(),
           row.accuracy() >= row.rung().lecture(), epochs, train.size(), test.size(), row.seconds(),
-          deviceOption.chosen, row.plots().curves(), row.plots().confusion());
+          deviceOption.chosen, row.plots().curvesField(), row.plots().confusionField());
     }
   }
 }

@@ -154,23 +154,24 @@ final class MnistCommand implements Callable<Integer> {
     double imagesPerSecond = (double) train.size() * epochs / seconds;
     System.out.println("Saved " + out);
     Charts.Written plotted =
-        Charts.writeTrainingPlots(
+        Charts.writeTrainingPlotsOrWarn(
             plots, architecture == Architecture.LENET5 ? "mnist" : "mnist-" + name,
             architecture.modelName + " on MNIST",
             List.of(new Charts.Run("", history)),
-            Confusion.of(probabilities, test.labels(), test.classes()));
-    System.out.println(
-        "Wrote " + plotted.curves() + " (learning curves) and " + plotted.confusion()
-            + " (confusion matrix of the test set)");
+            Confusion.of(probabilities, test.labels(), test.classes()), System.err);
+    if (plotted != Charts.Written.NONE) {
+      System.out.println(
+          "Wrote " + plotted.curves() + " (learning curves) and " + plotted.confusion()
+              + " (confusion matrix of the test set)");
+    }
     System.out.printf(
         Locale.ROOT,
         "RESULT task=mnist model=%s epochs=%d train_images=%d test_images=%d test_acc=%.4f"
             + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d device=%s"
             + " kernels=%s predict_images_per_s=%.0f checkpoint=%s curves=%s confusion=%s%n",
         architecture.modelName, epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
-        seconds, threadCount, deviceOption.chosen, Kernels.VECTORIZED ? "vector" : "plain",
-        predictPerSecond, out, plotted.curves(),
-        plotted.confusion());
+        seconds, threadCount, deviceOption.chosen, device != null ? "opencl" : Kernels.VECTORIZED ? "vector" : "plain",
+        predictPerSecond, out, plotted.curvesField(), plotted.confusionField());
     return 0;
   }
 }

@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.runtime.train.EpochResult;
 import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +45,21 @@ class ChartsTest {
     assertEquals(4, c.total());
     assertEquals(0.5, c.accuracy());
     assertThrows(IllegalArgumentException.class, () -> Confusion.of(new float[5], new int[2], 3));
+  }
+
+  @Test
+  void plotsThatCannotBeWrittenCostOnlyThePlots() throws Exception {
+    Path notADirectory = Files.writeString(dir.resolve("plots"), "a file where the directory goes");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Charts.Written written =
+        Charts.writeTrainingPlotsOrWarn(
+            notADirectory, "mnist", "LeNet-5", List.of(new Charts.Run("", history(2))),
+            new Confusion(new int[10][10]), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(Charts.Written.NONE, written);
+    assertEquals("none", written.curvesField());
+    assertEquals("none", written.confusionField());
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("kiln: the plots were not written ("), err.toString(StandardCharsets.UTF_8));
+    assertEquals("a file where the directory goes", Files.readString(notADirectory));
   }
 
   @Test

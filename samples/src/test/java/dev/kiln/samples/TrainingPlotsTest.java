@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,24 @@ class TrainingPlotsTest {
             plots.toString(), "--layer", "c3", "--index", "3");
     assertEquals(0, show.exit(), show.out() + show.err());
     Png.assertGrid(plots.resolve("lenet5-test3-c3.png"), Pictures.Layout.of(16, 4, 10, 10, 3));
+  }
+
+  /** A finished run keeps its RESULT line when the plots cannot be written (e.g. no fonts). */
+  @Test
+  void mnistReportsItsResultWhenThePlotsFail() throws Exception {
+    Path data = SyntheticMnist.write(dir.resolve("mnist"), 40, 20);
+    Path notADirectory = Files.writeString(dir.resolve("plots"), "");
+    Path out = dir.resolve("tiny.safetensors");
+    ShowCommandTest.Run run =
+        ShowCommandTest.kiln(
+            "mnist", "--data", data.toString(), "--epochs", "1", "--batch", "8", "--threads", "1",
+            "--out", out.toString(), "--plots", notADirectory.toString());
+    assertEquals(0, run.exit(), run.out() + run.err());
+    List<String> results = run.results();
+    assertEquals(1, results.size(), run.out());
+    assertTrue(results.get(0).endsWith(" checkpoint=" + out + " curves=none confusion=none"), results.get(0));
+    assertTrue(run.err().contains("kiln: the plots were not written"), run.err());
+    assertTrue(Files.size(out) > 0);
   }
 
   @Test

@@ -210,7 +210,9 @@ public final class Trainer {
       this.order = new int[data.size()];
       int p = model.parameterCount();
       gradients = new float[threads][p];
-      workspaces = new float[threads][model.trainingWorkspaceSize()];
+      // Networks with batch statistics train through Batch, which keeps its own activations.
+      workspaces =
+          model.batchStatistics() ? new float[0][] : new float[threads][model.trainingWorkspaceSize()];
       targets = new float[threads][model.outputSize()];
       outputs = new float[threads][model.outputSize()];
       losses = new double[threads];

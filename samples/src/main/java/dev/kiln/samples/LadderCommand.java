@@ -57,10 +57,11 @@ final class LadderCommand implements Callable<Integer> {
 
   @Option(
       names = "--schedule",
-      defaultValue = "cosine",
+      defaultValue = "constant",
       description =
           "Learning-rate schedule: constant (the lecture's), cosine (decays to 0 over the run, which"
-              + " makes the final epoch's accuracy less noisy) or onecycle (default: ${DEFAULT-VALUE}).")
+              + " makes the final epoch's accuracy less noisy) or onecycle (default: ${DEFAULT-VALUE},"
+              + " as the lecture).")
   MnistCommand.ScheduleKind schedule;
 
   @Option(

@@ -81,13 +81,13 @@ final class Charts {
       Path dir, String prefix, String title, List<Run> runs, Confusion confusion, PrintStream err) {
     try {
       return writeTrainingPlots(dir, prefix, title, runs, confusion);
-    } catch (IOException | RuntimeException | LinkageError e) {
+    } catch (IOException | RuntimeException e) {
       warn(err, e);
-    } catch (Error e) {
+    } catch (Error e) { // AWT may report a machine without fonts as an Error
       if (e instanceof VirtualMachineError) {
-        throw e;
+        throw e; // out of memory is not a plotting problem
       }
-      warn(err, e); // AWT reports a machine without fonts as a plain Error
+      warn(err, e);
     }
     return Written.NONE;
   }

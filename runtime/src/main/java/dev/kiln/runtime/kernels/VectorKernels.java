@@ -59,10 +59,10 @@ final class VectorKernels {
       int bf = bo >= 0 ? bo + f : -1;
       int q = 0;
       for (; q + 8 <= pixels; q += 8) {
-        convolve2x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
+        convolve2x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
       }
       for (; q + 4 <= pixels; q += 4) {
-        convolve2x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
+        convolve2x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
       }
       for (; q < pixels; q++) {
         int xq = at(xo, q, cols, rowStep, colStep);
@@ -93,7 +93,7 @@ final class VectorKernels {
   /** Eight pixels, two full vectors of channels: sixteen independent FMA chains, no masks. */
   private static void convolve2x8(
       float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int tapStep, int taps, int tapLength,
-      float[] w, int wf, int n, int f, float[] b, int bf, float[] y, int yb) {
+      float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
     FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
     FloatVector b1 = bf >= 0 ? FloatVector.fromArray(S, b, bf + L) : FloatVector.zero(S);
     FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
@@ -152,7 +152,7 @@ final class VectorKernels {
   /** Four pixels, two full vectors of channels: eight FMA chains, no masks. */
   private static void convolve2x4(
       float[] x, int x0, int x1, int x2, int x3, int tapStep, int taps, int tapLength,
-      float[] w, int wf, int n, int f, float[] b, int bf, float[] y, int yb) {
+      float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
     FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
     FloatVector b1 = bf >= 0 ? FloatVector.fromArray(S, b, bf + L) : FloatVector.zero(S);
     FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0;
@@ -282,10 +282,10 @@ final class VectorKernels {
     for (; f + 2 * L <= n; f += 2 * L) {
       int k = 0;
       for (; k + 8 <= weightRows; k += 8) {
-        weightGradient2x8(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), row(xo, k + 4, tapLength, tapStep), row(xo, k + 5, tapLength, tapStep), row(xo, k + 6, tapLength, tapStep), row(xo, k + 7, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, f, rows, cols, g, go + k * n + f);
+        weightGradient2x8(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), row(xo, k + 4, tapLength, tapStep), row(xo, k + 5, tapLength, tapStep), row(xo, k + 6, tapLength, tapStep), row(xo, k + 7, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, rows, cols, g, go + k * n + f);
       }
       for (; k + 4 <= weightRows; k += 4) {
-        weightGradient2x4(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, f, rows, cols, g, go + k * n + f);
+        weightGradient2x4(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, rows, cols, g, go + k * n + f);
       }
       for (; k < weightRows; k++) {
         int xk = row(xo, k, tapLength, tapStep);
@@ -315,7 +315,7 @@ final class VectorKernels {
   /** Eight weight rows, two full vectors of channels: sixteen FMA chains, no masks. */
   private static void weightGradient2x8(
       float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int rowStep, int colStep, float[] d,
-      int df, int n, int f, int rows, int cols, float[] g, int gb) {
+      int df, int n, int rows, int cols, float[] g, int gb) {
     FloatVector a0 = FloatVector.fromArray(S, g, gb);
     FloatVector c0 = FloatVector.fromArray(S, g, gb + L);
     FloatVector a1 = FloatVector.fromArray(S, g, gb + n);
@@ -386,7 +386,7 @@ final class VectorKernels {
   /** Four weight rows, two full vectors of channels, no masks. */
   private static void weightGradient2x4(
       float[] x, int x0, int x1, int x2, int x3, int rowStep, int colStep, float[] d,
-      int df, int n, int f, int rows, int cols, float[] g, int gb) {
+      int df, int n, int rows, int cols, float[] g, int gb) {
     FloatVector a0 = FloatVector.fromArray(S, g, gb);
     FloatVector c0 = FloatVector.fromArray(S, g, gb + L);
     FloatVector a1 = FloatVector.fromArray(S, g, gb + n);

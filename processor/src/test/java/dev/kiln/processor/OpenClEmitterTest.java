@@ -47,7 +47,7 @@ class OpenClEmitterTest {
     for (String kernel : defined) {
       assertTrue(kernel.endsWith("_update") || launched.contains(kernel), net + ": " + kernel + " never runs");
     }
-    assertTrue(source.contains("//@ kiln-opencl 1\n"), net + ": format line");
+    assertTrue(source.contains("//@ kiln-opencl 2\n"), net + ": format line");
     assertTrue(launched.contains("loss"), net + ": the loss runs");
   }
 
@@ -67,8 +67,14 @@ class OpenClEmitterTest {
         backward.add(line.split(" ")[2]);
       }
     }
-    assertEquals("output_backward_kernel", backward.get(0));
+    // Gradients with too few weights for a GPU are summed over parts of the batch, then in order.
+    assertEquals(List.of("output_backward_kernel_parts", "output_backward_kernel"), backward.subList(0, 2));
     assertEquals("c1_backward_bias", backward.get(backward.size() - 1));
+    assertTrue(source.contains("//@ backward c1_backward_kernel_parts t 1600\n"), "64 parts of 25 items");
+    assertTrue(source.contains("// summed over 64 parts of the batch, a work item per part and item"), source);
+    assertTrue(!backward.contains("c5_backward_kernel_parts"), "48,000 weights fill a GPU as they are");
+    // The largest: c3's 150 items of 16 filters, in 64 parts.
+    assertTrue(source.contains(" partials=153600\n"), "the partials buffer");
     assertTrue(backward.indexOf("s2_backward_input") < backward.indexOf("c1_backward_activation"));
     assertTrue(!backward.contains("c1_backward_input"), "the first layer needs no input gradient");
   }

@@ -55,6 +55,8 @@ public final class OpenClModel implements AutoCloseable {
   /** BatchNorm moving statistics ({@code model.state()}) and one batch's statistics. */
   private final cl_mem movingState;
   private final cl_mem batchStatistics;
+  /** The parts of the parameter gradients that are summed over parts of the batch. */
+  private final cl_mem partials;
   private cl_mem state1;
   private cl_mem state2;
   private Optimizer stateOwner;
@@ -79,6 +81,7 @@ public final class OpenClModel implements AutoCloseable {
       noise = buffer(2L * capacity); // ulong: two floats' bytes each
       movingState = buffer(program.state());
       batchStatistics = buffer(program.statistics());
+      partials = buffer(program.partials());
       for (String phase : List.of("forward", "loss", "backward", "infer")) {
         for (Program.Launch launch : program.phase(phase)) {
           layerKernel(launch.kernel());
@@ -166,7 +169,7 @@ public final class OpenClModel implements AutoCloseable {
   private void checkMemory() {
     long floats =
         (long) capacity * ((long) program.inputSize() + program.workspace() + program.outputSize() + 4)
-            + 4L * program.parameterCount();
+            + 4L * program.parameterCount() + program.statistics() + program.partials();
     long bytes = 4 * floats;
     long largest = 4L * capacity * program.workspace();
     DeviceInfo info = device.info();
@@ -251,9 +254,10 @@ public final class OpenClModel implements AutoCloseable {
     for (int i = 0; i < args.length; i++) {
       CL.clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(args[i]));
     }
-    // After n (7) and scale (8): the moving and the batch statistics.
+    // After n (7) and scale (8): the moving and the batch statistics, and the gradients' parts.
     CL.clSetKernelArg(kernel, 9, Sizeof.cl_mem, Pointer.to(movingState));
     CL.clSetKernelArg(kernel, 10, Sizeof.cl_mem, Pointer.to(batchStatistics));
+    CL.clSetKernelArg(kernel, 11, Sizeof.cl_mem, Pointer.to(partials));
   }
 
   private void launch(String name, long items) {

@@ -19,6 +19,7 @@ record Program(
     int outputAt,
     int state,
     int statistics,
+    int partials,
     String loss,
     String unsupported,
     Map<String, List<Launch>> phases) {
@@ -37,7 +38,7 @@ record Program(
       }
       String[] words = line.substring(4).trim().split("\\s+");
       switch (words[0]) {
-        case "kiln-opencl" -> versioned = words.length == 2 && words[1].equals("1");
+        case "kiln-opencl" -> versioned = words.length == 2 && words[1].equals("2");
         case "sizes" -> {
           for (int i = 1; i < words.length; i++) {
             String[] kv = words[i].split("=", 2);
@@ -57,7 +58,7 @@ record Program(
     }
     if (!versioned || !sizes.keySet().containsAll(List.of("input", "output", "parameters", "workspace", "output_at", "loss"))) {
       throw new OpenClException(
-          origin + " is not an OpenCL program of this Kiln version (no '//@ kiln-opencl 1' and"
+          origin + " is not an OpenCL program of this Kiln version (no '//@ kiln-opencl 2' and"
               + " '//@ sizes' lines); recompile the network with this Kiln");
     }
     return new Program(
@@ -69,6 +70,7 @@ record Program(
         Integer.parseInt(sizes.get("output_at")),
         Integer.parseInt(sizes.getOrDefault("state", "0")),
         Integer.parseInt(sizes.getOrDefault("statistics", "0")),
+        Integer.parseInt(sizes.getOrDefault("partials", "0")),
         sizes.get("loss"),
         unsupported,
         phases);

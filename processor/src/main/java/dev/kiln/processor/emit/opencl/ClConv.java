@@ -105,56 +105,45 @@ final class ClConv {
     ClActivation.fusedBackward(program, name, t);
     String dOut = program.workspace(t.gradient());
 
-    // Kernel gradient: one work item per (ky, kx, ci) and block of filters, summing over the
-    // batch and output positions; its innermost loop runs over contiguous output gradients.
+    // Kernel gradient: one work item per (ky, kx, ci) and block of filters (and part of the batch,
+    // where that leaves too few), summing over samples and output positions; its innermost loop
+    // runs over contiguous output gradients.
     int kblock = filterBlock(f);
     int kblocks = f / kblock;
     int kitems = w.kernelHeight() * w.kernelWidth() * c * kblocks;
-    String kernelBody =
+    String kernelPrelude =
         "  const int co0 = (i % " + kblocks + ") * " + kblock + ";\n"
             + "  const int ci = (i / " + kblocks + ") % " + c + ";\n"
             + "  const int kx = (i / " + (kblocks * c) + ") % " + w.kernelWidth() + ";\n"
             + "  const int ky = i / " + (kblocks * c * w.kernelWidth()) + ";\n"
-            + "  float acc[" + kblock + "];\n"
-            + "  for (int k = 0; k < " + kblock + "; k++) acc[k] = 0.0f;\n"
             + "  // The output positions whose window puts (ky, kx) inside the input.\n"
             + clip("oy", "ky", w.padTop(), w.strideHeight(), in.height(), out.height())
-            + clip("ox", "kx", w.padLeft(), w.strideWidth(), in.width(), out.width())
-            + "  for (int b = 0; b < n; b++) {\n"
-            + "    __global const float* in = " + program.at(t.in()) + ";\n"
-            + "    __global const float* d = " + dOut + " + co0;\n"
-            + "    for (int oy = oyFrom; oy < oyTo; oy++) {\n"
-            + "      const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
-            + "      for (int ox = oxFrom; ox < oxTo; ox++) {\n"
-            + "        const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
-            + "        const float v = in[(iy * " + in.width() + " + ix) * " + c + " + ci];\n"
-            + "        __global const float* ds = d + (oy * " + out.width() + " + ox) * " + f + ";\n"
-            + "        for (int k = 0; k < " + kblock + "; k++) acc[k] += v * ds[k];\n"
-            + "      }\n"
-            + "    }\n"
+            + clip("ox", "kx", w.padLeft(), w.strideWidth(), in.width(), out.width());
+    String kernelSample =
+        "__global const float* in = " + program.at(t.in()) + ";\n"
+            + "__global const float* d = " + dOut + " + co0;\n"
+            + "for (int oy = oyFrom; oy < oyTo; oy++) {\n"
+            + "  const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
+            + "  for (int ox = oxFrom; ox < oxTo; ox++) {\n"
+            + "    const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
+            + "    const float v = in[(iy * " + in.width() + " + ix) * " + c + " + ci];\n"
+            + "    __global const float* ds = d + (oy * " + out.width() + " + ox) * " + f + ";\n"
+            + "    for (int k = 0; k < " + kblock + "; k++) acc[k] += v * ds[k];\n"
             + "  }\n"
-            + "  __global float* gw = g + " + step.weightOffset() + " + ((ky * " + w.kernelWidth()
-            + " + kx) * " + c + " + ci) * " + f + " + co0;\n"
-            + "  for (int k = 0; k < " + kblock + "; k++) gw[k] = acc[k] * scale;\n";
-    program.total(
+            + "}\n";
+    // Item i's filters are g[weights + i * kblock ...]: ((ky * kw + kx) * c + ci) * f + co0.
+    program.parameterGradient(
         name + "_backward_kernel",
         name + "_backward_kernel: the batch's mean gradient of each weight, a work item per (ky, kx,"
             + " ci) and " + kblock + " filters; " + shapes,
-        kitems, kernelBody);
-    program.launch("backward", name + "_backward_kernel", false, kitems);
+        kitems, kblock, step.weightOffset(), kernelPrelude, kernelSample);
 
     if (step.biasOffset() >= 0) {
-      String biasBody =
-          "  float acc = 0.0f;\n"
-              + "  for (int b = 0; b < n; b++) {\n"
-              + "    __global const float* d = " + dOut + ";\n"
-              + "    for (int k = i; k < " + outSize + "; k += " + f + ") acc += d[k];\n"
-              + "  }\n"
-              + "  g[" + step.biasOffset() + " + i] = acc * scale;\n";
-      program.total(
+      program.parameterGradient(
           name + "_backward_bias", name + "_backward_bias: the batch's mean gradient of each bias [" + f + "]",
-          f, biasBody);
-      program.launch("backward", name + "_backward_bias", false, f);
+          f, 1, step.biasOffset(), "",
+          "__global const float* d = " + dOut + ";\n"
+              + "for (int k = i; k < " + outSize + "; k += " + f + ") acc[0] += d[k];\n");
     }
 
     if (t.computesInputGradient()) {

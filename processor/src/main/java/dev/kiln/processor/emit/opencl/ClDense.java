@@ -45,32 +45,22 @@ final class ClDense {
     ClActivation.fusedBackward(program, name, t);
     String dOut = program.workspace(t.gradient());
     int weights = inSize * units;
-    program.total(
+    program.parameterGradient(
         name + "_backward_kernel",
         name + "_backward_kernel: the batch's mean gradient of each weight; " + shapes,
-        weights,
-        "  const int k = i / " + units + ";\n"
-            + "  const int j = i - k * " + units + ";\n"
-            + "  float acc = 0.0f;\n"
-            + "  for (int b = 0; b < n; b++) {\n"
-            + "    __global const float* in = " + program.at(t.in()) + ";\n"
-            + "    __global const float* d = " + dOut + ";\n"
-            + "    acc += in[k] * d[j];\n"
-            + "  }\n"
-            + "  g[" + wo + " + i] = acc * scale;\n");
-    program.launch("backward", name + "_backward_kernel", false, weights);
+        weights, 1, wo,
+        "  const int row = i / " + units + ";\n"
+            + "  const int col = i - row * " + units + ";\n",
+        "__global const float* in = " + program.at(t.in()) + ";\n"
+            + "__global const float* d = " + dOut + ";\n"
+            + "acc[0] += in[row] * d[col];\n");
     if (step.biasOffset() >= 0) {
-      program.total(
+      program.parameterGradient(
           name + "_backward_bias",
           name + "_backward_bias: the batch's mean gradient of each bias [" + units + "]",
-          units,
-          "  float acc = 0.0f;\n"
-              + "  for (int b = 0; b < n; b++) {\n"
-              + "    __global const float* d = " + dOut + ";\n"
-              + "    acc += d[i];\n"
-              + "  }\n"
-              + "  g[" + step.biasOffset() + " + i] = acc * scale;\n");
-      program.launch("backward", name + "_backward_bias", false, units);
+          units, 1, step.biasOffset(), "",
+          "__global const float* d = " + dOut + ";\n"
+              + "acc[0] += d[i];\n");
     }
     if (t.computesInputGradient()) {
       program.perSample(

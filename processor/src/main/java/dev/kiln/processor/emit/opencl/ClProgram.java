@@ -17,7 +17,17 @@ final class ClProgram {
   static final String ARGS =
       "__global const float* x, __global float* p, __global float* g, __global float* ws,"
           + " __global const float* t, __global float* stats, __global const ulong* noise,"
-          + " const int n, const float scale, __global float* s, __global float* bs";
+          + " const int n, const float scale, __global float* s, __global float* bs,"
+          + " __global float* partials";
+
+  /**
+   * Work items a parameter gradient should offer a GPU at least: below it, the batch is split
+   * into parts summed by separate work items, then the parts are added in order.
+   */
+  static final int GRADIENT_ITEMS = 16_384;
+
+  /** The most parts a batch is split into (a batch of 64 gives one sample per part). */
+  static final int MAX_PARTS = 64;
 
   final TrainingPlan training;
   /** Floats of one sample's workspace (the training plan's, used for inference too). */
@@ -28,6 +38,8 @@ final class ClProgram {
   /** Backward launches per layer: they run last layer first. */
   private final List<List<String>> backward = new ArrayList<>();
   private final Set<String> names = new HashSet<>();
+  /** Floats of the {@code partials} buffer the split gradients need (the largest one). */
+  private int partials;
 
   ClProgram(TrainingPlan training) {
     this.training = training;
@@ -79,6 +91,61 @@ final class ClProgram {
     kernels.append("  const int i = get_global_id(0);\n");
     kernels.append("  if (i >= ").append(items).append(") return;\n");
     kernels.append(simplify(body)).append("}\n\n");
+  }
+
+  /**
+   * A parameter gradient, launched in the backward phase: the batch's sum, times {@code scale},
+   * of {@code width} consecutive values {@code g[gradientAt + i * width ...]} for each of {@code
+   * items} work items {@code i}. {@code prelude} decodes {@code i}; {@code perSample} adds sample
+   * {@code b}'s terms into {@code acc[0 .. width)}.
+   *
+   * <p>Where {@code items} would leave a GPU idle (under {@link #GRADIENT_ITEMS}), the batch is
+   * split into parts: {@code <name>_parts} sums each part's samples into {@code partials}, one
+   * work item per part and item, then {@code <name>} adds the parts in order. The order of the
+   * additions depends only on the batch size, so results repeat.
+   */
+  void parameterGradient(
+      String name, String comment, int items, int width, int gradientAt, String prelude, String perSample) {
+    int parts = Math.min(MAX_PARTS, (GRADIENT_ITEMS + items - 1) / items);
+    String zero =
+        "  float acc[" + width + "];\n"
+            + "  for (int k = 0; k < " + width + "; k++) acc[k] = 0.0f;\n";
+    String loop = "  for (int b = %s; b < %s; b++) {\n" + perSample.indent(4) + "  }\n";
+    if (parts == 1) {
+      total(name, comment, items,
+          prelude + zero + String.format(loop, "0", "n")
+              + "  for (int k = 0; k < " + width + "; k++) g[" + gradientAt + " + i * " + width + " + k] = acc[k] * scale;\n");
+      launch("backward", name, false, items);
+      return;
+    }
+    partials = Math.max(partials, parts * items * width);
+    String what = comment.startsWith(name + ": ") ? comment.substring(name.length() + 2) : comment;
+    kernels.append("// ").append(name).append("_parts: ").append(what.replace("\n", "\n// "))
+        .append("\n// summed over ").append(parts).append(" parts of the batch, a work item per part and item\n");
+    kernels.append("__kernel void ").append(name).append("_parts(").append(ARGS).append(") {\n");
+    kernels.append("  const int gid = get_global_id(0);\n");
+    kernels.append("  if (gid >= ").append(parts * items).append(") return;\n");
+    kernels.append("  const int part = gid / ").append(items).append(";\n");
+    kernels.append("  const int i = gid - part * ").append(items).append(";\n");
+    kernels.append(simplify(
+        prelude + zero + String.format(loop, "part * n / " + parts, "(part + 1) * n / " + parts)
+            + "  __global float* out = partials + (size_t)gid * " + width + ";\n"
+            + "  for (int k = 0; k < " + width + "; k++) out[k] = acc[k];\n"))
+        .append("}\n\n");
+    launch("backward", name + "_parts", false, (long) parts * items);
+    total(name, name + ": adds the " + parts + " parts of " + name + "_parts in order", items,
+        "  for (int k = 0; k < " + width + "; k++) {\n"
+            + "    float sum = 0.0f;\n"
+            + "    for (int part = 0; part < " + parts + "; part++) sum += partials[((size_t)part * " + items
+            + " + i) * " + width + " + k];\n"
+            + "    g[" + gradientAt + " + i * " + width + " + k] = sum * scale;\n"
+            + "  }\n");
+    launch("backward", name, false, items);
+  }
+
+  /** Floats of the {@code partials} buffer (at least 0). */
+  int partials() {
+    return partials;
   }
 
   private static final java.util.regex.Pattern IDENTITY =

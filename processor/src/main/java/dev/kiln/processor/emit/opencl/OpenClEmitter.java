@@ -31,7 +31,7 @@ import java.util.List;
  */
 public final class OpenClEmitter {
   /** The version of the directive format the runtime reads. */
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
 
   private OpenClEmitter() {}
 
@@ -92,7 +92,9 @@ public final class OpenClEmitter {
         .append("] per-sample workspace (layer outputs, dropout masks, then gradients from ")
         .append(training.lossGradient())
         .append(");\n// t [n, ").append(model.output().size())
-        .append("] targets; stats [n, 2] loss and correctness; noise [n] dropout seeds.\n");
+        .append("] targets; stats [n, 2] loss and correctness; noise [n] dropout seeds;\n")
+        .append("// partials [").append(program.partials())
+        .append("] the parts of the batch's parameter gradients that are split over the batch.\n");
     out.append("//@ kiln-opencl ").append(FORMAT).append('\n');
     out.append("//@ sizes input=").append(program.inputSize)
         .append(" output=").append(model.output().size())
@@ -101,7 +103,8 @@ public final class OpenClEmitter {
         .append(" output_at=").append(training.output().isInput() ? -1 : training.output().offset())
         .append(" loss=").append(training.loss())
         .append(" state=").append(training.plan().stateCount())
-        .append(" statistics=").append(training.statisticsSize()).append('\n');
+        .append(" statistics=").append(training.statisticsSize())
+        .append(" partials=").append(program.partials()).append('\n');
     if (training.output().isInput()) {
       out.append("//@ unsupported ").append(model.simpleName())
           .append(" computes nothing at inference (its output is its input)\n");

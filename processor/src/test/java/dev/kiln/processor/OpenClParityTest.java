@@ -270,6 +270,24 @@ class OpenClParityTest {
     assertTrue(mismatch.getMessage().contains("does not match"), mismatch.getMessage());
   }
 
+  /** The program is built once per device and source; later binds reuse it and report 0 s. */
+  @Test
+  void aProgramIsBuiltOncePerDeviceAndReused() {
+    OpenClDevice device = OpenClTests.device();
+    GradientTest.Net lenet = networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow();
+    Model model = compiled(lenet);
+    // A comment no other test's source has, so that this device has not built it yet.
+    String source = program(lenet) + "\n// reuse test " + System.nanoTime() + "\n";
+    try (OpenClModel first = OpenClModel.bind(device, model, 4, source)) {
+      assertTrue(first.buildSeconds() > 0, "the first bind builds: " + first.buildSeconds());
+    }
+    int handles = OpenCl.liveHandles();
+    try (OpenClModel second = OpenClModel.bind(device, model, 4, source)) {
+      assertEquals(0.0, second.buildSeconds(), "the second bind reuses the built program");
+    }
+    assertEquals(handles, OpenCl.liveHandles(), "the built program stays with the device, the rest goes");
+  }
+
   /** A thousand binds and closes leave no OpenCL object, file descriptor or memory behind. */
   @Test
   void bindingAndClosingAThousandTimesLeavesNothingBehind() throws IOException {

@@ -1,8 +1,10 @@
 package dev.kiln.samples;
 
+import dev.kiln.runtime.Model;
 import dev.kiln.runtime.opencl.OpenCl;
 import dev.kiln.runtime.opencl.OpenClDevice;
 import dev.kiln.runtime.opencl.OpenClException;
+import dev.kiln.runtime.opencl.OpenClModel;
 import java.io.PrintStream;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -44,5 +46,16 @@ final class DeviceOption {
       out.println("Device: cpu, falling back from " + device + ": " + e.getMessage());
       return null;
     }
+  }
+
+  /** Binds {@code model} to {@code device} and says how long its program took to build. */
+  static OpenClModel bind(OpenClDevice device, Model model, int batch, PrintStream out) {
+    OpenClModel bound = OpenClModel.bind(device, model, batch);
+    if (bound.buildSeconds() > 0) {
+      out.printf(Locale.ROOT, "Built %s's OpenCL program in %.2f s%n", model.name(), bound.buildSeconds());
+    } else {
+      out.printf("%s's OpenCL program was already built on this device%n", model.name());
+    }
+    return bound;
   }
 }

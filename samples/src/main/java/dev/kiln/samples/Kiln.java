@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
       XorCommand.class,
       SummaryCommand.class,
       ShowCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      DevicesCommand.class
     })
 public final class Kiln implements Runnable {
 

@@ -138,7 +138,7 @@ final class LadderCommand implements Callable<Integer> {
                   .fit(train, test);
           model.predictBatch(test.images(), probabilities, threadCount);
         } else {
-          try (OpenClModel bound = OpenClModel.bind(device, model, batch)) {
+          try (OpenClModel bound = DeviceOption.bind(device, model, batch, System.out)) {
             history =
                 OpenClTrainer.of(bound).epochs(epochs).seed(seed + m)
                     .optimizer(MnistCommand.adam(schedule, lr, steps))

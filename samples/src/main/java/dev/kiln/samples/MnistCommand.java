@@ -138,8 +138,7 @@ final class MnistCommand implements Callable<Integer> {
       net.predictBatch(test.images(), probabilities, threadCount);
     } else {
       try (device;
-          OpenClModel bound = OpenClModel.bind(device, net, batch)) {
-        System.out.printf(Locale.ROOT, "Built the OpenCL program in %.2f s%n", bound.buildSeconds());
+          OpenClModel bound = DeviceOption.bind(device, net, batch, System.out)) {
         history =
             OpenClTrainer.of(bound).batchSize(batch).epochs(epochs).seed(seed).optimizer(adam)
                 .listener(new Progress(System.out)).fit(train, test);

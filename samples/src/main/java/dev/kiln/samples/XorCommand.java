@@ -65,7 +65,7 @@ final class XorCommand implements Callable<Integer> {
             Trainer.of(model).optimizer(Sgd.lr(lr)).batchSize(4).epochs(steps).threads(1).seed(seed)
                 .fit(table, null);
       } else {
-        try (OpenClModel bound = OpenClModel.bind(device, model, 4)) {
+        try (OpenClModel bound = DeviceOption.bind(device, model, 4, System.out)) {
           history =
               OpenClTrainer.of(bound).optimizer(Sgd.lr(lr)).batchSize(4).epochs(steps).seed(seed)
                   .fit(table, null); // the weights come back into model

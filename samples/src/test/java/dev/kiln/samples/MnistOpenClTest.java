@@ -34,7 +34,10 @@ class MnistOpenClTest {
       if (ci != null && !ci.isEmpty() && !ci.equalsIgnoreCase("false") && !ci.equals("0")) {
         throw new AssertionError("CI is set, so OpenCL must be available, but: " + reason.get());
       }
-      Assumptions.abort("OpenCL is not available here (" + reason.get() + "); set CI=true to require it");
+      String skip = "OpenCL is not available here (" + reason.get() + "); set CI=true to require it";
+      // Surefire prints only a count of skipped tests: say why on the console too.
+      System.out.println("SKIPPED: " + skip);
+      Assumptions.abort(skip);
     }
   }
 

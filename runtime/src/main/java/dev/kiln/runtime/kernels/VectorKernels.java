@@ -53,6 +53,10 @@ final class VectorKernels {
     // a block may run across the end of a row: a 14-pixel row no longer leaves 6 pixels to the
     // slower narrow blocks (those ran 3 times slower per pixel than the 8-pixel block).
     int pixels = rows * cols;
+    if (pixels == 1 && taps == 1) {
+      dense(x, xo, tapLength, w, wo, b, bo, n, y, yo);
+      return;
+    }
     int f = 0;
     // Wide layers: two full vectors of channels, so each broadcast input feeds two FMAs.
     for (; f + 2 * L <= n; f += 2 * L) {
@@ -83,6 +87,138 @@ final class VectorKernels {
         convolve1x1(x, at(xo, q, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
       }
     }
+  }
+
+  /**
+   * A dense layer, {@code y = b + x·W} with {@code W} [m, n] row-major. Blocks of up to eight full
+   * vectors of outputs stream over the weight rows, two rows per step, so each row is read once
+   * per 128 outputs, front to back (LeNet-5's c5 read its 192 KB once per vector of outputs, and
+   * twice as many cache lines where the rows were not 64-byte aligned). No mask: where {@code n}
+   * is not a whole number of vectors, the last vector ends at {@code n} and overlaps the one
+   * before; both add the same products in the same order, so the outputs they share are written
+   * twice with the same bits. Unused slots of a block repeat its last vector. Fewer outputs than
+   * a vector take the masked one-pixel block.
+   */
+  private static void dense(float[] x, int xo, int m, float[] w, int wo, float[] b, int bo, int n, float[] y, int yo) {
+    if (n < L) {
+      convolve1x1(x, xo, 0, 1, m, w, wo, n, 0, b, bo, y, yo);
+      return;
+    }
+    int f = 0;
+    for (; f + 8 * L <= n; f += 8 * L) {
+      dense8(x, xo, m, w, wo, n, b, bo, y, yo, f, f + L, f + 2 * L, f + 3 * L, f + 4 * L, f + 5 * L, f + 6 * L, f + 7 * L);
+    }
+    if (f == n) {
+      return;
+    }
+    int slots = (n - f + L - 1) / L;
+    int o0 = slot(f, 0, n), o1 = slot(f, 1, n), o2 = slot(f, 2, n), o3 = slot(f, 3, n);
+    if (slots <= 4) {
+      dense4(x, xo, m, w, wo, n, b, bo, y, yo, o0, o1, o2, o3);
+    } else {
+      dense8(x, xo, m, w, wo, n, b, bo, y, yo, o0, o1, o2, o3, slot(f, 4, n), slot(f, 5, n), slot(f, 6, n), slot(f, 7, n));
+    }
+  }
+
+  /** Output offset of slot {@code k} of a block from {@code f}: a full vector, none past {@code n}. */
+  private static int slot(int f, int k, int n) {
+    return Math.min(f + k * L, n - L);
+  }
+
+  /** Eight vectors of outputs at the given offsets, two rows per step: sixteen FMA chains. */
+  private static void dense8(
+      float[] x, int xo, int m, float[] w, int wo, int n, float[] b, int bo, float[] y, int yo,
+      int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7) {
+    FloatVector a0 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o0) : FloatVector.zero(S);
+    FloatVector a1 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o1) : FloatVector.zero(S);
+    FloatVector a2 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o2) : FloatVector.zero(S);
+    FloatVector a3 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o3) : FloatVector.zero(S);
+    FloatVector a4 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o4) : FloatVector.zero(S);
+    FloatVector a5 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o5) : FloatVector.zero(S);
+    FloatVector a6 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o6) : FloatVector.zero(S);
+    FloatVector a7 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o7) : FloatVector.zero(S);
+    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    int i = 0;
+    for (; i + 2 <= m; i += 2) {
+      int r = wo + i * n;
+      int s = r + n;
+      FloatVector u = FloatVector.broadcast(S, x[xo + i]);
+      FloatVector v = FloatVector.broadcast(S, x[xo + i + 1]);
+      a0 = FloatVector.fromArray(S, w, r + o0).fma(u, a0);
+      a1 = FloatVector.fromArray(S, w, r + o1).fma(u, a1);
+      a2 = FloatVector.fromArray(S, w, r + o2).fma(u, a2);
+      a3 = FloatVector.fromArray(S, w, r + o3).fma(u, a3);
+      a4 = FloatVector.fromArray(S, w, r + o4).fma(u, a4);
+      a5 = FloatVector.fromArray(S, w, r + o5).fma(u, a5);
+      a6 = FloatVector.fromArray(S, w, r + o6).fma(u, a6);
+      a7 = FloatVector.fromArray(S, w, r + o7).fma(u, a7);
+      c0 = FloatVector.fromArray(S, w, s + o0).fma(v, c0);
+      c1 = FloatVector.fromArray(S, w, s + o1).fma(v, c1);
+      c2 = FloatVector.fromArray(S, w, s + o2).fma(v, c2);
+      c3 = FloatVector.fromArray(S, w, s + o3).fma(v, c3);
+      c4 = FloatVector.fromArray(S, w, s + o4).fma(v, c4);
+      c5 = FloatVector.fromArray(S, w, s + o5).fma(v, c5);
+      c6 = FloatVector.fromArray(S, w, s + o6).fma(v, c6);
+      c7 = FloatVector.fromArray(S, w, s + o7).fma(v, c7);
+    }
+    if (i < m) {
+      int r = wo + i * n;
+      FloatVector u = FloatVector.broadcast(S, x[xo + i]);
+      a0 = FloatVector.fromArray(S, w, r + o0).fma(u, a0);
+      a1 = FloatVector.fromArray(S, w, r + o1).fma(u, a1);
+      a2 = FloatVector.fromArray(S, w, r + o2).fma(u, a2);
+      a3 = FloatVector.fromArray(S, w, r + o3).fma(u, a3);
+      a4 = FloatVector.fromArray(S, w, r + o4).fma(u, a4);
+      a5 = FloatVector.fromArray(S, w, r + o5).fma(u, a5);
+      a6 = FloatVector.fromArray(S, w, r + o6).fma(u, a6);
+      a7 = FloatVector.fromArray(S, w, r + o7).fma(u, a7);
+    }
+    a0.add(c0).intoArray(y, yo + o0);
+    a1.add(c1).intoArray(y, yo + o1);
+    a2.add(c2).intoArray(y, yo + o2);
+    a3.add(c3).intoArray(y, yo + o3);
+    a4.add(c4).intoArray(y, yo + o4);
+    a5.add(c5).intoArray(y, yo + o5);
+    a6.add(c6).intoArray(y, yo + o6);
+    a7.add(c7).intoArray(y, yo + o7);
+  }
+
+  /** Four vectors of outputs at the given offsets, two rows per step, as {@link #dense8}. */
+  private static void dense4(
+      float[] x, int xo, int m, float[] w, int wo, int n, float[] b, int bo, float[] y, int yo,
+      int o0, int o1, int o2, int o3) {
+    FloatVector a0 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o0) : FloatVector.zero(S);
+    FloatVector a1 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o1) : FloatVector.zero(S);
+    FloatVector a2 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o2) : FloatVector.zero(S);
+    FloatVector a3 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o3) : FloatVector.zero(S);
+    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+    int i = 0;
+    for (; i + 2 <= m; i += 2) {
+      int r = wo + i * n;
+      int s = r + n;
+      FloatVector u = FloatVector.broadcast(S, x[xo + i]);
+      FloatVector v = FloatVector.broadcast(S, x[xo + i + 1]);
+      a0 = FloatVector.fromArray(S, w, r + o0).fma(u, a0);
+      a1 = FloatVector.fromArray(S, w, r + o1).fma(u, a1);
+      a2 = FloatVector.fromArray(S, w, r + o2).fma(u, a2);
+      a3 = FloatVector.fromArray(S, w, r + o3).fma(u, a3);
+      c0 = FloatVector.fromArray(S, w, s + o0).fma(v, c0);
+      c1 = FloatVector.fromArray(S, w, s + o1).fma(v, c1);
+      c2 = FloatVector.fromArray(S, w, s + o2).fma(v, c2);
+      c3 = FloatVector.fromArray(S, w, s + o3).fma(v, c3);
+    }
+    if (i < m) {
+      int r = wo + i * n;
+      FloatVector u = FloatVector.broadcast(S, x[xo + i]);
+      a0 = FloatVector.fromArray(S, w, r + o0).fma(u, a0);
+      a1 = FloatVector.fromArray(S, w, r + o1).fma(u, a1);
+      a2 = FloatVector.fromArray(S, w, r + o2).fma(u, a2);
+      a3 = FloatVector.fromArray(S, w, r + o3).fma(u, a3);
+    }
+    a0.add(c0).intoArray(y, yo + o0);
+    a1.add(c1).intoArray(y, yo + o1);
+    a2.add(c2).intoArray(y, yo + o2);
+    a3.add(c3).intoArray(y, yo + o3);
   }
 
   /** The input offset of output pixel {@code q} (row-major over {@code cols} columns). */

@@ -46,6 +46,29 @@ class KernelsTest {
   }
 
   /**
+   * Dense layers (one pixel, one tap): output counts for every block (four, two, one full vectors,
+   * the masked rest) and odd and even input counts (the blocks take two or four rows per step).
+   */
+  @Test
+  void denseLayersMatchTheDefinition() {
+    SplittableRandom random = new SplittableRandom(11);
+    for (int n : new int[] {1, 10, 16, 24, 84, 120, 128, 200}) {
+      for (int m : new int[] {1, 2, 3, 7, 400, 401}) {
+        float[] x = randoms(random, m + 5);
+        float[] w = randoms(random, m * n + 7);
+        float[] b = randoms(random, n + 3);
+        for (int bo : new int[] {3, -1}) {
+          float[] expected = randoms(random, n + 9);
+          float[] actual = expected.clone();
+          Kernels.plainConvolve(x, 5, 0, 0, 0, 1, m, w, 7, b, bo, n, expected, 9, 1, 1);
+          Kernels.convolve(x, 5, 0, 0, 0, 1, m, w, 7, b, bo, n, actual, 9, 1, 1);
+          assertClose(expected, actual, "dense " + m + "x" + n + " bias " + bo);
+        }
+      }
+    }
+  }
+
+  /**
    * Shapes chosen so the blocks cross row ends (15 pixels: 8 + 4 + 3) and taps (9 weight rows:
    * 8 + 1), with channel counts for every path: one masked vector, one full vector, two vectors,
    * two vectors and a full or a masked single one.

@@ -88,13 +88,21 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed for weights and shuffling (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--calls", defaultValue = "2000", description = "I1: timed calls (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--calls", defaultValue = "2000", description = "I1: timed calls per round (default: ${DEFAULT-VALUE}).")
   int calls;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "10",
+      description =
+          "I1 and I256: rounds of timed calls (or batches), 0.3 s apart, pooled for the median; other"
+              + " tenants of this VM's host slow it for seconds at a time (default: ${DEFAULT-VALUE}).")
+  int rounds;
 
   @Option(names = "--warmup", defaultValue = "500", description = "I1: warm-up calls at least (default: ${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--batches", defaultValue = "30", description = "I256: timed batches of 256 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batches", defaultValue = "30", description = "I256: timed batches of 256, over all rounds (default: ${DEFAULT-VALUE}).")
   int batches;
 
   @Option(names = "--warmup-batches", defaultValue = "10", description = "I256: warm-up batches at least (default: ${DEFAULT-VALUE}).")
@@ -187,6 +195,7 @@ final class BenchCommand implements Callable<Integer> {
         threads < 1 ? "--threads must be at least 1, got " + threads
             : calls < 1 ? "--calls must be at least 1, got " + calls
             : batches < 1 ? "--batches must be at least 1, got " + batches
+            : rounds < 1 ? "--rounds must be at least 1, got " + rounds
             : warmup < 0 || warmupBatches < 0 || !(warmupSeconds >= 0) ? "warm-up counts and --warmup-seconds must not be negative"
             : clockGhz != null && !(clockGhz > 0) ? "--clock-ghz must be positive, got " + clockGhz
             : null;
@@ -344,21 +353,50 @@ final class BenchCommand implements Callable<Integer> {
         warmup, warmupSeconds, calls);
     int[] next = {0};
     int warm = warmUp(() -> net.predict(inputs[next[0]++ % inputs.length], out), warmup, 200);
-    long[] nanos = new long[calls];
-    for (int i = 0; i < calls; i++) {
-      float[] in = inputs[i % inputs.length];
-      long t = System.nanoTime();
-      net.predict(in, out);
-      nanos[i] = System.nanoTime() - t;
+    long[] nanos = new long[calls * rounds];
+    double[] roundMedians = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      pauseBetweenRounds(r);
+      for (int i = 0; i < calls; i++) {
+        float[] in = inputs[i % inputs.length];
+        long t = System.nanoTime();
+        net.predict(in, out);
+        nanos[r * calls + i] = System.nanoTime() - t;
+      }
+      roundMedians[r] = median(Arrays.copyOfRange(nanos, r * calls, (r + 1) * calls)) / 1e3;
     }
     double median = median(nanos) / 1e3;
     double gflops = flopsPerImage / (median * 1e3);
+    double[] spread = minMax(roundMedians);
     System.out.printf(
-        Locale.ROOT, "I1: median %.2f us per image (best %.2f) after %,d warm-up calls%n",
-        median, Arrays.stream(nanos).min().orElse(0) / 1e3, warm);
+        Locale.ROOT,
+        "I1: median %.2f us per image over %,d calls in %d rounds (round medians %.2f to %.2f; best call"
+            + " %.2f) after %,d warm-up calls%n",
+        median, nanos.length, rounds, spread[0], spread[1], Arrays.stream(nanos).min().orElse(0) / 1e3, warm);
     return new Measured(
         workload, Metric.I1, median, gflops, gflops / peakGflops, 1,
-        String.format(Locale.ROOT, " calls=%d warmup_calls=%d", calls, warm));
+        String.format(
+            Locale.ROOT, " calls=%d rounds=%d round_us_min=%.2f round_us_max=%.2f warmup_calls=%d",
+            nanos.length, rounds, spread[0], spread[1], warm));
+  }
+
+  /** The time between rounds of timed calls: long enough to sample the host's slow and fast spells. */
+  static final long ROUND_PAUSE_MS = 300;
+
+  private void pauseBetweenRounds(int round) {
+    if (round == 0) {
+      return;
+    }
+    try {
+      Thread.sleep(ROUND_PAUSE_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted between benchmark rounds", e);
+    }
+  }
+
+  static double[] minMax(double[] values) {
+    return new double[] {Arrays.stream(values).min().orElse(0), Arrays.stream(values).max().orElse(0)};
   }
 
   /** How long the warm-up may go on after its minimum, in units of {@code --warmup-seconds}. */
@@ -414,20 +452,28 @@ final class BenchCommand implements Callable<Integer> {
         INFER_BATCH, threads, warmupBatches, warmupSeconds, batches);
     int warm = warmUp(() -> net.predictBatch(inputs, outputs, threads), warmupBatches, 5);
     long[] nanos = new long[batches];
+    int perRound = Math.max(1, (batches + rounds - 1) / rounds);
     for (int b = 0; b < batches; b++) {
+      if (b % perRound == 0) {
+        pauseBetweenRounds(b / perRound);
+      }
       long t = System.nanoTime();
       net.predictBatch(inputs, outputs, threads);
       nanos[b] = System.nanoTime() - t;
     }
     double imagesPerSecond = INFER_BATCH / (median(nanos) / 1e9);
     double best = INFER_BATCH / (Arrays.stream(nanos).min().orElse(1) / 1e9);
+    double worst = INFER_BATCH / (Arrays.stream(nanos).max().orElse(1) / 1e9);
     double gflops = imagesPerSecond * flopsPerImage / 1e9;
     System.out.printf(
-        Locale.ROOT, "I256: %,.0f images/s from the median batch (best batch %,.0f) after %d warm-up batches%n",
-        imagesPerSecond, best, warm);
+        Locale.ROOT,
+        "I256: %,.0f images/s from the median batch (best batch %,.0f, slowest %,.0f; %d batches in rounds"
+            + " of %d) after %d warm-up batches%n",
+        imagesPerSecond, best, worst, batches, perRound, warm);
     return new Measured(
         workload, Metric.I256, imagesPerSecond, gflops, gflops / peakGflops, threads,
-        String.format(Locale.ROOT, " batches=%d warmup_batches=%d stat=median", batches, warm));
+        String.format(
+            Locale.ROOT, " batches=%d batches_per_round=%d warmup_batches=%d stat=median", batches, perRound, warm));
   }
 
   /** The first {@code count} test images, one array each (what {@code predict} takes). */

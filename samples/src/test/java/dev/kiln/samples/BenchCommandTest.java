@@ -23,7 +23,8 @@ class BenchCommandTest {
     ShowCommandTest.Run run =
         ShowCommandTest.kiln(
             "bench", "--data", data.toString(), "--calls", "20", "--warmup", "5", "--batches", "2",
-            "--warmup-batches", "1", "--warmup-seconds", "0", "--clock-ghz", "4.1", "--no-fork");
+            "--warmup-batches", "1", "--warmup-seconds", "0", "--clock-ghz", "4.1", "--no-fork",
+            "--rounds", "2");
     assertEquals(0, run.exit(), run.out() + run.err());
     List<String> results = run.results();
     assertEquals(6, results.size(), run.out());
@@ -41,6 +42,13 @@ class BenchCommandTest {
       assertTrue(Double.parseDouble(r.get("gflops")) > 0, results.get(i));
       double share = Double.parseDouble(r.get("peak_share"));
       assertTrue(share > 0 && share < 1, results.get(i));
+      if (r.get("metric").equals("I1")) {
+        assertEquals("40", r.get("calls"), "20 calls in each of 2 rounds, pooled");
+        assertTrue(Double.parseDouble(r.get("round_us_min")) <= Double.parseDouble(r.get("round_us_max")), results.get(i));
+      }
+      if (r.get("metric").equals("I256")) {
+        assertEquals("1", r.get("batches_per_round"), results.get(i));
+      }
       if (r.get("metric").equals("T1")) {
         assertEquals("128", r.get("train_images"));
         assertTrue(Double.parseDouble(r.get("epoch_s")) > 0, results.get(i));
@@ -65,7 +73,7 @@ class BenchCommandTest {
         ShowCommandTest.kiln(
             "bench", "--data", data.toString(), "--metric=I1,T1", "--workload", "lenet",
             "--calls", "5", "--warmup", "2", "--warmup-seconds", "0", "--no-warm-epoch",
-            "--clock-ghz", "4.1");
+            "--clock-ghz", "4.1", "--rounds", "1");
     assertEquals(0, run.exit(), run.out() + run.err());
     assertTrue(run.out().contains("LENET I1 in a fresh JVM:"), run.out());
     assertTrue(run.out().contains("  | Kernel path: "), "the child's output is echoed: " + run.out());
@@ -101,7 +109,7 @@ class BenchCommandTest {
     ShowCommandTest.Run run =
         ShowCommandTest.kiln(
             "bench", "--data", data.toString(), "--workload", "seedcnn", "--metric", "I1", "--calls", "3",
-            "--warmup", "1", "--warmup-seconds", "0");
+            "--warmup", "1", "--warmup-seconds", "0", "--rounds", "1");
     assertEquals(0, run.exit(), run.out() + run.err());
     assertEquals(1, run.results().size(), run.out());
     assertTrue(run.results().get(0).startsWith("RESULT task=bench workload=SEEDCNN metric=I1 us_per_image="));

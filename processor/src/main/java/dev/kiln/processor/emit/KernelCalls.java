@@ -113,7 +113,7 @@ final class KernelCalls {
     int filters = conv.filters();
     CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
     if (g.planarForward()) {
-      int np = planarWidth(filters);
+      int np = planarWidth(filters, g.out.height(), g.out.width());
       int weights = g.w.kernelHeight() * g.w.kernelWidth() * g.in.channels() * np;
       code.add("// Vector path, planar: $L filters would fill $L lanes of a vector of channels, so"
           + " vectorize along\n", filters, filters);
@@ -160,7 +160,8 @@ final class KernelCalls {
     // spread output gradient, the turned kernel and, on the planar path, the planar result.
     int spread = g.paddedSize();
     int spreadSize = g.spreadHeight * g.spreadWidth * filters;
-    int channelsWide = g.planarInputGradient() ? planarWidth(g.in.channels()) : g.in.channels();
+    int channelsWide =
+        g.planarInputGradient() ? planarWidth(g.in.channels(), g.in.height(), g.in.width()) : g.in.channels();
     int rotated = spread + (dx ? spreadSize : 0);
     int rotatedSize = w.kernelHeight() * w.kernelWidth() * filters * channelsWide;
     int planarOut = rotated + (dx ? rotatedSize : 0);
@@ -217,9 +218,9 @@ final class KernelCalls {
     return code.addStatement("return").endControlFlow().build();
   }
 
-  private static int planarWidth(int n) {
-    // Kernels.planarWidth: output channels in groups of four.
-    return (n + 3) / 4 * 4;
+  private static int planarWidth(int n, int rows, int cols) {
+    // Kernels.planarWidth: five or six channels as six where rows fill a vector, else groups of four.
+    return (n == 5 || n == 6) && rows >= 2 && cols >= 16 ? 6 : (n + 3) / 4 * 4;
   }
 
   /** The input, planar inside its zero border, at {@code s[at..]}. */

@@ -258,19 +258,24 @@ public final class Kernels {
     }
   }
 
-  /** Output channels in groups of this many on the planar path. */
+  /** Output channels in groups of this many on the planar path (six stay six). */
   public static final int PLANAR_GROUP = 4;
 
-  /** {@code n} rounded up to a whole number of {@link #PLANAR_GROUP}s. */
-  public static int planarWidth(int n) {
-    return (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
+  /**
+   * The channels the planar path computes for {@code n} output channels over {@code rows x cols}
+   * outputs: five or six as six (one block, LeNet-5's c1) where the rows fill a vector of up to 16
+   * floats and there are two or more, others rounded up to a whole number of {@link
+   * #PLANAR_GROUP}s. The processor mirrors this rule when it sizes the widened weights.
+   */
+  public static int planarWidth(int n, int rows, int cols) {
+    return (n == 5 || n == 6) && rows >= 2 && cols >= 16 ? 6 : (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
   }
 
   /**
    * A stride-1 convolution vectorized along the output row instead of the output channels: for
    * layers with few output channels (LeNet's first layer has 6, a third of a 16-float vector).
    * The input is planar ({@code x[xo + (ch·height + h)·width + v]}, already padded); the weights
-   * are {@code [kh, kw, channels, np]} with {@code np = planarWidth(n)} and zeros past {@code n}
+   * are {@code [kh, kw, channels, np]} with {@code np = planarWidth(n, rows, cols)} and zeros past {@code n}
    * ({@link #widen} or {@link #rotate} lay them out); the output goes planar into scratch {@code
    * t[to..]} ({@code np·rows·cols} floats), then to {@code y} in NHWC.
    */
@@ -278,7 +283,9 @@ public final class Kernels {
       float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
       int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, float[] t, int to) {
     if (VECTORIZED) {
-      VectorKernels.convolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
+      if (VectorKernels.convolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to)) {
+        VectorKernels.planarToNhwc(t, to, rows * cols, b, bo, n, y, yo);
+      }
     } else {
       plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
     }

@@ -77,6 +77,9 @@ final class VectorKernels {
     for (; f < n; f += L) {
       int bf = bo >= 0 ? bo + f : -1;
       int q = 0;
+      for (; f + L <= n && q + 8 <= pixels; q += 8) {
+        convolveFull1x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
+      }
       for (; q + 8 <= pixels; q += 8) {
         convolve1x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
       }
@@ -322,6 +325,41 @@ final class VectorKernels {
     c2.intoArray(y, yb + 2 * n + L);
     a3.intoArray(y, yb + 3 * n);
     c3.intoArray(y, yb + 3 * n + L);
+  }
+
+  /**
+   * Eight pixels, one full vector of channels: {@link #convolve1x8} without the mask, which
+   * costs here (masked loads made the planar blocks 1.6 times slower).
+   */
+  private static void convolveFull1x8(
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int tapStep, int taps, int tapLength,
+      float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+    for (int t = 0; t < taps; t++) {
+      int xt = t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        int tj = xt + j;
+        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n);
+        a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
+        a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
+        a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
+        a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
+        a4 = k0.fma(FloatVector.broadcast(S, x[x4 + tj]), a4);
+        a5 = k0.fma(FloatVector.broadcast(S, x[x5 + tj]), a5);
+        a6 = k0.fma(FloatVector.broadcast(S, x[x6 + tj]), a6);
+        a7 = k0.fma(FloatVector.broadcast(S, x[x7 + tj]), a7);
+      }
+    }
+    a0.intoArray(y, yb);
+    a1.intoArray(y, yb + n);
+    a2.intoArray(y, yb + 2 * n);
+    a3.intoArray(y, yb + 3 * n);
+    a4.intoArray(y, yb + 4 * n);
+    a5.intoArray(y, yb + 5 * n);
+    a6.intoArray(y, yb + 6 * n);
+    a7.intoArray(y, yb + 7 * n);
   }
 
   /** Eight pixels, one (masked) vector of channels: eight independent FMA chains. */
@@ -757,11 +795,28 @@ final class VectorKernels {
 
   // ---- planar: vectorized along an output row, for layers with few channels ----
 
-  static void convolvePlanar(
+  /**
+   * The planar convolution into planes {@code t[to..]}; returns false where it wrote NHWC {@code y}
+   * itself instead (six channels over rows too short for a vector: the plain definition), true
+   * where the caller is to finish with {@link #planarToNhwc}. The caller does that, not this
+   * method, so that the conversion is compiled into the generated layer method with its channel
+   * count as a literal: with {@code n} a variable its strided stores took 3 us for LeNet-5's c1
+   * instead of 1.1.
+   */
+  static boolean convolvePlanar(
       float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
       int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, float[] t, int to) {
     int plane = rows * cols;
     int planeIn = height * width;
+    if (cols >= L && rows >= 2) {
+      convolvePlanarUnmasked(x, xo, channels, height, width, kh, kw, w, wo, np, rows, cols, t, to);
+      return true;
+    }
+    if (np % 4 != 0) {
+      // Six channels are blocked only where the rows fill a vector (Kernels.planarWidth).
+      Kernels.plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
+      return false;
+    }
     for (int f = 0; f < np; f += 4) {
       int r = 0;
       for (; r + 2 <= rows; r += 2) {
@@ -779,9 +834,14 @@ final class VectorKernels {
         }
       }
     }
-    // Back to NHWC, adding the bias: channel by channel, so the reads run along each plane and
-    // the bias is loaded once (pixel by pixel, with six strided streams and the bias test in the
-    // loop, this took about a tenth of LeNet-5's training step).
+    return true;
+  }
+
+  /** The planes of {@link #convolvePlanar} to NHWC {@code y}, adding the bias. */
+  static void planarToNhwc(float[] t, int to, int plane, float[] b, int bo, int n, float[] y, int yo) {
+    // Channel by channel, so the reads run along each plane and the bias is loaded once (pixel
+    // by pixel, with six strided streams and the bias test in the loop, this took about a tenth
+    // of LeNet-5's training step).
     for (int f = 0; f < n; f++) {
       float bias = bo >= 0 ? b[bo + f] : 0f;
       int tf = to + f * plane;
@@ -834,6 +894,127 @@ final class VectorKernels {
     e1.intoArray(t, next + plane, m);
     e2.intoArray(t, next + 2 * plane, m);
     e3.intoArray(t, next + 3 * plane, m);
+  }
+
+  /** {@link #convolvePlanar} where the rows fill a vector and there are two or more: no masks. */
+  private static void convolvePlanarUnmasked(
+      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
+      int np, int rows, int cols, float[] t, int to) {
+    int plane = rows * cols;
+    int planeIn = height * width;
+    // No masks (they made these blocks 1.6 times slower): a row that is not a whole number of
+    // vectors ends with a vector that overlaps the one before, and an odd last row repeats the
+    // pair before it; the overlapping outputs add the same products in the same order, so
+    // they are written twice with the same bits.
+    for (int r0 = 0; r0 < rows; r0 += 2) {
+      int r = Math.min(r0, rows - 2);
+      for (int c0 = 0; c0 < cols; c0 += L) {
+        int c = Math.min(c0, cols - L);
+        int xb = xo + r * width + c;
+        int tb = to + r * cols + c;
+        if (np == 6) {
+          convolvePlanarFull6x2(x, xb, channels, planeIn, width, kh, kw, w, wo, cols, t, tb, plane);
+        } else {
+          for (int f = 0; f < np; f += 4) {
+            convolvePlanarFull4x2(x, xb, channels, planeIn, width, kh, kw, w, wo + f, np, cols, t, tb + f * plane, plane);
+          }
+        }
+      }
+    }
+  }
+
+  /** L pixels of two output rows, four output channels, no mask: as {@link #convolvePlanar4x2}. */
+  private static void convolvePlanarFull4x2(
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
+      int np, int cols, float[] t, int tb, int plane) {
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+    for (int ch = 0; ch < channels; ch++) {
+      for (int a = 0; a < kh; a++) {
+        int xr = xb + ch * planeIn + a * width;
+        int wr = wf + (a * kw * channels + ch) * np;
+        for (int bb = 0; bb < kw; bb++) {
+          FloatVector v = FloatVector.fromArray(S, x, xr + bb);
+          FloatVector u = FloatVector.fromArray(S, x, xr + width + bb);
+          int wi = wr + bb * channels * np;
+          FloatVector k = FloatVector.broadcast(S, w[wi]);
+          a0 = v.fma(k, a0);
+          e0 = u.fma(k, e0);
+          k = FloatVector.broadcast(S, w[wi + 1]);
+          a1 = v.fma(k, a1);
+          e1 = u.fma(k, e1);
+          k = FloatVector.broadcast(S, w[wi + 2]);
+          a2 = v.fma(k, a2);
+          e2 = u.fma(k, e2);
+          k = FloatVector.broadcast(S, w[wi + 3]);
+          a3 = v.fma(k, a3);
+          e3 = u.fma(k, e3);
+        }
+      }
+    }
+    a0.intoArray(t, tb);
+    a1.intoArray(t, tb + plane);
+    a2.intoArray(t, tb + 2 * plane);
+    a3.intoArray(t, tb + 3 * plane);
+    int next = tb + cols;
+    e0.intoArray(t, next);
+    e1.intoArray(t, next + plane);
+    e2.intoArray(t, next + 2 * plane);
+    e3.intoArray(t, next + 3 * plane);
+  }
+
+  /**
+   * L pixels of two output rows, six output channels (weights {@code [.., 6]}), no mask: twelve
+   * FMA chains, each loaded input row feeding six (LeNet-5's c1 computed eight channels for six).
+   */
+  private static void convolvePlanarFull6x2(
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
+      int cols, float[] t, int tb, int plane) {
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, e4 = a0, e5 = a0;
+    for (int ch = 0; ch < channels; ch++) {
+      for (int a = 0; a < kh; a++) {
+        int xr = xb + ch * planeIn + a * width;
+        int wr = wf + (a * kw * channels + ch) * 6;
+        for (int bb = 0; bb < kw; bb++) {
+          FloatVector v = FloatVector.fromArray(S, x, xr + bb);
+          FloatVector u = FloatVector.fromArray(S, x, xr + width + bb);
+          int wi = wr + bb * channels * 6;
+          FloatVector k = FloatVector.broadcast(S, w[wi]);
+          a0 = v.fma(k, a0);
+          e0 = u.fma(k, e0);
+          k = FloatVector.broadcast(S, w[wi + 1]);
+          a1 = v.fma(k, a1);
+          e1 = u.fma(k, e1);
+          k = FloatVector.broadcast(S, w[wi + 2]);
+          a2 = v.fma(k, a2);
+          e2 = u.fma(k, e2);
+          k = FloatVector.broadcast(S, w[wi + 3]);
+          a3 = v.fma(k, a3);
+          e3 = u.fma(k, e3);
+          k = FloatVector.broadcast(S, w[wi + 4]);
+          a4 = v.fma(k, a4);
+          e4 = u.fma(k, e4);
+          k = FloatVector.broadcast(S, w[wi + 5]);
+          a5 = v.fma(k, a5);
+          e5 = u.fma(k, e5);
+        }
+      }
+    }
+    a0.intoArray(t, tb);
+    a1.intoArray(t, tb + plane);
+    a2.intoArray(t, tb + 2 * plane);
+    a3.intoArray(t, tb + 3 * plane);
+    a4.intoArray(t, tb + 4 * plane);
+    a5.intoArray(t, tb + 5 * plane);
+    int next = tb + cols;
+    e0.intoArray(t, next);
+    e1.intoArray(t, next + plane);
+    e2.intoArray(t, next + 2 * plane);
+    e3.intoArray(t, next + 3 * plane);
+    e4.intoArray(t, next + 4 * plane);
+    e5.intoArray(t, next + 5 * plane);
   }
 
   /** Up to L pixels of one output row (from column c), four output channels. */
@@ -902,6 +1083,10 @@ final class VectorKernels {
   static void maxPool(
       float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
       float[] y, int yo, int rows, int cols) {
+    if (channels < L) {
+      maxPoolNarrow(x, xo, rowStep, colStep, inRow, kh, kw, channels, y, yo, rows, cols);
+      return;
+    }
     for (int f = 0; f < channels; f += L) {
       VectorMask<Float> m = S.indexInRange(f, channels);
       for (int r = 0; r < rows; r++) {
@@ -915,6 +1100,48 @@ final class VectorKernels {
             }
           }
           v.intoArray(y, yo + (r * cols + c) * channels + f, m);
+        }
+      }
+    }
+  }
+
+  /**
+   * Max pooling over fewer channels than a vector (LeNet-5's s2 has 6): whole vectors, no masks,
+   * where they stay inside the arrays. A window's vector also takes the next pixels' channels
+   * (their maxima are not used), and its store spills into the next outputs' places, which
+   * those outputs, written after it, overwrite; the last outputs, whose spill would leave the
+   * layer's output, take masked stores. Masked loads and stores made such kernels 1.6 times
+   * slower.
+   */
+  private static void maxPoolNarrow(
+      float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
+      float[] y, int yo, int rows, int cols) {
+    VectorMask<Float> m = S.indexInRange(0, channels);
+    int outputEnd = yo + rows * cols * channels;
+    int lastRead = (kh - 1) * inRow + (kw - 1) * channels + L;
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        int q = r * cols + c;
+        int xb = xo + r * rowStep + c * colStep;
+        int yb = yo + q * channels;
+        if (yb + L <= outputEnd && xb + lastRead <= x.length) {
+          FloatVector v = FloatVector.fromArray(S, x, xb);
+          for (int a = 0; a < kh; a++) {
+            int xr = xb + a * inRow;
+            for (int b = a == 0 ? 1 : 0; b < kw; b++) {
+              v = v.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xr + b * channels));
+            }
+          }
+          v.intoArray(y, yb);
+        } else {
+          FloatVector v = FloatVector.fromArray(S, x, xb, m);
+          for (int a = 0; a < kh; a++) {
+            int xr = xb + a * inRow;
+            for (int b = a == 0 ? 1 : 0; b < kw; b++) {
+              v = v.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xr + b * channels, m));
+            }
+          }
+          v.intoArray(y, yb, m);
         }
       }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -212,8 +213,8 @@ class KernelsTest {
   @Test
   void planarConvolutionMatchesTheDefinition() {
     SplittableRandom random = new SplittableRandom(4);
-    for (int n : new int[] {1, 3, 4, 6, 8}) {
-      for (int trial = 0; trial < 4; trial++) {
+    for (int n : new int[] {1, 3, 4, 5, 6, 8}) {
+      for (int trial = 0; trial < 6; trial++) {
         int channels = 1 + random.nextInt(5);
         int kh = 1 + random.nextInt(4);
         int kw = 1 + random.nextInt(4);
@@ -221,7 +222,7 @@ class KernelsTest {
         int width = kw + random.nextInt(30);
         int rows = height - kh + 1;
         int cols = width - kw + 1;
-        int np = Kernels.planarWidth(n);
+        int np = Kernels.planarWidth(n, rows, cols);
         float[] x = randoms(random, height * width * channels);
         float[] w = randoms(random, kh * kw * channels * n);
         float[] b = randoms(random, n);
@@ -238,6 +239,38 @@ class KernelsTest {
         assertClose(expected, actual, "planar forward n=" + n + " trial " + trial);
       }
     }
+  }
+
+  /**
+   * The unmasked planar blocks: LeNet-5's c1 (six channels, 28x28 from a padded 32x32), an odd
+   * number of rows and a row that is not a whole number of vectors (both overlap), and eight
+   * channels.
+   */
+  @Test
+  void planarBlocksWithoutMasksMatchTheDefinition() {
+    SplittableRandom random = new SplittableRandom(12);
+    int[][] shapes = {{6, 1, 32, 32}, {6, 2, 31, 25}, {5, 1, 20, 40}, {8, 3, 9, 37}, {4, 1, 6, 21}};
+    for (int[] shape : shapes) {
+      int n = shape[0], channels = shape[1], height = shape[2], width = shape[3], kh = 5, kw = 5;
+      int rows = height - kh + 1;
+      int cols = width - kw + 1;
+      int np = Kernels.planarWidth(n, rows, cols);
+      float[] x = randoms(random, height * width * channels);
+      float[] w = randoms(random, kh * kw * channels * n);
+      float[] b = randoms(random, n);
+      int wide = height * width * channels;
+      int out = wide + kh * kw * channels * np;
+      float[] scratch = new float[out + np * rows * cols];
+      float[] expected = new float[rows * cols * n];
+      float[] actual = new float[rows * cols * n];
+      Kernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
+      Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
+      Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
+      Kernels.convolvePlanar(scratch, 0, channels, height, width, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
+      assertClose(expected, actual, "planar n=" + n + " (np " + np + ") " + rows + "x" + cols);
+    }
+    assertEquals(6, Kernels.planarWidth(6, 28, 28), "LeNet-5's c1 is one block of six");
+    assertEquals(8, Kernels.planarWidth(6, 14, 14), "rows narrower than 16 take groups of four");
   }
 
   @Test
@@ -366,10 +399,15 @@ class KernelsTest {
           }
         }
       }
-      float[] actual = new float[expected.length];
-      Kernels.maxPool(x, 0, stride * width * channels, stride * channels, width * channels, k, k, channels, actual, 0, rows, cols);
+      // Output at 3, with 40 guard values after it that must stay as they are.
+      float[] actual = new float[3 + expected.length + 40];
+      Arrays.fill(actual, 42f);
+      Kernels.maxPool(x, 0, stride * width * channels, stride * channels, width * channels, k, k, channels, actual, 3, rows, cols);
       for (int i = 0; i < expected.length; i++) {
-        assertEquals(expected[i], actual[i], 0f, "channels=" + channels + " index " + i);
+        assertEquals(expected[i], actual[3 + i], 0f, "channels=" + channels + " index " + i);
+      }
+      for (int i = 3 + expected.length; i < actual.length; i++) {
+        assertEquals(42f, actual[i], 0f, "channels=" + channels + ": written past the output at " + i);
       }
     }
   }

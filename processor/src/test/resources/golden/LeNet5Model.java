@@ -302,11 +302,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void c1Forward(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
       // Vector path, planar: 6 filters would fill 6 lanes of a vector of channels, so vectorize along
-      // the output row: input made planar (1x32x32), weights widened to 8 channels.
-      float[] s = Kernels.scratch(7496);
+      // the output row: input made planar (1x32x32), weights widened to 6 channels.
+      float[] s = Kernels.scratch(5878);
       Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
-      Kernels.widen(p, 0, 25, 6, 8, s, 1024);
-      Kernels.convolvePlanar(s, 0, 1, 32, 32, 5, 5, s, 1024, 8, p, 150, 6, y, yo, 28, 28, s, 1224);
+      Kernels.widen(p, 0, 25, 6, 6, s, 1024);
+      Kernels.convolvePlanar(s, 0, 1, 32, 32, 5, 5, s, 1024, 6, p, 150, 6, y, yo, 28, 28, s, 1174);
       Kernels.relu(y, yo, y, yo, 4704);
       return;
     }

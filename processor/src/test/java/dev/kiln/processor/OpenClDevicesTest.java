@@ -8,7 +8,6 @@ import dev.kiln.runtime.opencl.DeviceInfo;
 import dev.kiln.runtime.opencl.OpenCl;
 import dev.kiln.runtime.opencl.OpenClException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -58,7 +57,6 @@ class OpenClDevicesTest {
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the probe JVM did not finish");
     assertEquals(0, process.exitValue(), output);
-    assertTrue(Files.list(noVendors).findAny().isEmpty());
     for (String entry : List.of("unavailable", "devices", "open")) {
       assertTrue(
           output.contains(entry + ": no OpenCL platform is installed")

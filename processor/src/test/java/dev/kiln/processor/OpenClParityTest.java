@@ -1,5 +1,6 @@
 package dev.kiln.processor;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -143,6 +144,47 @@ class OpenClParityTest {
       assertClose(net + " predictions", predictions, cpuPredictions);
       assertClose(net + " losses", losses, cpuLosses);
       assertClose(net + " gradients", gpu.gradients(), cpuGradients);
+    }
+  }
+
+  /**
+   * LeNet-5's small gradients are summed over up to 64 parts of the batch: with 100 samples the
+   * parts hold one or two, and the sums still match the Java code's and repeat to the bit.
+   */
+  @Test
+  void gradientsSplitOverTheBatchMatchAndRepeat() {
+    OpenClDevice device = OpenClTests.device();
+    GradientTest.Net lenet = networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow();
+    Model model = compiled(lenet);
+    int batch = 100;
+    int in = model.inputSize();
+    int out = model.outputSize();
+    SplittableRandom random = new SplittableRandom(100);
+    float[] x = new float[batch * in];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble();
+    }
+    float[] targets = new float[batch * out];
+    for (int k = 0; k < batch; k++) {
+      targets[k * out + random.nextInt(out)] = 1;
+    }
+    long[] noise = new long[batch];
+    float[] cpuGradients = new float[model.parameterCount()];
+    float[] ws = new float[model.trainingWorkspaceSize()];
+    for (int k = 0; k < batch; k++) {
+      model.trainSample(x, k * in, targets, k * out, new float[out], 0, cpuGradients, ws, noise[k]);
+    }
+    for (int i = 0; i < cpuGradients.length; i++) {
+      cpuGradients[i] *= 1f / batch;
+    }
+    try (OpenClModel gpu = OpenClModel.bind(device, model, batch, program(lenet))) {
+      float[] stats = new float[2 * batch];
+      gpu.trainBatch(x, targets, noise, batch, stats);
+      float[] first = gpu.gradients();
+      gpu.trainBatch(x, targets, noise, batch, stats);
+      assertArrayEquals(first, gpu.gradients(), "the same batch gives the same bits");
+      System.out.printf("OpenClParityTest LeNet5, batch of 100: gradients %.2e%n", difference(first, cpuGradients));
+      assertClose("LeNet5 gradients, batch of 100", first, cpuGradients);
     }
   }
 

@@ -28,9 +28,9 @@ final class OpenClTests {
           throw new AssertionError("CI is set, so OpenCL must be available, but: " + reason.get());
         }
         String skip = "OpenCL is not available here (" + reason.get() + "); set CI=true to require it";
-      // Surefire prints only a count of skipped tests: say why on the console too.
-      System.out.println("SKIPPED: " + skip);
-      Assumptions.abort(skip);
+        // Surefire prints only a count of skipped tests: say why on the console too.
+        System.out.println("SKIPPED: " + skip);
+        Assumptions.abort(skip);
       }
       device = OpenCl.open(System.getProperty("kiln.opencl", ""));
       System.out.println("OpenCL tests run on " + device.info());

@@ -218,7 +218,7 @@ final class KernelCalls {
     return code.addStatement("return").endControlFlow().build();
   }
 
-  private static int planarWidth(int n, int rows, int cols) {
+  static int planarWidth(int n, int rows, int cols) {
     // Kernels.planarWidth: five or six channels as six where rows fill a vector, else groups of four.
     return (n == 5 || n == 6) && rows >= 2 && cols >= 16 ? 6 : (n + 3) / 4 * 4;
   }

@@ -47,8 +47,9 @@ class KernelsTest {
   }
 
   /**
-   * Dense layers (one pixel, one tap): output counts for every block (four, two, one full vectors,
-   * the masked rest) and odd and even input counts (the blocks take two or four rows per step).
+   * Dense layers (one pixel, one tap): output counts for the eight- and four-vector blocks, with
+   * and without an overlapping last vector, fewer outputs than a vector (the masked block), and
+   * odd and even input counts (the blocks take two rows per step).
    */
   @Test
   void denseLayersMatchTheDefinition() {

@@ -110,10 +110,10 @@ final class ClProgram {
     String zero =
         "  float acc[" + width + "];\n"
             + "  for (int k = 0; k < " + width + "; k++) acc[k] = 0.0f;\n";
-    String loop = "  for (int b = %s; b < %s; b++) {\n" + perSample.indent(4) + "  }\n";
+    String body = perSample.indent(4) + "  }\n";
     if (parts == 1) {
       total(name, comment, items,
-          prelude + zero + String.format(loop, "0", "n")
+          prelude + zero + "  for (int b = 0; b < n; b++) {\n" + body
               + "  for (int k = 0; k < " + width + "; k++) g[" + gradientAt + " + i * " + width + " + k] = acc[k] * scale;\n");
       launch("backward", name, false, items);
       return;
@@ -128,7 +128,7 @@ final class ClProgram {
     kernels.append("  const int part = gid / ").append(items).append(";\n");
     kernels.append("  const int i = gid - part * ").append(items).append(";\n");
     kernels.append(simplify(
-        prelude + zero + String.format(loop, "part * n / " + parts, "(part + 1) * n / " + parts)
+        prelude + zero + "  for (int b = part * n / " + parts + "; b < (part + 1) * n / " + parts + "; b++) {\n" + body
             + "  __global float* out = partials + (size_t)gid * " + width + ";\n"
             + "  for (int k = 0; k < " + width + "; k++) out[k] = acc[k];\n"))
         .append("}\n\n");

@@ -221,23 +221,7 @@ class KernelsTest {
         int kw = 1 + random.nextInt(4);
         int height = kh + random.nextInt(6);
         int width = kw + random.nextInt(30);
-        int rows = height - kh + 1;
-        int cols = width - kw + 1;
-        int np = Kernels.planarWidth(n, rows, cols);
-        float[] x = randoms(random, height * width * channels);
-        float[] w = randoms(random, kh * kw * channels * n);
-        float[] b = randoms(random, n);
-        float[] scratch = new float[10_000];
-        // Forward: NHWC definition against planar input and widened weights.
-        float[] expected = new float[rows * cols * n];
-        float[] actual = new float[rows * cols * n];
-        int wide = height * width * channels;
-        int out = wide + kh * kw * channels * np;
-        Kernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
-        Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
-        Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
-        Kernels.convolvePlanar(scratch, 0, channels, height, width, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
-        assertClose(expected, actual, "planar forward n=" + n + " trial " + trial);
+        assertPlanarMatches(random, n, channels, height, width, kh, kw, "planar forward trial " + trial);
       }
     }
   }
@@ -256,26 +240,35 @@ class KernelsTest {
       {6, 1, 32, 32}, {6, 2, 31, 25}, {5, 1, 20, 40}, {8, 3, 9, 37}, {4, 1, 6, 21}, {6, 16, 18, 18}, {3, 2, 7, 9}
     };
     for (int[] shape : shapes) {
-      int n = shape[0], channels = shape[1], height = shape[2], width = shape[3], kh = 5, kw = 5;
-      int rows = height - kh + 1;
-      int cols = width - kw + 1;
-      int np = Kernels.planarWidth(n, rows, cols);
-      float[] x = randoms(random, height * width * channels);
-      float[] w = randoms(random, kh * kw * channels * n);
-      float[] b = randoms(random, n);
-      int wide = height * width * channels;
-      int out = wide + kh * kw * channels * np;
-      float[] scratch = new float[out + np * rows * cols];
-      float[] expected = new float[rows * cols * n];
-      float[] actual = new float[rows * cols * n];
-      Kernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
-      Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
-      Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
-      Kernels.convolvePlanar(scratch, 0, channels, height, width, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
-      assertClose(expected, actual, "planar n=" + n + " (np " + np + ") " + rows + "x" + cols);
+      assertPlanarMatches(random, shape[0], shape[1], shape[2], shape[3], 5, 5, "planar");
     }
     assertEquals(6, Kernels.planarWidth(6, 28, 28), "LeNet-5's c1 is one block of six");
     assertEquals(8, Kernels.planarWidth(6, 14, 14), "rows narrower than 16 take groups of four");
+  }
+
+  /**
+   * The planar path (planar input, widened weights, the output planes, all in one scratch array
+   * with nothing after them) against the NHWC definition, for {@code n} outputs of a {@code kh x
+   * kw} kernel over {@code height x width x channels}.
+   */
+  private static void assertPlanarMatches(
+      SplittableRandom random, int n, int channels, int height, int width, int kh, int kw, String what) {
+    int rows = height - kh + 1;
+    int cols = width - kw + 1;
+    int np = Kernels.planarWidth(n, rows, cols);
+    float[] x = randoms(random, height * width * channels);
+    float[] w = randoms(random, kh * kw * channels * n);
+    float[] b = randoms(random, n);
+    int wide = height * width * channels;
+    int out = wide + kh * kw * channels * np;
+    float[] scratch = new float[out + np * rows * cols];
+    float[] expected = new float[rows * cols * n];
+    float[] actual = new float[rows * cols * n];
+    Kernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
+    Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
+    Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
+    Kernels.convolvePlanar(scratch, 0, channels, height, width, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
+    assertClose(expected, actual, what + " n=" + n + " (np " + np + ") " + rows + "x" + cols + " from " + channels + " channels");
   }
 
   @Test

@@ -75,22 +75,25 @@ final class ClProgram {
    * body sees {@code b} (the sample) and {@code i} (the element).
    */
   void perSample(String name, String comment, int perSample, String body) {
-    kernels.append("// ").append(comment.replace("\n", "\n// ")).append('\n');
-    kernels.append("__kernel void ").append(name).append("(").append(ARGS).append(") {\n");
-    kernels.append("  const int gid = get_global_id(0);\n");
-    kernels.append("  if (gid >= n * ").append(perSample).append(") return;\n");
-    kernels.append("  const int b = gid / ").append(perSample).append(";\n");
-    kernels.append("  const int i = gid - b * ").append(perSample).append(";\n");
-    kernels.append(simplify(body)).append("}\n\n");
+    kernel(
+        name, comment,
+        "  const int gid = get_global_id(0);\n"
+            + "  if (gid >= n * " + perSample + ") return;\n"
+            + "  const int b = gid / " + perSample + ";\n"
+            + "  const int i = gid - b * " + perSample + ";\n",
+        body);
   }
 
   /** A kernel with {@code items} work items in all (one per parameter, say): the body sees {@code i}. */
   void total(String name, String comment, int items, String body) {
+    kernel(name, comment, "  const int i = get_global_id(0);\n  if (i >= " + items + ") return;\n", body);
+  }
+
+  /** A kernel: its comment, the signature every layer kernel shares, the index lines, the body. */
+  private void kernel(String name, String comment, String indices, String body) {
     kernels.append("// ").append(comment.replace("\n", "\n// ")).append('\n');
     kernels.append("__kernel void ").append(name).append("(").append(ARGS).append(") {\n");
-    kernels.append("  const int i = get_global_id(0);\n");
-    kernels.append("  if (i >= ").append(items).append(") return;\n");
-    kernels.append(simplify(body)).append("}\n\n");
+    kernels.append(indices).append(simplify(body)).append("}\n\n");
   }
 
   /**
@@ -120,18 +123,16 @@ final class ClProgram {
     }
     partials = Math.max(partials, parts * items * width);
     String what = comment.startsWith(name + ": ") ? comment.substring(name.length() + 2) : comment;
-    kernels.append("// ").append(name).append("_parts: ").append(what.replace("\n", "\n// "))
-        .append("\n// summed over ").append(parts).append(" parts of the batch, a work item per part and item\n");
-    kernels.append("__kernel void ").append(name).append("_parts(").append(ARGS).append(") {\n");
-    kernels.append("  const int gid = get_global_id(0);\n");
-    kernels.append("  if (gid >= ").append(parts * items).append(") return;\n");
-    kernels.append("  const int part = gid / ").append(items).append(";\n");
-    kernels.append("  const int i = gid - part * ").append(items).append(";\n");
-    kernels.append(simplify(
+    kernel(
+        name + "_parts",
+        name + "_parts: " + what + "\nsummed over " + parts + " parts of the batch, a work item per part and item",
+        "  const int gid = get_global_id(0);\n"
+            + "  if (gid >= " + parts * items + ") return;\n"
+            + "  const int part = gid / " + items + ";\n"
+            + "  const int i = gid - part * " + items + ";\n",
         prelude + zero + "  for (int b = part * n / " + parts + "; b < (part + 1) * n / " + parts + "; b++) {\n" + body
             + "  __global float* out = partials + (size_t)gid * " + width + ";\n"
-            + "  for (int k = 0; k < " + width + "; k++) out[k] = acc[k];\n"))
-        .append("}\n\n");
+            + "  for (int k = 0; k < " + width + "; k++) out[k] = acc[k];\n");
     launch("backward", name + "_parts", false, (long) parts * items);
     total(name, name + ": adds the " + parts + " parts of " + name + "_parts in order", items,
         "  for (int k = 0; k < " + width + "; k++) {\n"

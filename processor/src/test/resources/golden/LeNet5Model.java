@@ -254,8 +254,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * activations in the workspace {@code ws} (5880 floats, reused once read).
    */
   static void forward(float[] p, float[] x, int xo, float[] y, int yo, float[] ws) {
-    c1Forward(p, x, xo, ws, 0);
-    s2Forward(p, ws, 0, ws, 4704);
+    c1AndS2Forward(p, x, xo, ws, 0, ws, 4704);
+    // s2: pooled in c1AndS2Forward
     c3Forward(p, ws, 4704, ws, 0);
     s4Forward(p, ws, 0, ws, 1600);
     // c5.flatten: Flatten (implicit, HWC), 5x5x16 -> [400]: nothing to do at inference
@@ -430,6 +430,27 @@ public final class LeNet5Model extends LeNet5 implements Model {
         }
       }
     }
+  }
+
+  /**
+   * Inference: c1 (Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU) and s2 (MaxPool 2x2 stride 2 VALID), 28x28x1 -> 14x14x6, in one pass: the pool, the bias and ReLU run straight from
+   * c1's planes. Input {@code x[xo..]}, output {@code y[yo..]}; {@code t[to..]} is where c1's output
+   * goes when the two layers run one after the other.
+   */
+  static void c1AndS2Forward(float[] p, float[] x, int xo, float[] t, int to, float[] y, int yo) {
+    if (Kernels.VECTORIZED) {
+      // Vector path, planar: 6 filters would fill 6 lanes of a vector of channels, so vectorize along
+      // the output row: input made planar (1x32x32), weights widened to 6 channels.
+      float[] s = Kernels.scratch(5878);
+      Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
+      Kernels.widen(p, 0, 25, 6, 6, s, 1024);
+      // The pool, the bias and ReLU straight from the planes: c1's own output is never written.
+      if (Kernels.convolvePlanarPooled(s, 0, 1, 32, 32, 5, 5, s, 1024, 6, p, 150, 6, true, y, yo, 28, 28, s, 1174)) {
+        return;
+      }
+    }
+    c1Forward(p, x, xo, t, to);
+    s2Forward(p, t, to, y, yo);
   }
 
   /**

@@ -43,6 +43,53 @@ class ForwardTest {
     }
   }
 
+  /**
+   * Inference pools straight from a planar convolution's planes (the generated {@code
+   * cAndSForward}, PoolFusionEmitter): the same values, bit for bit, as the two layers one after
+   * the other, which {@code layerOutput} runs. LeNet-5's first two layers, and four filters over
+   * rows narrower than a vector without an activation. A Tanh or a pool of stride 1 is not fused.
+   */
+  @Test
+  void pooledConvolutionIsTheLayersOneAfterTheOther() {
+    Model lenet =
+        model("PooledLeNet", "height = 28, width = 28",
+            "@Conv2D(filters = 6, kernel = 5, padding = Padding.SAME) @ReLU Layer c;",
+            "@MaxPool(size = 2) Layer s;");
+    Model narrow =
+        model("PooledNarrow", "height = 16, width = 16, channels = 2",
+            "@Conv2D(filters = 4, kernel = 3) Layer c;", "@MaxPool(size = 2) Layer s;");
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (Model m : new Model[] {lenet, narrow}) {
+      assertTrue(hasMethod(m, "cAndSForward"), m.name() + " pools from the planes");
+      float[] bias = new float[m.layer("c").biasCount()];
+      for (int i = 0; i < bias.length; i++) {
+        bias[i] = (float) random.nextDouble(-0.5, 0.5);
+      }
+      m.setBias(m.layer("c"), bias);
+      for (int trial = 0; trial < 3; trial++) {
+        float[] x = new float[m.inputSize()];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = (float) random.nextDouble(-1, 1);
+        }
+        assertArrayEquals(m.layerOutput(x, m.layer("s")), m.predict(x), EXACT, m.name());
+      }
+    }
+    Model tanh =
+        model("PooledTanh", "height = 28, width = 28",
+            "@Conv2D(filters = 6, kernel = 5, padding = Padding.SAME) @Tanh Layer c;",
+            "@MaxPool(size = 2) Layer s;");
+    Model overlapping =
+        model("PooledStrideOne", "height = 28, width = 28",
+            "@Conv2D(filters = 6, kernel = 5, padding = Padding.SAME) @ReLU Layer c;",
+            "@MaxPool(size = 2, stride = 1) Layer s;");
+    assertTrue(!hasMethod(tanh, "cAndSForward"), "a Tanh is not fused");
+    assertTrue(!hasMethod(overlapping, "cAndSForward"), "a pool of stride 1 is not fused");
+  }
+
+  private static boolean hasMethod(Model m, String name) {
+    return Arrays.stream(m.getClass().getDeclaredMethods()).anyMatch(method -> method.getName().equals(name));
+  }
+
   @Test
   void convValidOnTheLectureImage() {
     Model m = model("Valid", "height = 3, width = 3", "@Conv2D(filters = 1, kernel = 2, bias = false) Layer c;");

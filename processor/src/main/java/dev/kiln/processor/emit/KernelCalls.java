@@ -113,23 +113,12 @@ final class KernelCalls {
     int filters = conv.filters();
     CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
     if (g.planarForward()) {
-      int np = planarWidth(filters, g.out.height(), g.out.width());
-      int weights = g.w.kernelHeight() * g.w.kernelWidth() * g.in.channels() * np;
-      code.add("// Vector path, planar: $L filters would fill $L lanes of a vector of channels, so"
-          + " vectorize along\n", filters, filters);
-      code.add("// the output row: input made planar ($Lx$Lx$L), weights widened to $L"
-          + " channels.\n", g.in.channels(), g.paddedHeight, g.paddedWidth, np);
-      code.addStatement("float[] s = $T.scratch($L)", KERNELS,
-          g.planarInputSize() + weights + np * g.out.height() * g.out.width());
-      addPlanar(code, g, 0);
-      code.addStatement("$T.widen(p, $L, $L, $L, $L, s, $L)", KERNELS, step.weightOffset(),
-          g.w.kernelHeight() * g.w.kernelWidth() * g.in.channels(), filters, np,
-          g.planarInputSize());
+      int scratchAt = addPlanarPrologue(code, step, g);
       code.addStatement(
           "$T.convolvePlanar(s, 0, $L, $L, $L, $L, $L, s, $L, $L, p, $L, $L, y, yo, $L, $L, s, $L)",
           KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.kernelHeight(),
-          g.w.kernelWidth(), g.planarInputSize(), np, step.biasOffset(), filters, g.out.height(),
-          g.out.width(), g.planarInputSize() + weights);
+          g.w.kernelWidth(), g.planarInputSize(), planarWidth(filters, g.out.height(), g.out.width()),
+          step.biasOffset(), filters, g.out.height(), g.out.width(), scratchAt);
       return code.add(activation).addStatement("return").endControlFlow().build();
     }
     if (g.w.padded()) {
@@ -144,6 +133,55 @@ final class KernelCalls {
         "$T.convolve($L, $L, p, $L, p, $L, $L, y, yo, $L, $L)", KERNELS, g.source(), g.windows(),
         step.weightOffset(), step.biasOffset(), filters, g.out.height(), g.out.width());
     return code.add(activation).addStatement("return").endControlFlow().build();
+  }
+
+  /** Whether the convolution's vector path is the planar one, whose result stays apart in scratch. */
+  static boolean planarForward(Node node) {
+    ConvGeometry g = ConvGeometry.of(node);
+    return g != null && g.planarForward();
+  }
+
+  /**
+   * The vector path of a planar convolution fused with the 2x2 max pool after it ({@code
+   * Plan.PoolFusion}): pool, bias and ReLU (with {@code relu}) straight from the planes into
+   * {@code y[yo..]}, then a return; where the runtime cannot (it says so), the code after this
+   * block runs the two layers.
+   */
+  static CodeBlock convPooledForward(Step step, Node node, boolean relu, String convName) {
+    ConvGeometry g = ConvGeometry.of(node);
+    int filters = ((Op.Conv) node.op()).filters();
+    CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
+    int scratchAt = addPlanarPrologue(code, step, g);
+    code.add("// The pool$L straight from the planes: $L's own output is never written.\n",
+        relu ? ", the bias and ReLU" : " and the bias", convName);
+    code.beginControlFlow(
+        "if ($T.convolvePlanarPooled(s, 0, $L, $L, $L, $L, $L, s, $L, $L, p, $L, $L, $L, y, yo, $L,"
+            + " $L, s, $L))",
+        KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.kernelHeight(),
+        g.w.kernelWidth(), g.planarInputSize(), planarWidth(filters, g.out.height(), g.out.width()),
+        step.biasOffset(), filters, relu, g.out.height(), g.out.width(), scratchAt);
+    return code.addStatement("return").endControlFlow().endControlFlow().build();
+  }
+
+  /**
+   * The planar forward's comment, scratch, planar input and widened weights; returns where in
+   * scratch the planes go.
+   */
+  private static int addPlanarPrologue(CodeBlock.Builder code, Step step, ConvGeometry g) {
+    int filters = ((Op.Conv) step.node().op()).filters();
+    int np = planarWidth(filters, g.out.height(), g.out.width());
+    int weights = g.w.kernelHeight() * g.w.kernelWidth() * g.in.channels() * np;
+    code.add("// Vector path, planar: $L filters would fill $L lanes of a vector of channels, so"
+        + " vectorize along\n", filters, filters);
+    code.add("// the output row: input made planar ($Lx$Lx$L), weights widened to $L"
+        + " channels.\n", g.in.channels(), g.paddedHeight, g.paddedWidth, np);
+    code.addStatement("float[] s = $T.scratch($L)", KERNELS,
+        g.planarInputSize() + weights + np * g.out.height() * g.out.width());
+    addPlanar(code, g, 0);
+    code.addStatement("$T.widen(p, $L, $L, $L, $L, s, $L)", KERNELS, step.weightOffset(),
+        g.w.kernelHeight() * g.w.kernelWidth() * g.in.channels(), filters, np,
+        g.planarInputSize());
+    return g.planarInputSize() + weights;
   }
 
   /**

@@ -63,13 +63,18 @@ public final class ModelEmitter {
     addPredict(type, plan);
     addForward(type, plan);
     addLayerOutput(type, plan);
-    for (Step step : plan.steps()) {
+    for (int i = 0; i < plan.steps().size(); i++) {
+      Step step = plan.steps().get(i);
       if (MergeEmitter.isMerge(step)) {
         type.addMethod(MergeEmitter.forward(step, LayerEmitter.forwardName(step), true));
       } else if (BatchNormEmitter.isBatchNorm(step)) {
         type.addMethod(BatchNormEmitter.inference(step));
       } else if (step.runsAtInference()) {
         emitterFor(step).forward(step).forEach(type::addMethod);
+      }
+      Plan.PoolFusion fusion = PoolFusionEmitter.at(plan, i);
+      if (fusion != null && fusion.pool() == i) {
+        type.addMethod(PoolFusionEmitter.method(plan, fusion));
       }
     }
     TrainingEmitter.emit(type, training);
@@ -453,6 +458,15 @@ public final class ModelEmitter {
       }
       if (folded && FoldEmitter.foldOfProducer(plan, i) != null) {
         step = FoldEmitter.foldedStep(plan, FoldEmitter.foldOfProducer(plan, i));
+      }
+      Plan.PoolFusion fusion = PoolFusionEmitter.at(plan, i);
+      if (fusion != null) {
+        if (fusion.conv() == i) {
+          forward.addStatement("$L", PoolFusionEmitter.call(plan, fusion));
+        } else {
+          forward.addComment("$L: pooled in $L", node.name(), PoolFusionEmitter.name(plan, fusion));
+        }
+        continue;
       }
       if (!step.runsAtInference()) {
         forward.addComment(

@@ -9,6 +9,7 @@ import java.util.List;
  *
  * @param steps one per node, in order (including nodes that need no code at inference)
  * @param folds the BatchNorms batch inference folds into the layer before them
+ * @param poolFusions the convolutions whose max pool inference may take straight from them
  * @param stateCount floats of untrained state (BatchNorm moving statistics)
  * @param workspaceSize floats of scratch memory one forward pass needs
  * @param output where the network's output ends up
@@ -17,6 +18,7 @@ public record Plan(
     NetworkModel model,
     List<Step> steps,
     List<Fold> folds,
+    List<PoolFusion> poolFusions,
     int parameterCount,
     int stateCount,
     int workspaceSize,
@@ -25,6 +27,7 @@ public record Plan(
   public Plan {
     steps = List.copyOf(steps);
     folds = List.copyOf(folds);
+    poolFusions = List.copyOf(poolFusions);
   }
 
   /**
@@ -35,6 +38,28 @@ public record Plan(
    * @param norm the step index of the BatchNorm
    */
   public record Fold(int producer, int norm) {}
+
+  /**
+   * A convolution read only by the 2x2 max pool of stride 2 after it, with ReLU or no activation
+   * and an output of even height and width: inference may pool straight from the convolution's
+   * result and never write it (pooling commutes with the bias and with ReLU, so the values are
+   * the same). The emitter takes the fusion where the convolution's kernel keeps that result
+   * apart anyway (the planar one).
+   *
+   * @param conv the step index of the convolution
+   * @param pool the step index of the max pool, {@code conv + 1}
+   */
+  public record PoolFusion(int conv, int pool) {}
+
+  /** The fusion whose convolution or pool is step {@code index}, or null. */
+  public PoolFusion poolFusionAt(int index) {
+    for (PoolFusion fusion : poolFusions) {
+      if (fusion.conv() == index || fusion.pool() == index) {
+        return fusion;
+      }
+    }
+    return null;
+  }
 
   /** Whether training needs batch statistics (a BatchNorm), and so runs a batch at a time. */
   public boolean batchStatistics() {

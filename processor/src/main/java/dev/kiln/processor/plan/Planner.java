@@ -1,8 +1,10 @@
 package dev.kiln.processor.plan;
 
+import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.Window;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -92,7 +94,7 @@ public final class Planner {
       steps.add(new Step(node, weightOffset, biasOffset, stateOffset, prefix, ins, out));
     }
     return new Plan(
-        model, steps, folds(steps, readers), Math.toIntExact(offset), Math.toIntExact(state), Math.max(1, regions.peak()),
+        model, steps, folds(steps, readers), poolFusions(steps, readers), Math.toIntExact(offset), Math.toIntExact(state), Math.max(1, regions.peak()),
         outputs.get(nodes.size() - 1));
   }
 
@@ -115,6 +117,35 @@ public final class Planner {
       }
     }
     return folds;
+  }
+
+  private static List<Plan.PoolFusion> poolFusions(List<Step> steps, int[] readers) {
+    List<Plan.PoolFusion> fusions = new ArrayList<>();
+    for (int i = 0; i + 1 < steps.size(); i++) {
+      Node conv = steps.get(i).node();
+      Node pool = steps.get(i + 1).node();
+      boolean reluOrNone =
+          conv.activation().isEmpty() || conv.activation().get().kind() == Activation.Kind.RELU;
+      boolean evenOutput = conv.output().height() % 2 == 0 && conv.output().width() % 2 == 0;
+      if (conv.op() instanceof Op.Conv
+          && reluOrNone
+          && evenOutput
+          && readers[i] == 1
+          && pool.sources().equals(List.of(i))
+          && pool.activation().isEmpty()
+          && pool.op() instanceof Op.Pool p
+          && p.pool() == Op.PoolKind.MAX
+          && twoByTwo(p.window())) {
+        fusions.add(new Plan.PoolFusion(i, i + 1));
+      }
+    }
+    return fusions;
+  }
+
+  /** A 2x2 window of stride 2 without padding. */
+  private static boolean twoByTwo(Window w) {
+    return w.kernelHeight() == 2 && w.kernelWidth() == 2 && w.strideHeight() == 2
+        && w.strideWidth() == 2 && !w.padded();
   }
 
   /** {@code c1} becomes {@code C1}, {@code convBlock2} becomes {@code CONV_BLOCK2}. */

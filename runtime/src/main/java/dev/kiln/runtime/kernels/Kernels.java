@@ -292,6 +292,41 @@ public final class Kernels {
   }
 
   /**
+   * Inference's fusion of a planar convolution with the 2x2 max pool of stride 2 after it: {@link
+   * #convolvePlanar}, then the pool, the bias and (with {@code relu}) ReLU straight from the
+   * planes, so {@code y} gets the pooled NHWC output ({@code rows/2 x cols/2 x n}, rows and
+   * columns even) and the convolution's own output is never written. The same values as the
+   * layers one after the other, bit for bit. Returns false, having written nothing, on the plain
+   * path and where the planes are not kept (rows narrower than a vector of five or six
+   * channels); the caller then runs the two layers unfused.
+   */
+  public static boolean convolvePlanarPooled(
+      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
+      int np, float[] b, int bo, int n, boolean relu, float[] y, int yo, int rows, int cols, float[] t, int to) {
+    if (rows % 2 != 0 || cols % 2 != 0) {
+      throw new IllegalArgumentException("a 2x2 pool of stride 2 needs even rows and columns, got " + rows + "x" + cols);
+    }
+    if (!VECTORIZED || !VectorKernels.planesFit(np, rows, cols)) {
+      return false;
+    }
+    VectorKernels.convolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
+    VectorKernels.poolPlanes(t, to, rows, cols, b, bo, n, relu);
+    // Compiled into the generated method, so the strides are literals (see convolvePlanar).
+    int plane = rows * cols;
+    int pooledCols = cols / 2;
+    for (int f = 0; f < n; f++) {
+      for (int r = 0; r < rows / 2; r++) {
+        int from = to + f * plane + 2 * r * cols;
+        int into = yo + r * pooledCols * n + f;
+        for (int j = 0; j < pooledCols; j++) {
+          y[into + j * n] = t[from + 2 * j];
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
    * {@code y[yo + i] = a[ao + i] + b[bo + i]} for {@code i < n}; {@code y} may be {@code a} or
    * {@code b}. A residual Add, and gradients summed where several layers read one. A plain loop:
    * HotSpot's C2 vectorizes it on its own.

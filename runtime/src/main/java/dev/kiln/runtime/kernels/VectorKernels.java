@@ -847,6 +847,60 @@ final class VectorKernels {
     return true;
   }
 
+  /** Whether {@link #convolvePlanar} leaves these planes in its scratch (else it wrote y itself). */
+  static boolean planesFit(int np, int rows, int cols) {
+    return (cols >= L && rows >= 2) || np % 4 == 0;
+  }
+
+  private static final VectorShuffle<Float> PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
+
+  /**
+   * The first {@code n} planes of {@link #convolvePlanar}, {@code rows x cols} each (both even),
+   * through a 2x2 max pool of stride 2, then the bias and (with {@code relu}) ReLU, in place:
+   * pooled output {@code (r, j)} of plane {@code f} ends at {@code t[to + f·rows·cols + 2r·cols +
+   * 2j]}, the first row of its window. Max commutes with adding the bias and with ReLU (both are
+   * monotonic and rounding is too), so the pooled values are those of the unfused layers bit for
+   * bit. A row's last block overlaps the one before; each block is loaded before the one before
+   * it is stored, since a load that overlaps part of a store just made waits for it (that
+   * doubled this kernel's time).
+   */
+  static void poolPlanes(float[] t, int to, int rows, int cols, float[] b, int bo, int n, boolean relu) {
+    int plane = rows * cols;
+    if (cols < L) {
+      for (int f = 0; f < n; f++) {
+        float bias = bo >= 0 ? b[bo + f] : 0f;
+        for (int r = 0; r < rows; r += 2) {
+          int a = to + f * plane + r * cols;
+          for (int j = 0; j < cols; j += 2) {
+            float v = Math.max(Math.max(t[a + j], t[a + j + 1]), Math.max(t[a + cols + j], t[a + cols + j + 1])) + bias;
+            t[a + j] = relu ? Math.max(0f, v) : v;
+          }
+        }
+      }
+      return;
+    }
+    float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
+    for (int f = 0; f < n; f++) {
+      FloatVector bias = FloatVector.broadcast(S, bo >= 0 ? b[bo + f] : 0f);
+      FloatVector low = FloatVector.broadcast(S, floor);
+      for (int r = 0; r < rows; r += 2) {
+        int a = to + f * plane + r * cols;
+        FloatVector v = FloatVector.fromArray(S, t, a).lanewise(VectorOperators.MAX, FloatVector.fromArray(S, t, a + cols));
+        FloatVector done = v.lanewise(VectorOperators.MAX, v.rearrange(PAIRS)).add(bias).lanewise(VectorOperators.MAX, low);
+        int at = a;
+        for (int c = L; c < cols; c += L) {
+          int next = a + Math.min(c, cols - L);
+          v = FloatVector.fromArray(S, t, next).lanewise(VectorOperators.MAX, FloatVector.fromArray(S, t, next + cols));
+          FloatVector pooled = v.lanewise(VectorOperators.MAX, v.rearrange(PAIRS)).add(bias).lanewise(VectorOperators.MAX, low);
+          done.intoArray(t, at);
+          done = pooled;
+          at = next;
+        }
+        done.intoArray(t, at);
+      }
+    }
+  }
+
   /** The planes of {@link #convolvePlanar} to NHWC {@code y}, adding the bias. */
   static void planarToNhwc(float[] t, int to, int plane, float[] b, int bo, int n, float[] y, int yo) {
     // Channel by channel, so the reads run along each plane and the bias is loaded once (pixel

@@ -271,6 +271,57 @@ class KernelsTest {
     assertClose(expected, actual, what + " n=" + n + " (np " + np + ") " + rows + "x" + cols + " from " + channels + " channels");
   }
 
+  /**
+   * Inference's planar convolution fused with a 2x2 max pool against the planar convolution, ReLU
+   * and the max pool one after the other, to the bit: LeNet-5's c1 (one block of six channels,
+   * rows of 28: the pooled rows' last vector overlaps), rows narrower than a vector (pooled by
+   * the scalar loop), three vectors' worth of columns and no bias, with and without ReLU. On the
+   * plain path it declines, writing nothing.
+   */
+  @Test
+  void planarConvolutionPooledIsTheLayersOneAfterTheOther() {
+    SplittableRandom random = new SplittableRandom(13);
+    int[][] shapes = { // n, channels, height, width, kernel
+      {6, 1, 32, 32, 5}, {4, 2, 16, 16, 3}, {8, 3, 22, 38, 3}, {6, 1, 20, 20, 1}, {3, 2, 8, 12, 3}
+    };
+    for (int[] shape : shapes) {
+      for (boolean relu : new boolean[] {true, false}) {
+        int n = shape[0], channels = shape[1], height = shape[2], width = shape[3], k = shape[4];
+        int rows = height - k + 1;
+        int cols = width - k + 1;
+        int np = Kernels.planarWidth(n, rows, cols);
+        float[] x = randoms(random, height * width * channels);
+        float[] w = randoms(random, k * k * channels * n);
+        float[] b = randoms(random, n);
+        int bo = relu ? 0 : -1; // without ReLU, also without a bias
+        int wide = height * width * channels;
+        int out = wide + k * k * channels * np;
+        float[] scratch = new float[out + np * rows * cols];
+        Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
+        Kernels.widen(w, 0, k * k * channels, n, np, scratch, wide);
+        float[] planes = scratch.clone();
+        float[] layer = new float[rows * cols * n];
+        Kernels.convolvePlanar(scratch, 0, channels, height, width, k, k, scratch, wide, np, b, bo, n, layer, 0, rows, cols, scratch, out);
+        if (relu) {
+          Kernels.relu(layer, 0, layer, 0, layer.length);
+        }
+        float[] expected = new float[rows / 2 * (cols / 2) * n];
+        Kernels.maxPool(layer, 0, 2 * cols * n, 2 * n, cols * n, 2, 2, n, expected, 0, rows / 2, cols / 2);
+        // Output at 5, with guard values around it that must stay as they are.
+        float[] actual = new float[5 + expected.length + 40];
+        Arrays.fill(actual, 42f);
+        String what = n + " filters of " + rows + "x" + cols + " from " + channels + " channels, relu " + relu;
+        boolean fused =
+            Kernels.convolvePlanarPooled(planes, 0, channels, height, width, k, k, planes, wide, np, b, bo, n, relu, actual, 5, rows, cols, planes, out);
+        assertEquals(Kernels.VECTORIZED, fused, what + ": fused only on the vector path");
+        for (int i = 0; i < actual.length; i++) {
+          boolean inside = fused && i >= 5 && i < 5 + expected.length;
+          assertEquals(inside ? expected[i - 5] : 42f, actual[i], 0f, what + " at " + i);
+        }
+      }
+    }
+  }
+
   @Test
   void reluItsDerivativeAndBiasGradientsMatchTheirDefinitionsToTheBit() {
     SplittableRandom random = new SplittableRandom(8);

@@ -54,8 +54,10 @@ class KernelsTest {
   @Test
   void denseLayersMatchTheDefinition() {
     SplittableRandom random = new SplittableRandom(11);
-    for (int n : new int[] {1, 10, 16, 24, 84, 120, 128, 200}) {
-      for (int m : new int[] {1, 2, 3, 7, 400, 401}) {
+    // Fewer outputs than a vector read the weights as periods of whole vectors: one vector (1),
+    // three (6, 12), five (10) and fifteen (15); the inputs of the last periods load with a mask.
+    for (int n : new int[] {1, 6, 10, 12, 15, 16, 24, 84, 120, 128, 200}) {
+      for (int m : new int[] {1, 2, 3, 7, 84, 400, 401}) {
         float[] x = randoms(random, m + 5);
         float[] w = randoms(random, m * n + 7);
         float[] b = randoms(random, n + 3);
@@ -124,7 +126,7 @@ class KernelsTest {
   void outerProductMatchesTheWeightGradientOfOnePixel() {
     SplittableRandom random = new SplittableRandom(5);
     for (int n : CHANNELS) {
-      for (int m : new int[] {1, 3, 400}) {
+      for (int m : new int[] {1, 3, 84, 400, 401}) {
         float[] x = randoms(random, m + 1);
         float[] d = randoms(random, n + 2);
         float[] expected = randoms(random, m * n + 3);
@@ -154,7 +156,9 @@ class KernelsTest {
 
   /**
    * The vector path's dense input gradient adds in one fixed order, bit for bit, before and after
-   * the JIT compiles it: lane-wise FMAs along the row, then the lanes folded in halves. With
+   * the JIT compiles it: lane-wise FMAs along the row, then the lanes folded in halves (rows
+   * narrower than a vector: FMAs over the columns in order, 17 rows for a block of 16 and one
+   * more). With
    * {@code reduceLanes(ADD)} C2 summed in another order than the interpreter, and two JVMs
    * training with one seed ended with different weights.
    */
@@ -165,7 +169,7 @@ class KernelsTest {
     }
     int lanes = VectorKernels.lanes();
     SplittableRandom random = new SplittableRandom(11);
-    int[][] shapes = {{7, 3}, {9, 10}, {5, lanes}, {6, lanes + 1}, {4, 84}, {3, 120}};
+    int[][] shapes = {{7, 3}, {9, 10}, {17, 10}, {40, 1}, {5, lanes}, {6, lanes + 1}, {4, 84}, {3, 120}};
     for (int round = 0; round < 2; round++) {
       for (int[] shape : shapes) {
         int m = shape[0];
@@ -184,16 +188,27 @@ class KernelsTest {
       // Round 1 runs what C2 compiled from these calls.
       float[] w = randoms(random, 9 * 120);
       float[] d = randoms(random, 120);
-      float[] dx = new float[9];
+      float[] dx = new float[17];
       for (int call = 0; call < 30_000; call++) {
         Kernels.transposedProduct(w, 0, 9, 120, d, 0, dx, 0);
         Kernels.transposedProduct(w, 0, 9, 10, d, 0, dx, 0);
+        Kernels.transposedProduct(w, 0, 17, 10, d, 0, dx, 0);
       }
     }
   }
 
-  /** Lane l accumulates elements l, l + lanes, ... with FMAs; the lanes then fold in halves. */
+  /**
+   * Lane l accumulates elements l, l + lanes, ... with FMAs; the lanes then fold in halves. Rows
+   * narrower than a vector are one chain of FMAs over the columns in order.
+   */
   private static float foldedDot(float[] w, int wo, float[] d, int dOff, int n, int lanes) {
+    if (n < lanes) {
+      float sum = 0f;
+      for (int c = 0; c < n; c++) {
+        sum = Math.fma(w[wo + c], d[dOff + c], sum);
+      }
+      return sum;
+    }
     float[] acc = new float[lanes];
     for (int f = 0; f < n; f += lanes) {
       for (int l = 0; l < lanes; l++) {

@@ -704,10 +704,10 @@ public final class LeNet5Model extends LeNet5 implements Model {
     // Bias gradient: each filter's output gradient summed over the pixels.
     Kernels.biasGradient(d, dOff, 784, 6, g, 150);
     if (Kernels.VECTORIZED) {
-      float[] s = Kernels.scratch(1024);
-      // Vector path: the kernel gradient over the zero-bordered input.
-      Kernels.pad(x, xo, 28, 28, 1, s, 0, 2, 2, 32, 32);
-      Kernels.weightGradient(s, 0, 32, 1, 32, 5, 5, d, dOff, 6, 28, 28, g, 0);
+      float[] s = Kernels.scratch(6768);
+      // Vector path, planar: the kernel gradient along the output rows, from planar copies of the input
+      // and of the output gradient (6 filters would fill 6 lanes of a vector of channels).
+      Kernels.weightGradientPlanar(x, xo, 28, 28, 1, 2, 2, 5, 5, d, dOff, 6, 28, 28, g, 0, s, 0);
       return;
     }
     c1KernelGradient(x, xo, d, dOff, g);

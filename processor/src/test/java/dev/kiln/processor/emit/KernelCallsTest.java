@@ -23,4 +23,21 @@ class KernelCallsTest {
       }
     }
   }
+
+  /** The processor sizes the planar kernel gradient's scratch by the runtime's rule. */
+  @Test
+  void planarGradientScratchIsTheRuntimes() {
+    for (int channels = 1; channels <= 3; channels++) {
+      for (int k = 1; k <= 5; k += 2) {
+        for (int n = 1; n <= 8; n++) {
+          for (int cols = 1; cols <= 40; cols += 3) {
+            assertEquals(
+                Kernels.weightGradientPlanarScratch(channels, k, k + 1, n, cols + 1, cols),
+                KernelCalls.planarGradientScratch(channels, k, k + 1, n, cols + 1, cols),
+                channels + " channels, kernel " + k + ", " + n + " filters, " + cols + " columns");
+          }
+        }
+      }
+    }
+  }
 }

@@ -326,6 +326,79 @@ public final class Kernels {
     return true;
   }
 
+  /** Columns of the planar output gradient of {@link #weightGradientPlanar}: {@code cols} rounded up to 16. */
+  public static int planarColumns(int cols) {
+    return (cols + 15) / 16 * 16;
+  }
+
+  /**
+   * Floats of scratch {@link #weightGradientPlanar} needs: the input planar ({@code channels} planes
+   * of {@code (rows + kh - 1) x (planarColumns(cols) + kw - 1)}), the output gradient planar
+   * ({@code n} planes of {@code rows x planarColumns(cols)}) and 240 floats for sums.
+   */
+  public static int weightGradientPlanarScratch(int channels, int kh, int kw, int n, int rows, int cols) {
+    int cp = planarColumns(cols);
+    return channels * (rows + kh - 1) * (cp + kw - 1) + n * rows * cp + 240;
+  }
+
+  /**
+   * The kernel gradient of a stride-1 convolution with few output channels, vectorized along the
+   * output rows (LeNet-5's c1 has six channels, which fill six lanes of a vector along the
+   * channels): {@code g[go + ((a·kw + b)·channels + c)·n + k] += Σ x[c, r + a - top, q + b - left]
+   * · d[dOff + (r·cols + q)·n + k]} over output rows {@code r < rows} and columns {@code q < cols},
+   * x read as zero outside its {@code height x width x channels}. The input and the output
+   * gradient are made planar in {@code s[so..]} ({@link #weightGradientPlanarScratch} floats);
+   * the output gradient's transpose runs here, compiled into the generated method, so its stride
+   * is the literal channel count.
+   */
+  public static void weightGradientPlanar(
+      float[] x, int xo, int height, int width, int channels, int top, int left, int kh, int kw,
+      float[] d, int dOff, int n, int rows, int cols, float[] g, int go, float[] s, int so) {
+    int cp = planarColumns(cols);
+    int wx = cp + kw - 1;
+    int xs = so;
+    int ds = xs + channels * (rows + kh - 1) * wx;
+    toPlanar(x, xo, height, width, channels, channels, s, xs, top, left, rows + kh - 1, wx);
+    for (int k = 0; k < n; k++) {
+      for (int r = 0; r < rows; r++) {
+        int into = ds + (k * rows + r) * cp;
+        int from = dOff + r * cols * n + k;
+        for (int q = 0; q < cols; q++) {
+          s[into + q] = d[from + q * n];
+        }
+        for (int q = cols; q < cp; q++) {
+          s[into + q] = 0f;
+        }
+      }
+    }
+    if (VECTORIZED && 16 % VectorKernels.lanes() == 0) {
+      VectorKernels.weightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cp, ds + n * rows * cp, g, go);
+    } else {
+      plainWeightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cols, cp, g, go);
+    }
+  }
+
+  /** {@link #weightGradientPlanar} from its planar copies, a plain loop per weight. */
+  private static void plainWeightGradientPlanar(
+      float[] s, int xs, int channels, int wx, int kh, int kw, int ds, int n, int rows, int cols, int cp,
+      float[] g, int go) {
+    for (int c = 0; c < channels; c++) {
+      for (int a = 0; a < kh; a++) {
+        for (int b = 0; b < kw; b++) {
+          for (int k = 0; k < n; k++) {
+            float sum = 0f;
+            for (int r = 0; r < rows; r++) {
+              for (int q = 0; q < cols; q++) {
+                sum += s[xs + (c * (rows + kh - 1) + r + a) * wx + q + b] * s[ds + (k * rows + r) * cp + q];
+              }
+            }
+            g[go + ((a * kw + b) * channels + c) * n + k] += sum;
+          }
+        }
+      }
+    }
+  }
+
   /**
    * {@code y[yo + i] = a[ao + i] + b[bo + i]} for {@code i < n}; {@code y} may be {@code a} or
    * {@code b}. A residual Add, and gradients summed where several layers read one. A plain loop:

@@ -122,6 +122,40 @@ class KernelsTest {
     }
   }
 
+  /**
+   * The planar kernel gradient against the definition over the zero-bordered input: LeNet-5's
+   * c1 (one channel, 5x5 SAME, six filters: two full blocks per kernel row), and kernels, filter
+   * counts and columns that leave blocks part empty (3x3 and 2x7 kernels, 1, 4 and 8 filters,
+   * rows of 9 and 40).
+   */
+  @Test
+  void planarWeightGradientMatchesTheDefinition() {
+    SplittableRandom random = new SplittableRandom(14);
+    int[][] shapes = { // channels, height, width, kh, kw, top, left, bottom, right, n
+      {1, 28, 28, 5, 5, 2, 2, 2, 2, 6}, {2, 11, 9, 3, 3, 1, 1, 1, 1, 4}, {3, 6, 40, 2, 7, 0, 3, 1, 3, 8},
+      {1, 7, 12, 3, 3, 0, 0, 0, 0, 1}
+    };
+    for (int[] shape : shapes) {
+      int channels = shape[0], height = shape[1], width = shape[2], kh = shape[3], kw = shape[4];
+      int top = shape[5], left = shape[6], n = shape[9];
+      int paddedHeight = height + top + shape[7];
+      int paddedWidth = width + left + shape[8];
+      int rows = paddedHeight - kh + 1;
+      int cols = paddedWidth - kw + 1;
+      float[] x = randoms(random, height * width * channels + 3);
+      float[] d = randoms(random, rows * cols * n + 4);
+      float[] padded = new float[paddedHeight * paddedWidth * channels];
+      Kernels.pad(x, 3, height, width, channels, padded, 0, top, left, paddedHeight, paddedWidth);
+      float[] expected = randoms(random, kh * kw * channels * n + 5);
+      float[] actual = expected.clone();
+      int row = paddedWidth * channels;
+      Kernels.plainWeightGradient(padded, 0, row, channels, row, kh, kw * channels, d, 4, n, rows, cols, expected, 5);
+      float[] scratch = new float[7 + Kernels.weightGradientPlanarScratch(channels, kh, kw, n, rows, cols)];
+      Kernels.weightGradientPlanar(x, 3, height, width, channels, top, left, kh, kw, d, 4, n, rows, cols, actual, 5, scratch, 7);
+      assertClose(expected, actual, "planar kernel gradient " + Arrays.toString(shape));
+    }
+  }
+
   @Test
   void outerProductMatchesTheWeightGradientOfOnePixel() {
     SplittableRandom random = new SplittableRandom(5);

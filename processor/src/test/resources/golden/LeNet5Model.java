@@ -306,7 +306,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       float[] s = Kernels.scratch(5878);
       Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
       Kernels.widen(p, 0, 25, 6, 6, s, 1024);
-      Kernels.convolvePlanar(s, 0, 1, 32, 32, 5, 5, s, 1024, 6, p, 150, 6, y, yo, 28, 28, s, 1174);
+      Kernels.convolvePlanar(s, 0, 1, 32, 32, 2, 2, 5, 5, s, 1024, 6, p, 150, 6, y, yo, 28, 28, s, 1174);
       Kernels.relu(y, yo, y, yo, 4704);
       return;
     }
@@ -445,7 +445,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
       Kernels.widen(p, 0, 25, 6, 6, s, 1024);
       // The pool, the bias and ReLU straight from the planes: c1's own output is never written.
-      if (Kernels.convolvePlanarPooled(s, 0, 1, 32, 32, 5, 5, s, 1024, 6, p, 150, 6, true, y, yo, 28, 28, s, 1174)) {
+      if (Kernels.convolvePlanarPooled(s, 0, 1, 32, 32, 2, 2, 5, 5, s, 1024, 6, p, 150, 6, true, y, yo, 28, 28, s, 1174)) {
         return;
       }
     }
@@ -806,7 +806,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       Kernels.rotate(p, 156, 5, 5, 6, 16, 8, s, 5184);
       // Planar: 6 input channels would fill 6 lanes of a vector of channels.
       Kernels.toPlanar(d, dOff, 10, 10, 16, 16, s, 0, 4, 4, 18, 18);
-      Kernels.convolvePlanar(s, 0, 16, 18, 18, 5, 5, s, 5184, 8, p, -1, 6, dx, dxo, 14, 14, s, 8384);
+      Kernels.convolvePlanar(s, 0, 16, 18, 18, 4, 4, 5, 5, s, 5184, 8, p, -1, 6, dx, dxo, 14, 14, s, 8384);
       return;
     }
     c3KernelGradient(x, xo, d, dOff, g);

@@ -115,10 +115,12 @@ final class KernelCalls {
     if (g.planarForward()) {
       int scratchAt = addPlanarPrologue(code, step, g);
       code.addStatement(
-          "$T.convolvePlanar(s, 0, $L, $L, $L, $L, $L, s, $L, $L, p, $L, $L, y, yo, $L, $L, s, $L)",
-          KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.kernelHeight(),
-          g.w.kernelWidth(), g.planarInputSize(), planarWidth(filters, g.out.height(), g.out.width()),
-          step.biasOffset(), filters, g.out.height(), g.out.width(), scratchAt);
+          "$T.convolvePlanar(s, 0, $L, $L, $L, $L, $L, $L, $L, s, $L, $L, p, $L, $L, y, yo, $L, $L, s,"
+              + " $L)",
+          KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.padTop(), g.w.padBottom(),
+          g.w.kernelHeight(), g.w.kernelWidth(), g.planarInputSize(),
+          planarWidth(filters, g.out.height(), g.out.width()), step.biasOffset(), filters,
+          g.out.height(), g.out.width(), scratchAt);
       return code.add(activation).addStatement("return").endControlFlow().build();
     }
     if (g.w.padded()) {
@@ -155,11 +157,12 @@ final class KernelCalls {
     code.add("// The pool$L straight from the planes: $L's own output is never written.\n",
         relu ? ", the bias and ReLU" : " and the bias", convName);
     code.beginControlFlow(
-        "if ($T.convolvePlanarPooled(s, 0, $L, $L, $L, $L, $L, s, $L, $L, p, $L, $L, $L, y, yo, $L,"
-            + " $L, s, $L))",
-        KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.kernelHeight(),
-        g.w.kernelWidth(), g.planarInputSize(), planarWidth(filters, g.out.height(), g.out.width()),
-        step.biasOffset(), filters, relu, g.out.height(), g.out.width(), scratchAt);
+        "if ($T.convolvePlanarPooled(s, 0, $L, $L, $L, $L, $L, $L, $L, s, $L, $L, p, $L, $L, $L, y,"
+            + " yo, $L, $L, s, $L))",
+        KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.padTop(), g.w.padBottom(),
+        g.w.kernelHeight(), g.w.kernelWidth(), g.planarInputSize(),
+        planarWidth(filters, g.out.height(), g.out.width()), step.biasOffset(), filters, relu,
+        g.out.height(), g.out.width(), scratchAt);
     return code.addStatement("return").endControlFlow().endControlFlow().build();
   }
 
@@ -258,12 +261,13 @@ final class KernelCalls {
       code.addStatement("$T.toPlanar(d, dOff, $L, $L, $L, $L, s, $L, $L, $L, $L, $L)", KERNELS,
           g.out.height(), g.out.width(), filters, filters, spread, top, left, g.spreadHeight,
           g.spreadWidth);
+      // Rows of the spread output gradient above and below its data are zero: skipped.
       code.addStatement(
-          "$T.convolvePlanar(s, $L, $L, $L, $L, $L, $L, s, $L, $L, p, -1, $L, dx, dxo, $L, $L, s,"
-              + " $L)",
-          KERNELS, spread, filters, g.spreadHeight, g.spreadWidth, w.kernelHeight(),
-          w.kernelWidth(), rotated, channelsWide, g.in.channels(), g.in.height(), g.in.width(),
-          planarOut);
+          "$T.convolvePlanar(s, $L, $L, $L, $L, $L, $L, $L, $L, s, $L, $L, p, -1, $L, dx, dxo, $L, $L,"
+              + " s, $L)",
+          KERNELS, spread, filters, g.spreadHeight, g.spreadWidth, top,
+          g.spreadHeight - top - g.out.height(), w.kernelHeight(), w.kernelWidth(), rotated,
+          channelsWide, g.in.channels(), g.in.height(), g.in.width(), planarOut);
     } else {
       code.addStatement(
           "$T.spread(d, dOff, $L, $L, $L, $L, $L, s, $L, $L, $L, $L, $L)", KERNELS,

@@ -274,16 +274,19 @@ public final class Kernels {
   /**
    * A stride-1 convolution vectorized along the output row instead of the output channels: for
    * layers with few output channels (LeNet's first layer has 6, a third of a 16-float vector).
-   * The input is planar ({@code x[xo + (ch·height + h)·width + v]}, already padded); the weights
+   * The input is planar ({@code x[xo + (ch·height + h)·width + v]}, already padded), and its first
+   * {@code zeroTop} and last {@code zeroBottom} rows are zero (its zero border), which the vector
+   * path skips; the weights
    * are {@code [kh, kw, channels, np]} with {@code np = planarWidth(n, rows, cols)} and zeros past {@code n}
    * ({@link #widen} or {@link #rotate} lay them out); the output goes planar into scratch {@code
    * t[to..]} ({@code np·rows·cols} floats), then to {@code y} in NHWC.
    */
   public static void convolvePlanar(
-      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
-      int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, float[] t, int to) {
+      float[] x, int xo, int channels, int height, int width, int zeroTop, int zeroBottom, int kh,
+      int kw, float[] w, int wo, int np, float[] b, int bo, int n, float[] y, int yo, int rows,
+      int cols, float[] t, int to) {
     if (VECTORIZED) {
-      if (VectorKernels.convolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to)) {
+      if (VectorKernels.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to)) {
         VectorKernels.planarToNhwc(t, to, rows * cols, b, bo, n, y, yo);
       }
     } else {
@@ -301,15 +304,16 @@ public final class Kernels {
    * channels); the caller then runs the two layers unfused.
    */
   public static boolean convolvePlanarPooled(
-      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
-      int np, float[] b, int bo, int n, boolean relu, float[] y, int yo, int rows, int cols, float[] t, int to) {
+      float[] x, int xo, int channels, int height, int width, int zeroTop, int zeroBottom, int kh,
+      int kw, float[] w, int wo, int np, float[] b, int bo, int n, boolean relu, float[] y, int yo,
+      int rows, int cols, float[] t, int to) {
     if (rows % 2 != 0 || cols % 2 != 0) {
       throw new IllegalArgumentException("a 2x2 pool of stride 2 needs even rows and columns, got " + rows + "x" + cols);
     }
     if (!VECTORIZED || !VectorKernels.planesFit(np, rows, cols)) {
       return false;
     }
-    VectorKernels.convolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
+    VectorKernels.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
     VectorKernels.poolPlanes(t, to, rows, cols, b, bo, n, relu);
     // Compiled into the generated method, so the strides are literals (see convolvePlanar).
     int plane = rows * cols;

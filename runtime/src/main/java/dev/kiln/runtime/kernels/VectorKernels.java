@@ -836,12 +836,13 @@ final class VectorKernels {
    * instead of 1.1.
    */
   static boolean convolvePlanar(
-      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
-      int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, float[] t, int to) {
+      float[] x, int xo, int channels, int height, int width, int zeroTop, int zeroBottom, int kh,
+      int kw, float[] w, int wo, int np, float[] b, int bo, int n, float[] y, int yo, int rows,
+      int cols, float[] t, int to) {
     int plane = rows * cols;
     int planeIn = height * width;
     if (cols >= L && rows >= 2) {
-      convolvePlanarUnmasked(x, xo, channels, height, width, kh, kw, w, wo, np, rows, cols, t, to);
+      convolvePlanarUnmasked(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, rows, cols, t, to);
       return true;
     }
     if (np % 4 != 0) {
@@ -857,26 +858,44 @@ final class VectorKernels {
       int r = 0;
       for (; r + 2 <= rows; r += 2) {
         for (int c = 0; c < cols; c += L) {
+          int aFrom = firstTap(zeroTop, r + 1);
+          int aTo = lastTap(height, zeroBottom, kh, r);
           if (wholeLoads) {
             convolvePlanarLoads4x2(
-                x, xo + r * width + c, channels, planeIn, width, kh, kw, w, wo + f, np, c, cols, t,
-                to + f * plane + r * cols + c, plane);
+                x, xo + r * width + c, channels, planeIn, width, kh, kw, aFrom, aTo, w, wo + f, np,
+                c, cols, t, to + f * plane + r * cols + c, plane);
           } else {
             convolvePlanar4x2(
-                x, xo + r * width + c, channels, planeIn, width, kh, kw, w, wo + f, np, c, cols, t,
-                to + f * plane + r * cols + c, plane);
+                x, xo + r * width + c, channels, planeIn, width, kh, kw, aFrom, aTo, w, wo + f, np,
+                c, cols, t, to + f * plane + r * cols + c, plane);
           }
         }
       }
       for (; r < rows; r++) {
         for (int c = 0; c < cols; c += L) {
           convolvePlanar4(
-              x, xo + r * width + c, channels, planeIn, width, kh, kw, w, wo + f, np, c, cols, t,
+              x, xo + r * width + c, channels, planeIn, width, kh, kw, firstTap(zeroTop, r),
+              lastTap(height, zeroBottom, kh, r), w, wo + f, np, c, cols, t,
               to + f * plane + r * cols + c, plane);
         }
       }
     }
     return true;
+  }
+
+  /**
+   * The first kernel row whose input row, for output rows up to {@code lastRow}, lies below the
+   * input's {@code zeroTop} zero rows: the rows above add only zeros, so a block skips them
+   * (LeNet-5's c3 input gradient reads an output gradient with four zero rows above and below it,
+   * a quarter of its blocks' work).
+   */
+  private static int firstTap(int zeroTop, int lastRow) {
+    return Math.max(0, zeroTop - lastRow);
+  }
+
+  /** One past the last kernel row whose input row, from output row {@code r}, lies above the zero rows at the bottom. */
+  private static int lastTap(int height, int zeroBottom, int kh, int r) {
+    return Math.max(0, Math.min(kh, height - zeroBottom - r));
   }
 
   /** Whether {@link #convolvePlanar} leaves these planes in its scratch (else it wrote y itself). */
@@ -1062,13 +1081,13 @@ final class VectorKernels {
    * accumulators, enough to hide the FMA latency.
    */
   private static void convolvePlanar4x2(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo, float[] w, int wf,
       int np, int c, int cols, float[] t, int tb, int plane) {
     VectorMask<Float> m = S.indexInRange(c, cols);
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
     for (int ch = 0; ch < channels; ch++) {
-      for (int a = 0; a < kh; a++) {
+      for (int a = aFrom; a < aTo; a++) {
         int xr = xb + ch * planeIn + a * width;
         int wr = wf + (a * kw * channels + ch) * np;
         for (int bb = 0; bb < kw; bb++) {
@@ -1103,8 +1122,8 @@ final class VectorKernels {
 
   /** {@link #convolvePlanar} where the rows fill a vector and there are two or more: no masks. */
   private static void convolvePlanarUnmasked(
-      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
-      int np, int rows, int cols, float[] t, int to) {
+      float[] x, int xo, int channels, int height, int width, int zeroTop, int zeroBottom, int kh,
+      int kw, float[] w, int wo, int np, int rows, int cols, float[] t, int to) {
     int plane = rows * cols;
     int planeIn = height * width;
     // No masks (they made these blocks 1.6 times slower): a row that is not a whole number of
@@ -1117,12 +1136,14 @@ final class VectorKernels {
         int c = Math.min(c0, cols - L);
         int xb = xo + r * width + c;
         int tb = to + r * cols + c;
+        int aFrom = firstTap(zeroTop, r + 1);
+        int aTo = lastTap(height, zeroBottom, kh, r);
         if (np == 6) {
-          convolvePlanarFull6x2(x, xb, channels, planeIn, width, kh, kw, w, wo, cols, t, tb, plane);
+          convolvePlanarFull6x2(x, xb, channels, planeIn, width, kh, kw, aFrom, aTo, w, wo, cols, t, tb, plane);
         } else {
           for (int f = 0; f < np; f += 4) {
             // Whole-vector loads; the stores' mask is all set here (c + L <= cols).
-            convolvePlanarLoads4x2(x, xb, channels, planeIn, width, kh, kw, w, wo + f, np, c, cols, t, tb + f * plane, plane);
+            convolvePlanarLoads4x2(x, xb, channels, planeIn, width, kh, kw, aFrom, aTo, w, wo + f, np, c, cols, t, tb + f * plane, plane);
           }
         }
       }
@@ -1134,13 +1155,13 @@ final class VectorKernels {
    * FMA chains, each loaded input row feeding six (LeNet-5's c1 computed eight channels for six).
    */
   private static void convolvePlanarFull6x2(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo, float[] w, int wf,
       int cols, float[] t, int tb, int plane) {
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
     FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, e4 = a0, e5 = a0;
     for (int ch = 0; ch < channels; ch++) {
-      for (int a = 0; a < kh; a++) {
+      for (int a = aFrom; a < aTo; a++) {
         int xr = xb + ch * planeIn + a * width;
         int wr = wf + (a * kw * channels + ch) * 6;
         for (int bb = 0; bb < kw; bb++) {
@@ -1189,12 +1210,12 @@ final class VectorKernels {
    * fast as a block without one (28x28 outputs, eight channels: 4.1 us either way).
    */
   private static void convolvePlanarLoads4x2(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo, float[] w, int wf,
       int np, int c, int cols, float[] t, int tb, int plane) {
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
     for (int ch = 0; ch < channels; ch++) {
-      for (int a = 0; a < kh; a++) {
+      for (int a = aFrom; a < aTo; a++) {
         int xr = xb + ch * planeIn + a * width;
         int wr = wf + (a * kw * channels + ch) * np;
         for (int bb = 0; bb < kw; bb++) {
@@ -1230,13 +1251,13 @@ final class VectorKernels {
 
   /** Up to L pixels of one output row (from column c), four output channels. */
   private static void convolvePlanar4(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, float[] w, int wf,
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo, float[] w, int wf,
       int np, int c, int cols, float[] t, int tb, int plane) {
     VectorMask<Float> m = S.indexInRange(c, cols);
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0;
     for (int ch = 0; ch < channels; ch++) {
-      for (int a = 0; a < kh; a++) {
+      for (int a = aFrom; a < aTo; a++) {
         int xr = xb + ch * planeIn + a * width;
         int wr = wf + (a * kw * channels + ch) * np;
         for (int bb = 0; bb < kw; bb++) {

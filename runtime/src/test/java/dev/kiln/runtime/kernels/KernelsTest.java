@@ -296,6 +296,40 @@ class KernelsTest {
   }
 
   /**
+   * The planar blocks skip kernel rows that read only the input's zero rows, above and below:
+   * the same results as with no rows declared zero. LeNet-5's c1 (2 and 2 of 32), its c3 input
+   * gradient (4 and 4 of 18, rows narrower than a vector), an odd row count and zero rows that
+   * cover whole blocks.
+   */
+  @Test
+  void planarBlocksSkipTheZeroRows() {
+    SplittableRandom random = new SplittableRandom(15);
+    int[][] shapes = { // n, channels, height, width, kernel, zero rows above, below
+      {6, 1, 32, 32, 5, 2, 2}, {6, 16, 18, 18, 5, 4, 4}, {4, 2, 13, 20, 3, 3, 1}, {8, 1, 12, 9, 3, 6, 5}
+    };
+    for (int[] shape : shapes) {
+      int n = shape[0], channels = shape[1], height = shape[2], width = shape[3], k = shape[4];
+      int rows = height - k + 1;
+      int cols = width - k + 1;
+      int np = Kernels.planarWidth(n, rows, cols);
+      int data = height - shape[5] - shape[6];
+      float[] x = randoms(random, data * width * channels);
+      float[] w = randoms(random, k * k * channels * n);
+      float[] b = randoms(random, n);
+      int wide = height * width * channels;
+      int out = wide + k * k * channels * np;
+      float[] scratch = new float[out + np * rows * cols];
+      Kernels.toPlanar(x, 0, data, width, channels, channels, scratch, 0, shape[5], 0, height, width);
+      Kernels.widen(w, 0, k * k * channels, n, np, scratch, wide);
+      float[] all = new float[rows * cols * n];
+      float[] skipping = new float[rows * cols * n];
+      Kernels.convolvePlanar(scratch, 0, channels, height, width, 0, 0, k, k, scratch, wide, np, b, 0, n, all, 0, rows, cols, scratch, out);
+      Kernels.convolvePlanar(scratch, 0, channels, height, width, shape[5], shape[6], k, k, scratch, wide, np, b, 0, n, skipping, 0, rows, cols, scratch, out);
+      assertArrayEquals(all, skipping, 0f, Arrays.toString(shape));
+    }
+  }
+
+  /**
    * The planar path (planar input, widened weights, the output planes, all in one scratch array
    * with nothing after them) against the NHWC definition, for {@code n} outputs of a {@code kh x
    * kw} kernel over {@code height x width x channels}.
@@ -316,7 +350,7 @@ class KernelsTest {
     Kernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
     Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
     Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
-    Kernels.convolvePlanar(scratch, 0, channels, height, width, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
+    Kernels.convolvePlanar(scratch, 0, channels, height, width, 0, 0, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
     assertClose(expected, actual, what + " n=" + n + " (np " + np + ") " + rows + "x" + cols + " from " + channels + " channels");
   }
 
@@ -350,7 +384,7 @@ class KernelsTest {
         Kernels.widen(w, 0, k * k * channels, n, np, scratch, wide);
         float[] planes = scratch.clone();
         float[] layer = new float[rows * cols * n];
-        Kernels.convolvePlanar(scratch, 0, channels, height, width, k, k, scratch, wide, np, b, bo, n, layer, 0, rows, cols, scratch, out);
+        Kernels.convolvePlanar(scratch, 0, channels, height, width, 0, 0, k, k, scratch, wide, np, b, bo, n, layer, 0, rows, cols, scratch, out);
         if (relu) {
           Kernels.relu(layer, 0, layer, 0, layer.length);
         }
@@ -361,7 +395,7 @@ class KernelsTest {
         Arrays.fill(actual, 42f);
         String what = n + " filters of " + rows + "x" + cols + " from " + channels + " channels, relu " + relu;
         boolean fused =
-            Kernels.convolvePlanarPooled(planes, 0, channels, height, width, k, k, planes, wide, np, b, bo, n, relu, actual, 5, rows, cols, planes, out);
+            Kernels.convolvePlanarPooled(planes, 0, channels, height, width, 0, 0, k, k, planes, wide, np, b, bo, n, relu, actual, 5, rows, cols, planes, out);
         assertEquals(Kernels.VECTORIZED, fused, what + ": fused only on the vector path");
         for (int i = 0; i < actual.length; i++) {
           boolean inside = fused && i >= 5 && i < 5 + expected.length;

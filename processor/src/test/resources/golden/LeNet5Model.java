@@ -798,15 +798,15 @@ public final class LeNet5Model extends LeNet5 implements Model {
     // Bias gradient: each filter's output gradient summed over the pixels.
     Kernels.biasGradient(d, dOff, 100, 16, g, 2556);
     if (Kernels.VECTORIZED) {
-      float[] s = Kernels.scratch(9952);
+      float[] s = Kernels.scratch(8760);
       // Vector path: the kernel gradient over the input's windows.
       Kernels.weightGradient(x, xo, 84, 6, 84, 5, 30, d, dOff, 16, 10, 10, g, 156);
       // The input gradient: the output gradient spread by the stride into a 18x18x16 buffer,
       // convolved with the kernel turned 180 degrees, in and out channels swapped.
-      Kernels.rotate(p, 156, 5, 5, 6, 16, 8, s, 5184);
+      Kernels.rotate(p, 156, 5, 5, 6, 16, 6, s, 5184);
       // Planar: 6 input channels would fill 6 lanes of a vector of channels.
       Kernels.toPlanar(d, dOff, 10, 10, 16, 16, s, 0, 4, 4, 18, 18);
-      Kernels.convolvePlanar(s, 0, 16, 18, 18, 4, 4, 5, 5, s, 5184, 8, p, -1, 6, dx, dxo, 14, 14, s, 8384);
+      Kernels.convolvePlanar(s, 0, 16, 18, 18, 4, 4, 5, 5, s, 5184, 6, p, -1, 6, dx, dxo, 14, 14, s, 7584);
       return;
     }
     c3KernelGradient(x, xo, d, dOff, g);

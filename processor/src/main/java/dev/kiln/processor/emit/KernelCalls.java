@@ -289,8 +289,8 @@ final class KernelCalls {
   }
 
   static int planarWidth(int n, int rows, int cols) {
-    // Kernels.planarWidth: five or six channels as six where rows fill a vector, else groups of four.
-    return (n == 5 || n == 6) && rows >= 2 && cols >= 16 ? 6 : (n + 3) / 4 * 4;
+    // Kernels.planarWidth: five or six channels as six over two rows or more, else groups of four.
+    return (n == 5 || n == 6) && rows >= 2 ? 6 : (n + 3) / 4 * 4;
   }
 
   /** The input, planar inside its zero border, at {@code s[at..]}. */

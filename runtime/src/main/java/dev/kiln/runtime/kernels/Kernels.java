@@ -263,12 +263,12 @@ public final class Kernels {
 
   /**
    * The channels the planar path computes for {@code n} output channels over {@code rows x cols}
-   * outputs: five or six as six (one block, LeNet-5's c1) where the rows fill a vector of up to 16
-   * floats and there are two or more, others rounded up to a whole number of {@link
+   * outputs: five or six as six (one block: LeNet-5's c1, and its c3 input gradient over rows of
+   * 14) where there are two rows or more, others rounded up to a whole number of {@link
    * #PLANAR_GROUP}s. The processor mirrors this rule when it sizes the widened weights.
    */
   public static int planarWidth(int n, int rows, int cols) {
-    return (n == 5 || n == 6) && rows >= 2 && cols >= 16 ? 6 : (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
+    return (n == 5 || n == 6) && rows >= 2 ? 6 : (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
   }
 
   /**

@@ -845,15 +845,28 @@ final class VectorKernels {
       convolvePlanarUnmasked(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, rows, cols, t, to);
       return true;
     }
-    if (np % 4 != 0) {
-      // Six channels are blocked only where the rows fill a vector (Kernels.planarWidth).
-      Kernels.plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
-      return false;
-    }
     // Rows narrower than a vector (LeNet-5's c3 input gradient: 14): the loads may take whole
     // vectors where the last one stays inside x (the lanes past the row feed only outputs that
     // the masked stores drop); masked loads made these blocks 1.6 times slower.
     boolean wholeLoads = xo + (channels - 1) * planeIn + (kh + rows - 2) * width + kw - 1 + L <= x.length;
+    if (np == 6 && rows >= 2 && wholeLoads) {
+      // Six channels as one block (LeNet-5's c3 input gradient had computed eight); an odd last
+      // row repeats the pair before it, writing the same bits again.
+      for (int r0 = 0; r0 < rows; r0 += 2) {
+        int r = Math.min(r0, rows - 2);
+        for (int c = 0; c < cols; c += L) {
+          convolvePlanarLoads6x2(
+              x, xo + r * width + c, channels, planeIn, width, kh, kw, firstTap(zeroTop, r + 1),
+              lastTap(height, zeroBottom, kh, r), w, wo, c, cols, t, to + r * cols + c, plane);
+        }
+      }
+      return true;
+    }
+    if (np % 4 != 0) {
+      // Six channels over narrow rows whose whole loads would leave x: the plain loop.
+      Kernels.plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
+      return false;
+    }
     for (int f = 0; f < np; f += 4) {
       int r = 0;
       for (; r + 2 <= rows; r += 2) {
@@ -1247,6 +1260,61 @@ final class VectorKernels {
     e1.intoArray(t, next + plane, m);
     e2.intoArray(t, next + 2 * plane, m);
     e3.intoArray(t, next + 3 * plane, m);
+  }
+
+  /**
+   * {@link #convolvePlanarFull6x2} over rows narrower than a vector: whole loads (the caller
+   * checked that they stay inside x), stores masked to the row.
+   */
+  private static void convolvePlanarLoads6x2(
+      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo,
+      float[] w, int wf, int c, int cols, float[] t, int tb, int plane) {
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, e4 = a0, e5 = a0;
+    for (int ch = 0; ch < channels; ch++) {
+      for (int a = aFrom; a < aTo; a++) {
+        int xr = xb + ch * planeIn + a * width;
+        int wr = wf + (a * kw * channels + ch) * 6;
+        for (int bb = 0; bb < kw; bb++) {
+          FloatVector v = FloatVector.fromArray(S, x, xr + bb);
+          FloatVector u = FloatVector.fromArray(S, x, xr + width + bb);
+          int wi = wr + bb * channels * 6;
+          FloatVector k = FloatVector.broadcast(S, w[wi]);
+          a0 = v.fma(k, a0);
+          e0 = u.fma(k, e0);
+          k = FloatVector.broadcast(S, w[wi + 1]);
+          a1 = v.fma(k, a1);
+          e1 = u.fma(k, e1);
+          k = FloatVector.broadcast(S, w[wi + 2]);
+          a2 = v.fma(k, a2);
+          e2 = u.fma(k, e2);
+          k = FloatVector.broadcast(S, w[wi + 3]);
+          a3 = v.fma(k, a3);
+          e3 = u.fma(k, e3);
+          k = FloatVector.broadcast(S, w[wi + 4]);
+          a4 = v.fma(k, a4);
+          e4 = u.fma(k, e4);
+          k = FloatVector.broadcast(S, w[wi + 5]);
+          a5 = v.fma(k, a5);
+          e5 = u.fma(k, e5);
+        }
+      }
+    }
+    VectorMask<Float> m = S.indexInRange(c, cols);
+    a0.intoArray(t, tb, m);
+    a1.intoArray(t, tb + plane, m);
+    a2.intoArray(t, tb + 2 * plane, m);
+    a3.intoArray(t, tb + 3 * plane, m);
+    a4.intoArray(t, tb + 4 * plane, m);
+    a5.intoArray(t, tb + 5 * plane, m);
+    int next = tb + cols;
+    e0.intoArray(t, next, m);
+    e1.intoArray(t, next + plane, m);
+    e2.intoArray(t, next + 2 * plane, m);
+    e3.intoArray(t, next + 3 * plane, m);
+    e4.intoArray(t, next + 4 * plane, m);
+    e5.intoArray(t, next + 5 * plane, m);
   }
 
   /** Up to L pixels of one output row (from column c), four output channels. */

@@ -292,7 +292,8 @@ class KernelsTest {
       assertPlanarMatches(random, shape[0], shape[1], shape[2], shape[3], 5, 5, "planar");
     }
     assertEquals(6, Kernels.planarWidth(6, 28, 28), "LeNet-5's c1 is one block of six");
-    assertEquals(8, Kernels.planarWidth(6, 14, 14), "rows narrower than 16 take groups of four");
+    assertEquals(6, Kernels.planarWidth(6, 14, 14), "and its c3 input gradient, over rows of 14");
+    assertEquals(8, Kernels.planarWidth(6, 1, 14), "one row takes groups of four");
   }
 
   /**

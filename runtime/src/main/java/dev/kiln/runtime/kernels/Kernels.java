@@ -351,9 +351,7 @@ public final class Kernels {
    * channels): {@code g[go + ((a·kw + b)·channels + c)·n + k] += Σ x[c, r + a - top, q + b - left]
    * · d[dOff + (r·cols + q)·n + k]} over output rows {@code r < rows} and columns {@code q < cols},
    * x read as zero outside its {@code height x width x channels}. The input and the output
-   * gradient are made planar in {@code s[so..]} ({@link #weightGradientPlanarScratch} floats);
-   * the output gradient's transpose runs here, compiled into the generated method, so its stride
-   * is the literal channel count.
+   * gradient are made planar in {@code s[so..]} ({@link #weightGradientPlanarScratch} floats).
    */
   public static void weightGradientPlanar(
       float[] x, int xo, int height, int width, int channels, int top, int left, int kh, int kw,
@@ -363,18 +361,7 @@ public final class Kernels {
     int xs = so;
     int ds = xs + channels * (rows + kh - 1) * wx;
     toPlanar(x, xo, height, width, channels, channels, s, xs, top, left, rows + kh - 1, wx);
-    for (int k = 0; k < n; k++) {
-      for (int r = 0; r < rows; r++) {
-        int into = ds + (k * rows + r) * cp;
-        int from = dOff + r * cols * n + k;
-        for (int q = 0; q < cols; q++) {
-          s[into + q] = d[from + q * n];
-        }
-        for (int q = cols; q < cp; q++) {
-          s[into + q] = 0f;
-        }
-      }
-    }
+    toPlanar(d, dOff, rows, cols, n, n, s, ds, 0, 0, rows, cp);
     if (VECTORIZED && 16 % VectorKernels.lanes() == 0) {
       VectorKernels.weightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cp, ds + n * rows * cp, g, go);
     } else {

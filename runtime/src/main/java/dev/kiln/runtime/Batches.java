@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** Splits work over samples into contiguous chunks run on several threads. */
+/** Splits work over samples into blocks of contiguous samples run on several threads. */
 public final class Batches {
   private Batches() {}
 
@@ -17,22 +18,38 @@ public final class Batches {
   }
 
   /**
-   * Runs {@code range} over {@code [0, count)} in at most {@code threads} contiguous chunks; the
-   * calling thread runs the first chunk itself. Exceptions from any chunk are rethrown.
+   * Runs {@code range} over {@code [0, count)} on up to {@code threads} threads (the calling
+   * thread is one of them), in blocks of up to 16 samples that each thread takes in turn until
+   * none are left; every sample is in exactly one block. Taking blocks rather than one fixed
+   * share each lets a thread that starts late (the helper waits to be woken) or loses its core to
+   * the host for a while leave its samples to the others. With fixed halves, batches of 256
+   * LeNet-5 images ran at about 80,000 images/s on two threads where two plain loops of {@code
+   * predict} ran 110,000 to 130,000; with blocks, the same harness gave 94,000 to 133,000, but
+   * side by side in one JVM the two differed by less than the machine's noise. Exceptions from
+   * any block are rethrown.
    */
   public static void forEach(int count, int threads, Range range) {
-    int chunks = Math.min(threads, count);
-    if (chunks <= 1) {
+    int workers = Math.min(threads, count);
+    if (count <= 0) {
+      return;
+    }
+    if (workers <= 1) {
       range.run(0, count);
       return;
     }
-    List<Future<?>> futures = new ArrayList<>(chunks - 1);
-    for (int c = 1; c < chunks; c++) {
-      int from = (int) ((long) count * c / chunks);
-      int to = (int) ((long) count * (c + 1) / chunks);
-      futures.add(ForkJoinPool.commonPool().submit(() -> range.run(from, to)));
+    int block = Math.max(1, Math.min(16, count / (workers * 8)));
+    AtomicInteger next = new AtomicInteger();
+    Runnable take =
+        () -> {
+          for (int from = next.getAndAdd(block); from < count; from = next.getAndAdd(block)) {
+            range.run(from, Math.min(count, from + block));
+          }
+        };
+    List<Future<?>> futures = new ArrayList<>(workers - 1);
+    for (int w = 1; w < workers; w++) {
+      futures.add(ForkJoinPool.commonPool().submit(take));
     }
-    range.run(0, (int) ((long) count / chunks));
+    take.run();
     for (Future<?> future : futures) {
       try {
         future.get();

@@ -54,6 +54,14 @@ class TrainingTest {
     assertFalse(java.util.Arrays.equals(a, other), "another seed gives other weights");
   }
 
+  /** The slots of a batch are summed in order, whichever thread trained them: any thread count. */
+  @Test
+  void anyThreadCountGivesTheSameWeights() {
+    float[] one = train(1, 7);
+    assertArrayEquals(one, train(2, 7), 0f, "two threads");
+    assertArrayEquals(one, train(3, 7), 0f, "three threads");
+  }
+
   @Test
   void lenet5LearnsASyntheticTask() {
     LeNet5Model net = LeNet5Model.create(3);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Mini-batch training of a generated model on the CPU.
@@ -19,9 +20,11 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Each epoch visits the training set in a fresh random order. The samples of a batch are split
- * over the threads in fixed contiguous chunks; each thread adds its gradients into its own array,
- * and the arrays are summed in thread order, so the same seed and thread count give bit-identical
- * weights. Dropout masks depend only on the seed, the epoch and the sample's position. Nothing is
+ * into up to {@value #SLOTS} slots of contiguous samples, which the threads take in turn; each
+ * slot adds its gradients into its own array, and the arrays are summed in slot order, so the same
+ * seed gives bit-identical weights on any number of threads, and a thread that falls behind (the
+ * host takes its core for a while) leaves its slots to the others. Dropout masks depend only on
+ * the seed, the epoch and the sample's position. Nothing is
  * allocated per sample, and per batch only the few dozen bytes of the threads' hand-off (a
  * {@code CyclicBarrier} generation); nothing is kept, so the heap does not grow however long it
  * trains.
@@ -37,6 +40,9 @@ import java.util.Objects;
  * on {@link Model}. Run one {@code fit} per model at a time: two would write the same parameters.
  */
 public final class Trainer {
+  /** Slots per batch (fewer for smaller batches): each holds a gradient array of the model's size. */
+  public static final int SLOTS = 8;
+
   private final Model model;
   private Optimizer optimizer = Adam.lr(1e-3);
   private int batchSize = 64;
@@ -185,18 +191,22 @@ public final class Trainer {
     Sampling.check(data, model, what);
   }
 
-  /** The state of one {@code fit}: per-thread buffers and the worker threads. */
+  /** The state of one {@code fit}: per-slot gradients, per-thread buffers and the worker threads. */
   private final class Run implements AutoCloseable {
     final Dataset data;
     final Workers workers;
     final int[] order;
+    /** Per slot (per thread for networks with batch statistics, see {@link Batch}). */
     final float[][] gradients;
     final float[][] workspaces;
     final float[][] targets;
     final float[][] outputs;
+    /** Per slot, as the gradients. */
     final double[] losses;
     final long[] correct;
-    final java.util.function.IntConsumer chunk = this::trainChunk;
+    final int slots;
+    final AtomicInteger nextSlot = new AtomicInteger();
+    final java.util.function.IntConsumer chunk = this::trainSlots;
     /** For networks with batch statistics, which train a batch at a time; else null. */
     final Batch batch;
     final int[] batchOffsets;
@@ -209,14 +219,15 @@ public final class Trainer {
       this.workers = new Workers(threads);
       this.order = new int[data.size()];
       int p = model.parameterCount();
-      gradients = new float[threads][p];
+      slots = model.batchStatistics() ? threads : Math.min(batchSize, SLOTS);
+      gradients = new float[slots][p];
       // Networks with batch statistics train through Batch, which keeps its own activations.
       workspaces =
           model.batchStatistics() ? new float[0][] : new float[threads][model.trainingWorkspaceSize()];
       targets = new float[threads][model.outputSize()];
       outputs = new float[threads][model.outputSize()];
-      losses = new double[threads];
-      correct = new long[threads];
+      losses = new double[slots];
+      correct = new long[slots];
       batch = model.batchStatistics() ? new Batch(model, workers, batchSize, gradients) : null;
       batchOffsets = new int[batchSize];
     }
@@ -235,18 +246,19 @@ public final class Trainer {
         if (batch != null) {
           trainBatch();
         } else {
+          nextSlot.set(0);
           workers.run(chunk);
         }
         float[] g = gradients[0];
         double batchLoss = losses[0];
         long batchCorrect = correct[0];
-        for (int t = 1; t < threads; t++) {
-          float[] other = gradients[t];
+        for (int k = 1; k < gradients.length; k++) {
+          float[] other = gradients[k];
           for (int j = 0; j < g.length; j++) {
             g[j] += other[j];
           }
-          batchLoss += losses[t];
-          batchCorrect += correct[t];
+          batchLoss += losses[k];
+          batchCorrect += correct[k];
         }
         float scale = 1f / batchCount;
         for (int j = 0; j < g.length; j++) {
@@ -303,11 +315,18 @@ public final class Trainer {
       correct[0] = right;
     }
 
-    /** Thread {@code t}'s contiguous share of the current batch. */
-    void trainChunk(int t) {
-      int from = batchStart + (int) ((long) batchCount * t / threads);
-      int to = batchStart + (int) ((long) batchCount * (t + 1) / threads);
-      float[] g = gradients[t];
+    /** Thread {@code t} takes the current batch's slots in turn until none are left. */
+    void trainSlots(int t) {
+      for (int k = nextSlot.getAndIncrement(); k < slots; k = nextSlot.getAndIncrement()) {
+        trainSlot(k, t);
+      }
+    }
+
+    /** Slot {@code k}'s contiguous samples of the current batch, with thread {@code t}'s buffers. */
+    private void trainSlot(int k, int t) {
+      int from = batchStart + (int) ((long) batchCount * k / slots);
+      int to = batchStart + (int) ((long) batchCount * (k + 1) / slots);
+      float[] g = gradients[k];
       Arrays.fill(g, 0f);
       float[] ws = workspaces[t];
       float[] target = targets[t];
@@ -326,8 +345,8 @@ public final class Trainer {
           right++;
         }
       }
-      losses[t] = loss;
-      correct[t] = right;
+      losses[k] = loss;
+      correct[k] = right;
     }
 
     private void checkFinite(double loss, float[] g, int epoch, int batch) {

@@ -39,9 +39,13 @@ class TrainingTest {
   }
 
   static float[] train(int threads, long seed) {
+    return train(threads, seed, 32, 256);
+  }
+
+  static float[] train(int threads, long seed, int batch, int samples) {
     LeNet5Model net = LeNet5Model.create(seed);
-    Trainer.of(net).optimizer(Adam.lr(1e-3)).batchSize(32).epochs(2).threads(threads).seed(seed)
-        .fit(quadrants(256, 5), null);
+    Trainer.of(net).optimizer(Adam.lr(1e-3)).batchSize(batch).epochs(2).threads(threads).seed(seed)
+        .fit(quadrants(samples, 5), null);
     return net.parameters().clone();
   }
 
@@ -54,12 +58,18 @@ class TrainingTest {
     assertFalse(java.util.Arrays.equals(a, other), "another seed gives other weights");
   }
 
-  /** The slots of a batch are summed in order, whichever thread trained them: any thread count. */
+  /**
+   * The slots of a batch are summed in order, whichever thread trained them: the same weights on
+   * any thread count up to Trainer.SLOTS, with a last batch smaller than the others (250 samples
+   * in batches of 32) and batches smaller than the slot count (5).
+   */
   @Test
   void anyThreadCountGivesTheSameWeights() {
-    float[] one = train(1, 7);
-    assertArrayEquals(one, train(2, 7), 0f, "two threads");
-    assertArrayEquals(one, train(3, 7), 0f, "three threads");
+    for (int batch : new int[] {32, 5}) {
+      float[] one = train(1, 7, batch, 250);
+      assertArrayEquals(one, train(2, 7, batch, 250), 0f, "two threads, batch " + batch);
+      assertArrayEquals(one, train(3, 7, batch, 250), 0f, "three threads, batch " + batch);
+    }
   }
 
   @Test

@@ -20,11 +20,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  *
  * <p>Each epoch visits the training set in a fresh random order. The samples of a batch are split
- * into up to {@value #SLOTS} slots of contiguous samples, which the threads take in turn; each
- * slot adds its gradients into its own array, and the arrays are summed in slot order, so the same
- * seed gives bit-identical weights on any number of threads, and a thread that falls behind (the
- * host takes its core for a while) leaves its slots to the others. Dropout masks depend only on
- * the seed, the epoch and the sample's position. Nothing is
+ * into slots of contiguous samples, which the threads take in turn; each slot adds its gradients
+ * into its own array, and the arrays are summed in slot order, so the same seed and slot count
+ * give bit-identical weights, and a thread that falls behind (the host takes its core for a
+ * while) leaves its slots to the others. A model of up to {@value #SLOT_PARAMETERS} parameters
+ * trained on up to {@value #SLOTS} threads gets {@value #SLOTS} slots (fewer for smaller batches),
+ * so its weights do not depend on the thread count either; a larger model, more threads, or a
+ * network with batch statistics gets one slot per thread (summing eight arrays of a large model
+ * after every batch would cost more than it saves). Dropout masks depend only on the seed, the
+ * epoch and the sample's position. Nothing is
  * allocated per sample, and per batch only the few dozen bytes of the threads' hand-off (a
  * {@code CyclicBarrier} generation); nothing is kept, so the heap does not grow however long it
  * trains.
@@ -40,8 +44,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * on {@link Model}. Run one {@code fit} per model at a time: two would write the same parameters.
  */
 public final class Trainer {
-  /** Slots per batch (fewer for smaller batches): each holds a gradient array of the model's size. */
+  /** Slots per batch of a small model on up to this many threads; each holds a gradient array. */
   public static final int SLOTS = 8;
+
+  /** Models with more parameters than this get one slot per thread. */
+  public static final int SLOT_PARAMETERS = 1 << 20;
 
   private final Model model;
   private Optimizer optimizer = Adam.lr(1e-3);
@@ -206,7 +213,7 @@ public final class Trainer {
     final long[] correct;
     final int slots;
     final AtomicInteger nextSlot = new AtomicInteger();
-    final java.util.function.IntConsumer chunk = this::trainSlots;
+    final java.util.function.IntConsumer slotJob = this::trainSlots;
     /** For networks with batch statistics, which train a batch at a time; else null. */
     final Batch batch;
     final int[] batchOffsets;
@@ -219,7 +226,10 @@ public final class Trainer {
       this.workers = new Workers(threads);
       this.order = new int[data.size()];
       int p = model.parameterCount();
-      slots = model.batchStatistics() ? threads : Math.min(batchSize, SLOTS);
+      slots =
+          model.batchStatistics() || p > SLOT_PARAMETERS || threads > SLOTS
+              ? threads
+              : Math.min(batchSize, SLOTS);
       gradients = new float[slots][p];
       // Networks with batch statistics train through Batch, which keeps its own activations.
       workspaces =
@@ -247,7 +257,7 @@ public final class Trainer {
           trainBatch();
         } else {
           nextSlot.set(0);
-          workers.run(chunk);
+          workers.run(slotJob);
         }
         float[] g = gradients[0];
         double batchLoss = losses[0];

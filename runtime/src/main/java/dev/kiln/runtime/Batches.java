@@ -25,8 +25,9 @@ public final class Batches {
    * the host for a while leave its samples to the others. With fixed halves, batches of 256
    * LeNet-5 images ran at about 80,000 images/s on two threads where two plain loops of {@code
    * predict} ran 110,000 to 130,000; with blocks, the same harness gave 94,000 to 133,000, but
-   * side by side in one JVM the two differed by less than the machine's noise. Exceptions from
-   * any block are rethrown.
+   * side by side in one JVM the two differed by less than the machine's noise. The first
+   * exception from any block stops the handing out of blocks and is rethrown once every thread
+   * has stopped.
    */
   public static void forEach(int count, int threads, Range range) {
     int workers = Math.min(threads, count);
@@ -41,21 +42,31 @@ public final class Batches {
     AtomicInteger next = new AtomicInteger();
     Runnable take =
         () -> {
-          for (int from = next.getAndAdd(block); from < count; from = next.getAndAdd(block)) {
-            range.run(from, Math.min(count, from + block));
+          try {
+            // from >= 0: the counter may pass Integer.MAX_VALUE once the blocks have run out.
+            for (int from = next.getAndAdd(block); from >= 0 && from < count; from = next.getAndAdd(block)) {
+              range.run(from, Math.min(count, from + block));
+            }
+          } catch (RuntimeException | Error e) {
+            next.set(count); // the others take no more blocks
+            throw e;
           }
         };
     List<Future<?>> futures = new ArrayList<>(workers - 1);
     for (int w = 1; w < workers; w++) {
       futures.add(ForkJoinPool.commonPool().submit(take));
     }
-    take.run();
+    try {
+      take.run();
+    } finally {
+      awaitQuietly(futures);
+    }
     for (Future<?> future : futures) {
       try {
         future.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for a batch chunk", e);
+        throw new IllegalStateException("interrupted while waiting for a block of samples", e);
       } catch (ExecutionException e) {
         Throwable cause = e.getCause();
         if (cause instanceof RuntimeException runtime) {
@@ -65,6 +76,20 @@ public final class Batches {
           throw error;
         }
         throw new IllegalStateException(cause);
+      }
+    }
+  }
+
+  /** Waits for every helper to stop (their failures are reported by the loop after it). */
+  private static void awaitQuietly(List<Future<?>> futures) {
+    for (Future<?> future : futures) {
+      try {
+        future.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException e) {
+        // rethrown by the caller's loop, unless the calling thread's own failure comes first
       }
     }
   }

@@ -1,7 +1,6 @@
 package dev.kiln.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +36,7 @@ class BatchesTest {
             throw failure;
           }
         }));
-    assertSame(failure, thrown);
+    // From a helper thread, the fork-join pool rethrows a copy of the same type caused by it.
+    assertTrue(thrown == failure || thrown.getCause() == failure, thrown.toString());
   }
 }

@@ -300,8 +300,8 @@ public final class Kernels {
    * planes, so {@code y} gets the pooled NHWC output ({@code rows/2 x cols/2 x n}, rows and
    * columns even) and the convolution's own output is never written. The same values as the
    * layers one after the other, bit for bit. Returns false, having written nothing, on the plain
-   * path and where the planes are not kept (rows narrower than a vector of five or six
-   * channels); the caller then runs the two layers unfused.
+   * path and where the planes might not be kept (five or six channels over rows narrower than a
+   * vector); the caller then runs the two layers unfused.
    */
   public static boolean convolvePlanarPooled(
       float[] x, int xo, int channels, int height, int width, int zeroTop, int zeroBottom, int kh,
@@ -315,7 +315,8 @@ public final class Kernels {
     }
     VectorKernels.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
     VectorKernels.poolPlanes(t, to, rows, cols, b, bo, n, relu);
-    // Compiled into the generated method, so the strides are literals (see convolvePlanar).
+    // Compiled into the generated method where the JIT inlines this one, so the strides are
+    // literals there (see convolvePlanar).
     int plane = rows * cols;
     int pooledCols = cols / 2;
     for (int f = 0; f < n; f++) {

@@ -829,7 +829,8 @@ final class VectorKernels {
 
   /**
    * The planar convolution into planes {@code t[to..]}; returns false where it wrote NHWC {@code y}
-   * itself instead (six channels over rows too short for a vector: the plain definition), true
+   * itself instead (six channels over rows narrower than a vector whose whole loads would leave
+   * x: the plain definition), true
    * where the caller is to finish with {@link #planarToNhwc}. The caller does that, not this
    * method, so that the conversion is compiled into the generated layer method with its channel
    * count as a literal: with {@code n} a variable its strided stores took 3 us for LeNet-5's c1
@@ -911,7 +912,11 @@ final class VectorKernels {
     return Math.max(0, Math.min(kh, height - zeroBottom - r));
   }
 
-  /** Whether {@link #convolvePlanar} leaves these planes in its scratch (else it wrote y itself). */
+  /**
+   * Whether {@link #convolvePlanar} surely leaves these planes in its scratch. Six channels over
+   * rows narrower than a vector keep them too where whole loads fit in x (it writes y itself
+   * otherwise); this test leaves them out, so the pooled fusion declines them.
+   */
   static boolean planesFit(int np, int rows, int cols) {
     return (cols >= L && rows >= 2) || np % 4 == 0;
   }

@@ -82,8 +82,14 @@ class ForwardTest {
         model("PooledStrideOne", "height = 28, width = 28",
             "@Conv2D(filters = 6, kernel = 5, padding = Padding.SAME) @ReLU Layer c;",
             "@MaxPool(size = 2, stride = 1) Layer s;");
+    Model twoReaders =
+        model("PooledTwice", "height = 28, width = 28",
+            "@Conv2D(filters = 6, kernel = 5, padding = Padding.SAME) @ReLU Layer c;",
+            "@MaxPool(size = 2) Layer s;", "@MaxPool(size = 2) @From(\"c\") Layer t;",
+            "@Add @From({\"s\", \"t\"}) Layer sum;");
     assertTrue(!hasMethod(tanh, "cAndSForward"), "a Tanh is not fused");
     assertTrue(!hasMethod(overlapping, "cAndSForward"), "a pool of stride 1 is not fused");
+    assertTrue(!hasMethod(twoReaders, "cAndSForward"), "a convolution another layer reads too is not fused");
   }
 
   private static boolean hasMethod(Model m, String name) {

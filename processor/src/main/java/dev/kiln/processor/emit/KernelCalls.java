@@ -224,8 +224,7 @@ final class KernelCalls {
     if (planarGradient) {
       // Few channels fill few lanes of a vector along them; along the output rows, blocks of
       // five taps by three filters fill them all, 2.3 times fewer FMAs for LeNet-5's c1. Its
-      // time moved less (11.8 to 10.8 us in one JVM; 4 to 6 us in others, by the planes'
-      // alignment in memory, which Java does not let us choose).
+      // time moved less (11.8 to 10.8 us in one JVM; 4 to 6 us in others, as the JIT compiled it).
       code.add("// Vector path, planar: the kernel gradient along the output rows, from planar"
           + " copies of the input\n// and of the output gradient ($L filters would fill $L lanes"
           + " of a vector of channels).\n", filters, filters);

@@ -119,7 +119,7 @@ final class KernelCalls {
               + " $L)",
           KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.padTop(), g.w.padBottom(),
           g.w.kernelHeight(), g.w.kernelWidth(), g.planarInputSize(),
-          planarWidth(filters, g.out.height(), g.out.width()), step.biasOffset(), filters,
+          planarWidth(filters, g.out.height()), step.biasOffset(), filters,
           g.out.height(), g.out.width(), scratchAt);
       return code.add(activation).addStatement("return").endControlFlow().build();
     }
@@ -161,7 +161,7 @@ final class KernelCalls {
             + " yo, $L, $L, s, $L))",
         KERNELS, g.in.channels(), g.paddedHeight, g.paddedWidth, g.w.padTop(), g.w.padBottom(),
         g.w.kernelHeight(), g.w.kernelWidth(), g.planarInputSize(),
-        planarWidth(filters, g.out.height(), g.out.width()), step.biasOffset(), filters, relu,
+        planarWidth(filters, g.out.height()), step.biasOffset(), filters, relu,
         g.out.height(), g.out.width(), scratchAt);
     return code.addStatement("return").endControlFlow().endControlFlow().build();
   }
@@ -172,7 +172,7 @@ final class KernelCalls {
    */
   private static int addPlanarPrologue(CodeBlock.Builder code, Step step, ConvGeometry g) {
     int filters = ((Op.Conv) step.node().op()).filters();
-    int np = planarWidth(filters, g.out.height(), g.out.width());
+    int np = planarWidth(filters, g.out.height());
     int weights = g.w.kernelHeight() * g.w.kernelWidth() * g.in.channels() * np;
     code.add("// Vector path, planar: $L filters would fill $L lanes of a vector of channels, so"
         + " vectorize along\n", filters, filters);
@@ -208,7 +208,7 @@ final class KernelCalls {
     int spread = planarGradient ? 0 : g.paddedSize();
     int spreadSize = g.spreadHeight * g.spreadWidth * filters;
     int channelsWide =
-        g.planarInputGradient() ? planarWidth(g.in.channels(), g.in.height(), g.in.width()) : g.in.channels();
+        g.planarInputGradient() ? planarWidth(g.in.channels(), g.in.height()) : g.in.channels();
     int rotated = spread + (dx ? spreadSize : 0);
     int rotatedSize = w.kernelHeight() * w.kernelWidth() * filters * channelsWide;
     int planarOut = rotated + (dx ? rotatedSize : 0);
@@ -289,7 +289,7 @@ final class KernelCalls {
     return channels * (rows + kh - 1) * (columns + kw - 1) + n * rows * columns + 240;
   }
 
-  static int planarWidth(int n, int rows, int cols) {
+  static int planarWidth(int n, int rows) {
     // Kernels.planarWidth: five or six channels as six over two rows or more, else groups of four.
     return (n == 5 || n == 6) && rows >= 2 ? 6 : (n + 3) / 4 * 4;
   }

@@ -15,11 +15,9 @@ class KernelCallsTest {
   void planarWidthIsTheRuntimesRule() {
     for (int n = 1; n <= 12; n++) {
       for (int rows = 1; rows <= 4; rows++) {
-        for (int cols = 1; cols <= 40; cols++) {
-          assertEquals(
-              Kernels.planarWidth(n, rows, cols), KernelCalls.planarWidth(n, rows, cols),
-              n + " channels over " + rows + "x" + cols);
-        }
+        assertEquals(
+            Kernels.planarWidth(n, rows), KernelCalls.planarWidth(n, rows),
+            n + " channels over " + rows + " rows");
       }
     }
   }

@@ -262,12 +262,12 @@ public final class Kernels {
   public static final int PLANAR_GROUP = 4;
 
   /**
-   * The channels the planar path computes for {@code n} output channels over {@code rows x cols}
-   * outputs: five or six as six (one block: LeNet-5's c1, and its c3 input gradient over rows of
-   * 14) where there are two rows or more, others rounded up to a whole number of {@link
+   * The channels the planar path computes for {@code n} output channels over {@code rows} output
+   * rows: five or six as six (one block: LeNet-5's c1, and its c3 input gradient over rows of 14)
+   * where there are two rows or more, others rounded up to a whole number of {@link
    * #PLANAR_GROUP}s. The processor mirrors this rule when it sizes the widened weights.
    */
-  public static int planarWidth(int n, int rows, int cols) {
+  public static int planarWidth(int n, int rows) {
     return (n == 5 || n == 6) && rows >= 2 ? 6 : (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
   }
 
@@ -277,7 +277,7 @@ public final class Kernels {
    * The input is planar ({@code x[xo + (ch·height + h)·width + v]}, already padded), and its first
    * {@code zeroTop} and last {@code zeroBottom} rows are zero (its zero border), which the vector
    * path skips; the weights
-   * are {@code [kh, kw, channels, np]} with {@code np = planarWidth(n, rows, cols)} and zeros past {@code n}
+   * are {@code [kh, kw, channels, np]} with {@code np = planarWidth(n, rows)} and zeros past {@code n}
    * ({@link #widen} or {@link #rotate} lay them out); the output goes planar into scratch {@code
    * t[to..]} ({@code np·rows·cols} floats), then to {@code y} in NHWC.
    */

@@ -291,9 +291,9 @@ class KernelsTest {
     for (int[] shape : shapes) {
       assertPlanarMatches(random, shape[0], shape[1], shape[2], shape[3], 5, 5, "planar");
     }
-    assertEquals(6, Kernels.planarWidth(6, 28, 28), "LeNet-5's c1 is one block of six");
-    assertEquals(6, Kernels.planarWidth(6, 14, 14), "and its c3 input gradient, over rows of 14");
-    assertEquals(8, Kernels.planarWidth(6, 1, 14), "one row takes groups of four");
+    assertEquals(6, Kernels.planarWidth(6, 28), "LeNet-5's c1 is one block of six");
+    assertEquals(6, Kernels.planarWidth(6, 14), "and its c3 input gradient, over rows of 14");
+    assertEquals(8, Kernels.planarWidth(6, 1), "one row takes groups of four");
   }
 
   /**
@@ -313,7 +313,7 @@ class KernelsTest {
       int n = shape[0], channels = shape[1], height = shape[2], width = shape[3], k = shape[4];
       int rows = height - k + 1;
       int cols = width - k + 1;
-      int np = Kernels.planarWidth(n, rows, cols);
+      int np = Kernels.planarWidth(n, rows);
       int data = height - shape[5] - shape[6];
       float[] x = randoms(random, data * width * channels);
       float[] w = randoms(random, k * k * channels * n);
@@ -346,7 +346,7 @@ class KernelsTest {
       SplittableRandom random, int n, int channels, int height, int width, int kh, int kw, String what) {
     int rows = height - kh + 1;
     int cols = width - kw + 1;
-    int np = Kernels.planarWidth(n, rows, cols);
+    int np = Kernels.planarWidth(n, rows);
     float[] x = randoms(random, height * width * channels);
     float[] w = randoms(random, kh * kw * channels * n);
     float[] b = randoms(random, n);
@@ -380,7 +380,7 @@ class KernelsTest {
         int n = shape[0], channels = shape[1], height = shape[2], width = shape[3], k = shape[4];
         int rows = height - k + 1;
         int cols = width - k + 1;
-        int np = Kernels.planarWidth(n, rows, cols);
+        int np = Kernels.planarWidth(n, rows);
         float[] x = randoms(random, height * width * channels);
         float[] w = randoms(random, k * k * channels * n);
         float[] b = randoms(random, n);

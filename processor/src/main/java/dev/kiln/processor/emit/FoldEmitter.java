@@ -30,11 +30,7 @@ final class FoldEmitter {
             ? new Op.Conv(c.filters(), c.window(), true, c.init(), c.biasInit())
             : new Op.Dense(((Op.Dense) p.op()).units(), true, ((Op.Dense) p.op()).init(),
                 ((Op.Dense) p.op()).biasInit());
-    // A name no layer has, so that its methods cannot meet another layer's.
-    String name = p.name() + "Folded";
-    while (hasNode(plan, name)) {
-      name += "_";
-    }
+    String name = LayerEmitter.unusedName(plan, p.name() + "Folded");
     Node node =
         new Node(name, op, norm.node().activation(), p.sources(), p.inputs(), p.output(),
             p.origin());
@@ -92,10 +88,6 @@ final class FoldEmitter {
         norm.stateOffset(), norm.biasOffset());
     method.endControlFlow();
     return method.build();
-  }
-
-  private static boolean hasNode(Plan plan, String name) {
-    return plan.steps().stream().anyMatch(s -> s.node().name().equals(name));
   }
 
   /** Whether step {@code i} is a folded BatchNorm; the producer that absorbed it otherwise null. */

@@ -1,9 +1,12 @@
 package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Writes the Java code of one layer kind. Every layer gets a method {@code <name>Forward(float[]
@@ -43,6 +46,19 @@ interface LayerEmitter {
         .addParameter(float[].class, "dx")
         .addParameter(int.class, "dxo")
         .addParameter(float[].class, "g");
+  }
+
+  /**
+   * {@code base}, with underscores added until no layer of {@code plan} has that name: a name for
+   * a generated step whose methods cannot meet a layer's.
+   */
+  static String unusedName(Plan plan, String base) {
+    Set<String> layers = plan.steps().stream().map(s -> s.node().name()).collect(Collectors.toSet());
+    String name = base;
+    while (layers.contains(name)) {
+      name += "_";
+    }
+    return name;
   }
 
   static String forwardName(Step step) {

@@ -29,13 +29,11 @@ final class PoolFusionEmitter {
   /** E.g. {@code c1AndS2Forward}; a name no layer's methods can have. */
   static String name(Plan plan, Plan.PoolFusion fusion) {
     String pool = plan.steps().get(fusion.pool()).node().name();
-    String base =
-        plan.steps().get(fusion.conv()).node().name() + "And"
-            + pool.substring(0, 1).toUpperCase(Locale.ROOT) + pool.substring(1);
-    while (hasNode(plan, base)) {
-      base += "_";
-    }
-    return base + "Forward";
+    return LayerEmitter.unusedName(
+            plan,
+            plan.steps().get(fusion.conv()).node().name() + "And"
+                + pool.substring(0, 1).toUpperCase(Locale.ROOT) + pool.substring(1))
+        + "Forward";
   }
 
   /** The statement in {@code forward} that runs both layers. */
@@ -72,9 +70,5 @@ final class PoolFusionEmitter {
         .addStatement("$N(p, x, xo, t, to)", LayerEmitter.forwardName(conv))
         .addStatement("$N(p, t, to, y, yo)", LayerEmitter.forwardName(pool))
         .build();
-  }
-
-  private static boolean hasNode(Plan plan, String name) {
-    return plan.steps().stream().anyMatch(s -> s.node().name().equals(name));
   }
 }

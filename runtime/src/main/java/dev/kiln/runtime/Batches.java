@@ -56,41 +56,38 @@ public final class Batches {
     for (int w = 1; w < workers; w++) {
       futures.add(ForkJoinPool.commonPool().submit(take));
     }
+    // Every helper is waited for, even after a failure: none may still write when this returns.
+    Throwable failure = null;
     try {
       take.run();
-    } finally {
-      awaitQuietly(futures);
+    } catch (RuntimeException | Error e) {
+      failure = e;
     }
+    boolean interrupted = false;
     for (Future<?> future : futures) {
       try {
         future.get();
       } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for a block of samples", e);
+        interrupted = true;
+        break;
       } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        if (cause instanceof RuntimeException runtime) {
-          throw runtime;
-        }
-        if (cause instanceof Error error) {
-          throw error;
-        }
-        throw new IllegalStateException(cause);
+        failure = failure == null ? e.getCause() : failure;
       }
     }
-  }
-
-  /** Waits for every helper to stop (their failures are reported by the loop after it). */
-  private static void awaitQuietly(List<Future<?>> futures) {
-    for (Future<?> future : futures) {
-      try {
-        future.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (ExecutionException e) {
-        // rethrown by the caller's loop, unless the calling thread's own failure comes first
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+      if (failure == null) {
+        throw new IllegalStateException("interrupted while waiting for a block of samples");
       }
+    }
+    if (failure instanceof RuntimeException runtime) {
+      throw runtime;
+    }
+    if (failure instanceof Error error) {
+      throw error;
+    }
+    if (failure != null) {
+      throw new IllegalStateException(failure);
     }
   }
 }

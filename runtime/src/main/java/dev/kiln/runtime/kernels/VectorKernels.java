@@ -1351,9 +1351,7 @@ final class VectorKernels {
     a3.intoArray(t, tb + 3 * plane, m);
   }
 
-  // ---- outerProduct ----
-
-  // ---- gradients of dense layers with fewer outputs than a vector (a classifier's 10) ----
+  // ---- outerProduct, and the gradients of dense layers with fewer outputs than a vector ----
   //
   // The weight gradient [m, n] is updated as one flat run of whole vectors. Lane j of the k-th
   // vector of a period (P = lcm(n, L) / L vectors, R = P·L / n rows) holds row (k·L + j) / n and
@@ -1415,15 +1413,15 @@ final class VectorKernels {
   }
 
   static void outerProduct(float[] x, int xo, int m, float[] d, int dOff, int n, float[] g, int go) {
-    // A row whose length is not a whole number of vectors ends with a masked store, and a load
-    // that touches the same cache line right after it (the next row's start) cannot take its
-    // data from the store buffer: it waits for the store. SEEDCNN's 3136x10 output layer took
-    // 27 us so. Rows taken `step` apart (and at least two vectors apart) keep the stores out of
-    // each other's way; every row is still updated once, so the result does not change.
     if (n < L) {
       outerProductNarrow(x, xo, m, d, dOff, n, g, go);
       return;
     }
+    // A row whose length is not a whole number of vectors ends with a masked store, and a load
+    // that touches the same cache line right after it (the next row's start) cannot take its
+    // data from the store buffer: it waits for the store (SEEDCNN's 3136x10 output layer, before
+    // it took the narrow path, took 27 us so). Rows taken `step` apart (and at least two vectors
+    // apart) keep the stores out of each other's way; every row is still updated once.
     int step = n % L == 0 ? 1 : Math.max(2, (2 * L + n - 1) / n);
     for (int first = 0; first < step; first++) {
       outerProductRows(x, xo, m, d, dOff, n, g, go, first, step);

@@ -311,18 +311,13 @@ class KernelsTest {
     };
     for (int[] shape : shapes) {
       int n = shape[0], channels = shape[1], height = shape[2], width = shape[3], k = shape[4];
-      int rows = height - k + 1;
-      int cols = width - k + 1;
-      int np = Kernels.planarWidth(n, rows);
       int data = height - shape[5] - shape[6];
       float[] x = randoms(random, data * width * channels);
       float[] w = randoms(random, k * k * channels * n);
       float[] b = randoms(random, n);
-      int wide = height * width * channels;
-      int out = wide + k * k * channels * np;
-      float[] scratch = new float[out + np * rows * cols];
-      Kernels.toPlanar(x, 0, data, width, channels, channels, scratch, 0, shape[5], 0, height, width);
-      Kernels.widen(w, 0, k * k * channels, n, np, scratch, wide);
+      Planar p = planar(x, data, shape[5], channels, height, width, w, k, k, n);
+      int rows = p.rows(), cols = p.cols(), np = p.np(), wide = p.wide(), out = p.out();
+      float[] scratch = p.scratch();
       float[] all = new float[rows * cols * n];
       float[] skipping = new float[rows * cols * n];
       Kernels.convolvePlanar(scratch, 0, channels, height, width, 0, 0, k, k, scratch, wide, np, b, 0, n, all, 0, rows, cols, scratch, out);
@@ -337,6 +332,27 @@ class KernelsTest {
     }
   }
 
+  /** A planar convolution's scratch ({@link #planar}) and where its parts are. */
+  private record Planar(float[] scratch, int wide, int out, int np, int rows, int cols) {}
+
+  /**
+   * The planar input ({@code data} rows of x, {@code zeroTop} zero rows above them, zeros below
+   * down to {@code height}), the widened weights from {@code wide}, then room for the output
+   * planes from {@code out}, all in one scratch array with nothing after them.
+   */
+  private static Planar planar(
+      float[] x, int data, int zeroTop, int channels, int height, int width, float[] w, int kh, int kw, int n) {
+    int rows = height - kh + 1;
+    int cols = width - kw + 1;
+    int np = Kernels.planarWidth(n, rows);
+    int wide = height * width * channels;
+    int out = wide + kh * kw * channels * np;
+    float[] scratch = new float[out + np * rows * cols];
+    Kernels.toPlanar(x, 0, data, width, channels, channels, scratch, 0, zeroTop, 0, height, width);
+    Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
+    return new Planar(scratch, wide, out, np, rows, cols);
+  }
+
   /**
    * The planar path (planar input, widened weights, the output planes, all in one scratch array
    * with nothing after them) against the NHWC definition, for {@code n} outputs of a {@code kh x
@@ -344,21 +360,15 @@ class KernelsTest {
    */
   private static void assertPlanarMatches(
       SplittableRandom random, int n, int channels, int height, int width, int kh, int kw, String what) {
-    int rows = height - kh + 1;
-    int cols = width - kw + 1;
-    int np = Kernels.planarWidth(n, rows);
     float[] x = randoms(random, height * width * channels);
     float[] w = randoms(random, kh * kw * channels * n);
     float[] b = randoms(random, n);
-    int wide = height * width * channels;
-    int out = wide + kh * kw * channels * np;
-    float[] scratch = new float[out + np * rows * cols];
+    Planar p = planar(x, height, 0, channels, height, width, w, kh, kw, n);
+    int rows = p.rows(), cols = p.cols(), np = p.np();
     float[] expected = new float[rows * cols * n];
     float[] actual = new float[rows * cols * n];
     Kernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
-    Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
-    Kernels.widen(w, 0, kh * kw * channels, n, np, scratch, wide);
-    Kernels.convolvePlanar(scratch, 0, channels, height, width, 0, 0, kh, kw, scratch, wide, np, b, 0, n, actual, 0, rows, cols, scratch, out);
+    Kernels.convolvePlanar(p.scratch(), 0, channels, height, width, 0, 0, kh, kw, p.scratch(), p.wide(), np, b, 0, n, actual, 0, rows, cols, p.scratch(), p.out());
     assertClose(expected, actual, what + " n=" + n + " (np " + np + ") " + rows + "x" + cols + " from " + channels + " channels");
   }
 
@@ -378,18 +388,13 @@ class KernelsTest {
     for (int[] shape : shapes) {
       for (boolean relu : new boolean[] {true, false}) {
         int n = shape[0], channels = shape[1], height = shape[2], width = shape[3], k = shape[4];
-        int rows = height - k + 1;
-        int cols = width - k + 1;
-        int np = Kernels.planarWidth(n, rows);
         float[] x = randoms(random, height * width * channels);
         float[] w = randoms(random, k * k * channels * n);
         float[] b = randoms(random, n);
         int bo = relu ? 0 : -1; // without ReLU, also without a bias
-        int wide = height * width * channels;
-        int out = wide + k * k * channels * np;
-        float[] scratch = new float[out + np * rows * cols];
-        Kernels.toPlanar(x, 0, height, width, channels, channels, scratch, 0, 0, 0, height, width);
-        Kernels.widen(w, 0, k * k * channels, n, np, scratch, wide);
+        Planar p = planar(x, height, 0, channels, height, width, w, k, k, n);
+        int rows = p.rows(), cols = p.cols(), np = p.np(), wide = p.wide(), out = p.out();
+        float[] scratch = p.scratch();
         float[] planes = scratch.clone();
         float[] layer = new float[rows * cols * n];
         Kernels.convolvePlanar(scratch, 0, channels, height, width, 0, 0, k, k, scratch, wide, np, b, bo, n, layer, 0, rows, cols, scratch, out);

@@ -1,6 +1,8 @@
 package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
 
@@ -17,7 +19,7 @@ final class ActivationEmitter {
     String in = x + "[" + xo + " + i]";
     String out = y + "[" + yo + " + i]";
     switch (activation.kind()) {
-      case RELU -> code.addStatement("$T.relu($L, $L, $L, $L, $L)", KernelCalls.KERNELS, x, xo, y, yo, n);
+      case RELU -> code.addStatement("$T.relu($L, $L, $L, $L, $L)", Names.KERNELS, x, xo, y, yo, n);
       case LEAKY_RELU -> {
         code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
         code.addStatement("float v = $L", in);
@@ -60,7 +62,7 @@ final class ActivationEmitter {
     switch (activation.kind()) {
       case RELU ->
           code.addStatement(
-              "$T.reluDerivative($L, $L, $L, $L, $L)", KernelCalls.KERNELS, y, yo, d, dOff, n);
+              "$T.reluDerivative($L, $L, $L, $L, $L)", Names.KERNELS, y, yo, d, dOff, n);
       case LEAKY_RELU ->
           elementwise(
               code, n, grad, out + " > 0f ? " + grad + " : " + (float) activation.alpha() + "f * " + grad);
@@ -75,6 +77,19 @@ final class ActivationEmitter {
       }
     }
     return code.build();
+  }
+
+  /**
+   * {@code name(p, x, xo, y, yo)} of a layer that is only its activation at inference (an
+   * activation field, or a Flatten or Dropout that carries one).
+   */
+  static MethodSpec layerForward(Step step, String name) {
+    Node node = step.node();
+    return JavaLayer.forwardMethod(name, step, "No parameters; may run in place (x == y, xo == yo).")
+        .addCode(
+            apply(node.activationFunction().orElseThrow(), "x", "xo", "y", "yo",
+                (int) node.output().size()))
+        .build();
   }
 
   /**

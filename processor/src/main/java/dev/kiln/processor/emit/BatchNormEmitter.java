@@ -1,12 +1,16 @@
 package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -21,17 +25,124 @@ import javax.lang.model.element.Modifier;
  * mean(dy xhat))}. The batch's {@code statistics()} hold, per BatchNorm, the mean, the inverse
  * standard deviation, the sum of {@code dy} and the sum of {@code dy xhat}, a channel each.
  */
-final class BatchNormEmitter {
-  static final ClassName BATCH = ClassName.get("dev.kiln.runtime.train", "Batch");
+record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
+  private static final ClassName BATCH = Names.BATCH;
 
-  private BatchNormEmitter() {}
-
-  static boolean isBatchNorm(Step step) {
-    return step.node().op() instanceof Op.BatchNorm;
+  @Override
+  public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
+    return List.of(inference(step, name));
   }
 
-  private static Op.BatchNorm op(Step step) {
-    return (Op.BatchNorm) step.node().op();
+  /** The inference call: its forward reads the moving statistics, {@code s}. */
+  @Override
+  public CodeBlock inferenceCall(Step step) {
+    return CodeBlock.of(
+        "$N(p, s, $L, $L, $L)", JavaLayer.forwardName(step), JavaLayer.arguments(step.ins()),
+        JavaLayer.array(step.out()), JavaLayer.offset(step.out()));
+  }
+
+  /** Gamma starts at 1, beta at 0. */
+  @Override
+  public CodeBlock initialize(Step step) {
+    return CodeBlock.builder()
+        .add("// $L's gamma starts at 1, its beta at 0\n", step.node().name())
+        .addStatement(
+            "$T.fill(p, $L_WEIGHTS, $L_WEIGHTS + $L, 1f)", Arrays.class, step.constantPrefix(),
+            step.constantPrefix(), step.node().weightCount())
+        .build();
+  }
+
+  /** Weights times gamma / sigma per output channel, the shift as the producer's bias. */
+  @Override
+  public MethodSpec foldInto(String name, Step producer, Step norm) {
+    int channels = producer.node().output().channels();
+    long rows = producer.node().weightCount() / channels;
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(name)
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc(
+                "$L folded into $L: weights times gamma / sigma per output channel, the shift as the bias.\n",
+                norm.node().name(), producer.node().name())
+            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "s")
+            .addParameter(float[].class, "f");
+    method.beginControlFlow("for (int o = 0; o < $L; o++)", channels);
+    method.addStatement(
+        "float scale = p[$L + o] / (float) Math.sqrt(s[$L + o] + $Lf)", norm.weightOffset(),
+        norm.stateOffset() + channels, (float) op.epsilon());
+    method.beginControlFlow("for (int k = 0; k < $L; k++)", rows);
+    method.addStatement("f[$L + k * $L + o] *= scale", producer.weightOffset(), channels);
+    method.endControlFlow();
+    method.addStatement(
+        "f[$L + o] = ($L - s[$L + o]) * scale + p[$L + o]", norm.biasOffset(),
+        producer.biasOffset() >= 0 ? "p[" + producer.biasOffset() + " + o]" : "0f",
+        norm.stateOffset(), norm.biasOffset());
+    method.endControlFlow();
+    return method.build();
+  }
+
+  /** The four pieces {@code trainBatch} runs ({@link BatchTrainingEmitter}). */
+  @Override
+  public List<MethodSpec> training(TrainingStep t, int index) {
+    Step step = t.step();
+    int at = t.statisticsOffset();
+    List<MethodSpec> methods = new ArrayList<>();
+    methods.add(statistics(step, t, at));
+    methods.add(trainForward(step, t, at));
+    if (t.backward()) {
+      methods.addAll(backward(step, t));
+    }
+    return methods;
+  }
+
+  @Override
+  public List<MethodSpec> backward(Step step, TrainingStep t) {
+    List<MethodSpec> methods = new ArrayList<>();
+    if (hasActivationDerivative(t)) {
+      methods.add(activationBackward(step, t));
+    }
+    methods.add(gradientSums(step, t, t.statisticsOffset()));
+    methods.add(inputGradient(step, t.statisticsOffset()));
+    return methods;
+  }
+
+  /** The normalization of one sample by the batch's statistics {@code st}. */
+  @Override
+  public CodeBlock trainingForwardCall(TrainingStep t) {
+    return CodeBlock.of(
+        "$N(p, st, $L, ws, $L)", t.step().node().name() + "Normalize",
+        JavaLayer.arguments(t.ins()), t.out().offset());
+  }
+
+  /** One sample's part before the batch's gradient sums: its activation's derivative. */
+  @Override
+  public CodeBlock backwardCall(TrainingStep t) {
+    return hasActivationDerivative(t)
+        ? CodeBlock.of(
+            "$N(ws, $L, ws, $L)", t.step().node().name() + "ActivationDerivative",
+            t.out().offset(), t.gradient())
+        : CodeBlock.builder().build();
+  }
+
+  /** One sample's part after the batch's gradient sums: its input gradient. */
+  static CodeBlock inputGradientCall(TrainingStep t) {
+    return CodeBlock.of(
+        "$N(p, st, batch.count(), $L, ws, $L)", t.step().node().name() + "InputGradient",
+        JavaLayer.arguments(t.ins()), t.gradient());
+  }
+
+  /** {@code <name>Statistics(batch, s, from, to)}, over a range of channels. */
+  static String statisticsName(Step step) {
+    return step.node().name() + "Statistics";
+  }
+
+  /** {@code <name>GradientSums(batch, from, to)}, over a range of channels. */
+  static String gradientSumsName(Step step) {
+    return step.node().name() + "GradientSums";
+  }
+
+  private static boolean hasActivationDerivative(TrainingStep t) {
+    return t.step().node().activation().isPresent() && !t.lossActivation();
   }
 
   private static int channels(Step step) {
@@ -43,17 +154,17 @@ final class BatchNormEmitter {
   }
 
   /** {@code <name>Forward(p, s, x, xo, y, yo)}: the moving statistics' scale and shift. */
-  static MethodSpec inference(Step step) {
+  private MethodSpec inference(Step step, String name) {
     Node node = step.node();
     int c = channels(step);
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(LayerEmitter.forwardName(step))
+        MethodSpec.methodBuilder(name)
             .addModifiers(Modifier.STATIC)
             .addJavadoc("$L: $L, $L -> $L.\n", node.name(), node.describe(), node.input(), node.output())
             .addJavadoc(
                 "Inference: gamma $L, beta $L, moving mean s[$L..), variance s[$L..); may run in"
                     + " place.\n",
-                LayerEmitter.range(step.weightOffset(), c), LayerEmitter.range(step.biasOffset(), c),
+                JavaLayer.range(step.weightOffset(), c), JavaLayer.range(step.biasOffset(), c),
                 step.stateOffset(), step.stateOffset() + c)
             .addParameter(float[].class, "p")
             .addParameter(float[].class, "s")
@@ -61,11 +172,11 @@ final class BatchNormEmitter {
             .addParameter(int.class, "xo")
             .addParameter(float[].class, "y")
             .addParameter(int.class, "yo");
-    method.addStatement("float[] affine = $T.scratch($L)", KernelCalls.KERNELS, 2 * c);
+    method.addStatement("float[] affine = $T.scratch($L)", Names.KERNELS, 2 * c);
     method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
     method.addStatement(
         "float scale = p[$L + c] / (float) Math.sqrt(s[$L + c] + $Lf)", step.weightOffset(),
-        step.stateOffset() + c, (float) op(step).epsilon());
+        step.stateOffset() + c, (float) op.epsilon());
     method.addStatement("affine[c] = scale");
     method.addStatement("affine[$L + c] = p[$L + c] - s[$L + c] * scale", c, step.biasOffset(), step.stateOffset());
     method.endControlFlow();
@@ -93,12 +204,11 @@ final class BatchNormEmitter {
    * channel (two passes, in double), and the moving averages updated with them (the variance
    * with Bessel's correction, as TensorFlow's fused kernel and PyTorch do).
    */
-  static MethodSpec statistics(Step step, TrainingStep t, int at) {
+  private MethodSpec statistics(Step step, TrainingStep t, int at) {
     int c = channels(step);
-    Op.BatchNorm op = op(step);
     long n = pixels(step);
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(step.node().name() + "Statistics")
+        MethodSpec.methodBuilder(statisticsName(step))
             .addModifiers(Modifier.STATIC)
             .addJavadoc(
                 "Batch statistics of $L's channels [from, to) into statistics()[$L..$L): mean, then 1 /"
@@ -145,7 +255,7 @@ final class BatchNormEmitter {
   }
 
   /** {@code <name>Normalize(p, st, x, xo, y, yo)}: one sample normalized by the batch's statistics. */
-  static MethodSpec trainForward(Step step, TrainingStep t, int at) {
+  private static MethodSpec trainForward(Step step, TrainingStep t, int at) {
     Node node = step.node();
     int c = channels(step);
     MethodSpec.Builder method =
@@ -171,7 +281,7 @@ final class BatchNormEmitter {
   }
 
   /** {@code <name>ActivationDerivative(y, yo, d, dOff)}: the fused activation's derivative, per sample. */
-  static MethodSpec activationBackward(Step step, TrainingStep t) {
+  private static MethodSpec activationBackward(Step step, TrainingStep t) {
     MethodSpec.Builder method =
         MethodSpec.methodBuilder(step.node().name() + "ActivationDerivative")
             .addModifiers(Modifier.STATIC)
@@ -187,11 +297,11 @@ final class BatchNormEmitter {
    * {@code <name>GradientSums(batch, p)}: the sums of dy and dy xhat over the batch, and from
    * them the gradients of beta and gamma, added into the batch's first gradient array.
    */
-  static MethodSpec gradientSums(Step step, TrainingStep t, int at) {
+  private static MethodSpec gradientSums(Step step, TrainingStep t, int at) {
     int c = channels(step);
     long n = pixels(step);
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(step.node().name() + "GradientSums")
+        MethodSpec.methodBuilder(gradientSumsName(step))
             .addModifiers(Modifier.STATIC)
             .addJavadoc(
                 "Sums of dy and dy xhat over the batch for $L's channels [from, to), and their gamma"
@@ -236,7 +346,7 @@ final class BatchNormEmitter {
    * {@code <name>InputGradient(p, st, count, x, xo, d, dOff)}: one sample's input gradient, in
    * place over its output gradient.
    */
-  static MethodSpec inputGradient(Step step, int at) {
+  private static MethodSpec inputGradient(Step step, int at) {
     int c = channels(step);
     long n = pixels(step);
     MethodSpec.Builder method =

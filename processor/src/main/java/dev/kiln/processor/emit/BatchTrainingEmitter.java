@@ -36,7 +36,7 @@ final class BatchTrainingEmitter {
     List<TrainingStep> steps = training.steps();
     List<Integer> norms = new ArrayList<>();
     for (int i = 0; i < steps.size(); i++) {
-      if (BatchNormEmitter.isBatchNorm(steps.get(i).step())) {
+      if (steps.get(i).statisticsOffset() >= 0) { // a BatchNorm: the batch's statistics
         norms.add(i);
       }
     }
@@ -45,28 +45,14 @@ final class BatchTrainingEmitter {
             .addJavadoc("Floats of batch statistics: per BatchNorm, mean, 1 / sigma, sum dy, sum dy xhat.\n")
             .initializer("$L", training.statisticsSize())
             .build());
-    type.addMethod(ModelEmitter.getter("batchStatistics", boolean.class, CodeBlock.of("true")));
+    type.addMethod(Names.getter("batchStatistics", boolean.class, CodeBlock.of("true")));
     type.addMethod(
-        ModelEmitter.getter("batchStatisticsSize", int.class, CodeBlock.of("BATCH_STATISTICS_SIZE")));
-    for (int k : norms) {
-      TrainingStep t = steps.get(k);
-      int at = t.statisticsOffset();
-      type.addMethod(BatchNormEmitter.statistics(t.step(), t, at));
-      type.addMethod(BatchNormEmitter.trainForward(t.step(), t, at));
-      if (t.backward()) {
-        if (hasActivationDerivative(t)) {
-          type.addMethod(BatchNormEmitter.activationBackward(t.step(), t));
-        }
-        type.addMethod(BatchNormEmitter.gradientSums(t.step(), t, at));
-        type.addMethod(BatchNormEmitter.inputGradient(t.step(), at));
-      }
-    }
-
+        Names.getter("batchStatisticsSize", int.class, CodeBlock.of("BATCH_STATISTICS_SIZE")));
     MethodSpec.Builder trainBatch =
         MethodSpec.methodBuilder("trainBatch")
             .addAnnotation(Override.class)
             .addModifiers(Modifier.PUBLIC)
-            .addParameter(BatchNormEmitter.BATCH, "batch")
+            .addParameter(Names.BATCH, "batch")
             .addStatement("float[] p = parameters")
             .addStatement("float[] s = state")
             .addStatement("float[] st = batch.statistics()");
@@ -81,11 +67,9 @@ final class BatchTrainingEmitter {
         call(trainBatch, phase++);
         trainBatch.addStatement(
             "batch.forEachRange($L, (from, to) -> $N(batch, s, from, to))",
-            t.step().node().output().channels(), t.step().node().name() + "Statistics");
+            t.step().node().output().channels(), BatchNormEmitter.statisticsName(t.step()));
         current = body();
-        current.addStatement(
-            "$N(p, st, $L, ws, $L)", t.step().node().name() + "Normalize",
-            MergeEmitter.inputArguments(t.ins()), t.out().offset());
+        TrainingEmitter.forwardStatement(current, t);
       } else {
         TrainingEmitter.forwardStatement(current, t);
       }
@@ -103,29 +87,22 @@ final class BatchTrainingEmitter {
         TrainingEmitter.transfers(current, t);
         continue;
       }
-      String name = t.step().node().name();
-      if (hasActivationDerivative(t)) {
-        current.addStatement(
-            "$N(ws, $L, ws, $L)", name + "ActivationDerivative", t.out().offset(), t.gradient());
+      CodeBlock perSample = JavaLayers.of(t.step().node().op()).backwardCall(t);
+      if (!perSample.isEmpty()) {
+        current.addStatement("$L", perSample);
       }
       type.addMethod(phase(phase, current));
       call(trainBatch, phase++);
       trainBatch.addStatement(
           "batch.forEachRange($L, (from, to) -> $N(batch, from, to))",
-          t.step().node().output().channels(), name + "GradientSums");
+          t.step().node().output().channels(), BatchNormEmitter.gradientSumsName(t.step()));
       current = body();
-      current.addStatement(
-          "$N(p, st, batch.count(), $L, ws, $L)", name + "InputGradient",
-          MergeEmitter.inputArguments(t.ins()), t.gradient());
+      current.addStatement("$L", BatchNormEmitter.inputGradientCall(t));
       TrainingEmitter.transfers(current, t);
     }
     type.addMethod(phase(phase, current));
     call(trainBatch, phase);
     type.addMethod(trainBatch.build());
-  }
-
-  private static boolean hasActivationDerivative(TrainingStep t) {
-    return t.step().node().activation().isPresent() && !t.lossActivation();
   }
 
   /** Collects a phase's statements; {@link #phase} wraps them in a method. */
@@ -154,7 +131,7 @@ final class BatchTrainingEmitter {
             .addJavadoc("Phase $L of trainBatch for sample i (see trainBatch).\n", phase)
             .addParameter(float[].class, "p")
             .addParameter(float[].class, "st")
-            .addParameter(BatchNormEmitter.BATCH, "batch")
+            .addParameter(Names.BATCH, "batch")
             .addParameter(int.class, "i")
             .addParameter(float[].class, "ws")
             .addParameter(float[].class, "g");

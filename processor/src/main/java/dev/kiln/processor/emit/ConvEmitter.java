@@ -30,7 +30,7 @@ import javax.lang.model.element.Modifier;
  * gradient pixel by pixel from output gradients held in registers, with the sum over channels as
  * a balanced tree so it does not wait on one long chain of additions.
  */
-final class ConvEmitter implements LayerEmitter {
+record ConvEmitter(Op.Conv conv) implements JavaLayer {
   /** Up to this many output channels are accumulated in one unrolled block. */
   static final int MAX_BLOCK = 16;
   /** Above {@link #MAX_BLOCK}, channels go in a loop over blocks of this width. */
@@ -77,14 +77,13 @@ final class ConvEmitter implements LayerEmitter {
   @Override
   public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
     Node node = step.node();
-    Op.Conv conv = (Op.Conv) node.op();
     Window w = conv.window();
     TensorShape in = node.input();
     TensorShape out = node.output();
-    MethodSpec.Builder method = LayerEmitter.forwardMethod(name, step, layout(step, node));
-    if (KernelCalls.supportsConv(node)) {
+    MethodSpec.Builder method = JavaLayer.forwardMethod(name, step, layout(step, node));
+    if (ConvKernelCalls.supports(conv, node)) {
       method.addCode(
-          KernelCalls.convForward(step, node, ActivationEmitter.fused(node, withActivation)));
+          ConvKernelCalls.forward(step, conv, ActivationEmitter.fused(node, withActivation)));
     }
     List<MethodSpec> methods = new ArrayList<>();
     MethodSpec edge =
@@ -146,13 +145,12 @@ final class ConvEmitter implements LayerEmitter {
   @Override
   public List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training) {
     Node node = step.node();
-    Op.Conv conv = (Op.Conv) node.op();
     Window w = conv.window();
     TensorShape in = node.input();
     TensorShape out = node.output();
     boolean dx = training.computesInputGradient();
     MethodSpec.Builder method =
-        LayerEmitter.backwardMethod(
+        JavaLayer.backwardMethod(
             step,
             "Adds kernel and bias gradients into g"
                 + (dx ? "; writes the input gradient to dx." : "; no input gradient (first layer)."));
@@ -162,8 +160,8 @@ final class ConvEmitter implements LayerEmitter {
     if (step.biasOffset() >= 0) {
       method.addCode(biasGradient(step, conv, out));
     }
-    if (KernelCalls.supportsConv(node)) {
-      method.addCode(KernelCalls.convBackward(step, node, dx));
+    if (ConvKernelCalls.supports(conv, node)) {
+      method.addCode(ConvKernelCalls.backward(step, conv, dx));
     }
     method.addStatement("$L(x, xo, d, dOff, g)", node.name() + "KernelGradient");
     methods.add(kernelGradient(step, conv, in, out));
@@ -179,7 +177,7 @@ final class ConvEmitter implements LayerEmitter {
     return CodeBlock.builder()
         .add("// Bias gradient: each filter's output gradient summed over the pixels.\n")
         .addStatement(
-            "$T.biasGradient(d, dOff, $L, $L, g, $L)", KernelCalls.KERNELS,
+            "$T.biasGradient(d, dOff, $L, $L, g, $L)", Names.KERNELS,
             out.height() * out.width(), conv.filters(), step.biasOffset())
         .build();
   }
@@ -392,12 +390,12 @@ final class ConvEmitter implements LayerEmitter {
 
   private static String layout(Step step, Node node) {
     return "Kernel "
-        + LayerEmitter.range(step.weightOffset(), node.weightCount())
+        + JavaLayer.range(step.weightOffset(), node.weightCount())
         + " "
         + Arrays.toString(node.weightShape())
         + " HWIO"
         + (step.biasOffset() >= 0
-            ? ", bias " + LayerEmitter.range(step.biasOffset(), node.biasCount())
+            ? ", bias " + JavaLayer.range(step.biasOffset(), node.biasCount())
             : ", no bias")
         + ".";
   }
@@ -497,5 +495,37 @@ final class ConvEmitter implements LayerEmitter {
     method.beginControlFlow("for (int ow = $L; ow < $L; ow++)", colFrom, colTo);
     method.addStatement(call);
     method.endControlFlow().endControlFlow();
+  }
+
+  @Override
+  public CodeBlock initialize(Step step) {
+    return JavaLayer.randomInitialization(step, conv.init(), conv.biasInit());
+  }
+
+  /** Inference's convolution and 2x2 max pool in one method: see {@link PoolFusionEmitter}. */
+  @Override
+  public MethodSpec withPool(String name, Step step, Step pool) {
+    Node node = step.node();
+    boolean relu = node.activation().isPresent();
+    return MethodSpec.methodBuilder(name)
+        .addModifiers(Modifier.STATIC)
+        .addJavadoc(
+            "Inference: $L ($L) and $L ($L), $L -> $L, in one pass: the pool$L run straight from"
+                + "\n$L's planes. Input {@code x[xo..]}, output {@code y[yo..]}; {@code t[to..]} is"
+                + " where $L's output\ngoes when the two layers run one after the other.\n",
+            node.name(), node.describe(), pool.node().name(), pool.node().describe(), node.input(),
+            pool.node().output(), relu ? ", the bias and ReLU" : " and the bias", node.name(),
+            node.name())
+        .addParameter(float[].class, "p")
+        .addParameter(float[].class, "x")
+        .addParameter(int.class, "xo")
+        .addParameter(float[].class, "t")
+        .addParameter(int.class, "to")
+        .addParameter(float[].class, "y")
+        .addParameter(int.class, "yo")
+        .addCode(ConvKernelCalls.pooledForward(step, conv, relu, node.name()))
+        .addStatement("$N(p, x, xo, t, to)", JavaLayer.forwardName(step))
+        .addStatement("$N(p, t, to, y, yo)", JavaLayer.forwardName(pool))
+        .build();
   }
 }

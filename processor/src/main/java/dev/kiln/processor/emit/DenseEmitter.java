@@ -1,5 +1,6 @@
 package dev.kiln.processor.emit;
 
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
@@ -13,28 +14,27 @@ import java.util.List;
  * inputs and the inner loop adds one row of {@code W} to the outputs, so both arrays are read
  * contiguously.
  */
-final class DenseEmitter implements LayerEmitter {
+record DenseEmitter(Op.Dense dense) implements JavaLayer {
 
   @Override
   public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
     Node node = step.node();
-    Op.Dense dense = (Op.Dense) node.op();
     int inputs = (int) node.input().size();
     int units = dense.units();
     MethodSpec.Builder method =
-        LayerEmitter.forwardMethod(
+        JavaLayer.forwardMethod(
             name,
             step,
             "Weights "
-                + LayerEmitter.range(step.weightOffset(), node.weightCount())
+                + JavaLayer.range(step.weightOffset(), node.weightCount())
                 + " "
                 + Arrays.toString(node.weightShape())
                 + (step.biasOffset() >= 0
-                    ? ", bias " + LayerEmitter.range(step.biasOffset(), node.biasCount())
+                    ? ", bias " + JavaLayer.range(step.biasOffset(), node.biasCount())
                     : ", no bias")
                 + ".");
     method.addCode(
-        KernelCalls.denseForward(step, node, ActivationEmitter.fused(node, withActivation)));
+        vectorForward(step, ActivationEmitter.fused(node, withActivation)));
     method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
     method.addStatement(
         "y[yo + o] = $L", step.biasOffset() >= 0 ? "p[" + Ix.constant(step.biasOffset()).plus("o") + "]" : "0f");
@@ -54,12 +54,11 @@ final class DenseEmitter implements LayerEmitter {
   @Override
   public List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training) {
     Node node = step.node();
-    Op.Dense dense = (Op.Dense) node.op();
     int inputs = (int) node.input().size();
     int units = dense.units();
     boolean dx = training.computesInputGradient();
     MethodSpec.Builder method =
-        LayerEmitter.backwardMethod(
+        JavaLayer.backwardMethod(
             step,
             "Adds weight and bias gradients into g"
                 + (dx ? "; writes the input gradient to dx." : "; no input gradient (first layer)."));
@@ -69,7 +68,7 @@ final class DenseEmitter implements LayerEmitter {
       method.addStatement("g[$L] += d[dOff + o]", Ix.constant(step.biasOffset()).plus("o"));
       method.endControlFlow();
     }
-    method.addCode(KernelCalls.denseBackward(step, node, dx));
+    method.addCode(vectorBackward(step, dx));
     // Per input: the weight row's gradient, and the input gradient as a dot product kept in
     // four partial sums, so the additions do not wait on each other.
     int unrolled = units - units % 4;
@@ -108,5 +107,44 @@ final class DenseEmitter implements LayerEmitter {
     }
     method.endControlFlow();
     return List.of(method.build());
+  }
+
+  @Override
+  public CodeBlock initialize(Step step) {
+    return JavaLayer.randomInitialization(step, dense.init(), dense.biasInit());
+  }
+
+  /** The vector path's forward: a convolution of one pixel whose one tap is the whole input. */
+  private CodeBlock vectorForward(Step step, CodeBlock activation) {
+    int inputs = (int) step.node().input().size();
+    return CodeBlock.builder()
+        .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
+        .add("// Vector path: one pixel whose one tap is the whole input.\n")
+        .addStatement(
+            "$T.convolve(x, xo, 0, 0, 0, 1, $L, p, $L, p, $L, $L, y, yo, 1, 1)", Names.KERNELS,
+            inputs, step.weightOffset(), step.biasOffset(), dense.units())
+        .add(activation)
+        .addStatement("return")
+        .endControlFlow()
+        .build();
+  }
+
+  /** The vector path's backward after the derivative and bias gradient; ends with a return. */
+  private CodeBlock vectorBackward(Step step, boolean dx) {
+    int inputs = (int) step.node().input().size();
+    int units = dense.units();
+    CodeBlock.Builder code =
+        CodeBlock.builder()
+            .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
+            .add("// Vector path: gW += x d (a rank-1 update); dx = W d.\n")
+            .addStatement(
+                "$T.outerProduct(x, xo, $L, d, dOff, $L, g, $L)", Names.KERNELS, inputs, units,
+                step.weightOffset());
+    if (dx) {
+      code.addStatement(
+          "$T.transposedProduct(p, $L, $L, $L, d, dOff, dx, dxo)", Names.KERNELS,
+          step.weightOffset(), inputs, units);
+    }
+    return code.addStatement("return").endControlFlow().build();
   }
 }

@@ -1,9 +1,13 @@
 package dev.kiln.processor.emit;
 
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import java.util.ArrayList;
+import java.util.List;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -11,20 +15,55 @@ import javax.lang.model.element.Modifier;
  * by {@code 1 / (1 - rate)}, so inference needs no scaling. The mask comes from a SplitMix64
  * stream seeded per sample and per layer, so results do not depend on threads or timing.
  */
-final class DropoutEmitter {
-  private DropoutEmitter() {}
+record DropoutEmitter(Op.Dropout dropout) implements JavaLayer {
 
-  static String trainForwardName(Step step) {
+  private static String trainForwardName(Step step) {
     return step.node().name() + "TrainForward";
+  }
+
+  /** At inference only its fused activation runs, if it has one. */
+  @Override
+  public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
+    return List.of(ActivationEmitter.layerForward(step, name));
+  }
+
+  @Override
+  public List<MethodSpec> training(TrainingStep t, int index) {
+    List<MethodSpec> methods = new ArrayList<>();
+    if (t.forward()) {
+      methods.add(trainForward(t.step(), index, !t.lossActivation()));
+    }
+    if (t.backward()) {
+      methods.add(backward(t.step(), !t.lossActivation()));
+    }
+    return methods;
+  }
+
+  @Override
+  public List<MethodSpec> backward(Step step, TrainingStep training) {
+    return List.of(backward(step, !training.lossActivation()));
+  }
+
+  @Override
+  public CodeBlock trainingForwardCall(TrainingStep t) {
+    return CodeBlock.of(
+        "$N($L, $L, ws, $L, ws, $L, noise)", trainForwardName(t.step()), JavaLayer.array(t.in()),
+        JavaLayer.offset(t.in()), t.out().offset(), t.maskOffset());
+  }
+
+  @Override
+  public CodeBlock backwardCall(TrainingStep t) {
+    return CodeBlock.of(
+        "$N(ws, $L, ws, $L, ws, $L)", JavaLayer.backwardName(t.step()), t.out().offset(),
+        t.maskOffset(), t.gradient());
   }
 
   /**
    * @param withActivation false for the last layer when the loss applies its Softmax or Sigmoid
    *     to the logits itself
    */
-  static MethodSpec trainForward(Step step, int layerIndex, boolean withActivation) {
+  private MethodSpec trainForward(Step step, int layerIndex, boolean withActivation) {
     Node node = step.node();
-    Op.Dropout dropout = (Op.Dropout) node.op();
     int n = (int) node.output().size();
     float scale = (float) (1.0 / (1.0 - dropout.rate()));
     long salt = (layerIndex + 1) * 0xD1B54A32D192ED03L;
@@ -59,11 +98,11 @@ final class DropoutEmitter {
   }
 
   /** The input gradient is the output gradient times the mask, in place. */
-  static MethodSpec backward(Step step, boolean withActivation) {
+  private static MethodSpec backward(Step step, boolean withActivation) {
     Node node = step.node();
     int n = (int) node.output().size();
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(LayerEmitter.backwardName(step))
+        MethodSpec.methodBuilder(JavaLayer.backwardName(step))
             .addModifiers(Modifier.STATIC)
             .addJavadoc("Gradient of $L: $L; in place on d.\n", node.name(), node.describe())
             .addParameter(float[].class, "y")

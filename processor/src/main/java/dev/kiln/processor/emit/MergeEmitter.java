@@ -1,10 +1,10 @@
 package dev.kiln.processor.emit;
 
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.TensorShape;
-import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan;
 import java.util.List;
@@ -17,26 +17,36 @@ import javax.lang.model.element.Modifier;
  * training plan hands that region on; a Concat copies each source's channels of {@code d} to the
  * region the plan gives that source.
  */
-final class MergeEmitter {
-  private MergeEmitter() {}
+record MergeEmitter(Op.Merge merge) implements JavaLayer {
 
-  static boolean isMerge(Step step) {
-    return step.node().op() instanceof Op.Merge;
+  @Override
+  public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
+    return List.of(forwardMethod(step, name, withActivation));
   }
 
-  /** The call's input arguments: {@code x, xo} for one source, an array and offset per source. */
-  static String inputArguments(List<Plan.Location> ins) {
-    StringBuilder arguments = new StringBuilder();
-    for (Plan.Location in : ins) {
-      if (arguments.length() > 0) {
-        arguments.append(", ");
+  @Override
+  public List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training) {
+    return List.of(backwardMethod(step, training));
+  }
+
+  /**
+   * The backward call: {@code (y, yo, d, dOff)}, and for a Concat {@code dx} and an offset per
+   * source.
+   */
+  @Override
+  public CodeBlock backwardCall(TrainingPlan.TrainingStep t) {
+    StringBuilder arguments =
+        new StringBuilder("ws, " + t.out().offset() + ", ws, " + t.gradient());
+    if (merge.merge() == Op.MergeKind.CONCAT) {
+      arguments.append(", ws");
+      for (int at : t.inputGradients()) {
+        arguments.append(", ").append(at);
       }
-      arguments.append(in.array()).append(", ").append(in.offsetExpression());
     }
-    return arguments.toString();
+    return CodeBlock.of("$N($L)", JavaLayer.backwardName(t.step()), arguments);
   }
 
-  static MethodSpec forward(Step step, String name, boolean withActivation) {
+  private MethodSpec forwardMethod(Step step, String name, boolean withActivation) {
     Node node = step.node();
     MethodSpec.Builder method =
         MethodSpec.methodBuilder(name)
@@ -49,11 +59,11 @@ final class MergeEmitter {
     }
     method.addParameter(float[].class, "y").addParameter(int.class, "yo");
     int n = (int) node.output().size();
-    if (((Op.Merge) node.op()).merge() == Op.MergeKind.ADD) {
+    if (merge.merge() == Op.MergeKind.ADD) {
       method.addJavadoc("The sum; y may be x0 (in place).\n");
-      method.addStatement("$T.add(x0, x0o, x1, x1o, y, yo, $L)", KernelCalls.KERNELS, n);
+      method.addStatement("$T.add(x0, x0o, x1, x1o, y, yo, $L)", Names.KERNELS, n);
       for (int k = 2; k < node.inputs().size(); k++) {
-        method.addStatement("$T.add(y, yo, x$L, x$Lo, y, yo, $L)", KernelCalls.KERNELS, k, k, n);
+        method.addStatement("$T.add(y, yo, x$L, x$Lo, y, yo, $L)", Names.KERNELS, k, k, n);
       }
     } else {
       TensorShape out = node.output();
@@ -78,10 +88,10 @@ final class MergeEmitter {
    * derivative on {@code d}; for a Concat, each source's channels copied to {@code dx} at its
    * offset (a source without a gradient gets -1 and is skipped).
    */
-  static MethodSpec backward(Step step, TrainingPlan.TrainingStep training) {
+  private MethodSpec backwardMethod(Step step, TrainingPlan.TrainingStep training) {
     Node node = step.node();
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(LayerEmitter.backwardName(step))
+        MethodSpec.methodBuilder(JavaLayer.backwardName(step))
             .addModifiers(Modifier.STATIC)
             .addJavadoc("Gradients of $L: $L of $L -> $L.\n", node.name(), node.describe(),
                 node.inputs(), node.output())
@@ -90,7 +100,7 @@ final class MergeEmitter {
             .addParameter(float[].class, "d")
             .addParameter(int.class, "dOff");
     method.addCode(ActivationEmitter.fusedDerivative(node, !training.lossActivation()));
-    if (((Op.Merge) node.op()).merge() == Op.MergeKind.CONCAT) {
+    if (merge.merge() == Op.MergeKind.CONCAT) {
       method.addParameter(float[].class, "dx");
       for (int k = 0; k < node.inputs().size(); k++) {
         method.addParameter(int.class, "dx" + k + "o");
@@ -110,19 +120,6 @@ final class MergeEmitter {
       method.endControlFlow();
     }
     return method.build();
-  }
-
-  /** The backward call's arguments after the method name. */
-  static String backwardArguments(TrainingPlan.TrainingStep t) {
-    StringBuilder arguments =
-        new StringBuilder("ws, " + t.out().offset() + ", ws, " + t.gradient());
-    if (((Op.Merge) t.step().node().op()).merge() == Op.MergeKind.CONCAT) {
-      arguments.append(", ws");
-      for (int at : t.inputGradients()) {
-        arguments.append(", ").append(at);
-      }
-    }
-    return arguments.toString();
   }
 
   /** E.g. {@code "channels 0..16 from a, 16..48 from b"}. */

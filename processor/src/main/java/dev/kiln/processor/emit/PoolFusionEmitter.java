@@ -18,19 +18,10 @@ import javax.lang.model.element.Modifier;
 final class PoolFusionEmitter {
   private PoolFusionEmitter() {}
 
-  /** The fusion that {@code forward} takes at step {@code index} (its conv or its pool), or null. */
-  static Plan.PoolFusion at(Plan plan, int index) {
-    Plan.PoolFusion fusion = plan.poolFusionAt(index);
-    return fusion != null && KernelCalls.planarForward(plan.steps().get(fusion.conv()).node())
-        ? fusion
-        : null;
-  }
-
   /** E.g. {@code c1AndS2Forward}; a name no layer's methods can have. */
   static String name(Plan plan, Plan.PoolFusion fusion) {
     String pool = plan.steps().get(fusion.pool()).node().name();
-    return LayerEmitter.unusedName(
-            plan,
+    return plan.unusedName(
             plan.steps().get(fusion.conv()).node().name() + "And"
                 + pool.substring(0, 1).toUpperCase(Locale.ROOT) + pool.substring(1))
         + "Forward";
@@ -40,35 +31,14 @@ final class PoolFusionEmitter {
   static String call(Plan plan, Plan.PoolFusion fusion) {
     Step conv = plan.steps().get(fusion.conv());
     Step pool = plan.steps().get(fusion.pool());
-    return name(plan, fusion) + "(p, " + MergeEmitter.inputArguments(conv.ins()) + ", "
-        + conv.out().array() + ", " + conv.out().offsetExpression() + ", " + pool.out().array()
-        + ", " + pool.out().offsetExpression() + ")";
+    return name(plan, fusion) + "(p, " + JavaLayer.arguments(conv.ins()) + ", "
+        + JavaLayer.array(conv.out()) + ", " + JavaLayer.offset(conv.out()) + ", "
+        + JavaLayer.array(pool.out()) + ", " + JavaLayer.offset(pool.out()) + ")";
   }
 
   static MethodSpec method(Plan plan, Plan.PoolFusion fusion) {
     Step conv = plan.steps().get(fusion.conv());
     Step pool = plan.steps().get(fusion.pool());
-    Node node = conv.node();
-    boolean relu = node.activation().isPresent();
-    return MethodSpec.methodBuilder(name(plan, fusion))
-        .addModifiers(Modifier.STATIC)
-        .addJavadoc(
-            "Inference: $L ($L) and $L ($L), $L -> $L, in one pass: the pool$L run straight from"
-                + "\n$L's planes. Input {@code x[xo..]}, output {@code y[yo..]}; {@code t[to..]} is"
-                + " where $L's output\ngoes when the two layers run one after the other.\n",
-            node.name(), node.describe(), pool.node().name(), pool.node().describe(), node.input(),
-            pool.node().output(), relu ? ", the bias and ReLU" : " and the bias", node.name(),
-            node.name())
-        .addParameter(float[].class, "p")
-        .addParameter(float[].class, "x")
-        .addParameter(int.class, "xo")
-        .addParameter(float[].class, "t")
-        .addParameter(int.class, "to")
-        .addParameter(float[].class, "y")
-        .addParameter(int.class, "yo")
-        .addCode(KernelCalls.convPooledForward(conv, node, relu, node.name()))
-        .addStatement("$N(p, x, xo, t, to)", LayerEmitter.forwardName(conv))
-        .addStatement("$N(p, t, to, y, yo)", LayerEmitter.forwardName(pool))
-        .build();
+    return JavaLayers.of(conv.node().op()).withPool(name(plan, fusion), conv, pool);
   }
 }

@@ -5,7 +5,6 @@ import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.model.Node;
-import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan;
@@ -18,7 +17,7 @@ import javax.lang.model.element.Modifier;
  * training mode, applies the loss and runs backward, and the per-layer backward methods it calls.
  */
 final class TrainingEmitter {
-  static final ClassName LOSS = ClassName.get(ModelEmitter.RUNTIME, "Loss");
+  private static final ClassName LOSS = Names.LOSS;
 
   private TrainingEmitter() {}
 
@@ -52,38 +51,8 @@ final class TrainingEmitter {
     List<TrainingStep> steps = training.steps();
     for (int i = 0; i < steps.size(); i++) {
       TrainingStep t = steps.get(i);
-      Step step = t.step();
-      Node node = step.node();
-      if (BatchNormEmitter.isBatchNorm(step)) {
-        continue; // BatchTrainingEmitter writes its methods
-      }
-      if (MergeEmitter.isMerge(step)) {
-        if (t.lossActivation() && node.activation().isPresent()) {
-          type.addMethod(MergeEmitter.forward(step, logitsName(step), false));
-        }
-        if (t.backward()) {
-          type.addMethod(MergeEmitter.backward(step, t));
-        }
-        continue;
-      }
-      if (t.forward() && node.op() instanceof Op.Dropout) {
-        type.addMethod(DropoutEmitter.trainForward(step, i, !t.lossActivation()));
-      } else if (t.forward() && t.lossActivation() && node.activation().isPresent()) {
-        type.addMethod(
-            ModelEmitter.emitterFor(step).forward(step, logitsName(step), false).get(0));
-      }
-      if (t.backward()) {
-        if (node.op() instanceof Op.Dropout) {
-          type.addMethod(DropoutEmitter.backward(step, !t.lossActivation()));
-        } else {
-          ModelEmitter.emitterFor(step).backward(step, t).forEach(type::addMethod);
-        }
-      }
+      JavaLayers.of(t.step().node().op()).training(t, i).forEach(type::addMethod);
     }
-  }
-
-  static String logitsName(Step step) {
-    return step.node().name() + "Logits";
   }
 
   private static MethodSpec trainSample(TrainingPlan training) {
@@ -113,7 +82,7 @@ final class TrainingEmitter {
     method.addStatement(
         "$T.trainSample($S, x, xo, INPUT_SIZE, target, to, OUTPUT_SIZE, prediction, po, g,"
             + " PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE)",
-        ModelEmitter.CHECKS,
+        Names.CHECKS,
         plan.model().generatedName());
     method.addStatement("float[] p = parameters");
     method.addComment("Forward, keeping every layer's output for the backward pass.");
@@ -135,29 +104,13 @@ final class TrainingEmitter {
    * with {@code p} and {@code noise} in scope (a comment for a step with nothing to do).
    */
   static void forwardStatement(MethodSpec.Builder method, TrainingStep t) {
-    Step step = t.step();
-    Node node = step.node();
+    Node node = t.step().node();
     if (!t.forward()) {
       method.addComment(
           "$L: $L", node.name(), t.lossActivation() ? "left to the loss" : "nothing to do");
       return;
     }
-    if (node.op() instanceof Op.Dropout) {
-      method.addStatement(
-          "$N($L, $L, ws, $L, ws, $L, noise)",
-          DropoutEmitter.trainForwardName(step),
-          t.in().array(),
-          t.in().offsetExpression(),
-          t.out().offset(),
-          t.maskOffset());
-    } else {
-      boolean logits = t.lossActivation() && node.activation().isPresent();
-      method.addStatement(
-          "$N(p, $L, ws, $L)",
-          logits ? logitsName(step) : LayerEmitter.forwardName(step),
-          MergeEmitter.inputArguments(t.ins()),
-          t.out().offset());
-    }
+    method.addStatement("$L", JavaLayers.of(node.op()).trainingForwardCall(t));
   }
 
   /** The loss of the sample, its prediction and the gradient of the last output. */
@@ -167,8 +120,8 @@ final class TrainingEmitter {
         "$T.$L.compute($L, $L, target, to, OUTPUT_SIZE, prediction, po, ws, $L)",
         LOSS,
         training.loss(),
-        output.array(),
-        output.offsetExpression(),
+        JavaLayer.array(output),
+        JavaLayer.offset(output),
         training.lossGradient());
   }
 
@@ -182,7 +135,7 @@ final class TrainingEmitter {
     for (TrainingPlan.Transfer transfer : t.transfers()) {
       if (transfer.add()) {
         method.addStatement(
-            "$T.add(ws, $L, ws, $L, ws, $L, $L)", KernelCalls.KERNELS, transfer.to(),
+            "$T.add(ws, $L, ws, $L, ws, $L, $L)", Names.KERNELS, transfer.to(),
             transfer.from(), transfer.to(), transfer.size());
       } else {
         method.addStatement(
@@ -194,31 +147,8 @@ final class TrainingEmitter {
 
   /** The call to a step's backward method, if it has one. */
   private static void backwardCall(MethodSpec.Builder method, TrainingStep t) {
-    if (!t.backward()) {
-      return;
-    }
-    Step step = t.step();
-    if (MergeEmitter.isMerge(step)) {
-      method.addStatement(
-          "$N($L)", LayerEmitter.backwardName(step), MergeEmitter.backwardArguments(t));
-      return;
-    }
-    if (step.node().op() instanceof Op.Dropout) {
-      method.addStatement(
-          "$N(ws, $L, ws, $L, ws, $L)",
-          LayerEmitter.backwardName(step),
-          t.out().offset(),
-          t.maskOffset(),
-          t.gradient());
-    } else {
-      method.addStatement(
-          "$N(p, $L, $L, ws, $L, ws, $L, ws, $L, g)",
-          LayerEmitter.backwardName(step),
-          t.in().array(),
-          t.in().offsetExpression(),
-          t.out().offsetExpression(),
-          t.gradient(),
-          t.inputGradient());
+    if (t.backward()) {
+      method.addStatement("$L", JavaLayers.of(t.step().node().op()).backwardCall(t));
     }
   }
 }

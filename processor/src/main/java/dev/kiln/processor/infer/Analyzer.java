@@ -143,8 +143,8 @@ public final class Analyzer {
     long largest = 1;
     for (Node node : nodes) {
       long size = node.output().size();
-      if (!(node.op() instanceof Op.Flatten) || node.activation().isPresent()) {
-        outputs += node.op() instanceof Op.Dropout ? 2 * size : size;
+      if (!node.op().identityInTraining() || node.activationFunction().isPresent()) {
+        outputs += size + node.op().trainingMaskSize(node.output());
       }
       gradients += size;
       largest = Math.max(largest, size);
@@ -154,7 +154,7 @@ public final class Analyzer {
 
   private static boolean merge(FieldDeclaration field) {
     return !field.layers().isEmpty()
-        && field.layers().get(0) instanceof LayerDeclaration.MergeDeclaration;
+        && field.layers().get(0).merges();
   }
 
   /** Reports the first node whose output cannot fit in half of the workspace array. */
@@ -252,13 +252,8 @@ public final class Analyzer {
                   input,
                   input,
                   field.activations().get(0).origin()));
-    } else if (field.layers().get(0) instanceof LayerDeclaration.MergeDeclaration merge) {
-      made = MergeRules.infer(field.name(), merge, activation, read, diagnostics);
     } else {
-      made =
-          LayerRules.infer(
-              field.name(), field.layers().get(0), activation, input, first.name(), first.index(),
-              index, diagnostics);
+      made = LayerRules.infer(field.name(), field.layers().get(0), activation, read, index, diagnostics);
     }
     if (made == null || !activationOk) {
       return null;

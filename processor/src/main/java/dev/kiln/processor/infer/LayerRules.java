@@ -12,6 +12,7 @@ import dev.kiln.processor.model.LayerDeclaration.ConvDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.DenseDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.DropoutDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.FlattenDeclaration;
+import dev.kiln.processor.model.LayerDeclaration.MergeDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.PoolDeclaration;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
@@ -31,30 +32,59 @@ import java.util.Optional;
 final class LayerRules {
   private LayerRules() {}
 
+  /**
+   * The nodes a field's layer makes, or null if its output is unknown: one shape function per
+   * declared kind (merges in {@link MergeRules}). {@code read} is what it reads, {@code index} the
+   * number of nodes before it.
+   */
   static List<Node> infer(
       String name,
       LayerDeclaration layer,
       Optional<Activation> activation,
-      TensorShape input,
-      String from,
-      int source,
+      List<Sources.Source> read,
       int index,
       Diagnostics diagnostics) {
-    Context c = new Context(name, layer.origin(), input, from, source, index, diagnostics);
-    if (layer instanceof ConvDeclaration conv) {
-      return conv(c, conv, activation);
-    } else if (layer instanceof PoolDeclaration pool) {
-      return pool(c, pool, activation);
-    } else if (layer instanceof DenseDeclaration dense) {
-      return dense(c, dense, activation);
-    } else if (layer instanceof FlattenDeclaration flatten) {
-      return flatten(c, flatten, activation);
-    } else if (layer instanceof DropoutDeclaration dropout) {
-      return dropout(c, dropout, activation);
-    } else if (layer instanceof BatchNormDeclaration batchNorm) {
-      return batchNorm(c, batchNorm, activation);
-    }
-    throw new AssertionError("unknown layer declaration " + layer);
+    Sources.Source first = read.get(0);
+    Context c =
+        new Context(name, layer.origin(), first.shape(), first.name(), first.index(), index,
+            diagnostics);
+    return layer.accept(
+        new LayerDeclaration.Visitor<List<Node>>() {
+          @Override
+          public List<Node> conv(ConvDeclaration conv) {
+            return LayerRules.conv(c, conv, activation);
+          }
+
+          @Override
+          public List<Node> pool(PoolDeclaration pool) {
+            return LayerRules.pool(c, pool, activation);
+          }
+
+          @Override
+          public List<Node> dense(DenseDeclaration dense) {
+            return LayerRules.dense(c, dense, activation);
+          }
+
+          @Override
+          public List<Node> flatten(FlattenDeclaration flatten) {
+            return LayerRules.flatten(c, flatten, activation);
+          }
+
+          @Override
+          public List<Node> batchNorm(BatchNormDeclaration batchNorm) {
+            return LayerRules.batchNorm(c, batchNorm, activation);
+          }
+
+          @Override
+          public List<Node> merge(MergeDeclaration merge) {
+            return MergeRules.infer(name, merge, activation, read, diagnostics);
+          }
+
+          @Override
+          public List<Node> dropout(DropoutDeclaration dropout) {
+            return LayerRules.dropout(c, dropout, activation);
+          }
+        });
   }
 
   /** Checks an activation's own values; empty if it is invalid. */

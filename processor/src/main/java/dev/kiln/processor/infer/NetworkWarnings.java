@@ -3,7 +3,6 @@ package dev.kiln.processor.infer;
 import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Diagnostics;
 import dev.kiln.processor.model.Node;
-import dev.kiln.processor.model.Op;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -38,8 +37,7 @@ final class NetworkWarnings {
     int sigmoids = 0;
     for (int i = 0; i < nodes.size() - 1; i++) {
       Node node = nodes.get(i);
-      Activation activation =
-          node.op() instanceof Op.Activate a ? a.activation() : node.activation().orElse(null);
+      Activation activation = node.activationFunction().orElse(null);
       if (activation == null) {
         continue;
       }
@@ -61,8 +59,8 @@ final class NetworkWarnings {
                 + " gradients); use @ReLU for hidden layers");
       }
     }
-    if (!nodes.isEmpty() && nodes.get(nodes.size() - 1).op() instanceof Op.Dropout) {
-      Node last = nodes.get(nodes.size() - 1);
+    Node last = nodes.isEmpty() ? null : nodes.get(nodes.size() - 1);
+    if (last != null && last.op().trainingMaskSize(last.output()) > 0) { // a random mask: Dropout
       diagnostics.warning(
           last.origin(),
           null,

@@ -15,6 +15,30 @@ public sealed interface LayerDeclaration {
   /** The annotation's simple name, e.g. {@code "Conv2D"}. */
   String annotationName();
 
+  <R> R accept(Visitor<R> visitor);
+
+  /** Whether it reads the layers {@code @From} names rather than the field before it. */
+  default boolean merges() {
+    return false;
+  }
+
+  /** One method per layer annotation: the only dispatch over declared kinds. */
+  interface Visitor<R> {
+    R conv(ConvDeclaration conv);
+
+    R pool(PoolDeclaration pool);
+
+    R dense(DenseDeclaration dense);
+
+    R flatten(FlattenDeclaration flatten);
+
+    R batchNorm(BatchNormDeclaration batchNorm);
+
+    R merge(MergeDeclaration merge);
+
+    R dropout(DropoutDeclaration dropout);
+  }
+
   record ConvDeclaration(
       int filters,
       int[] kernel,
@@ -26,6 +50,11 @@ public sealed interface LayerDeclaration {
       BiasInit biasInit,
       Origin origin)
       implements LayerDeclaration {
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.conv(this);
+    }
     @Override
     public String annotationName() {
       return "Conv2D";
@@ -35,6 +64,11 @@ public sealed interface LayerDeclaration {
   record PoolDeclaration(
       Op.PoolKind kind, int[] size, int[] stride, Padding padding, Origin origin)
       implements LayerDeclaration {
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.pool(this);
+    }
     @Override
     public String annotationName() {
       return kind.displayName();
@@ -43,6 +77,11 @@ public sealed interface LayerDeclaration {
 
   record DenseDeclaration(int units, boolean bias, Init init, BiasInit biasInit, Origin origin)
       implements LayerDeclaration {
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.dense(this);
+    }
     @Override
     public String annotationName() {
       return "Dense";
@@ -50,6 +89,11 @@ public sealed interface LayerDeclaration {
   }
 
   record FlattenDeclaration(Origin origin) implements LayerDeclaration {
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.flatten(this);
+    }
     @Override
     public String annotationName() {
       return "Flatten";
@@ -58,6 +102,11 @@ public sealed interface LayerDeclaration {
 
   record BatchNormDeclaration(double momentum, double epsilon, Origin origin)
       implements LayerDeclaration {
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.batchNorm(this);
+    }
     @Override
     public String annotationName() {
       return "BatchNorm";
@@ -66,6 +115,16 @@ public sealed interface LayerDeclaration {
 
   /** {@code @Add} or {@code @Concat}: what it reads comes from {@code @From}. */
   record MergeDeclaration(Op.MergeKind kind, Origin origin) implements LayerDeclaration {
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.merge(this);
+    }
+
+    @Override
+    public boolean merges() {
+      return true;
+    }
     @Override
     public String annotationName() {
       return kind.displayName();
@@ -73,6 +132,11 @@ public sealed interface LayerDeclaration {
   }
 
   record DropoutDeclaration(double rate, Origin origin) implements LayerDeclaration {
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.dropout(this);
+    }
     @Override
     public String annotationName() {
       return "Dropout";

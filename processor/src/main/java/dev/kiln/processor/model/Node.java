@@ -47,7 +47,15 @@ public record Node(
 
   /** True for layers Kiln inserted (the flatten before the first Dense). */
   public boolean implicit() {
-    return op instanceof Op.Flatten f && f.implicit();
+    return op.equals(new Op.Flatten(true));
+  }
+
+  /**
+   * The activation this layer applies: the one fused onto it, or, for an activation field, its
+   * own.
+   */
+  public Optional<Activation> activationFunction() {
+    return op.ownActivation().or(() -> activation);
   }
 
   /** Kind, settings and fused activation, e.g. {@code "Conv2D 5x5 stride 1 VALID + ReLU"}. */
@@ -55,19 +63,14 @@ public record Node(
     return op.describe() + activation.map(a -> " + " + a.describe()).orElse("");
   }
 
-  /** The weight tensor's shape in TensorFlow layout (HWIO or [in, out]); empty if none. */
+  /** Whether it runs code at inference: Flatten and Dropout without an activation do not. */
+  public boolean runsAtInference() {
+    return !op.identityAtInference() || activationFunction().isPresent();
+  }
+
+  /** The weight tensor's shape in TensorFlow layout ({@link Op#weightLayout()}); empty if none. */
   public int[] weightShape() {
-    if (op instanceof Op.Conv conv) {
-      Window w = conv.window();
-      return new int[] {w.kernelHeight(), w.kernelWidth(), input().channels(), conv.filters()};
-    }
-    if (op instanceof Op.Dense dense) {
-      return new int[] {(int) input().size(), dense.units()};
-    }
-    if (op instanceof Op.BatchNorm) {
-      return new int[] {output.channels()}; // gamma
-    }
-    return new int[0];
+    return op.weightShape(input(), output);
   }
 
   public long weightCount() {
@@ -83,21 +86,12 @@ public record Node(
   }
 
   public long biasCount() {
-    if (op instanceof Op.Conv conv && conv.bias()) {
-      return conv.filters();
-    }
-    if (op instanceof Op.Dense dense && dense.bias()) {
-      return dense.units();
-    }
-    if (op instanceof Op.BatchNorm) {
-      return output.channels(); // beta
-    }
-    return 0;
+    return op.biasCount(output);
   }
 
   /** Values a layer keeps that are not trained: a BatchNorm's moving mean and variance. */
   public long stateCount() {
-    return op instanceof Op.BatchNorm ? 2L * output.channels() : 0;
+    return op.stateCount(output);
   }
 
   public long parameterCount() {
@@ -106,23 +100,15 @@ public record Node(
 
   /** Multiply-adds for one sample (padding taps included, as frameworks count them). */
   public long multiplyAdds() {
-    if (op instanceof Op.Conv) {
-      return output.size() * (weightCount() / output.channels());
-    }
-    if (op instanceof Op.Dense) {
-      return weightCount();
-    }
-    return 0;
+    return op.multiplyAdds(output, weightCount());
   }
 
   /** Fan-in and fan-out for weight initialization. */
   public long fanIn() {
-    int[] s = weightShape();
-    return s.length == 4 ? (long) s[0] * s[1] * s[2] : s.length == 2 ? s[0] : 0;
+    return op.fanIn(weightShape());
   }
 
   public long fanOut() {
-    int[] s = weightShape();
-    return s.length == 4 ? (long) s[0] * s[1] * s[3] : s.length == 2 ? s[1] : 0;
+    return op.fanOut(weightShape());
   }
 }

@@ -2,8 +2,15 @@ package dev.kiln.processor.model;
 
 import dev.kiln.annotations.BiasInit;
 import dev.kiln.annotations.Init;
+import java.util.Optional;
 
-/** What a layer computes, with every setting resolved. One record per layer kind. */
+/**
+ * What a layer computes, with every setting resolved: one record per layer kind, and each record
+ * owns its kind's facts (parameter shapes, cost, how it runs in inference and training). Code
+ * that does something different per kind goes through {@link #accept(Visitor)}: a new kind is a
+ * new record and a new {@link Visitor} method, so every place that must handle it stops compiling
+ * until it does. Nothing else asks which kind an op is.
+ */
 public sealed interface Op {
 
   /** Kind as shown in summaries and messages, e.g. {@code "Conv2D"}. */
@@ -11,6 +18,135 @@ public sealed interface Op {
 
   /** Kind and settings, e.g. {@code "Conv2D 5x5 stride 1 SAME (pad 2/2/2/2)"}. */
   String describe();
+
+  <R> R accept(Visitor<R> visitor);
+
+  /** One method per layer kind: the only dispatch over kinds. */
+  interface Visitor<R> {
+    R conv(Conv conv);
+
+    R pool(Pool pool);
+
+    R dense(Dense dense);
+
+    R flatten(Flatten flatten);
+
+    R dropout(Dropout dropout);
+
+    R activate(Activate activate);
+
+    R batchNorm(BatchNorm batchNorm);
+
+    R merge(Merge merge);
+  }
+
+  // ---- Parameters -------------------------------------------------------------------------
+
+  /** The weight tensor's shape in TensorFlow's layout ({@link #weightLayout()}); empty if none. */
+  default int[] weightShape(TensorShape input, TensorShape output) {
+    return new int[0];
+  }
+
+  /** How the weights are laid out, for generated comments: {@code "HWIO"}, {@code "[in, out]"}. */
+  default String weightLayout() {
+    return "";
+  }
+
+  /** Floats of bias (a BatchNorm's beta) after the weights. */
+  default long biasCount(TensorShape output) {
+    return 0;
+  }
+
+  /** Values the layer keeps that are not trained (a BatchNorm's moving mean and variance). */
+  default long stateCount(TensorShape output) {
+    return 0;
+  }
+
+  /** Fan-in for weight initialization: the inputs each output value sums. */
+  default long fanIn(int[] weightShape) {
+    return weightShape.length == 4
+        ? (long) weightShape[0] * weightShape[1] * weightShape[2]
+        : weightShape.length == 2 ? weightShape[0] : 0;
+  }
+
+  /** Fan-out for weight initialization: the outputs each input value feeds. */
+  default long fanOut(int[] weightShape) {
+    return weightShape.length == 4
+        ? (long) weightShape[0] * weightShape[1] * weightShape[3]
+        : weightShape.length == 2 ? weightShape[1] : 0;
+  }
+
+  /** Multiply-adds for one sample (padding taps included, as frameworks count them). */
+  default long multiplyAdds(TensorShape output, long weightCount) {
+    return 0;
+  }
+
+  // ---- How it runs ------------------------------------------------------------------------
+
+  /**
+   * Whether the op itself leaves its input as it is at inference, so that only a fused
+   * activation, if any, runs (Flatten, Dropout, and an activation field, which is all
+   * activation).
+   */
+  default boolean identityAtInference() {
+    return false;
+  }
+
+  /** Whether the op itself leaves its input as it is in training too (Flatten, activations). */
+  default boolean identityInTraining() {
+    return identityAtInference();
+  }
+
+  /** Whether it hands its output's gradient to its inputs unchanged (but for its activation). */
+  default boolean identityGradient() {
+    return identityInTraining();
+  }
+
+  /**
+   * Whether it may write its output over its (first) input, and in training leave its input's
+   * gradient where its output's was; the others write a fresh region for either.
+   */
+  default boolean inPlace() {
+    return false;
+  }
+
+  /** The activation that is the op itself (an activation field's); empty for the others. */
+  default Optional<Activation> ownActivation() {
+    return Optional.empty();
+  }
+
+  /** Floats it keeps in training beside its output (dropout's mask). */
+  default long trainingMaskSize(TensorShape output) {
+    return 0;
+  }
+
+  /**
+   * What it becomes when inference folds a BatchNorm right after it into its weights and bias:
+   * itself with a bias (where the BatchNorm's shift goes); empty where it cannot take one.
+   */
+  default Optional<Op> withBatchNormFolded() {
+    return Optional.empty();
+  }
+
+  /** Whether inference may fold it into the layer before it ({@link #withBatchNormFolded()}). */
+  default boolean foldsIntoProducer() {
+    return false;
+  }
+
+  /** Whether inference may run it inside the convolution it reads: a 2x2 max pool, stride 2. */
+  default boolean fusesIntoConvolution() {
+    return false;
+  }
+
+  /**
+   * Whether a pool that {@link #fusesIntoConvolution()} may run inside it: a convolution whose
+   * vector path keeps its result apart in planes anyway, so the pool reads the planes.
+   */
+  default boolean takesPoolFusion(TensorShape input, TensorShape output) {
+    return false;
+  }
+
+  // ---- The kinds ----------------------------------------------------------------------------
 
   record Conv(int filters, Window window, boolean bias, Init init, BiasInit biasInit) implements Op {
     @Override
@@ -21,6 +157,42 @@ public sealed interface Op {
     @Override
     public String describe() {
       return "Conv2D " + window.describe() + (bias ? "" : " no bias");
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.conv(this);
+    }
+
+    @Override
+    public int[] weightShape(TensorShape input, TensorShape output) {
+      return new int[] {window.kernelHeight(), window.kernelWidth(), input.channels(), filters};
+    }
+
+    @Override
+    public String weightLayout() {
+      return "HWIO";
+    }
+
+    @Override
+    public long biasCount(TensorShape output) {
+      return bias ? filters : 0;
+    }
+
+    @Override
+    public long multiplyAdds(TensorShape output, long weightCount) {
+      return output.size() * (weightCount / filters);
+    }
+
+    @Override
+    public Optional<Op> withBatchNormFolded() {
+      return Optional.of(new Conv(filters, window, true, init, biasInit));
+    }
+
+    @Override
+    public boolean takesPoolFusion(TensorShape input, TensorShape output) {
+      ConvGeometry geometry = ConvGeometry.of(this, input, output);
+      return geometry != null && geometry.planarForward();
     }
   }
 
@@ -36,6 +208,21 @@ public sealed interface Op {
           ? pool.displayName() + " " + window.kernelHeight() + "x" + window.kernelWidth()
           : pool.displayName() + " " + window.describe();
     }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.pool(this);
+    }
+
+    @Override
+    public boolean fusesIntoConvolution() {
+      return pool == PoolKind.MAX
+          && window.kernelHeight() == 2
+          && window.kernelWidth() == 2
+          && window.strideHeight() == 2
+          && window.strideWidth() == 2
+          && !window.padded();
+    }
   }
 
   record Dense(int units, boolean bias, Init init, BiasInit biasInit) implements Op {
@@ -47,6 +234,36 @@ public sealed interface Op {
     @Override
     public String describe() {
       return "Dense " + units + (bias ? "" : " no bias");
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.dense(this);
+    }
+
+    @Override
+    public int[] weightShape(TensorShape input, TensorShape output) {
+      return new int[] {Math.toIntExact(input.size()), units};
+    }
+
+    @Override
+    public String weightLayout() {
+      return "[in, out]";
+    }
+
+    @Override
+    public long biasCount(TensorShape output) {
+      return bias ? units : 0;
+    }
+
+    @Override
+    public long multiplyAdds(TensorShape output, long weightCount) {
+      return weightCount;
+    }
+
+    @Override
+    public Optional<Op> withBatchNormFolded() {
+      return Optional.of(new Dense(units, true, init, biasInit));
     }
   }
 
@@ -60,6 +277,21 @@ public sealed interface Op {
     public String describe() {
       return implicit ? "Flatten (implicit, HWC)" : "Flatten (HWC)";
     }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.flatten(this);
+    }
+
+    @Override
+    public boolean identityAtInference() {
+      return true; // NHWC already is HWC order
+    }
+
+    @Override
+    public boolean inPlace() {
+      return true;
+    }
   }
 
   record Dropout(double rate) implements Op {
@@ -72,8 +304,34 @@ public sealed interface Op {
     public String describe() {
       return "Dropout " + rate;
     }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.dropout(this);
+    }
+
+    @Override
+    public boolean identityAtInference() {
+      return true; // inverted dropout scales in training
+    }
+
+    @Override
+    public boolean identityInTraining() {
+      return false;
+    }
+
+    @Override
+    public boolean inPlace() {
+      return true;
+    }
+
+    @Override
+    public long trainingMaskSize(TensorShape output) {
+      return output.size();
+    }
   }
 
+  /** An activation on a field of its own: the op is the identity, its activation all it does. */
   record Activate(Activation activation) implements Op {
     @Override
     public String kind() {
@@ -83,6 +341,26 @@ public sealed interface Op {
     @Override
     public String describe() {
       return activation.describe();
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.activate(this);
+    }
+
+    @Override
+    public Optional<Activation> ownActivation() {
+      return Optional.of(activation);
+    }
+
+    @Override
+    public boolean identityAtInference() {
+      return true;
+    }
+
+    @Override
+    public boolean inPlace() {
+      return true;
     }
   }
 
@@ -97,6 +375,41 @@ public sealed interface Op {
     public String describe() {
       return "BatchNorm momentum " + momentum + " epsilon " + epsilon;
     }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.batchNorm(this);
+    }
+
+    @Override
+    public int[] weightShape(TensorShape input, TensorShape output) {
+      return new int[] {output.channels()};
+    }
+
+    @Override
+    public String weightLayout() {
+      return "gamma";
+    }
+
+    @Override
+    public long biasCount(TensorShape output) {
+      return output.channels(); // beta
+    }
+
+    @Override
+    public long stateCount(TensorShape output) {
+      return 2L * output.channels();
+    }
+
+    @Override
+    public boolean foldsIntoProducer() {
+      return true;
+    }
+
+    @Override
+    public boolean inPlace() {
+      return true;
+    }
   }
 
   /** A layer of two or more inputs: their sum, or their channels side by side. */
@@ -109,6 +422,21 @@ public sealed interface Op {
     @Override
     public String describe() {
       return merge.displayName();
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.merge(this);
+    }
+
+    @Override
+    public boolean identityGradient() {
+      return merge == MergeKind.ADD; // every input gets the sum's gradient
+    }
+
+    @Override
+    public boolean inPlace() {
+      return merge == MergeKind.ADD;
     }
   }
 

@@ -36,15 +36,17 @@ public record Plan(
    *
    * @param producer the step index of the convolution or dense layer
    * @param norm the step index of the BatchNorm
+   * @param folded the producer as it runs folded: with a bias at the BatchNorm's beta, the
+   *     BatchNorm's activation, writing the BatchNorm's output, named apart from every layer
    */
-  public record Fold(int producer, int norm) {}
+  public record Fold(int producer, int norm, Step folded) {}
 
   /**
    * A convolution read only by the 2x2 max pool of stride 2 after it, with ReLU or no activation
    * and an output of even height and width: inference may pool straight from the convolution's
    * result and never write it (pooling commutes with the bias and with ReLU, so the values are
-   * the same). The emitter takes the fusion where the convolution's kernel keeps that result
-   * apart anyway (the planar one).
+   * the same). Only where the convolution's vector path keeps that result apart anyway, in
+   * planes ({@code Op.takesPoolFusion}).
    *
    * @param conv the step index of the convolution
    * @param pool the step index of the max pool, {@code conv + 1}
@@ -66,20 +68,41 @@ public record Plan(
     return stateCount > 0;
   }
 
+  /** The fold whose BatchNorm is step {@code index}, or null. */
+  public Fold foldOfNorm(int index) {
+    return folds.stream().filter(f -> f.norm() == index).findFirst().orElse(null);
+  }
+
+  /** The fold whose producer is step {@code index}, or null. */
+  public Fold foldOfProducer(int index) {
+    return folds.stream().filter(f -> f.producer() == index).findFirst().orElse(null);
+  }
+
+  /**
+   * {@code base}, with underscores added until no layer has that name: a name for a generated
+   * step whose methods cannot meet a layer's.
+   */
+  public String unusedName(String base) {
+    return unusedName(steps, base);
+  }
+
+  static String unusedName(List<Step> steps, String base) {
+    String name = base;
+    while (true) {
+      String candidate = name;
+      if (steps.stream().noneMatch(s -> s.node().name().equals(candidate))) {
+        return name;
+      }
+      name += "_";
+    }
+  }
+
   /** A region that holds one activation: the caller's input array, or an offset in the workspace. */
   public record Location(boolean isInput, int offset) {
     public static final Location INPUT = new Location(true, 0);
 
     public static Location workspace(int offset) {
       return new Location(false, offset);
-    }
-
-    public String array() {
-      return isInput ? "x" : "ws";
-    }
-
-    public String offsetExpression() {
-      return isInput ? "xo" : String.valueOf(offset);
     }
   }
 }

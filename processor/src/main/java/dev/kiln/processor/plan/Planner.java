@@ -3,8 +3,6 @@ package dev.kiln.processor.plan;
 import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.model.Node;
-import dev.kiln.processor.model.Op;
-import dev.kiln.processor.model.Window;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -102,7 +100,7 @@ public final class Planner {
     List<Plan.Fold> folds = new ArrayList<>();
     for (int i = 0; i < steps.size(); i++) {
       Step norm = steps.get(i);
-      if (!(norm.node().op() instanceof Op.BatchNorm)) {
+      if (!norm.node().op().foldsIntoProducer()) {
         continue;
       }
       int source = norm.node().sources().get(0);
@@ -110,13 +108,26 @@ public final class Planner {
         continue;
       }
       Node producer = steps.get(source).node();
-      boolean linear = producer.op() instanceof Op.Conv || producer.op() instanceof Op.Dense;
-      if (linear && producer.activation().isEmpty() && readers[source] == 1
+      if (producer.op().withBatchNormFolded().isPresent()
+          && producer.activation().isEmpty()
+          && readers[source] == 1
           && norm.out().equals(steps.get(source).out())) {
-        folds.add(new Plan.Fold(source, i));
+        folds.add(new Plan.Fold(source, i, folded(steps, steps.get(source), norm)));
       }
     }
     return folds;
+  }
+
+  /** The producer as it runs with the BatchNorm folded in: see {@link Plan.Fold#folded()}. */
+  private static Step folded(List<Step> steps, Step producer, Step norm) {
+    Node p = producer.node();
+    Node node =
+        new Node(
+            Plan.unusedName(steps, p.name() + "Folded"), p.op().withBatchNormFolded().orElseThrow(),
+            norm.node().activation(), p.sources(), p.inputs(), p.output(), p.origin());
+    return new Step(
+        node, producer.weightOffset(), norm.biasOffset(), -1, producer.constantPrefix(),
+        producer.ins(), norm.out());
   }
 
   private static List<Plan.PoolFusion> poolFusions(List<Step> steps, int[] readers) {
@@ -127,25 +138,17 @@ public final class Planner {
       boolean reluOrNone =
           conv.activation().isEmpty() || conv.activation().get().kind() == Activation.Kind.RELU;
       boolean evenOutput = conv.output().height() % 2 == 0 && conv.output().width() % 2 == 0;
-      if (conv.op() instanceof Op.Conv
+      if (conv.op().takesPoolFusion(conv.input(), conv.output())
           && reluOrNone
           && evenOutput
           && readers[i] == 1
           && pool.sources().equals(List.of(i))
           && pool.activation().isEmpty()
-          && pool.op() instanceof Op.Pool p
-          && p.pool() == Op.PoolKind.MAX
-          && twoByTwo(p.window())) {
+          && pool.op().fusesIntoConvolution()) {
         fusions.add(new Plan.PoolFusion(i, i + 1));
       }
     }
     return fusions;
-  }
-
-  /** A 2x2 window of stride 2 without padding. */
-  private static boolean twoByTwo(Window w) {
-    return w.kernelHeight() == 2 && w.kernelWidth() == 2 && w.strideHeight() == 2
-        && w.strideWidth() == 2 && !w.padded();
   }
 
   /** {@code c1} becomes {@code C1}, {@code convBlock2} becomes {@code CONV_BLOCK2}. */

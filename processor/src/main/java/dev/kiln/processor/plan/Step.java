@@ -1,7 +1,6 @@
 package dev.kiln.processor.plan;
 
 import dev.kiln.processor.model.Node;
-import dev.kiln.processor.model.Op;
 import java.util.List;
 
 /**
@@ -35,15 +34,11 @@ public record Step(
 
   /** Whether the step runs code at inference (Flatten and Dropout alone are no-ops there). */
   public boolean runsAtInference() {
-    Op op = node.op();
-    boolean identity = op instanceof Op.Flatten || op instanceof Op.Dropout;
-    return !identity || node.activation().isPresent();
+    return node.runsAtInference();
   }
 
   /** Whether it can write its output over its first input. */
   public boolean inPlace() {
-    Op op = node.op();
-    return op instanceof Op.Activate || op instanceof Op.Flatten || op instanceof Op.Dropout
-        || op instanceof Op.BatchNorm || op instanceof Op.Merge m && m.merge() == Op.MergeKind.ADD;
+    return node.op().inPlace();
   }
 }

@@ -2,7 +2,6 @@ package dev.kiln.processor.plan;
 
 import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
-import dev.kiln.processor.model.Op;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,7 +14,7 @@ public final class TrainingPlanner {
   public static TrainingPlan plan(Plan plan) {
     List<Step> steps = plan.steps();
     int n = steps.size();
-    Optional<Activation> last = lastActivation(steps.get(n - 1).node());
+    Optional<Activation> last = steps.get(n - 1).node().activationFunction();
     String loss = "MEAN_SQUARED_ERROR";
     if (last.isPresent() && last.get().kind() == Activation.Kind.SOFTMAX) {
       loss = "SOFTMAX_CROSS_ENTROPY";
@@ -42,9 +41,10 @@ public final class TrainingPlanner {
       if (forward[i]) {
         outs[i] = Plan.Location.workspace(Math.toIntExact(offset));
         offset += node.output().size();
-        if (node.op() instanceof Op.Dropout) {
+        long mask = node.op().trainingMaskSize(node.output());
+        if (mask > 0) {
           masks[i] = Math.toIntExact(offset);
-          offset += node.output().size();
+          offset += mask;
         }
       } else {
         outs[i] = read.get(0);
@@ -70,8 +70,10 @@ public final class TrainingPlanner {
     int statisticsSize = 0;
     for (int i = 0; i < n; i++) {
       Node node = steps.get(i).node();
-      statistics[i] = node.op() instanceof Op.BatchNorm ? statisticsSize : -1;
-      statisticsSize += node.op() instanceof Op.BatchNorm ? 4 * node.output().channels() : 0;
+      // Batch statistics go with the moving ones: mean, 1 / sigma, sum dy, sum dy xhat.
+      boolean normalizes = node.stateCount() > 0;
+      statistics[i] = normalizes ? statisticsSize : -1;
+      statisticsSize += normalizes ? 4 * node.output().channels() : 0;
     }
     for (int i = n - 1; i >= 0; i--) {
       Node node = steps.get(i).node();
@@ -100,7 +102,7 @@ public final class TrainingPlanner {
         long size = steps.get(s).node().output().size();
         // Layers that change the shape write a fresh region; the others leave the gradient of
         // their input where that of their output was (an Add hands the same gradient to each).
-        boolean fresh = writesFreshGradient(node);
+        boolean fresh = !node.op().inPlace();
         int at = fresh ? regions.allocate(size) : gradientAt[i];
         inputGradients.add(at);
         if (gradientAt[s] >= 0) {
@@ -133,35 +135,15 @@ public final class TrainingPlanner {
         outs[n - 1]);
   }
 
-  /** The activation the network ends with, fused or on a field of its own. */
-  static Optional<Activation> lastActivation(Node node) {
-    return node.op() instanceof Op.Activate a ? Optional.of(a.activation()) : node.activation();
-  }
-
+  /** Whether it runs code in training's forward pass; {@code leftToLoss}: its activation is the loss's. */
   private static boolean runsForward(Node node, boolean leftToLoss) {
-    Op op = node.op();
-    if (op instanceof Op.Activate) {
-      return !leftToLoss;
-    }
-    if (op instanceof Op.Flatten) {
-      return node.activation().isPresent() && !leftToLoss;
-    }
-    return true; // Conv, Pool, Dense, merges, and Dropout (active in training)
+    return !node.op().identityInTraining()
+        || node.activationFunction().isPresent() && !leftToLoss;
   }
 
+  /** Whether it runs code in the backward pass (an Add without activation hands its gradient on). */
   private static boolean runsBackward(Node node, boolean leftToLoss) {
-    if (node.op() instanceof Op.Merge m && m.merge() == Op.MergeKind.ADD) {
-      return node.activation().isPresent() && !leftToLoss; // else it hands its gradient on as is
-    }
-    return runsForward(node, leftToLoss) || node.op() instanceof Op.Conv
-        || node.op() instanceof Op.Dense || node.op() instanceof Op.Pool
-        || node.op() instanceof Op.Merge;
-  }
-
-  /** Layers whose input gradient needs a region of its own (the others work in place). */
-  private static boolean writesFreshGradient(Node node) {
-    Op op = node.op();
-    return op instanceof Op.Conv || op instanceof Op.Pool || op instanceof Op.Dense
-        || op instanceof Op.Merge m && m.merge() == Op.MergeKind.CONCAT;
+    return !node.op().identityGradient()
+        || node.activationFunction().isPresent() && !leftToLoss;
   }
 }

@@ -160,8 +160,7 @@ class AnalyzerTest {
     assertEquals(28 * 28 * 6 + 14 * 14 * 6, plan.workspaceSize());
     List<String> flow = new ArrayList<>();
     for (Step step : plan.steps()) {
-      flow.add(step.node().name() + ":" + step.in().array() + step.in().offsetExpression() + "->"
-          + step.out().array() + step.out().offsetExpression());
+      flow.add(step.node().name() + ":" + where(step.in()) + "->" + where(step.out()));
     }
     assertEquals(
         List.of("c1:xxo->ws0", "s2:ws0->ws4704", "c3:ws4704->ws0", "s4:ws0->ws1600",
@@ -182,5 +181,10 @@ class AnalyzerTest {
     assertTrue(plan.steps().get(0).in().isInput());
     assertEquals(0, plan.steps().get(0).out().offset());
     assertEquals(plan.steps().get(1).in(), plan.steps().get(1).out(), "in place after the input");
+  }
+
+  /** {@code xxo} for the caller's input, {@code ws<offset>} for the workspace. */
+  private static String where(Plan.Location location) {
+    return location.isInput() ? "xxo" : "ws" + location.offset();
   }
 }

@@ -43,7 +43,7 @@ final class ClActivation {
 
   /** The activation a node applies: its own (activation field) or the one on its field. */
   static Activation of(Node node) {
-    return node.op() instanceof Op.Activate a ? a.activation() : node.activation().orElseThrow();
+    return node.activationFunction().orElseThrow();
   }
 
   /**

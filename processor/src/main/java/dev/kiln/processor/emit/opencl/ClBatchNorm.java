@@ -17,10 +17,9 @@ import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 final class ClBatchNorm {
   private ClBatchNorm() {}
 
-  static void emit(ClProgram program, String name, TrainingStep t, int at) {
+  static void emit(ClProgram program, String name, TrainingStep t, int at, Op.BatchNorm bn) {
     Step step = t.step();
     Node node = step.node();
-    Op.BatchNorm bn = (Op.BatchNorm) node.op();
     int c = node.output().channels();
     int size = Math.toIntExact(node.output().size());
     long pixels = size / c;

@@ -41,10 +41,9 @@ final class ClConv {
     return 1;
   }
 
-  static void emit(ClProgram program, String name, TrainingStep t) {
+  static void emit(ClProgram program, String name, TrainingStep t, Op.Conv conv) {
     Step step = t.step();
     Node node = step.node();
-    Op.Conv conv = (Op.Conv) node.op();
     Window w = conv.window();
     TensorShape in = node.input();
     TensorShape out = node.output();

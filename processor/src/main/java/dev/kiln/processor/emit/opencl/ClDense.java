@@ -14,10 +14,10 @@ import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 final class ClDense {
   private ClDense() {}
 
-  static void emit(ClProgram program, String name, TrainingStep t) {
+  static void emit(ClProgram program, String name, TrainingStep t, Op.Dense dense) {
     Step step = t.step();
     Node node = step.node();
-    int units = ((Op.Dense) node.op()).units();
+    int units = dense.units();
     int inSize = Math.toIntExact(node.input().size());
     int wo = step.weightOffset();
     String shapes =

@@ -14,9 +14,9 @@ import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 final class ClDropout {
   private ClDropout() {}
 
-  static void emit(ClProgram program, String name, TrainingStep t, int layerIndex) {
+  static void emit(
+      ClProgram program, String name, TrainingStep t, int layerIndex, Op.Dropout dropout) {
     Node node = t.step().node();
-    Op.Dropout dropout = (Op.Dropout) node.op();
     int size = Math.toIntExact(node.output().size());
     float scale = (float) (1.0 / (1.0 - dropout.rate()));
     long salt = (layerIndex + 1) * 0xD1B54A32D192ED03L;

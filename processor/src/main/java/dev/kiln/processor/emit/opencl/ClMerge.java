@@ -15,9 +15,9 @@ import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 final class ClMerge {
   private ClMerge() {}
 
-  static void emit(ClProgram program, String name, TrainingStep t) {
+  static void emit(ClProgram program, String name, TrainingStep t, Op.Merge merge) {
     Node node = t.step().node();
-    boolean add = ((Op.Merge) node.op()).merge() == Op.MergeKind.ADD;
+    boolean add = merge.merge() == Op.MergeKind.ADD;
     TensorShape out = node.output();
     int size = Math.toIntExact(out.size());
     if (t.forward()) {

@@ -16,9 +16,8 @@ import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 final class ClPool {
   private ClPool() {}
 
-  static void emit(ClProgram program, String name, TrainingStep t) {
+  static void emit(ClProgram program, String name, TrainingStep t, Op.Pool pool) {
     Node node = t.step().node();
-    Op.Pool pool = (Op.Pool) node.op();
     boolean max = pool.pool() == Op.PoolKind.MAX;
     Window w = pool.window();
     TensorShape in = node.input();

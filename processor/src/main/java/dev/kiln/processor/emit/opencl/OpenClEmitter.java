@@ -2,7 +2,6 @@ package dev.kiln.processor.emit.opencl;
 
 import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.model.Node;
-import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.TrainingPlan;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 import java.util.List;
@@ -49,22 +48,7 @@ public final class OpenClEmitter {
       String name = program.layerName(node.name());
       program.reserve(name);
       program.nextLayer();
-      Op op = node.op();
-      if (op instanceof Op.Conv) {
-        ClConv.emit(program, name, t);
-      } else if (op instanceof Op.Pool) {
-        ClPool.emit(program, name, t);
-      } else if (op instanceof Op.Dense) {
-        ClDense.emit(program, name, t);
-      } else if (op instanceof Op.Dropout) {
-        ClDropout.emit(program, name, t, i);
-      } else if (op instanceof Op.Merge) {
-        ClMerge.emit(program, name, t);
-      } else if (op instanceof Op.BatchNorm) {
-        ClBatchNorm.emit(program, name, t, t.statisticsOffset());
-      } else if (node.op() instanceof Op.Activate || node.activation().isPresent()) {
-        ClActivation.layer(program, name, t);
-      }
+      ClLayer.of(node.op()).emit(program, name, t, i);
       ClMerge.transfers(program, name, t);
     }
     ClLoss.emit(program);

@@ -6,7 +6,7 @@ import dev.kiln.runtime.kernels.Kernels;
 import org.junit.jupiter.api.Test;
 
 /** What the processor generates must agree with the runtime kernels it calls. */
-class KernelCallsTest {
+class ConvKernelCallsTest {
   /**
    * The processor sizes the widened weights and the scratch with its own copy of the planar
    * width rule (it does not depend on the runtime); the runtime kernels lay them out by theirs.
@@ -16,7 +16,7 @@ class KernelCallsTest {
     for (int n = 1; n <= 12; n++) {
       for (int rows = 1; rows <= 4; rows++) {
         assertEquals(
-            Kernels.planarWidth(n, rows), KernelCalls.planarWidth(n, rows),
+            Kernels.planarWidth(n, rows), ConvKernelCalls.planarWidth(n, rows),
             n + " channels over " + rows + " rows");
       }
     }
@@ -31,7 +31,7 @@ class KernelCallsTest {
           for (int cols = 1; cols <= 40; cols += 3) {
             assertEquals(
                 Kernels.weightGradientPlanarScratch(channels, k, k + 1, n, cols + 1, cols),
-                KernelCalls.planarGradientScratch(channels, k, k + 1, n, cols + 1, cols),
+                ConvKernelCalls.planarGradientScratch(channels, k, k + 1, n, cols + 1, cols),
                 channels + " channels, kernel " + k + ", " + n + " filters, " + cols + " columns");
           }
         }

@@ -1,0 +1,70 @@
+package dev.kiln.processor.model;
+
+/**
+ * A convolution's geometry as its vector path sees it, and the strategy that follows from it:
+ * the zero-bordered input's size (padded layers copy their input into a border, so every window
+ * is an interior one), the spread output gradient's size (the input gradient is a convolution of
+ * it), and whether the planar kernels apply (few channels fill few lanes of a vector along the
+ * channels; with unit stride, a vector along the output row fills them all).
+ */
+public record ConvGeometry(
+    Window w, TensorShape in, TensorShape out, int filters, int paddedHeight, int paddedWidth,
+    int spreadHeight, int spreadWidth) {
+
+  /**
+   * Buffers above this many floats keep the layer on the plain path: the vector path's scratch
+   * copies must stay small next to the layer's own arrays.
+   */
+  private static final long MAX_SCRATCH = 1L << 26;
+
+  /** Layers with at most this many output channels take the planar kernels (unit stride). */
+  public static final int PLANAR_MAX = 8;
+
+  /** The geometry, or null when the layer stays on the plain path (its scratch would be huge). */
+  public static ConvGeometry of(Op.Conv conv, TensorShape in, TensorShape out) {
+    Window w = conv.window();
+    long paddedHeight = (long) in.height() + w.padTop() + w.padBottom();
+    long paddedWidth = (long) in.width() + w.padLeft() + w.padRight();
+    long spreadHeight = (long) in.height() + w.kernelHeight() - 1;
+    long spreadWidth = (long) in.width() + w.kernelWidth() - 1;
+    long c = Math.max(in.channels(), out.channels());
+    long weights = (long) w.kernelHeight() * w.kernelWidth() * in.channels() * conv.filters();
+    if (paddedHeight * paddedWidth * c > MAX_SCRATCH
+        || spreadHeight * spreadWidth * c > MAX_SCRATCH
+        || weights > MAX_SCRATCH) {
+      return null;
+    }
+    return new ConvGeometry(
+        w, in, out, conv.filters(), (int) paddedHeight, (int) paddedWidth, (int) spreadHeight,
+        (int) spreadWidth);
+  }
+
+  public int paddedSize() {
+    return w.padded() ? paddedHeight * paddedWidth * in.channels() : 0;
+  }
+
+  public boolean unitStride() {
+    return w.strideHeight() == 1 && w.strideWidth() == 1;
+  }
+
+  /** Whether the forward pass vectorizes along the output rows (the planar kernels). */
+  public boolean planarForward() {
+    return unitStride() && out.channels() <= PLANAR_MAX;
+  }
+
+  /** Whether the input gradient, a convolution with {@code in.channels()} outputs, is planar. */
+  public boolean planarInputGradient() {
+    return unitStride() && in.channels() <= PLANAR_MAX
+        && w.padTop() < w.kernelHeight() && w.padBottom() < w.kernelHeight()
+        && w.padLeft() < w.kernelWidth() && w.padRight() < w.kernelWidth();
+  }
+
+  public int planarInputSize() {
+    return paddedHeight * paddedWidth * in.channels();
+  }
+
+  /** Floats in one row of the input the windows read (the bordered copy's, if padded). */
+  public int inputRow() {
+    return (w.padded() ? paddedWidth : in.width()) * in.channels();
+  }
+}

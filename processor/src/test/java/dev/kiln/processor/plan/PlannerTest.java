@@ -81,10 +81,12 @@ class PlannerTest {
   }
 
   @Test
-  void lenet5FusesBothConvolutionsWithTheirPools() {
+  void lenet5FusesItsPlanarConvolutionWithItsPool() {
     Plan plan = plan(Nets.lenet5());
-    // c1 28x28 ReLU and c3 10x10 ReLU, each read only by a 2x2 stride 2 VALID max pool.
-    assertEquals(List.of(new Plan.PoolFusion(0, 1), new Plan.PoolFusion(2, 3)), plan.poolFusions());
+    // c1 28x28 ReLU and c3 10x10 ReLU are each read only by a 2x2 stride 2 VALID max pool, but
+    // only c1 (6 filters, unit stride) keeps its result in planes on the vector path; c3's 16
+    // filters vectorize along the channels, straight into NHWC.
+    assertEquals(List.of(new Plan.PoolFusion(0, 1)), plan.poolFusions());
     assertEquals(List.of(), plan.folds());
   }
 
@@ -272,8 +274,13 @@ class PlannerTest {
   @Test
   void batchNormsAfterAConvolutionWithoutActivationReadOnceAreFolded() {
     Plan plan = plan(Nets.twoFolds());
-    assertEquals(
-        List.of(new Plan.Fold(0, 1), new Plan.Fold(2, 3)), plan.folds());
+    assertEquals(List.of("0<-1", "2<-3"), folds(plan));
+    // The folded step: c1 with a bias (bn1's beta slot), bn1's activation and output.
+    Step folded = plan.folds().get(0).folded();
+    assertEquals("c1Folded", folded.node().name());
+    assertEquals(plan.steps().get(1).biasOffset(), folded.biasOffset());
+    assertEquals(plan.steps().get(1).out(), folded.out());
+    assertEquals(plan.steps().get(0).weightOffset(), folded.weightOffset());
     // c1: 3*3*2*4 = 72 weights at 0, 4 at 72; bn1: gamma 4 at 76, beta 4 at 80; c2: 3*3*4*8 =
     // 288 at 84, 8 at 372; bn2: gamma 8 at 380, beta 8 at 388; out: 128*2 = 256 at 396, 2 at
     // 652; total 654.
@@ -306,11 +313,16 @@ class PlannerTest {
     assertEquals(
         List.of("bn0 [input] -> 0", "d.flatten [0] -> 0", "d [0] -> 4", "bn1 [4] -> 4"),
         flow(plan));
-    assertEquals(List.of(new Plan.Fold(2, 3)), plan.folds());
+    assertEquals(List.of("2<-3"), folds(plan));
     // bn0: 4 mean + 4 variance at 0; bn1: 3 + 3 at 8.
     assertEquals(
         List.of(0, -1, -1, 8), plan.steps().stream().map(Step::stateOffset).toList());
     assertEquals(14, plan.stateCount());
     assertFalse(plan.steps().get(0).out().isInput());
+  }
+
+  /** Each fold as {@code producer<-norm}. */
+  private static List<String> folds(Plan plan) {
+    return plan.folds().stream().map(f -> f.producer() + "<-" + f.norm()).toList();
   }
 }

@@ -37,7 +37,7 @@ final class Declaration {
   }
 
   /** A layer annotation. */
-  sealed interface Spec permits Conv, Pool, GlobalPool, Dense, Flatten, Dropout, Merge {}
+  sealed interface Spec permits Conv, Depthwise, Pool, GlobalPool, Dense, Flatten, Dropout, Merge {}
 
   /** {@code pad} empty: none; {@code stride} as written. */
   record Conv(
@@ -55,6 +55,12 @@ final class Declaration {
       return new Conv(filters, kernel, s, padding, pad, bias, init);
     }
   }
+
+  /** {@code @DepthwiseConv2D}: {@code pad} empty: none; {@code stride} as written. */
+  record Depthwise(
+      int multiplier, int[] kernel, int[] stride, Padding padding, int[] pad, boolean bias,
+      String init)
+      implements Spec {}
 
   /** {@code stride} empty: the default (the size). */
   record Pool(boolean max, int[] size, int[] stride, Padding padding) implements Spec {}
@@ -256,6 +262,27 @@ final class Declaration {
       }
       shuffle(a, r);
       return "@Conv2D(" + String.join(", ", a) + ")";
+    }
+    if (s instanceof Depthwise c) {
+      if (c.multiplier() != 1 || r.nextInt(4) == 0) {
+        a.add("depthMultiplier = " + c.multiplier());
+      }
+      a.add("kernel = " + ints(c.kernel(), r));
+      if (!(c.stride().length == 1 && c.stride()[0] == 1) || r.nextInt(4) == 0) {
+        a.add("stride = " + ints(c.stride(), r));
+      }
+      padding(a, c.padding(), r);
+      if (c.pad().length > 0) {
+        a.add("pad = " + ints(c.pad(), r));
+      }
+      if (!c.bias() || r.nextInt(6) == 0) {
+        a.add("bias = " + c.bias());
+      }
+      if (c.init() != null) {
+        a.add("init = Init." + c.init());
+      }
+      shuffle(a, r);
+      return "@DepthwiseConv2D(" + String.join(", ", a) + ")";
     }
     if (s instanceof GlobalPool) {
       return "@GlobalAvgPool";

@@ -473,6 +473,55 @@ class DiagnosticsTest {
     assertEquals(valueColumn(line, "filters"), columnOf(compilation, "[kiln:bad-filters]"));
   }
 
+  // ---------------------------------------------------------------- DepthwiseConv2D values
+
+  @Test
+  void badDepthMultiplier() {
+    String line = "@DepthwiseConv2D(kernel = 3, depthMultiplier = 0) Layer dw;";
+    JavaFileObject source = network("NoMultiplier", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-depth-multiplier] dw: DepthwiseConv2D depthMultiplier must be at least 1,"
+                + " got 0; e.g. 1")
+        .inFile(source)
+        .onLineContaining("Layer dw;");
+    assertEquals(
+        valueColumn(line, "depthMultiplier"), columnOf(compilation, "[kiln:bad-depth-multiplier]"));
+  }
+
+  /** The window rules are the convolution's, named after the depthwise layer. */
+  @Test
+  void depthwiseKernelLargerThanItsInput() {
+    String line = "@DepthwiseConv2D(kernel = 5) Layer dw;";
+    JavaFileObject source = network("BigDepthwise", "height = 3, width = 3, channels = 2", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:kernel-too-large] dw: DepthwiseConv2D kernel 5x5 does not fit its input 3x3x2")
+        .inFile(source)
+        .onLineContaining("Layer dw;");
+    assertEquals(valueColumn(line, "kernel"), columnOf(compilation, "[kiln:kernel-too-large]"));
+  }
+
+  @Test
+  void depthwiseAfterDenseNeedsSpatialInput() {
+    JavaFileObject source =
+        network("FlatDepthwise", "height = 4, width = 4",
+            "@Dense(units = 8) Layer d;",
+            "@DepthwiseConv2D(kernel = 1) Layer dw;",
+            "@Dense(units = 2) Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:needs-spatial-input] dw: DepthwiseConv2D needs a height x width x"
+            + " channels input, but gets the vector [8]")
+        .inFile(source)
+        .onLineContaining("Layer dw;");
+  }
+
   @Test
   void badKernelZero() {
     String line = "@Conv2D(filters = 2, kernel = 0) Layer c1;";

@@ -184,6 +184,42 @@ class ForwardTest {
         CLOSE);
   }
 
+  /**
+   * Depthwise: each channel under its own kernel, channels never mixed. Channel 0 holds 1..9, its
+   * 2x2 kernel is all ones (the window sums 12, 16, 24, 28); channel 1 holds -1..-9, its kernel
+   * the diagonal [1, 0; 0, 1] (-(1 + 5) = -6, -8, -12, -14). Weights [kh, kw, in, 1].
+   */
+  @Test
+  void depthwiseKeepsChannelsApart() {
+    Model m =
+        model("Depthwise", "height = 3, width = 3, channels = 2",
+            "@DepthwiseConv2D(kernel = 2, bias = false) Layer c;");
+    m.setWeights(m.layer("c"), 1, 1, 1, 0, 1, 0, 1, 1);
+    float[] x = new float[18];
+    for (int px = 0; px < 9; px++) {
+      x[2 * px] = px + 1;
+      x[2 * px + 1] = -(px + 1);
+    }
+    assertArrayEquals(new float[] {12, -6, 16, -8, 24, -12, 28, -14}, m.predict(x), EXACT);
+  }
+
+  /**
+   * A depth multiplier of 2 with SAME padding (the extra column and row at the bottom and right)
+   * and a bias: input [1, 2; 3, 4], filter 0 all ones (+10), filter 1 [1, -1; 0, 0] (+20).
+   * Pixel (0, 0): 10 + 10, 20 + 1 - 2; (0, 1): 10 + 2 + 4, 20 + 2; (1, 0): 10 + 3 + 4, 20 + 3 - 4;
+   * (1, 1): 10 + 4, 20 + 4.
+   */
+  @Test
+  void depthwiseMultiplierWithSamePadding() {
+    Model m =
+        model("DepthwiseSame", "height = 2, width = 2, channels = 1",
+            "@DepthwiseConv2D(kernel = 2, depthMultiplier = 2, padding = Padding.SAME) Layer c;");
+    m.setWeights(m.layer("c"), 1, 1, 1, -1, 1, 0, 1, 0);
+    m.setBias(m.layer("c"), 10, 20);
+    assertArrayEquals(
+        new float[] {20, 19, 16, 22, 17, 19, 14, 24}, m.predict(new float[] {1, 2, 3, 4}), EXACT);
+  }
+
   @Test
   void maxPoolValidAndSameAtTheBorder() {
     Model valid = model("PoolValid", "height = 2, width = 2", "@MaxPool(size = 2, stride = 1) Layer p;");

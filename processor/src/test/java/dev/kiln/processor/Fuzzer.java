@@ -3,6 +3,7 @@ package dev.kiln.processor;
 import dev.kiln.processor.Declaration.Act;
 import dev.kiln.processor.Declaration.ActKind;
 import dev.kiln.processor.Declaration.Conv;
+import dev.kiln.processor.Declaration.Depthwise;
 import dev.kiln.processor.Declaration.Dense;
 import dev.kiln.processor.Declaration.Dropout;
 import dev.kiln.processor.Declaration.Field;
@@ -204,7 +205,8 @@ final class Fuzzer {
     int roll = random.nextInt(100);
     if (!in.flat()) {
       spec =
-          roll < 38 ? conv()
+          roll < 30 ? conv()
+              : roll < 38 ? depthwise()
               : roll < 50 ? pool(true)
               : roll < 58 ? pool(false)
               : roll < 60 ? new GlobalPool()
@@ -262,6 +264,12 @@ final class Fuzzer {
     return new Conv(filters, kernel, stride, padding, pad, random.nextInt(7) != 0, init);
   }
 
+  private Depthwise depthwise() {
+    Conv c = conv(); // the same windows, absurd ones included
+    int multiplier = random.nextInt(4) == 0 ? 2 + random.nextInt(3) : 1;
+    return new Depthwise(multiplier, c.kernel(), c.stride(), c.padding(), c.pad(), c.bias(), c.init());
+  }
+
   private Pool pool(boolean max) {
     // Up to 9 taps the generated code unrolls the window, above it loops: both must be fuzzed.
     int largest = random.nextInt(3) == 0 ? 5 : 3;
@@ -317,7 +325,7 @@ final class Fuzzer {
     Oracle.Shape in = inputs.get(at);
     int any = random.nextInt(fields.size());
     String name = "bad";
-    int kind = random.nextInt(36);
+    int kind = random.nextInt(37);
     switch (kind) {
       case 0 -> {
         fields.add(at, field(name, conv().withFilters(pick(0, -1, -7, Integer.MIN_VALUE))));
@@ -529,6 +537,12 @@ final class Fuzzer {
         fields.add(field("padded", new Conv(2, new int[] {1}, new int[] {1}, Padding.VALID, new int[] {1}, true, null)).from(Declaration.INPUT));
         fields.add(field(name, new Merge(false)).from("same", "padded"));
         return new Case(valid.withFields(fields), "concat-sizes", "Concat of different sizes");
+      }
+      case 35 -> {
+        Depthwise d = depthwise();
+        fields.add(at, field(name, new Depthwise(pick(0, -1, -3, Integer.MIN_VALUE), d.kernel(),
+            d.stride(), d.padding(), d.pad(), d.bias(), d.init())));
+        return new Case(valid.withFields(fields), "bad-depth-multiplier", "depthMultiplier <= 0");
       }
       default -> {
         String first = fields.get(0).name();

@@ -36,6 +36,7 @@ import java.util.Map;
 final class Oracle {
   enum Kind {
     CONV,
+    DEPTHWISE,
     MAX_POOL,
     AVG_POOL,
     DENSE,
@@ -74,7 +75,10 @@ final class Oracle {
     Shape out;
     boolean implicit;
     int kh, kw, sh, sw, top, bottom, left, right;
+    /** Output channels of a convolution (a depthwise one's: in channels times multiplier). */
     int filters;
+    /** A depthwise convolution's filters per input channel. */
+    int multiplier;
     int units;
     boolean bias;
     double rate;
@@ -171,6 +175,13 @@ final class Oracle {
         l.bias = c.bias();
         window(l, c.kernel(), c.stride(), c.padding(), c.pad());
         l.out = Shape.of(l.out.h(), l.out.w(), c.filters());
+      } else if (spec instanceof Declaration.Depthwise c) {
+        l.kind = Kind.DEPTHWISE;
+        l.multiplier = c.multiplier();
+        l.bias = c.bias();
+        window(l, c.kernel(), c.stride(), c.padding(), c.pad());
+        l.filters = Math.multiplyExact(l.in.c(), c.multiplier());
+        l.out = Shape.of(l.out.h(), l.out.w(), l.filters);
       } else if (spec instanceof Declaration.Pool p) {
         l.kind = p.max() ? Kind.MAX_POOL : Kind.AVG_POOL;
         window(l, p.size(), p.stride().length == 0 ? p.size() : p.stride(), p.padding(), new int[0]);
@@ -211,6 +222,8 @@ final class Oracle {
       }
       if (l.kind == Kind.CONV) {
         l.weightShape = new int[] {l.kh, l.kw, l.in.c(), l.filters};
+      } else if (l.kind == Kind.DEPTHWISE) {
+        l.weightShape = new int[] {l.kh, l.kw, l.in.c(), l.multiplier};
       } else if (l.kind == Kind.DENSE) {
         l.weightShape = new int[] {l.in.size(), l.units};
       }
@@ -222,7 +235,7 @@ final class Oracle {
       l.weightOffset = l.weightCount == 0 ? 0 : Math.toIntExact(offset);
       offset += l.weightCount;
       if (l.bias) {
-        l.biasCount = l.kind == Kind.CONV ? l.filters : l.units;
+        l.biasCount = l.kind == Kind.CONV || l.kind == Kind.DEPTHWISE ? l.filters : l.units;
         l.biasOffset = Math.toIntExact(offset);
         offset += l.biasCount;
       }
@@ -352,6 +365,7 @@ final class Oracle {
       double[] z =
           switch (l.kind) {
             case CONV -> conv(l, p, input);
+            case DEPTHWISE -> depthwise(l, p, input);
             case MAX_POOL, AVG_POOL -> pool(l, input, t);
             case DENSE -> dense(l, p, input);
             case FLATTEN, ACTIVATION -> input.clone();
@@ -629,6 +643,7 @@ final class Oracle {
       double[] dx =
           switch (l.kind) {
             case CONV -> convBackward(l, p, in, d, g);
+            case DEPTHWISE -> depthwiseBackward(l, p, in, d, g);
             case MAX_POOL, AVG_POOL -> poolBackward(l, in, d);
             case DENSE -> denseBackward(l, p, in, d, g);
             case FLATTEN, ACTIVATION -> d;
@@ -689,6 +704,75 @@ final class Oracle {
               for (int c = 0; c < in.c(); c++) {
                 int xi = (int) ((r * in.w() + s) * in.c() + c);
                 int k = kernelIndex(l, a, b, c, f);
+                g[k] += x[xi] * dy;
+                dx[xi] += p[k] * dy;
+              }
+            }
+          }
+        }
+      }
+    }
+    return dx;
+  }
+
+  /**
+   * TensorFlow's depthwise convolution: output channel {@code c * multiplier + m} is input channel
+   * c under filter m, weights {@code [kh, kw, in, multiplier]}; padded cells are zeros.
+   */
+  static double[] depthwise(Layer l, float[] p, double[] x) {
+    Shape in = l.in;
+    Shape out = l.out;
+    double[] y = new double[out.size()];
+    for (int oh = 0; oh < out.h(); oh++) {
+      for (int ow = 0; ow < out.w(); ow++) {
+        for (int c = 0; c < in.c(); c++) {
+          for (int m = 0; m < l.multiplier; m++) {
+            int o = c * l.multiplier + m;
+            double sum = l.bias ? p[l.biasOffset + o] : 0;
+            for (int a = 0; a < l.kh; a++) {
+              for (int b = 0; b < l.kw; b++) {
+                long r = (long) oh * l.sh - l.top + a;
+                long s = (long) ow * l.sw - l.left + b;
+                if (r < 0 || r >= in.h() || s < 0 || s >= in.w()) {
+                  continue; // a zero of the padding
+                }
+                sum += x[(int) ((r * in.w() + s) * in.c() + c)] * p[depthwiseIndex(l, a, b, c, m)];
+              }
+            }
+            y[(oh * out.w() + ow) * out.c() + o] = sum;
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  static int depthwiseIndex(Layer l, int a, int b, int c, int m) {
+    return l.weightOffset + ((a * l.kw + b) * l.in.c() + c) * l.multiplier + m;
+  }
+
+  static double[] depthwiseBackward(Layer l, float[] p, double[] x, double[] d, double[] g) {
+    Shape in = l.in;
+    Shape out = l.out;
+    double[] dx = new double[in.size()];
+    for (int oh = 0; oh < out.h(); oh++) {
+      for (int ow = 0; ow < out.w(); ow++) {
+        for (int c = 0; c < in.c(); c++) {
+          for (int m = 0; m < l.multiplier; m++) {
+            int o = c * l.multiplier + m;
+            double dy = d[(oh * out.w() + ow) * out.c() + o];
+            if (l.bias) {
+              g[l.biasOffset + o] += dy;
+            }
+            for (int a = 0; a < l.kh; a++) {
+              for (int b = 0; b < l.kw; b++) {
+                long r = (long) oh * l.sh - l.top + a;
+                long s = (long) ow * l.sw - l.left + b;
+                if (r < 0 || r >= in.h() || s < 0 || s >= in.w()) {
+                  continue;
+                }
+                int xi = (int) ((r * in.w() + s) * in.c() + c);
+                int k = depthwiseIndex(l, a, b, c, m);
                 g[k] += x[xi] * dy;
                 dx[xi] += p[k] * dy;
               }

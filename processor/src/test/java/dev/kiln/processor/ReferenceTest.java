@@ -75,6 +75,23 @@ class ReferenceTest {
     assertArrayEquals(
         doubles(14, 20, 62, 68, 110, 116),
         predict(one("R", 5, 4, 1, rect), new float[] {1, 2, 3}, range(1, 20)));
+    // Depthwise: the same cases as ForwardTest's depthwise tests.
+    float[] twoChannels = new float[18];
+    for (int px = 0; px < 9; px++) {
+      twoChannels[2 * px] = px + 1;
+      twoChannels[2 * px + 1] = -(px + 1);
+    }
+    Declaration.Depthwise dw =
+        new Declaration.Depthwise(1, new int[] {2}, new int[] {1}, Padding.VALID, new int[0], false, null);
+    assertArrayEquals(
+        doubles(12, -6, 16, -8, 24, -12, 28, -14),
+        predict(one("Dw", 3, 3, 2, dw), new float[] {1, 1, 1, 0, 1, 0, 1, 1}, twoChannels));
+    Declaration.Depthwise dwSame =
+        new Declaration.Depthwise(2, new int[] {2}, new int[] {1}, Padding.SAME, new int[0], true, null);
+    assertArrayEquals(
+        doubles(20, 19, 16, 22, 17, 19, 14, 24),
+        predict(one("DwS", 2, 2, 1, dwSame), new float[] {1, 1, 1, -1, 1, 0, 1, 0, 10, 20},
+            new float[] {1, 2, 3, 4}));
     // Pooling with SAME ignores the padding: the max of negatives stays negative, the average
     // divides by the real cells only.
     Pool maxSame = new Pool(true, new int[] {2}, new int[] {2}, Padding.SAME);

@@ -15,6 +15,11 @@ final class JavaLayers {
           }
 
           @Override
+          public JavaLayer depthwiseConv(Op.DepthwiseConv depthwiseConv) {
+            return new DepthwiseConvEmitter(depthwiseConv);
+          }
+
+          @Override
           public JavaLayer pool(Op.Pool pool) {
             return new PoolEmitter(pool);
           }

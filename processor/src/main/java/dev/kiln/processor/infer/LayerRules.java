@@ -10,6 +10,7 @@ import dev.kiln.processor.model.LayerDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.BatchNormDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.ConvDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.DenseDeclaration;
+import dev.kiln.processor.model.LayerDeclaration.DepthwiseConvDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.DropoutDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.FlattenDeclaration;
 import dev.kiln.processor.model.LayerDeclaration.MergeDeclaration;
@@ -53,6 +54,11 @@ final class LayerRules {
           @Override
           public List<Node> conv(ConvDeclaration conv) {
             return LayerRules.conv(c, conv, activation);
+          }
+
+          @Override
+          public List<Node> depthwiseConv(DepthwiseConvDeclaration depthwiseConv) {
+            return LayerRules.depthwiseConv(c, depthwiseConv, activation);
           }
 
           @Override
@@ -120,17 +126,63 @@ final class LayerRules {
   private static List<Node> conv(Context c, ConvDeclaration d, Optional<Activation> activation) {
     boolean ok = positive(c, "filters", "bad-filters", "Conv2D filters", d.filters(), "e.g. 32");
     ok &= biasInitNeedsBias(c, "Conv2D", d.bias(), d.biasInit());
-    int[] kernel = pair(c, "kernel", "bad-kernel", "Conv2D kernel", d.kernel(), "e.g. 3 or {3, 5}");
-    int[] stride = pair(c, "stride", "bad-stride", "Conv2D stride", d.stride(), "e.g. 1 or {2, 2}");
+    Window window = convolutionWindow(c, "Conv2D", d.kernel(), d.stride(), d.padding(), d.pad(), ok);
+    if (window == null) {
+      return null;
+    }
+    TensorShape output = TensorShape.of(outHeight(c.input, window), outWidth(c.input, window), d.filters());
+    return c.node(
+        new Op.Conv(d.filters(), window, d.bias(), d.init(), d.biasInit()), activation, output);
+  }
+
+  /** A depthwise convolution: the convolution's window, and each channel's multiplier filters. */
+  private static List<Node> depthwiseConv(
+      Context c, DepthwiseConvDeclaration d, Optional<Activation> activation) {
+    String kind = "DepthwiseConv2D";
+    boolean ok =
+        positive(c, "depthMultiplier", "bad-depth-multiplier", kind + " depthMultiplier",
+            d.depthMultiplier(), "e.g. 1");
+    ok &= biasInitNeedsBias(c, kind, d.bias(), d.biasInit());
+    Window window = convolutionWindow(c, kind, d.kernel(), d.stride(), d.padding(), d.pad(), ok);
+    if (window == null) {
+      return null;
+    }
+    long channels = (long) c.input.channels() * d.depthMultiplier();
+    if (channels > Integer.MAX_VALUE) {
+      c.error(
+          "depthMultiplier",
+          "bad-depth-multiplier",
+          kind + " depthMultiplier " + d.depthMultiplier() + " gives its input's "
+              + c.input.channels() + " channels " + channels
+              + " output channels, more than a Java int can count; use a smaller depthMultiplier");
+      return null;
+    }
+    TensorShape output =
+        TensorShape.of(outHeight(c.input, window), outWidth(c.input, window), (int) channels);
+    return c.node(
+        new Op.DepthwiseConv(d.depthMultiplier(), window, d.bias(), d.init(), d.biasInit()),
+        activation, output);
+  }
+
+  /**
+   * A convolution's kernel, stride and padding checked and resolved against its input ({@code
+   * kind} names it in messages); null when they are wrong, when the input is unknown or not
+   * spatial, or when {@code ok} says an earlier check failed.
+   */
+  private static Window convolutionWindow(
+      Context c, String kind, int[] kernelValues, int[] strideValues, Padding padding,
+      int[] padValues, boolean ok) {
+    int[] kernel = pair(c, "kernel", "bad-kernel", kind + " kernel", kernelValues, "e.g. 3 or {3, 5}");
+    int[] stride = pair(c, "stride", "bad-stride", kind + " stride", strideValues, "e.g. 1 or {2, 2}");
     int[] pad = null;
-    if (d.pad().length > 0) {
-      pad = padding(c, d.pad());
-      if (pad != null && d.padding() == Padding.SAME) {
+    if (padValues.length > 0) {
+      pad = padding(c, padValues);
+      if (pad != null && padding == Padding.SAME) {
         c.error(
             "pad",
             "pad-and-same",
-            "Conv2D sets both padding = SAME and pad = "
-                + literal(d.pad())
+            kind + " sets both padding = SAME and pad = "
+                + literal(padValues)
                 + "; use one: SAME pads to keep ceil(input / stride), pad adds that many zeros on"
                 + " each side");
         pad = null;
@@ -140,19 +192,12 @@ final class LayerRules {
     if (!ok || kernel == null || stride == null || c.input == null) {
       return null;
     }
-    if (!c.spatial("Conv2D")) {
+    if (!c.spatial(kind)) {
       return null;
     }
-    Window window = window(c, "Conv2D kernel", "kernel", kernel, stride, d.padding(), pad);
-    if (window == null) {
-      return null;
-    }
-    TensorShape output = TensorShape.of(outHeight(c.input, window), outWidth(c.input, window), d.filters());
-    return c.node(
-        new Op.Conv(d.filters(), window, d.bias(), d.init(), d.biasInit()), activation, output);
+    return window(c, kind + " kernel", "kernel", kernel, stride, padding, pad);
   }
 
-  /** A bias initializer on a layer declared without a bias is a mistake, not a no-op. */
   private static boolean biasInitNeedsBias(
       Context c, String kind, boolean bias, BiasInit biasInit) {
     if (bias || biasInit == BiasInit.ZEROS) {
@@ -314,7 +359,7 @@ final class LayerRules {
     } else {
       paddingName = "VALID";
     }
-    boolean isPool = !what.startsWith("Conv2D");
+    boolean isPool = !what.contains("Conv2D ");
     long paddedHeight = (long) in.height() + top[0] + bottom[0];
     long paddedWidth = (long) in.width() + top[1] + bottom[1];
     if (k[0] > paddedHeight || k[1] > paddedWidth) {

@@ -26,6 +26,8 @@ public sealed interface LayerDeclaration {
   interface Visitor<R> {
     R conv(ConvDeclaration conv);
 
+    R depthwiseConv(DepthwiseConvDeclaration depthwiseConv);
+
     R pool(PoolDeclaration pool);
 
     R dense(DenseDeclaration dense);
@@ -58,6 +60,28 @@ public sealed interface LayerDeclaration {
     @Override
     public String annotationName() {
       return "Conv2D";
+    }
+  }
+
+  record DepthwiseConvDeclaration(
+      int depthMultiplier,
+      int[] kernel,
+      int[] stride,
+      Padding padding,
+      int[] pad,
+      boolean bias,
+      Init init,
+      BiasInit biasInit,
+      Origin origin)
+      implements LayerDeclaration {
+    @Override
+    public String annotationName() {
+      return "DepthwiseConv2D";
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.depthwiseConv(this);
     }
   }
 

@@ -25,6 +25,8 @@ public sealed interface Op {
   interface Visitor<R> {
     R conv(Conv conv);
 
+    R depthwiseConv(DepthwiseConv depthwiseConv);
+
     R pool(Pool pool);
 
     R dense(Dense dense);
@@ -193,6 +195,57 @@ public sealed interface Op {
     public boolean takesPoolFusion(TensorShape input, TensorShape output) {
       ConvGeometry geometry = ConvGeometry.of(this, input, output);
       return geometry != null && geometry.planarForward();
+    }
+  }
+
+  /**
+   * A depthwise convolution: input channel {@code c}'s {@code depthMultiplier} filters see only
+   * channel {@code c}, and write output channels {@code c * depthMultiplier ...}.
+   */
+  record DepthwiseConv(int depthMultiplier, Window window, boolean bias, Init init, BiasInit biasInit)
+      implements Op {
+    @Override
+    public String kind() {
+      return "DepthwiseConv2D";
+    }
+
+    @Override
+    public String describe() {
+      return "DepthwiseConv2D " + window.describe()
+          + (depthMultiplier > 1 ? " multiplier " + depthMultiplier : "") + (bias ? "" : " no bias");
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.depthwiseConv(this);
+    }
+
+    @Override
+    public int[] weightShape(TensorShape input, TensorShape output) {
+      return new int[] {
+        window.kernelHeight(), window.kernelWidth(), input.channels(), depthMultiplier
+      };
+    }
+
+    @Override
+    public String weightLayout() {
+      return "[kh, kw, in, multiplier]";
+    }
+
+    @Override
+    public long biasCount(TensorShape output) {
+      return bias ? output.channels() : 0;
+    }
+
+    @Override
+    public long multiplyAdds(TensorShape output, long weightCount) {
+      return output.size() * window.kernelHeight() * window.kernelWidth();
+    }
+
+    /** Its weights are [taps, out] like a convolution's rows: the fold scales them alike. */
+    @Override
+    public Optional<Op> withBatchNormFolded() {
+      return Optional.of(new DepthwiseConv(depthMultiplier, window, true, init, biasInit));
     }
   }
 

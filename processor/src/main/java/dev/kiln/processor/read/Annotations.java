@@ -6,6 +6,7 @@ import dev.kiln.annotations.BatchNorm;
 import dev.kiln.annotations.Concat;
 import dev.kiln.annotations.Conv2D;
 import dev.kiln.annotations.Dense;
+import dev.kiln.annotations.DepthwiseConv2D;
 import dev.kiln.annotations.Dropout;
 import dev.kiln.annotations.Flatten;
 import dev.kiln.annotations.From;
@@ -27,6 +28,7 @@ public final class Annotations {
 
   public static final String NETWORK = Network.class.getCanonicalName();
   public static final String CONV2D = Conv2D.class.getCanonicalName();
+  public static final String DEPTHWISE_CONV2D = DepthwiseConv2D.class.getCanonicalName();
   public static final String MAX_POOL = MaxPool.class.getCanonicalName();
   public static final String AVG_POOL = AvgPool.class.getCanonicalName();
   public static final String GLOBAL_AVG_POOL = GlobalAvgPool.class.getCanonicalName();
@@ -47,7 +49,7 @@ public final class Annotations {
           Softmax.class.getCanonicalName(), Activation.Kind.SOFTMAX);
 
   public static final Set<String> LAYERS =
-      Set.of(CONV2D, MAX_POOL, AVG_POOL, GLOBAL_AVG_POOL, DENSE, FLATTEN, DROPOUT, BATCH_NORM, ADD, CONCAT);
+      Set.of(CONV2D, DEPTHWISE_CONV2D, MAX_POOL, AVG_POOL, GLOBAL_AVG_POOL, DENSE, FLATTEN, DROPOUT, BATCH_NORM, ADD, CONCAT);
 
   /** Every annotation that may only appear on a field of a {@code @Network} class. */
   public static boolean isFieldAnnotation(String name) {

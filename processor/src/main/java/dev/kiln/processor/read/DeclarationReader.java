@@ -98,6 +98,18 @@ public final class DeclarationReader {
                 enumValue(mirror, "init", Init.class),
                 enumValue(mirror, "biasInit", BiasInit.class),
                 origin));
+      } else if (name.equals(Annotations.DEPTHWISE_CONV2D)) {
+        layers.add(
+            new LayerDeclaration.DepthwiseConvDeclaration(
+                intValue(mirror, "depthMultiplier"),
+                intArray(mirror, "kernel"),
+                intArray(mirror, "stride"),
+                enumValue(mirror, "padding", Padding.class),
+                intArray(mirror, "pad"),
+                booleanValue(mirror, "bias"),
+                enumValue(mirror, "init", Init.class),
+                enumValue(mirror, "biasInit", BiasInit.class),
+                origin));
       } else if (name.equals(Annotations.MAX_POOL) || name.equals(Annotations.AVG_POOL)) {
         layers.add(
             new LayerDeclaration.PoolDeclaration(

@@ -122,6 +122,43 @@ public final class Kernels {
   }
 
   /**
+   * A depthwise convolution ({@link DepthwiseKernels#convolve}): {@code channels} input channels,
+   * {@code multiplier} filters each, weights {@code [kh, kw, channels, multiplier]}.
+   */
+  public static void depthwiseConvolve(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int kh, int kw, int channels,
+      int multiplier, float[] w, int wo, float[] b, int bo, float[] y, int yo, int rows, int cols) {
+    if (VECTORIZED) {
+      VectorDepthwise.convolve(
+          x, xo, rowStep, colStep, tapStep, kh, kw, channels, multiplier, w, wo, b, bo, y, yo, rows,
+          cols);
+    } else {
+      DepthwiseKernels.convolve(
+          x, xo, rowStep, colStep, tapStep, kh, kw, channels, multiplier, w, wo, b, bo, y, yo, rows,
+          cols);
+    }
+  }
+
+  /**
+   * The gradients of {@link #depthwiseConvolve} ({@link DepthwiseKernels#gradients}): the weights'
+   * added into {@code g[go..]}, the input's into {@code dx[dxo..]} unless {@code dx} is null.
+   */
+  public static void depthwiseGradients(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int kh, int kw, int channels,
+      int multiplier, float[] w, int wo, float[] d, int dOff, int rows, int cols, float[] g,
+      int go, float[] dx, int dxo) {
+    if (VECTORIZED) {
+      VectorDepthwise.gradients(
+          x, xo, rowStep, colStep, tapStep, kh, kw, channels, multiplier, w, wo, d, dOff, rows,
+          cols, g, go, dx, dxo);
+    } else {
+      DepthwiseKernels.gradients(
+          x, xo, rowStep, colStep, tapStep, kh, kw, channels, multiplier, w, wo, d, dOff, rows,
+          cols, g, go, dx, dxo);
+    }
+  }
+
+  /**
    * The weight gradient of {@link #convolve}: adds into {@code g[go + (t·tapLength + j)·n + f]}
    * the sum over output pixels {@code (r, c)} of {@code x[xo + r·rowStep + c·colStep + t·tapStep
    * + j] · d[dOff + (r·cols + c)·n + f]}.

@@ -21,17 +21,6 @@ final class ClConv {
     return largestDivisorUpTo(f, 16);
   }
 
-  /**
-   * {@code oFrom} and {@code oTo}: the outputs {@code o} for which {@code o * stride - pad + k}
-   * lies in {@code [0, size)}.
-   */
-  private static String clip(String o, String k, int pad, int stride, int size, int outputs) {
-    return "  const int " + o + "Lo = " + pad + " - " + k + ";\n"
-        + "  const int " + o + "From = " + o + "Lo > 0 ? (" + o + "Lo + " + (stride - 1) + ") / " + stride + " : 0;\n"
-        + "  const int " + o + "Hi = " + (size - 1 + pad) + " - " + k + ";\n"
-        + "  const int " + o + "To = " + o + "Hi < 0 ? 0 : min(" + outputs + ", " + o + "Hi / " + stride + " + 1);\n";
-  }
-
   static int largestDivisorUpTo(int f, int most) {
     for (int b = Math.min(f, most); b > 1; b--) {
       if (f % b == 0) {
@@ -116,8 +105,8 @@ final class ClConv {
             + "  const int kx = (i / " + (kblocks * c) + ") % " + w.kernelWidth() + ";\n"
             + "  const int ky = i / " + (kblocks * c * w.kernelWidth()) + ";\n"
             + "  // The output positions whose window puts (ky, kx) inside the input.\n"
-            + clip("oy", "ky", w.padTop(), w.strideHeight(), in.height(), out.height())
-            + clip("ox", "kx", w.padLeft(), w.strideWidth(), in.width(), out.width());
+            + ClWindow.clip("oy", "ky", w.padTop(), w.strideHeight(), in.height(), out.height())
+            + ClWindow.clip("ox", "kx", w.padLeft(), w.strideWidth(), in.width(), out.width());
     String kernelSample =
         "__global const float* in = " + program.at(t.in()) + ";\n"
             + "__global const float* d = " + dOut + " + co0;\n"

@@ -21,6 +21,11 @@ interface ClLayer {
           }
 
           @Override
+          public ClLayer depthwiseConv(Op.DepthwiseConv depthwiseConv) {
+            return (program, name, t, index) -> ClDepthwiseConv.emit(program, name, t, depthwiseConv);
+          }
+
+          @Override
           public ClLayer pool(Op.Pool pool) {
             return (program, name, t, index) -> ClPool.emit(program, name, t, pool);
           }

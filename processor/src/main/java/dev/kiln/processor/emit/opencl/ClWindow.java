@@ -29,4 +29,15 @@ final class ClWindow {
         + "    }\n"
         + "  }\n";
   }
+
+  /**
+   * {@code oFrom} and {@code oTo}: the outputs {@code o} for which {@code o * stride - pad + k}
+   * lies in {@code [0, size)}.
+   */
+  static String clip(String o, String k, int pad, int stride, int size, int outputs) {
+    return "  const int " + o + "Lo = " + pad + " - " + k + ";\n"
+        + "  const int " + o + "From = " + o + "Lo > 0 ? (" + o + "Lo + " + (stride - 1) + ") / " + stride + " : 0;\n"
+        + "  const int " + o + "Hi = " + (size - 1 + pad) + " - " + k + ";\n"
+        + "  const int " + o + "To = " + o + "Hi < 0 ? 0 : min(" + outputs + ", " + o + "Hi / " + stride + " + 1);\n";
+  }
 }

@@ -1,0 +1,265 @@
+package dev.kiln.processor.emit;
+
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.model.Node;
+import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.TensorShape;
+import dev.kiln.processor.model.Window;
+import dev.kiln.processor.plan.Step;
+import dev.kiln.processor.plan.TrainingPlan;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Depthwise convolution: output channel {@code o = c * M + m} sums input channel {@code c} under
+ * filter {@code m}'s taps, weights {@code [kh, kw, in, M]}. A padded layer first copies its input
+ * into a zero border (one {@code Kernels.pad}), so every window is an interior one and the loops
+ * carry no bounds checks; the backward pass gathers the input gradient in a bordered buffer the
+ * same way and copies its interior out.
+ *
+ * <p>Loops run tap by tap with the channels innermost, so each tap streams over a contiguous run
+ * of input values, weights and outputs. The vector path ({@code Kernels.depthwiseConvolve},
+ * {@code Kernels.depthwiseGradients}) runs the same loops over vectors of channels.
+ */
+record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
+
+  /** The layer's numbers, as the loops and the kernels name them. */
+  private record Shape(
+      Window w, TensorShape in, TensorShape out, int multiplier, int paddedHeight,
+      int paddedWidth) {
+    static Shape of(Op.DepthwiseConv op, Node node) {
+      Window w = op.window();
+      TensorShape in = node.input();
+      return new Shape(
+          w, in, node.output(), op.depthMultiplier(), in.height() + w.padTop() + w.padBottom(),
+          in.width() + w.padLeft() + w.padRight());
+    }
+
+    /** Floats in the bordered input: 0 without padding. */
+    int paddedSize() {
+      return w.padded() ? paddedHeight * paddedWidth * in.channels() : 0;
+    }
+
+    /** Floats in one row of the input the windows read (the bordered copy's, if padded). */
+    int inputRow() {
+      return (w.padded() ? paddedWidth : in.width()) * in.channels();
+    }
+
+    /** The array and offset the windows read: the bordered copy in scratch, or x itself. */
+    String source() {
+      return w.padded() ? "s, 0" : "x, xo";
+    }
+
+    /** {@code rowStep, colStep, tapStep, kh, kw, channels, multiplier} of the windows. */
+    String windows() {
+      return (w.strideHeight() * inputRow()) + ", " + (w.strideWidth() * in.channels()) + ", "
+          + inputRow() + ", " + w.kernelHeight() + ", " + w.kernelWidth() + ", " + in.channels()
+          + ", " + multiplier;
+    }
+  }
+
+  @Override
+  public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
+    Node node = step.node();
+    Shape g = Shape.of(depthwise, node);
+    int channels = g.in().channels();
+    int outputs = g.out().channels();
+    MethodSpec.Builder method = JavaLayer.forwardMethod(name, step, layout(step));
+    CodeBlock activation = ActivationEmitter.fused(node, withActivation);
+    addBorder(method, g, g.paddedSize());
+    method
+        .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
+        .addStatement(
+            "$T.depthwiseConvolve($L, $L, p, $L, p, $L, y, yo, $L, $L)", Names.KERNELS,
+            g.source(), g.windows(), step.weightOffset(), step.biasOffset(), g.out().height(),
+            g.out().width())
+        .addCode(activation)
+        .addStatement("return")
+        .endControlFlow();
+    String src = g.w().padded() ? "s" : "x";
+    method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", g.out().height());
+    method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", g.out().width());
+    method.addStatement(
+        "int yb = $L", Ix.of("yo").plus("oh", (long) g.out().width() * outputs).plus("ow", outputs));
+    method.addStatement("int xb = $L", windowStart(g));
+    method.beginControlFlow("for (int o = 0; o < $L; o++)", outputs);
+    method.addStatement(
+        "y[yb + o] = $L",
+        step.biasOffset() >= 0 ? "p[" + Ix.constant(step.biasOffset()).plus("o") + "]" : "0f");
+    method.endControlFlow();
+    openTaps(method, g, step);
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+    if (g.multiplier() == 1) {
+      method.addStatement("y[yb + c] += $L[xt + c] * p[wt + c]", src);
+    } else {
+      method.addStatement("float v = $L[xt + c]", src);
+      method.beginControlFlow("for (int m = 0; m < $L; m++)", g.multiplier());
+      method.addStatement(
+          "y[yb + c * $L + m] += v * p[wt + c * $L + m]", g.multiplier(), g.multiplier());
+      method.endControlFlow();
+    }
+    method.endControlFlow();
+    closeTaps(method);
+    method.endControlFlow().endControlFlow();
+    method.addCode(activation);
+    return List.of(method.build());
+  }
+
+  @Override
+  public List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training) {
+    Node node = step.node();
+    Shape g = Shape.of(depthwise, node);
+    int channels = g.in().channels();
+    int outputs = g.out().channels();
+    boolean dx = training.computesInputGradient();
+    MethodSpec.Builder method =
+        JavaLayer.backwardMethod(
+            step,
+            "Adds kernel and bias gradients into g"
+                + (dx ? "; writes the input gradient to dx." : "; no input gradient (first layer)."));
+    method.addCode(ActivationEmitter.fusedDerivative(node, !training.lossActivation()));
+    if (step.biasOffset() >= 0) {
+      method.addComment("Bias gradient: each output channel's gradient summed over the pixels.");
+      method.addStatement(
+          "$T.biasGradient(d, dOff, $L, $L, g, $L)", Names.KERNELS,
+          g.out().height() * g.out().width(), outputs, step.biasOffset());
+    }
+    // Scratch: the bordered input, then (padded, with dx) the bordered input gradient.
+    int gradientAt = g.paddedSize();
+    boolean borderedGradient = dx && g.w().padded();
+    addBorder(method, g, g.paddedSize() * (borderedGradient ? 2 : 1));
+    String target = borderedGradient ? "s" : "dx";
+    String targetOffset = borderedGradient ? String.valueOf(gradientAt) : "dxo";
+    if (dx) {
+      method.addStatement(
+          "$T.fill($L, $L, $L, 0f)", Arrays.class, target, targetOffset,
+          Ix.of(targetOffset).plus(borderedGradient ? g.paddedSize() : g.in().size()));
+    }
+    method
+        .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
+        .addStatement(
+            "$T.depthwiseGradients($L, $L, p, $L, d, dOff, $L, $L, g, $L, $L, $L)", Names.KERNELS,
+            g.source(), g.windows(), step.weightOffset(), g.out().height(), g.out().width(),
+            step.weightOffset(), dx ? target : "null", dx ? targetOffset : "0");
+    if (borderedGradient) {
+      addInterior(method, g, gradientAt);
+    }
+    method.addStatement("return").endControlFlow();
+
+    String src = g.w().padded() ? "s" : "x";
+    method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", g.out().height());
+    method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", g.out().width());
+    method.addStatement(
+        "int db = $L",
+        Ix.of("dOff").plus("oh", (long) g.out().width() * outputs).plus("ow", outputs));
+    method.addStatement("int xb = $L", windowStart(g));
+    openTaps(method, g, step);
+    method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
+    method.addStatement("float v = $L[xt + c]", src);
+    if (g.multiplier() == 1) {
+      method.addStatement("float dv = d[db + c]");
+      method.addStatement("g[wt + c] += v * dv");
+      if (dx) {
+        method.addStatement("$L[$L + xt + c] += p[wt + c] * dv", target, gradientOffset(target, targetOffset));
+      }
+    } else {
+      if (dx) {
+        method.addStatement("float sum = 0f");
+      }
+      method.beginControlFlow("for (int m = 0; m < $L; m++)", g.multiplier());
+      method.addStatement("float dv = d[db + c * $L + m]", g.multiplier());
+      method.addStatement("g[wt + c * $L + m] += v * dv", g.multiplier());
+      if (dx) {
+        method.addStatement("sum += p[wt + c * $L + m] * dv", g.multiplier());
+      }
+      method.endControlFlow();
+      if (dx) {
+        method.addStatement("$L[$L + xt + c] += sum", target, gradientOffset(target, targetOffset));
+      }
+    }
+    method.endControlFlow();
+    closeTaps(method);
+    method.endControlFlow().endControlFlow();
+    if (borderedGradient) {
+      addInterior(method, g, gradientAt);
+    }
+    return List.of(method.build());
+  }
+
+  @Override
+  public CodeBlock initialize(Step step) {
+    return JavaLayer.randomInitialization(step, depthwise.init(), depthwise.biasInit());
+  }
+
+  /**
+   * Where the input gradient of window value {@code xt} goes, less {@code xt}: the bordered buffer
+   * lines up with the bordered input; dx without a border lines up with x.
+   */
+  private static String gradientOffset(String target, String targetOffset) {
+    return target.equals("dx") ? "dxo - xo" : targetOffset;
+  }
+
+  private static String layout(Step step) {
+    Node node = step.node();
+    return "Weights " + JavaLayer.range(step.weightOffset(), node.weightCount()) + " "
+        + Arrays.toString(node.weightShape()) + " [kh, kw, in, multiplier]"
+        + (step.biasOffset() >= 0
+            ? ", bias " + JavaLayer.range(step.biasOffset(), node.biasCount())
+            : ", no bias")
+        + "; output channel c * " + node.weightShape()[3] + " + m is input channel c's filter m.";
+  }
+
+  /** The input copied into its zero border at {@code s[0..]} (padded layers), in scratch of {@code size}. */
+  private static void addBorder(MethodSpec.Builder method, Shape g, int size) {
+    if (!g.w().padded()) {
+      return;
+    }
+    method.addComment(
+        "The input in a zero border ($Lx$Lx$L), so every window lies inside it.",
+        g.paddedHeight(), g.paddedWidth(), g.in().channels());
+    method.addStatement("float[] s = $T.scratch($L)", Names.KERNELS, size);
+    method.addStatement(
+        "$T.pad(x, xo, $L, $L, $L, s, 0, $L, $L, $L, $L)", Names.KERNELS, g.in().height(),
+        g.in().width(), g.in().channels(), g.w().padTop(), g.w().padLeft(), g.paddedHeight(),
+        g.paddedWidth());
+  }
+
+  /** The bordered input gradient's interior rows copied to dx. */
+  private static void addInterior(MethodSpec.Builder method, Shape g, int at) {
+    int row = g.in().width() * g.in().channels();
+    method.beginControlFlow("for (int r = 0; r < $L; r++)", g.in().height());
+    method.addStatement(
+        "System.arraycopy(s, $L, dx, $L, $L)",
+        Ix.constant((long) at + (long) g.w().padTop() * g.inputRow() + (long) g.w().padLeft() * g.in().channels())
+            .plus("r", g.inputRow()),
+        Ix.of("dxo").plus("r", row), row);
+    method.endControlFlow();
+  }
+
+  /** Where the window of output pixel (oh, ow) starts in the array the windows read. */
+  private static Ix windowStart(Shape g) {
+    Ix start = g.w().padded() ? Ix.constant(0) : Ix.of("xo");
+    return start
+        .plus("oh", (long) g.w().strideHeight() * g.inputRow())
+        .plus("ow", (long) g.w().strideWidth() * g.in().channels());
+  }
+
+  /** Opens the tap loops: {@code xt} the tap's input, {@code wt} its weights. */
+  private static void openTaps(MethodSpec.Builder method, Shape g, Step step) {
+    int outputs = g.out().channels();
+    method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", g.w().kernelHeight());
+    method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", g.w().kernelWidth());
+    method.addStatement(
+        "int xt = $L", Ix.of("xb").plus("kh", g.inputRow()).plus("kw", g.in().channels()));
+    method.addStatement(
+        "int wt = $L",
+        Ix.constant(step.weightOffset())
+            .plus("kh", (long) g.w().kernelWidth() * outputs)
+            .plus("kw", outputs));
+  }
+
+  private static void closeTaps(MethodSpec.Builder method) {
+    method.endControlFlow().endControlFlow();
+  }
+}

@@ -8,6 +8,8 @@ import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
+import dev.kiln.samples.networks.Cnn2Model;
+import dev.kiln.samples.networks.LeNet5Model;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

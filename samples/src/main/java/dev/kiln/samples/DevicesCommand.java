@@ -5,6 +5,7 @@ import dev.kiln.runtime.opencl.OpenCl;
 import dev.kiln.runtime.opencl.OpenClDevice;
 import dev.kiln.runtime.opencl.OpenClException;
 import dev.kiln.runtime.opencl.OpenClModel;
+import dev.kiln.samples.networks.LeNet5Model;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;

@@ -1,6 +1,13 @@
 package dev.kiln.samples;
 
 import dev.kiln.runtime.Model;
+import dev.kiln.samples.networks.AlexNetFirstLayerModel;
+import dev.kiln.samples.networks.AlexNetModel;
+import dev.kiln.samples.networks.LeNet5Model;
+import dev.kiln.samples.networks.MnistInceptionModel;
+import dev.kiln.samples.networks.MnistResNetModel;
+import dev.kiln.samples.networks.ResNet18Model;
+import dev.kiln.samples.networks.Vgg16Model;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;

@@ -3,6 +3,8 @@ package dev.kiln.samples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.samples.networks.Cnn2Model;
+import dev.kiln.samples.networks.LeNet5Model;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;

@@ -13,6 +13,8 @@ import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
+import dev.kiln.samples.networks.MnistInceptionModel;
+import dev.kiln.samples.networks.MnistResNetModel;
 import org.junit.jupiter.api.Test;
 
 /**

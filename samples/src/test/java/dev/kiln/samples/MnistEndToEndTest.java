@@ -9,6 +9,7 @@ import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Schedule;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
+import dev.kiln.samples.networks.LeNet5Model;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

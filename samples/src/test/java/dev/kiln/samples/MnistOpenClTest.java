@@ -12,6 +12,7 @@ import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Schedule;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
+import dev.kiln.samples.networks.LeNet5Model;
 import java.util.Arrays;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

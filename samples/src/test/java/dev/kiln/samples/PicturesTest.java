@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.TensorShape;
+import dev.kiln.samples.networks.AlexNetFirstLayerModel;
+import dev.kiln.samples.networks.LeNet5Model;
 import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
@@ -97,7 +99,8 @@ class PicturesTest {
   @Test
   void firstLayerKernelsOfAnRgbNetworkAreInColour() throws Exception {
     AlexNetFirstLayerModel net = AlexNetFirstLayerModel.create(1);
-    Layer conv1 = net.conv1;
+    // The network's layer fields are package-private to dev.kiln.samples.networks: by name here.
+    Layer conv1 = net.layer("conv1");
     Pictures.Picture p = Pictures.filters(conv1, net.weights(conv1), true, List.of("conv1"), Pictures.Scale.COMMON);
     Path file = Pictures.write(p.image(), dir.resolve("conv1-filters.png"));
     // 96 filters of 11x11x3, 10 per row, magnified 9 times.
@@ -122,12 +125,13 @@ class PicturesTest {
   @Test
   void laterKernelsAreARowPerFilterAndATilePerInputChannel() throws Exception {
     LeNet5Model net = LeNet5Model.create(1);
-    Pictures.Picture p = Pictures.filters(net.c3, net.weights(net.c3), false, List.of("c3"), Pictures.Scale.TILE);
+    Layer c3 = net.layer("c3");
+    Pictures.Picture p = Pictures.filters(c3, net.weights(c3), false, List.of("c3"), Pictures.Scale.TILE);
     Path file = Pictures.write(p.image(), dir.resolve("c3-filters.png"));
     Png.assertGrid(file, Pictures.Layout.of(16 * 6, 6, 5, 5, 3));
     Png.assertNotBlank(file, 96);
     // The kernel tap (0, 0) of filter 2, input channel 1 is mid-gray at 0 and ordered by sign.
-    float[] w = net.weights(net.c3);
+    float[] w = net.weights(c3);
     float tap = w[(0 * 6 + 1) * 16 + 2];
     Rectangle t = Pictures.Layout.of(96, 6, 5, 5, 3).tile(2 * 6 + 1);
     int level = Png.read(file).getRGB(t.x, t.y) & 0xff;

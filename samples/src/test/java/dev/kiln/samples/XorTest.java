@@ -7,6 +7,9 @@ import dev.kiln.runtime.Model;
 import dev.kiln.runtime.optim.Sgd;
 import dev.kiln.runtime.train.Dataset;
 import dev.kiln.runtime.train.Trainer;
+import dev.kiln.samples.networks.XorDeepReluModel;
+import dev.kiln.samples.networks.XorDeepSigmoidModel;
+import dev.kiln.samples.networks.XorShallowModel;
 import org.junit.jupiter.api.Test;
 
 /** The lecture's vanishing-gradient story, with the XOR command's settings and seed. */

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.networks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.networks;
 
 import dev.kiln.annotations.Concat;
 import dev.kiln.annotations.Conv2D;

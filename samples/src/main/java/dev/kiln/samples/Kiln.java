@@ -1,5 +1,6 @@
 package dev.kiln.samples;
 
+import dev.kiln.samples.pictures.Pictures;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

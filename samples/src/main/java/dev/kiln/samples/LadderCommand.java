@@ -16,6 +16,8 @@ import dev.kiln.samples.networks.DeepDropoutModel;
 import dev.kiln.samples.networks.ReluNormalInitModel;
 import dev.kiln.samples.networks.ReluXavierModel;
 import dev.kiln.samples.networks.SoftmaxRegressionModel;
+import dev.kiln.samples.pictures.Charts;
+import dev.kiln.samples.pictures.Confusion;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

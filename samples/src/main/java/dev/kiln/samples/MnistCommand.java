@@ -16,6 +16,8 @@ import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.networks.LeNet5Model;
 import dev.kiln.samples.networks.MnistInceptionModel;
 import dev.kiln.samples.networks.MnistResNetModel;
+import dev.kiln.samples.pictures.Charts;
+import dev.kiln.samples.pictures.Confusion;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

@@ -8,6 +8,7 @@ import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.networks.LeNet5Model;
+import dev.kiln.samples.pictures.Pictures;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.runtime.Checkpoint;
 import dev.kiln.samples.networks.Cnn2Model;
 import dev.kiln.samples.networks.LeNet5Model;
+import dev.kiln.samples.pictures.Pictures;
+import dev.kiln.samples.pictures.Png;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -3,6 +3,9 @@ package dev.kiln.samples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.samples.pictures.Charts;
+import dev.kiln.samples.pictures.Pictures;
+import dev.kiln.samples.pictures.Png;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.pictures;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,10 +16,10 @@ import java.util.Set;
 import javax.imageio.ImageIO;
 
 /** Decodes written PNG files and finds what is in them, for the picture tests. */
-final class Png {
+public final class Png {
   private Png() {}
 
-  static BufferedImage read(Path file) throws IOException {
+  public static BufferedImage read(Path file) throws IOException {
     assertTrue(Files.isRegularFile(file), file + " was not written");
     BufferedImage image = ImageIO.read(file.toFile());
     assertNotNull(image, file + " is not a PNG ImageIO can read");
@@ -66,7 +66,7 @@ final class Png {
   }
 
   /** Checks a grid picture against its layout: size, tile count, and frames where the layout says. */
-  static List<Rectangle> assertGrid(Path file, Pictures.Layout layout) throws IOException {
+  public static List<Rectangle> assertGrid(Path file, Pictures.Layout layout) throws IOException {
     BufferedImage image = read(file);
     assertEquals(layout.imageWidth(), image.getWidth(), file + " width");
     assertEquals(layout.imageHeight(), image.getHeight(), file + " height");
@@ -79,7 +79,7 @@ final class Png {
   }
 
   /** Not blank: the picture has text and tiles, and at least {@code varied} tiles are not flat. */
-  static void assertNotBlank(Path file, int varied) throws IOException {
+  public static void assertNotBlank(Path file, int varied) throws IOException {
     BufferedImage image = read(file);
     Rectangle whole = new Rectangle(0, 0, image.getWidth(), image.getHeight());
     assertTrue(distinctColours(image, whole) > 8, file + " is nearly blank");

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.pictures;
 
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.TensorShape;
@@ -23,13 +23,13 @@ import javax.imageio.ImageIO;
  * or to RGB for an RGB image and the kernels that read one; the scale is written in the picture.
  * Every position follows from {@link Layout} alone, so a test can find each tile in the PNG.
  */
-final class Pictures {
+public final class Pictures {
   static {
     headless();
   }
 
   /** How values map to gray: one range for the whole picture, or each tile its own. */
-  enum Scale {
+  public enum Scale {
     COMMON,
     TILE
   }
@@ -47,7 +47,7 @@ final class Pictures {
   private Pictures() {}
 
   /** Renders without a display (and with one: pictures are files, never windows). */
-  static void headless() {
+  public static void headless() {
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
     }
@@ -60,13 +60,13 @@ final class Pictures {
   record Tile(String label, int height, int width, boolean rgb, float[] unit) {}
 
   /** A finished picture and where its tiles are. */
-  record Picture(BufferedImage image, Layout layout) {}
+  public record Picture(BufferedImage image, Layout layout) {}
 
   /**
    * The geometry of a picture: a header of text lines, then the tiles row by row, each under a
    * label area, each magnified by {@code zoom} and framed.
    */
-  record Layout(int tiles, int columns, int height, int width, int zoom, int headerLines) {
+  public record Layout(int tiles, int columns, int height, int width, int zoom, int headerLines) {
     static final int MARGIN = 12;
     static final int GAP = 10;
     static final int LINE = 16;
@@ -75,7 +75,7 @@ final class Pictures {
     /** Small images are magnified until a tile is at least this many pixels across. */
     static final int MIN_TILE = 96;
 
-    static Layout of(int tiles, int columns, int height, int width, int headerLines) {
+    public static Layout of(int tiles, int columns, int height, int width, int headerLines) {
       int zoom = Math.max(1, -Math.floorDiv(-MIN_TILE, Math.max(height, width)));
       return new Layout(tiles, Math.min(columns, tiles), height, width, zoom, headerLines);
     }
@@ -118,7 +118,7 @@ final class Pictures {
   }
 
   /** An input image: gray, or RGB with 3 channels; [0, 1] as it is, other ranges stretched. */
-  static Picture image(float[] pixels, TensorShape shape, List<String> header) {
+  public static Picture image(float[] pixels, TensorShape shape, List<String> header) {
     boolean rgb = shape.channels() == 3;
     if (shape.flat() || (shape.channels() != 1 && !rgb)) {
       return activations(pixels, shape, header, Scale.COMMON);
@@ -137,7 +137,7 @@ final class Pictures {
    * A layer's output: one tile per channel of a spatial shape ({@code #c}), or one tile for a
    * vector, its units row by row in a near-square grid.
    */
-  static Picture activations(float[] values, TensorShape shape, List<String> header, Scale scale) {
+  public static Picture activations(float[] values, TensorShape shape, List<String> header, Scale scale) {
     List<String> lines = new ArrayList<>(header);
     if (shape.flat()) {
       int n = shape.size();
@@ -180,7 +180,7 @@ final class Pictures {
    * channel, otherwise one row per filter with a tile per input channel. Gray is symmetric around
    * zero: mid-gray is 0.
    */
-  static Picture filters(Layer layer, float[] weights, boolean rgb, List<String> header, Scale scale) {
+  public static Picture filters(Layer layer, float[] weights, boolean rgb, List<String> header, Scale scale) {
     int[] hwio = layer.weightShape();
     if (hwio.length != 4) {
       throw new IllegalArgumentException(layer.name() + " is not a convolution: weights " + java.util.Arrays.toString(hwio));
@@ -293,7 +293,7 @@ final class Pictures {
   }
 
   /** Writes a PNG, creating its directory; replaces the file only once it is complete. */
-  static Path write(BufferedImage image, Path file) throws IOException {
+  public static Path write(BufferedImage image, Path file) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path temporary = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.pictures;
 
 import dev.kiln.runtime.train.Trainer;
 
@@ -6,10 +6,10 @@ import dev.kiln.runtime.train.Trainer;
  * A confusion matrix: {@code counts[t][p]} test samples of true class {@code t} predicted as
  * {@code p} (the class of highest probability, the first on a tie).
  */
-record Confusion(int[][] counts) {
+public record Confusion(int[][] counts) {
 
   /** From {@code labels.length} rows of {@code classes} probabilities (or scores), one per sample. */
-  static Confusion of(float[] probabilities, int[] labels, int classes) {
+  public static Confusion of(float[] probabilities, int[] labels, int classes) {
     if (probabilities.length != (long) labels.length * classes) {
       throw new IllegalArgumentException(
           labels.length + " labels need " + (long) labels.length * classes + " probabilities, got "
@@ -44,7 +44,7 @@ record Confusion(int[][] counts) {
     return n;
   }
 
-  double accuracy() {
+  public double accuracy() {
     return total() == 0 ? Double.NaN : (double) correct() / total();
   }
 

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.pictures;
 
 import dev.kiln.runtime.train.EpochResult;
 import java.awt.BasicStroke;
@@ -33,15 +33,15 @@ import org.jfree.data.xy.XYSeriesCollection;
  * Training charts with JFreeChart, rendered off-screen and written as PNG with ImageIO: learning
  * curves (loss and accuracy per epoch, train and test) and a confusion matrix.
  */
-final class Charts {
+public final class Charts {
   static {
     Pictures.headless();
   }
 
-  static final int CURVES_WIDTH = 900;
-  static final int CURVES_HEIGHT = 700;
-  static final int CONFUSION_WIDTH = 760;
-  static final int CONFUSION_HEIGHT = 700;
+  public static final int CURVES_WIDTH = 900;
+  public static final int CURVES_HEIGHT = 700;
+  public static final int CONFUSION_WIDTH = 760;
+  public static final int CONFUSION_HEIGHT = 700;
 
   private static final Color TRAIN = new Color(0x1F, 0x77, 0xB4);
   private static final Color TEST = new Color(0xFF, 0x7F, 0x0E);
@@ -54,19 +54,19 @@ final class Charts {
   private Charts() {}
 
   /** One training run's history, labelled (an ensemble member) or not ({@code ""}). */
-  record Run(String label, List<EpochResult> history) {}
+  public record Run(String label, List<EpochResult> history) {}
 
   /** What {@link #writeTrainingPlots} wrote; {@link #NONE} when nothing could be drawn. */
-  record Written(Path curves, Path confusion) {
-    static final Written NONE = new Written(null, null);
+  public record Written(Path curves, Path confusion) {
+    public static final Written NONE = new Written(null, null);
 
     /** For RESULT lines: the curves' path, or {@code none}. */
-    String curvesField() {
+    public String curvesField() {
       return curves == null ? "none" : curves.toString();
     }
 
     /** For RESULT lines: the confusion matrix's path, or {@code none}. */
-    String confusionField() {
+    public String confusionField() {
       return confusion == null ? "none" : confusion.toString();
     }
   }
@@ -77,7 +77,7 @@ final class Charts {
    * a finished training run's results with it. The failure is reported on {@code err}, and the
    * caller prints its RESULT line with {@code curves=none confusion=none}.
    */
-  static Written writeTrainingPlotsOrWarn(
+  public static Written writeTrainingPlotsOrWarn(
       Path dir, String prefix, String title, List<Run> runs, Confusion confusion, PrintStream err) {
     try {
       return writeTrainingPlots(dir, prefix, title, runs, confusion);

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Layer;
@@ -8,6 +8,7 @@ import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
+import dev.kiln.samples.Kiln;
 import dev.kiln.samples.networks.Cnn2Model;
 import dev.kiln.samples.networks.LeNet5Model;
 import java.io.BufferedReader;
@@ -44,7 +45,7 @@ import picocli.CommandLine.Spec;
           + " over the timed batches), for LENET (LeNet-5) and SEEDCNN (the lecture's 2-conv CNN).",
       "Threads default to 2 here (the issue's setting), not to the number of processors."
     })
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
 
   /** The fixed networks. */
   enum Workload {

@@ -1,8 +1,9 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.samples.Kiln;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.optim.Sgd;
@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
           + " a 2-layer Sigmoid network, 9 hidden Sigmoid layers (vanishing gradients) and 9"
           + " hidden ReLU layers."
     })
-final class XorCommand implements Callable<Integer> {
+public final class XorCommand implements Callable<Integer> {
   static final float[] INPUTS = {0, 0, 0, 1, 1, 0, 1, 1};
   static final float[] TARGETS = {0, 1, 1, 0};
 

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.Checkpoint;
 import dev.kiln.runtime.LabeledImages;
@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
           + " (fetched with npm on first use) with Adam, prints the test accuracy after each epoch"
           + " and saves a safetensors checkpoint."
     })
-final class MnistCommand implements Callable<Integer> {
+public final class MnistCommand implements Callable<Integer> {
   /** The networks this command trains: the lecture's LeNet-5, and two that are not chains. */
   enum Architecture {
     LENET5("LeNet5", "LeNet-5", LeNet5Model::create),

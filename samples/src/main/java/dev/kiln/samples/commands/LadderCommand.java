@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
           + " and prints Kiln's test accuracy beside the lecture's TensorFlow results.",
       "The CNN rungs are slow on 2 cores: pick rungs with --rungs and shorten with --epochs."
     })
-final class LadderCommand implements Callable<Integer> {
+public final class LadderCommand implements Callable<Integer> {
   record Rung(int number, String name, String description, double lecture, LongFunction<Model> create) {}
 
   static final List<Rung> RUNGS =

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
           + " AlexNet's first layer.",
       "Exits with 1 if any value differs from TensorFlow's."
     })
-final class SeedCommand implements Callable<Integer> {
+public final class SeedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {

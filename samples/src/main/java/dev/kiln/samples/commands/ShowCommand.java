@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.Checkpoint;
 import dev.kiln.runtime.DataFormatException;
@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
           + " image, each layer's activation maps (one tile per channel) and each convolution's"
           + " kernels (one tile per filter)."
     })
-final class ShowCommand implements Callable<Integer> {
+public final class ShowCommand implements Callable<Integer> {
   @Option(
       names = "--layer",
       split = ",",

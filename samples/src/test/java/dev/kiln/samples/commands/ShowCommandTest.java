@@ -1,10 +1,11 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.runtime.Checkpoint;
+import dev.kiln.samples.Kiln;
 import dev.kiln.samples.networks.Cnn2Model;
 import dev.kiln.samples.networks.LeNet5Model;
 import dev.kiln.samples.pictures.Pictures;

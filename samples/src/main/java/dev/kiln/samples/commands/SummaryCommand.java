@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.Model;
 import dev.kiln.samples.networks.AlexNetFirstLayerModel;
@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
     name = "summary",
     mixinStandardHelpOptions = true,
     description = "Prints a sample network's layers, shapes and parameter counts.")
-final class SummaryCommand implements Callable<Integer> {
+public final class SummaryCommand implements Callable<Integer> {
   static final Map<String, Supplier<Model>> NETWORKS = new TreeMap<>();
 
   static {

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.TrainingListener;

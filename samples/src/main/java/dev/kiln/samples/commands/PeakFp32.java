@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.opencl.OpenCl;

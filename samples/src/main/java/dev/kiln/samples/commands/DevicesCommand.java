@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import dev.kiln.runtime.opencl.DeviceInfo;
 import dev.kiln.runtime.opencl.OpenCl;
@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
     name = "devices",
     mixinStandardHelpOptions = true,
     description = "Lists the OpenCL devices (what --device opencl:N picks) and, with --check, builds LeNet-5's program on each.")
-final class DevicesCommand implements Callable<Integer> {
+public final class DevicesCommand implements Callable<Integer> {
   @Option(
       names = "--check",
       description = "Also build LeNet-5's generated program on every device and run one batch of inference on it.")

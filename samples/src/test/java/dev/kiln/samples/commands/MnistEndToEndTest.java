@@ -1,4 +1,4 @@
-package dev.kiln.samples;
+package dev.kiln.samples.commands;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -8,11 +8,12 @@ import dev.kiln.annotations.Shape;
 import dev.kiln.runtime.Layer;
 
 /**
- * The small networks of the lecture's first part: convolution arithmetic and max pooling. Each
- * nested class is a network; Kiln generates {@code <Name>Model} next to it.
+ * The small networks of the lecture's first part: convolution arithmetic and max pooling, which
+ * {@code ./kiln seed} runs. Each nested class is a network; Kiln generates {@code <Name>Model} next
+ * to it.
  */
-final class SeedNetworks {
-  private SeedNetworks() {}
+final class ConvArithmeticNetworks {
+  private ConvArithmeticNetworks() {}
 
   /** The 3×3 image 1..9 and a 2×2 filter, stride 1, VALID: a 2×2 output. */
   @Network(input = @Shape(height = 3, width = 3, channels = 1))

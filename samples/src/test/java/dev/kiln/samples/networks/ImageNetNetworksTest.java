@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.Test;
 
 /** The ImageNet networks compile with their published parameter counts (nothing is allocated). */
-class FamousNetworksTest {
+class ImageNetNetworksTest {
 
   @Test
   void alexNetHasTorchvisionsParameterCount() {

@@ -19,8 +19,8 @@ import dev.kiln.runtime.Layer;
  * The lecture's famous ImageNet networks at their input sizes, declared to compile and to print
  * their summaries; they are far too large to train on this project's machines.
  */
-final class FamousNetworks {
-  private FamousNetworks() {}
+final class ImageNetNetworks {
+  private ImageNetNetworks() {}
 
   /**
    * AlexNet as torchvision ships it (the one-tower variant of "One weird trick", Krizhevsky

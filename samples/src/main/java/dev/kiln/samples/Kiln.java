@@ -8,7 +8,7 @@ import dev.kiln.samples.commands.SeedCommand;
 import dev.kiln.samples.commands.ShowCommand;
 import dev.kiln.samples.commands.SummaryCommand;
 import dev.kiln.samples.commands.XorCommand;
-import dev.kiln.samples.pictures.Pictures;
+import dev.kiln.samples.pictures.LayerPictures;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,7 +31,7 @@ import picocli.CommandLine.Command;
 public final class Kiln implements Runnable {
 
   public static void main(String[] args) {
-    Pictures.headless();
+    LayerPictures.headless();
     System.exit(run(args));
   }
 

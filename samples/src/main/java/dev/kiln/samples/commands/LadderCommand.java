@@ -16,8 +16,8 @@ import dev.kiln.samples.networks.DeepDropoutModel;
 import dev.kiln.samples.networks.ReluNormalInitModel;
 import dev.kiln.samples.networks.ReluXavierModel;
 import dev.kiln.samples.networks.SoftmaxRegressionModel;
-import dev.kiln.samples.pictures.Charts;
-import dev.kiln.samples.pictures.Confusion;
+import dev.kiln.samples.pictures.ConfusionMatrix;
+import dev.kiln.samples.pictures.TrainingCharts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,7 +96,7 @@ public final class LadderCommand implements Callable<Integer> {
   Path plots;
 
   /** One finished rung and its pictures. */
-  record Row(Rung rung, double accuracy, int parameters, double seconds, Charts.Written plots) {}
+  record Row(Rung rung, double accuracy, int parameters, double seconds, TrainingCharts.Written plots) {}
 
   @Override
   public Integer call() throws Exception {
@@ -126,7 +126,7 @@ public final class LadderCommand implements Callable<Integer> {
       float[] sum = new float[test.size() * 10];
       int parameters = 0;
       double seconds = 0;
-      List<Charts.Run> runs = new ArrayList<>();
+      List<TrainingCharts.Run> runs = new ArrayList<>();
       for (int m = 0; m < members; m++) {
         Model model = rung.create().apply(seed + m);
         parameters = model.parameterCount();
@@ -156,17 +156,17 @@ public final class LadderCommand implements Callable<Integer> {
           }
         }
         seconds += history.stream().mapToDouble(EpochResult::seconds).sum();
-        runs.add(new Charts.Run(members > 1 ? "member " + (m + 1) : "", history));
+        runs.add(new TrainingCharts.Run(members > 1 ? "member " + (m + 1) : "", history));
         for (int i = 0; i < sum.length; i++) {
           sum[i] += probabilities[i];
         }
       }
-      Confusion confusion = Confusion.of(sum, test.labels(), 10);
-      Charts.Written written =
-          Charts.writeTrainingPlotsOrWarn(
+      ConfusionMatrix confusion = ConfusionMatrix.of(sum, test.labels(), 10);
+      TrainingCharts.Written written =
+          TrainingCharts.writeTrainingPlotsOrWarn(
               plots, "ladder-" + rung.number() + "-" + rung.name(),
               "Rung " + rung.number() + ", " + rung.description(), runs, confusion, System.err);
-      if (written != Charts.Written.NONE) {
+      if (written != TrainingCharts.Written.NONE) {
         System.out.println(
             "Wrote " + written.curves() + " (learning curves) and " + written.confusion()
                 + " (confusion matrix of the test set" + (members > 1 ? ", averaged ensemble" : "") + ")");

@@ -16,8 +16,8 @@ import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.networks.LeNet5Model;
 import dev.kiln.samples.networks.MnistInceptionModel;
 import dev.kiln.samples.networks.MnistResNetModel;
-import dev.kiln.samples.pictures.Charts;
-import dev.kiln.samples.pictures.Confusion;
+import dev.kiln.samples.pictures.ConfusionMatrix;
+import dev.kiln.samples.pictures.TrainingCharts;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -157,13 +157,13 @@ public final class MnistCommand implements Callable<Integer> {
     double seconds = history.stream().mapToDouble(EpochResult::seconds).sum();
     double imagesPerSecond = (double) train.size() * epochs / seconds;
     System.out.println("Saved " + out);
-    Charts.Written plotted =
-        Charts.writeTrainingPlotsOrWarn(
+    TrainingCharts.Written plotted =
+        TrainingCharts.writeTrainingPlotsOrWarn(
             plots, architecture == Architecture.LENET5 ? "mnist" : "mnist-" + name,
             architecture.modelName + " on MNIST",
-            List.of(new Charts.Run("", history)),
-            Confusion.of(probabilities, test.labels(), test.classes()), System.err);
-    if (plotted != Charts.Written.NONE) {
+            List.of(new TrainingCharts.Run("", history)),
+            ConfusionMatrix.of(probabilities, test.labels(), test.classes()), System.err);
+    if (plotted != TrainingCharts.Written.NONE) {
       System.out.println(
           "Wrote " + plotted.curves() + " (learning curves) and " + plotted.confusion()
               + " (confusion matrix of the test set)");

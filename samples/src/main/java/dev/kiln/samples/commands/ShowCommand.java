@@ -8,7 +8,7 @@ import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.networks.LeNet5Model;
-import dev.kiln.samples.pictures.Pictures;
+import dev.kiln.samples.pictures.LayerPictures;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +71,7 @@ public final class ShowCommand implements Callable<Integer> {
       description =
           "Gray scale: tile (each tile from its own minimum to maximum) or common (one range for"
               + " the picture) (default: ${DEFAULT-VALUE}).")
-  Pictures.Scale scale;
+  LayerPictures.Scale scale;
 
   /** What was written for one layer; {@code filters} is null for a layer without kernels. */
   record Shown(Layer layer, Path activations, int tiles, Path filters, int filterTiles) {}
@@ -119,8 +119,8 @@ public final class ShowCommand implements Callable<Integer> {
 
     String stem = net.name().toLowerCase(Locale.ROOT);
     Path input =
-        Pictures.write(
-            Pictures.image(image, net.inputShape(), List.of(sample, "the input of " + source)).image(),
+        LayerPictures.write(
+            LayerPictures.image(image, net.inputShape(), List.of(sample, "the input of " + source)).image(),
             plots.resolve(stem + "-test" + index + "-input.png"));
     out.println("Wrote " + input + " (the input image)");
 
@@ -155,17 +155,17 @@ public final class ShowCommand implements Callable<Integer> {
       throws java.io.IOException {
     String what =
         layer.name() + ": " + layer.description() + ", " + layer.inputShape() + " -> " + layer.outputShape();
-    Pictures.Picture maps =
-        Pictures.activations(
+    LayerPictures.Picture maps =
+        LayerPictures.activations(
             net.layerOutput(image, layer), layer.outputShape(), List.of(what, source + " on " + sample), scale);
     Path activations =
-        Pictures.write(maps.image(), plots.resolve(stem + "-test" + index + "-" + layer.name() + ".png"));
+        LayerPictures.write(maps.image(), plots.resolve(stem + "-test" + index + "-" + layer.name() + ".png"));
     if (layer.weightShape().length != 4) {
       return new Shown(layer, activations, maps.layout().tiles(), null, 0);
     }
     boolean first = net.layers().get(0) == layer;
-    Pictures.Picture kernels =
-        Pictures.filters(
+    LayerPictures.Picture kernels =
+        LayerPictures.filters(
             layer,
             net.weights(layer),
             first,
@@ -174,7 +174,7 @@ public final class ShowCommand implements Callable<Integer> {
                     + Arrays.toString(layer.weightShape()) + " HWIO",
                 source),
             scale);
-    Path filters = Pictures.write(kernels.image(), plots.resolve(stem + "-" + layer.name() + "-filters.png"));
+    Path filters = LayerPictures.write(kernels.image(), plots.resolve(stem + "-" + layer.name() + "-filters.png"));
     return new Shown(layer, activations, maps.layout().tiles(), filters, kernels.layout().tiles());
   }
 

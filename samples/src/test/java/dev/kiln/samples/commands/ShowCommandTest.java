@@ -8,7 +8,7 @@ import dev.kiln.runtime.Checkpoint;
 import dev.kiln.samples.Kiln;
 import dev.kiln.samples.networks.Cnn2Model;
 import dev.kiln.samples.networks.LeNet5Model;
-import dev.kiln.samples.pictures.Pictures;
+import dev.kiln.samples.pictures.LayerPictures;
 import dev.kiln.samples.pictures.Png;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -87,11 +87,11 @@ class ShowCommandTest {
     assertTrue(run.out().strip().endsWith(results.get(1)), "RESULT lines come last");
     assertTrue(run.out().contains("Wrote " + maps), run.out());
 
-    Png.assertGrid(input, Pictures.Layout.of(1, 1, 28, 28, 3));
+    Png.assertGrid(input, LayerPictures.Layout.of(1, 1, 28, 28, 3));
     Png.assertNotBlank(input, 1);
-    Png.assertGrid(maps, Pictures.Layout.of(6, 6, 28, 28, 3));
+    Png.assertGrid(maps, LayerPictures.Layout.of(6, 6, 28, 28, 3));
     Png.assertNotBlank(maps, 4);
-    Png.assertGrid(filters, Pictures.Layout.of(6, 6, 5, 5, 4));
+    Png.assertGrid(filters, LayerPictures.Layout.of(6, 6, 5, 5, 4));
     Png.assertNotBlank(filters, 6);
     try (var files = Files.list(plots)) {
       assertEquals(3, files.count(), "nothing else is written");
@@ -104,13 +104,13 @@ class ShowCommandTest {
     assertEquals(0, run.exit(), run.out() + run.err());
     assertEquals(1 + 7, run.results().size(), run.out());
     assertTrue(run.results().get(0).contains(" index=0 label=0 ") && run.results().get(0).endsWith("layers=7 scale=common"), run.out());
-    Png.assertGrid(plots.resolve("lenet5-test0-s2.png"), Pictures.Layout.of(6, 6, 14, 14, 3));
-    Png.assertGrid(plots.resolve("lenet5-test0-c3.png"), Pictures.Layout.of(16, 4, 10, 10, 3));
-    Png.assertGrid(plots.resolve("lenet5-c3-filters.png"), Pictures.Layout.of(96, 6, 5, 5, 4));
-    Png.assertGrid(plots.resolve("lenet5-test0-s4.png"), Pictures.Layout.of(16, 4, 5, 5, 3));
-    Png.assertGrid(plots.resolve("lenet5-test0-c5.png"), Pictures.Layout.of(1, 1, 11, 11, 3));
-    Png.assertGrid(plots.resolve("lenet5-test0-f6.png"), Pictures.Layout.of(1, 1, 9, 10, 3));
-    Png.assertGrid(plots.resolve("lenet5-test0-output.png"), Pictures.Layout.of(1, 1, 3, 4, 3));
+    Png.assertGrid(plots.resolve("lenet5-test0-s2.png"), LayerPictures.Layout.of(6, 6, 14, 14, 3));
+    Png.assertGrid(plots.resolve("lenet5-test0-c3.png"), LayerPictures.Layout.of(16, 4, 10, 10, 3));
+    Png.assertGrid(plots.resolve("lenet5-c3-filters.png"), LayerPictures.Layout.of(96, 6, 5, 5, 4));
+    Png.assertGrid(plots.resolve("lenet5-test0-s4.png"), LayerPictures.Layout.of(16, 4, 5, 5, 3));
+    Png.assertGrid(plots.resolve("lenet5-test0-c5.png"), LayerPictures.Layout.of(1, 1, 11, 11, 3));
+    Png.assertGrid(plots.resolve("lenet5-test0-f6.png"), LayerPictures.Layout.of(1, 1, 9, 10, 3));
+    Png.assertGrid(plots.resolve("lenet5-test0-output.png"), LayerPictures.Layout.of(1, 1, 3, 4, 3));
     Png.assertNotBlank(plots.resolve("lenet5-test0-output.png"), 1);
     assertTrue(run.results().get(7).startsWith("RESULT task=show layer=output output=[10] tiles=1 activations="));
     assertFalse(run.results().get(7).contains("filters="), "dense layers have no kernel picture");

@@ -3,9 +3,9 @@ package dev.kiln.samples.commands;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.samples.pictures.Charts;
-import dev.kiln.samples.pictures.Pictures;
+import dev.kiln.samples.pictures.LayerPictures;
 import dev.kiln.samples.pictures.Png;
+import dev.kiln.samples.pictures.TrainingCharts;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +38,8 @@ class TrainingPlotsTest {
     List<String> results = run.results();
     assertEquals(1, results.size(), run.out());
     assertTrue(results.get(0).endsWith(" checkpoint=" + out + " curves=" + curves + " confusion=" + confusion), results.get(0));
-    assertChart(curves, Charts.CURVES_WIDTH, Charts.CURVES_HEIGHT);
-    assertChart(confusion, Charts.CONFUSION_WIDTH, Charts.CONFUSION_HEIGHT);
+    assertChart(curves, TrainingCharts.CURVES_WIDTH, TrainingCharts.CURVES_HEIGHT);
+    assertChart(confusion, TrainingCharts.CONFUSION_WIDTH, TrainingCharts.CONFUSION_HEIGHT);
 
     // ./kiln show reads what ./kiln mnist wrote.
     ShowCommandTest.Run show =
@@ -47,7 +47,7 @@ class TrainingPlotsTest {
             "show", "--checkpoint", out.toString(), "--data", data.toString(), "--plots",
             plots.toString(), "--layer", "c3", "--index", "3");
     assertEquals(0, show.exit(), show.out() + show.err());
-    Png.assertGrid(plots.resolve("lenet5-test3-c3.png"), Pictures.Layout.of(16, 4, 10, 10, 3));
+    Png.assertGrid(plots.resolve("lenet5-test3-c3.png"), LayerPictures.Layout.of(16, 4, 10, 10, 3));
   }
 
   /** A finished run keeps its RESULT line when the plots cannot be written (e.g. no fonts). */
@@ -84,8 +84,8 @@ class TrainingPlotsTest {
             " curves=" + plots.resolve("ladder-1-softmax-curves.png") + " confusion="
                 + plots.resolve("ladder-1-softmax-confusion.png")),
         results.get(0));
-    assertChart(plots.resolve("ladder-1-softmax-curves.png"), Charts.CURVES_WIDTH, Charts.CURVES_HEIGHT);
-    assertChart(plots.resolve("ladder-7-ensemble-curves.png"), Charts.CURVES_WIDTH, Charts.CURVES_HEIGHT);
-    assertChart(plots.resolve("ladder-7-ensemble-confusion.png"), Charts.CONFUSION_WIDTH, Charts.CONFUSION_HEIGHT);
+    assertChart(plots.resolve("ladder-1-softmax-curves.png"), TrainingCharts.CURVES_WIDTH, TrainingCharts.CURVES_HEIGHT);
+    assertChart(plots.resolve("ladder-7-ensemble-curves.png"), TrainingCharts.CURVES_WIDTH, TrainingCharts.CURVES_HEIGHT);
+    assertChart(plots.resolve("ladder-7-ensemble-confusion.png"), TrainingCharts.CONFUSION_WIDTH, TrainingCharts.CONFUSION_HEIGHT);
   }
 }

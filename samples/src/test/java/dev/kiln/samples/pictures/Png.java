@@ -27,11 +27,11 @@ public final class Png {
   }
 
   /**
-   * The tiles of a {@link Pictures} grid, found from their frames alone: a frame's top-left
+   * The tiles of a {@link LayerPictures} grid, found from their frames alone: a frame's top-left
    * corner is a frame pixel with frame to its right and below and none to its left and above.
    */
   static List<Rectangle> tiles(BufferedImage image) {
-    int frame = Pictures.FRAME.getRGB();
+    int frame = LayerPictures.FRAME.getRGB();
     List<Rectangle> tiles = new ArrayList<>();
     for (int y = 1; y < image.getHeight() - 1; y++) {
       for (int x = 1; x < image.getWidth() - 1; x++) {
@@ -66,7 +66,7 @@ public final class Png {
   }
 
   /** Checks a grid picture against its layout: size, tile count, and frames where the layout says. */
-  public static List<Rectangle> assertGrid(Path file, Pictures.Layout layout) throws IOException {
+  public static List<Rectangle> assertGrid(Path file, LayerPictures.Layout layout) throws IOException {
     BufferedImage image = read(file);
     assertEquals(layout.imageWidth(), image.getWidth(), file + " width");
     assertEquals(layout.imageHeight(), image.getHeight(), file + " height");

@@ -23,7 +23,7 @@ import javax.imageio.ImageIO;
  * or to RGB for an RGB image and the kernels that read one; the scale is written in the picture.
  * Every position follows from {@link Layout} alone, so a test can find each tile in the PNG.
  */
-public final class Pictures {
+public final class LayerPictures {
   static {
     headless();
   }
@@ -44,7 +44,7 @@ public final class Pictures {
   private static final Font HEADER_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
   private static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
 
-  private Pictures() {}
+  private LayerPictures() {}
 
   /** Renders without a display (and with one: pictures are files, never windows). */
   public static void headless() {

@@ -33,9 +33,9 @@ import org.jfree.data.xy.XYSeriesCollection;
  * Training charts with JFreeChart, rendered off-screen and written as PNG with ImageIO: learning
  * curves (loss and accuracy per epoch, train and test) and a confusion matrix.
  */
-public final class Charts {
+public final class TrainingCharts {
   static {
-    Pictures.headless();
+    LayerPictures.headless();
   }
 
   public static final int CURVES_WIDTH = 900;
@@ -51,7 +51,7 @@ public final class Charts {
     new Color(0x8C, 0x56, 0x4B), new Color(0xE3, 0x77, 0xC2), new Color(0x7F, 0x7F, 0x7F)
   };
 
-  private Charts() {}
+  private TrainingCharts() {}
 
   /** One training run's history, labelled (an ensemble member) or not ({@code ""}). */
   public record Run(String label, List<EpochResult> history) {}
@@ -78,7 +78,7 @@ public final class Charts {
    * caller prints its RESULT line with {@code curves=none confusion=none}.
    */
   public static Written writeTrainingPlotsOrWarn(
-      Path dir, String prefix, String title, List<Run> runs, Confusion confusion, PrintStream err) {
+      Path dir, String prefix, String title, List<Run> runs, ConfusionMatrix confusion, PrintStream err) {
     try {
       return writeTrainingPlots(dir, prefix, title, runs, confusion);
     } catch (IOException | RuntimeException e) {
@@ -100,10 +100,10 @@ public final class Charts {
 
   /** Writes {@code <dir>/<prefix>-curves.png} and {@code <dir>/<prefix>-confusion.png}. */
   static Written writeTrainingPlots(
-      Path dir, String prefix, String title, List<Run> runs, Confusion confusion) throws IOException {
-    Path curves = Pictures.write(learningCurves(title, runs), dir.resolve(prefix + "-curves.png"));
+      Path dir, String prefix, String title, List<Run> runs, ConfusionMatrix confusion) throws IOException {
+    Path curves = LayerPictures.write(learningCurves(title, runs), dir.resolve(prefix + "-curves.png"));
     Path matrix =
-        Pictures.write(confusionMatrix(title, confusion), dir.resolve(prefix + "-confusion.png"));
+        LayerPictures.write(confusionMatrix(title, confusion), dir.resolve(prefix + "-confusion.png"));
     return new Written(curves, matrix);
   }
 
@@ -175,7 +175,7 @@ public final class Charts {
    * Rows are true classes, columns predictions; each cell holds its count and is shaded by its
    * share of the true class, so errors stand out whatever the class sizes.
    */
-  static BufferedImage confusionMatrix(String title, Confusion confusion) {
+  static BufferedImage confusionMatrix(String title, ConfusionMatrix confusion) {
     int k = confusion.classes();
     double[][] series = new double[3][k * k];
     XYPlot plot =

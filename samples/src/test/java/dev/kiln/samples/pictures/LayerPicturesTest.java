@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Grids of tiles as PNG: sizes, tile counts and contents, decoded from the written files. */
-class PicturesTest {
+class LayerPicturesTest {
   @TempDir Path dir;
 
   static float[] random(int n, long seed) {
@@ -30,18 +30,18 @@ class PicturesTest {
 
   @Test
   void layoutMagnifiesSmallImagesAndWrapsLongRows() {
-    Pictures.Layout c1 = Pictures.Layout.of(6, Pictures.columnsFor(6), 28, 28, 3);
+    LayerPictures.Layout c1 = LayerPictures.Layout.of(6, LayerPictures.columnsFor(6), 28, 28, 3);
     assertEquals(4, c1.zoom());
     assertEquals(112, c1.tileWidth());
     assertEquals(1, c1.rows());
     assertEquals(12 + 6 * 112 + 5 * 10 + 12, c1.imageWidth());
     assertEquals(12 + 3 * 16 + 10 + 30 + 112 + 12, c1.imageHeight());
-    Pictures.Layout c3 = Pictures.Layout.of(16, Pictures.columnsFor(16), 10, 10, 3);
+    LayerPictures.Layout c3 = LayerPictures.Layout.of(16, LayerPictures.columnsFor(16), 10, 10, 3);
     assertEquals(4, c3.columns());
     assertEquals(4, c3.rows());
-    assertEquals(Pictures.Layout.MIN_WIDTH, c3.imageWidth(), "narrow grids keep room for the text");
+    assertEquals(LayerPictures.Layout.MIN_WIDTH, c3.imageWidth(), "narrow grids keep room for the text");
     assertEquals(new Rectangle(12 + 100 + 10, 12 + 48 + 10 + (30 + 100 + 10) + 30, 100, 100), c3.tile(5));
-    assertEquals(1, Pictures.Layout.of(1, 1, 227, 227, 2).zoom());
+    assertEquals(1, LayerPictures.Layout.of(1, 1, 227, 227, 2).zoom());
   }
 
   @Test
@@ -51,10 +51,10 @@ class PicturesTest {
     for (int i = 0; i < 100; i++) {
       values[i * 16 + 3] = 0; // a dead channel: flat, still a tile
     }
-    for (Pictures.Scale scale : Pictures.Scale.values()) {
-      Pictures.Picture p = Pictures.activations(values, shape, List.of("c3: test", "input"), scale);
-      Path file = Pictures.write(p.image(), dir.resolve("c3-" + scale + ".png"));
-      List<Rectangle> tiles = Png.assertGrid(file, Pictures.Layout.of(16, 4, 10, 10, 3));
+    for (LayerPictures.Scale scale : LayerPictures.Scale.values()) {
+      LayerPictures.Picture p = LayerPictures.activations(values, shape, List.of("c3: test", "input"), scale);
+      Path file = LayerPictures.write(p.image(), dir.resolve("c3-" + scale + ".png"));
+      List<Rectangle> tiles = Png.assertGrid(file, LayerPictures.Layout.of(16, 4, 10, 10, 3));
       Png.assertNotBlank(file, 15);
       BufferedImage image = Png.read(file);
       assertEquals(1, Png.distinctColours(image, tiles.get(3)), "the dead channel is flat");
@@ -67,9 +67,9 @@ class PicturesTest {
     TensorShape shape = TensorShape.of(2, 2, 2);
     // Channel 0 holds 0..3, channel 1 holds 0..0.3 (NHWC).
     float[] values = {0, 0, 1, 0.1f, 2, 0.2f, 3, 0.3f};
-    BufferedImage tile = Pictures.activations(values, shape, List.of("t"), Pictures.Scale.TILE).image();
-    BufferedImage common = Pictures.activations(values, shape, List.of("t"), Pictures.Scale.COMMON).image();
-    Pictures.Layout layout = Pictures.Layout.of(2, 2, 2, 2, 2);
+    BufferedImage tile = LayerPictures.activations(values, shape, List.of("t"), LayerPictures.Scale.TILE).image();
+    BufferedImage common = LayerPictures.activations(values, shape, List.of("t"), LayerPictures.Scale.COMMON).image();
+    LayerPictures.Layout layout = LayerPictures.Layout.of(2, 2, 2, 2, 2);
     Rectangle second = layout.tile(1);
     int lastPixel = second.width - 1;
     // The bottom-right cell of channel 1: white on its own scale, 10% gray on the common one.
@@ -79,20 +79,20 @@ class PicturesTest {
 
   @Test
   void aVectorIsOneTileOfItsUnits() throws Exception {
-    Pictures.Picture p = Pictures.activations(random(120, 2), TensorShape.vector(120), List.of("c5", "x"), Pictures.Scale.TILE);
-    Path file = Pictures.write(p.image(), dir.resolve("c5.png"));
+    LayerPictures.Picture p = LayerPictures.activations(random(120, 2), TensorShape.vector(120), List.of("c5", "x"), LayerPictures.Scale.TILE);
+    Path file = LayerPictures.write(p.image(), dir.resolve("c5.png"));
     // 120 units in rows of 11: an 11x11 tile with one empty cell.
-    List<Rectangle> tiles = Png.assertGrid(file, Pictures.Layout.of(1, 1, 11, 11, 3));
+    List<Rectangle> tiles = Png.assertGrid(file, LayerPictures.Layout.of(1, 1, 11, 11, 3));
     Png.assertNotBlank(file, 1);
     Rectangle t = tiles.get(0);
-    assertEquals(Pictures.EMPTY.getRGB(), Png.read(file).getRGB(t.x + t.width - 1, t.y + t.height - 1));
+    assertEquals(LayerPictures.EMPTY.getRGB(), Png.read(file).getRGB(t.x + t.width - 1, t.y + t.height - 1));
   }
 
   @Test
   void grayInputImage() throws Exception {
-    Pictures.Picture p = Pictures.image(random(784, 3), TensorShape.of(28, 28, 1), List.of("test #0"));
-    Path file = Pictures.write(p.image(), dir.resolve("input.png"));
-    Png.assertGrid(file, Pictures.Layout.of(1, 1, 28, 28, 2));
+    LayerPictures.Picture p = LayerPictures.image(random(784, 3), TensorShape.of(28, 28, 1), List.of("test #0"));
+    Path file = LayerPictures.write(p.image(), dir.resolve("input.png"));
+    Png.assertGrid(file, LayerPictures.Layout.of(1, 1, 28, 28, 2));
     Png.assertNotBlank(file, 1);
   }
 
@@ -101,10 +101,10 @@ class PicturesTest {
     AlexNetFirstLayerModel net = AlexNetFirstLayerModel.create(1);
     // The network's layer fields are package-private to dev.kiln.samples.networks: by name here.
     Layer conv1 = net.layer("conv1");
-    Pictures.Picture p = Pictures.filters(conv1, net.weights(conv1), true, List.of("conv1"), Pictures.Scale.COMMON);
-    Path file = Pictures.write(p.image(), dir.resolve("conv1-filters.png"));
+    LayerPictures.Picture p = LayerPictures.filters(conv1, net.weights(conv1), true, List.of("conv1"), LayerPictures.Scale.COMMON);
+    Path file = LayerPictures.write(p.image(), dir.resolve("conv1-filters.png"));
     // 96 filters of 11x11x3, 10 per row, magnified 9 times.
-    List<Rectangle> tiles = Png.assertGrid(file, Pictures.Layout.of(96, 10, 11, 11, 3));
+    List<Rectangle> tiles = Png.assertGrid(file, LayerPictures.Layout.of(96, 10, 11, 11, 3));
     assertEquals(99, tiles.get(0).width);
     Png.assertNotBlank(file, 96);
     BufferedImage image = Png.read(file);
@@ -118,22 +118,22 @@ class PicturesTest {
     }
     assertTrue(coloured > t.width * t.height / 2, "RGB tiles are not gray: " + coloured);
 
-    Pictures.Picture input = Pictures.image(random(227 * 227 * 3, 4), net.inputShape(), List.of("rgb"));
-    Png.assertGrid(Pictures.write(input.image(), dir.resolve("rgb.png")), Pictures.Layout.of(1, 1, 227, 227, 2));
+    LayerPictures.Picture input = LayerPictures.image(random(227 * 227 * 3, 4), net.inputShape(), List.of("rgb"));
+    Png.assertGrid(LayerPictures.write(input.image(), dir.resolve("rgb.png")), LayerPictures.Layout.of(1, 1, 227, 227, 2));
   }
 
   @Test
   void laterKernelsAreARowPerFilterAndATilePerInputChannel() throws Exception {
     LeNet5Model net = LeNet5Model.create(1);
     Layer c3 = net.layer("c3");
-    Pictures.Picture p = Pictures.filters(c3, net.weights(c3), false, List.of("c3"), Pictures.Scale.TILE);
-    Path file = Pictures.write(p.image(), dir.resolve("c3-filters.png"));
-    Png.assertGrid(file, Pictures.Layout.of(16 * 6, 6, 5, 5, 3));
+    LayerPictures.Picture p = LayerPictures.filters(c3, net.weights(c3), false, List.of("c3"), LayerPictures.Scale.TILE);
+    Path file = LayerPictures.write(p.image(), dir.resolve("c3-filters.png"));
+    Png.assertGrid(file, LayerPictures.Layout.of(16 * 6, 6, 5, 5, 3));
     Png.assertNotBlank(file, 96);
     // The kernel tap (0, 0) of filter 2, input channel 1 is mid-gray at 0 and ordered by sign.
     float[] w = net.weights(c3);
     float tap = w[(0 * 6 + 1) * 16 + 2];
-    Rectangle t = Pictures.Layout.of(96, 6, 5, 5, 3).tile(2 * 6 + 1);
+    Rectangle t = LayerPictures.Layout.of(96, 6, 5, 5, 3).tile(2 * 6 + 1);
     int level = Png.read(file).getRGB(t.x, t.y) & 0xff;
     assertTrue(tap > 0 ? level > 128 : level < 128, "tap " + tap + " drawn at level " + level);
   }

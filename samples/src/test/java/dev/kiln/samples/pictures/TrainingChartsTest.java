@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Learning curves and confusion matrices, rendered with JFreeChart and decoded from the PNG. */
-class ChartsTest {
+class TrainingChartsTest {
   @TempDir Path dir;
 
   static List<EpochResult> history(int epochs) {
@@ -38,24 +38,24 @@ class ChartsTest {
       0.6f, 0.3f, 0.1f, // true 2, predicted 0
       0.5f, 0.5f, 0f // true 1, a tie: the first class
     };
-    Confusion c = Confusion.of(p, new int[] {0, 1, 2, 1}, 3);
+    ConfusionMatrix c = ConfusionMatrix.of(p, new int[] {0, 1, 2, 1}, 3);
     assertArrayEquals(new int[] {1, 0, 0}, c.counts()[0]);
     assertArrayEquals(new int[] {1, 1, 0}, c.counts()[1]);
     assertArrayEquals(new int[] {1, 0, 0}, c.counts()[2]);
     assertEquals(4, c.total());
     assertEquals(0.5, c.accuracy());
-    assertThrows(IllegalArgumentException.class, () -> Confusion.of(new float[5], new int[2], 3));
+    assertThrows(IllegalArgumentException.class, () -> ConfusionMatrix.of(new float[5], new int[2], 3));
   }
 
   @Test
   void plotsThatCannotBeWrittenCostOnlyThePlots() throws Exception {
     Path notADirectory = Files.writeString(dir.resolve("plots"), "a file where the directory goes");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Charts.Written written =
-        Charts.writeTrainingPlotsOrWarn(
-            notADirectory, "mnist", "LeNet-5", List.of(new Charts.Run("", history(2))),
-            new Confusion(new int[10][10]), new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertEquals(Charts.Written.NONE, written);
+    TrainingCharts.Written written =
+        TrainingCharts.writeTrainingPlotsOrWarn(
+            notADirectory, "mnist", "LeNet-5", List.of(new TrainingCharts.Run("", history(2))),
+            new ConfusionMatrix(new int[10][10]), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(TrainingCharts.Written.NONE, written);
     assertEquals("none", written.curvesField());
     assertEquals("none", written.confusionField());
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("kiln: the plots were not written ("), err.toString(StandardCharsets.UTF_8));
@@ -69,24 +69,24 @@ class ChartsTest {
       counts[k][k] = 90 + k;
       counts[k][(k + 1) % 10] = 3;
     }
-    Charts.Written written =
-        Charts.writeTrainingPlots(
-            dir.resolve("plots"), "mnist", "LeNet-5", List.of(new Charts.Run("", history(5))),
-            new Confusion(counts));
+    TrainingCharts.Written written =
+        TrainingCharts.writeTrainingPlots(
+            dir.resolve("plots"), "mnist", "LeNet-5", List.of(new TrainingCharts.Run("", history(5))),
+            new ConfusionMatrix(counts));
     assertEquals(dir.resolve("plots/mnist-curves.png"), written.curves());
     assertEquals(dir.resolve("plots/mnist-confusion.png"), written.confusion());
 
     BufferedImage curves = Png.read(written.curves());
-    assertEquals(Charts.CURVES_WIDTH, curves.getWidth());
-    assertEquals(Charts.CURVES_HEIGHT, curves.getHeight());
+    assertEquals(TrainingCharts.CURVES_WIDTH, curves.getWidth());
+    assertEquals(TrainingCharts.CURVES_HEIGHT, curves.getHeight());
     Rectangle whole = new Rectangle(0, 0, curves.getWidth(), curves.getHeight());
     assertTrue(Png.distinctColours(curves, whole) > 20, "curves look blank");
     assertTrue(count(curves, 0xff1f77b4) > 100, "the train series is drawn");
     assertTrue(count(curves, 0xffff7f0e) > 100, "the test series is drawn");
 
     BufferedImage matrix = Png.read(written.confusion());
-    assertEquals(Charts.CONFUSION_WIDTH, matrix.getWidth());
-    assertEquals(Charts.CONFUSION_HEIGHT, matrix.getHeight());
+    assertEquals(TrainingCharts.CONFUSION_WIDTH, matrix.getWidth());
+    assertEquals(TrainingCharts.CONFUSION_HEIGHT, matrix.getHeight());
     assertTrue(Png.distinctColours(matrix, new Rectangle(0, 0, matrix.getWidth(), matrix.getHeight())) > 20);
     // The diagonal's dark shade covers a large area (ten cells of about 60x60 pixels).
     assertTrue(
@@ -96,9 +96,9 @@ class ChartsTest {
   @Test
   void ensembleCurvesHaveASeriesPairPerMember() throws Exception {
     BufferedImage image =
-        Charts.learningCurves(
-            "ensemble", List.of(new Charts.Run("member 1", history(3)), new Charts.Run("member 2", history(3))));
-    assertEquals(Charts.CURVES_WIDTH, image.getWidth());
+        TrainingCharts.learningCurves(
+            "ensemble", List.of(new TrainingCharts.Run("member 1", history(3)), new TrainingCharts.Run("member 2", history(3))));
+    assertEquals(TrainingCharts.CURVES_WIDTH, image.getWidth());
   }
 
   static int count(BufferedImage image, int argb) {

@@ -6,10 +6,10 @@ import dev.kiln.runtime.train.Trainer;
  * A confusion matrix: {@code counts[t][p]} test samples of true class {@code t} predicted as
  * {@code p} (the class of highest probability, the first on a tie).
  */
-public record Confusion(int[][] counts) {
+public record ConfusionMatrix(int[][] counts) {
 
   /** From {@code labels.length} rows of {@code classes} probabilities (or scores), one per sample. */
-  public static Confusion of(float[] probabilities, int[] labels, int classes) {
+  public static ConfusionMatrix of(float[] probabilities, int[] labels, int classes) {
     if (probabilities.length != (long) labels.length * classes) {
       throw new IllegalArgumentException(
           labels.length + " labels need " + (long) labels.length * classes + " probabilities, got "
@@ -19,7 +19,7 @@ public record Confusion(int[][] counts) {
     for (int i = 0; i < labels.length; i++) {
       counts[labels[i]][Trainer.predictedClass(probabilities, i * classes, classes)]++;
     }
-    return new Confusion(counts);
+    return new ConfusionMatrix(counts);
   }
 
   int classes() {

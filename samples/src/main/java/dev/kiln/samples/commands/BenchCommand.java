@@ -186,7 +186,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** How many times the target this is: at least 1 meets it (latency: target over value). */
     double ofTarget() {
-      double target = BenchReference.row(workload, metric).target();
+      double target = BenchTargets.row(workload, metric).target();
       return metric == Metric.I1 ? target / value : value / target;
     }
   }
@@ -207,7 +207,7 @@ public final class BenchCommand implements Callable<Integer> {
       return 2;
     }
     String jdk = Runtime.version().toString();
-    PeakFp32 peak = PeakFp32.estimate(clockGhz);
+    PeakFlops peak = PeakFlops.estimate(clockGhz);
     int cores = Math.min(threads, Runtime.getRuntime().availableProcessors());
     System.out.println("Kernel path: " + Kernels.describe());
     System.out.println(
@@ -219,7 +219,7 @@ public final class BenchCommand implements Callable<Integer> {
         Locale.ROOT,
         "  (issue 6 measured %.0f GFLOP/s on one core and %.0f on two with AVX-512 FMA chains,"
             + " the cores near 4.1 GHz)%n",
-        BenchReference.MEASURED_PEAK_ONE_CORE, BenchReference.MEASURED_PEAK_TWO_CORES);
+        BenchTargets.MEASURED_PEAK_ONE_CORE, BenchTargets.MEASURED_PEAK_TWO_CORES);
 
     boolean forked = fork && workloads.size() * metrics.size() > 1;
     Mnist.Split mnist = forked ? null : mnistOptions.load(System.out);
@@ -326,7 +326,7 @@ public final class BenchCommand implements Callable<Integer> {
     Model net = workload.create.apply(seed);
     List<EpochResult> history =
         Trainer.of(net).optimizer(Adam.lr(TRAIN_LR)).batchSize(TRAIN_BATCH).epochs(warmEpoch ? 2 : 1)
-            .threads(threads).seed(seed).listener(new Progress(System.out)).fit(train, test);
+            .threads(threads).seed(seed).listener(new TrainingProgress(System.out)).fit(train, test);
     // T1 is the first epoch from a fresh JVM, JIT warm-up included, with the accuracy after it.
     EpochResult epoch = history.get(0);
     double imagesPerSecond = train.size() / epoch.seconds();
@@ -531,16 +531,16 @@ public final class BenchCommand implements Callable<Integer> {
   static void printTable(List<Measured> all) {
     StringBuilder header =
         new StringBuilder(String.format(Locale.ROOT, "%-8s %-6s %14s %8s %6s %13s %8s", "workload", "metric", "Kiln", "GFLOP/s", "peak", "target", "x target"));
-    for (String peer : BenchReference.PEERS) {
+    for (String peer : BenchTargets.PEERS) {
       header.append(String.format(Locale.ROOT, " %14s", peer));
     }
     System.out.println(
         "Kiln against issue 6 (T1 and I256 in images/s, I1 in us per image; 'x target' is Kiln over"
             + " the target, target over Kiln for I1: 1.00 or more meets it; peers as measured in the issue):");
-    System.out.println("  peers: " + BenchReference.PEER_LEGEND);
+    System.out.println("  peers: " + BenchTargets.PEER_LEGEND);
     System.out.println(header);
     for (Measured m : all) {
-      BenchReference.Row ref = BenchReference.row(m.workload(), m.metric());
+      BenchTargets.Row ref = BenchTargets.row(m.workload(), m.metric());
       String value = m.metric() == Metric.I1 ? String.format(Locale.ROOT, "%.2f", m.value()) : String.format(Locale.ROOT, "%,.0f", m.value());
       String target = (m.metric() == Metric.I1 ? "<= " : ">= ") + String.format(Locale.ROOT, "%,.0f", ref.target());
       StringBuilder line =

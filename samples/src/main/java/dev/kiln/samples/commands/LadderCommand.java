@@ -142,7 +142,7 @@ public final class LadderCommand implements Callable<Integer> {
           history =
               trainer
                   .optimizer(MnistCommand.adam(schedule, lr, steps))
-                  .listener(new Progress(System.out))
+                  .listener(new TrainingProgress(System.out))
                   .fit(train, test);
           model.predictBatch(test.images(), probabilities, threadCount);
         } else {
@@ -150,7 +150,7 @@ public final class LadderCommand implements Callable<Integer> {
             history =
                 OpenClTrainer.of(bound).epochs(epochs).seed(seed + m)
                     .optimizer(MnistCommand.adam(schedule, lr, steps))
-                    .listener(new Progress(System.out))
+                    .listener(new TrainingProgress(System.out))
                     .fit(train, test);
             bound.predictBatch(test.images(), probabilities);
           }

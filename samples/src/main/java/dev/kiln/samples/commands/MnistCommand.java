@@ -138,7 +138,7 @@ public final class MnistCommand implements Callable<Integer> {
     long predictStart;
     if (device == null) {
       System.out.println("CPU kernels: " + Kernels.describe());
-      history = trainer.optimizer(adam).listener(new Progress(System.out)).fit(train, test);
+      history = trainer.optimizer(adam).listener(new TrainingProgress(System.out)).fit(train, test);
       predictStart = System.nanoTime();
       net.predictBatch(test.images(), probabilities, threadCount);
     } else {
@@ -146,7 +146,7 @@ public final class MnistCommand implements Callable<Integer> {
           OpenClModel bound = DeviceOption.bind(device, net, batch, System.out)) {
         history =
             OpenClTrainer.of(bound).batchSize(batch).epochs(epochs).seed(seed).optimizer(adam)
-                .listener(new Progress(System.out)).fit(train, test);
+                .listener(new TrainingProgress(System.out)).fit(train, test);
         predictStart = System.nanoTime();
         bound.predictBatch(test.images(), probabilities);
       }

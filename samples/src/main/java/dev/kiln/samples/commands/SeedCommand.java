@@ -18,10 +18,10 @@ public final class SeedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    List<Seed.Check> checks = new Seed(System.out).run();
-    long passed = checks.stream().filter(Seed.Check::ok).count();
+    List<SeedExamples.Check> checks = new SeedExamples(System.out).run();
+    long passed = checks.stream().filter(SeedExamples.Check::ok).count();
     System.out.println();
-    for (Seed.Check check : checks) {
+    for (SeedExamples.Check check : checks) {
       System.out.println(
           "RESULT task=seed check=" + check.name() + " ok=" + check.ok()
               + " value=" + check.actual().replace(" ", ""));

@@ -39,7 +39,7 @@ class GraphNetworksTest {
     MnistResNetModel cpu = MnistResNetModel.create(1);
     float[] initialState = cpu.state().clone();
     EpochResult onCpu = trainOnCpu(cpu, train, test);
-    System.out.println("GraphNetworksTest MnistResNet on the CPU: " + Progress.line(onCpu));
+    System.out.println("GraphNetworksTest MnistResNet on the CPU: " + TrainingProgress.line(onCpu));
     assertTrue(onCpu.testAccuracy() > 0.85, "CPU accuracy " + onCpu.testAccuracy());
     assertTrue(!java.util.Arrays.equals(initialState, cpu.state()), "the moving statistics moved");
 
@@ -50,7 +50,7 @@ class GraphNetworksTest {
       EpochResult onDevice =
           OpenClTrainer.of(bound).optimizer(Adam.lr(2e-3)).batchSize(32).epochs(1).seed(1)
               .fit(train, test).get(0);
-      System.out.println("GraphNetworksTest MnistResNet on " + device.info() + ": " + Progress.line(onDevice));
+      System.out.println("GraphNetworksTest MnistResNet on " + device.info() + ": " + TrainingProgress.line(onDevice));
       assertTrue(
           Math.abs(onDevice.testAccuracy() - onCpu.testAccuracy()) <= 0.01,
           "OpenCL " + onDevice.testAccuracy() + " against CPU " + onCpu.testAccuracy());
@@ -71,7 +71,7 @@ class GraphNetworksTest {
     Mnist.Split mnist = MnistEndToEndTest.mnist();
     MnistInceptionModel net = MnistInceptionModel.create(1);
     EpochResult result = trainOnCpu(net, mnist.train().first(TRAIN), mnist.test().first(TEST));
-    System.out.println("GraphNetworksTest MnistInception on the CPU: " + Progress.line(result));
+    System.out.println("GraphNetworksTest MnistInception on the CPU: " + TrainingProgress.line(result));
     assertTrue(result.testAccuracy() > 0.80, "accuracy " + result.testAccuracy());
   }
 }

@@ -57,7 +57,7 @@ class MnistEndToEndTest {
             .seed(1)
             .fit(train, test);
     EpochResult epoch = history.get(0);
-    System.out.println("MnistEndToEndTest: " + Progress.line(epoch));
+    System.out.println("MnistEndToEndTest: " + TrainingProgress.line(epoch));
     assertTrue(epoch.testAccuracy() >= 0.95, "test accuracy " + epoch.testAccuracy());
 
     Path checkpoint = dir.resolve("lenet5.safetensors");

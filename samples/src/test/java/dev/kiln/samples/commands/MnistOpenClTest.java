@@ -66,7 +66,7 @@ class MnistOpenClTest {
               .fit(train, test).get(0);
       System.out.printf(
           "MnistOpenClTest on %s (build %.2f s): CPU %s%n  OpenCL %s%n",
-          device.info(), bound.buildSeconds(), Progress.line(onCpu), Progress.line(onDevice));
+          device.info(), bound.buildSeconds(), TrainingProgress.line(onCpu), TrainingProgress.line(onDevice));
       assertTrue(
           Math.abs(onDevice.testAccuracy() - onCpu.testAccuracy()) <= 0.005,
           "OpenCL " + onDevice.testAccuracy() + " against CPU " + onCpu.testAccuracy());

@@ -24,7 +24,7 @@ import java.util.Locale;
  * The lecture's first examples, run through generated models and checked against the values
  * TensorFlow prints for them.
  */
-final class Seed {
+final class SeedExamples {
   /** One example: what it computed against what the lecture says. */
   record Check(String name, String expected, String actual) {
     boolean ok() {
@@ -37,7 +37,7 @@ final class Seed {
   private final PrintStream out;
   private final List<Check> checks = new ArrayList<>();
 
-  Seed(PrintStream out) {
+  SeedExamples(PrintStream out) {
     this.out = out;
   }
 

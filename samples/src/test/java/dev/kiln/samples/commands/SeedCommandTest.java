@@ -13,13 +13,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The samples, built with Kiln on the annotation processor path as a user's build would. */
-class SeedTest {
+class SeedCommandTest {
 
   @Test
   void everySeedExampleMatchesTensorFlow() {
-    List<Seed.Check> checks = new Seed(new PrintStream(OutputStream.nullOutputStream())).run();
+    List<SeedExamples.Check> checks = new SeedExamples(new PrintStream(OutputStream.nullOutputStream())).run();
     assertEquals(16, checks.size());
-    for (Seed.Check check : checks) {
+    for (SeedExamples.Check check : checks) {
       assertEquals(check.expected(), check.actual(), check.name());
     }
   }

@@ -14,11 +14,11 @@ import java.util.Locale;
  * @param clockSource where the clock came from, in words
  * @param lanes FP32 lanes of one vector register
  */
-record PeakFp32(double ghz, String clockSource, int lanes) {
+record PeakFlops(double ghz, String clockSource, int lanes) {
   static final Path CPUINFO = Path.of("/proc/cpuinfo");
 
   /** From {@code /proc/cpuinfo}, or {@code clockGhz} where given (it wins over the file's clock). */
-  static PeakFp32 estimate(Double clockGhz) {
+  static PeakFlops estimate(Double clockGhz) {
     List<String> lines;
     try {
       lines = Files.readAllLines(CPUINFO);
@@ -41,12 +41,12 @@ record PeakFp32(double ghz, String clockSource, int lanes) {
     }
     int lanes = avx512 ? 16 : 8;
     if (clockGhz != null) {
-      return new PeakFp32(clockGhz, "--clock-ghz", lanes);
+      return new PeakFlops(clockGhz, "--clock-ghz", lanes);
     }
     if (!Double.isNaN(mhz)) {
-      return new PeakFp32(mhz / 1000, "'cpu MHz' of " + CPUINFO + " (a nominal clock: a turbo clock is higher, pass --clock-ghz)", lanes);
+      return new PeakFlops(mhz / 1000, "'cpu MHz' of " + CPUINFO + " (a nominal clock: a turbo clock is higher, pass --clock-ghz)", lanes);
     }
-    return new PeakFp32(3.0, "a guess (no 'cpu MHz' in " + CPUINFO + "; pass --clock-ghz)", lanes);
+    return new PeakFlops(3.0, "a guess (no 'cpu MHz' in " + CPUINFO + "; pass --clock-ghz)", lanes);
   }
 
   /** GFLOP/s of {@code cores} cores. */

@@ -12,7 +12,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * Shows training progress: a progress bar on a terminal, plain lines every few seconds otherwise
  * (CI logs, pipes), and one summary line per epoch either way.
  */
-final class Progress implements TrainingListener {
+final class TrainingProgress implements TrainingListener {
   private static final long PLAIN_INTERVAL_NANOS = 5_000_000_000L;
 
   private final PrintStream out;
@@ -20,7 +20,7 @@ final class Progress implements TrainingListener {
   private ProgressBar bar;
   private long lastLine;
 
-  Progress(PrintStream out) {
+  TrainingProgress(PrintStream out) {
     this.out = out;
     this.terminal = System.console() != null;
   }

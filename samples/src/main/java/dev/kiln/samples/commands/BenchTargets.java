@@ -3,12 +3,12 @@ package dev.kiln.samples.commands;
 import java.util.List;
 
 /**
- * The yardstick of issue 6: what other tools did on this project's 2-core machine (medians, measured
- * there, not by this program) and Kiln's targets, per workload and metric. {@code ./kiln bench}
- * prints them beside its own numbers.
+ * The yardstick of issue 6: Kiln's targets per workload and metric, and what other tools did on
+ * this project's 2-core machine (medians, measured there, not by this program). {@code ./kiln
+ * bench} prints them beside its own numbers.
  */
-final class BenchReference {
-  private BenchReference() {}
+final class BenchTargets {
+  private BenchTargets() {}
 
   /** The peers, short, in the order of the issue's table. */
   static final List<String> PEERS =

@@ -22,8 +22,8 @@ class BenchCommandTest {
   @Test
   void quickModePrintsOneParsableResultPerWorkloadAndMetric() throws Exception {
     Path data = SyntheticMnist.write(dir.resolve("mnist"), 128, 16);
-    ShowCommandTest.Run run =
-        ShowCommandTest.kiln(
+    KilnCommandLine.Run run =
+        KilnCommandLine.kiln(
             "bench", "--data", data.toString(), "--calls", "20", "--warmup", "5", "--batches", "2",
             "--warmup-batches", "1", "--warmup-seconds", "0", "--clock-ghz", "4.1", "--no-fork",
             "--rounds", "2");
@@ -72,8 +72,8 @@ class BenchCommandTest {
   @Test
   void forkedMeasurementsComeBackAsResults() throws Exception {
     Path data = SyntheticMnist.write(dir.resolve("mnist"), 64, 12);
-    ShowCommandTest.Run run =
-        ShowCommandTest.kiln(
+    KilnCommandLine.Run run =
+        KilnCommandLine.kiln(
             "bench", "--data", data.toString(), "--metric=I1,T1", "--workload", "lenet",
             "--calls", "5", "--warmup", "2", "--warmup-seconds", "0", "--no-warm-epoch",
             "--clock-ghz", "4.1", "--rounds", "1");
@@ -96,8 +96,8 @@ class BenchCommandTest {
   @Test
   void noWarmEpochTrainsOneEpochOnly() throws Exception {
     Path data = SyntheticMnist.write(dir.resolve("mnist"), 64, 12);
-    ShowCommandTest.Run run =
-        ShowCommandTest.kiln(
+    KilnCommandLine.Run run =
+        KilnCommandLine.kiln(
             "bench", "--data", data.toString(), "--workload", "lenet", "--metric", "T1",
             "--no-warm-epoch");
     assertEquals(0, run.exit(), run.out() + run.err());
@@ -109,8 +109,8 @@ class BenchCommandTest {
   @Test
   void oneWorkloadAndMetric() throws Exception {
     Path data = SyntheticMnist.write(dir.resolve("mnist"), 10, 12);
-    ShowCommandTest.Run run =
-        ShowCommandTest.kiln(
+    KilnCommandLine.Run run =
+        KilnCommandLine.kiln(
             "bench", "--data", data.toString(), "--workload", "seedcnn", "--metric", "I1", "--calls", "3",
             "--warmup", "1", "--warmup-seconds", "0", "--rounds", "1");
     assertEquals(0, run.exit(), run.out() + run.err());
@@ -120,10 +120,10 @@ class BenchCommandTest {
 
   @Test
   void badOptionsAreRejectedBeforeAnythingRuns() {
-    ShowCommandTest.Run run = ShowCommandTest.kiln("bench", "--data", dir.toString(), "--threads", "0");
+    KilnCommandLine.Run run = KilnCommandLine.kiln("bench", "--data", dir.toString(), "--threads", "0");
     assertEquals(2, run.exit());
     assertEquals("kiln bench: --threads must be at least 1, got 0", run.err().strip());
-    assertEquals(2, ShowCommandTest.kiln("bench", "--metric", "T2").exit());
+    assertEquals(2, KilnCommandLine.kiln("bench", "--metric", "T2").exit());
   }
 
   @Test

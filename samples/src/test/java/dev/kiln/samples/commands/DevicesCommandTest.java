@@ -12,7 +12,7 @@ class DevicesCommandTest {
   @Test
   void listsAndChecksEveryDevice() {
     MnistOpenClTest.requireOpenCl();
-    ShowCommandTest.Run run = ShowCommandTest.kiln("devices", "--check");
+    KilnCommandLine.Run run = KilnCommandLine.kiln("devices", "--check");
     assertEquals(0, run.exit(), run.out() + run.err());
     List<String> results = run.results();
     int count = OpenCl.devices().size();

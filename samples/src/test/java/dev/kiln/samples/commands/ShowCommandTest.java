@@ -1,18 +1,16 @@
 package dev.kiln.samples.commands;
 
+import static dev.kiln.samples.commands.KilnCommandLine.kiln;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.runtime.Checkpoint;
-import dev.kiln.samples.Kiln;
+import dev.kiln.samples.commands.KilnCommandLine.Run;
 import dev.kiln.samples.networks.Cnn2Model;
 import dev.kiln.samples.networks.LeNet5Model;
 import dev.kiln.samples.pictures.LayerPictures;
 import dev.kiln.samples.pictures.Png;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,30 +28,6 @@ class ShowCommandTest {
   Path data;
   Path checkpoint;
   Path plots;
-
-  /** Exit code, standard output and standard error of one command line. */
-  record Run(int exit, String out, String err) {
-    List<String> results() {
-      return out.lines().filter(l -> l.startsWith("RESULT ")).toList();
-    }
-  }
-
-  static Run kiln(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    int exit;
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      exit = Kiln.run(args);
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-    return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-  }
 
   @BeforeEach
   void setUp() throws Exception {

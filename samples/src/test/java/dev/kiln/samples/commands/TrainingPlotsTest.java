@@ -28,8 +28,8 @@ class TrainingPlotsTest {
     Path data = SyntheticMnist.write(dir.resolve("mnist"), 40, 20);
     Path plots = dir.resolve("plots");
     Path out = dir.resolve("tiny.safetensors");
-    ShowCommandTest.Run run =
-        ShowCommandTest.kiln(
+    KilnCommandLine.Run run =
+        KilnCommandLine.kiln(
             "mnist", "--data", data.toString(), "--epochs", "2", "--batch", "8", "--threads", "1",
             "--out", out.toString(), "--plots", plots.toString());
     assertEquals(0, run.exit(), run.out() + run.err());
@@ -42,8 +42,8 @@ class TrainingPlotsTest {
     assertChart(confusion, TrainingCharts.CONFUSION_WIDTH, TrainingCharts.CONFUSION_HEIGHT);
 
     // ./kiln show reads what ./kiln mnist wrote.
-    ShowCommandTest.Run show =
-        ShowCommandTest.kiln(
+    KilnCommandLine.Run show =
+        KilnCommandLine.kiln(
             "show", "--checkpoint", out.toString(), "--data", data.toString(), "--plots",
             plots.toString(), "--layer", "c3", "--index", "3");
     assertEquals(0, show.exit(), show.out() + show.err());
@@ -56,8 +56,8 @@ class TrainingPlotsTest {
     Path data = SyntheticMnist.write(dir.resolve("mnist"), 40, 20);
     Path notADirectory = Files.writeString(dir.resolve("plots"), "");
     Path out = dir.resolve("tiny.safetensors");
-    ShowCommandTest.Run run =
-        ShowCommandTest.kiln(
+    KilnCommandLine.Run run =
+        KilnCommandLine.kiln(
             "mnist", "--data", data.toString(), "--epochs", "1", "--batch", "8", "--threads", "1",
             "--out", out.toString(), "--plots", notADirectory.toString());
     assertEquals(0, run.exit(), run.out() + run.err());
@@ -72,8 +72,8 @@ class TrainingPlotsTest {
   void ladderWritesChartsPerRung() throws Exception {
     Path data = SyntheticMnist.write(dir.resolve("mnist"), 40, 20);
     Path plots = dir.resolve("plots");
-    ShowCommandTest.Run run =
-        ShowCommandTest.kiln(
+    KilnCommandLine.Run run =
+        KilnCommandLine.kiln(
             "ladder", "--data", data.toString(), "--rungs", "1,7", "--ensemble", "2", "--epochs", "2",
             "--batch", "10", "--threads", "1", "--plots", plots.toString());
     assertEquals(0, run.exit(), run.out() + run.err());

@@ -1,5 +1,14 @@
 package dev.kiln.samples;
 
+import dev.kiln.samples.commands.BenchCommand;
+import dev.kiln.samples.commands.DevicesCommand;
+import dev.kiln.samples.commands.LadderCommand;
+import dev.kiln.samples.commands.MnistCommand;
+import dev.kiln.samples.commands.SeedCommand;
+import dev.kiln.samples.commands.ShowCommand;
+import dev.kiln.samples.commands.SummaryCommand;
+import dev.kiln.samples.commands.XorCommand;
+import dev.kiln.samples.pictures.LayerPictures;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,12 +31,12 @@ import picocli.CommandLine.Command;
 public final class Kiln implements Runnable {
 
   public static void main(String[] args) {
-    Pictures.headless();
+    LayerPictures.headless();
     System.exit(run(args));
   }
 
   /** Runs the command line and returns its exit code (for tests). */
-  static int run(String... args) {
+  public static int run(String... args) {
     return new CommandLine(new Kiln()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
   }
 

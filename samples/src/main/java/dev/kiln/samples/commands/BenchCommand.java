@@ -1,0 +1,557 @@
+package dev.kiln.samples.commands;
+
+import dev.kiln.runtime.LabeledImages;
+import dev.kiln.runtime.Layer;
+import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.kernels.Kernels;
+import dev.kiln.runtime.optim.Adam;
+import dev.kiln.runtime.train.EpochResult;
+import dev.kiln.runtime.train.Trainer;
+import dev.kiln.samples.Kiln;
+import dev.kiln.samples.networks.Cnn2Model;
+import dev.kiln.samples.networks.LeNet5Model;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.LongFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ./kiln bench}: issue 6's CPU workloads (LENET, SEEDCNN) and metrics (T1, I1, I256), with
+ * GFLOP/s, the share of the machine's estimated FP32 peak, and the peers' numbers beside them.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Measures the CPU workloads of issue 6 on MNIST: T1 (training images/s over one epoch, batch 64,"
+          + " Adam 1e-3, shuffled, with the epoch's time and the test accuracy after it), I1 (batch-1"
+          + " latency, median us per image, one thread) and I256 (batch-256 inference images/s, median"
+          + " over the timed batches), for LENET (LeNet-5) and SEEDCNN (the lecture's 2-conv CNN).",
+      "Threads default to 2 here (the issue's setting), not to the number of processors."
+    })
+public final class BenchCommand implements Callable<Integer> {
+
+  /** The issue's fixed networks. */
+  enum Workload {
+    LENET("LeNet-5", LeNet5Model::create),
+    /** {@code LadderNetworks.Cnn2}: its SAME pooling on even sizes pads nothing, as 2/2 VALID. */
+    SEEDCNN("the lecture's CNN (ladder rung cnn2)", Cnn2Model::create);
+
+    final String title;
+    final LongFunction<Model> create;
+
+    Workload(String title, LongFunction<Model> create) {
+      this.title = title;
+      this.create = create;
+    }
+  }
+
+  enum Metric {
+    T1,
+    I1,
+    I256
+  }
+
+  static final int TRAIN_BATCH = 64;
+  static final double TRAIN_LR = 1e-3;
+  static final int INFER_BATCH = 256;
+
+  @Option(
+      names = "--workload",
+      split = ",",
+      defaultValue = "LENET,SEEDCNN",
+      description = "Workloads: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  List<Workload> workloads;
+
+  @Option(
+      names = "--metric",
+      split = ",",
+      defaultValue = "T1,I1,I256",
+      description = "Metrics: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  List<Metric> metrics;
+
+  @Mixin MnistOptions mnistOptions;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed for weights and shuffling (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--calls", defaultValue = "2000", description = "I1: timed calls per round (default: ${DEFAULT-VALUE}).")
+  int calls;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "10",
+      description =
+          "I1 and I256: rounds of timed calls (or batches), 0.3 s apart, pooled for the median; other"
+              + " tenants of this VM's host slow it for seconds at a time (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--warmup", defaultValue = "500", description = "I1: warm-up calls at least (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--batches", defaultValue = "30", description = "I256: timed batches of 256, over all rounds (default: ${DEFAULT-VALUE}).")
+  int batches;
+
+  @Option(names = "--warmup-batches", defaultValue = "10", description = "I256: warm-up batches at least (default: ${DEFAULT-VALUE}).")
+  int warmupBatches;
+
+  @Option(
+      names = "--warmup-seconds",
+      defaultValue = "2",
+      description = "I1 and I256: warm up at least this long as well (default: ${DEFAULT-VALUE}).")
+  double warmupSeconds;
+
+  @Option(
+      names = "--warm-epoch",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "T1: train a second epoch in the same JVM and report its speed too (warm_images_per_s:"
+              + " the JIT has compiled the kernels by then; T1 itself stays the first epoch's)"
+              + " (default: ${DEFAULT-VALUE}).")
+  boolean warmEpoch;
+
+  @Option(
+      names = "--fork",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Measure each workload and metric in a fresh JVM, as JMH does, so that what the JIT"
+              + " compiled for one measurement does not carry over into the next (default:"
+              + " ${DEFAULT-VALUE}).")
+  boolean fork;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--clock-ghz",
+      description = "Core clock for the peak estimate (default: 'cpu MHz' of /proc/cpuinfo).")
+  Double clockGhz;
+
+  /** One measurement: the metric's number (images/s, or µs per image for I1) and its context. */
+  record Measured(Workload workload, Metric metric, double value, double gflops, double peakShare, int threads, String extra) {
+    String result(String jdk) {
+      String value =
+          switch (metric) {
+            case T1, I256 -> String.format(Locale.ROOT, "images_per_s=%.0f", this.value);
+            case I1 -> String.format(Locale.ROOT, "us_per_image=%.2f", this.value);
+          };
+      return String.format(
+          Locale.ROOT,
+          "RESULT task=bench workload=%s metric=%s %s%s gflops=%.2f peak_share=%.4f threads=%d jdk=%s kernels=%s",
+          workload, metric, value, extra, gflops, peakShare, threads, jdk,
+          Kernels.VECTORIZED ? "vector" : "plain");
+    }
+
+    /** A child JVM's RESULT line (as {@link #result} writes it) back into a measurement. */
+    static Measured parse(Workload workload, Metric metric, String line) {
+      String valueKey = metric == Metric.I1 ? "us_per_image=" : "images_per_s=";
+      int valueAt = line.indexOf(" " + valueKey);
+      int valueEnd = line.indexOf(' ', valueAt + 1);
+      int gflopsAt = line.indexOf(" gflops=");
+      if (valueAt < 0 || gflopsAt < valueEnd) {
+        throw new IllegalStateException("unreadable RESULT line from a child JVM: " + line);
+      }
+      Map<String, String> fields = new HashMap<>();
+      for (String token : line.substring(gflopsAt + 1).split(" ")) {
+        int eq = token.indexOf('=');
+        if (eq > 0) {
+          fields.put(token.substring(0, eq), token.substring(eq + 1));
+        }
+      }
+      return new Measured(
+          workload, metric,
+          Double.parseDouble(line.substring(valueAt + 1 + valueKey.length(), valueEnd)),
+          Double.parseDouble(fields.get("gflops")), Double.parseDouble(fields.get("peak_share")),
+          Integer.parseInt(fields.get("threads")), line.substring(valueEnd, gflopsAt));
+    }
+
+    /** How many times the target this is: at least 1 meets it (latency: target over value). */
+    double ofTarget() {
+      double target = BenchTargets.row(workload, metric).target();
+      return metric == Metric.I1 ? target / value : value / target;
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    int threads = mnistOptions.threads != null ? mnistOptions.threads : 2;
+    String wrong =
+        threads < 1 ? "--threads must be at least 1, got " + threads
+            : calls < 1 ? "--calls must be at least 1, got " + calls
+            : batches < 1 ? "--batches must be at least 1, got " + batches
+            : rounds < 1 ? "--rounds must be at least 1, got " + rounds
+            : warmup < 0 || warmupBatches < 0 || !(warmupSeconds >= 0) ? "warm-up counts and --warmup-seconds must not be negative"
+            : clockGhz != null && !(clockGhz > 0) ? "--clock-ghz must be positive, got " + clockGhz
+            : null;
+    if (wrong != null) {
+      System.err.println("kiln bench: " + wrong);
+      return 2;
+    }
+    String jdk = Runtime.version().toString();
+    PeakFlops peak = PeakFlops.estimate(clockGhz);
+    int cores = Math.min(threads, Runtime.getRuntime().availableProcessors());
+    System.out.println("Kernel path: " + Kernels.describe());
+    System.out.println(
+        "JDK " + jdk + " (" + System.getProperty("java.vm.name") + "), jdk.incubator.vector "
+            + (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled" : "not enabled")
+            + ", " + Runtime.getRuntime().availableProcessors() + " processors");
+    System.out.println("Peak FP32 estimate: " + peak.describe(cores));
+    System.out.printf(
+        Locale.ROOT,
+        "  (issue 6 measured %.0f GFLOP/s on one core and %.0f on two with AVX-512 FMA chains,"
+            + " the cores near 4.1 GHz)%n",
+        BenchTargets.MEASURED_PEAK_ONE_CORE, BenchTargets.MEASURED_PEAK_TWO_CORES);
+
+    boolean forked = fork && workloads.size() * metrics.size() > 1;
+    Mnist.Split mnist = forked ? null : mnistOptions.load(System.out);
+    if (forked) {
+      System.out.println("Each workload and metric runs in a fresh JVM (--no-fork: all in this one).");
+    }
+    List<Measured> all = new ArrayList<>();
+    for (Workload workload : workloads) {
+      Model probe = workload.create.apply(seed);
+      long forward = forwardFlops(probe);
+      long training = trainingFlops(probe);
+      System.out.printf(
+          Locale.ROOT,
+          "%n%s: %s, %,d parameters; %.2f MFLOP per image forward, %.2f MFLOP trained%n",
+          workload, workload.title, probe.parameterCount(), forward / 1e6, training / 1e6);
+      for (Metric metric : metrics) {
+        if (forked) {
+          all.add(runForked(workload, metric));
+          continue;
+        }
+        Measured m =
+            switch (metric) {
+              case T1 -> trainOneEpoch(workload, mnist, threads, training, peak.gflops(cores));
+              case I1 -> latency(workload, mnist.test(), forward, peak.gflops(1));
+              case I256 -> batchThroughput(workload, mnist.test(), threads, forward, peak.gflops(cores));
+            };
+        all.add(m);
+      }
+    }
+    System.out.println();
+    printTable(all);
+    System.out.println();
+    for (Measured m : all) {
+      System.out.println(m.result(jdk));
+    }
+    return 0;
+  }
+
+  /**
+   * Runs one workload and metric in a child JVM started like this one (same java, JVM options and
+   * class path, the other options passed on), echoes its progress indented, and reads back its
+   * RESULT line.
+   */
+  Measured runForked(Workload workload, Metric metric) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      // A debugger's port or a flight recording's file would clash between the JVMs.
+      if (!option.startsWith("-agentlib:jdwp") && !option.startsWith("-Xrunjdwp")
+          && !option.startsWith("-XX:StartFlightRecording")) {
+        command.add(option);
+      }
+    }
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Kiln.class.getName());
+    command.add("bench");
+    List<String> original = spec.commandLine().getParseResult().originalArgs();
+    // The original arguments start with the subcommand's name ("bench"), added above.
+    int first = !original.isEmpty() && original.get(0).equals(spec.name()) ? 1 : 0;
+    for (int i = first; i < original.size(); i++) {
+      String arg = original.get(i);
+      if (arg.equals("--workload") || arg.equals("--metric")) {
+        i++; // and its value
+      } else if (!arg.startsWith("--workload=") && !arg.startsWith("--metric=")
+          && !arg.equals("--fork") && !arg.equals("--no-fork")) {
+        command.add(arg);
+      }
+    }
+    command.addAll(List.of("--no-fork", "--workload", workload.name(), "--metric", metric.name()));
+    System.out.printf(Locale.ROOT, "%s %s in a fresh JVM:%n", workload, metric);
+    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String result = null;
+    StringBuilder tail = new StringBuilder();
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        if (line.startsWith("RESULT task=bench ")) {
+          result = line;
+        } else if (!line.startsWith("WARNING: Using incubator modules")) {
+          System.out.println("  | " + line);
+          tail.append(line).append('\n');
+        }
+      }
+    }
+    int exit = child.waitFor();
+    if (exit != 0 || result == null) {
+      throw new IllegalStateException(
+          "the child JVM measuring " + workload + " " + metric + " failed (exit " + exit + "):\n" + tail);
+    }
+    return Measured.parse(workload, metric, result);
+  }
+
+  /** T1: one epoch on the training set, then the test accuracy. */
+  Measured trainOneEpoch(Workload workload, Mnist.Split mnist, int threads, long flopsPerImage, double peakGflops) {
+    LabeledImages train = mnist.train();
+    LabeledImages test = mnist.test();
+    System.out.printf(
+        Locale.ROOT,
+        "T1: one epoch on %,d images (batch %d, Adam lr %s, shuffled, %d threads), then %,d test"
+            + " images%s%n",
+        train.size(), TRAIN_BATCH, TRAIN_LR, threads, test.size(),
+        warmEpoch ? "; then a second epoch, timed as the warm figure" : "");
+    Model net = workload.create.apply(seed);
+    List<EpochResult> history =
+        Trainer.of(net).optimizer(Adam.lr(TRAIN_LR)).batchSize(TRAIN_BATCH).epochs(warmEpoch ? 2 : 1)
+            .threads(threads).seed(seed).listener(new TrainingProgress(System.out)).fit(train, test);
+    // T1 is the first epoch from a fresh JVM, JIT warm-up included, with the accuracy after it.
+    EpochResult epoch = history.get(0);
+    double imagesPerSecond = train.size() / epoch.seconds();
+    double gflops = imagesPerSecond * flopsPerImage / 1e9;
+    String warm =
+        warmEpoch
+            ? String.format(
+                Locale.ROOT, " warm_images_per_s=%.0f warm_epoch_s=%.2f",
+                train.size() / history.get(1).seconds(), history.get(1).seconds())
+            : "";
+    return new Measured(
+        workload, Metric.T1, imagesPerSecond, gflops, gflops / peakGflops, threads,
+        String.format(
+            Locale.ROOT, " epoch_s=%.2f test_acc=%.4f train_images=%d test_images=%d%s",
+            epoch.seconds(), epoch.testAccuracy(), train.size(), test.size(), warm));
+  }
+
+  /** I1: {@code predict} on one thread, each call timed on its own; the median. */
+  Measured latency(Workload workload, LabeledImages test, long flopsPerImage, double peakGflops) {
+    Model net = workload.create.apply(seed);
+    float[][] inputs = samples(test, Math.min(test.size(), 64), net.inputSize());
+    float[] out = new float[net.outputSize()];
+    System.out.printf(
+        Locale.ROOT,
+        "I1: predict, one thread: at least %,d warm-up calls and %.1f s, on until the time per call"
+            + " settles, then %,d timed calls%n",
+        warmup, warmupSeconds, calls);
+    int[] next = {0};
+    int warm = warmUp(() -> net.predict(inputs[next[0]++ % inputs.length], out), warmup, 200);
+    long[] nanos = new long[calls * rounds];
+    double[] roundMedians = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      pauseBetweenRounds(r);
+      for (int i = 0; i < calls; i++) {
+        float[] in = inputs[i % inputs.length];
+        long t = System.nanoTime();
+        net.predict(in, out);
+        nanos[r * calls + i] = System.nanoTime() - t;
+      }
+      roundMedians[r] = median(Arrays.copyOfRange(nanos, r * calls, (r + 1) * calls)) / 1e3;
+    }
+    double median = median(nanos) / 1e3;
+    double gflops = flopsPerImage / (median * 1e3);
+    double[] spread = minMax(roundMedians);
+    System.out.printf(
+        Locale.ROOT,
+        "I1: median %.2f us per image over %,d calls in %d rounds (round medians %.2f to %.2f; best call"
+            + " %.2f) after %,d warm-up calls%n",
+        median, nanos.length, rounds, spread[0], spread[1], Arrays.stream(nanos).min().orElse(0) / 1e3, warm);
+    return new Measured(
+        workload, Metric.I1, median, gflops, gflops / peakGflops, 1,
+        String.format(
+            Locale.ROOT, " calls=%d rounds=%d round_us_min=%.2f round_us_max=%.2f warmup_calls=%d",
+            nanos.length, rounds, spread[0], spread[1], warm));
+  }
+
+  /** The time between rounds of timed calls: long enough to sample the host's slow and fast spells. */
+  static final long ROUND_PAUSE_MS = 300;
+
+  private void pauseBetweenRounds(int round) {
+    if (round == 0) {
+      return;
+    }
+    try {
+      Thread.sleep(ROUND_PAUSE_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted between benchmark rounds", e);
+    }
+  }
+
+  static double[] minMax(double[] values) {
+    return new double[] {Arrays.stream(values).min().orElse(0), Arrays.stream(values).max().orElse(0)};
+  }
+
+  /** How long the warm-up may go on after its minimum, in units of {@code --warmup-seconds}. */
+  static final double SETTLE_FACTOR = 15;
+
+  /**
+   * Runs {@code call} at least {@code minimum} times and {@code --warmup-seconds}, then on in
+   * windows of {@code window} calls until the median call time stops improving (two windows in a
+   * row within 2% of the best so far), for at most {@link #SETTLE_FACTOR} times {@code
+   * --warmup-seconds} more (30 s by default; none with {@code --warmup-seconds 0}): a fixed
+   * time was too short for the lecture's CNN, whose convolutions the JIT compiles last (its batch-1
+   * latency measured 620 to 900 us cold, about 200 warm). Returns the calls made.
+   */
+  int warmUp(Runnable call, int minimum, int window) {
+    long start = System.nanoTime();
+    int calls = 0;
+    while (calls < minimum || System.nanoTime() - start < warmupSeconds * 1e9) {
+      call.run();
+      calls++;
+    }
+    long extraStart = System.nanoTime();
+    double best = Double.MAX_VALUE;
+    int steady = 0;
+    long[] nanos = new long[window];
+    while (steady < 2 && System.nanoTime() - extraStart < SETTLE_FACTOR * warmupSeconds * 1e9) {
+      for (int i = 0; i < window; i++) {
+        long t = System.nanoTime();
+        call.run();
+        nanos[i] = System.nanoTime() - t;
+      }
+      calls += window;
+      double median = median(nanos.clone());
+      steady = median > best * 0.98 ? steady + 1 : 0;
+      best = Math.min(best, median);
+    }
+    return calls;
+  }
+
+  /** I256: {@code predictBatch} of 256 images; each batch timed; the median batch gives images/s. */
+  Measured batchThroughput(Workload workload, LabeledImages test, int threads, long flopsPerImage, double peakGflops) {
+    Model net = workload.create.apply(seed);
+    int size = net.inputSize();
+    float[] inputs = new float[INFER_BATCH * size];
+    float[][] images = samples(test, Math.min(test.size(), INFER_BATCH), size);
+    for (int i = 0; i < INFER_BATCH; i++) {
+      System.arraycopy(images[i % images.length], 0, inputs, i * size, size);
+    }
+    float[] outputs = new float[INFER_BATCH * net.outputSize()];
+    System.out.printf(
+        Locale.ROOT,
+        "I256: predictBatch of %d images, %d threads: at least %d warm-up batches and %.1f s, on until"
+            + " the time per batch settles, then %d timed batches%n",
+        INFER_BATCH, threads, warmupBatches, warmupSeconds, batches);
+    int warm = warmUp(() -> net.predictBatch(inputs, outputs, threads), warmupBatches, 5);
+    long[] nanos = new long[batches];
+    int perRound = Math.max(1, (batches + rounds - 1) / rounds);
+    for (int b = 0; b < batches; b++) {
+      if (b % perRound == 0) {
+        pauseBetweenRounds(b / perRound);
+      }
+      long t = System.nanoTime();
+      net.predictBatch(inputs, outputs, threads);
+      nanos[b] = System.nanoTime() - t;
+    }
+    double imagesPerSecond = INFER_BATCH / (median(nanos) / 1e9);
+    double best = INFER_BATCH / (Arrays.stream(nanos).min().orElse(1) / 1e9);
+    double worst = INFER_BATCH / (Arrays.stream(nanos).max().orElse(1) / 1e9);
+    double gflops = imagesPerSecond * flopsPerImage / 1e9;
+    System.out.printf(
+        Locale.ROOT,
+        "I256: %,.0f images/s from the median batch (best batch %,.0f, slowest %,.0f; %d batches in rounds"
+            + " of %d) after %d warm-up batches%n",
+        imagesPerSecond, best, worst, batches, perRound, warm);
+    return new Measured(
+        workload, Metric.I256, imagesPerSecond, gflops, gflops / peakGflops, threads,
+        String.format(
+            Locale.ROOT, " batches=%d batches_per_round=%d warmup_batches=%d stat=median", batches, perRound, warm));
+  }
+
+  /** The first {@code count} test images, one array each (what {@code predict} takes). */
+  static float[][] samples(LabeledImages data, int count, int size) {
+    float[][] samples = new float[count][];
+    for (int i = 0; i < count; i++) {
+      samples[i] = Arrays.copyOfRange(data.images(), i * size, (i + 1) * size);
+    }
+    return samples;
+  }
+
+  static double median(long[] values) {
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+  }
+
+  /**
+   * FLOPs of one image's forward pass: 2 per multiply-add of the convolutions and dense layers
+   * (output pixels × weights; padded taps counted, pooling, activations and softmax not).
+   */
+  static long forwardFlops(Model model) {
+    long macs = 0;
+    for (Layer layer : model.layers()) {
+      macs += layerMacs(layer);
+    }
+    return 2 * macs;
+  }
+
+  /**
+   * FLOPs of one trained image: the forward pass, then per weighted layer the kernel gradient (as
+   * many multiply-adds as forward) and the input gradient (as many again), except for the first
+   * layer, which needs no input gradient.
+   */
+  static long trainingFlops(Model model) {
+    long macs = 0;
+    List<Layer> layers = model.layers();
+    for (int i = 0; i < layers.size(); i++) {
+      long forward = layerMacs(layers.get(i));
+      macs += forward + forward + (i == 0 ? 0 : forward);
+    }
+    return 2 * macs;
+  }
+
+  /** Multiply-adds of one layer's forward pass for one image. */
+  static long layerMacs(Layer layer) {
+    return (long) layer.outputShape().height() * layer.outputShape().width() * layer.weightCount();
+  }
+
+  /** Kiln beside the targets and the peers, one row per measurement. */
+  static void printTable(List<Measured> all) {
+    StringBuilder header =
+        new StringBuilder(String.format(Locale.ROOT, "%-8s %-6s %14s %8s %6s %13s %8s", "workload", "metric", "Kiln", "GFLOP/s", "peak", "target", "x target"));
+    for (String peer : BenchTargets.PEERS) {
+      header.append(String.format(Locale.ROOT, " %14s", peer));
+    }
+    System.out.println(
+        "Kiln against issue 6 (T1 and I256 in images/s, I1 in us per image; 'x target' is Kiln over"
+            + " the target, target over Kiln for I1: 1.00 or more meets it; peers as measured in the issue):");
+    System.out.println("  peers: " + BenchTargets.PEER_LEGEND);
+    System.out.println(header);
+    for (Measured m : all) {
+      BenchTargets.Row ref = BenchTargets.row(m.workload(), m.metric());
+      String value = m.metric() == Metric.I1 ? String.format(Locale.ROOT, "%.2f", m.value()) : String.format(Locale.ROOT, "%,.0f", m.value());
+      String target = (m.metric() == Metric.I1 ? "<= " : ">= ") + String.format(Locale.ROOT, "%,.0f", ref.target());
+      StringBuilder line =
+          new StringBuilder(
+              String.format(
+                  Locale.ROOT, "%-8s %-6s %14s %8.1f %5.1f%% %13s %8.2f", m.workload(), m.metric(), value,
+                  m.gflops(), 100 * m.peakShare(), target, m.ofTarget()));
+      for (String peer : ref.peers()) {
+        line.append(String.format(Locale.ROOT, " %14s", peer));
+      }
+      System.out.println(line);
+    }
+  }
+}

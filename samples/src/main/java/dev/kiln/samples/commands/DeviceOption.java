@@ -1,0 +1,61 @@
+package dev.kiln.samples.commands;
+
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.opencl.OpenCl;
+import dev.kiln.runtime.opencl.OpenClDevice;
+import dev.kiln.runtime.opencl.OpenClException;
+import dev.kiln.runtime.opencl.OpenClModel;
+import java.io.PrintStream;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code --device cpu|opencl[:N]} (a picocli mixin): where a command trains and predicts. With
+ * OpenCL missing, or no device matching, it says so and falls back to the CPU.
+ */
+final class DeviceOption {
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      description =
+          "cpu (the generated Java), or opencl for the first GPU (else the first OpenCL device),"
+              + " opencl:N for device N, opencl:gpu|cpu or opencl:<name> (default: ${DEFAULT-VALUE})."
+              + " Falls back to the CPU, saying so, where OpenCL is missing.")
+  String device;
+
+  /** The chosen device's name for RESULT lines: {@code cpu} or {@code opencl:N}. */
+  String chosen = "cpu";
+
+  /** Opens the OpenCL device asked for, or returns null for the CPU; prints the choice. */
+  OpenClDevice open(PrintStream out) {
+    String spec = device.trim().toLowerCase(Locale.ROOT);
+    if (spec.equals("cpu")) {
+      out.println("Device: cpu (the generated Java code)");
+      return null;
+    }
+    if (!spec.equals("opencl") && !spec.startsWith("opencl:")) {
+      throw new IllegalArgumentException(
+          "--device must be cpu, opencl or opencl:<index|gpu|cpu|name>, got '" + device + "'");
+    }
+    try {
+      OpenClDevice opened = OpenCl.open(spec.equals("opencl") ? "" : device.trim().substring(7));
+      chosen = "opencl:" + opened.info().index();
+      out.println("Device: " + opened.info());
+      return opened;
+    } catch (OpenClException e) {
+      out.println("Device: cpu, falling back from " + device + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  /** Binds {@code model} to {@code device} and says how long its program took to build. */
+  static OpenClModel bind(OpenClDevice device, Model model, int batch, PrintStream out) {
+    OpenClModel bound = OpenClModel.bind(device, model, batch);
+    if (bound.buildSeconds() > 0) {
+      out.printf(Locale.ROOT, "Built %s's OpenCL program in %.2f s%n", model.name(), bound.buildSeconds());
+    } else {
+      out.printf("%s's OpenCL program was already built on this device%n", model.name());
+    }
+    return bound;
+  }
+}

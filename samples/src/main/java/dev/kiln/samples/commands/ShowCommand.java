@@ -1,0 +1,210 @@
+package dev.kiln.samples.commands;
+
+import dev.kiln.runtime.Checkpoint;
+import dev.kiln.runtime.DataFormatException;
+import dev.kiln.runtime.LabeledImages;
+import dev.kiln.runtime.Layer;
+import dev.kiln.runtime.Mnist;
+import dev.kiln.runtime.Model;
+import dev.kiln.runtime.train.Trainer;
+import dev.kiln.samples.networks.LeNet5Model;
+import dev.kiln.samples.pictures.LayerPictures;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./kiln show}: pictures of what a trained LeNet-5 sees: a test image, every chosen layer's
+ * activation maps for it, and the convolution kernels.
+ */
+@Command(
+    name = "show",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Writes PNG pictures of a trained LeNet-5 checkpoint looking at one MNIST test image: the"
+          + " image, each layer's activation maps (one tile per channel) and each convolution's"
+          + " kernels (one tile per filter)."
+    })
+public final class ShowCommand implements Callable<Integer> {
+  @Option(
+      names = "--layer",
+      split = ",",
+      paramLabel = "NAME",
+      description = "Layers to show, e.g. c1 or c1,c3 (default: all: c1, s2, c3, s4, c5, f6, output).")
+  List<String> layers;
+
+  @Option(
+      names = "--index",
+      defaultValue = "0",
+      description = "The MNIST test image, 0 to 9999 (default: ${DEFAULT-VALUE}).")
+  int index;
+
+  @Option(
+      names = "--checkpoint",
+      defaultValue = "lenet5.safetensors",
+      description = "LeNet-5 checkpoint, as ./kiln mnist writes it (default: ${DEFAULT-VALUE}).")
+  Path checkpoint;
+
+  @Option(
+      names = "--data",
+      defaultValue = "${sys:kiln.home:-.}/data/mnist",
+      description = "MNIST directory; fetched there if missing (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(
+      names = "--plots",
+      defaultValue = "plots",
+      description = "Directory for the PNG files (default: ${DEFAULT-VALUE}).")
+  Path plots;
+
+  @Option(
+      names = "--scale",
+      defaultValue = "tile",
+      description =
+          "Gray scale: tile (each tile from its own minimum to maximum) or common (one range for"
+              + " the picture) (default: ${DEFAULT-VALUE}).")
+  LayerPictures.Scale scale;
+
+  /** What was written for one layer; {@code filters} is null for a layer without kernels. */
+  record Shown(Layer layer, Path activations, int tiles, Path filters, int filterTiles) {}
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = System.out;
+    LeNet5Model net = LeNet5Model.create(0);
+    List<Layer> chosen = choose(net);
+    if (chosen == null) {
+      return 2;
+    }
+    if (index < 0) {
+      return fail(2, "--index " + index + " is negative; MNIST test images are numbered from 0");
+    }
+    if (!Files.isRegularFile(checkpoint)) {
+      return fail(
+          1,
+          "checkpoint " + checkpoint + (Files.exists(checkpoint) ? " is not a file" : " not found")
+              + "; train one with ./kiln mnist (it writes lenet5.safetensors) or pass"
+              + " --checkpoint FILE");
+    }
+    try {
+      Checkpoint.load(net, checkpoint);
+    } catch (DataFormatException e) {
+      return fail(1, "cannot load the checkpoint: " + e.getMessage());
+    }
+    LabeledImages test = Mnist.load(MnistFetch.ensure(data, out)).test();
+    if (index >= test.size()) {
+      return fail(
+          2, "--index " + index + " is outside the MNIST test set (0 to " + (test.size() - 1) + ")");
+    }
+
+    int size = net.inputSize();
+    float[] image = Arrays.copyOfRange(test.images(), index * size, (index + 1) * size);
+    int label = test.labels()[index];
+    float[] probabilities = net.predict(image);
+    int predicted = Trainer.predictedClass(probabilities, 0, probabilities.length);
+    String source = net.name() + " (" + checkpoint.getFileName() + ")";
+    String sample =
+        String.format(
+            Locale.ROOT, "MNIST test #%d: label %d, predicted %d (p %.4f)", index, label, predicted,
+            probabilities[predicted]);
+    out.println(source + " on " + sample);
+
+    String stem = net.name().toLowerCase(Locale.ROOT);
+    Path input =
+        LayerPictures.write(
+            LayerPictures.image(image, net.inputShape(), List.of(sample, "the input of " + source)).image(),
+            plots.resolve(stem + "-test" + index + "-input.png"));
+    out.println("Wrote " + input + " (the input image)");
+
+    List<Shown> shown = new ArrayList<>();
+    for (Layer layer : chosen) {
+      shown.add(show(net, layer, image, source, sample, stem));
+    }
+    for (Shown s : shown) {
+      out.println(
+          "Wrote " + s.activations() + " (" + s.layer().name()
+              + (s.layer().outputShape().flat()
+                  ? " units, one tile)"
+                  : " activation maps, " + s.tiles() + " tiles)")
+              + (s.filters() == null ? "" : " and " + s.filters() + " (" + s.filterTiles() + " kernel tiles)"));
+    }
+    out.printf(
+        Locale.ROOT,
+        "RESULT task=show network=%s checkpoint=%s index=%d label=%d predicted=%d probability=%.4f"
+            + " input=%s layers=%d scale=%s%n",
+        net.name(), checkpoint, index, label, predicted, probabilities[predicted], input,
+        shown.size(), scale.name().toLowerCase(Locale.ROOT));
+    for (Shown s : shown) {
+      out.println(
+          "RESULT task=show layer=" + s.layer().name() + " output=" + s.layer().outputShape()
+              + " tiles=" + s.tiles() + " activations=" + s.activations()
+              + (s.filters() == null ? "" : " filter_tiles=" + s.filterTiles() + " filters=" + s.filters()));
+    }
+    return 0;
+  }
+
+  private Shown show(Model net, Layer layer, float[] image, String source, String sample, String stem)
+      throws java.io.IOException {
+    String what =
+        layer.name() + ": " + layer.description() + ", " + layer.inputShape() + " -> " + layer.outputShape();
+    LayerPictures.Picture maps =
+        LayerPictures.activations(
+            net.layerOutput(image, layer), layer.outputShape(), List.of(what, source + " on " + sample), scale);
+    Path activations =
+        LayerPictures.write(maps.image(), plots.resolve(stem + "-test" + index + "-" + layer.name() + ".png"));
+    if (layer.weightShape().length != 4) {
+      return new Shown(layer, activations, maps.layout().tiles(), null, 0);
+    }
+    boolean first = net.layers().get(0) == layer;
+    LayerPictures.Picture kernels =
+        LayerPictures.filters(
+            layer,
+            net.weights(layer),
+            first,
+            List.of(
+                layer.name() + ": " + layer.description() + ", kernels "
+                    + Arrays.toString(layer.weightShape()) + " HWIO",
+                source),
+            scale);
+    Path filters = LayerPictures.write(kernels.image(), plots.resolve(stem + "-" + layer.name() + "-filters.png"));
+    return new Shown(layer, activations, maps.layout().tiles(), filters, kernels.layout().tiles());
+  }
+
+  /** The layers named by --layer (all by default), or null after saying which name is unknown. */
+  private List<Layer> choose(Model net) {
+    if (layers == null || layers.isEmpty()) {
+      return net.layers();
+    }
+    List<Layer> chosen = new ArrayList<>();
+    for (String name : layers) {
+      Layer found = null;
+      for (Layer layer : net.layers()) {
+        if (layer.name().equals(name.strip())) {
+          found = layer;
+        }
+      }
+      if (found == null) {
+        List<String> names = net.layers().stream().map(Layer::name).toList();
+        fail(2, "no layer '" + name + "' in " + net.name() + "; its layers are " + String.join(", ", names));
+        return null;
+      }
+      if (!chosen.contains(found)) {
+        chosen.add(found);
+      }
+    }
+    return chosen;
+  }
+
+  private static int fail(int code, String message) {
+    System.err.println("kiln show: " + message);
+    return code;
+  }
+}

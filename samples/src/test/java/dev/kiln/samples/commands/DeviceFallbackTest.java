@@ -1,0 +1,38 @@
+package dev.kiln.samples.commands;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.samples.Kiln;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --device opencl} on a machine where OpenCL finds no platform: the command says so, trains
+ * on the CPU and reports {@code device=cpu}. Runs in its own JVM, whose OpenCL loader is pointed at
+ * an empty vendor directory (without a loader at all, the same fallback applies, with another
+ * reason).
+ */
+class DeviceFallbackTest {
+  @Test
+  void withoutOpenClACommandFallsBackToTheCpuAndSaysWhy(@TempDir Path noVendors) throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                List.of(java.toString(), "-cp", System.getProperty("java.class.path"), Kiln.class.getName(),
+                    "xor", "--device", "opencl", "--steps", "20"))
+            .redirectErrorStream(true);
+    builder.environment().put("OCL_ICD_VENDORS", noVendors.toString());
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the command did not finish");
+    assertEquals(0, process.exitValue(), output);
+    assertTrue(output.contains("Device: cpu, falling back from opencl: "), output);
+    assertTrue(output.contains("no OpenCL platform is installed") || output.contains("could not be loaded"), output);
+    assertTrue(output.contains("RESULT task=xor network=") && output.contains(" device=cpu"), output);
+  }
+}

@@ -77,13 +77,16 @@ class BatchNormTest {
         model("Folded", "height = 6, width = 6, channels = 2",
             "@Conv2D(filters = 4, kernel = 3, padding = Padding.SAME, bias = false) Layer c1;",
             "@BatchNorm @ReLU Layer bn1;",
+            "@DepthwiseConv2D(kernel = 2, depthMultiplier = 2) Layer dw;",
+            "@BatchNorm @ReLU Layer bnDw;",
             "@Conv2D(filters = 3, kernel = 3, stride = 2) Layer c2;",
             "@BatchNorm(epsilon = 0.01) Layer bn2;",
             "@Dense(units = 5) Layer d;",
             "@BatchNorm @Tanh Layer bn3;",
             "@Dense(units = 3) @Softmax Layer out;");
-    // Three folds: c1+bn1, c2+bn2, d+bn3 (the implicit flatten before d is not a layer of code).
-    assertEquals(3, java.util.Arrays.stream(m.getClass().getDeclaredMethods())
+    // Four folds: c1+bn1, dw+bnDw, c2+bn2, d+bn3 (the implicit flatten before d is not a layer of
+    // code).
+    assertEquals(4, java.util.Arrays.stream(m.getClass().getDeclaredMethods())
         .filter(method -> method.getName().startsWith("fold") && !method.getName().equals("folded"))
         .count());
     SplittableRandom random = new SplittableRandom(5);
@@ -195,7 +198,15 @@ class BatchNormTest {
             "@Dropout(rate = 0.25) Layer drop;",
             "@Dense(units = 4, bias = false) Layer h;", // a bias before a BatchNorm learns nothing
             "@BatchNorm @Sigmoid Layer bnh;",
-            "@Dense(units = 3) @From(\"bnh\") @Softmax Layer out;"));
+            "@Dense(units = 3) @From(\"bnh\") @Softmax Layer out;"),
+        // MobileNet's block: a depthwise convolution whose BatchNorm folds into it.
+        new GradientTest.Net("DepthwiseBatchNorm", "height = 5, width = 5, channels = 3",
+            dev.kiln.runtime.Loss.SOFTMAX_CROSS_ENTROPY,
+            "@DepthwiseConv2D(kernel = 3, padding = Padding.SAME, bias = false) Layer dw;",
+            "@BatchNorm @ReLU Layer bn;",
+            "@Conv2D(filters = 4, kernel = 1, bias = false) Layer pw;",
+            "@BatchNorm @ReLU Layer bn2;",
+            "@Dense(units = 3) @Softmax Layer out;"));
   }
 
   static final CompiledNets COMPILED = new CompiledNets(BatchNormTest::networks, 11);

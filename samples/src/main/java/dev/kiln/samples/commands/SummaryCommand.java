@@ -5,6 +5,7 @@ import dev.kiln.samples.networks.AlexNetFirstLayerModel;
 import dev.kiln.samples.networks.AlexNetModel;
 import dev.kiln.samples.networks.LeNet5Model;
 import dev.kiln.samples.networks.MnistInceptionModel;
+import dev.kiln.samples.networks.MnistMobileNetModel;
 import dev.kiln.samples.networks.MnistResNetModel;
 import dev.kiln.samples.networks.ResNet18Model;
 import dev.kiln.samples.networks.Vgg16Model;
@@ -33,6 +34,7 @@ public final class SummaryCommand implements Callable<Integer> {
     NETWORKS.put("resnet18", () -> ResNet18Model.create(0));
     NETWORKS.put("mnist-resnet", () -> MnistResNetModel.create(0));
     NETWORKS.put("mnist-inception", () -> MnistInceptionModel.create(0));
+    NETWORKS.put("mnist-mobilenet", () -> MnistMobileNetModel.create(0));
     for (LadderCommand.Rung rung : LadderCommand.RUNGS) {
       if (rung.number() < 7) {
         NETWORKS.put(rung.name(), () -> rung.create().apply(0));

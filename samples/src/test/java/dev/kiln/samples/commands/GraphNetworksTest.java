@@ -14,13 +14,14 @@ import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.networks.MnistInceptionModel;
+import dev.kiln.samples.networks.MnistMobileNetModel;
 import dev.kiln.samples.networks.MnistResNetModel;
 import org.junit.jupiter.api.Test;
 
 /**
  * The samples that are not chains learn on an MNIST subset: the ResNet with batch normalization
  * on the CPU and on OpenCL (the same accuracy within a point, and the moving statistics come
- * back), and the inception network on the CPU.
+ * back), the MobileNet (depthwise separable blocks) on both, and the inception network on the CPU.
  */
 class GraphNetworksTest {
   static final int TRAIN = 2000;
@@ -64,6 +65,29 @@ class GraphNetworksTest {
       System.arraycopy(net.predict(java.util.Arrays.copyOfRange(images, i * 784, (i + 1) * 784)), 0, single, i * 10, 10);
     }
     assertArrayEquals(single, folded, 1e-4f);
+  }
+
+  /** Depthwise separable blocks with batch normalization, on the CPU and on OpenCL. */
+  @Test
+  void mobileNetLearnsOnBothDevices() throws Exception {
+    Mnist.Split mnist = MnistEndToEndTest.mnist();
+    LabeledImages train = mnist.train().first(TRAIN);
+    LabeledImages test = mnist.test().first(TEST);
+    EpochResult onCpu = trainOnCpu(MnistMobileNetModel.create(1), train, test);
+    System.out.println("GraphNetworksTest MnistMobileNet on the CPU: " + TrainingProgress.line(onCpu));
+    assertTrue(onCpu.testAccuracy() > 0.80, "CPU accuracy " + onCpu.testAccuracy());
+
+    MnistOpenClTest.requireOpenCl();
+    try (OpenClDevice device = OpenCl.open("");
+        OpenClModel bound = OpenClModel.bind(device, MnistMobileNetModel.create(1), 32)) {
+      EpochResult onDevice =
+          OpenClTrainer.of(bound).optimizer(Adam.lr(2e-3)).batchSize(32).epochs(1).seed(1)
+              .fit(train, test).get(0);
+      System.out.println("GraphNetworksTest MnistMobileNet on " + device.info() + ": " + TrainingProgress.line(onDevice));
+      assertTrue(
+          Math.abs(onDevice.testAccuracy() - onCpu.testAccuracy()) <= 0.01,
+          "OpenCL " + onDevice.testAccuracy() + " against CPU " + onCpu.testAccuracy());
+    }
   }
 
   @Test

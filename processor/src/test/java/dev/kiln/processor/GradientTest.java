@@ -142,6 +142,11 @@ class GradientTest {
             "@DepthwiseConv2D(kernel = 3, padding = Padding.SAME) @ReLU Layer dw;",
             "@DepthwiseConv2D(kernel = {2, 3}, stride = 2, pad = 1, depthMultiplier = 2) @Tanh Layer dw2;",
             "@Dense(units = 3) @Softmax Layer out;"),
+        // A pad so large that the bordered copy would dwarf the layer: its windows are clipped.
+        new Net("DepthwiseClipped", "height = 2, width = 2, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 2, kernel = 1) Layer c;",
+            "@DepthwiseConv2D(kernel = 2, stride = 3000, pad = 3000) @Tanh Layer dw;",
+            "@Dense(units = 3) @Softmax Layer out;"),
         new Net("DepthwiseMultiplied", "height = 4, width = 4, channels = 2", Loss.MEAN_SQUARED_ERROR,
             "@DepthwiseConv2D(kernel = 2, depthMultiplier = 9, bias = false) @Tanh Layer dw;",
             "@DepthwiseConv2D(kernel = 2, stride = {1, 2}) Layer dw2;",

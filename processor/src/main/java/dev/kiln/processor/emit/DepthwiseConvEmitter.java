@@ -24,6 +24,9 @@ import java.util.List;
  */
 record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
 
+  /** Floats of scratch a bordered copy may take; larger ones clip their windows instead. */
+  private static final long MAX_SCRATCH = 1L << 26;
+
   /** The layer's numbers, as the loops and the kernels name them. */
   private record Shape(
       Window w, TensorShape in, TensorShape out, int multiplier, int paddedHeight,
@@ -31,14 +34,25 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
     static Shape of(Op.DepthwiseConv op, Node node) {
       Window w = op.window();
       TensorShape in = node.input();
+      // The analyzer keeps padded sizes within an int.
       return new Shape(
-          w, in, node.output(), op.depthMultiplier(), in.height() + w.padTop() + w.padBottom(),
-          in.width() + w.padLeft() + w.padRight());
+          w, in, node.output(), op.depthMultiplier(),
+          Math.toIntExact((long) in.height() + w.padTop() + w.padBottom()),
+          Math.toIntExact((long) in.width() + w.padLeft() + w.padRight()));
     }
 
     /** Floats in the bordered input: 0 without padding. */
     int paddedSize() {
-      return w.padded() ? paddedHeight * paddedWidth * in.channels() : 0;
+      return w.padded() ? Math.toIntExact((long) paddedHeight * paddedWidth * in.channels()) : 0;
+    }
+
+    /**
+     * Whether the windows read a bordered copy (or the input itself, unpadded): false for pads so
+     * large that the copy would dwarf the layer, whose windows are clipped one tap at a time.
+     */
+    boolean bordered() {
+      return !w.padded()
+          || 2L * ((long) paddedHeight * paddedWidth * in.channels()) <= MAX_SCRATCH;
     }
 
     /** Floats in one row of the input the windows read (the bordered copy's, if padded). */
@@ -67,22 +81,26 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
     int outputs = g.out().channels();
     MethodSpec.Builder method = JavaLayer.forwardMethod(name, step, layout(step));
     CodeBlock activation = ActivationEmitter.fused(node, withActivation);
-    addBorder(method, g, g.paddedSize());
-    method
-        .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
-        .addStatement(
-            "$T.depthwiseConvolve($L, $L, p, $L, p, $L, y, yo, $L, $L)", Names.KERNELS,
-            g.source(), g.windows(), step.weightOffset(), step.biasOffset(), g.out().height(),
-            g.out().width())
-        .addCode(activation)
-        .addStatement("return")
-        .endControlFlow();
-    String src = g.w().padded() ? "s" : "x";
+    if (g.bordered()) {
+      addBorder(method, g, g.paddedSize());
+      method
+          .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
+          .addStatement(
+              "$T.depthwiseConvolve($L, $L, p, $L, p, $L, y, yo, $L, $L)", Names.KERNELS,
+              g.source(), g.windows(), step.weightOffset(), step.biasOffset(), g.out().height(),
+              g.out().width())
+          .addCode(activation)
+          .addStatement("return")
+          .endControlFlow();
+    }
+    String src = g.w().padded() && g.bordered() ? "s" : "x";
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", g.out().height());
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", g.out().width());
     method.addStatement(
         "int yb = $L", Ix.of("yo").plus("oh", (long) g.out().width() * outputs).plus("ow", outputs));
-    method.addStatement("int xb = $L", windowStart(g));
+    if (g.bordered()) {
+      method.addStatement("int xb = $L", windowStart(g));
+    }
     method.beginControlFlow("for (int o = 0; o < $L; o++)", outputs);
     method.addStatement(
         "y[yb + o] = $L",
@@ -126,9 +144,11 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
           g.out().height() * g.out().width(), outputs, step.biasOffset());
     }
     // Scratch: the bordered input, then (padded, with dx) the bordered input gradient.
-    int gradientAt = g.paddedSize();
-    boolean borderedGradient = dx && g.w().padded();
-    addBorder(method, g, g.paddedSize() * (borderedGradient ? 2 : 1));
+    int gradientAt = g.bordered() ? g.paddedSize() : 0;
+    boolean borderedGradient = dx && g.w().padded() && g.bordered();
+    if (g.bordered()) {
+      addBorder(method, g, g.paddedSize() * (borderedGradient ? 2 : 1));
+    }
     String target = borderedGradient ? "s" : "dx";
     String targetOffset = borderedGradient ? String.valueOf(gradientAt) : "dxo";
     if (dx) {
@@ -136,24 +156,28 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
           "$T.fill($L, $L, $L, 0f)", Arrays.class, target, targetOffset,
           Ix.of(targetOffset).plus(borderedGradient ? g.paddedSize() : g.in().size()));
     }
-    method
-        .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
-        .addStatement(
-            "$T.depthwiseGradients($L, $L, p, $L, d, dOff, $L, $L, g, $L, $L, $L)", Names.KERNELS,
-            g.source(), g.windows(), step.weightOffset(), g.out().height(), g.out().width(),
-            step.weightOffset(), dx ? target : "null", dx ? targetOffset : "0");
-    if (borderedGradient) {
-      addInterior(method, g, gradientAt);
+    if (g.bordered()) {
+      method
+          .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
+          .addStatement(
+              "$T.depthwiseGradients($L, $L, p, $L, d, dOff, $L, $L, g, $L, $L, $L)",
+              Names.KERNELS, g.source(), g.windows(), step.weightOffset(), g.out().height(),
+              g.out().width(), step.weightOffset(), dx ? target : "null", dx ? targetOffset : "0");
+      if (borderedGradient) {
+        addInterior(method, g, gradientAt);
+      }
+      method.addStatement("return").endControlFlow();
     }
-    method.addStatement("return").endControlFlow();
 
-    String src = g.w().padded() ? "s" : "x";
+    String src = g.w().padded() && g.bordered() ? "s" : "x";
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", g.out().height());
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", g.out().width());
     method.addStatement(
         "int db = $L",
         Ix.of("dOff").plus("oh", (long) g.out().width() * outputs).plus("ow", outputs));
-    method.addStatement("int xb = $L", windowStart(g));
+    if (g.bordered()) {
+      method.addStatement("int xb = $L", windowStart(g));
+    }
     openTaps(method, g, step);
     method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
     method.addStatement("float v = $L[xt + c]", src);
@@ -245,13 +269,31 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
         .plus("ow", (long) g.w().strideWidth() * g.in().channels());
   }
 
-  /** Opens the tap loops: {@code xt} the tap's input, {@code wt} its weights. */
+  /**
+   * Opens the tap loops: {@code xt} the tap's input, {@code wt} its weights. Clipped windows skip
+   * the taps that fall into the padding.
+   */
   private static void openTaps(MethodSpec.Builder method, Shape g, Step step) {
     int outputs = g.out().channels();
-    method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", g.w().kernelHeight());
-    method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", g.w().kernelWidth());
-    method.addStatement(
-        "int xt = $L", Ix.of("xb").plus("kh", g.inputRow()).plus("kw", g.in().channels()));
+    Window w = g.w();
+    method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
+    if (!g.bordered()) {
+      method.addStatement("int ih = oh * $L + kh - $L", w.strideHeight(), w.padTop());
+      method.beginControlFlow("if (ih < 0 || ih >= $L)", g.in().height());
+      method.addStatement("continue").endControlFlow();
+    }
+    method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
+    if (g.bordered()) {
+      method.addStatement(
+          "int xt = $L", Ix.of("xb").plus("kh", g.inputRow()).plus("kw", g.in().channels()));
+    } else {
+      method.addStatement("int iw = ow * $L + kw - $L", w.strideWidth(), w.padLeft());
+      method.beginControlFlow("if (iw < 0 || iw >= $L)", g.in().width());
+      method.addStatement("continue").endControlFlow();
+      method.addStatement(
+          "int xt = $L",
+          Ix.of("xo").plus("ih", (long) g.in().width() * g.in().channels()).plus("iw", g.in().channels()));
+    }
     method.addStatement(
         "int wt = $L",
         Ix.constant(step.weightOffset())

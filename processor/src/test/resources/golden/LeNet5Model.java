@@ -164,6 +164,116 @@ public final class LeNet5Model extends LeNet5 implements Model {
    */
   static final int TRAINING_WORKSPACE_SIZE = 16188;
 
+  /**
+   * Workspace offset of c1's output at inference, 28x28x6.
+   */
+  static final int C1_OUT = 0;
+
+  /**
+   * Workspace offset of s2's output at inference, 14x14x6.
+   */
+  static final int S2_OUT = 4704;
+
+  /**
+   * Workspace offset of c3's output at inference, 10x10x16.
+   */
+  static final int C3_OUT = 0;
+
+  /**
+   * Workspace offset of s4's output at inference, 5x5x16.
+   */
+  static final int S4_OUT = 1600;
+
+  /**
+   * Workspace offset of c5's output at inference, [120].
+   */
+  static final int C5_OUT = 0;
+
+  /**
+   * Workspace offset of f6's output at inference, [84].
+   */
+  static final int F6_OUT = 120;
+
+  /**
+   * Workspace offset of output's output at inference, [10].
+   */
+  static final int OUTPUT_OUT = 0;
+
+  /**
+   * Workspace offset of c1's output in training, 28x28x6.
+   */
+  static final int C1_TRAIN_OUT = 0;
+
+  /**
+   * Workspace offset of s2's output in training, 14x14x6.
+   */
+  static final int S2_TRAIN_OUT = 4704;
+
+  /**
+   * Workspace offset of c3's output in training, 10x10x16.
+   */
+  static final int C3_TRAIN_OUT = 5880;
+
+  /**
+   * Workspace offset of s4's output in training, 5x5x16.
+   */
+  static final int S4_TRAIN_OUT = 7480;
+
+  /**
+   * Workspace offset of c5's output in training, [120].
+   */
+  static final int C5_TRAIN_OUT = 7880;
+
+  /**
+   * Workspace offset of f6's output in training, [84].
+   */
+  static final int F6_TRAIN_OUT = 8000;
+
+  /**
+   * Workspace offset of output's output in training, [10].
+   */
+  static final int OUTPUT_TRAIN_OUT = 8084;
+
+  /**
+   * Workspace offset of the gradient of output's output in training.
+   */
+  static final int OUTPUT_DOUT = 8094;
+
+  /**
+   * Workspace offset of the gradient of f6's output in training.
+   */
+  static final int F6_DOUT = 8104;
+
+  /**
+   * Workspace offset of the gradient of c5's output in training.
+   */
+  static final int C5_DOUT = 8188;
+
+  /**
+   * Workspace offset of the gradient of c5.flatten's output in training.
+   */
+  static final int C5_FLATTEN_DOUT = 8308;
+
+  /**
+   * Workspace offset of the gradient of s4's output in training.
+   */
+  static final int S4_DOUT = 8308;
+
+  /**
+   * Workspace offset of the gradient of c3's output in training.
+   */
+  static final int C3_DOUT = 8708;
+
+  /**
+   * Workspace offset of the gradient of s2's output in training.
+   */
+  static final int S2_DOUT = 10308;
+
+  /**
+   * Workspace offset of the gradient of c1's output in training.
+   */
+  static final int C1_DOUT = 11484;
+
   private final float[] parameters;
 
   private LeNet5Model(float[] parameters) {
@@ -254,15 +364,15 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * activations in the workspace {@code ws} (5880 floats, reused once read).
    */
   static void forward(float[] p, float[] x, int xo, float[] y, int yo, float[] ws) {
-    c1AndS2Forward(p, x, xo, ws, 0, ws, 4704);
+    c1AndS2Forward(p, x, xo, ws, C1_OUT, ws, S2_OUT);
     // s2: pooled in c1AndS2Forward
-    c3Forward(p, ws, 4704, ws, 0);
-    s4Forward(p, ws, 0, ws, 1600);
+    c3Forward(p, ws, S2_OUT, ws, C3_OUT);
+    s4Forward(p, ws, C3_OUT, ws, S4_OUT);
     // c5.flatten: Flatten (implicit, HWC), 5x5x16 -> [400]: nothing to do at inference
-    c5Forward(p, ws, 1600, ws, 0);
-    f6Forward(p, ws, 0, ws, 120);
-    outputForward(p, ws, 120, ws, 0);
-    System.arraycopy(ws, 0, y, yo, OUTPUT_SIZE);
+    c5Forward(p, ws, S4_OUT, ws, C5_OUT);
+    f6Forward(p, ws, C5_OUT, ws, F6_OUT);
+    outputForward(p, ws, F6_OUT, ws, OUTPUT_OUT);
+    System.arraycopy(ws, OUTPUT_OUT, y, yo, OUTPUT_SIZE);
   }
 
   @Override
@@ -284,13 +394,13 @@ public final class LeNet5Model extends LeNet5 implements Model {
    */
   static void forwardStep(int step, float[] p, float[] x, int xo, float[] ws) {
     switch (step) {
-      case 0 -> c1Forward(p, x, xo, ws, 0);
-      case 1 -> s2Forward(p, ws, 0, ws, 4704);
-      case 2 -> c3Forward(p, ws, 4704, ws, 0);
-      case 3 -> s4Forward(p, ws, 0, ws, 1600);
-      case 4 -> c5Forward(p, ws, 1600, ws, 0);
-      case 5 -> f6Forward(p, ws, 0, ws, 120);
-      case 6 -> outputForward(p, ws, 120, ws, 0);
+      case 0 -> c1Forward(p, x, xo, ws, C1_OUT);
+      case 1 -> s2Forward(p, ws, C1_OUT, ws, S2_OUT);
+      case 2 -> c3Forward(p, ws, S2_OUT, ws, C3_OUT);
+      case 3 -> s4Forward(p, ws, C3_OUT, ws, S4_OUT);
+      case 4 -> c5Forward(p, ws, S4_OUT, ws, C5_OUT);
+      case 5 -> f6Forward(p, ws, C5_OUT, ws, F6_OUT);
+      case 6 -> outputForward(p, ws, F6_OUT, ws, OUTPUT_OUT);
       default -> throw new IllegalArgumentException("no forward step " + step);
     }
   }
@@ -305,8 +415,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
       // the output row: input made planar (1x32x32), weights widened to 6 channels.
       float[] s = Kernels.scratch(5878);
       Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
-      Kernels.widen(p, 0, 25, 6, 6, s, 1024);
-      Kernels.convolvePlanar(s, 0, 1, 32, 32, 2, 2, 5, 5, s, 1024, 6, p, 150, 6, y, yo, 28, 28, s, 1174);
+      Kernels.widen(p, C1_WEIGHTS, 25, 6, 6, s, 1024);
+      Kernels.convolvePlanar(s, 0, 1, 32, 32, 2, 2, 5, 5, s, 1024, 6, p, C1_BIAS, 6, y, yo, 28, 28, s, 1174);
       Kernels.relu(y, yo, y, yo, 4704);
       return;
     }
@@ -315,16 +425,16 @@ public final class LeNet5Model extends LeNet5 implements Model {
       for (int ow = 2; ow < 26; ow++) {
         int yb = yo + oh * 168 + ow * 6;
         int xb = xo + oh * 28 + ow - 58;
-        float a0 = p[150];
-        float a1 = p[151];
-        float a2 = p[152];
-        float a3 = p[153];
-        float a4 = p[154];
-        float a5 = p[155];
+        float a0 = p[C1_BIAS];
+        float a1 = p[C1_BIAS + 1];
+        float a2 = p[C1_BIAS + 2];
+        float a3 = p[C1_BIAS + 3];
+        float a4 = p[C1_BIAS + 4];
+        float a5 = p[C1_BIAS + 5];
         for (int kh = 0; kh < 5; kh++) {
           for (int kw = 0; kw < 5; kw++) {
             int xi = xb + kh * 28 + kw;
-            int ki = kh * 30 + kw * 6;
+            int ki = C1_WEIGHTS + kh * 30 + kw * 6;
             float xv = x[xi];
             int kc = ki;
             a0 += xv * p[kc];
@@ -379,16 +489,16 @@ public final class LeNet5Model extends LeNet5 implements Model {
     int kwFrom = Math.max(0, -iw0);
     int kwTo = Math.min(5, 28 - iw0);
     int yb = yo + oh * 168 + ow * 6;
-    float a0 = p[150];
-    float a1 = p[151];
-    float a2 = p[152];
-    float a3 = p[153];
-    float a4 = p[154];
-    float a5 = p[155];
+    float a0 = p[C1_BIAS];
+    float a1 = p[C1_BIAS + 1];
+    float a2 = p[C1_BIAS + 2];
+    float a3 = p[C1_BIAS + 3];
+    float a4 = p[C1_BIAS + 4];
+    float a5 = p[C1_BIAS + 5];
     for (int kh = khFrom; kh < khTo; kh++) {
       for (int kw = kwFrom; kw < kwTo; kw++) {
         int xi = xo + (ih0 + kh) * 28 + (iw0 + kw);
-        int ki = kh * 30 + kw * 6;
+        int ki = C1_WEIGHTS + kh * 30 + kw * 6;
         float xv = x[xi];
         int kc = ki;
         a0 += xv * p[kc];
@@ -443,9 +553,9 @@ public final class LeNet5Model extends LeNet5 implements Model {
       // the output row: input made planar (1x32x32), weights widened to 6 channels.
       float[] s = Kernels.scratch(5878);
       Kernels.toPlanar(x, xo, 28, 28, 1, 1, s, 0, 2, 2, 32, 32);
-      Kernels.widen(p, 0, 25, 6, 6, s, 1024);
+      Kernels.widen(p, C1_WEIGHTS, 25, 6, 6, s, 1024);
       // The pool, the bias and ReLU straight from the planes: c1's own output is never written.
-      if (Kernels.convolvePlanarPooled(s, 0, 1, 32, 32, 2, 2, 5, 5, s, 1024, 6, p, 150, 6, true, y, yo, 28, 28, s, 1174)) {
+      if (Kernels.convolvePlanarPooled(s, 0, 1, 32, 32, 2, 2, 5, 5, s, 1024, 6, p, C1_BIAS, 6, true, y, yo, 28, 28, s, 1174)) {
         return;
       }
     }
@@ -460,7 +570,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void c3Forward(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
       // Vector path: every window lies inside the input.
-      Kernels.convolve(x, xo, 84, 6, 84, 5, 30, p, 156, p, 2556, 16, y, yo, 10, 10);
+      Kernels.convolve(x, xo, 84, 6, 84, 5, 30, p, C3_WEIGHTS, p, C3_BIAS, 16, y, yo, 10, 10);
       Kernels.relu(y, yo, y, yo, 1600);
       return;
     }
@@ -469,26 +579,26 @@ public final class LeNet5Model extends LeNet5 implements Model {
       for (int ow = 0; ow < 10; ow++) {
         int yb = yo + oh * 160 + ow * 16;
         int xb = xo + oh * 84 + ow * 6;
-        float a0 = p[2556];
-        float a1 = p[2557];
-        float a2 = p[2558];
-        float a3 = p[2559];
-        float a4 = p[2560];
-        float a5 = p[2561];
-        float a6 = p[2562];
-        float a7 = p[2563];
-        float a8 = p[2564];
-        float a9 = p[2565];
-        float a10 = p[2566];
-        float a11 = p[2567];
-        float a12 = p[2568];
-        float a13 = p[2569];
-        float a14 = p[2570];
-        float a15 = p[2571];
+        float a0 = p[C3_BIAS];
+        float a1 = p[C3_BIAS + 1];
+        float a2 = p[C3_BIAS + 2];
+        float a3 = p[C3_BIAS + 3];
+        float a4 = p[C3_BIAS + 4];
+        float a5 = p[C3_BIAS + 5];
+        float a6 = p[C3_BIAS + 6];
+        float a7 = p[C3_BIAS + 7];
+        float a8 = p[C3_BIAS + 8];
+        float a9 = p[C3_BIAS + 9];
+        float a10 = p[C3_BIAS + 10];
+        float a11 = p[C3_BIAS + 11];
+        float a12 = p[C3_BIAS + 12];
+        float a13 = p[C3_BIAS + 13];
+        float a14 = p[C3_BIAS + 14];
+        float a15 = p[C3_BIAS + 15];
         for (int kh = 0; kh < 5; kh++) {
           for (int kw = 0; kw < 5; kw++) {
             int xi = xb + kh * 84 + kw * 6;
-            int ki = 156 + kh * 480 + kw * 96;
+            int ki = C3_WEIGHTS + kh * 480 + kw * 96;
             for (int c = 0; c < 6; c++) {
               float xv = x[xi + c];
               int kc = ki + c * 16;
@@ -564,16 +674,16 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void c5Forward(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
       // Vector path: one pixel whose one tap is the whole input.
-      Kernels.convolve(x, xo, 0, 0, 0, 1, 400, p, 2572, p, 50572, 120, y, yo, 1, 1);
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 400, p, C5_WEIGHTS, p, C5_BIAS, 120, y, yo, 1, 1);
       Kernels.relu(y, yo, y, yo, 120);
       return;
     }
     for (int o = 0; o < 120; o++) {
-      y[yo + o] = p[50572 + o];
+      y[yo + o] = p[C5_BIAS + o];
     }
     for (int i = 0; i < 400; i++) {
       float xv = x[xo + i];
-      int wi = 2572 + i * 120;
+      int wi = C5_WEIGHTS + i * 120;
       for (int o = 0; o < 120; o++) {
         y[yo + o] += xv * p[wi + o];
       }
@@ -588,16 +698,16 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void f6Forward(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
       // Vector path: one pixel whose one tap is the whole input.
-      Kernels.convolve(x, xo, 0, 0, 0, 1, 120, p, 50692, p, 60772, 84, y, yo, 1, 1);
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 120, p, F6_WEIGHTS, p, F6_BIAS, 84, y, yo, 1, 1);
       Kernels.relu(y, yo, y, yo, 84);
       return;
     }
     for (int o = 0; o < 84; o++) {
-      y[yo + o] = p[60772 + o];
+      y[yo + o] = p[F6_BIAS + o];
     }
     for (int i = 0; i < 120; i++) {
       float xv = x[xo + i];
-      int wi = 50692 + i * 84;
+      int wi = F6_WEIGHTS + i * 84;
       for (int o = 0; o < 84; o++) {
         y[yo + o] += xv * p[wi + o];
       }
@@ -612,7 +722,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void outputForward(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
       // Vector path: one pixel whose one tap is the whole input.
-      Kernels.convolve(x, xo, 0, 0, 0, 1, 84, p, 60856, p, 61696, 10, y, yo, 1, 1);
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 84, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, 1, 1);
       // Softmax, stabilized by subtracting the largest logit.
       float max = y[yo];
       for (int i = 1; i < 10; i++) {
@@ -631,11 +741,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
       return;
     }
     for (int o = 0; o < 10; o++) {
-      y[yo + o] = p[61696 + o];
+      y[yo + o] = p[OUTPUT_BIAS + o];
     }
     for (int i = 0; i < 84; i++) {
       float xv = x[xo + i];
-      int wi = 60856 + i * 10;
+      int wi = OUTPUT_WEIGHTS + i * 10;
       for (int o = 0; o < 10; o++) {
         y[yo + o] += xv * p[wi + o];
       }
@@ -673,23 +783,23 @@ public final class LeNet5Model extends LeNet5 implements Model {
     Checks.trainSample("LeNet5Model", x, xo, INPUT_SIZE, target, to, OUTPUT_SIZE, prediction, po, g, PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE);
     float[] p = parameters;
     // Forward, keeping every layer's output for the backward pass.
-    c1Forward(p, x, xo, ws, 0);
-    s2Forward(p, ws, 0, ws, 4704);
-    c3Forward(p, ws, 4704, ws, 5880);
-    s4Forward(p, ws, 5880, ws, 7480);
+    c1Forward(p, x, xo, ws, C1_TRAIN_OUT);
+    s2Forward(p, ws, C1_TRAIN_OUT, ws, S2_TRAIN_OUT);
+    c3Forward(p, ws, S2_TRAIN_OUT, ws, C3_TRAIN_OUT);
+    s4Forward(p, ws, C3_TRAIN_OUT, ws, S4_TRAIN_OUT);
     // c5.flatten: nothing to do
-    c5Forward(p, ws, 7480, ws, 7880);
-    f6Forward(p, ws, 7880, ws, 8000);
-    outputLogits(p, ws, 8000, ws, 8084);
-    float loss = Loss.SOFTMAX_CROSS_ENTROPY.compute(ws, 8084, target, to, OUTPUT_SIZE, prediction, po, ws, 8094);
+    c5Forward(p, ws, S4_TRAIN_OUT, ws, C5_TRAIN_OUT);
+    f6Forward(p, ws, C5_TRAIN_OUT, ws, F6_TRAIN_OUT);
+    outputLogits(p, ws, F6_TRAIN_OUT, ws, OUTPUT_TRAIN_OUT);
+    float loss = Loss.SOFTMAX_CROSS_ENTROPY.compute(ws, OUTPUT_TRAIN_OUT, target, to, OUTPUT_SIZE, prediction, po, ws, OUTPUT_DOUT);
     // Backward: d holds the gradient of each layer's output, g collects.
-    outputBackward(p, ws, 8000, ws, 8084, ws, 8094, ws, 8104, g);
-    f6Backward(p, ws, 7880, ws, 8000, ws, 8104, ws, 8188, g);
-    c5Backward(p, ws, 7480, ws, 7880, ws, 8188, ws, 8308, g);
-    s4Backward(p, ws, 5880, ws, 7480, ws, 8308, ws, 8708, g);
-    c3Backward(p, ws, 4704, ws, 5880, ws, 8708, ws, 10308, g);
-    s2Backward(p, ws, 0, ws, 4704, ws, 10308, ws, 11484, g);
-    c1Backward(p, x, xo, ws, 0, ws, 11484, ws, -1, g);
+    outputBackward(p, ws, F6_TRAIN_OUT, ws, OUTPUT_TRAIN_OUT, ws, OUTPUT_DOUT, ws, F6_DOUT, g);
+    f6Backward(p, ws, C5_TRAIN_OUT, ws, F6_TRAIN_OUT, ws, F6_DOUT, ws, C5_DOUT, g);
+    c5Backward(p, ws, S4_TRAIN_OUT, ws, C5_TRAIN_OUT, ws, C5_DOUT, ws, C5_FLATTEN_DOUT, g);
+    s4Backward(p, ws, C3_TRAIN_OUT, ws, S4_TRAIN_OUT, ws, S4_DOUT, ws, C3_DOUT, g);
+    c3Backward(p, ws, S2_TRAIN_OUT, ws, C3_TRAIN_OUT, ws, C3_DOUT, ws, S2_DOUT, g);
+    s2Backward(p, ws, C1_TRAIN_OUT, ws, S2_TRAIN_OUT, ws, S2_DOUT, ws, C1_DOUT, g);
+    c1Backward(p, x, xo, ws, C1_TRAIN_OUT, ws, C1_DOUT, ws, -1, g);
     return loss;
   }
 
@@ -702,12 +812,12 @@ public final class LeNet5Model extends LeNet5 implements Model {
     // ReLU derivative, from the layer's output.
     Kernels.reluDerivative(y, yo, d, dOff, 4704);
     // Bias gradient: each filter's output gradient summed over the pixels.
-    Kernels.biasGradient(d, dOff, 784, 6, g, 150);
+    Kernels.biasGradient(d, dOff, 784, 6, g, C1_BIAS);
     if (Kernels.VECTORIZED) {
       float[] s = Kernels.scratch(6768);
       // Vector path, planar: the kernel gradient along the output rows, from planar copies of the input
       // and of the output gradient (6 filters would fill 6 lanes of a vector of channels).
-      Kernels.weightGradientPlanar(x, xo, 28, 28, 1, 2, 2, 5, 5, d, dOff, 6, 28, 28, g, 0, s, 0);
+      Kernels.weightGradientPlanar(x, xo, 28, 28, 1, 2, 2, 5, 5, d, dOff, 6, 28, 28, g, C1_WEIGHTS, s, 0);
       return;
     }
     c1KernelGradient(x, xo, d, dOff, g);
@@ -745,7 +855,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
               a5 += xv * d[zb + 5];
             }
           }
-          int gi = kh * 30 + kw * 6 + c * 6;
+          int gi = C1_WEIGHTS + kh * 30 + kw * 6 + c * 6;
           g[gi] += a0;
           g[gi + 1] += a1;
           g[gi + 2] += a2;
@@ -796,14 +906,14 @@ public final class LeNet5Model extends LeNet5 implements Model {
     // ReLU derivative, from the layer's output.
     Kernels.reluDerivative(y, yo, d, dOff, 1600);
     // Bias gradient: each filter's output gradient summed over the pixels.
-    Kernels.biasGradient(d, dOff, 100, 16, g, 2556);
+    Kernels.biasGradient(d, dOff, 100, 16, g, C3_BIAS);
     if (Kernels.VECTORIZED) {
       float[] s = Kernels.scratch(8760);
       // Vector path: the kernel gradient over the input's windows.
-      Kernels.weightGradient(x, xo, 84, 6, 84, 5, 30, d, dOff, 16, 10, 10, g, 156);
+      Kernels.weightGradient(x, xo, 84, 6, 84, 5, 30, d, dOff, 16, 10, 10, g, C3_WEIGHTS);
       // The input gradient: the output gradient spread by the stride into a 18x18x16 buffer,
       // convolved with the kernel turned 180 degrees, in and out channels swapped.
-      Kernels.rotate(p, 156, 5, 5, 6, 16, 6, s, 5184);
+      Kernels.rotate(p, C3_WEIGHTS, 5, 5, 6, 16, 6, s, 5184);
       // Planar: 6 input channels would fill 6 lanes of a vector of channels.
       Kernels.toPlanar(d, dOff, 10, 10, 16, 16, s, 0, 4, 4, 18, 18);
       Kernels.convolvePlanar(s, 0, 16, 18, 18, 4, 4, 5, 5, s, 5184, 6, p, -1, 6, dx, dxo, 14, 14, s, 7584);
@@ -837,7 +947,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
         for (int kh = 0; kh < 5; kh++) {
           for (int kw = 0; kw < 5; kw++) {
             int xi = xb + kh * 84 + kw * 6;
-            int ki = 156 + kh * 480 + kw * 96;
+            int ki = C3_WEIGHTS + kh * 480 + kw * 96;
             for (int c = 0; c < 6; c++) {
               int kc = ki + c * 16;
               dx[xi + shift + c] += (((p[kc] * z0 + p[kc + 1] * z1) + (p[kc + 2] * z2 + p[kc + 3] * z3)) + ((p[kc + 4] * z4 + p[kc + 5] * z5) + (p[kc + 6] * z6 + p[kc + 7] * z7))) + (((p[kc + 8] * z8 + p[kc + 9] * z9) + (p[kc + 10] * z10 + p[kc + 11] * z11)) + ((p[kc + 12] * z12 + p[kc + 13] * z13) + (p[kc + 14] * z14 + p[kc + 15] * z15)));
@@ -895,7 +1005,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
               a15 += xv * d[zb + 15];
             }
           }
-          int gi = 156 + kh * 480 + kw * 96 + c * 16;
+          int gi = C3_WEIGHTS + kh * 480 + kw * 96 + c * 16;
           g[gi] += a0;
           g[gi + 1] += a1;
           g[gi + 2] += a2;
@@ -961,17 +1071,17 @@ public final class LeNet5Model extends LeNet5 implements Model {
     // ReLU derivative, from the layer's output.
     Kernels.reluDerivative(y, yo, d, dOff, 120);
     for (int o = 0; o < 120; o++) {
-      g[50572 + o] += d[dOff + o];
+      g[C5_BIAS + o] += d[dOff + o];
     }
     if (Kernels.VECTORIZED) {
       // Vector path: gW += x d (a rank-1 update); dx = W d.
-      Kernels.outerProduct(x, xo, 400, d, dOff, 120, g, 2572);
-      Kernels.transposedProduct(p, 2572, 400, 120, d, dOff, dx, dxo);
+      Kernels.outerProduct(x, xo, 400, d, dOff, 120, g, C5_WEIGHTS);
+      Kernels.transposedProduct(p, C5_WEIGHTS, 400, 120, d, dOff, dx, dxo);
       return;
     }
     for (int i = 0; i < 400; i++) {
       float xv = x[xo + i];
-      int wi = 2572 + i * 120;
+      int wi = C5_WEIGHTS + i * 120;
       float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
       for (int o = 0; o < 120; o += 4) {
         float d0 = d[dOff + o];
@@ -1000,17 +1110,17 @@ public final class LeNet5Model extends LeNet5 implements Model {
     // ReLU derivative, from the layer's output.
     Kernels.reluDerivative(y, yo, d, dOff, 84);
     for (int o = 0; o < 84; o++) {
-      g[60772 + o] += d[dOff + o];
+      g[F6_BIAS + o] += d[dOff + o];
     }
     if (Kernels.VECTORIZED) {
       // Vector path: gW += x d (a rank-1 update); dx = W d.
-      Kernels.outerProduct(x, xo, 120, d, dOff, 84, g, 50692);
-      Kernels.transposedProduct(p, 50692, 120, 84, d, dOff, dx, dxo);
+      Kernels.outerProduct(x, xo, 120, d, dOff, 84, g, F6_WEIGHTS);
+      Kernels.transposedProduct(p, F6_WEIGHTS, 120, 84, d, dOff, dx, dxo);
       return;
     }
     for (int i = 0; i < 120; i++) {
       float xv = x[xo + i];
-      int wi = 50692 + i * 84;
+      int wi = F6_WEIGHTS + i * 84;
       float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
       for (int o = 0; o < 84; o += 4) {
         float d0 = d[dOff + o];
@@ -1037,15 +1147,15 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void outputLogits(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
       // Vector path: one pixel whose one tap is the whole input.
-      Kernels.convolve(x, xo, 0, 0, 0, 1, 84, p, 60856, p, 61696, 10, y, yo, 1, 1);
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 84, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, 1, 1);
       return;
     }
     for (int o = 0; o < 10; o++) {
-      y[yo + o] = p[61696 + o];
+      y[yo + o] = p[OUTPUT_BIAS + o];
     }
     for (int i = 0; i < 84; i++) {
       float xv = x[xo + i];
-      int wi = 60856 + i * 10;
+      int wi = OUTPUT_WEIGHTS + i * 10;
       for (int o = 0; o < 10; o++) {
         y[yo + o] += xv * p[wi + o];
       }
@@ -1059,17 +1169,17 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static void outputBackward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
       float[] dx, int dxo, float[] g) {
     for (int o = 0; o < 10; o++) {
-      g[61696 + o] += d[dOff + o];
+      g[OUTPUT_BIAS + o] += d[dOff + o];
     }
     if (Kernels.VECTORIZED) {
       // Vector path: gW += x d (a rank-1 update); dx = W d.
-      Kernels.outerProduct(x, xo, 84, d, dOff, 10, g, 60856);
-      Kernels.transposedProduct(p, 60856, 84, 10, d, dOff, dx, dxo);
+      Kernels.outerProduct(x, xo, 84, d, dOff, 10, g, OUTPUT_WEIGHTS);
+      Kernels.transposedProduct(p, OUTPUT_WEIGHTS, 84, 10, d, dOff, dx, dxo);
       return;
     }
     for (int i = 0; i < 84; i++) {
       float xv = x[xo + i];
-      int wi = 60856 + i * 10;
+      int wi = OUTPUT_WEIGHTS + i * 10;
       float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
       for (int o = 0; o < 8; o += 4) {
         float d0 = d[dOff + o];

@@ -194,6 +194,156 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    */
   static final int BATCH_STATISTICS_SIZE = 32;
 
+  /**
+   * Workspace offset of stem's output at inference, 8x8x4.
+   */
+  static final int STEM_OUT = 0;
+
+  /**
+   * Workspace offset of branchA's output at inference, 8x8x4.
+   */
+  static final int BRANCH_A_OUT = 256;
+
+  /**
+   * Workspace offset of branchB's output at inference, 8x8x4.
+   */
+  static final int BRANCH_B_OUT = 512;
+
+  /**
+   * Workspace offset of both's output at inference, 8x8x8.
+   */
+  static final int BOTH_OUT = 512;
+
+  /**
+   * Workspace offset of pool's output at inference, 4x4x8.
+   */
+  static final int POOL_OUT = 0;
+
+  /**
+   * Workspace offset of output's output at inference, [10].
+   */
+  static final int OUTPUT_OUT = 128;
+
+  /**
+   * Workspace offset of stem's output in training, 8x8x4.
+   */
+  static final int STEM_TRAIN_OUT = 0;
+
+  /**
+   * Workspace offset of stemNorm's output in training, 8x8x4.
+   */
+  static final int STEM_NORM_TRAIN_OUT = 256;
+
+  /**
+   * Workspace offset of branchA's output in training, 8x8x4.
+   */
+  static final int BRANCH_A_TRAIN_OUT = 512;
+
+  /**
+   * Workspace offset of branchB's output in training, 8x8x4.
+   */
+  static final int BRANCH_B_TRAIN_OUT = 768;
+
+  /**
+   * Workspace offset of branchBNorm's output in training, 8x8x4.
+   */
+  static final int BRANCH_BNORM_TRAIN_OUT = 1024;
+
+  /**
+   * Workspace offset of sum's output in training, 8x8x4.
+   */
+  static final int SUM_TRAIN_OUT = 1280;
+
+  /**
+   * Workspace offset of both's output in training, 8x8x8.
+   */
+  static final int BOTH_TRAIN_OUT = 1536;
+
+  /**
+   * Workspace offset of pool's output in training, 4x4x8.
+   */
+  static final int POOL_TRAIN_OUT = 2048;
+
+  /**
+   * Workspace offset of drop's output in training, 4x4x8.
+   */
+  static final int DROP_TRAIN_OUT = 2176;
+
+  /**
+   * Workspace offset of output's output in training, [10].
+   */
+  static final int OUTPUT_TRAIN_OUT = 2432;
+
+  /**
+   * Workspace offset of drop's dropout mask in training.
+   */
+  static final int DROP_MASK = 2304;
+
+  /**
+   * Workspace offset of the gradient of output's output in training.
+   */
+  static final int OUTPUT_DOUT = 2442;
+
+  /**
+   * Workspace offset of the gradient of output.flatten's output in training.
+   */
+  static final int OUTPUT_FLATTEN_DOUT = 2452;
+
+  /**
+   * Workspace offset of the gradient of drop's output in training.
+   */
+  static final int DROP_DOUT = 2452;
+
+  /**
+   * Workspace offset of the gradient of pool's output in training.
+   */
+  static final int POOL_DOUT = 2452;
+
+  /**
+   * Workspace offset of the gradient of both's output in training.
+   */
+  static final int BOTH_DOUT = 2580;
+
+  /**
+   * Workspace offset of the gradient of sum's output in training.
+   */
+  static final int SUM_DOUT = 3092;
+
+  /**
+   * Workspace offset of the gradient of stemNorm's output in training.
+   */
+  static final int STEM_NORM_DOUT = 3348;
+
+  /**
+   * Workspace offset of the gradient of branchA's output in training.
+   */
+  static final int BRANCH_A_DOUT = 2442;
+
+  /**
+   * Workspace offset of the gradient of branchBNorm's output in training.
+   */
+  static final int BRANCH_BNORM_DOUT = 3092;
+
+  /**
+   * Workspace offset of the gradient of branchB's output in training.
+   */
+  static final int BRANCH_B_DOUT = 3092;
+
+  /**
+   * Workspace offset of where branchB's backward pass leaves the gradient of its input.
+   */
+  static final int BRANCH_B_DIN = 2698;
+
+  /**
+   * Workspace offset of where branchA's backward pass leaves the gradient of its input.
+   */
+  static final int BRANCH_A_DIN = 2698;
+
+  /**
+   * Workspace offset of the gradient of stem's output in training.
+   */
+  static final int STEM_DOUT = 3348;
+
   private final float[] parameters;
 
   /**
@@ -317,18 +467,18 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    * activations in the workspace {@code ws} (1024 floats, reused once read).
    */
   static void forward(float[] p, float[] s, float[] x, int xo, float[] y, int yo, float[] ws) {
-    stemForward(p, x, xo, ws, 0);
-    stemNormForward(p, s, ws, 0, ws, 0);
-    branchAForward(p, ws, 0, ws, 256);
-    branchBForward(p, ws, 0, ws, 512);
-    branchBNormForward(p, s, ws, 512, ws, 512);
-    sumForward(p, ws, 256, ws, 512, ws, 256);
-    bothForward(p, ws, 256, ws, 0, ws, 512);
-    poolForward(p, ws, 512, ws, 0);
+    stemForward(p, x, xo, ws, STEM_OUT);
+    stemNormForward(p, s, ws, STEM_OUT, ws, STEM_OUT);
+    branchAForward(p, ws, STEM_OUT, ws, BRANCH_A_OUT);
+    branchBForward(p, ws, STEM_OUT, ws, BRANCH_B_OUT);
+    branchBNormForward(p, s, ws, BRANCH_B_OUT, ws, BRANCH_B_OUT);
+    sumForward(p, ws, BRANCH_A_OUT, ws, BRANCH_B_OUT, ws, BRANCH_A_OUT);
+    bothForward(p, ws, BRANCH_A_OUT, ws, STEM_OUT, ws, BOTH_OUT);
+    poolForward(p, ws, BOTH_OUT, ws, POOL_OUT);
     // drop: Dropout 0.25, 4x4x8 -> 4x4x8: nothing to do at inference
     // output.flatten: Flatten (implicit, HWC), 4x4x8 -> [128]: nothing to do at inference
-    outputForward(p, ws, 0, ws, 128);
-    System.arraycopy(ws, 128, y, yo, OUTPUT_SIZE);
+    outputForward(p, ws, POOL_OUT, ws, OUTPUT_OUT);
+    System.arraycopy(ws, OUTPUT_OUT, y, yo, OUTPUT_SIZE);
   }
 
   /**
@@ -341,8 +491,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       // the output row: input made planar (2x10x10), weights widened to 4 channels.
       float[] s = Kernels.scratch(528);
       Kernels.toPlanar(x, xo, 8, 8, 2, 2, s, 0, 1, 1, 10, 10);
-      Kernels.widen(p, 0, 18, 4, 4, s, 200);
-      Kernels.convolvePlanar(s, 0, 2, 10, 10, 1, 1, 3, 3, s, 200, 4, p, 76, 4, y, yo, 8, 8, s, 272);
+      Kernels.widen(p, STEM_WEIGHTS, 18, 4, 4, s, 200);
+      Kernels.convolvePlanar(s, 0, 2, 10, 10, 1, 1, 3, 3, s, 200, 4, p, STEM_NORM_BIAS, 4, y, yo, 8, 8, s, 272);
       Kernels.relu(y, yo, y, yo, 256);
       return;
     }
@@ -351,14 +501,14 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       for (int ow = 1; ow < 7; ow++) {
         int yb = yo + oh * 32 + ow * 4;
         int xb = xo + oh * 16 + ow * 2 - 18;
-        float a0 = p[76];
-        float a1 = p[77];
-        float a2 = p[78];
-        float a3 = p[79];
+        float a0 = p[STEM_NORM_BIAS];
+        float a1 = p[STEM_NORM_BIAS + 1];
+        float a2 = p[STEM_NORM_BIAS + 2];
+        float a3 = p[STEM_NORM_BIAS + 3];
         for (int kh = 0; kh < 3; kh++) {
           for (int kw = 0; kw < 3; kw++) {
             int xi = xb + kh * 16 + kw * 2;
-            int ki = kh * 24 + kw * 8;
+            int ki = STEM_WEIGHTS + kh * 24 + kw * 8;
             for (int c = 0; c < 2; c++) {
               float xv = x[xi + c];
               int kc = ki + c * 4;
@@ -411,14 +561,14 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     int kwFrom = Math.max(0, -iw0);
     int kwTo = Math.min(3, 8 - iw0);
     int yb = yo + oh * 32 + ow * 4;
-    float a0 = p[76];
-    float a1 = p[77];
-    float a2 = p[78];
-    float a3 = p[79];
+    float a0 = p[STEM_NORM_BIAS];
+    float a1 = p[STEM_NORM_BIAS + 1];
+    float a2 = p[STEM_NORM_BIAS + 2];
+    float a3 = p[STEM_NORM_BIAS + 3];
     for (int kh = khFrom; kh < khTo; kh++) {
       for (int kw = kwFrom; kw < kwTo; kw++) {
         int xi = xo + (ih0 + kh) * 16 + (iw0 + kw) * 2;
-        int ki = kh * 24 + kw * 8;
+        int ki = STEM_WEIGHTS + kh * 24 + kw * 8;
         for (int c = 0; c < 2; c++) {
           float xv = x[xi + c];
           int kc = ki + c * 4;
@@ -440,11 +590,11 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    */
   static void foldSTEM(float[] p, float[] s, float[] f) {
     for (int o = 0; o < 4; o++) {
-      float scale = p[72 + o] / (float) Math.sqrt(s[4 + o] + 0.001f);
+      float scale = p[STEM_NORM_WEIGHTS + o] / (float) Math.sqrt(s[STEM_NORM_STATE + 4 + o] + 0.001f);
       for (int k = 0; k < 18; k++) {
-        f[0 + k * 4 + o] *= scale;
+        f[STEM_WEIGHTS + k * 4 + o] *= scale;
       }
-      f[76 + o] = (0f - s[0 + o]) * scale + p[76 + o];
+      f[STEM_NORM_BIAS + o] = (0f - s[STEM_NORM_STATE + o]) * scale + p[STEM_NORM_BIAS + o];
     }
   }
 
@@ -458,8 +608,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       // the output row: input made planar (4x8x8), weights widened to 4 channels.
       float[] s = Kernels.scratch(528);
       Kernels.toPlanar(x, xo, 8, 8, 4, 4, s, 0, 0, 0, 8, 8);
-      Kernels.widen(p, 228, 4, 4, 4, s, 256);
-      Kernels.convolvePlanar(s, 0, 4, 8, 8, 0, 0, 1, 1, s, 256, 4, p, 252, 4, y, yo, 8, 8, s, 272);
+      Kernels.widen(p, BRANCH_B_WEIGHTS, 4, 4, 4, s, 256);
+      Kernels.convolvePlanar(s, 0, 4, 8, 8, 0, 0, 1, 1, s, 256, 4, p, BRANCH_BNORM_BIAS, 4, y, yo, 8, 8, s, 272);
       return;
     }
     // Every window lies inside the input: no bounds checks.
@@ -467,14 +617,14 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       for (int ow = 0; ow < 8; ow++) {
         int yb = yo + oh * 32 + ow * 4;
         int xb = xo + oh * 32 + ow * 4;
-        float a0 = p[252];
-        float a1 = p[253];
-        float a2 = p[254];
-        float a3 = p[255];
+        float a0 = p[BRANCH_BNORM_BIAS];
+        float a1 = p[BRANCH_BNORM_BIAS + 1];
+        float a2 = p[BRANCH_BNORM_BIAS + 2];
+        float a3 = p[BRANCH_BNORM_BIAS + 3];
         for (int kh = 0; kh < 1; kh++) {
           for (int kw = 0; kw < 1; kw++) {
             int xi = xb + kh * 32 + kw * 4;
-            int ki = 228 + kh * 16 + kw * 16;
+            int ki = BRANCH_B_WEIGHTS + kh * 16 + kw * 16;
             for (int c = 0; c < 4; c++) {
               float xv = x[xi + c];
               int kc = ki + c * 4;
@@ -498,11 +648,11 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    */
   static void foldBRANCH_B(float[] p, float[] s, float[] f) {
     for (int o = 0; o < 4; o++) {
-      float scale = p[248 + o] / (float) Math.sqrt(s[12 + o] + 0.001f);
+      float scale = p[BRANCH_BNORM_WEIGHTS + o] / (float) Math.sqrt(s[BRANCH_BNORM_STATE + 4 + o] + 0.001f);
       for (int k = 0; k < 4; k++) {
-        f[228 + k * 4 + o] *= scale;
+        f[BRANCH_B_WEIGHTS + k * 4 + o] *= scale;
       }
-      f[252 + o] = (p[244 + o] - s[8 + o]) * scale + p[252 + o];
+      f[BRANCH_BNORM_BIAS + o] = (p[BRANCH_B_BIAS + o] - s[BRANCH_BNORM_STATE + o]) * scale + p[BRANCH_BNORM_BIAS + o];
     }
   }
 
@@ -523,18 +673,18 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    */
   static void forwardFolded(float[] p, float[] s, float[] x, int xo, float[] y, int yo,
       float[] ws) {
-    stemFoldedForward(p, x, xo, ws, 0);
+    stemFoldedForward(p, x, xo, ws, STEM_OUT);
     // stemNorm: folded into stem
-    branchAForward(p, ws, 0, ws, 256);
-    branchBFoldedForward(p, ws, 0, ws, 512);
+    branchAForward(p, ws, STEM_OUT, ws, BRANCH_A_OUT);
+    branchBFoldedForward(p, ws, STEM_OUT, ws, BRANCH_B_OUT);
     // branchBNorm: folded into branchB
-    sumForward(p, ws, 256, ws, 512, ws, 256);
-    bothForward(p, ws, 256, ws, 0, ws, 512);
-    poolForward(p, ws, 512, ws, 0);
+    sumForward(p, ws, BRANCH_A_OUT, ws, BRANCH_B_OUT, ws, BRANCH_A_OUT);
+    bothForward(p, ws, BRANCH_A_OUT, ws, STEM_OUT, ws, BOTH_OUT);
+    poolForward(p, ws, BOTH_OUT, ws, POOL_OUT);
     // drop: Dropout 0.25, 4x4x8 -> 4x4x8: nothing to do at inference
     // output.flatten: Flatten (implicit, HWC), 4x4x8 -> [128]: nothing to do at inference
-    outputForward(p, ws, 0, ws, 128);
-    System.arraycopy(ws, 128, y, yo, OUTPUT_SIZE);
+    outputForward(p, ws, POOL_OUT, ws, OUTPUT_OUT);
+    System.arraycopy(ws, OUTPUT_OUT, y, yo, OUTPUT_SIZE);
   }
 
   @Override
@@ -556,15 +706,15 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    */
   static void forwardStep(int step, float[] p, float[] s, float[] x, int xo, float[] ws) {
     switch (step) {
-      case 0 -> stemForward(p, x, xo, ws, 0);
-      case 1 -> stemNormForward(p, s, ws, 0, ws, 0);
-      case 2 -> branchAForward(p, ws, 0, ws, 256);
-      case 3 -> branchBForward(p, ws, 0, ws, 512);
-      case 4 -> branchBNormForward(p, s, ws, 512, ws, 512);
-      case 5 -> sumForward(p, ws, 256, ws, 512, ws, 256);
-      case 6 -> bothForward(p, ws, 256, ws, 0, ws, 512);
-      case 7 -> poolForward(p, ws, 512, ws, 0);
-      case 8 -> outputForward(p, ws, 0, ws, 128);
+      case 0 -> stemForward(p, x, xo, ws, STEM_OUT);
+      case 1 -> stemNormForward(p, s, ws, STEM_OUT, ws, STEM_OUT);
+      case 2 -> branchAForward(p, ws, STEM_OUT, ws, BRANCH_A_OUT);
+      case 3 -> branchBForward(p, ws, STEM_OUT, ws, BRANCH_B_OUT);
+      case 4 -> branchBNormForward(p, s, ws, BRANCH_B_OUT, ws, BRANCH_B_OUT);
+      case 5 -> sumForward(p, ws, BRANCH_A_OUT, ws, BRANCH_B_OUT, ws, BRANCH_A_OUT);
+      case 6 -> bothForward(p, ws, BRANCH_A_OUT, ws, STEM_OUT, ws, BOTH_OUT);
+      case 7 -> poolForward(p, ws, BOTH_OUT, ws, POOL_OUT);
+      case 8 -> outputForward(p, ws, POOL_OUT, ws, OUTPUT_OUT);
       default -> throw new IllegalArgumentException("no forward step " + step);
     }
   }
@@ -579,7 +729,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       // the output row: input made planar (2x10x10), weights widened to 4 channels.
       float[] s = Kernels.scratch(528);
       Kernels.toPlanar(x, xo, 8, 8, 2, 2, s, 0, 1, 1, 10, 10);
-      Kernels.widen(p, 0, 18, 4, 4, s, 200);
+      Kernels.widen(p, STEM_WEIGHTS, 18, 4, 4, s, 200);
       Kernels.convolvePlanar(s, 0, 2, 10, 10, 1, 1, 3, 3, s, 200, 4, p, -1, 4, y, yo, 8, 8, s, 272);
       return;
     }
@@ -595,7 +745,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
         for (int kh = 0; kh < 3; kh++) {
           for (int kw = 0; kw < 3; kw++) {
             int xi = xb + kh * 16 + kw * 2;
-            int ki = kh * 24 + kw * 8;
+            int ki = STEM_WEIGHTS + kh * 24 + kw * 8;
             for (int c = 0; c < 2; c++) {
               float xv = x[xi + c];
               int kc = ki + c * 4;
@@ -654,7 +804,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     for (int kh = khFrom; kh < khTo; kh++) {
       for (int kw = kwFrom; kw < kwTo; kw++) {
         int xi = xo + (ih0 + kh) * 16 + (iw0 + kw) * 2;
-        int ki = kh * 24 + kw * 8;
+        int ki = STEM_WEIGHTS + kh * 24 + kw * 8;
         for (int c = 0; c < 2; c++) {
           float xv = x[xi + c];
           int kc = ki + c * 4;
@@ -678,9 +828,9 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void stemNormForward(float[] p, float[] s, float[] x, int xo, float[] y, int yo) {
     float[] affine = Kernels.scratch(8);
     for (int c = 0; c < 4; c++) {
-      float scale = p[72 + c] / (float) Math.sqrt(s[4 + c] + 0.001f);
+      float scale = p[STEM_NORM_WEIGHTS + c] / (float) Math.sqrt(s[STEM_NORM_STATE + 4 + c] + 0.001f);
       affine[c] = scale;
-      affine[4 + c] = p[76 + c] - s[0 + c] * scale;
+      affine[4 + c] = p[STEM_NORM_BIAS + c] - s[STEM_NORM_STATE + c] * scale;
     }
     for (int px = 0; px < 64; px++) {
       for (int c = 0; c < 4; c++) {
@@ -701,8 +851,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       // the output row: input made planar (4x10x10), weights widened to 4 channels.
       float[] s = Kernels.scratch(800);
       Kernels.toPlanar(x, xo, 8, 8, 4, 4, s, 0, 1, 1, 10, 10);
-      Kernels.widen(p, 80, 36, 4, 4, s, 400);
-      Kernels.convolvePlanar(s, 0, 4, 10, 10, 1, 1, 3, 3, s, 400, 4, p, 224, 4, y, yo, 8, 8, s, 544);
+      Kernels.widen(p, BRANCH_A_WEIGHTS, 36, 4, 4, s, 400);
+      Kernels.convolvePlanar(s, 0, 4, 10, 10, 1, 1, 3, 3, s, 400, 4, p, BRANCH_A_BIAS, 4, y, yo, 8, 8, s, 544);
       Kernels.relu(y, yo, y, yo, 256);
       return;
     }
@@ -711,14 +861,14 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       for (int ow = 1; ow < 7; ow++) {
         int yb = yo + oh * 32 + ow * 4;
         int xb = xo + oh * 32 + ow * 4 - 36;
-        float a0 = p[224];
-        float a1 = p[225];
-        float a2 = p[226];
-        float a3 = p[227];
+        float a0 = p[BRANCH_A_BIAS];
+        float a1 = p[BRANCH_A_BIAS + 1];
+        float a2 = p[BRANCH_A_BIAS + 2];
+        float a3 = p[BRANCH_A_BIAS + 3];
         for (int kh = 0; kh < 3; kh++) {
           for (int kw = 0; kw < 3; kw++) {
             int xi = xb + kh * 32 + kw * 4;
-            int ki = 80 + kh * 48 + kw * 16;
+            int ki = BRANCH_A_WEIGHTS + kh * 48 + kw * 16;
             for (int c = 0; c < 4; c++) {
               float xv = x[xi + c];
               int kc = ki + c * 4;
@@ -771,14 +921,14 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     int kwFrom = Math.max(0, -iw0);
     int kwTo = Math.min(3, 8 - iw0);
     int yb = yo + oh * 32 + ow * 4;
-    float a0 = p[224];
-    float a1 = p[225];
-    float a2 = p[226];
-    float a3 = p[227];
+    float a0 = p[BRANCH_A_BIAS];
+    float a1 = p[BRANCH_A_BIAS + 1];
+    float a2 = p[BRANCH_A_BIAS + 2];
+    float a3 = p[BRANCH_A_BIAS + 3];
     for (int kh = khFrom; kh < khTo; kh++) {
       for (int kw = kwFrom; kw < kwTo; kw++) {
         int xi = xo + (ih0 + kh) * 32 + (iw0 + kw) * 4;
-        int ki = 80 + kh * 48 + kw * 16;
+        int ki = BRANCH_A_WEIGHTS + kh * 48 + kw * 16;
         for (int c = 0; c < 4; c++) {
           float xv = x[xi + c];
           int kc = ki + c * 4;
@@ -805,8 +955,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       // the output row: input made planar (4x8x8), weights widened to 4 channels.
       float[] s = Kernels.scratch(528);
       Kernels.toPlanar(x, xo, 8, 8, 4, 4, s, 0, 0, 0, 8, 8);
-      Kernels.widen(p, 228, 4, 4, 4, s, 256);
-      Kernels.convolvePlanar(s, 0, 4, 8, 8, 0, 0, 1, 1, s, 256, 4, p, 244, 4, y, yo, 8, 8, s, 272);
+      Kernels.widen(p, BRANCH_B_WEIGHTS, 4, 4, 4, s, 256);
+      Kernels.convolvePlanar(s, 0, 4, 8, 8, 0, 0, 1, 1, s, 256, 4, p, BRANCH_B_BIAS, 4, y, yo, 8, 8, s, 272);
       return;
     }
     // Every window lies inside the input: no bounds checks.
@@ -814,14 +964,14 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       for (int ow = 0; ow < 8; ow++) {
         int yb = yo + oh * 32 + ow * 4;
         int xb = xo + oh * 32 + ow * 4;
-        float a0 = p[244];
-        float a1 = p[245];
-        float a2 = p[246];
-        float a3 = p[247];
+        float a0 = p[BRANCH_B_BIAS];
+        float a1 = p[BRANCH_B_BIAS + 1];
+        float a2 = p[BRANCH_B_BIAS + 2];
+        float a3 = p[BRANCH_B_BIAS + 3];
         for (int kh = 0; kh < 1; kh++) {
           for (int kw = 0; kw < 1; kw++) {
             int xi = xb + kh * 32 + kw * 4;
-            int ki = 228 + kh * 16 + kw * 16;
+            int ki = BRANCH_B_WEIGHTS + kh * 16 + kw * 16;
             for (int c = 0; c < 4; c++) {
               float xv = x[xi + c];
               int kc = ki + c * 4;
@@ -847,9 +997,9 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void branchBNormForward(float[] p, float[] s, float[] x, int xo, float[] y, int yo) {
     float[] affine = Kernels.scratch(8);
     for (int c = 0; c < 4; c++) {
-      float scale = p[248 + c] / (float) Math.sqrt(s[12 + c] + 0.001f);
+      float scale = p[BRANCH_BNORM_WEIGHTS + c] / (float) Math.sqrt(s[BRANCH_BNORM_STATE + 4 + c] + 0.001f);
       affine[c] = scale;
-      affine[4 + c] = p[252 + c] - s[8 + c] * scale;
+      affine[4 + c] = p[BRANCH_BNORM_BIAS + c] - s[BRANCH_BNORM_STATE + c] * scale;
     }
     for (int px = 0; px < 64; px++) {
       for (int c = 0; c < 4; c++) {
@@ -911,7 +1061,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void outputForward(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
       // Vector path: one pixel whose one tap is the whole input.
-      Kernels.convolve(x, xo, 0, 0, 0, 1, 128, p, 256, p, 1536, 10, y, yo, 1, 1);
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 128, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, 1, 1);
       // Softmax, stabilized by subtracting the largest logit.
       float max = y[yo];
       for (int i = 1; i < 10; i++) {
@@ -930,11 +1080,11 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       return;
     }
     for (int o = 0; o < 10; o++) {
-      y[yo + o] = p[1536 + o];
+      y[yo + o] = p[OUTPUT_BIAS + o];
     }
     for (int i = 0; i < 128; i++) {
       float xv = x[xo + i];
-      int wi = 256 + i * 10;
+      int wi = OUTPUT_WEIGHTS + i * 10;
       for (int o = 0; o < 10; o++) {
         y[yo + o] += xv * p[wi + o];
       }
@@ -988,16 +1138,16 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void trainPhase0(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
     float[] x = batch.inputs();
     int xo = batch.inputOffset(i);
-    stemForward(p, x, xo, ws, 0);
+    stemForward(p, x, xo, ws, STEM_TRAIN_OUT);
   }
 
   /**
    * Phase 1 of trainBatch for sample i (see trainBatch).
    */
   static void trainPhase1(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
-    stemNormNormalize(p, st, ws, 0, ws, 256);
-    branchAForward(p, ws, 256, ws, 512);
-    branchBForward(p, ws, 256, ws, 768);
+    stemNormNormalize(p, st, ws, STEM_TRAIN_OUT, ws, STEM_NORM_TRAIN_OUT);
+    branchAForward(p, ws, STEM_NORM_TRAIN_OUT, ws, BRANCH_A_TRAIN_OUT);
+    branchBForward(p, ws, STEM_NORM_TRAIN_OUT, ws, BRANCH_B_TRAIN_OUT);
   }
 
   /**
@@ -1009,33 +1159,33 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     int to = batch.targetOffset(i);
     float[] prediction = batch.predictions();
     int po = batch.predictionOffset(i);
-    branchBNormNormalize(p, st, ws, 768, ws, 1024);
-    sumForward(p, ws, 512, ws, 1024, ws, 1280);
-    bothForward(p, ws, 1280, ws, 256, ws, 1536);
-    poolForward(p, ws, 1536, ws, 2048);
-    dropTrainForward(ws, 2048, ws, 2176, ws, 2304, noise);
+    branchBNormNormalize(p, st, ws, BRANCH_B_TRAIN_OUT, ws, BRANCH_BNORM_TRAIN_OUT);
+    sumForward(p, ws, BRANCH_A_TRAIN_OUT, ws, BRANCH_BNORM_TRAIN_OUT, ws, SUM_TRAIN_OUT);
+    bothForward(p, ws, SUM_TRAIN_OUT, ws, STEM_NORM_TRAIN_OUT, ws, BOTH_TRAIN_OUT);
+    poolForward(p, ws, BOTH_TRAIN_OUT, ws, POOL_TRAIN_OUT);
+    dropTrainForward(ws, POOL_TRAIN_OUT, ws, DROP_TRAIN_OUT, ws, DROP_MASK, noise);
     // output.flatten: nothing to do
-    outputLogits(p, ws, 2176, ws, 2432);
-    float loss = Loss.SOFTMAX_CROSS_ENTROPY.compute(ws, 2432, target, to, OUTPUT_SIZE, prediction, po, ws, 2442);
+    outputLogits(p, ws, DROP_TRAIN_OUT, ws, OUTPUT_TRAIN_OUT);
+    float loss = Loss.SOFTMAX_CROSS_ENTROPY.compute(ws, OUTPUT_TRAIN_OUT, target, to, OUTPUT_SIZE, prediction, po, ws, OUTPUT_DOUT);
     batch.setLoss(i, loss);
-    outputBackward(p, ws, 2176, ws, 2432, ws, 2442, ws, 2452, g);
-    dropBackward(ws, 2176, ws, 2304, ws, 2452);
-    poolBackward(p, ws, 1536, ws, 2048, ws, 2452, ws, 2580, g);
-    bothBackward(ws, 1536, ws, 2580, ws, 3092, 3348);
-    sumBackward(ws, 1280, ws, 3092);
-    System.arraycopy(ws, 3092, ws, 2442, 256);
+    outputBackward(p, ws, DROP_TRAIN_OUT, ws, OUTPUT_TRAIN_OUT, ws, OUTPUT_DOUT, ws, OUTPUT_FLATTEN_DOUT, g);
+    dropBackward(ws, DROP_TRAIN_OUT, ws, DROP_MASK, ws, DROP_DOUT);
+    poolBackward(p, ws, BOTH_TRAIN_OUT, ws, POOL_TRAIN_OUT, ws, POOL_DOUT, ws, BOTH_DOUT, g);
+    bothBackward(ws, BOTH_TRAIN_OUT, ws, BOTH_DOUT, ws, SUM_DOUT, STEM_NORM_DOUT);
+    sumBackward(ws, SUM_TRAIN_OUT, ws, SUM_DOUT);
+    System.arraycopy(ws, SUM_DOUT, ws, BRANCH_A_DOUT, 256);
   }
 
   /**
    * Phase 3 of trainBatch for sample i (see trainBatch).
    */
   static void trainPhase3(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
-    branchBNormInputGradient(p, st, batch.count(), ws, 768, ws, 3092);
-    branchBBackward(p, ws, 256, ws, 768, ws, 3092, ws, 2698, g);
-    Kernels.add(ws, 3348, ws, 2698, ws, 3348, 256);
-    branchABackward(p, ws, 256, ws, 512, ws, 2442, ws, 2698, g);
-    Kernels.add(ws, 3348, ws, 2698, ws, 3348, 256);
-    stemNormActivationDerivative(ws, 256, ws, 3348);
+    branchBNormInputGradient(p, st, batch.count(), ws, BRANCH_B_TRAIN_OUT, ws, BRANCH_BNORM_DOUT);
+    branchBBackward(p, ws, STEM_NORM_TRAIN_OUT, ws, BRANCH_B_TRAIN_OUT, ws, BRANCH_B_DOUT, ws, BRANCH_B_DIN, g);
+    Kernels.add(ws, STEM_NORM_DOUT, ws, BRANCH_B_DIN, ws, STEM_NORM_DOUT, 256);
+    branchABackward(p, ws, STEM_NORM_TRAIN_OUT, ws, BRANCH_A_TRAIN_OUT, ws, BRANCH_A_DOUT, ws, BRANCH_A_DIN, g);
+    Kernels.add(ws, STEM_NORM_DOUT, ws, BRANCH_A_DIN, ws, STEM_NORM_DOUT, 256);
+    stemNormActivationDerivative(ws, STEM_NORM_TRAIN_OUT, ws, STEM_NORM_DOUT);
   }
 
   /**
@@ -1044,8 +1194,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void trainPhase4(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
     float[] x = batch.inputs();
     int xo = batch.inputOffset(i);
-    stemNormInputGradient(p, st, batch.count(), ws, 0, ws, 3348);
-    stemBackward(p, x, xo, ws, 0, ws, 3348, ws, -1, g);
+    stemNormInputGradient(p, st, batch.count(), ws, STEM_TRAIN_OUT, ws, STEM_NORM_DOUT);
+    stemBackward(p, x, xo, ws, STEM_TRAIN_OUT, ws, STEM_DOUT, ws, -1, g);
   }
 
   @Override
@@ -1074,7 +1224,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       float[] s = Kernels.scratch(200);
       // Vector path: the kernel gradient over the zero-bordered input.
       Kernels.pad(x, xo, 8, 8, 2, s, 0, 1, 1, 10, 10);
-      Kernels.weightGradient(s, 0, 20, 2, 20, 3, 6, d, dOff, 4, 8, 8, g, 0);
+      Kernels.weightGradient(s, 0, 20, 2, 20, 3, 6, d, dOff, 4, 8, 8, g, STEM_WEIGHTS);
       return;
     }
     stemKernelGradient(x, xo, d, dOff, g);
@@ -1108,7 +1258,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
               a3 += xv * d[zb + 3];
             }
           }
-          int gi = kh * 24 + kw * 8 + c * 4;
+          int gi = STEM_WEIGHTS + kh * 24 + kw * 8 + c * 4;
           g[gi] += a0;
           g[gi + 1] += a1;
           g[gi + 2] += a2;
@@ -1152,8 +1302,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       st[0 + c] = (float) m;
       st[4 + c] = (float) (1.0 / Math.sqrt(variance + 0.001));
       double unbiased = count > 1 ? variance * count / (count - 1) : variance;
-      s[0 + c] = (float) (0.99 * s[0 + c] + 0.010000000000000009 * m);
-      s[4 + c] = (float) (0.99 * s[4 + c] + 0.010000000000000009 * unbiased);
+      s[STEM_NORM_STATE + c] = (float) (0.99 * s[STEM_NORM_STATE + c] + 0.010000000000000009 * m);
+      s[STEM_NORM_STATE + 4 + c] = (float) (0.99 * s[STEM_NORM_STATE + 4 + c] + 0.010000000000000009 * unbiased);
     }
   }
 
@@ -1164,7 +1314,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     for (int px = 0; px < 64; px++) {
       for (int c = 0; c < 4; c++) {
         int i = px * 4 + c;
-        y[yo + i] = p[72 + c] * (x[xo + i] - st[0 + c]) * st[4 + c] + p[76 + c];
+        y[yo + i] = p[STEM_NORM_WEIGHTS + c] * (x[xo + i] - st[0 + c]) * st[4 + c] + p[STEM_NORM_BIAS + c];
       }
     }
     Kernels.relu(y, yo, y, yo, 256);
@@ -1197,8 +1347,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     for (int c = from; c < to; c++) {
       st[8 + c] = (float) dy[c - from];
       st[12 + c] = (float) dyXhat[c - from];
-      g[72 + c] += (float) dyXhat[c - from];
-      g[76 + c] += (float) dy[c - from];
+      g[STEM_NORM_WEIGHTS + c] += (float) dyXhat[c - from];
+      g[STEM_NORM_BIAS + c] += (float) dy[c - from];
     }
   }
 
@@ -1213,7 +1363,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
         int i = px * 4 + c;
         float invStd = st[4 + c];
         float xhat = (x[xo + i] - st[0 + c]) * invStd;
-        d[dOff + i] = p[72 + c] * invStd * (d[dOff + i] - st[8 + c] * inverseN - xhat * st[12 + c] * inverseN);
+        d[dOff + i] = p[STEM_NORM_WEIGHTS + c] * invStd * (d[dOff + i] - st[8 + c] * inverseN - xhat * st[12 + c] * inverseN);
       }
     }
   }
@@ -1227,15 +1377,15 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     // ReLU derivative, from the layer's output.
     Kernels.reluDerivative(y, yo, d, dOff, 256);
     // Bias gradient: each filter's output gradient summed over the pixels.
-    Kernels.biasGradient(d, dOff, 64, 4, g, 224);
+    Kernels.biasGradient(d, dOff, 64, 4, g, BRANCH_A_BIAS);
     if (Kernels.VECTORIZED) {
       float[] s = Kernels.scratch(1200);
       // Vector path: the kernel gradient over the zero-bordered input.
       Kernels.pad(x, xo, 8, 8, 4, s, 0, 1, 1, 10, 10);
-      Kernels.weightGradient(s, 0, 40, 4, 40, 3, 12, d, dOff, 4, 8, 8, g, 80);
+      Kernels.weightGradient(s, 0, 40, 4, 40, 3, 12, d, dOff, 4, 8, 8, g, BRANCH_A_WEIGHTS);
       // The input gradient: the output gradient spread by the stride into a 10x10x4 buffer,
       // convolved with the kernel turned 180 degrees, in and out channels swapped.
-      Kernels.rotate(p, 80, 3, 3, 4, 4, 4, s, 800);
+      Kernels.rotate(p, BRANCH_A_WEIGHTS, 3, 3, 4, 4, 4, s, 800);
       // Planar: 4 input channels would fill 4 lanes of a vector of channels.
       Kernels.toPlanar(d, dOff, 8, 8, 4, 4, s, 400, 1, 1, 10, 10);
       Kernels.convolvePlanar(s, 400, 4, 10, 10, 1, 1, 3, 3, s, 800, 4, p, -1, 4, dx, dxo, 8, 8, s, 944);
@@ -1257,7 +1407,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
         for (int kh = 0; kh < 3; kh++) {
           for (int kw = 0; kw < 3; kw++) {
             int xi = xb + kh * 32 + kw * 4;
-            int ki = 80 + kh * 48 + kw * 16;
+            int ki = BRANCH_A_WEIGHTS + kh * 48 + kw * 16;
             for (int c = 0; c < 4; c++) {
               int kc = ki + c * 4;
               dx[xi + shift + c] += (p[kc] * z0 + p[kc + 1] * z1) + (p[kc + 2] * z2 + p[kc + 3] * z3);
@@ -1317,7 +1467,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
               a3 += xv * d[zb + 3];
             }
           }
-          int gi = 80 + kh * 48 + kw * 16 + c * 4;
+          int gi = BRANCH_A_WEIGHTS + kh * 48 + kw * 16 + c * 4;
           g[gi] += a0;
           g[gi + 1] += a1;
           g[gi + 2] += a2;
@@ -1346,7 +1496,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     for (int kh = khFrom; kh < khTo; kh++) {
       for (int kw = kwFrom; kw < kwTo; kw++) {
         int xi = xo + (ih0 + kh) * 32 + (iw0 + kw) * 4;
-        int ki = 80 + kh * 48 + kw * 16;
+        int ki = BRANCH_A_WEIGHTS + kh * 48 + kw * 16;
         for (int c = 0; c < 4; c++) {
           int kc = ki + c * 4;
           dx[xi + shift + c] += (p[kc] * z0 + p[kc + 1] * z1) + (p[kc + 2] * z2 + p[kc + 3] * z3);
@@ -1362,14 +1512,14 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void branchBBackward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
       float[] dx, int dxo, float[] g) {
     // Bias gradient: each filter's output gradient summed over the pixels.
-    Kernels.biasGradient(d, dOff, 64, 4, g, 244);
+    Kernels.biasGradient(d, dOff, 64, 4, g, BRANCH_B_BIAS);
     if (Kernels.VECTORIZED) {
       float[] s = Kernels.scratch(528);
       // Vector path: the kernel gradient over the input's windows.
-      Kernels.weightGradient(x, xo, 32, 4, 32, 1, 4, d, dOff, 4, 8, 8, g, 228);
+      Kernels.weightGradient(x, xo, 32, 4, 32, 1, 4, d, dOff, 4, 8, 8, g, BRANCH_B_WEIGHTS);
       // The input gradient: the output gradient spread by the stride into a 8x8x4 buffer,
       // convolved with the kernel turned 180 degrees, in and out channels swapped.
-      Kernels.rotate(p, 228, 1, 1, 4, 4, 4, s, 256);
+      Kernels.rotate(p, BRANCH_B_WEIGHTS, 1, 1, 4, 4, 4, s, 256);
       // Planar: 4 input channels would fill 4 lanes of a vector of channels.
       Kernels.toPlanar(d, dOff, 8, 8, 4, 4, s, 0, 0, 0, 8, 8);
       Kernels.convolvePlanar(s, 0, 4, 8, 8, 0, 0, 1, 1, s, 256, 4, p, -1, 4, dx, dxo, 8, 8, s, 272);
@@ -1391,7 +1541,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
         for (int kh = 0; kh < 1; kh++) {
           for (int kw = 0; kw < 1; kw++) {
             int xi = xb + kh * 32 + kw * 4;
-            int ki = 228 + kh * 16 + kw * 16;
+            int ki = BRANCH_B_WEIGHTS + kh * 16 + kw * 16;
             for (int c = 0; c < 4; c++) {
               int kc = ki + c * 4;
               dx[xi + shift + c] += (p[kc] * z0 + p[kc + 1] * z1) + (p[kc + 2] * z2 + p[kc + 3] * z3);
@@ -1425,7 +1575,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
               a3 += xv * d[zb + 3];
             }
           }
-          int gi = 228 + kh * 16 + kw * 16 + c * 4;
+          int gi = BRANCH_B_WEIGHTS + kh * 16 + kw * 16 + c * 4;
           g[gi] += a0;
           g[gi + 1] += a1;
           g[gi + 2] += a2;
@@ -1469,8 +1619,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       st[16 + c] = (float) m;
       st[20 + c] = (float) (1.0 / Math.sqrt(variance + 0.001));
       double unbiased = count > 1 ? variance * count / (count - 1) : variance;
-      s[8 + c] = (float) (0.99 * s[8 + c] + 0.010000000000000009 * m);
-      s[12 + c] = (float) (0.99 * s[12 + c] + 0.010000000000000009 * unbiased);
+      s[BRANCH_BNORM_STATE + c] = (float) (0.99 * s[BRANCH_BNORM_STATE + c] + 0.010000000000000009 * m);
+      s[BRANCH_BNORM_STATE + 4 + c] = (float) (0.99 * s[BRANCH_BNORM_STATE + 4 + c] + 0.010000000000000009 * unbiased);
     }
   }
 
@@ -1481,7 +1631,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     for (int px = 0; px < 64; px++) {
       for (int c = 0; c < 4; c++) {
         int i = px * 4 + c;
-        y[yo + i] = p[248 + c] * (x[xo + i] - st[16 + c]) * st[20 + c] + p[252 + c];
+        y[yo + i] = p[BRANCH_BNORM_WEIGHTS + c] * (x[xo + i] - st[16 + c]) * st[20 + c] + p[BRANCH_BNORM_BIAS + c];
       }
     }
   }
@@ -1508,8 +1658,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     for (int c = from; c < to; c++) {
       st[24 + c] = (float) dy[c - from];
       st[28 + c] = (float) dyXhat[c - from];
-      g[248 + c] += (float) dyXhat[c - from];
-      g[252 + c] += (float) dy[c - from];
+      g[BRANCH_BNORM_WEIGHTS + c] += (float) dyXhat[c - from];
+      g[BRANCH_BNORM_BIAS + c] += (float) dy[c - from];
     }
   }
 
@@ -1524,7 +1674,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
         int i = px * 4 + c;
         float invStd = st[20 + c];
         float xhat = (x[xo + i] - st[16 + c]) * invStd;
-        d[dOff + i] = p[248 + c] * invStd * (d[dOff + i] - st[24 + c] * inverseN - xhat * st[28 + c] * inverseN);
+        d[dOff + i] = p[BRANCH_BNORM_WEIGHTS + c] * invStd * (d[dOff + i] - st[24 + c] * inverseN - xhat * st[28 + c] * inverseN);
       }
     }
   }
@@ -1612,15 +1762,15 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void outputLogits(float[] p, float[] x, int xo, float[] y, int yo) {
     if (Kernels.VECTORIZED) {
       // Vector path: one pixel whose one tap is the whole input.
-      Kernels.convolve(x, xo, 0, 0, 0, 1, 128, p, 256, p, 1536, 10, y, yo, 1, 1);
+      Kernels.convolve(x, xo, 0, 0, 0, 1, 128, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, 1, 1);
       return;
     }
     for (int o = 0; o < 10; o++) {
-      y[yo + o] = p[1536 + o];
+      y[yo + o] = p[OUTPUT_BIAS + o];
     }
     for (int i = 0; i < 128; i++) {
       float xv = x[xo + i];
-      int wi = 256 + i * 10;
+      int wi = OUTPUT_WEIGHTS + i * 10;
       for (int o = 0; o < 10; o++) {
         y[yo + o] += xv * p[wi + o];
       }
@@ -1634,17 +1784,17 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void outputBackward(float[] p, float[] x, int xo, float[] y, int yo, float[] d, int dOff,
       float[] dx, int dxo, float[] g) {
     for (int o = 0; o < 10; o++) {
-      g[1536 + o] += d[dOff + o];
+      g[OUTPUT_BIAS + o] += d[dOff + o];
     }
     if (Kernels.VECTORIZED) {
       // Vector path: gW += x d (a rank-1 update); dx = W d.
-      Kernels.outerProduct(x, xo, 128, d, dOff, 10, g, 256);
-      Kernels.transposedProduct(p, 256, 128, 10, d, dOff, dx, dxo);
+      Kernels.outerProduct(x, xo, 128, d, dOff, 10, g, OUTPUT_WEIGHTS);
+      Kernels.transposedProduct(p, OUTPUT_WEIGHTS, 128, 10, d, dOff, dx, dxo);
       return;
     }
     for (int i = 0; i < 128; i++) {
       float xv = x[xo + i];
-      int wi = 256 + i * 10;
+      int wi = OUTPUT_WEIGHTS + i * 10;
       float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
       for (int o = 0; o < 8; o += 4) {
         float d0 = d[dOff + o];

@@ -35,10 +35,10 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
 
   /** The inference call: its forward reads the moving statistics, {@code s}. */
   @Override
-  public CodeBlock inferenceCall(Step step) {
+  public CodeBlock inferenceCall(Step step, RegionNames regions) {
     return CodeBlock.of(
-        "$N(p, s, $L, $L, $L)", JavaLayer.forwardName(step), JavaLayer.arguments(step.ins()),
-        JavaLayer.array(step.out()), JavaLayer.offset(step.out()));
+        "$N(p, s, $L, $L)", JavaLayer.forwardName(step), regions.inputs(step),
+        regions.output(step));
   }
 
   /** Gamma starts at 1, beta at 0. */
@@ -68,15 +68,15 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
             .addParameter(float[].class, "f");
     method.beginControlFlow("for (int o = 0; o < $L; o++)", channels);
     method.addStatement(
-        "float scale = p[$L + o] / (float) Math.sqrt(s[$L + o] + $Lf)", norm.weightOffset(),
-        norm.stateOffset() + channels, (float) op.epsilon());
+        "float scale = p[$L + o] / (float) Math.sqrt(s[$L + o] + $Lf)", JavaLayer.weights(norm),
+        JavaLayer.state(norm).plus(channels), (float) op.epsilon());
     method.beginControlFlow("for (int k = 0; k < $L; k++)", rows);
-    method.addStatement("f[$L + k * $L + o] *= scale", producer.weightOffset(), channels);
+    method.addStatement("f[$L + k * $L + o] *= scale", JavaLayer.weights(producer), channels);
     method.endControlFlow();
     method.addStatement(
-        "f[$L + o] = ($L - s[$L + o]) * scale + p[$L + o]", norm.biasOffset(),
-        producer.biasOffset() >= 0 ? "p[" + producer.biasOffset() + " + o]" : "0f",
-        norm.stateOffset(), norm.biasOffset());
+        "f[$L + o] = ($L - s[$L + o]) * scale + p[$L + o]", JavaLayer.bias(norm),
+        producer.biasOffset() >= 0 ? "p[" + JavaLayer.bias(producer).plus("o") + "]" : "0f",
+        JavaLayer.state(norm), JavaLayer.bias(norm));
     method.endControlFlow();
     return method.build();
   }
@@ -108,27 +108,27 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
 
   /** The normalization of one sample by the batch's statistics {@code st}. */
   @Override
-  public CodeBlock trainingForwardCall(TrainingStep t) {
+  public CodeBlock trainingForwardCall(TrainingStep t, RegionNames regions) {
     return CodeBlock.of(
         "$N(p, st, $L, ws, $L)", t.step().node().name() + "Normalize",
-        JavaLayer.arguments(t.ins()), t.out().offset());
+        regions.trainingInputs(t), regions.trainingOutput(t));
   }
 
   /** One sample's part before the batch's gradient sums: its activation's derivative. */
   @Override
-  public CodeBlock backwardCall(TrainingStep t) {
+  public CodeBlock backwardCall(TrainingStep t, RegionNames regions) {
     return hasActivationDerivative(t)
         ? CodeBlock.of(
             "$N(ws, $L, ws, $L)", t.step().node().name() + "ActivationDerivative",
-            t.out().offset(), t.gradient())
+            regions.trainingOutput(t), regions.gradient(t))
         : CodeBlock.builder().build();
   }
 
   /** One sample's part after the batch's gradient sums: its input gradient. */
-  static CodeBlock inputGradientCall(TrainingStep t) {
+  static CodeBlock inputGradientCall(TrainingStep t, RegionNames regions) {
     return CodeBlock.of(
         "$N(p, st, batch.count(), $L, ws, $L)", t.step().node().name() + "InputGradient",
-        JavaLayer.arguments(t.ins()), t.gradient());
+        regions.trainingInputs(t), regions.gradient(t));
   }
 
   /** {@code <name>Statistics(batch, s, from, to)}, over a range of channels. */
@@ -175,10 +175,10 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
     method.addStatement("float[] affine = $T.scratch($L)", Names.KERNELS, 2 * c);
     method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
     method.addStatement(
-        "float scale = p[$L + c] / (float) Math.sqrt(s[$L + c] + $Lf)", step.weightOffset(),
-        step.stateOffset() + c, (float) op.epsilon());
+        "float scale = p[$L + c] / (float) Math.sqrt(s[$L + c] + $Lf)", JavaLayer.weights(step),
+        JavaLayer.state(step).plus(c), (float) op.epsilon());
     method.addStatement("affine[c] = scale");
-    method.addStatement("affine[$L + c] = p[$L + c] - s[$L + c] * scale", c, step.biasOffset(), step.stateOffset());
+    method.addStatement("affine[$L + c] = p[$L + c] - s[$L + c] * scale", c, JavaLayer.bias(step), JavaLayer.state(step));
     method.endControlFlow();
     method.beginControlFlow("for (int px = 0; px < $L; px++)", pixels(step));
     method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
@@ -245,11 +245,11 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
     method.addStatement("st[$L + c] = (float) (1.0 / Math.sqrt(variance + $L))", at + c, op.epsilon());
     method.addStatement("double unbiased = count > 1 ? variance * count / (count - 1) : variance");
     method.addStatement(
-        "s[$L + c] = (float) ($L * s[$L + c] + $L * m)", step.stateOffset(), op.momentum(),
-        step.stateOffset(), 1 - op.momentum());
+        "s[$L + c] = (float) ($L * s[$L + c] + $L * m)", JavaLayer.state(step), op.momentum(),
+        JavaLayer.state(step), 1 - op.momentum());
     method.addStatement(
-        "s[$L + c] = (float) ($L * s[$L + c] + $L * unbiased)", step.stateOffset() + c,
-        op.momentum(), step.stateOffset() + c, 1 - op.momentum());
+        "s[$L + c] = (float) ($L * s[$L + c] + $L * unbiased)", JavaLayer.state(step).plus(c),
+        op.momentum(), JavaLayer.state(step).plus(c), 1 - op.momentum());
     method.endControlFlow();
     return method.build();
   }
@@ -273,7 +273,7 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
     method.addStatement("int i = px * $L + c", c);
     method.addStatement(
         "y[yo + i] = p[$L + c] * (x[xo + i] - st[$L + c]) * st[$L + c] + p[$L + c]",
-        step.weightOffset(), at, at + c, step.biasOffset());
+        JavaLayer.weights(step), at, at + c, JavaLayer.bias(step));
     method.endControlFlow();
     method.endControlFlow();
     method.addCode(ActivationEmitter.fused(node, !t.lossActivation()));
@@ -323,8 +323,8 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
     method.beginControlFlow("for (int c = from; c < to; c++)");
     method.addStatement("st[$L + c] = (float) dy[c - from]", at + 2 * c);
     method.addStatement("st[$L + c] = (float) dyXhat[c - from]", at + 3 * c);
-    method.addStatement("g[$L + c] += (float) dyXhat[c - from]", step.weightOffset());
-    method.addStatement("g[$L + c] += (float) dy[c - from]", step.biasOffset());
+    method.addStatement("g[$L + c] += (float) dyXhat[c - from]", JavaLayer.weights(step));
+    method.addStatement("g[$L + c] += (float) dy[c - from]", JavaLayer.bias(step));
     method.endControlFlow();
     return method.build();
   }
@@ -368,7 +368,7 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
     method.addStatement("float xhat = (x[xo + i] - st[$L + c]) * invStd", at);
     method.addStatement(
         "d[dOff + i] = p[$L + c] * invStd * (d[dOff + i] - st[$L + c] * inverseN - xhat * st[$L + c] * inverseN)",
-        step.weightOffset(), at + 2 * c, at + 3 * c);
+        JavaLayer.weights(step), at + 2 * c, at + 3 * c);
     method.endControlFlow();
     method.endControlFlow();
     return method.build();

@@ -32,7 +32,7 @@ import javax.lang.model.element.Modifier;
 final class BatchTrainingEmitter {
   private BatchTrainingEmitter() {}
 
-  static void emit(TypeSpec.Builder type, TrainingPlan training) {
+  static void emit(TypeSpec.Builder type, TrainingPlan training, RegionNames regions) {
     List<TrainingStep> steps = training.steps();
     List<Integer> norms = new ArrayList<>();
     for (int i = 0; i < steps.size(); i++) {
@@ -69,25 +69,25 @@ final class BatchTrainingEmitter {
             "batch.forEachRange($L, (from, to) -> $N(batch, s, from, to))",
             t.step().node().output().channels(), BatchNormEmitter.statisticsName(t.step()));
         current = body();
-        TrainingEmitter.forwardStatement(current, t);
+        TrainingEmitter.forwardStatement(current, t, regions);
       } else {
-        TrainingEmitter.forwardStatement(current, t);
+        TrainingEmitter.forwardStatement(current, t, regions);
       }
     }
-    current.addStatement("float loss = $L", TrainingEmitter.lossExpression(training));
+    current.addStatement("float loss = $L", TrainingEmitter.lossExpression(training, regions));
     current.addStatement("batch.setLoss(i, loss)");
     // Backward: from the loss down, cut at each BatchNorm for its gradient sums.
     for (int i = steps.size() - 1; i >= 0; i--) {
       TrainingStep t = steps.get(i);
       if (!norms.contains(i)) {
-        TrainingEmitter.backwardStatements(current, t);
+        TrainingEmitter.backwardStatements(current, t, regions);
         continue;
       }
       if (!t.backward()) {
-        TrainingEmitter.transfers(current, t);
+        TrainingEmitter.transfers(current, t, regions);
         continue;
       }
-      CodeBlock perSample = JavaLayers.of(t.step().node().op()).backwardCall(t);
+      CodeBlock perSample = JavaLayers.of(t.step().node().op()).backwardCall(t, regions);
       if (!perSample.isEmpty()) {
         current.addStatement("$L", perSample);
       }
@@ -97,8 +97,8 @@ final class BatchTrainingEmitter {
           "batch.forEachRange($L, (from, to) -> $N(batch, from, to))",
           t.step().node().output().channels(), BatchNormEmitter.gradientSumsName(t.step()));
       current = body();
-      current.addStatement("$L", BatchNormEmitter.inputGradientCall(t));
-      TrainingEmitter.transfers(current, t);
+      current.addStatement("$L", BatchNormEmitter.inputGradientCall(t, regions));
+      TrainingEmitter.transfers(current, t, regions);
     }
     type.addMethod(phase(phase, current));
     call(trainBatch, phase);

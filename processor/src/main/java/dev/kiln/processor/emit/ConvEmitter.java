@@ -114,7 +114,7 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
       for (int j = 0; j < block.width(); j++) {
         code.addStatement(
             "float a$L = $L", j,
-            step.biasOffset() >= 0 ? "p[" + at(Ix.constant(step.biasOffset()), block, j) + "]" : "0f");
+            step.biasOffset() >= 0 ? "p[" + at(JavaLayer.bias(step), block, j) + "]" : "0f");
       }
       openTaps(code, w, clipped);
       code.addStatement("int xi = $L", tapInput(w, in, clipped));
@@ -178,7 +178,7 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
         .add("// Bias gradient: each filter's output gradient summed over the pixels.\n")
         .addStatement(
             "$T.biasGradient(d, dOff, $L, $L, g, $L)", Names.KERNELS,
-            out.height() * out.width(), conv.filters(), step.biasOffset())
+            out.height() * out.width(), conv.filters(), JavaLayer.bias(step))
         .build();
   }
 
@@ -248,7 +248,7 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
       code.endControlFlow().endControlFlow();
       code.addStatement(
           "int gi = $L",
-          Ix.constant(step.weightOffset())
+          JavaLayer.weights(step)
               .plus("kh", (long) w.kernelWidth() * channels * filters)
               .plus("kw", (long) channels * filters)
               .plus("c", filters));
@@ -440,7 +440,7 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
   /** Index of tap (kh, kw)'s kernel weights for input channel 0 and the block's first filter. */
   private static Ix kernelTap(Step step, Window w, int channels, int filters, Block block) {
     Ix base =
-        Ix.constant(step.weightOffset())
+        JavaLayer.weights(step)
             .plus("kh", (long) w.kernelWidth() * channels * filters)
             .plus("kw", (long) channels * filters);
     return block.start().equals("fb") ? base.plus("fb") : base.plus(Integer.parseInt(block.start()));

@@ -42,7 +42,7 @@ final class ConvKernelCalls {
               + " $L)",
           KERNELS, g.in().channels(), g.paddedHeight(), g.paddedWidth(), g.w().padTop(), g.w().padBottom(),
           g.w().kernelHeight(), g.w().kernelWidth(), g.planarInputSize(),
-          planarWidth(filters, g.out().height()), step.biasOffset(), filters,
+          planarWidth(filters, g.out().height()), JavaLayer.biasArgument(step), filters,
           g.out().height(), g.out().width(), scratchAt);
       return code.add(activation).addStatement("return").endControlFlow().build();
     }
@@ -56,7 +56,8 @@ final class ConvKernelCalls {
     }
     code.addStatement(
         "$T.convolve($L, $L, p, $L, p, $L, $L, y, yo, $L, $L)", KERNELS, source(g), windows(g),
-        step.weightOffset(), step.biasOffset(), filters, g.out().height(), g.out().width());
+        JavaLayer.weights(step), JavaLayer.biasArgument(step), filters, g.out().height(),
+        g.out().width());
     return code.add(activation).addStatement("return").endControlFlow().build();
   }
 
@@ -82,7 +83,7 @@ final class ConvKernelCalls {
             + " yo, $L, $L, s, $L))",
         KERNELS, g.in().channels(), g.paddedHeight(), g.paddedWidth(), g.w().padTop(), g.w().padBottom(),
         g.w().kernelHeight(), g.w().kernelWidth(), g.planarInputSize(),
-        planarWidth(filters, g.out().height()), step.biasOffset(), filters, relu,
+        planarWidth(filters, g.out().height()), JavaLayer.biasArgument(step), filters, relu,
         g.out().height(), g.out().width(), scratchAt);
     return code.addStatement("return").endControlFlow().endControlFlow().build();
   }
@@ -102,7 +103,7 @@ final class ConvKernelCalls {
     code.addStatement("float[] s = $T.scratch($L)", KERNELS,
         g.planarInputSize() + weights + np * g.out().height() * g.out().width());
     addPlanar(code, g, 0);
-    code.addStatement("$T.widen(p, $L, $L, $L, $L, s, $L)", KERNELS, step.weightOffset(),
+    code.addStatement("$T.widen(p, $L, $L, $L, $L, s, $L)", KERNELS, JavaLayer.weights(step),
         g.w().kernelHeight() * g.w().kernelWidth() * g.in().channels(), filters, np,
         g.planarInputSize());
     return g.planarInputSize() + weights;
@@ -153,7 +154,7 @@ final class ConvKernelCalls {
               + " 0)",
           KERNELS, g.in().height(), g.in().width(), g.in().channels(), w.padTop(), w.padLeft(),
           w.kernelHeight(), w.kernelWidth(), filters, g.out().height(), g.out().width(),
-          step.weightOffset());
+          JavaLayer.weights(step));
     } else if (w.padded()) {
       code.add("// Vector path: the kernel gradient over the zero-bordered input.\n");
       addPad(code, g);
@@ -163,7 +164,7 @@ final class ConvKernelCalls {
     if (!planarGradient) {
       code.addStatement(
           "$T.weightGradient($L, $L, d, dOff, $L, $L, $L, g, $L)", KERNELS, source(g),
-          windows(g), filters, g.out().height(), g.out().width(), step.weightOffset());
+          windows(g), filters, g.out().height(), g.out().width(), JavaLayer.weights(step));
     }
     if (!dx) {
       return code.addStatement("return").endControlFlow().build();
@@ -174,7 +175,7 @@ final class ConvKernelCalls {
             + " buffer,\n", g.spreadHeight(), g.spreadWidth(), filters);
     code.add("// convolved with the kernel turned 180 degrees, in and out channels swapped.\n");
     code.addStatement(
-        "$T.rotate(p, $L, $L, $L, $L, $L, $L, s, $L)", KERNELS, step.weightOffset(),
+        "$T.rotate(p, $L, $L, $L, $L, $L, $L, s, $L)", KERNELS, JavaLayer.weights(step),
         w.kernelHeight(), w.kernelWidth(), g.in().channels(), filters, channelsWide, rotated);
     if (g.planarInputGradient()) {
       code.add("// Planar: $L input channels would fill $L lanes of a vector of channels.\n",

@@ -37,11 +37,11 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
         vectorForward(step, ActivationEmitter.fused(node, withActivation)));
     method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
     method.addStatement(
-        "y[yo + o] = $L", step.biasOffset() >= 0 ? "p[" + Ix.constant(step.biasOffset()).plus("o") + "]" : "0f");
+        "y[yo + o] = $L", step.biasOffset() >= 0 ? "p[" + JavaLayer.bias(step).plus("o") + "]" : "0f");
     method.endControlFlow();
     method.beginControlFlow("for (int i = 0; i < $L; i++)", inputs);
     method.addStatement("float xv = x[xo + i]");
-    method.addStatement("int wi = $L", Ix.constant(step.weightOffset()).plus("i", units));
+    method.addStatement("int wi = $L", JavaLayer.weights(step).plus("i", units));
     method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
     method.addStatement("y[yo + o] += xv * p[wi + o]");
     method.endControlFlow();
@@ -65,7 +65,7 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
     method.addCode(ActivationEmitter.fusedDerivative(node, !training.lossActivation()));
     if (step.biasOffset() >= 0) {
       method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
-      method.addStatement("g[$L] += d[dOff + o]", Ix.constant(step.biasOffset()).plus("o"));
+      method.addStatement("g[$L] += d[dOff + o]", JavaLayer.bias(step).plus("o"));
       method.endControlFlow();
     }
     method.addCode(vectorBackward(step, dx));
@@ -74,7 +74,7 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
     int unrolled = units - units % 4;
     method.beginControlFlow("for (int i = 0; i < $L; i++)", inputs);
     method.addStatement("float xv = x[xo + i]");
-    method.addStatement("int wi = $L", Ix.constant(step.weightOffset()).plus("i", units));
+    method.addStatement("int wi = $L", JavaLayer.weights(step).plus("i", units));
     if (dx) {
       method.addStatement("float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f");
     }
@@ -122,7 +122,7 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
         .add("// Vector path: one pixel whose one tap is the whole input.\n")
         .addStatement(
             "$T.convolve(x, xo, 0, 0, 0, 1, $L, p, $L, p, $L, $L, y, yo, 1, 1)", Names.KERNELS,
-            inputs, step.weightOffset(), step.biasOffset(), dense.units())
+            inputs, JavaLayer.weights(step), JavaLayer.biasArgument(step), dense.units())
         .add(activation)
         .addStatement("return")
         .endControlFlow()
@@ -139,11 +139,11 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
             .add("// Vector path: gW += x d (a rank-1 update); dx = W d.\n")
             .addStatement(
                 "$T.outerProduct(x, xo, $L, d, dOff, $L, g, $L)", Names.KERNELS, inputs, units,
-                step.weightOffset());
+                JavaLayer.weights(step));
     if (dx) {
       code.addStatement(
           "$T.transposedProduct(p, $L, $L, $L, d, dOff, dx, dxo)", Names.KERNELS,
-          step.weightOffset(), inputs, units);
+          JavaLayer.weights(step), inputs, units);
     }
     return code.addStatement("return").endControlFlow().build();
   }

@@ -87,7 +87,8 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
           .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
           .addStatement(
               "$T.depthwiseConvolve($L, $L, p, $L, p, $L, y, yo, $L, $L)", Names.KERNELS,
-              g.source(), g.windows(), step.weightOffset(), step.biasOffset(), g.out().height(),
+              g.source(), g.windows(), JavaLayer.weights(step), JavaLayer.biasArgument(step),
+              g.out().height(),
               g.out().width())
           .addCode(activation)
           .addStatement("return")
@@ -104,7 +105,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
     method.beginControlFlow("for (int o = 0; o < $L; o++)", outputs);
     method.addStatement(
         "y[yb + o] = $L",
-        step.biasOffset() >= 0 ? "p[" + Ix.constant(step.biasOffset()).plus("o") + "]" : "0f");
+        step.biasOffset() >= 0 ? "p[" + JavaLayer.bias(step).plus("o") + "]" : "0f");
     method.endControlFlow();
     openTaps(method, g, step);
     method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
@@ -141,7 +142,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
       method.addComment("Bias gradient: each output channel's gradient summed over the pixels.");
       method.addStatement(
           "$T.biasGradient(d, dOff, $L, $L, g, $L)", Names.KERNELS,
-          g.out().height() * g.out().width(), outputs, step.biasOffset());
+          g.out().height() * g.out().width(), outputs, JavaLayer.bias(step));
     }
     // Scratch: the bordered input, then (padded, with dx) the bordered input gradient.
     int gradientAt = g.bordered() ? g.paddedSize() : 0;
@@ -161,8 +162,8 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
           .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
           .addStatement(
               "$T.depthwiseGradients($L, $L, p, $L, d, dOff, $L, $L, g, $L, $L, $L)",
-              Names.KERNELS, g.source(), g.windows(), step.weightOffset(), g.out().height(),
-              g.out().width(), step.weightOffset(), dx ? target : "null", dx ? targetOffset : "0");
+              Names.KERNELS, g.source(), g.windows(), JavaLayer.weights(step), g.out().height(),
+              g.out().width(), JavaLayer.weights(step), dx ? target : "null", dx ? targetOffset : "0");
       if (borderedGradient) {
         addInterior(method, g, gradientAt);
       }
@@ -296,7 +297,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
     }
     method.addStatement(
         "int wt = $L",
-        Ix.constant(step.weightOffset())
+        JavaLayer.weights(step)
             .plus("kh", (long) g.w().kernelWidth() * outputs)
             .plus("kw", outputs));
   }

@@ -45,17 +45,17 @@ record DropoutEmitter(Op.Dropout dropout) implements JavaLayer {
   }
 
   @Override
-  public CodeBlock trainingForwardCall(TrainingStep t) {
+  public CodeBlock trainingForwardCall(TrainingStep t, RegionNames regions) {
     return CodeBlock.of(
-        "$N($L, $L, ws, $L, ws, $L, noise)", trainForwardName(t.step()), JavaLayer.array(t.in()),
-        JavaLayer.offset(t.in()), t.out().offset(), t.maskOffset());
+        "$N($L, ws, $L, ws, $L, noise)", trainForwardName(t.step()), regions.trainingInputs(t),
+        regions.trainingOutput(t), regions.mask(t));
   }
 
   @Override
-  public CodeBlock backwardCall(TrainingStep t) {
+  public CodeBlock backwardCall(TrainingStep t, RegionNames regions) {
     return CodeBlock.of(
-        "$N(ws, $L, ws, $L, ws, $L)", JavaLayer.backwardName(t.step()), t.out().offset(),
-        t.maskOffset(), t.gradient());
+        "$N(ws, $L, ws, $L, ws, $L)", JavaLayer.backwardName(t.step()), regions.trainingOutput(t),
+        regions.mask(t), regions.gradient(t));
   }
 
   /**

@@ -18,11 +18,26 @@ final class Ix {
   private final long constant;
   /** Started from a constant base (an offset): print it first, {@code p[150 + f]}. */
   private final boolean baseFirst;
+  /** A named constant printed first, {@code p[C1_BIAS + f]}; null if none. */
+  private final String base;
 
   private Ix(List<String> terms, long constant, boolean baseFirst) {
+    this(terms, constant, baseFirst, null);
+  }
+
+  private Ix(List<String> terms, long constant, boolean baseFirst, String base) {
     this.terms = terms;
     this.constant = constant;
     this.baseFirst = baseFirst;
+    this.base = base;
+  }
+
+  /**
+   * From a named constant of the generated class ({@code C1_WEIGHTS}): javac folds it with the
+   * literals into one constant, so the bytecode is that of the number.
+   */
+  static Ix named(String constant) {
+    return new Ix(List.of(), 0, false, constant);
   }
 
   static Ix of(String variable) {
@@ -48,16 +63,26 @@ final class Ix {
     }
     List<String> next = new ArrayList<>(terms);
     next.add(wrapped == 1 ? variable : variable + " * " + wrapped);
-    return new Ix(next, constant, baseFirst);
+    return new Ix(next, constant, baseFirst, base);
   }
 
   Ix plus(long value) {
-    return new Ix(terms, constant + value, baseFirst);
+    return new Ix(terms, constant + value, baseFirst, base);
   }
 
   @Override
   public String toString() {
     int constant = (int) this.constant;
+    if (base != null) {
+      StringBuilder s = new StringBuilder(base);
+      if (constant > 0) {
+        s.append(" + ").append(constant);
+      } else if (constant < 0) {
+        s.append(" - ").append(-constant);
+      }
+      terms.forEach(t -> s.append(" + ").append(t));
+      return s.toString();
+    }
     if (terms.isEmpty()) {
       return String.valueOf(constant);
     }

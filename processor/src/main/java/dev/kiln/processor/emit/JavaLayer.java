@@ -45,10 +45,9 @@ interface JavaLayer {
   }
 
   /** The statement of {@code forward} that runs the step (at {@code forwardStep}'s case too). */
-  default CodeBlock inferenceCall(Step step) {
+  default CodeBlock inferenceCall(Step step, RegionNames regions) {
     return CodeBlock.of(
-        "$N(p, $L, $L, $L)", forwardName(step), arguments(step.ins()), array(step.out()),
-        offset(step.out()));
+        "$N(p, $L, $L)", forwardName(step), regions.inputs(step), regions.output(step));
   }
 
   /** The methods training adds for step {@code index}: a logits variant, the backward pass. */
@@ -65,18 +64,18 @@ interface JavaLayer {
   }
 
   /** The statement of a training pass that runs the step forward, with p and noise in scope. */
-  default CodeBlock trainingForwardCall(TrainingStep t) {
+  default CodeBlock trainingForwardCall(TrainingStep t, RegionNames regions) {
     Step step = t.step();
     return CodeBlock.of(
-        "$N(p, $L, ws, $L)", logits(t) ? logitsName(step) : forwardName(step), arguments(t.ins()),
-        t.out().offset());
+        "$N(p, $L, ws, $L)", logits(t) ? logitsName(step) : forwardName(step),
+        regions.trainingInputs(t), regions.trainingOutput(t));
   }
 
   /** The statement of a training pass that runs the step backward. */
-  default CodeBlock backwardCall(TrainingStep t) {
+  default CodeBlock backwardCall(TrainingStep t, RegionNames regions) {
     return CodeBlock.of(
-        "$N(p, $L, $L, ws, $L, ws, $L, ws, $L, g)", backwardName(t.step()), array(t.in()),
-        offset(t.in()), offset(t.out()), t.gradient(), t.inputGradient());
+        "$N(p, $L, $L, ws, $L, ws, $L, g)", backwardName(t.step()), regions.trainingInputs(t),
+        regions.trainingLocation(t), regions.gradient(t), regions.inputGradient(t, 0));
   }
 
   /**
@@ -133,21 +132,6 @@ interface JavaLayer {
     return name;
   }
 
-  /** The array a location is in: the caller's input {@code x}, or the workspace {@code ws}. */
-  static String array(Plan.Location location) {
-    return location.isInput() ? "x" : "ws";
-  }
-
-  /** The offset of a location in its {@link #array}. */
-  static String offset(Plan.Location location) {
-    return location.isInput() ? "xo" : String.valueOf(location.offset());
-  }
-
-  /** A call's input arguments: an array and offset per source ({@code x, xo} for one). */
-  static String arguments(List<Plan.Location> ins) {
-    return ins.stream().map(in -> array(in) + ", " + offset(in)).collect(Collectors.joining(", "));
-  }
-
   /** The common signature and a javadoc line with the layer's description and shapes. */
   static MethodSpec.Builder forwardMethod(String name, Step step, String layout) {
     return layerMethod(name, "", step, layout);
@@ -176,6 +160,26 @@ interface JavaLayer {
         .addParameter(int.class, "xo")
         .addParameter(float[].class, "y")
         .addParameter(int.class, "yo");
+  }
+
+  /** The step's weights, {@code C1_WEIGHTS}, to index the parameters with. */
+  static Ix weights(Step step) {
+    return Ix.named(step.weightConstant());
+  }
+
+  /** The step's bias, {@code C1_BIAS} (a folded step's is its BatchNorm's). */
+  static Ix bias(Step step) {
+    return Ix.named(step.biasConstant());
+  }
+
+  /** A kernel's bias argument: the bias constant, or -1 for none. */
+  static String biasArgument(Step step) {
+    return step.biasOffset() >= 0 ? step.biasConstant() : "-1";
+  }
+
+  /** The step's moving statistics in the state array, {@code BN1_STATE}. */
+  static Ix state(Step step) {
+    return Ix.named(step.stateConstant());
   }
 
   /** E.g. {@code "p[0..150)"}. */

@@ -34,13 +34,13 @@ record MergeEmitter(Op.Merge merge) implements JavaLayer {
    * source.
    */
   @Override
-  public CodeBlock backwardCall(TrainingPlan.TrainingStep t) {
+  public CodeBlock backwardCall(TrainingPlan.TrainingStep t, RegionNames regions) {
     StringBuilder arguments =
-        new StringBuilder("ws, " + t.out().offset() + ", ws, " + t.gradient());
+        new StringBuilder("ws, " + regions.trainingOutput(t) + ", ws, " + regions.gradient(t));
     if (merge.merge() == Op.MergeKind.CONCAT) {
       arguments.append(", ws");
-      for (int at : t.inputGradients()) {
-        arguments.append(", ").append(at);
+      for (int k = 0; k < t.inputGradients().size(); k++) {
+        arguments.append(", ").append(regions.inputGradient(t, k));
       }
     }
     return CodeBlock.of("$N($L)", JavaLayer.backwardName(t.step()), arguments);

@@ -55,8 +55,9 @@ public final class ModelEmitter {
     addFactories(type, plan, self);
     addAccessors(type, plan);
     addPredict(type, plan);
-    addForward(type, plan);
-    addLayerOutput(type, plan);
+    RegionNames regions = new RegionNames(plan, training);
+    addForward(type, plan, regions);
+    addLayerOutput(type, plan, regions);
     for (int i = 0; i < plan.steps().size(); i++) {
       Step step = plan.steps().get(i);
       if (step.runsAtInference()) {
@@ -67,7 +68,8 @@ public final class ModelEmitter {
         type.addMethod(PoolFusionEmitter.method(plan, fusion));
       }
     }
-    TrainingEmitter.emit(type, training);
+    TrainingEmitter.emit(type, training, regions);
+    regions.constants().forEach(type::addField);
     return type;
   }
 
@@ -356,16 +358,17 @@ public final class ModelEmitter {
             .build());
   }
 
-  private static void addForward(TypeSpec.Builder type, Plan plan) {
-    addForward(type, plan, false);
+  private static void addForward(TypeSpec.Builder type, Plan plan, RegionNames regions) {
+    addForward(type, plan, regions, false);
     if (!plan.folds().isEmpty()) {
       FoldEmitter.emit(type, plan);
-      addForward(type, plan, true);
+      addForward(type, plan, regions, true);
     }
   }
 
   /** {@code forward}, or with {@code folded} {@code forwardFolded} over folded parameters. */
-  private static void addForward(TypeSpec.Builder type, Plan plan, boolean folded) {
+  private static void addForward(
+      TypeSpec.Builder type, Plan plan, RegionNames regions, boolean folded) {
     MethodSpec.Builder forward =
         MethodSpec.methodBuilder(folded ? "forwardFolded" : "forward")
             .addModifiers(Modifier.STATIC)
@@ -397,7 +400,7 @@ public final class ModelEmitter {
       Plan.PoolFusion fusion = plan.poolFusionAt(i);
       if (fusion != null) {
         if (fusion.conv() == i) {
-          forward.addStatement("$L", PoolFusionEmitter.call(plan, fusion));
+          forward.addStatement("$L", PoolFusionEmitter.call(plan, fusion, regions));
         } else {
           forward.addComment("$L: pooled in $L", node.name(), PoolFusionEmitter.name(plan, fusion));
         }
@@ -412,12 +415,11 @@ public final class ModelEmitter {
             node.output());
         continue;
       }
-      forward.addStatement("$L", JavaLayers.of(step.node().op()).inferenceCall(step));
+      forward.addStatement("$L", JavaLayers.of(step.node().op()).inferenceCall(step, regions));
     }
-    Plan.Location out = plan.output();
     forward.addStatement(
-        "$T.arraycopy($L, $L, y, yo, OUTPUT_SIZE)", System.class, JavaLayer.array(out),
-        JavaLayer.offset(out));
+        "$T.arraycopy($L, y, yo, OUTPUT_SIZE)", System.class,
+        regions.output(plan.steps().get(plan.steps().size() - 1)));
     type.addMethod(forward.build());
   }
 
@@ -427,7 +429,7 @@ public final class ModelEmitter {
    * tables per declared layer say how many steps it needs and where its output ends up. The
    * methods stay small however many layers there are.
    */
-  private static void addLayerOutput(TypeSpec.Builder type, Plan plan) {
+  private static void addLayerOutput(TypeSpec.Builder type, Plan plan, RegionNames regions) {
     List<Step> running = new ArrayList<>();
     for (Step step : plan.steps()) {
       if (step.runsAtInference()) {
@@ -498,7 +500,7 @@ public final class ModelEmitter {
     for (int i = 0; i < running.size(); i++) {
       Step step = running.get(i);
       forwardStep.addStatement(
-          "case $L -> $L", i, JavaLayers.of(step.node().op()).inferenceCall(step));
+          "case $L -> $L", i, JavaLayers.of(step.node().op()).inferenceCall(step, regions));
     }
     forwardStep
         .addStatement(

@@ -28,12 +28,11 @@ final class PoolFusionEmitter {
   }
 
   /** The statement in {@code forward} that runs both layers. */
-  static String call(Plan plan, Plan.PoolFusion fusion) {
+  static String call(Plan plan, Plan.PoolFusion fusion, RegionNames regions) {
     Step conv = plan.steps().get(fusion.conv());
     Step pool = plan.steps().get(fusion.pool());
-    return name(plan, fusion) + "(p, " + JavaLayer.arguments(conv.ins()) + ", "
-        + JavaLayer.array(conv.out()) + ", " + JavaLayer.offset(conv.out()) + ", "
-        + JavaLayer.array(pool.out()) + ", " + JavaLayer.offset(pool.out()) + ")";
+    return name(plan, fusion) + "(p, " + regions.inputs(conv) + ", " + regions.output(conv) + ", "
+        + regions.output(pool) + ")";
   }
 
   static MethodSpec method(Plan plan, Plan.PoolFusion fusion) {

@@ -21,7 +21,7 @@ final class TrainingEmitter {
 
   private TrainingEmitter() {}
 
-  static void emit(TypeSpec.Builder type, TrainingPlan training) {
+  static void emit(TypeSpec.Builder type, TrainingPlan training, RegionNames regions) {
     type.addField(
         FieldSpec.builder(int.class, "TRAINING_WORKSPACE_SIZE", Modifier.STATIC, Modifier.FINAL)
             .addJavadoc(
@@ -43,9 +43,9 @@ final class TrainingEmitter {
             .returns(int.class)
             .addStatement("return TRAINING_WORKSPACE_SIZE")
             .build());
-    type.addMethod(trainSample(training));
+    type.addMethod(trainSample(training, regions));
     if (training.plan().batchStatistics()) {
-      BatchTrainingEmitter.emit(type, training);
+      BatchTrainingEmitter.emit(type, training, regions);
     }
 
     List<TrainingStep> steps = training.steps();
@@ -55,7 +55,7 @@ final class TrainingEmitter {
     }
   }
 
-  private static MethodSpec trainSample(TrainingPlan training) {
+  private static MethodSpec trainSample(TrainingPlan training, RegionNames regions) {
     Plan plan = training.plan();
     MethodSpec.Builder method =
         MethodSpec.methodBuilder("trainSample")
@@ -87,13 +87,13 @@ final class TrainingEmitter {
     method.addStatement("float[] p = parameters");
     method.addComment("Forward, keeping every layer's output for the backward pass.");
     for (TrainingStep t : training.steps()) {
-      forwardStatement(method, t);
+      forwardStatement(method, t, regions);
     }
-    method.addStatement("float loss = $L", lossExpression(training));
+    method.addStatement("float loss = $L", lossExpression(training, regions));
     method.addComment("Backward: d holds the gradient of each layer's output, g collects.");
     List<TrainingStep> steps = training.steps();
     for (int i = steps.size() - 1; i >= 0; i--) {
-      backwardStatements(method, steps.get(i));
+      backwardStatements(method, steps.get(i), regions);
     }
     method.addStatement("return loss");
     return method.build();
@@ -103,52 +103,50 @@ final class TrainingEmitter {
    * One step's forward call in training, reading the sample at {@code x[xo..]} into {@code ws},
    * with {@code p} and {@code noise} in scope (a comment for a step with nothing to do).
    */
-  static void forwardStatement(MethodSpec.Builder method, TrainingStep t) {
+  static void forwardStatement(MethodSpec.Builder method, TrainingStep t, RegionNames regions) {
     Node node = t.step().node();
     if (!t.forward()) {
       method.addComment(
           "$L: $L", node.name(), t.lossActivation() ? "left to the loss" : "nothing to do");
       return;
     }
-    method.addStatement("$L", JavaLayers.of(node.op()).trainingForwardCall(t));
+    method.addStatement("$L", JavaLayers.of(node.op()).trainingForwardCall(t, regions));
   }
 
   /** The loss of the sample, its prediction and the gradient of the last output. */
-  static com.palantir.javapoet.CodeBlock lossExpression(TrainingPlan training) {
-    Plan.Location output = training.output();
+  static com.palantir.javapoet.CodeBlock lossExpression(TrainingPlan training, RegionNames regions) {
+    TrainingStep last = training.steps().get(training.steps().size() - 1);
     return com.palantir.javapoet.CodeBlock.of(
-        "$T.$L.compute($L, $L, target, to, OUTPUT_SIZE, prediction, po, ws, $L)",
+        "$T.$L.compute($L, target, to, OUTPUT_SIZE, prediction, po, ws, $L)",
         LOSS,
         training.loss(),
-        JavaLayer.array(output),
-        JavaLayer.offset(output),
-        training.lossGradient());
+        regions.trainingLocation(last),
+        regions.gradient(last));
   }
 
   /** One step's backward call, then the transfers of the gradients it leaves. */
-  static void backwardStatements(MethodSpec.Builder method, TrainingStep t) {
-    backwardCall(method, t);
-    transfers(method, t);
+  static void backwardStatements(MethodSpec.Builder method, TrainingStep t, RegionNames regions) {
+    backwardCall(method, t, regions);
+    transfers(method, t, regions);
   }
 
-  static void transfers(MethodSpec.Builder method, TrainingStep t) {
+  static void transfers(MethodSpec.Builder method, TrainingStep t, RegionNames regions) {
     for (TrainingPlan.Transfer transfer : t.transfers()) {
+      String from = regions.inputGradient(t, transfer.input());
+      String to = regions.transferTarget(t, transfer);
       if (transfer.add()) {
         method.addStatement(
-            "$T.add(ws, $L, ws, $L, ws, $L, $L)", Names.KERNELS, transfer.to(),
-            transfer.from(), transfer.to(), transfer.size());
+            "$T.add(ws, $L, ws, $L, ws, $L, $L)", Names.KERNELS, to, from, to, transfer.size());
       } else {
-        method.addStatement(
-            "System.arraycopy(ws, $L, ws, $L, $L)", transfer.from(), transfer.to(),
-            transfer.size());
+        method.addStatement("System.arraycopy(ws, $L, ws, $L, $L)", from, to, transfer.size());
       }
     }
   }
 
   /** The call to a step's backward method, if it has one. */
-  private static void backwardCall(MethodSpec.Builder method, TrainingStep t) {
+  private static void backwardCall(MethodSpec.Builder method, TrainingStep t, RegionNames regions) {
     if (t.backward()) {
-      method.addStatement("$L", JavaLayers.of(t.step().node().op()).backwardCall(t));
+      method.addStatement("$L", JavaLayers.of(t.step().node().op()).backwardCall(t, regions));
     }
   }
 }

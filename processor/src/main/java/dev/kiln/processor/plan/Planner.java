@@ -60,11 +60,10 @@ public final class Planner {
         ins.add(source == Node.NETWORK_INPUT ? Plan.Location.INPUT : outputs.get(source));
       }
       Plan.Location first = ins.get(0);
-      Step probe = new Step(node, weightOffset, biasOffset, stateOffset, prefix, ins, first);
       Plan.Location out;
-      if (!probe.runsAtInference()) {
+      if (!node.runsAtInference()) {
         out = first; // passes its input on: its readers read that region
-      } else if (probe.inPlace() && !first.isInput() && pending.get(first.offset()) == 1) {
+      } else if (node.op().inPlace() && !first.isInput() && pending.get(first.offset()) == 1) {
         out = first; // the last read of its input: overwrite it
       } else {
         out = Plan.Location.workspace(regions.allocate(node.output().size()));
@@ -89,7 +88,9 @@ public final class Planner {
         }
       }
       outputs.add(out);
-      steps.add(new Step(node, weightOffset, biasOffset, stateOffset, prefix, ins, out));
+      String biasConstant = biasOffset >= 0 ? prefix + "_BIAS" : "";
+      steps.add(
+          new Step(node, weightOffset, biasOffset, biasConstant, stateOffset, prefix, ins, out));
     }
     return new Plan(
         model, steps, folds(steps, readers), poolFusions(steps, readers), Math.toIntExact(offset), Math.toIntExact(state), Math.max(1, regions.peak()),
@@ -126,8 +127,8 @@ public final class Planner {
             Plan.unusedName(steps, p.name() + "Folded"), p.op().withBatchNormFolded().orElseThrow(),
             norm.node().activation(), p.sources(), p.inputs(), p.output(), p.origin());
     return new Step(
-        node, producer.weightOffset(), norm.biasOffset(), -1, producer.constantPrefix(),
-        producer.ins(), norm.out());
+        node, producer.weightOffset(), norm.biasOffset(), norm.biasConstant(), -1,
+        producer.constantPrefix(), producer.ins(), norm.out());
   }
 
   private static List<Plan.PoolFusion> poolFusions(List<Step> steps, int[] readers) {

@@ -8,6 +8,8 @@ import java.util.List;
  *
  * @param weightOffset offset of its weights in the parameter array (meaningless without weights)
  * @param biasOffset offset of its bias, or -1 without one
+ * @param biasConstant the generated constant that holds {@code biasOffset} ({@code C1_BIAS}; a
+ *     folded step's is its BatchNorm's), empty without a bias
  * @param stateOffset offset of its state (a BatchNorm's moving mean, then variance) in the
  *     model's state array, or -1 without one
  * @param constantPrefix upper-case name for its generated constants, unique in the class
@@ -18,6 +20,7 @@ public record Step(
     Node node,
     int weightOffset,
     int biasOffset,
+    String biasConstant,
     int stateOffset,
     String constantPrefix,
     List<Plan.Location> ins,
@@ -25,6 +28,16 @@ public record Step(
 
   public Step {
     ins = List.copyOf(ins);
+  }
+
+  /** The generated constant that holds {@code weightOffset}, e.g. {@code C1_WEIGHTS}. */
+  public String weightConstant() {
+    return constantPrefix + "_WEIGHTS";
+  }
+
+  /** The generated constant that holds {@code stateOffset}, e.g. {@code BN1_STATE}. */
+  public String stateConstant() {
+    return constantPrefix + "_STATE";
   }
 
   /** Where it reads its (first) input. */

@@ -81,7 +81,8 @@ public record TrainingPlan(
 
   /**
    * After a backward step: {@code size} floats at {@code from} copied to, or added into, the
-   * gradient region at {@code to} of a layer that several others read.
+   * gradient region at {@code to} of a layer that several others read: the step's source number
+   * {@code input}.
    */
-  public record Transfer(boolean add, int from, int to, long size) {}
+  public record Transfer(boolean add, int from, int to, long size, int input) {}
 }

@@ -106,7 +106,7 @@ public final class TrainingPlanner {
         int at = fresh ? regions.allocate(size) : gradientAt[i];
         inputGradients.add(at);
         if (gradientAt[s] >= 0) {
-          transfers.add(new TrainingPlan.Transfer(true, at, gradientAt[s], size));
+          transfers.add(new TrainingPlan.Transfer(true, at, gradientAt[s], size, k));
           if (fresh) {
             released.add(new long[] {at, size});
           }
@@ -115,7 +115,7 @@ public final class TrainingPlanner {
           handedOver |= !fresh;
         } else {
           gradientAt[s] = regions.allocate(size);
-          transfers.add(new TrainingPlan.Transfer(false, at, gradientAt[s], size));
+          transfers.add(new TrainingPlan.Transfer(false, at, gradientAt[s], size, k));
         }
       }
       if (live && !handedOver) {

@@ -187,12 +187,12 @@ class TrainingPlannerTest {
     // gradient at 320 (first fit), added into c1's 256, then freed. 256 + 3 * 64 = 448.
     TrainingStep sum = step(training, "sum");
     assertEquals(List.of(256, 256), sum.inputGradients());
-    assertEquals(List.of(new Transfer(false, 256, 320, 64)), sum.transfers());
+    assertEquals(List.of(new Transfer(false, 256, 320, 64, 0)), sum.transfers());
     assertTrue(sum.backward(), "its ReLU");
     TrainingStep c2 = step(training, "c2");
     assertEquals(384, c2.gradient());
     assertEquals(List.of(320), c2.inputGradients());
-    assertEquals(List.of(new Transfer(true, 320, 256, 64)), c2.transfers());
+    assertEquals(List.of(new Transfer(true, 320, 256, 64, 0)), c2.transfers());
     Transfer add = c2.transfers().get(0);
     assertTrue(add.add());
     assertEquals(320, add.from());
@@ -214,10 +214,10 @@ class TrainingPlannerTest {
     assertFalse(sum.backward());
     assertEquals(List.of(384, 384, 384), sum.inputGradients());
     assertEquals(
-        List.of(new Transfer(false, 384, 448, 64), new Transfer(false, 384, 512, 64)),
+        List.of(new Transfer(false, 384, 448, 64, 0), new Transfer(false, 384, 512, 64, 1)),
         sum.transfers());
-    assertEquals(List.of(new Transfer(true, 448, 512, 64)), step(training, "drop").transfers());
-    assertEquals(List.of(new Transfer(true, 512, 384, 64)), step(training, "r").transfers());
+    assertEquals(List.of(new Transfer(true, 448, 512, 64, 0)), step(training, "drop").transfers());
+    assertEquals(List.of(new Transfer(true, 512, 384, 64, 0)), step(training, "r").transfers());
     assertEquals(384, step(training, "x").gradient());
     assertEquals(576, training.workspaceSize());
 
@@ -227,7 +227,7 @@ class TrainingPlannerTest {
     TrainingStep bn = step(noFolds, "bn");
     assertEquals(512, bn.gradient());
     assertEquals(List.of(512), bn.inputGradients());
-    assertEquals(List.of(new Transfer(true, 512, 576, 64)), bn.transfers());
+    assertEquals(List.of(new Transfer(true, 512, 576, 64, 0)), bn.transfers());
     assertEquals(List.of(512, 576), step(noFolds, "cat").inputGradients());
     assertEquals(640, noFolds.workspaceSize());
   }

@@ -22,7 +22,7 @@ import javax.lang.model.element.Modifier;
  * standard deviation, the sum of {@code dy} and the sum of {@code dy xhat}, a channel each.
  */
 final class BatchNormEmitter {
-  static final ClassName BATCH = ClassName.get("dev.kiln.runtime.train", "Batch");
+  static final ClassName BATCH = ClassName.get("dev.kiln.runtime", "TrainingBatch");
 
   private BatchNormEmitter() {}
 

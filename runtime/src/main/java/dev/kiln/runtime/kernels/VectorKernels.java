@@ -720,7 +720,7 @@ final class VectorKernels {
   static void transposedProduct(
       float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
     if (L < 4 || L > 16) { // the folds below are written for 4 to 16 lanes
-      Kernels.plainTransposedProduct(w, wo, m, n, d, dOff, dx, dxo);
+      DenseKernels.plainTransposedProduct(w, wo, m, n, d, dOff, dx, dxo);
       return;
     }
     if (n < L) {
@@ -865,7 +865,7 @@ final class VectorKernels {
     }
     if (np % 4 != 0) {
       // Six channels over narrow rows whose whole loads would leave x: the plain loop.
-      Kernels.plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
+      PlanarConvolution.plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
       return false;
     }
     for (int f = 0; f < np; f += 4) {

@@ -3,7 +3,7 @@ package dev.kiln.runtime.kernels;
 /**
  * The plain definitions of {@link Kernels#convolve} and {@link Kernels#weightGradient}: the path
  * where the Vector API is absent, and what the tests hold the vector kernels ({@link
- * VectorKernels}) to.
+ * VectorConvolution}, {@link VectorWeightGradient}) to.
  */
 final class ConvolutionKernels {
   private ConvolutionKernels() {}

@@ -3,7 +3,7 @@ package dev.kiln.runtime.kernels;
 /**
  * The plain definitions of a dense layer's gradients, {@link Kernels#transposedProduct} and {@link
  * Kernels#outerProduct} (its forward pass is {@link Kernels#convolve} of one pixel): the path
- * where the Vector API is absent, and what the tests hold {@link VectorKernels} to.
+ * where the Vector API is absent, and what the tests hold {@link VectorDense} to.
  */
 final class DenseKernels {
   private DenseKernels() {}

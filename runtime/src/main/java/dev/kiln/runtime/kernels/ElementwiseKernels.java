@@ -3,7 +3,7 @@ package dev.kiln.runtime.kernels;
 /**
  * The plain definitions of {@link Kernels#relu}, {@link Kernels#reluDerivative} and {@link
  * Kernels#biasGradient} (the path where the Vector API is absent, and what the tests hold {@link
- * VectorKernels} to), and {@link Kernels#add}, plain on both paths.
+ * VectorElementwise} to), and {@link Kernels#add}, plain on both paths.
  */
 final class ElementwiseKernels {
   private ElementwiseKernels() {}

@@ -3,10 +3,11 @@ package dev.kiln.runtime.kernels;
 /**
  * The small numeric kernels that generated code calls on its vectorized path, and the choice,
  * made once at start-up, between that path and the plain Java loops the generated code also
- * carries. This class is the entry point, and each method here dispatches: the plain definitions
- * live by family in {@code ConvolutionKernels}, {@code PlanarConvolution}, {@code DenseKernels},
- * {@code PoolingKernels}, {@code ElementwiseKernels} and {@code Layouts}, the Vector API ones in
- * {@code VectorKernels}, which is loaded only when {@link #VECTORIZED} is true.
+ * carries. This class is the entry point, and each method here dispatches: the kernels themselves
+ * live by family, the plain definitions in {@code ConvolutionKernels}, {@code PlanarConvolution},
+ * {@code DenseKernels}, {@code PoolingKernels}, {@code ElementwiseKernels} and {@code Layouts},
+ * the Vector API ones in the {@code Vector*} classes, which are loaded only when {@link
+ * #VECTORIZED} is true.
  *
  * <p>HotSpot's C2 does not vectorize the generated loops over flat arrays with offsets (measured
  * here: 5-8 GFLOP/s per core), while the Vector API ({@code jdk.incubator.vector}) reaches 10-20
@@ -62,7 +63,7 @@ public final class Kernels {
     String lanes = "";
     if (vector) {
       try {
-        lanes = VectorKernels.describe();
+        lanes = Vectors.describe();
       } catch (LinkageError e) {
         vector = false;
         why = "jdk.incubator.vector failed to load: " + e;
@@ -116,7 +117,7 @@ public final class Kernels {
       float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
     if (VECTORIZED) {
-      VectorKernels.convolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
+      VectorConvolution.convolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
     } else {
       ConvolutionKernels.plainConvolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
     }
@@ -131,7 +132,7 @@ public final class Kernels {
       float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] d, int dOff, int n, int rows, int cols, float[] g, int go) {
     if (VECTORIZED) {
-      VectorKernels.weightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
+      VectorWeightGradient.weightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
     } else {
       ConvolutionKernels.plainWeightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
     }
@@ -144,7 +145,7 @@ public final class Kernels {
   public static void transposedProduct(
       float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
     if (VECTORIZED) {
-      VectorKernels.transposedProduct(w, wo, m, n, d, dOff, dx, dxo);
+      VectorDense.transposedProduct(w, wo, m, n, d, dOff, dx, dxo);
     } else {
       DenseKernels.plainTransposedProduct(w, wo, m, n, d, dOff, dx, dxo);
     }
@@ -153,7 +154,7 @@ public final class Kernels {
   /** ReLU: {@code y[yo + i] = Math.max(0, x[xo + i])} for {@code i < n} (in place when x is y). */
   public static void relu(float[] x, int xo, float[] y, int yo, int n) {
     if (VECTORIZED) {
-      VectorKernels.relu(x, xo, y, yo, n);
+      VectorElementwise.relu(x, xo, y, yo, n);
     } else {
       ElementwiseKernels.plainRelu(x, xo, y, yo, n);
     }
@@ -165,7 +166,7 @@ public final class Kernels {
    */
   public static void reluDerivative(float[] y, int yo, float[] d, int dOff, int n) {
     if (VECTORIZED) {
-      VectorKernels.reluDerivative(y, yo, d, dOff, n);
+      VectorElementwise.reluDerivative(y, yo, d, dOff, n);
     } else {
       ElementwiseKernels.plainReluDerivative(y, yo, d, dOff, n);
     }
@@ -178,7 +179,7 @@ public final class Kernels {
    */
   public static void biasGradient(float[] d, int dOff, int pixels, int n, float[] g, int go) {
     if (VECTORIZED) {
-      VectorKernels.biasGradient(d, dOff, pixels, n, g, go);
+      VectorElementwise.biasGradient(d, dOff, pixels, n, g, go);
     } else {
       ElementwiseKernels.plainBiasGradient(d, dOff, pixels, n, g, go);
     }
@@ -245,8 +246,8 @@ public final class Kernels {
       int kw, float[] w, int wo, int np, float[] b, int bo, int n, float[] y, int yo, int rows,
       int cols, float[] t, int to) {
     if (VECTORIZED) {
-      if (VectorKernels.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to)) {
-        VectorKernels.planarToNhwc(t, to, rows * cols, b, bo, n, y, yo);
+      if (VectorPlanar.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to)) {
+        VectorPlanar.planarToNhwc(t, to, rows * cols, b, bo, n, y, yo);
       }
     } else {
       PlanarConvolution.plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
@@ -269,11 +270,11 @@ public final class Kernels {
     if (rows % 2 != 0 || cols % 2 != 0) {
       throw new IllegalArgumentException("a 2x2 pool of stride 2 needs even rows and columns, got " + rows + "x" + cols);
     }
-    if (!VECTORIZED || !VectorKernels.planesFit(np, rows, cols)) {
+    if (!VECTORIZED || !VectorPlanar.planesFit(np, rows, cols)) {
       return false;
     }
-    VectorKernels.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
-    VectorKernels.poolPlanes(t, to, rows, cols, b, bo, n, relu);
+    VectorPlanar.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
+    VectorPlanar.poolPlanes(t, to, rows, cols, b, bo, n, relu);
     // Compiled into the generated method where the JIT inlines this one, so the strides are
     // literals there (see convolvePlanar).
     int plane = rows * cols;
@@ -321,8 +322,8 @@ public final class Kernels {
     int ds = xs + channels * (rows + kh - 1) * wx;
     Layouts.toPlanar(x, xo, height, width, channels, channels, s, xs, top, left, rows + kh - 1, wx);
     Layouts.toPlanar(d, dOff, rows, cols, n, n, s, ds, 0, 0, rows, cp);
-    if (VECTORIZED && 16 % VectorKernels.lanes() == 0) {
-      VectorKernels.weightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cp, ds + n * rows * cp, g, go);
+    if (VECTORIZED && 16 % Vectors.lanes() == 0) {
+      VectorPlanarGradient.weightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cp, ds + n * rows * cp, g, go);
     } else {
       PlanarConvolution.plainWeightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cols, cp, g, go);
     }
@@ -343,7 +344,7 @@ public final class Kernels {
    */
   public static void outerProduct(float[] x, int xo, int m, float[] d, int dOff, int n, float[] g, int go) {
     if (VECTORIZED) {
-      VectorKernels.outerProduct(x, xo, m, d, dOff, n, g, go);
+      VectorDense.outerProduct(x, xo, m, d, dOff, n, g, go);
     } else {
       DenseKernels.plainOuterProduct(x, xo, m, d, dOff, n, g, go);
     }
@@ -358,7 +359,7 @@ public final class Kernels {
       float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
       float[] y, int yo, int rows, int cols) {
     if (VECTORIZED) {
-      VectorKernels.maxPool(x, xo, rowStep, colStep, inRow, kh, kw, channels, y, yo, rows, cols);
+      VectorPooling.maxPool(x, xo, rowStep, colStep, inRow, kh, kw, channels, y, yo, rows, cols);
     } else {
       PoolingKernels.plainMaxPool(x, xo, rowStep, colStep, inRow, kh, kw, channels, y, yo, rows, cols);
     }
@@ -374,7 +375,7 @@ public final class Kernels {
       float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
       float[] d, int dOff, float[] dx, int dxo, int rows, int cols) {
     if (VECTORIZED) {
-      VectorKernels.maxPoolBackward(
+      VectorPooling.maxPoolBackward(
           x, xo, rowStep, colStep, inRow, kh, kw, channels, d, dOff, dx, dxo, rows, cols);
     } else {
       PoolingKernels.plainMaxPoolBackward(

@@ -3,8 +3,8 @@ package dev.kiln.runtime.kernels;
 /**
  * The plain definitions of the planar path, {@link Kernels#convolvePlanar} and {@link
  * Kernels#weightGradientPlanar}: the path where the Vector API is absent (and {@link
- * VectorKernels}' for shapes its blocks do not take), and what the tests hold {@link
- * VectorKernels} to.
+ * VectorPlanar}'s for shapes its blocks do not take), and what the tests hold {@link VectorPlanar}
+ * and {@link VectorPlanarGradient} to.
  */
 final class PlanarConvolution {
   private PlanarConvolution() {}

@@ -2,7 +2,7 @@ package dev.kiln.runtime.kernels;
 
 /**
  * The plain definitions of {@link Kernels#maxPool} and {@link Kernels#maxPoolBackward}: the path
- * where the Vector API is absent, and what the tests hold {@link VectorKernels} to.
+ * where the Vector API is absent, and what the tests hold {@link VectorPooling} to.
  */
 final class PoolingKernels {
   private PoolingKernels() {}

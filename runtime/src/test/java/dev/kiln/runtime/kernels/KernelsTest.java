@@ -198,10 +198,10 @@ class KernelsTest {
    */
   @Test
   void transposedProductAddsInOneOrderWhereverItRuns() {
-    if (!Kernels.VECTORIZED || VectorKernels.lanes() < 4 || VectorKernels.lanes() > 16) {
+    if (!Kernels.VECTORIZED || Vectors.lanes() < 4 || Vectors.lanes() > 16) {
       return; // the plain path is a Java loop, whose order the language fixes
     }
-    int lanes = VectorKernels.lanes();
+    int lanes = Vectors.lanes();
     SplittableRandom random = new SplittableRandom(11);
     int[][] shapes = {{7, 3}, {9, 10}, {17, 10}, {40, 1}, {5, lanes}, {6, lanes + 1}, {4, 84}, {3, 120}};
     for (int round = 0; round < 2; round++) {

@@ -151,7 +151,7 @@ public interface Model {
    * gradients (summed over the batch, not averaged) into the batch's per-thread gradient arrays.
    * Updates the moving statistics in {@link #state()}.
    */
-  default void trainBatch(dev.kiln.runtime.train.Batch batch) {
+  default void trainBatch(TrainingBatch batch) {
     throw new UnsupportedOperationException(name() + " trains sample by sample (trainSample)");
   }
 

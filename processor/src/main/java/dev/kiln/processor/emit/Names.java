@@ -17,7 +17,7 @@ final class Names {
   static final ClassName BATCHES = ClassName.get(RUNTIME, "Batches");
   static final ClassName LOSS = ClassName.get(RUNTIME, "Loss");
   static final ClassName KERNELS = ClassName.get("dev.kiln.runtime.kernels", "Kernels");
-  static final ClassName BATCH = ClassName.get("dev.kiln.runtime.train", "Batch");
+  static final ClassName BATCH = ClassName.get(RUNTIME, "TrainingBatch");
   static final ClassName GENERATED = ClassName.get("javax.annotation.processing", "Generated");
   static final String PROCESSOR = "dev.kiln.processor.KilnProcessor";
 

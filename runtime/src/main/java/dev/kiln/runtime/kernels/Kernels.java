@@ -1,11 +1,13 @@
 package dev.kiln.runtime.kernels;
 
-import java.util.Arrays;
-
 /**
  * The small numeric kernels that generated code calls on its vectorized path, and the choice,
  * made once at start-up, between that path and the plain Java loops the generated code also
- * carries.
+ * carries. This class is the entry point, and each method here dispatches: the kernels themselves
+ * live by family, the plain definitions in {@code ConvolutionKernels}, {@code PlanarConvolution},
+ * {@code DenseKernels}, {@code PoolingKernels}, {@code ElementwiseKernels} and {@code Layouts},
+ * the Vector API ones in the {@code Vector*} classes, which are loaded only when {@link
+ * #VECTORIZED} is true.
  *
  * <p>HotSpot's C2 does not vectorize the generated loops over flat arrays with offsets (measured
  * here: 5-8 GFLOP/s per core), while the Vector API ({@code jdk.incubator.vector}) reaches 10-20
@@ -61,7 +63,7 @@ public final class Kernels {
     String lanes = "";
     if (vector) {
       try {
-        lanes = VectorKernels.describe();
+        lanes = Vectors.describe();
       } catch (LinkageError e) {
         vector = false;
         why = "jdk.incubator.vector failed to load: " + e;
@@ -115,9 +117,9 @@ public final class Kernels {
       float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
     if (VECTORIZED) {
-      VectorKernels.convolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
+      VectorConvolution.convolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
     } else {
-      plainConvolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
+      ConvolutionKernels.plainConvolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
     }
   }
 
@@ -167,9 +169,9 @@ public final class Kernels {
       float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] d, int dOff, int n, int rows, int cols, float[] g, int go) {
     if (VECTORIZED) {
-      VectorKernels.weightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
+      VectorWeightGradient.weightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
     } else {
-      plainWeightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
+      ConvolutionKernels.plainWeightGradient(x, xo, rowStep, colStep, tapStep, taps, tapLength, d, dOff, n, rows, cols, g, go);
     }
   }
 
@@ -180,20 +182,18 @@ public final class Kernels {
   public static void transposedProduct(
       float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
     if (VECTORIZED) {
-      VectorKernels.transposedProduct(w, wo, m, n, d, dOff, dx, dxo);
+      VectorDense.transposedProduct(w, wo, m, n, d, dOff, dx, dxo);
     } else {
-      plainTransposedProduct(w, wo, m, n, d, dOff, dx, dxo);
+      DenseKernels.plainTransposedProduct(w, wo, m, n, d, dOff, dx, dxo);
     }
   }
 
   /** ReLU: {@code y[yo + i] = Math.max(0, x[xo + i])} for {@code i < n} (in place when x is y). */
   public static void relu(float[] x, int xo, float[] y, int yo, int n) {
     if (VECTORIZED) {
-      VectorKernels.relu(x, xo, y, yo, n);
-      return;
-    }
-    for (int i = 0; i < n; i++) {
-      y[yo + i] = Math.max(0f, x[xo + i]);
+      VectorElementwise.relu(x, xo, y, yo, n);
+    } else {
+      ElementwiseKernels.plainRelu(x, xo, y, yo, n);
     }
   }
 
@@ -203,11 +203,9 @@ public final class Kernels {
    */
   public static void reluDerivative(float[] y, int yo, float[] d, int dOff, int n) {
     if (VECTORIZED) {
-      VectorKernels.reluDerivative(y, yo, d, dOff, n);
-      return;
-    }
-    for (int i = 0; i < n; i++) {
-      d[dOff + i] = y[yo + i] > 0f ? d[dOff + i] : 0f;
+      VectorElementwise.reluDerivative(y, yo, d, dOff, n);
+    } else {
+      ElementwiseKernels.plainReluDerivative(y, yo, d, dOff, n);
     }
   }
 
@@ -218,15 +216,9 @@ public final class Kernels {
    */
   public static void biasGradient(float[] d, int dOff, int pixels, int n, float[] g, int go) {
     if (VECTORIZED) {
-      VectorKernels.biasGradient(d, dOff, pixels, n, g, go);
-      return;
-    }
-    for (int f = 0; f < n; f++) {
-      float sum = 0f;
-      for (int pixel = 0; pixel < pixels; pixel++) {
-        sum += d[dOff + pixel * n + f];
-      }
-      g[go + f] += sum;
+      VectorElementwise.biasGradient(d, dOff, pixels, n, g, go);
+    } else {
+      ElementwiseKernels.plainBiasGradient(d, dOff, pixels, n, g, go);
     }
   }
 
@@ -238,13 +230,7 @@ public final class Kernels {
   public static void pad(
       float[] x, int xo, int height, int width, int channels,
       float[] dst, int dOff, int top, int left, int paddedHeight, int paddedWidth) {
-    int dstRow = paddedWidth * channels;
-    Arrays.fill(dst, dOff, dOff + paddedHeight * dstRow, 0f);
-    int rowLength = width * channels;
-    for (int r = 0; r < height; r++) {
-      System.arraycopy(
-          x, xo + r * rowLength, dst, dOff + (r + top) * dstRow + left * channels, rowLength);
-    }
+    Layouts.pad(x, xo, height, width, channels, dst, dOff, top, left, paddedHeight, paddedWidth);
   }
 
   /**
@@ -256,19 +242,7 @@ public final class Kernels {
   public static void spread(
       float[] d, int dOff, int rows, int cols, int n, int strideH, int strideW,
       float[] dst, int dstOff, int top, int left, int height, int width) {
-    Arrays.fill(dst, dstOff, dstOff + height * width * n, 0f);
-    for (int r = 0; r < rows; r++) {
-      int h = r * strideH + top;
-      if (h < 0 || h >= height) {
-        continue;
-      }
-      for (int c = 0; c < cols; c++) {
-        int v = c * strideW + left;
-        if (v >= 0 && v < width) {
-          System.arraycopy(d, dOff + (r * cols + c) * n, dst, dstOff + (h * width + v) * n, n);
-        }
-      }
-    }
+    Layouts.spread(d, dOff, rows, cols, n, strideH, strideW, dst, dstOff, top, left, height, width);
   }
 
   /**
@@ -278,25 +252,11 @@ public final class Kernels {
    */
   public static void rotate(
       float[] w, int wo, int kh, int kw, int in, int out, int width, float[] dst, int dstOff) {
-    for (int a = 0; a < kh; a++) {
-      for (int b = 0; b < kw; b++) {
-        int source = wo + ((kh - 1 - a) * kw + (kw - 1 - b)) * in * out;
-        int target = dstOff + (a * kw + b) * out * width;
-        for (int o = 0; o < out; o++) {
-          int row = target + o * width;
-          for (int i = 0; i < in; i++) {
-            dst[row + i] = w[source + i * out + o];
-          }
-          for (int i = in; i < width; i++) {
-            dst[row + i] = 0f;
-          }
-        }
-      }
-    }
+    Layouts.rotate(w, wo, kh, kw, in, out, width, dst, dstOff);
   }
 
   /** Output channels in groups of this many on the planar path (six stay six). */
-  public static final int PLANAR_GROUP = 4;
+  public static final int PLANAR_GROUP = Layouts.PLANAR_GROUP;
 
   /**
    * The channels the planar path computes for {@code n} output channels over {@code rows} output
@@ -305,7 +265,7 @@ public final class Kernels {
    * #PLANAR_GROUP}s. The processor mirrors this rule when it sizes the widened weights.
    */
   public static int planarWidth(int n, int rows) {
-    return (n == 5 || n == 6) && rows >= 2 ? 6 : (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
+    return Layouts.planarWidth(n, rows);
   }
 
   /**
@@ -323,11 +283,11 @@ public final class Kernels {
       int kw, float[] w, int wo, int np, float[] b, int bo, int n, float[] y, int yo, int rows,
       int cols, float[] t, int to) {
     if (VECTORIZED) {
-      if (VectorKernels.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to)) {
-        VectorKernels.planarToNhwc(t, to, rows * cols, b, bo, n, y, yo);
+      if (VectorPlanar.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to)) {
+        VectorPlanar.planarToNhwc(t, to, rows * cols, b, bo, n, y, yo);
       }
     } else {
-      plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
+      PlanarConvolution.plainConvolvePlanar(x, xo, channels, height, width, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols);
     }
   }
 
@@ -347,11 +307,11 @@ public final class Kernels {
     if (rows % 2 != 0 || cols % 2 != 0) {
       throw new IllegalArgumentException("a 2x2 pool of stride 2 needs even rows and columns, got " + rows + "x" + cols);
     }
-    if (!VECTORIZED || !VectorKernels.planesFit(np, rows, cols)) {
+    if (!VECTORIZED || !VectorPlanar.planesFit(np, rows, cols)) {
       return false;
     }
-    VectorKernels.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
-    VectorKernels.poolPlanes(t, to, rows, cols, b, bo, n, relu);
+    VectorPlanar.convolvePlanar(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, b, bo, n, y, yo, rows, cols, t, to);
+    VectorPlanar.poolPlanes(t, to, rows, cols, b, bo, n, relu);
     // Compiled into the generated method where the JIT inlines this one, so the strides are
     // literals there (see convolvePlanar).
     int plane = rows * cols;
@@ -370,7 +330,7 @@ public final class Kernels {
 
   /** Columns of the planar output gradient of {@link #weightGradientPlanar}: {@code cols} rounded up to 16. */
   public static int planarColumns(int cols) {
-    return (cols + 15) / 16 * 16;
+    return Layouts.planarColumns(cols);
   }
 
   /**
@@ -379,8 +339,7 @@ public final class Kernels {
    * ({@code n} planes of {@code rows x planarColumns(cols)}) and 240 floats for sums.
    */
   public static int weightGradientPlanarScratch(int channels, int kh, int kw, int n, int rows, int cols) {
-    int cp = planarColumns(cols);
-    return channels * (rows + kh - 1) * (cp + kw - 1) + n * rows * cp + 240;
+    return Layouts.weightGradientPlanarScratch(channels, kh, kw, n, rows, cols);
   }
 
   /**
@@ -394,37 +353,16 @@ public final class Kernels {
   public static void weightGradientPlanar(
       float[] x, int xo, int height, int width, int channels, int top, int left, int kh, int kw,
       float[] d, int dOff, int n, int rows, int cols, float[] g, int go, float[] s, int so) {
-    int cp = planarColumns(cols);
+    int cp = Layouts.planarColumns(cols);
     int wx = cp + kw - 1;
     int xs = so;
     int ds = xs + channels * (rows + kh - 1) * wx;
-    toPlanar(x, xo, height, width, channels, channels, s, xs, top, left, rows + kh - 1, wx);
-    toPlanar(d, dOff, rows, cols, n, n, s, ds, 0, 0, rows, cp);
-    if (VECTORIZED && 16 % VectorKernels.lanes() == 0) {
-      VectorKernels.weightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cp, ds + n * rows * cp, g, go);
+    Layouts.toPlanar(x, xo, height, width, channels, channels, s, xs, top, left, rows + kh - 1, wx);
+    Layouts.toPlanar(d, dOff, rows, cols, n, n, s, ds, 0, 0, rows, cp);
+    if (VECTORIZED && 16 % Vectors.lanes() == 0) {
+      VectorPlanarGradient.weightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cp, ds + n * rows * cp, g, go);
     } else {
-      plainWeightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cols, cp, g, go);
-    }
-  }
-
-  /** {@link #weightGradientPlanar} from its planar copies, a plain loop per weight. */
-  private static void plainWeightGradientPlanar(
-      float[] s, int xs, int channels, int wx, int kh, int kw, int ds, int n, int rows, int cols, int cp,
-      float[] g, int go) {
-    for (int c = 0; c < channels; c++) {
-      for (int a = 0; a < kh; a++) {
-        for (int b = 0; b < kw; b++) {
-          for (int k = 0; k < n; k++) {
-            float sum = 0f;
-            for (int r = 0; r < rows; r++) {
-              for (int q = 0; q < cols; q++) {
-                sum += s[xs + (c * (rows + kh - 1) + r + a) * wx + q + b] * s[ds + (k * rows + r) * cp + q];
-              }
-            }
-            g[go + ((a * kw + b) * channels + c) * n + k] += sum;
-          }
-        }
-      }
+      PlanarConvolution.plainWeightGradientPlanar(s, xs, channels, wx, kh, kw, ds, n, rows, cols, cp, g, go);
     }
   }
 
@@ -434,9 +372,7 @@ public final class Kernels {
    * HotSpot's C2 vectorizes it on its own.
    */
   public static void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
-    for (int i = 0; i < n; i++) {
-      y[yo + i] = a[ao + i] + b[bo + i];
-    }
+    ElementwiseKernels.add(a, ao, b, bo, y, yo, n);
   }
 
   /**
@@ -445,14 +381,9 @@ public final class Kernels {
    */
   public static void outerProduct(float[] x, int xo, int m, float[] d, int dOff, int n, float[] g, int go) {
     if (VECTORIZED) {
-      VectorKernels.outerProduct(x, xo, m, d, dOff, n, g, go);
+      VectorDense.outerProduct(x, xo, m, d, dOff, n, g, go);
     } else {
-      for (int i = 0; i < m; i++) {
-        float xv = x[xo + i];
-        for (int f = 0; f < n; f++) {
-          g[go + i * n + f] += xv * d[dOff + f];
-        }
-      }
+      DenseKernels.plainOuterProduct(x, xo, m, d, dOff, n, g, go);
     }
   }
 
@@ -465,22 +396,9 @@ public final class Kernels {
       float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
       float[] y, int yo, int rows, int cols) {
     if (VECTORIZED) {
-      VectorKernels.maxPool(x, xo, rowStep, colStep, inRow, kh, kw, channels, y, yo, rows, cols);
-      return;
-    }
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        for (int ch = 0; ch < channels; ch++) {
-          int xb = xo + r * rowStep + c * colStep + ch;
-          float v = x[xb];
-          for (int a = 0; a < kh; a++) {
-            for (int b = 0; b < kw; b++) {
-              v = Math.max(v, x[xb + a * inRow + b * channels]);
-            }
-          }
-          y[yo + (r * cols + c) * channels + ch] = v;
-        }
-      }
+      VectorPooling.maxPool(x, xo, rowStep, colStep, inRow, kh, kw, channels, y, yo, rows, cols);
+    } else {
+      PoolingKernels.plainMaxPool(x, xo, rowStep, colStep, inRow, kh, kw, channels, y, yo, rows, cols);
     }
   }
 
@@ -494,28 +412,11 @@ public final class Kernels {
       float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
       float[] d, int dOff, float[] dx, int dxo, int rows, int cols) {
     if (VECTORIZED) {
-      VectorKernels.maxPoolBackward(
+      VectorPooling.maxPoolBackward(
           x, xo, rowStep, colStep, inRow, kh, kw, channels, d, dOff, dx, dxo, rows, cols);
-      return;
-    }
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        for (int ch = 0; ch < channels; ch++) {
-          int xb = xo + r * rowStep + c * colStep + ch;
-          int best = xb;
-          float m = x[xb];
-          for (int a = 0; a < kh; a++) {
-            for (int b = 0; b < kw; b++) {
-              int xi = xb + a * inRow + b * channels;
-              if (x[xi] > m) {
-                m = x[xi];
-                best = xi;
-              }
-            }
-          }
-          dx[best - xo + dxo] += d[dOff + (r * cols + c) * channels + ch];
-        }
-      }
+    } else {
+      PoolingKernels.plainMaxPoolBackward(
+          x, xo, rowStep, colStep, inRow, kh, kw, channels, d, dOff, dx, dxo, rows, cols);
     }
   }
 
@@ -527,103 +428,11 @@ public final class Kernels {
   public static void toPlanar(
       float[] x, int xo, int height, int width, int channels, int planes,
       float[] dst, int dOff, int top, int left, int paddedHeight, int paddedWidth) {
-    int plane = paddedHeight * paddedWidth;
-    Arrays.fill(dst, dOff, dOff + planes * plane, 0f);
-    for (int h = 0; h < height; h++) {
-      for (int v = 0; v < width; v++) {
-        int xi = xo + (h * width + v) * channels;
-        int di = dOff + (h + top) * paddedWidth + v + left;
-        for (int ch = 0; ch < channels; ch++) {
-          dst[di + ch * plane] = x[xi + ch];
-        }
-      }
-    }
+    Layouts.toPlanar(x, xo, height, width, channels, planes, dst, dOff, top, left, paddedHeight, paddedWidth);
   }
 
   /** HWIO weights {@code [taps·in, n]} with each row widened to {@code np} floats (zeros after n). */
   public static void widen(float[] w, int wo, int rows, int n, int np, float[] dst, int dOff) {
-    for (int r = 0; r < rows; r++) {
-      System.arraycopy(w, wo + r * n, dst, dOff + r * np, n);
-      Arrays.fill(dst, dOff + r * np + n, dOff + (r + 1) * np, 0f);
-    }
+    Layouts.widen(w, wo, rows, n, np, dst, dOff);
   }
-
-  // ---- plain implementations: the definitions, and the path where the Vector API is absent ----
-
-  static void plainConvolve(
-      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
-      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        int yb = yo + (r * cols + c) * n;
-        for (int f = 0; f < n; f++) {
-          y[yb + f] = bo >= 0 ? b[bo + f] : 0f;
-        }
-        int xb = xo + r * rowStep + c * colStep;
-        for (int t = 0; t < taps; t++) {
-          for (int j = 0; j < tapLength; j++) {
-            float xv = x[xb + t * tapStep + j];
-            int wb = wo + (t * tapLength + j) * n;
-            for (int f = 0; f < n; f++) {
-              y[yb + f] += xv * w[wb + f];
-            }
-          }
-        }
-      }
-    }
-  }
-
-  static void plainWeightGradient(
-      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
-      float[] d, int dOff, int n, int rows, int cols, float[] g, int go) {
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        int db = dOff + (r * cols + c) * n;
-        int xb = xo + r * rowStep + c * colStep;
-        for (int t = 0; t < taps; t++) {
-          for (int j = 0; j < tapLength; j++) {
-            float xv = x[xb + t * tapStep + j];
-            int gb = go + (t * tapLength + j) * n;
-            for (int f = 0; f < n; f++) {
-              g[gb + f] += xv * d[db + f];
-            }
-          }
-        }
-      }
-    }
-  }
-
-  static void plainTransposedProduct(
-      float[] w, int wo, int m, int n, float[] d, int dOff, float[] dx, int dxo) {
-    for (int i = 0; i < m; i++) {
-      float sum = 0f;
-      for (int f = 0; f < n; f++) {
-        sum += w[wo + i * n + f] * d[dOff + f];
-      }
-      dx[dxo + i] = sum;
-    }
-  }
-
-  static void plainConvolvePlanar(
-      float[] x, int xo, int channels, int height, int width, int kh, int kw, float[] w, int wo,
-      int np, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        int yi = yo + (r * cols + c) * n;
-        for (int f = 0; f < n; f++) {
-          float sum = bo >= 0 ? b[bo + f] : 0f;
-          for (int a = 0; a < kh; a++) {
-            for (int bb = 0; bb < kw; bb++) {
-              for (int ch = 0; ch < channels; ch++) {
-                sum += x[xo + (ch * height + r + a) * width + c + bb]
-                    * w[wo + ((a * kw + bb) * channels + ch) * np + f];
-              }
-            }
-          }
-          y[yi + f] = sum;
-        }
-      }
-    }
-  }
-
 }

@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * a vector are masked). Loaded only on the vector path.
  */
 final class VectorDepthwise {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  private static final int L = S.length();
+  private static final VectorSpecies<Float> S = Vectors.S;
+  private static final int L = Vectors.L;
 
   private VectorDepthwise() {}
 

@@ -1,23 +1,15 @@
 package dev.kiln.runtime.train;
 
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.TrainingBatch;
 import java.util.Arrays;
 
 /**
  * One mini-batch, as a network with batch statistics ({@link Model#batchStatistics()}) trains on
- * it: the samples' inputs and targets, a training workspace per sample, a gradient array per
- * thread, and {@link #forEach}, which runs a step of the generated code on every sample in
- * parallel and returns when all are done. Between those steps the generated code reduces the
- * batch statistics with {@link #forEachRange}, each channel on one thread and in sample order, so
- * the result does not depend on the number of threads.
+ * it: the {@link TrainingBatch} that {@link Model#trainBatch} takes, its steps run on the
+ * trainer's threads.
  */
-public final class Batch {
-  /** One step of the generated code for one sample. */
-  @FunctionalInterface
-  public interface SampleJob {
-    void run(int sample, float[] workspace, float[] gradients);
-  }
-
+public final class Batch implements TrainingBatch {
   private final Workers workers;
   private final Model model;
   private final float[][] workspaces;
@@ -83,74 +75,72 @@ public final class Batch {
     return noise;
   }
 
+  @Override
   public int count() {
     return count;
   }
 
+  @Override
   public float[] inputs() {
     return inputs;
   }
 
+  @Override
   public int inputOffset(int sample) {
     return inputOffsets[sample];
   }
 
-  /** Targets, {@code model.outputSize()} floats per sample, one after another. */
+  @Override
   public float[] targets() {
     return targets;
   }
 
+  @Override
   public int targetOffset(int sample) {
     return sample * model.outputSize();
   }
 
-  /** Where the generated code leaves each sample's prediction, like the targets. */
+  @Override
   public float[] predictions() {
     return predictions;
   }
 
+  @Override
   public int predictionOffset(int sample) {
     return sample * model.outputSize();
   }
 
-  /** The seed of a sample's dropout masks. */
+  @Override
   public long noise(int sample) {
     return noise[sample];
   }
 
+  @Override
   public void setLoss(int sample, float loss) {
     losses[sample] = loss;
   }
 
+  @Override
   public float loss(int sample) {
     return losses[sample];
   }
 
-  /** The training workspace of one sample. */
+  @Override
   public float[] workspace(int sample) {
     return workspaces[sample];
   }
 
-  /** Scratch for the batch statistics ({@code model.batchStatisticsSize()} floats). */
+  @Override
   public float[] statistics() {
     return statistics;
   }
 
-  /** The first thread's gradients: where code between the parallel steps adds its own. */
+  @Override
   public float[] gradients() {
     return gradients[0];
   }
 
-  /** A share of the work between batch-wide steps: items {@code [from, to)}. */
-  @FunctionalInterface
-  public interface RangeJob {
-    void run(int from, int to);
-  }
-
-  /**
-   * Splits {@code [0, items)} into one contiguous range per thread (the batch statistics' channels,
-   * say), runs {@code job} on each and waits for all.
-   */
+  @Override
   public void forEachRange(int items, RangeJob job) {
     int threads = workers.threads();
     workers.run(
@@ -163,7 +153,7 @@ public final class Batch {
         });
   }
 
-  /** Runs {@code job} on every sample, each thread on a contiguous share, and waits for all. */
+  @Override
   public void forEach(SampleJob job) {
     int threads = workers.threads();
     workers.run(

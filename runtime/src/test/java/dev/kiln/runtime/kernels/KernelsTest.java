@@ -39,7 +39,7 @@ class KernelsTest {
         int bo = trial % 2 == 0 ? 3 : -1;
         float[] expected = randoms(random, s.rows * s.cols * n + 9);
         float[] actual = expected.clone();
-        Kernels.plainConvolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, bo, n, expected, 9, s.rows, s.cols);
+        ConvolutionKernels.plainConvolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, bo, n, expected, 9, s.rows, s.cols);
         Kernels.convolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, bo, n, actual, 9, s.rows, s.cols);
         assertClose(expected, actual, s + " n=" + n);
       }
@@ -64,7 +64,7 @@ class KernelsTest {
         for (int bo : new int[] {3, -1}) {
           float[] expected = randoms(random, n + 9);
           float[] actual = expected.clone();
-          Kernels.plainConvolve(x, 5, 0, 0, 0, 1, m, w, 7, b, bo, n, expected, 9, 1, 1);
+          ConvolutionKernels.plainConvolve(x, 5, 0, 0, 0, 1, m, w, 7, b, bo, n, expected, 9, 1, 1);
           Kernels.convolve(x, 5, 0, 0, 0, 1, m, w, 7, b, bo, n, actual, 9, 1, 1);
           assertClose(expected, actual, "dense " + m + "x" + n + " bias " + bo);
         }
@@ -91,14 +91,14 @@ class KernelsTest {
         float[] b = randoms(random, n + 3);
         float[] expected = randoms(random, s.rows * s.cols * n + 9);
         float[] actual = expected.clone();
-        Kernels.plainConvolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, 3, n, expected, 9, s.rows, s.cols);
+        ConvolutionKernels.plainConvolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, 3, n, expected, 9, s.rows, s.cols);
         Kernels.convolve(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, w, 7, b, 3, n, actual, 9, s.rows, s.cols);
         assertClose(expected, actual, "convolve " + s + " n=" + n);
 
         float[] d = randoms(random, s.rows * s.cols * n + 4);
         float[] gExpected = randoms(random, s.taps * s.tapLength * n + 6);
         float[] gActual = gExpected.clone();
-        Kernels.plainWeightGradient(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, gExpected, 6);
+        ConvolutionKernels.plainWeightGradient(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, gExpected, 6);
         Kernels.weightGradient(x, 5, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, gActual, 6);
         assertClose(gExpected, gActual, "weightGradient " + s + " n=" + n);
       }
@@ -115,7 +115,7 @@ class KernelsTest {
         float[] d = randoms(random, s.rows * s.cols * n + 4);
         float[] expected = randoms(random, s.taps * s.tapLength * n + 6);
         float[] actual = expected.clone();
-        Kernels.plainWeightGradient(x, 2, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, expected, 6);
+        ConvolutionKernels.plainWeightGradient(x, 2, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, expected, 6);
         Kernels.weightGradient(x, 2, s.rowStep, s.colStep, s.tapStep, s.taps, s.tapLength, d, 4, n, s.rows, s.cols, actual, 6);
         assertClose(expected, actual, s + " n=" + n);
       }
@@ -149,7 +149,7 @@ class KernelsTest {
       float[] expected = randoms(random, kh * kw * channels * n + 5);
       float[] actual = expected.clone();
       int row = paddedWidth * channels;
-      Kernels.plainWeightGradient(padded, 0, row, channels, row, kh, kw * channels, d, 4, n, rows, cols, expected, 5);
+      ConvolutionKernels.plainWeightGradient(padded, 0, row, channels, row, kh, kw * channels, d, 4, n, rows, cols, expected, 5);
       float[] scratch = new float[7 + Kernels.weightGradientPlanarScratch(channels, kh, kw, n, rows, cols)];
       Kernels.weightGradientPlanar(x, 3, height, width, channels, top, left, kh, kw, d, 4, n, rows, cols, actual, 5, scratch, 7);
       assertClose(expected, actual, "planar kernel gradient " + Arrays.toString(shape));
@@ -165,7 +165,7 @@ class KernelsTest {
         float[] d = randoms(random, n + 2);
         float[] expected = randoms(random, m * n + 3);
         float[] actual = expected.clone();
-        Kernels.plainWeightGradient(x, 1, 0, 0, 0, 1, m, d, 2, n, 1, 1, expected, 3);
+        ConvolutionKernels.plainWeightGradient(x, 1, 0, 0, 0, 1, m, d, 2, n, 1, 1, expected, 3);
         Kernels.outerProduct(x, 1, m, d, 2, n, actual, 3);
         assertClose(expected, actual, "m=" + m + " n=" + n);
       }
@@ -181,7 +181,7 @@ class KernelsTest {
         float[] d = randoms(random, n + 2);
         float[] expected = randoms(random, m + 3);
         float[] actual = expected.clone();
-        Kernels.plainTransposedProduct(w, 1, m, n, d, 2, expected, 3);
+        DenseKernels.plainTransposedProduct(w, 1, m, n, d, 2, expected, 3);
         Kernels.transposedProduct(w, 1, m, n, d, 2, actual, 3);
         assertClose(expected, actual, "m=" + m + " n=" + n);
       }
@@ -198,10 +198,10 @@ class KernelsTest {
    */
   @Test
   void transposedProductAddsInOneOrderWhereverItRuns() {
-    if (!Kernels.VECTORIZED || VectorKernels.lanes() < 4 || VectorKernels.lanes() > 16) {
+    if (!Kernels.VECTORIZED || Vectors.lanes() < 4 || Vectors.lanes() > 16) {
       return; // the plain path is a Java loop, whose order the language fixes
     }
-    int lanes = VectorKernels.lanes();
+    int lanes = Vectors.lanes();
     SplittableRandom random = new SplittableRandom(11);
     int[][] shapes = {{7, 3}, {9, 10}, {17, 10}, {40, 1}, {5, lanes}, {6, lanes + 1}, {4, 84}, {3, 120}};
     for (int round = 0; round < 2; round++) {
@@ -367,7 +367,7 @@ class KernelsTest {
     int rows = p.rows(), cols = p.cols(), np = p.np();
     float[] expected = new float[rows * cols * n];
     float[] actual = new float[rows * cols * n];
-    Kernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
+    ConvolutionKernels.plainConvolve(x, 0, width * channels, channels, width * channels, kh, kw * channels, w, 0, b, 0, n, expected, 0, rows, cols);
     Kernels.convolvePlanar(p.scratch(), 0, channels, height, width, 0, 0, kh, kw, p.scratch(), p.wide(), np, b, 0, n, actual, 0, rows, cols, p.scratch(), p.out());
     assertClose(expected, actual, what + " n=" + n + " (np " + np + ") " + rows + "x" + cols + " from " + channels + " channels");
   }

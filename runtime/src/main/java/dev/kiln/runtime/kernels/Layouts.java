@@ -1,0 +1,102 @@
+package dev.kiln.runtime.kernels;
+
+import java.util.Arrays;
+
+/**
+ * The layout conversions generated code runs around the kernels, and the size rules of the planar
+ * path: {@link Kernels#pad}, {@link Kernels#spread}, {@link Kernels#rotate}, {@link
+ * Kernels#toPlanar}, {@link Kernels#widen}, {@link Kernels#planarWidth}, {@link
+ * Kernels#planarColumns} and {@link Kernels#weightGradientPlanarScratch}, where each is defined.
+ * Plain Java on both paths.
+ */
+final class Layouts {
+  /** Output channels in groups of this many on the planar path (six stay six). */
+  static final int PLANAR_GROUP = 4;
+
+  private Layouts() {}
+
+  static void pad(
+      float[] x, int xo, int height, int width, int channels,
+      float[] dst, int dOff, int top, int left, int paddedHeight, int paddedWidth) {
+    int dstRow = paddedWidth * channels;
+    Arrays.fill(dst, dOff, dOff + paddedHeight * dstRow, 0f);
+    int rowLength = width * channels;
+    for (int r = 0; r < height; r++) {
+      System.arraycopy(
+          x, xo + r * rowLength, dst, dOff + (r + top) * dstRow + left * channels, rowLength);
+    }
+  }
+
+  static void spread(
+      float[] d, int dOff, int rows, int cols, int n, int strideH, int strideW,
+      float[] dst, int dstOff, int top, int left, int height, int width) {
+    Arrays.fill(dst, dstOff, dstOff + height * width * n, 0f);
+    for (int r = 0; r < rows; r++) {
+      int h = r * strideH + top;
+      if (h < 0 || h >= height) {
+        continue;
+      }
+      for (int c = 0; c < cols; c++) {
+        int v = c * strideW + left;
+        if (v >= 0 && v < width) {
+          System.arraycopy(d, dOff + (r * cols + c) * n, dst, dstOff + (h * width + v) * n, n);
+        }
+      }
+    }
+  }
+
+  static void rotate(
+      float[] w, int wo, int kh, int kw, int in, int out, int width, float[] dst, int dstOff) {
+    for (int a = 0; a < kh; a++) {
+      for (int b = 0; b < kw; b++) {
+        int source = wo + ((kh - 1 - a) * kw + (kw - 1 - b)) * in * out;
+        int target = dstOff + (a * kw + b) * out * width;
+        for (int o = 0; o < out; o++) {
+          int row = target + o * width;
+          for (int i = 0; i < in; i++) {
+            dst[row + i] = w[source + i * out + o];
+          }
+          for (int i = in; i < width; i++) {
+            dst[row + i] = 0f;
+          }
+        }
+      }
+    }
+  }
+
+  static void toPlanar(
+      float[] x, int xo, int height, int width, int channels, int planes,
+      float[] dst, int dOff, int top, int left, int paddedHeight, int paddedWidth) {
+    int plane = paddedHeight * paddedWidth;
+    Arrays.fill(dst, dOff, dOff + planes * plane, 0f);
+    for (int h = 0; h < height; h++) {
+      for (int v = 0; v < width; v++) {
+        int xi = xo + (h * width + v) * channels;
+        int di = dOff + (h + top) * paddedWidth + v + left;
+        for (int ch = 0; ch < channels; ch++) {
+          dst[di + ch * plane] = x[xi + ch];
+        }
+      }
+    }
+  }
+
+  static void widen(float[] w, int wo, int rows, int n, int np, float[] dst, int dOff) {
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(w, wo + r * n, dst, dOff + r * np, n);
+      Arrays.fill(dst, dOff + r * np + n, dOff + (r + 1) * np, 0f);
+    }
+  }
+
+  static int planarWidth(int n, int rows) {
+    return (n == 5 || n == 6) && rows >= 2 ? 6 : (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
+  }
+
+  static int planarColumns(int cols) {
+    return (cols + 15) / 16 * 16;
+  }
+
+  static int weightGradientPlanarScratch(int channels, int kh, int kw, int n, int rows, int cols) {
+    int cp = planarColumns(cols);
+    return channels * (rows + kh - 1) * (cp + kw - 1) + n * rows * cp + 240;
+  }
+}

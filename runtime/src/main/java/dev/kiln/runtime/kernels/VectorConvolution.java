@@ -1,0 +1,291 @@
+package dev.kiln.runtime.kernels;
+
+import static dev.kiln.runtime.kernels.Vectors.L;
+import static dev.kiln.runtime.kernels.Vectors.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+
+/**
+ * {@link Kernels#convolve} on the vector path. It vectorizes along the output channels {@code n}
+ * (contiguous in NHWC and in the weights' last dimension) and keeps register blocks: up to eight
+ * pixels by two vectors of channels, so each loaded vector and each broadcast input feeds several
+ * independent FMA chains. Layers with fewer than two vectors of channels take one (masked) vector
+ * at a time. A block's pixels need not be neighbours: each has its own input offset, so blocks run
+ * across the end of an output row (or of a tap) instead of leaving the row's last pixels to
+ * slower narrow blocks. Each block size is a method of its own (see {@link Vectors}: no vector
+ * crosses a method boundary, and wide blocks take no mask). A dense layer (one pixel, one tap)
+ * goes to {@link VectorDense}.
+ */
+final class VectorConvolution {
+  private VectorConvolution() {}
+
+  static void convolve(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
+    // Vectors and masks are never passed between methods: C2 intrinsifies an operation only when
+    // it knows the vector's exact class, which a parameter hides. Each block builds its own.
+    //
+    // Blocks take the output pixels in row-major order, each pixel with its own input offset, so
+    // a block may run across the end of a row: a 14-pixel row no longer leaves 6 pixels to the
+    // slower narrow blocks (those ran 3 times slower per pixel than the 8-pixel block).
+    int pixels = rows * cols;
+    if (pixels == 1 && taps == 1) {
+      VectorDense.dense(x, xo, tapLength, w, wo, b, bo, n, y, yo);
+      return;
+    }
+    int f = 0;
+    // Wide layers: two full vectors of channels, so each broadcast input feeds two FMAs.
+    for (; f + 2 * L <= n; f += 2 * L) {
+      int bf = bo >= 0 ? bo + f : -1;
+      int q = 0;
+      for (; q + 8 <= pixels; q += 8) {
+        convolve2x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
+      }
+      for (; q + 4 <= pixels; q += 4) {
+        convolve2x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
+      }
+      for (; q < pixels; q++) {
+        int xq = at(xo, q, cols, rowStep, colStep);
+        convolve1x1(x, xq, tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
+        convolve1x1(x, xq, tapStep, taps, tapLength, w, wo + f + L, n, f + L, b, bf < 0 ? -1 : bf + L, y, yo + q * n + f + L);
+      }
+    }
+    for (; f < n; f += L) {
+      int bf = bo >= 0 ? bo + f : -1;
+      int q = 0;
+      for (; f + L <= n && q + 8 <= pixels; q += 8) {
+        convolveFull1x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
+      }
+      for (; q + 8 <= pixels; q += 8) {
+        convolve1x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
+      }
+      for (; q + 4 <= pixels; q += 4) {
+        convolve1x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
+      }
+      for (; q < pixels; q++) {
+        convolve1x1(x, at(xo, q, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
+      }
+    }
+  }
+
+  /** The input offset of output pixel {@code q} (row-major over {@code cols} columns). */
+  private static int at(int xo, int q, int cols, int rowStep, int colStep) {
+    return xo + (q / cols) * rowStep + (q % cols) * colStep;
+  }
+
+  /** Eight pixels, two full vectors of channels: sixteen independent FMA chains, no masks. */
+  private static void convolve2x8(
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int tapStep, int taps, int tapLength,
+      float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
+    FloatVector b1 = bf >= 0 ? FloatVector.fromArray(S, b, bf + L) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+    FloatVector c0 = b1, c1 = b1, c2 = b1, c3 = b1, c4 = b1, c5 = b1, c6 = b1, c7 = b1;
+    for (int t = 0; t < taps; t++) {
+      int xt = t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        int tj = xt + j;
+        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n);
+        FloatVector k1 = FloatVector.fromArray(S, w, wt + j * n + L);
+        FloatVector v0 = FloatVector.broadcast(S, x[x0 + tj]);
+        a0 = k0.fma(v0, a0);
+        c0 = k1.fma(v0, c0);
+        FloatVector v1 = FloatVector.broadcast(S, x[x1 + tj]);
+        a1 = k0.fma(v1, a1);
+        c1 = k1.fma(v1, c1);
+        FloatVector v2 = FloatVector.broadcast(S, x[x2 + tj]);
+        a2 = k0.fma(v2, a2);
+        c2 = k1.fma(v2, c2);
+        FloatVector v3 = FloatVector.broadcast(S, x[x3 + tj]);
+        a3 = k0.fma(v3, a3);
+        c3 = k1.fma(v3, c3);
+        FloatVector v4 = FloatVector.broadcast(S, x[x4 + tj]);
+        a4 = k0.fma(v4, a4);
+        c4 = k1.fma(v4, c4);
+        FloatVector v5 = FloatVector.broadcast(S, x[x5 + tj]);
+        a5 = k0.fma(v5, a5);
+        c5 = k1.fma(v5, c5);
+        FloatVector v6 = FloatVector.broadcast(S, x[x6 + tj]);
+        a6 = k0.fma(v6, a6);
+        c6 = k1.fma(v6, c6);
+        FloatVector v7 = FloatVector.broadcast(S, x[x7 + tj]);
+        a7 = k0.fma(v7, a7);
+        c7 = k1.fma(v7, c7);
+      }
+    }
+    a0.intoArray(y, yb);
+    c0.intoArray(y, yb + L);
+    a1.intoArray(y, yb + n);
+    c1.intoArray(y, yb + n + L);
+    a2.intoArray(y, yb + 2 * n);
+    c2.intoArray(y, yb + 2 * n + L);
+    a3.intoArray(y, yb + 3 * n);
+    c3.intoArray(y, yb + 3 * n + L);
+    a4.intoArray(y, yb + 4 * n);
+    c4.intoArray(y, yb + 4 * n + L);
+    a5.intoArray(y, yb + 5 * n);
+    c5.intoArray(y, yb + 5 * n + L);
+    a6.intoArray(y, yb + 6 * n);
+    c6.intoArray(y, yb + 6 * n + L);
+    a7.intoArray(y, yb + 7 * n);
+    c7.intoArray(y, yb + 7 * n + L);
+  }
+
+  /** Four pixels, two full vectors of channels: eight FMA chains, no masks. */
+  private static void convolve2x4(
+      float[] x, int x0, int x1, int x2, int x3, int tapStep, int taps, int tapLength,
+      float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
+    FloatVector b1 = bf >= 0 ? FloatVector.fromArray(S, b, bf + L) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+    FloatVector c0 = b1, c1 = b1, c2 = b1, c3 = b1;
+    for (int t = 0; t < taps; t++) {
+      int xt = t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        int tj = xt + j;
+        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n);
+        FloatVector k1 = FloatVector.fromArray(S, w, wt + j * n + L);
+        FloatVector v0 = FloatVector.broadcast(S, x[x0 + tj]);
+        a0 = k0.fma(v0, a0);
+        c0 = k1.fma(v0, c0);
+        FloatVector v1 = FloatVector.broadcast(S, x[x1 + tj]);
+        a1 = k0.fma(v1, a1);
+        c1 = k1.fma(v1, c1);
+        FloatVector v2 = FloatVector.broadcast(S, x[x2 + tj]);
+        a2 = k0.fma(v2, a2);
+        c2 = k1.fma(v2, c2);
+        FloatVector v3 = FloatVector.broadcast(S, x[x3 + tj]);
+        a3 = k0.fma(v3, a3);
+        c3 = k1.fma(v3, c3);
+      }
+    }
+    a0.intoArray(y, yb);
+    c0.intoArray(y, yb + L);
+    a1.intoArray(y, yb + n);
+    c1.intoArray(y, yb + n + L);
+    a2.intoArray(y, yb + 2 * n);
+    c2.intoArray(y, yb + 2 * n + L);
+    a3.intoArray(y, yb + 3 * n);
+    c3.intoArray(y, yb + 3 * n + L);
+  }
+
+  /**
+   * Eight pixels, one full vector of channels: {@link #convolve1x8} without the mask, which
+   * costs here (masked loads made the planar blocks 1.6 times slower).
+   */
+  private static void convolveFull1x8(
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int tapStep, int taps, int tapLength,
+      float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+    for (int t = 0; t < taps; t++) {
+      int xt = t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        int tj = xt + j;
+        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n);
+        a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
+        a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
+        a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
+        a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
+        a4 = k0.fma(FloatVector.broadcast(S, x[x4 + tj]), a4);
+        a5 = k0.fma(FloatVector.broadcast(S, x[x5 + tj]), a5);
+        a6 = k0.fma(FloatVector.broadcast(S, x[x6 + tj]), a6);
+        a7 = k0.fma(FloatVector.broadcast(S, x[x7 + tj]), a7);
+      }
+    }
+    a0.intoArray(y, yb);
+    a1.intoArray(y, yb + n);
+    a2.intoArray(y, yb + 2 * n);
+    a3.intoArray(y, yb + 3 * n);
+    a4.intoArray(y, yb + 4 * n);
+    a5.intoArray(y, yb + 5 * n);
+    a6.intoArray(y, yb + 6 * n);
+    a7.intoArray(y, yb + 7 * n);
+  }
+
+  /** Eight pixels, one (masked) vector of channels: eight independent FMA chains. */
+  private static void convolve1x8(
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int tapStep, int taps, int tapLength,
+      float[] w, int wf, int n, int f, float[] b, int bf, float[] y, int yb) {
+    VectorMask<Float> mask = S.indexInRange(f, n);
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf, mask) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+    for (int t = 0; t < taps; t++) {
+      int xt = t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        int tj = xt + j;
+        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n, mask);
+        a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
+        a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
+        a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
+        a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
+        a4 = k0.fma(FloatVector.broadcast(S, x[x4 + tj]), a4);
+        a5 = k0.fma(FloatVector.broadcast(S, x[x5 + tj]), a5);
+        a6 = k0.fma(FloatVector.broadcast(S, x[x6 + tj]), a6);
+        a7 = k0.fma(FloatVector.broadcast(S, x[x7 + tj]), a7);
+      }
+    }
+    a0.intoArray(y, yb, mask);
+    a1.intoArray(y, yb + n, mask);
+    a2.intoArray(y, yb + 2 * n, mask);
+    a3.intoArray(y, yb + 3 * n, mask);
+    a4.intoArray(y, yb + 4 * n, mask);
+    a5.intoArray(y, yb + 5 * n, mask);
+    a6.intoArray(y, yb + 6 * n, mask);
+    a7.intoArray(y, yb + 7 * n, mask);
+  }
+
+  /** Four pixels, one (masked) vector of channels. */
+  private static void convolve1x4(
+      float[] x, int x0, int x1, int x2, int x3, int tapStep, int taps, int tapLength,
+      float[] w, int wf, int n, int f, float[] b, int bf, float[] y, int yb) {
+    VectorMask<Float> mask = S.indexInRange(f, n);
+    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf, mask) : FloatVector.zero(S);
+    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+    for (int t = 0; t < taps; t++) {
+      int xt = t * tapStep;
+      int wt = wf + t * tapLength * n;
+      for (int j = 0; j < tapLength; j++) {
+        int tj = xt + j;
+        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n, mask);
+        a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
+        a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
+        a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
+        a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
+      }
+    }
+    a0.intoArray(y, yb, mask);
+    a1.intoArray(y, yb + n, mask);
+    a2.intoArray(y, yb + 2 * n, mask);
+    a3.intoArray(y, yb + 3 * n, mask);
+  }
+
+  /** One pixel, one (masked) vector of channels, four FMA chains along the tap; also the dense layers narrower than a vector. */
+  static void convolve1x1(
+      float[] x, int xb, int tapStep, int taps, int tapLength, float[] w, int wf, int n,
+      int f, float[] b, int bf, float[] y, int yb) {
+    VectorMask<Float> mask = S.indexInRange(f, n);
+    FloatVector a0 = bf >= 0 ? FloatVector.fromArray(S, b, bf, mask) : FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+    for (int t = 0; t < taps; t++) {
+      int xt = xb + t * tapStep;
+      int wt = wf + t * tapLength * n;
+      int j = 0;
+      for (; j + 4 <= tapLength; j += 4) {
+        int wj = wt + j * n;
+        a0 = FloatVector.fromArray(S, w, wj, mask).fma(FloatVector.broadcast(S, x[xt + j]), a0);
+        a1 = FloatVector.fromArray(S, w, wj + n, mask).fma(FloatVector.broadcast(S, x[xt + j + 1]), a1);
+        a2 = FloatVector.fromArray(S, w, wj + 2 * n, mask).fma(FloatVector.broadcast(S, x[xt + j + 2]), a2);
+        a3 = FloatVector.fromArray(S, w, wj + 3 * n, mask).fma(FloatVector.broadcast(S, x[xt + j + 3]), a3);
+      }
+      for (; j < tapLength; j++) {
+        a0 = FloatVector.fromArray(S, w, wt + j * n, mask).fma(FloatVector.broadcast(S, x[xt + j]), a0);
+      }
+    }
+    a0.add(a1).add(a2.add(a3)).intoArray(y, yb, mask);
+  }
+}

@@ -1,0 +1,55 @@
+package dev.kiln.runtime.kernels;
+
+import static dev.kiln.runtime.kernels.Vectors.L;
+import static dev.kiln.runtime.kernels.Vectors.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/** {@link Kernels#relu}, {@link Kernels#reluDerivative} and {@link Kernels#biasGradient} on the vector path. */
+final class VectorElementwise {
+  private VectorElementwise() {}
+
+  static void relu(float[] x, int xo, float[] y, int yo, int n) {
+    FloatVector zero = FloatVector.zero(S);
+    int full = S.loopBound(n);
+    int i = 0;
+    for (; i < full; i += L) {
+      zero.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> tail = S.indexInRange(i, n);
+      zero.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xo + i, tail))
+          .intoArray(y, yo + i, tail);
+    }
+  }
+
+  static void reluDerivative(float[] y, int yo, float[] d, int dOff, int n) {
+    FloatVector zero = FloatVector.zero(S);
+    int full = S.loopBound(n);
+    int i = 0;
+    for (; i < full; i += L) {
+      VectorMask<Float> on = FloatVector.fromArray(S, y, yo + i).compare(VectorOperators.GT, 0f);
+      zero.blend(FloatVector.fromArray(S, d, dOff + i), on).intoArray(d, dOff + i);
+    }
+    if (i < n) {
+      VectorMask<Float> tail = S.indexInRange(i, n);
+      VectorMask<Float> on =
+          FloatVector.fromArray(S, y, yo + i, tail).compare(VectorOperators.GT, 0f).and(tail);
+      zero.blend(FloatVector.fromArray(S, d, dOff + i, tail), on).intoArray(d, dOff + i, tail);
+    }
+  }
+
+  /** Lanes are channels, each summed over the pixels in order, as the plain loop does. */
+  static void biasGradient(float[] d, int dOff, int pixels, int n, float[] g, int go) {
+    for (int f = 0; f < n; f += L) {
+      VectorMask<Float> m = S.indexInRange(f, n);
+      FloatVector sum = FloatVector.zero(S);
+      for (int pixel = 0; pixel < pixels; pixel++) {
+        sum = sum.add(FloatVector.fromArray(S, d, dOff + pixel * n + f, m));
+      }
+      FloatVector.fromArray(S, g, go + f, m).add(sum).intoArray(g, go + f, m);
+    }
+  }
+}

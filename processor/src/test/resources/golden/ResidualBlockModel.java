@@ -7,8 +7,8 @@ import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Loss;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.TensorShape;
+import dev.kiln.runtime.TrainingBatch;
 import dev.kiln.runtime.kernels.Kernels;
-import dev.kiln.runtime.train.Batch;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -1135,7 +1135,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   /**
    * Phase 0 of trainBatch for sample i (see trainBatch).
    */
-  static void trainPhase0(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
+  static void trainPhase0(float[] p, float[] st, TrainingBatch batch, int i, float[] ws,
+      float[] g) {
     float[] x = batch.inputs();
     int xo = batch.inputOffset(i);
     stemForward(p, x, xo, ws, STEM_TRAIN_OUT);
@@ -1144,7 +1145,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   /**
    * Phase 1 of trainBatch for sample i (see trainBatch).
    */
-  static void trainPhase1(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
+  static void trainPhase1(float[] p, float[] st, TrainingBatch batch, int i, float[] ws,
+      float[] g) {
     stemNormNormalize(p, st, ws, STEM_TRAIN_OUT, ws, STEM_NORM_TRAIN_OUT);
     branchAForward(p, ws, STEM_NORM_TRAIN_OUT, ws, BRANCH_A_TRAIN_OUT);
     branchBForward(p, ws, STEM_NORM_TRAIN_OUT, ws, BRANCH_B_TRAIN_OUT);
@@ -1153,7 +1155,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   /**
    * Phase 2 of trainBatch for sample i (see trainBatch).
    */
-  static void trainPhase2(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
+  static void trainPhase2(float[] p, float[] st, TrainingBatch batch, int i, float[] ws,
+      float[] g) {
     long noise = batch.noise(i);
     float[] target = batch.targets();
     int to = batch.targetOffset(i);
@@ -1179,7 +1182,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   /**
    * Phase 3 of trainBatch for sample i (see trainBatch).
    */
-  static void trainPhase3(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
+  static void trainPhase3(float[] p, float[] st, TrainingBatch batch, int i, float[] ws,
+      float[] g) {
     branchBNormInputGradient(p, st, batch.count(), ws, BRANCH_B_TRAIN_OUT, ws, BRANCH_BNORM_DOUT);
     branchBBackward(p, ws, STEM_NORM_TRAIN_OUT, ws, BRANCH_B_TRAIN_OUT, ws, BRANCH_B_DOUT, ws, BRANCH_B_DIN, g);
     Kernels.add(ws, STEM_NORM_DOUT, ws, BRANCH_B_DIN, ws, STEM_NORM_DOUT, 256);
@@ -1191,7 +1195,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   /**
    * Phase 4 of trainBatch for sample i (see trainBatch).
    */
-  static void trainPhase4(float[] p, float[] st, Batch batch, int i, float[] ws, float[] g) {
+  static void trainPhase4(float[] p, float[] st, TrainingBatch batch, int i, float[] ws,
+      float[] g) {
     float[] x = batch.inputs();
     int xo = batch.inputOffset(i);
     stemNormInputGradient(p, st, batch.count(), ws, STEM_TRAIN_OUT, ws, STEM_NORM_DOUT);
@@ -1199,7 +1204,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   }
 
   @Override
-  public void trainBatch(Batch batch) {
+  public void trainBatch(TrainingBatch batch) {
     float[] p = parameters;
     float[] s = state;
     float[] st = batch.statistics();
@@ -1272,7 +1277,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    * Batch statistics of stemNorm's channels [from, to) into statistics()[0..8): mean, then 1 / sqrt(var + eps),
    * summed per channel over the samples and pixels in order; the moving averages.
    */
-  static void stemNormStatistics(Batch batch, float[] s, int from, int to) {
+  static void stemNormStatistics(TrainingBatch batch, float[] s, int from, int to) {
     float[] st = batch.statistics();
     double[] mean = new double[to - from];
     long count = (long) batch.count() * 64;
@@ -1328,7 +1333,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   /**
    * Sums of dy and dy xhat over the batch for stemNorm's channels [from, to), and their gamma and beta gradients.
    */
-  static void stemNormGradientSums(Batch batch, int from, int to) {
+  static void stemNormGradientSums(TrainingBatch batch, int from, int to) {
     float[] st = batch.statistics();
     double[] dy = new double[to - from];
     double[] dyXhat = new double[to - from];
@@ -1589,7 +1594,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    * Batch statistics of branchBNorm's channels [from, to) into statistics()[16..24): mean, then 1 / sqrt(var + eps),
    * summed per channel over the samples and pixels in order; the moving averages.
    */
-  static void branchBNormStatistics(Batch batch, float[] s, int from, int to) {
+  static void branchBNormStatistics(TrainingBatch batch, float[] s, int from, int to) {
     float[] st = batch.statistics();
     double[] mean = new double[to - from];
     long count = (long) batch.count() * 64;
@@ -1639,7 +1644,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   /**
    * Sums of dy and dy xhat over the batch for branchBNorm's channels [from, to), and their gamma and beta gradients.
    */
-  static void branchBNormGradientSums(Batch batch, int from, int to) {
+  static void branchBNormGradientSums(TrainingBatch batch, int from, int to) {
     float[] st = batch.statistics();
     double[] dy = new double[to - from];
     double[] dyXhat = new double[to - from];

@@ -7,6 +7,7 @@ import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.Window;
 import dev.kiln.processor.plan.Step;
+import dev.kiln.runtime.kernels.PlanarRules;
 
 /**
  * The vectorized path of convolutions: calls into the runtime's {@code Kernels}
@@ -42,7 +43,7 @@ final class ConvKernelCalls {
               + " $L)",
           KERNELS, g.in().channels(), g.paddedHeight(), g.paddedWidth(), g.w().padTop(), g.w().padBottom(),
           g.w().kernelHeight(), g.w().kernelWidth(), g.planarInputSize(),
-          planarWidth(filters, g.out().height()), JavaLayer.biasArgument(step), filters,
+          PlanarRules.planarWidth(filters, g.out().height()), JavaLayer.biasArgument(step), filters,
           g.out().height(), g.out().width(), scratchAt);
       return code.add(activation).addStatement("return").endControlFlow().build();
     }
@@ -83,7 +84,7 @@ final class ConvKernelCalls {
             + " yo, $L, $L, s, $L))",
         KERNELS, g.in().channels(), g.paddedHeight(), g.paddedWidth(), g.w().padTop(), g.w().padBottom(),
         g.w().kernelHeight(), g.w().kernelWidth(), g.planarInputSize(),
-        planarWidth(filters, g.out().height()), JavaLayer.biasArgument(step), filters, relu,
+        PlanarRules.planarWidth(filters, g.out().height()), JavaLayer.biasArgument(step), filters, relu,
         g.out().height(), g.out().width(), scratchAt);
     return code.addStatement("return").endControlFlow().endControlFlow().build();
   }
@@ -94,7 +95,7 @@ final class ConvKernelCalls {
    */
   private static int addPlanarPrologue(CodeBlock.Builder code, Step step, ConvGeometry g) {
     int filters = g.filters();
-    int np = planarWidth(filters, g.out().height());
+    int np = PlanarRules.planarWidth(filters, g.out().height());
     int weights = g.w().kernelHeight() * g.w().kernelWidth() * g.in().channels() * np;
     code.add("// Vector path, planar: $L filters would fill $L lanes of a vector of channels, so"
         + " vectorize along\n", filters, filters);
@@ -129,14 +130,14 @@ final class ConvKernelCalls {
     int spread = planarGradient ? 0 : g.paddedSize();
     int spreadSize = g.spreadHeight() * g.spreadWidth() * filters;
     int channelsWide =
-        g.planarInputGradient() ? planarWidth(g.in().channels(), g.in().height()) : g.in().channels();
+        g.planarInputGradient() ? PlanarRules.planarWidth(g.in().channels(), g.in().height()) : g.in().channels();
     int rotated = spread + (dx ? spreadSize : 0);
     int rotatedSize = w.kernelHeight() * w.kernelWidth() * filters * channelsWide;
     int planarOut = rotated + (dx ? rotatedSize : 0);
     int planarOutSize = channelsWide * g.in().height() * g.in().width();
     int total = planarOut + (dx && g.planarInputGradient() ? planarOutSize : 0);
     if (planarGradient) {
-      total = Math.max(total, planarGradientScratch(g.in().channels(), w.kernelHeight(),
+      total = Math.max(total, PlanarRules.weightGradientPlanarScratch(g.in().channels(), w.kernelHeight(),
           w.kernelWidth(), filters, g.out().height(), g.out().width()));
     }
     if (total > 0) {
@@ -202,17 +203,6 @@ final class ConvKernelCalls {
           g.in().channels(), g.in().height(), g.in().width());
     }
     return code.addStatement("return").endControlFlow().build();
-  }
-
-  /** Kernels.weightGradientPlanarScratch: the planar input and output gradient, and the sums. */
-  static int planarGradientScratch(int channels, int kh, int kw, int n, int rows, int cols) {
-    int columns = (cols + 15) / 16 * 16;
-    return channels * (rows + kh - 1) * (columns + kw - 1) + n * rows * columns + 240;
-  }
-
-  static int planarWidth(int n, int rows) {
-    // Kernels.planarWidth: five or six channels as six over two rows or more, else groups of four.
-    return (n == 5 || n == 6) && rows >= 2 ? 6 : (n + 3) / 4 * 4;
   }
 
   /** The input the windows read: the padded copy in scratch, or x itself. */

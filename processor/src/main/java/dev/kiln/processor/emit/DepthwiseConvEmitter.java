@@ -2,6 +2,7 @@ package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.model.ConvGeometry;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.TensorShape;
@@ -23,9 +24,6 @@ import java.util.List;
  * {@code Kernels.depthwiseGradients}) runs the same loops over vectors of channels.
  */
 record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
-
-  /** Floats of scratch a bordered copy may take; larger ones clip their windows instead. */
-  private static final long MAX_SCRATCH = 1L << 26;
 
   /** The layer's numbers, as the loops and the kernels name them. */
   private record Shape(
@@ -52,7 +50,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
      */
     boolean bordered() {
       return !w.padded()
-          || 2L * ((long) paddedHeight * paddedWidth * in.channels()) <= MAX_SCRATCH;
+          || 2L * ((long) paddedHeight * paddedWidth * in.channels()) <= ConvGeometry.MAX_SCRATCH;
     }
 
     /** Floats in one row of the input the windows read (the bordered copy's, if padded). */

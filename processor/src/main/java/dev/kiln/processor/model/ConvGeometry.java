@@ -12,10 +12,11 @@ public record ConvGeometry(
     int spreadHeight, int spreadWidth) {
 
   /**
-   * Buffers above this many floats keep the layer on the plain path: the vector path's scratch
-   * copies must stay small next to the layer's own arrays.
+   * Buffers above this many floats keep a layer off its scratch copies (a convolution stays on
+   * the plain path, a depthwise one clips its windows): they must stay small next to the layer's
+   * own arrays.
    */
-  private static final long MAX_SCRATCH = 1L << 26;
+  public static final long MAX_SCRATCH = 1L << 26;
 
   /** Layers with at most this many output channels take the planar kernels (unit stride). */
   public static final int PLANAR_MAX = 8;

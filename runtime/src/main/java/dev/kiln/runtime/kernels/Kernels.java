@@ -256,16 +256,16 @@ public final class Kernels {
   }
 
   /** Output channels in groups of this many on the planar path (six stay six). */
-  public static final int PLANAR_GROUP = Layouts.PLANAR_GROUP;
+  public static final int PLANAR_GROUP = PlanarRules.PLANAR_GROUP;
 
   /**
    * The channels the planar path computes for {@code n} output channels over {@code rows} output
    * rows: five or six as six (one block: LeNet-5's c1, and its c3 input gradient over rows of 14)
    * where there are two rows or more, others rounded up to a whole number of {@link
-   * #PLANAR_GROUP}s. The processor mirrors this rule when it sizes the widened weights.
+   * #PLANAR_GROUP}s ({@link PlanarRules}, which the processor sizes the widened weights by).
    */
   public static int planarWidth(int n, int rows) {
-    return Layouts.planarWidth(n, rows);
+    return PlanarRules.planarWidth(n, rows);
   }
 
   /**
@@ -330,7 +330,7 @@ public final class Kernels {
 
   /** Columns of the planar output gradient of {@link #weightGradientPlanar}: {@code cols} rounded up to 16. */
   public static int planarColumns(int cols) {
-    return Layouts.planarColumns(cols);
+    return PlanarRules.planarColumns(cols);
   }
 
   /**
@@ -339,7 +339,7 @@ public final class Kernels {
    * ({@code n} planes of {@code rows x planarColumns(cols)}) and 240 floats for sums.
    */
   public static int weightGradientPlanarScratch(int channels, int kh, int kw, int n, int rows, int cols) {
-    return Layouts.weightGradientPlanarScratch(channels, kh, kw, n, rows, cols);
+    return PlanarRules.weightGradientPlanarScratch(channels, kh, kw, n, rows, cols);
   }
 
   /**
@@ -353,7 +353,7 @@ public final class Kernels {
   public static void weightGradientPlanar(
       float[] x, int xo, int height, int width, int channels, int top, int left, int kh, int kw,
       float[] d, int dOff, int n, int rows, int cols, float[] g, int go, float[] s, int so) {
-    int cp = Layouts.planarColumns(cols);
+    int cp = PlanarRules.planarColumns(cols);
     int wx = cp + kw - 1;
     int xs = so;
     int ds = xs + channels * (rows + kh - 1) * wx;

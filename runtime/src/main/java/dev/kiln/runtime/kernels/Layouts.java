@@ -3,16 +3,12 @@ package dev.kiln.runtime.kernels;
 import java.util.Arrays;
 
 /**
- * The layout conversions generated code runs around the kernels, and the size rules of the planar
- * path: {@link Kernels#pad}, {@link Kernels#spread}, {@link Kernels#rotate}, {@link
- * Kernels#toPlanar}, {@link Kernels#widen}, {@link Kernels#planarWidth}, {@link
- * Kernels#planarColumns} and {@link Kernels#weightGradientPlanarScratch}, where each is defined.
- * Plain Java on both paths.
+ * The layout conversions generated code runs around the kernels: {@link Kernels#pad}, {@link
+ * Kernels#spread}, {@link Kernels#rotate}, {@link Kernels#toPlanar} and {@link Kernels#widen},
+ * where each is defined. Plain Java on both paths; the planar path's size rules are {@link
+ * PlanarRules}'.
  */
 final class Layouts {
-  /** Output channels in groups of this many on the planar path (six stay six). */
-  static final int PLANAR_GROUP = 4;
-
   private Layouts() {}
 
   static void pad(
@@ -85,18 +81,5 @@ final class Layouts {
       System.arraycopy(w, wo + r * n, dst, dOff + r * np, n);
       Arrays.fill(dst, dOff + r * np + n, dOff + (r + 1) * np, 0f);
     }
-  }
-
-  static int planarWidth(int n, int rows) {
-    return (n == 5 || n == 6) && rows >= 2 ? 6 : (n + PLANAR_GROUP - 1) / PLANAR_GROUP * PLANAR_GROUP;
-  }
-
-  static int planarColumns(int cols) {
-    return (cols + 15) / 16 * 16;
-  }
-
-  static int weightGradientPlanarScratch(int channels, int kh, int kw, int n, int rows, int cols) {
-    int cp = planarColumns(cols);
-    return channels * (rows + kh - 1) * (cp + kw - 1) + n * rows * cp + 240;
   }
 }

@@ -38,7 +38,9 @@ record Program(
       }
       String[] words = line.substring(4).trim().split("\\s+");
       switch (words[0]) {
-        case "kiln-opencl" -> versioned = words.length == 2 && words[1].equals("2");
+        case "kiln-opencl" ->
+            versioned =
+                words.length == 2 && words[1].equals(String.valueOf(OpenCl.PROGRAM_FORMAT));
         case "sizes" -> {
           for (int i = 1; i < words.length; i++) {
             String[] kv = words[i].split("=", 2);
@@ -58,7 +60,8 @@ record Program(
     }
     if (!versioned || !sizes.keySet().containsAll(List.of("input", "output", "parameters", "workspace", "output_at", "loss"))) {
       throw new OpenClException(
-          origin + " is not an OpenCL program of this Kiln version (no '//@ kiln-opencl 2' and"
+          origin + " is not an OpenCL program of this Kiln version (no '//@ kiln-opencl "
+              + OpenCl.PROGRAM_FORMAT + "' and"
               + " '//@ sizes' lines); recompile the network with this Kiln");
     }
     return new Program(

@@ -29,8 +29,8 @@ import java.util.List;
  * serve gets {@code //@ unsupported <reason>}.
  */
 public final class OpenClEmitter {
-  /** The version of the directive format the runtime reads. */
-  public static final int FORMAT = 2;
+  /** The version of the directive format the runtime reads: the runtime's constant. */
+  public static final int FORMAT = dev.kiln.runtime.opencl.OpenCl.PROGRAM_FORMAT;
 
   private OpenClEmitter() {}
 

@@ -829,11 +829,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
   private static void c1KernelGradient(float[] x, int xo, float[] d, int dOff, float[] g) {
     for (int kh = 0; kh < 5; kh++) {
       // Output rows whose tap row kh falls inside the input.
-      int ohFrom = Math.max(0, -Math.floorDiv(kh - 2, 1));
-      int ohTo = Math.min(28, Math.floorDiv(29 - kh, 1) + 1);
+      int ohFrom = Math.max(0, 2 - kh);
+      int ohTo = Math.min(28, 30 - kh);
       for (int kw = 0; kw < 5; kw++) {
-        int owFrom = Math.max(0, -Math.floorDiv(kw - 2, 1));
-        int owTo = Math.min(28, Math.floorDiv(29 - kw, 1) + 1);
+        int owFrom = Math.max(0, 2 - kw);
+        int owTo = Math.min(28, 30 - kw);
         for (int c = 0; c < 1; c++) {
           float a0 = 0f;
           float a1 = 0f;

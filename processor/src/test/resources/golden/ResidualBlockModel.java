@@ -1241,11 +1241,11 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   private static void stemKernelGradient(float[] x, int xo, float[] d, int dOff, float[] g) {
     for (int kh = 0; kh < 3; kh++) {
       // Output rows whose tap row kh falls inside the input.
-      int ohFrom = Math.max(0, -Math.floorDiv(kh - 1, 1));
-      int ohTo = Math.min(8, Math.floorDiv(8 - kh, 1) + 1);
+      int ohFrom = Math.max(0, 1 - kh);
+      int ohTo = Math.min(8, 9 - kh);
       for (int kw = 0; kw < 3; kw++) {
-        int owFrom = Math.max(0, -Math.floorDiv(kw - 1, 1));
-        int owTo = Math.min(8, Math.floorDiv(8 - kw, 1) + 1);
+        int owFrom = Math.max(0, 1 - kw);
+        int owTo = Math.min(8, 9 - kw);
         for (int c = 0; c < 2; c++) {
           float a0 = 0f;
           float a1 = 0f;
@@ -1450,11 +1450,11 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   private static void branchAKernelGradient(float[] x, int xo, float[] d, int dOff, float[] g) {
     for (int kh = 0; kh < 3; kh++) {
       // Output rows whose tap row kh falls inside the input.
-      int ohFrom = Math.max(0, -Math.floorDiv(kh - 1, 1));
-      int ohTo = Math.min(8, Math.floorDiv(8 - kh, 1) + 1);
+      int ohFrom = Math.max(0, 1 - kh);
+      int ohTo = Math.min(8, 9 - kh);
       for (int kw = 0; kw < 3; kw++) {
-        int owFrom = Math.max(0, -Math.floorDiv(kw - 1, 1));
-        int owTo = Math.min(8, Math.floorDiv(8 - kw, 1) + 1);
+        int owFrom = Math.max(0, 1 - kw);
+        int owTo = Math.min(8, 9 - kw);
         for (int c = 0; c < 4; c++) {
           float a0 = 0f;
           float a1 = 0f;

@@ -172,6 +172,24 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
     return methods;
   }
 
+  /**
+   * {@code <o>From} and {@code <o>To}: the outputs {@code o} whose tap {@code k} reads a row or
+   * column of the input, {@code o * stride - pad + k} in {@code [0, size)}; with unit stride the
+   * divisions drop out.
+   */
+  private static void addTapRange(
+      MethodSpec.Builder method, String o, String k, int pad, int stride, int size, int outputs) {
+    if (stride == 1) {
+      method.addStatement("int $LFrom = Math.max(0, $L - $L)", o, pad, k);
+      method.addStatement("int $LTo = Math.min($L, $L - $L)", o, outputs, size + pad, k);
+    } else {
+      method.addStatement("int $LFrom = Math.max(0, -Math.floorDiv($L - $L, $L))", o, k, pad, stride);
+      method.addStatement(
+          "int $LTo = Math.min($L, Math.floorDiv($L - $L, $L) + 1)", o, outputs, size - 1 + pad, k,
+          stride);
+    }
+  }
+
   /** {@code g[bias + f] += sum over pixels of d[pixel, f]}, each filter summed in pixel order. */
   private static CodeBlock biasGradient(Step step, Op.Conv conv, TensorShape out) {
     return CodeBlock.builder()
@@ -206,19 +224,11 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
     method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
     if (padRows) {
       method.addComment("Output rows whose tap row kh falls inside the input.");
-      method.addStatement(
-          "int ohFrom = Math.max(0, -Math.floorDiv(kh - $L, $L))", w.padTop(), w.strideHeight());
-      method.addStatement(
-          "int ohTo = Math.min($L, Math.floorDiv($L - kh, $L) + 1)",
-          out.height(), in.height() - 1 + w.padTop(), w.strideHeight());
+      addTapRange(method, "oh", "kh", w.padTop(), w.strideHeight(), in.height(), out.height());
     }
     method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
     if (padCols) {
-      method.addStatement(
-          "int owFrom = Math.max(0, -Math.floorDiv(kw - $L, $L))", w.padLeft(), w.strideWidth());
-      method.addStatement(
-          "int owTo = Math.min($L, Math.floorDiv($L - kw, $L) + 1)",
-          out.width(), in.width() - 1 + w.padLeft(), w.strideWidth());
+      addTapRange(method, "ow", "kw", w.padLeft(), w.strideWidth(), in.width(), out.width());
     }
     method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
     CodeBlock.Builder code = CodeBlock.builder();

@@ -82,7 +82,12 @@ public final class KilnProcessor extends AbstractProcessor {
       }
       Plan plan = Planner.plan(model.get());
       TrainingPlan training = TrainingPlanner.plan(plan);
-      TypeSpec generated = ModelEmitter.emit(plan, training).addOriginatingElement(type).build();
+      // A nested class of the network named like a class the code names would be picked up.
+      TypeSpec generated =
+          ModelEmitter.emit(plan, training)
+              .avoidClashesWithNestedClasses(type)
+              .addOriginatingElement(type)
+              .build();
       JavaFile.builder(model.get().packageName(), generated)
           .skipJavaLangImports(true)
           .indent("  ")

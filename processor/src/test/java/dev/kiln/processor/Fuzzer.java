@@ -40,10 +40,16 @@ final class Fuzzer {
     "GLOROT_UNIFORM", "GLOROT_NORMAL", "HE_UNIFORM", "HE_NORMAL", "STANDARD_NORMAL"
   };
 
-  /** Field names that collide with names in the generated class, or with each other's constants. */
+  /**
+   * Field names that collide with names in the generated class, with each other's constants, or
+   * with the classes the generated code names (a field hides a class of its name in the subclass),
+   * and names with {@code $} (JavaPoet's format character).
+   */
   private static final String[] AWKWARD_NAMES = {
     "parameters", "layers", "p", "x", "y", "ws", "g", "d", "noise", "loss", "forward", "predict",
-    "create", "name", "summary", "xo", "oh", "i", "fb", "shift", "target", "prediction"
+    "create", "name", "summary", "xo", "oh", "i", "fb", "shift", "target", "prediction", "Math",
+    "System", "Float", "Arrays", "List", "Kernels", "Checks", "TensorShape", "Initializer",
+    "Batches", "Loss", "ThreadLocal", "Layer", "Model", "c$1", "$", "$L", "C1_OUT", "c1Train"
   };
 
   private final SplittableRandom random;
@@ -161,7 +167,7 @@ final class Fuzzer {
 
   private String fieldName(int i, List<String> taken) {
     String name;
-    int roll = random.nextInt(40);
+    int roll = random.nextInt(30);
     if (roll == 0) {
       name = AWKWARD_NAMES[random.nextInt(AWKWARD_NAMES.length)];
     } else if (roll == 1 && !taken.isEmpty() && taken.get(taken.size() - 1).matches("[a-z]+[A-Z][a-z0-9]*")) {

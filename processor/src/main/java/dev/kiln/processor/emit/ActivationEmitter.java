@@ -27,17 +27,17 @@ final class ActivationEmitter {
         code.endControlFlow();
       }
       case SIGMOID ->
-          elementwise(code, n, out, "(float) (1.0 / (1.0 + Math.exp(-" + in + ")))");
-      case TANH -> elementwise(code, n, out, "(float) Math.tanh(" + in + ")");
+          elementwise(code, n, out, CodeBlock.of("(float) (1.0 / (1.0 + $T.exp(-$L)))", Math.class, in));
+      case TANH -> elementwise(code, n, out, CodeBlock.of("(float) $T.tanh($L)", Math.class, in));
       case SOFTMAX -> {
         code.add("// Softmax, stabilized by subtracting the largest logit.\n");
         code.addStatement("float max = $L[$L]", x, xo);
         code.beginControlFlow("for (int i = 1; i < $L; i++)", n);
-        code.addStatement("max = Math.max(max, $L)", in);
+        code.addStatement("max = $T.max(max, $L)", Math.class, in);
         code.endControlFlow();
         code.addStatement("float sum = 0f");
         code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
-        code.addStatement("float e = (float) Math.exp($L - max)", in);
+        code.addStatement("float e = (float) $T.exp($L - max)", Math.class, in);
         code.addStatement("$L = e", out);
         code.addStatement("sum += e");
         code.endControlFlow();
@@ -117,6 +117,10 @@ final class ActivationEmitter {
   }
 
   private static void elementwise(CodeBlock.Builder code, int n, String out, String value) {
+    elementwise(code, n, out, CodeBlock.of("$L", value));
+  }
+
+  private static void elementwise(CodeBlock.Builder code, int n, String out, CodeBlock value) {
     code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
     code.addStatement("$L = $L", out, value);
     code.endControlFlow();

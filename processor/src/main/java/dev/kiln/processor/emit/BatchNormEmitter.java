@@ -68,7 +68,7 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
             .addParameter(float[].class, "f");
     method.beginControlFlow("for (int o = 0; o < $L; o++)", channels);
     method.addStatement(
-        "float scale = p[$L + o] / (float) Math.sqrt(s[$L + o] + $Lf)", JavaLayer.weights(norm),
+        "float scale = p[$L + o] / (float) $T.sqrt(s[$L + o] + $Lf)", JavaLayer.weights(norm), Math.class,
         JavaLayer.state(norm).plus(channels), (float) op.epsilon());
     method.beginControlFlow("for (int k = 0; k < $L; k++)", rows);
     method.addStatement("f[$L + k * $L + o] *= scale", JavaLayer.weights(producer), channels);
@@ -175,7 +175,7 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
     method.addStatement("float[] affine = $T.scratch($L)", Names.KERNELS, 2 * c);
     method.beginControlFlow("for (int c = 0; c < $L; c++)", c);
     method.addStatement(
-        "float scale = p[$L + c] / (float) Math.sqrt(s[$L + c] + $Lf)", JavaLayer.weights(step),
+        "float scale = p[$L + c] / (float) $T.sqrt(s[$L + c] + $Lf)", JavaLayer.weights(step), Math.class,
         JavaLayer.state(step).plus(c), (float) op.epsilon());
     method.addStatement("affine[c] = scale");
     method.addStatement("affine[$L + c] = p[$L + c] - s[$L + c] * scale", c, JavaLayer.bias(step), JavaLayer.state(step));
@@ -242,7 +242,8 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
     method.addStatement("double m = mean[c - from] / count");
     method.addStatement("double variance = squares[c - from] / count");
     method.addStatement("st[$L + c] = (float) m", at);
-    method.addStatement("st[$L + c] = (float) (1.0 / Math.sqrt(variance + $L))", at + c, op.epsilon());
+    method.addStatement(
+        "st[$L + c] = (float) (1.0 / $T.sqrt(variance + $L))", at + c, Math.class, op.epsilon());
     method.addStatement("double unbiased = count > 1 ? variance * count / (count - 1) : variance");
     method.addStatement(
         "s[$L + c] = (float) ($L * s[$L + c] + $L * m)", JavaLayer.state(step), op.momentum(),

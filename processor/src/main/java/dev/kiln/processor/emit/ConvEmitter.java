@@ -180,13 +180,14 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
   private static void addTapRange(
       MethodSpec.Builder method, String o, String k, int pad, int stride, int size, int outputs) {
     if (stride == 1) {
-      method.addStatement("int $LFrom = Math.max(0, $L - $L)", o, pad, k);
-      method.addStatement("int $LTo = Math.min($L, $L - $L)", o, outputs, size + pad, k);
+      method.addStatement("int $LFrom = $T.max(0, $L - $L)", o, Math.class, pad, k);
+      method.addStatement("int $LTo = $T.min($L, $L - $L)", o, Math.class, outputs, size + pad, k);
     } else {
-      method.addStatement("int $LFrom = Math.max(0, -Math.floorDiv($L - $L, $L))", o, k, pad, stride);
       method.addStatement(
-          "int $LTo = Math.min($L, Math.floorDiv($L - $L, $L) + 1)", o, outputs, size - 1 + pad, k,
-          stride);
+          "int $LFrom = $T.max(0, -$T.floorDiv($L - $L, $L))", o, Math.class, Math.class, k, pad, stride);
+      method.addStatement(
+          "int $LTo = $T.min($L, $T.floorDiv($L - $L, $L) + 1)", o, Math.class, outputs, Math.class,
+          size - 1 + pad, k, stride);
     }
   }
 
@@ -489,10 +490,10 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
     return CodeBlock.builder()
         .addStatement("int ih0 = $L", Ix.of("oh", w.strideHeight()).plus(-w.padTop()))
         .addStatement("int iw0 = $L", Ix.of("ow", w.strideWidth()).plus(-w.padLeft()))
-        .addStatement("int khFrom = Math.max(0, -ih0)")
-        .addStatement("int khTo = Math.min($L, $L - ih0)", w.kernelHeight(), in.height())
-        .addStatement("int kwFrom = Math.max(0, -iw0)")
-        .addStatement("int kwTo = Math.min($L, $L - iw0)", w.kernelWidth(), in.width())
+        .addStatement("int khFrom = $T.max(0, -ih0)", Math.class)
+        .addStatement("int khTo = $T.min($L, $L - ih0)", Math.class, w.kernelHeight(), in.height())
+        .addStatement("int kwFrom = $T.max(0, -iw0)", Math.class)
+        .addStatement("int kwTo = $T.min($L, $L - iw0)", Math.class, w.kernelWidth(), in.width())
         .build();
   }
 
@@ -503,7 +504,7 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
     }
     method.beginControlFlow("for (int oh = $L; oh < $L; oh++)", rowFrom, rowTo);
     method.beginControlFlow("for (int ow = $L; ow < $L; ow++)", colFrom, colTo);
-    method.addStatement(call);
+    method.addStatement("$L", call);
     method.endControlFlow().endControlFlow();
   }
 

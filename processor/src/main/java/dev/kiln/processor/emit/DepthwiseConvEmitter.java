@@ -253,7 +253,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
     int row = g.in().width() * g.in().channels();
     method.beginControlFlow("for (int r = 0; r < $L; r++)", g.in().height());
     method.addStatement(
-        "System.arraycopy(s, $L, dx, $L, $L)",
+        "$T.arraycopy(s, $L, dx, $L, $L)", System.class,
         Ix.constant((long) at + (long) g.w().padTop() * g.inputRow() + (long) g.w().padLeft() * g.in().channels())
             .plus("r", g.inputRow()),
         Ix.of("dxo").plus("r", row), row);

@@ -73,7 +73,7 @@ record MergeEmitter(Op.Merge merge) implements JavaLayer {
       for (int k = 0; k < node.inputs().size(); k++) {
         int c = node.inputs().get(k).channels();
         method.addStatement(
-            "System.arraycopy(x$L, x$Lo + px * $L, y, yo + px * $L + $L, $L)", k, k, c,
+            "$T.arraycopy(x$L, x$Lo + px * $L, y, yo + px * $L + $L, $L)", System.class, k, k, c,
             out.channels(), at, c);
         at += c;
       }
@@ -112,7 +112,8 @@ record MergeEmitter(Op.Merge merge) implements JavaLayer {
         int c = node.inputs().get(k).channels();
         if (training.inputGradients().get(k) >= 0) {
           method.addStatement(
-              "System.arraycopy(d, dOff + px * $L + $L, dx, dx$Lo + px * $L, $L)", out.channels(),
+              "$T.arraycopy(d, dOff + px * $L + $L, dx, dx$Lo + px * $L, $L)", System.class,
+              out.channels(),
               at, k, c, c);
         }
         at += c;

@@ -53,7 +53,7 @@ record PoolEmitter(Op.Pool pool) implements JavaLayer {
           if (kh == 0 && kw == 0) {
             method.addStatement("float v = x[$L]", tap);
           } else if (max) {
-            method.addStatement("v = Math.max(v, x[$L])", tap);
+            method.addStatement("v = $T.max(v, x[$L])", Math.class, tap);
           } else {
             method.addStatement("v += x[$L]", tap);
           }
@@ -70,10 +70,13 @@ record PoolEmitter(Op.Pool pool) implements JavaLayer {
       return List.of(method.build());
     }
     method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
-    method.addStatement("y[yb + c] = $L", max ? "Float.NEGATIVE_INFINITY" : "0f");
+    method.addStatement(
+        "y[yb + c] = $L", max ? CodeBlock.of("$T.NEGATIVE_INFINITY", Float.class) : "0f");
     method.endControlFlow();
-    String accumulate =
-        max ? "y[yb + c] = Math.max(y[yb + c], x[xi + c])" : "y[yb + c] += x[xi + c]";
+    CodeBlock accumulate =
+        max
+            ? CodeBlock.of("y[yb + c] = $T.max(y[yb + c], x[xi + c])", Math.class)
+            : CodeBlock.of("y[yb + c] += x[xi + c]");
     if (!w.padded()) {
       method.addStatement(
           "int xb = $L",
@@ -186,11 +189,11 @@ record PoolEmitter(Op.Pool pool) implements JavaLayer {
     return List.of(method.build());
   }
 
-  private static CodeBlock tap(Ix index, int channels, String accumulate, boolean declare) {
+  private static CodeBlock tap(Ix index, int channels, CodeBlock accumulate, boolean declare) {
     CodeBlock.Builder code = CodeBlock.builder();
     code.addStatement((declare ? "int " : "") + "xi = $L", index);
     code.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
-    code.addStatement(accumulate);
+    code.addStatement("$L", accumulate);
     code.endControlFlow();
     return code.build();
   }

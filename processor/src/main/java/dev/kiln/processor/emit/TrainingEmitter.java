@@ -138,7 +138,8 @@ final class TrainingEmitter {
         method.addStatement(
             "$T.add(ws, $L, ws, $L, ws, $L, $L)", Names.KERNELS, to, from, to, transfer.size());
       } else {
-        method.addStatement("System.arraycopy(ws, $L, ws, $L, $L)", from, to, transfer.size());
+        method.addStatement(
+            "$T.arraycopy(ws, $L, ws, $L, $L)", System.class, from, to, transfer.size());
       }
     }
   }

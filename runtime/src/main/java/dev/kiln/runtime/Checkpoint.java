@@ -3,13 +3,9 @@ package dev.kiln.runtime;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -96,10 +92,11 @@ public final class Checkpoint {
       offset = end;
     }
     header.append('}');
-    while ((header.length() + 8) % 8 != 0) {
-      header.append(' '); // safetensors aligns the data to 8 bytes with spaces
-    }
-    byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
+    // safetensors aligns the data to 8 bytes with spaces: counted in bytes, as names may be any
+    // letters and take two or more bytes each in UTF-8.
+    byte[] unpadded = header.toString().getBytes(StandardCharsets.UTF_8);
+    byte[] headerBytes = Arrays.copyOf(unpadded, (unpadded.length + 7) / 8 * 8);
+    Arrays.fill(headerBytes, unpadded.length, headerBytes.length, (byte) ' ');
     ByteBuffer data =
         ByteBuffer.allocate(Math.toIntExact(8 + headerBytes.length + offset))
             .order(ByteOrder.LITTLE_ENDIAN);
@@ -120,38 +117,9 @@ public final class Checkpoint {
         });
   }
 
-  /** Writes a file's content to a channel. */
-  @FunctionalInterface
-  interface Content {
-    void writeTo(FileChannel channel) throws IOException;
-  }
-
   /** Writes next to {@code file}, forces it to disk, then renames it over {@code file}. */
-  static void writeAtomically(Path file, Content content) throws IOException {
-    Path target = file.toAbsolutePath();
-    if (Files.isDirectory(target)) {
-      throw new IOException(file + " is a directory; give a file name for the checkpoint");
-    }
-    Path dir = target.getParent();
-    if (!Files.isDirectory(dir)) {
-      throw new IOException(
-          "cannot save " + file + ": " + dir
-              + (Files.exists(dir) ? " is not a directory" : " does not exist"));
-    }
-    Path temporary = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-    try {
-      try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
-        content.writeTo(channel);
-        channel.force(true);
-      }
-      try {
-        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(temporary);
-    }
+  static void writeAtomically(Path file, AtomicFiles.Content content) throws IOException {
+    AtomicFiles.write(file, "checkpoint", content);
   }
 
   /** Replaces the model's parameters with the checkpoint's, after checking all of it. */

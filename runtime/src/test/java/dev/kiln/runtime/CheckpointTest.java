@@ -91,6 +91,56 @@ class CheckpointTest {
     assertEquals(1.75f, data.getFloat());
   }
 
+  /**
+   * Names in several scripts (Java identifiers may be any letters): the header is padded in
+   * bytes, so the data stays 8-byte aligned whatever the UTF-8 length of the names, and the file
+   * loads back.
+   */
+  @Test
+  void namesInAnyScriptKeepTheDataAligned() throws IOException {
+    for (String name : java.util.List.of("Réseau", "Сеть", "网络", "ネットワーク", "Δίκτυο1", "नेटवर्क", "Tiny")) {
+      for (String layer : java.util.List.of("conv", "σ", "卷积层", "свёртка")) {
+        java.util.List<Layer> layers =
+            java.util.List.of(
+                new Layer(layer, "Conv2D 1x1", TensorShape.of(1, 1, 1), TensorShape.of(1, 1, 2), 0,
+                    new int[] {1, 1, 1, 2}, 2, 2),
+                new Layer("dense", "Dense 3 no bias", TensorShape.vector(2), TensorShape.vector(3), 4,
+                    new int[] {2, 3}, -1, 0));
+        TinyModel saved = new TinyModel(name, layers, 10);
+        for (int i = 0; i < 10; i++) {
+          saved.parameters[i] = i + 0.5f;
+        }
+        Path file = dir.resolve(name + "-" + layer + ".safetensors");
+        Checkpoint.save(saved, file);
+        byte[] bytes = Files.readAllBytes(file);
+        long headerLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        assertEquals(0, (8 + headerLength) % 8, name + "/" + layer + ": data aligned to 8 bytes");
+        String header = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
+        assertTrue(header.contains("\"network\":\"" + name + "\""), header);
+        assertTrue(header.contains("\"" + layer + ".kernel\""), header);
+        assertEquals(8 + headerLength + 40, bytes.length, name + "/" + layer);
+        TinyModel loaded = new TinyModel(name, layers, 10);
+        Checkpoint.load(loaded, file);
+        assertArrayEquals(saved.parameters, loaded.parameters, 0f, name + "/" + layer);
+      }
+    }
+  }
+
+  /** A checkpoint gets the permissions any new file gets (the umask's), not owner-only. */
+  @Test
+  void checkpointsHonourTheUmask() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    Path probe = Files.createFile(dir.resolve("probe"));
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> expected =
+        Files.getPosixFilePermissions(probe);
+    Path file = dir.resolve("shared.safetensors");
+    Checkpoint.save(model(1), file);
+    assertEquals(expected, Files.getPosixFilePermissions(file));
+    Checkpoint.save(model(2), file); // replacing an existing one too
+    assertEquals(expected, Files.getPosixFilePermissions(file));
+  }
+
   @Test
   void rejectsBadFilesAndLeavesTheModelUnchanged() throws IOException {
     Path good = dir.resolve("good.safetensors");

@@ -1,5 +1,6 @@
 package dev.kiln.samples.pictures;
 
+import dev.kiln.runtime.AtomicFiles;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.TensorShape;
 import java.awt.Color;
@@ -11,7 +12,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -294,17 +294,15 @@ public final class LayerPictures {
 
   /** Writes a PNG, creating its directory; replaces the file only once it is complete. */
   public static Path write(BufferedImage image, Path file) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path temporary = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-    try {
-      if (!ImageIO.write(image, "png", temporary.toFile())) {
-        throw new IOException("no PNG writer in this JDK");
-      }
-      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(temporary);
-    }
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    AtomicFiles.write(
+        file,
+        "picture",
+        channel -> {
+          if (!ImageIO.write(image, "png", java.nio.channels.Channels.newOutputStream(channel))) {
+            throw new IOException("no PNG writer in this JDK");
+          }
+        });
     return file;
   }
 

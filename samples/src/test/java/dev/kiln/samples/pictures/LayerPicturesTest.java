@@ -94,6 +94,13 @@ class LayerPicturesTest {
     Path file = LayerPictures.write(p.image(), dir.resolve("input.png"));
     Png.assertGrid(file, LayerPictures.Layout.of(1, 1, 28, 28, 2));
     Png.assertNotBlank(file, 1);
+    if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      // The permissions any new file gets (the umask's), not owner-only.
+      Path probe = java.nio.file.Files.createFile(dir.resolve("probe"));
+      assertEquals(
+          java.nio.file.Files.getPosixFilePermissions(probe),
+          java.nio.file.Files.getPosixFilePermissions(file));
+    }
   }
 
   @Test

@@ -982,11 +982,43 @@ class DiagnosticsTest {
     assertThat(compilation)
         .hadErrorContaining(
             "[kiln:unknown-layer] out: @From names 'hiden', but there is no layer field of that"
-                + " name; the layers before it are hidden, and @From(From.INPUT) reads the"
-                + " network's input")
+                + " name; did you mean 'hidden'? The layers before it are hidden, and"
+                + " @From(From.INPUT) reads the network's input")
         .inFile(source)
         .onLineContaining("Layer out;");
     assertEquals(column(line, "\"hiden\""), columnOf(compilation, "[kiln:unknown-layer]"));
+  }
+
+  /** The layers listed in declaration order; no suggestion for a name near none of them. */
+  @Test
+  void fromUnknownLayerListsTheLayersInOrder() {
+    JavaFileObject source =
+        network("Order", "height = 4, width = 4",
+            "@Dense(units = 8) Layer zeta;",
+            "@Dense(units = 8) Layer alpha;",
+            "@Dense(units = 8) Layer mid;",
+            "@Dense(units = 3) @From(\"output\") Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:unknown-layer] out: @From names 'output', but there is no layer field of that"
+                + " name; the layers before it are zeta, alpha, mid, and @From(From.INPUT) reads"
+                + " the network's input")
+        .inFile(source)
+        .onLineContaining("Layer out;");
+  }
+
+  /** A name that differs in case only is still a typo of that name. */
+  @Test
+  void fromUnknownLayerSuggestsTheNameInAnotherCase() {
+    JavaFileObject source =
+        network("Case", "height = 4, width = 4",
+            "@Dense(units = 8) Layer convBlock2;",
+            "@Dense(units = 3) @From(\"ConvBlock2\") Layer out;");
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation).hadErrorContaining("did you mean 'convBlock2'?");
   }
 
   @Test

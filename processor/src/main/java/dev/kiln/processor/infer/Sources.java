@@ -9,6 +9,7 @@ import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.TensorShape;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,7 +30,7 @@ final class Sources {
    */
   record Source(int index, TensorShape shape, String name) {}
 
-  private final Map<String, Source> byName = new HashMap<>();
+  private final Map<String, Source> byName = new LinkedHashMap<>(); // in declaration order
   private final Set<String> fieldNames = new TreeSet<>();
   private final Diagnostics diagnostics;
   private final TensorShape input;
@@ -103,14 +104,55 @@ final class Sources {
           + " layers only (a network has no cycles), so move '" + name + "' above it";
     } else {
       tag = "unknown-layer";
-      message = "@From names '" + name + "', but there is no layer field of that name; the layers"
-          + " before it are " + known() + ", and @From(From.INPUT) reads the network's input";
+      String closest = closest(name);
+      message = "@From names '" + name + "', but there is no layer field of that name; "
+          + (closest == null ? "the" : "did you mean '" + closest + "'? The")
+          + " layers before it are " + known() + ", and @From(From.INPUT) reads the network's"
+          + " input";
     }
     diagnostics.error(from.origin(), "value", tag, field.name() + ": " + message);
   }
 
+  /** The earlier layers, in declaration order. */
   private String known() {
-    return byName.isEmpty() ? "none" : String.join(", ", new TreeSet<>(byName.keySet()));
+    return byName.isEmpty() ? "none" : String.join(", ", byName.keySet());
+  }
+
+  /**
+   * The earlier layer whose name is nearest to {@code name} (ignoring case, at most a third of
+   * its letters apart, and at least one), or null if none is that near: a typo's likely meaning.
+   */
+  private String closest(String name) {
+    String best = null;
+    int bestDistance = Math.max(1, name.length() / 3) + 1;
+    for (String candidate : byName.keySet()) {
+      int distance = distance(name.toLowerCase(java.util.Locale.ROOT), candidate.toLowerCase(java.util.Locale.ROOT));
+      if (distance < bestDistance) {
+        best = candidate;
+        bestDistance = distance;
+      }
+    }
+    return best;
+  }
+
+  /** Levenshtein distance: insertions, deletions and substitutions. */
+  private static int distance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
   }
 
   /** Records a field whose last node is {@code index}, with that output shape. */

@@ -1067,11 +1067,48 @@ class DiagnosticsTest {
         .hadErrorContaining(
             "[kiln:add-shapes] sum: @Add sums layers of one shape, but block gives 4x4x16 and"
                 + " stem gives 8x8x8; project stem with a 1x1 convolution, @Conv2D(filters = 16,"
-                + " kernel = 1, stride = 2) @From(\"stem\"), and add that instead, as ResNet does"
-                + " where a block changes the shape")
+                + " kernel = 1, stride = 2, padding = Padding.SAME) @From(\"stem\"), and add that"
+                + " instead, as ResNet does where a block changes the shape")
         .inFile(source)
         .onLineContaining("Layer sum;");
     assertEquals(column(line, "@Add"), columnOf(compilation, "[kiln:add-shapes]"));
+  }
+
+  /** Following the projection the message suggests compiles. */
+  @Test
+  void theSuggestedProjectionCompiles() {
+    JavaFileObject source =
+        network("Projected", "height = 8, width = 8",
+            "@Conv2D(filters = 8, kernel = 3, padding = Padding.SAME) Layer stem;",
+            "@Conv2D(filters = 16, kernel = 3, stride = 2, padding = Padding.SAME) Layer block;",
+            "@Conv2D(filters = 16, kernel = 1, stride = 2, padding = Padding.SAME) @From(\"stem\")"
+                + " Layer projection;",
+            "@Add @From({\"block\", \"projection\"}) Layer sum;");
+    assertThat(compile(source)).succeededWithoutWarnings();
+  }
+
+  /**
+   * Branches that VALID padding shrank by different amounts (15x15 against 13x13): no strided 1x1
+   * projection maps one onto the other, so the message says to pad instead of suggesting a
+   * projection that would fail again; following that compiles.
+   */
+  @Test
+  void addOfMapsThatPaddingShrankSuggestsPaddingNotAProjection() {
+    String[] branches = {
+      "@Conv2D(filters = 4, kernel = 3, padding = Padding.SAME) Layer wide;",
+      "@Conv2D(filters = 4, kernel = 3) @From(From.INPUT) Layer narrow;",
+      "@Add @From({\"wide\", \"narrow\"}) Layer sum;"
+    };
+    Compilation compilation = compile(network("Shrunk", "height = 15, width = 15", branches));
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:add-shapes] sum: @Add sums layers of one shape, but wide gives 15x15x4 and"
+                + " narrow gives 13x13x4; no 1x1 convolution maps 15x15 onto 13x13: the branches"
+                + " lost different numbers of rows and columns to VALID padding, so give the"
+                + " convolutions and pools of the branch that shrank padding = Padding.SAME");
+    branches[1] = "@Conv2D(filters = 4, kernel = 3, padding = Padding.SAME) @From(From.INPUT) Layer narrow;";
+    assertThat(compile(network("Padded", "height = 15, width = 15", branches))).succeededWithoutWarnings();
   }
 
   @Test

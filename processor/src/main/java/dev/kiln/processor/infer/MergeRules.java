@@ -63,7 +63,11 @@ final class MergeRules {
         new Node(name, new Op.Merge(merge.kind()), activation, sources, inputs, output, merge.origin()));
   }
 
-  /** How to make two shapes addable: a 1x1 projection of one, with a stride for a larger map. */
+  /**
+   * How to make two shapes addable: a 1x1 projection of one onto the other, with the stride that
+   * gives the other's height and width, where such a stride exists; otherwise the padding that
+   * shrank one branch is the thing to change (a projection of the projection would not help).
+   */
   private static String addFix(Sources.Source a, Sources.Source b) {
     TensorShape sa = a.shape();
     TensorShape sb = b.shape();
@@ -73,12 +77,37 @@ final class MergeRules {
     // Project the side with the larger map (or, at equal sizes, the second) onto the other.
     Sources.Source from = sb.height() >= sa.height() ? b : a;
     Sources.Source to = from == b ? a : b;
-    int stride = from.shape().height() / Math.max(1, to.shape().height());
-    String strideText = stride > 1 ? ", stride = " + stride : "";
+    int rows = strideOnto(from.shape().height(), to.shape().height());
+    int columns = strideOnto(from.shape().width(), to.shape().width());
+    if (rows == 0 || columns == 0) {
+      return "no 1x1 convolution maps " + from.shape().height() + "x" + from.shape().width()
+          + " onto " + to.shape().height() + "x" + to.shape().width() + ": the branches lost"
+          + " different numbers of rows and columns to VALID padding, so give the convolutions"
+          + " and pools of the branch that shrank padding = Padding.SAME (or pad = (kernel - 1) / 2)";
+    }
+    // SAME gives a 1x1 window the same size as VALID, ceil(n / stride), without a warning that
+    // the stride skips the last rows.
+    String stride =
+        rows == 1 && columns == 1 ? ""
+            : (rows == columns ? ", stride = " + rows : ", stride = {" + rows + ", " + columns + "}")
+                + ", padding = Padding.SAME";
     String reference =
         from.index() == Node.NETWORK_INPUT ? "From.INPUT" : "\"" + from.name() + "\"";
     return "project " + from.name() + " with a 1x1 convolution, @Conv2D(filters = "
-        + to.shape().channels() + ", kernel = 1" + strideText + ") @From(" + reference
+        + to.shape().channels() + ", kernel = 1" + stride + ") @From(" + reference
         + "), and add that instead, as ResNet does where a block changes the shape";
+  }
+
+  /** The stride of a 1x1 VALID convolution that maps {@code n} rows onto {@code target}; 0 if none. */
+  private static int strideOnto(int n, int target) {
+    if (target == 1) {
+      return n; // one output: a stride as long as the input
+    }
+    if (target > n) {
+      return 0;
+    }
+    // (n - 1) / stride == target - 1 holds first at this stride, if at all.
+    int stride = (n - 1) / target + 1;
+    return (n - 1) / stride == target - 1 ? stride : 0;
   }
 }

@@ -100,6 +100,19 @@ public final class LadderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (rungs != null) {
+      for (int rung : rungs) {
+        if (rung < 1 || rung > RUNGS.size()) {
+          throw new UsageError("--rungs takes rungs 1 to " + RUNGS.size() + ", got " + rung);
+        }
+      }
+    }
+    OptionChecks.atLeast("--epochs", epochs, 1);
+    OptionChecks.atLeast("--batch", batch, 1);
+    OptionChecks.positive("--lr", lr);
+    OptionChecks.atLeast("--ensemble", ensemble, 1);
+    mnistOptions.check();
+    OptionChecks.writableDirectory("--plots", plots);
     int threadCount = mnistOptions.threads();
     Mnist.Split mnist = mnistOptions.load(System.out);
     LabeledImages train = mnist.train();

@@ -117,6 +117,14 @@ public final class MnistCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Every option and output is checked before the data is loaded or a step is trained.
+    OptionChecks.atLeast("--epochs", epochs, 1);
+    OptionChecks.atLeast("--batch", batch, 1);
+    OptionChecks.positive("--lr", lr);
+    mnistOptions.check();
+    Path out = this.out != null ? this.out : Path.of(architecture.name().toLowerCase(Locale.ROOT) + ".safetensors");
+    OptionChecks.writableFile("--out", out);
+    OptionChecks.writableDirectory("--plots", plots);
     int threadCount = mnistOptions.threads();
     Mnist.Split mnist = mnistOptions.load(System.out);
     LabeledImages train = mnist.train();
@@ -124,7 +132,6 @@ public final class MnistCommand implements Callable<Integer> {
 
     Model net = architecture.create.apply(seed);
     String name = architecture.name().toLowerCase(Locale.ROOT);
-    Path out = this.out != null ? this.out : Path.of(name + ".safetensors");
     Trainer trainer = Trainer.of(net).batchSize(batch).epochs(epochs).threads(threadCount).seed(seed);
     int steps = epochs * trainer.batchesPerEpoch(train.size());
     Optimizer adam = adam(schedule, lr, steps);

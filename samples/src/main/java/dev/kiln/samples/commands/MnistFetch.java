@@ -27,6 +27,39 @@ final class MnistFetch {
 
   private MnistFetch() {}
 
+  /** Where MNIST is fetched to when no {@code --data} is given: {@code <kiln.home>/data/mnist}. */
+  static Path defaultDirectory() {
+    return Path.of(System.getProperty("kiln.home", "."), "data", "mnist");
+  }
+
+  /**
+   * The directory a {@code --data} option names: fetched into only when it is the default one; a
+   * directory the user gave must hold the files already (a mistyped path is not filled with a
+   * fresh download).
+   */
+  static Path forOption(Path dir, PrintStream log) throws IOException, InterruptedException {
+    boolean standard =
+        dir.toAbsolutePath().normalize().equals(defaultDirectory().toAbsolutePath().normalize());
+    if (standard || Mnist.present(dir)) {
+      return ensure(dir, log);
+    }
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      throw new UsageError(
+          "--data " + dir + " does not exist; give the directory that holds the MNIST files, or"
+              + " leave --data out to fetch them into " + defaultDirectory());
+    }
+    java.util.List<String> missing = new java.util.ArrayList<>();
+    for (String name : Mnist.SHA256.keySet()) {
+      if (!java.nio.file.Files.isRegularFile(dir.resolve(name))
+          && !java.nio.file.Files.isRegularFile(dir.resolve(name + ".gz"))) {
+        missing.add(name);
+      }
+    }
+    throw new UsageError(
+        "--data " + dir + " lacks " + String.join(", ", missing) + " (plain or .gz); leave --data"
+            + " out to fetch MNIST into " + defaultDirectory());
+  }
+
   /** The directory holding MNIST, fetching it first if needed. */
   static Path ensure(Path dir, PrintStream log) throws IOException, InterruptedException {
     if (Mnist.present(dir)) {

@@ -20,7 +20,7 @@ final class MnistOptions {
   @Option(
       names = "--data",
       defaultValue = "${sys:kiln.home:-.}/data/mnist",
-      description = "Directory with the four MNIST IDX files, plain or .gz; fetched there if missing (default: ${DEFAULT-VALUE}).")
+      description = "Directory with the four MNIST IDX files, plain or .gz; the default one is fetched if missing (default: ${DEFAULT-VALUE}).")
   Path data;
 
   @Option(
@@ -33,13 +33,20 @@ final class MnistOptions {
       description = "Evaluate on the first N test images only (default: all 10,000).")
   Integer testLimit;
 
+  /** The options' own checks, before anything is loaded. */
+  void check() {
+    OptionChecks.positiveOrAbsent("--threads", threads);
+    OptionChecks.positiveOrAbsent("--limit", limit);
+    OptionChecks.positiveOrAbsent("--test-limit", testLimit);
+  }
+
   int threads() {
     return threads != null ? threads : Runtime.getRuntime().availableProcessors();
   }
 
   /** MNIST, fetched into {@code --data} if missing, cut to {@code --limit} and {@code --test-limit}. */
   Mnist.Split load(PrintStream log) throws IOException, InterruptedException {
-    Mnist.Split mnist = Mnist.load(MnistFetch.ensure(data, log));
+    Mnist.Split mnist = Mnist.load(MnistFetch.forOption(data, log));
     LabeledImages train = limit == null ? mnist.train() : mnist.train().first(limit);
     LabeledImages test = testLimit == null ? mnist.test() : mnist.test().first(testLimit);
     return new Mnist.Split(train, test);

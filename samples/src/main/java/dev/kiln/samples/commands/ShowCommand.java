@@ -56,7 +56,7 @@ public final class ShowCommand implements Callable<Integer> {
   @Option(
       names = "--data",
       defaultValue = "${sys:kiln.home:-.}/data/mnist",
-      description = "MNIST directory; fetched there if missing (default: ${DEFAULT-VALUE}).")
+      description = "MNIST directory; the default one is fetched if missing (default: ${DEFAULT-VALUE}).")
   Path data;
 
   @Option(
@@ -99,7 +99,7 @@ public final class ShowCommand implements Callable<Integer> {
     } catch (DataFormatException e) {
       return fail(1, "cannot load the checkpoint: " + e.getMessage());
     }
-    LabeledImages test = Mnist.load(MnistFetch.ensure(data, out)).test();
+    LabeledImages test = Mnist.load(MnistFetch.forOption(data, out)).test();
     if (index >= test.size()) {
       return fail(
           2, "--index " + index + " is outside the MNIST test set (0 to " + (test.size() - 1) + ")");

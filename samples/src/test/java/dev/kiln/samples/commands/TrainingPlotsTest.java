@@ -54,12 +54,16 @@ class TrainingPlotsTest {
   @Test
   void mnistReportsItsResultWhenThePlotsFail() throws Exception {
     Path data = SyntheticMnist.write(dir.resolve("mnist"), 40, 20);
-    Path notADirectory = Files.writeString(dir.resolve("plots"), "");
+    // The plots directory passes the check before training, but the charts cannot be written:
+    // their file names are taken by directories.
+    Path plots = Files.createDirectories(dir.resolve("plots"));
+    Files.createDirectory(plots.resolve("mnist-curves.png"));
+    Files.createDirectory(plots.resolve("mnist-confusion.png"));
     Path out = dir.resolve("tiny.safetensors");
     KilnCommandLine.Run run =
         KilnCommandLine.kiln(
             "mnist", "--data", data.toString(), "--epochs", "1", "--batch", "8", "--threads", "1",
-            "--out", out.toString(), "--plots", notADirectory.toString());
+            "--out", out.toString(), "--plots", plots.toString());
     assertEquals(0, run.exit(), run.out() + run.err());
     List<String> results = run.results();
     assertEquals(1, results.size(), run.out());

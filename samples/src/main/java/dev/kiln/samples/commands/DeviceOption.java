@@ -10,8 +10,10 @@ import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --device cpu|opencl[:N]} (a picocli mixin): where a command trains and predicts. With
- * OpenCL missing, or no device matching, it says so and falls back to the CPU.
+ * {@code --device cpu|opencl[:N]} (a picocli mixin): where a command trains and predicts. A plain
+ * {@code opencl} falls back to the CPU, saying so, where OpenCL is missing; a device the user
+ * named ({@code opencl:N}, {@code opencl:gpu}, {@code opencl:<name>}) that is not there is an error
+ * that lists the devices.
  */
 final class DeviceOption {
   @Option(
@@ -20,22 +22,42 @@ final class DeviceOption {
       description =
           "cpu (the generated Java), or opencl for the first GPU (else the first OpenCL device),"
               + " opencl:N for device N, opencl:gpu|cpu or opencl:<name> (default: ${DEFAULT-VALUE})."
-              + " Falls back to the CPU, saying so, where OpenCL is missing.")
+              + " A plain opencl falls back to the CPU, saying so, where OpenCL is missing.")
   String device;
 
   /** The chosen device's name for RESULT lines: {@code cpu} or {@code opencl:N}. */
   String chosen = "cpu";
 
+  /**
+   * Checks the option before anything is loaded: its form, and that a device the user named is
+   * there.
+   */
+  void check() {
+    String spec = spec();
+    if (spec.startsWith("opencl:")) {
+      try {
+        OpenCl.find(device.trim().substring(7));
+      } catch (OpenClException e) {
+        throw new UsageError("--device " + device.trim() + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private String spec() {
+    String spec = device.trim().toLowerCase(Locale.ROOT);
+    if (!spec.equals("cpu") && !spec.equals("opencl") && !spec.startsWith("opencl:")) {
+      throw new UsageError(
+          "--device must be cpu, opencl or opencl:<index|gpu|cpu|name>, got '" + device + "'");
+    }
+    return spec;
+  }
+
   /** Opens the OpenCL device asked for, or returns null for the CPU; prints the choice. */
   OpenClDevice open(PrintStream out) {
-    String spec = device.trim().toLowerCase(Locale.ROOT);
+    String spec = spec();
     if (spec.equals("cpu")) {
       out.println("Device: cpu (the generated Java code)");
       return null;
-    }
-    if (!spec.equals("opencl") && !spec.startsWith("opencl:")) {
-      throw new IllegalArgumentException(
-          "--device must be cpu, opencl or opencl:<index|gpu|cpu|name>, got '" + device + "'");
     }
     try {
       OpenClDevice opened = OpenCl.open(spec.equals("opencl") ? "" : device.trim().substring(7));
@@ -43,6 +65,9 @@ final class DeviceOption {
       out.println("Device: " + opened.info());
       return opened;
     } catch (OpenClException e) {
+      if (!spec.equals("opencl")) {
+        throw new UsageError("--device " + device.trim() + ": " + e.getMessage());
+      }
       out.println("Device: cpu, falling back from " + device + ": " + e.getMessage());
       return null;
     }

@@ -112,6 +112,7 @@ public final class LadderCommand implements Callable<Integer> {
     OptionChecks.positive("--lr", lr);
     OptionChecks.atLeast("--ensemble", ensemble, 1);
     mnistOptions.check();
+    deviceOption.check();
     OptionChecks.writableDirectory("--plots", plots);
     int threadCount = mnistOptions.threads();
     Mnist.Split mnist = mnistOptions.load(System.out);

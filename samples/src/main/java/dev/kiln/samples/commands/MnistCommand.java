@@ -122,6 +122,7 @@ public final class MnistCommand implements Callable<Integer> {
     OptionChecks.atLeast("--batch", batch, 1);
     OptionChecks.positive("--lr", lr);
     mnistOptions.check();
+    deviceOption.check();
     Path out = this.out != null ? this.out : Path.of(architecture.name().toLowerCase(Locale.ROOT) + ".safetensors");
     OptionChecks.writableFile("--out", out);
     OptionChecks.writableDirectory("--plots", plots);

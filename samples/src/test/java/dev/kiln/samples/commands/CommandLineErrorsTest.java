@@ -100,6 +100,14 @@ class CommandLineErrorsTest {
     assertTrue(verbose.err().contains("\tat "), "the trace with --verbose: " + verbose.err());
   }
 
+  /** A device the user named that is not there is an error listing the devices, not a fallback. */
+  @Test
+  void aNamedDeviceThatIsNotThereIsAUsageError() {
+    Run run = kiln(mnist("--device", "opencl:99"));
+    assertUsageError(run, "kiln mnist: --device opencl:99: ");
+    assertUsageError(kiln(mnist("--device", "gpu")), "--device must be cpu, opencl or opencl:<index|gpu|cpu|name>, got 'gpu'");
+  }
+
   @Test
   void ladderRungsOutsideTheLadderAreUsageErrors() {
     assertUsageError(

@@ -73,6 +73,15 @@ public final class Kernels {
     DESCRIPTION =
         (vector ? "vector (" + lanes + ", JDK " + feature + ", " + why + ")"
             : "plain Java (JDK " + feature + "; " + why + ")");
+    if (!vector && requested.equals("auto") && !module && feature >= 21) {
+      // A JDK that would take the vector path, started without its module: said once, on the
+      // first layer run, because it costs several times the time. -Dkiln.kernels=plain (a
+      // choice) silences it.
+      System.err.println(
+          "kiln: networks run their plain-Java loops, several times slower than the vector path;"
+              + " start java with --add-modules jdk.incubator.vector (-Dkiln.kernels=plain keeps"
+              + " the plain path without this note)");
+    }
   }
 
   private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);

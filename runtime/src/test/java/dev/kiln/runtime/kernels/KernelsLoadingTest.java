@@ -41,6 +41,59 @@ class KernelsLoadingTest {
     assertTrue(loaded.contains("dev.kiln.runtime.kernels.VectorConvolution"), "loaded " + loaded);
   }
 
+  /**
+   * A JVM of 21 or newer without the module says once that it runs the slow path; one with the
+   * module, one that chose the plain path, and one older than 21 (where the plain path is the
+   * right one) say nothing. Runs with this JVM, and with a JDK 21+ if one is installed.
+   */
+  @Test
+  void aJvmThatCouldVectorizeButWasNotToldToSaysSoOnce() throws Exception {
+    String note = "kiln: networks run their plain-Java loops";
+    List<String> javas = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+    java.io.File[] installed = new java.io.File("/usr/lib/jvm").listFiles();
+    for (java.io.File jdk : installed == null ? new java.io.File[0] : installed) {
+      java.io.File launcher = new java.io.File(jdk, "bin/java");
+      if (launcher.canExecute() && feature(launcher.getPath()) >= 21) {
+        javas.add(launcher.getPath());
+        break;
+      }
+    }
+    for (String launcher : javas) {
+      int feature = feature(launcher);
+      String plain = run(launcher, List.of());
+      assertEquals(feature >= 21 ? 1 : 0, plain.split(note, -1).length - 1, launcher + ": " + plain);
+      assertFalse(run(launcher, List.of("-Dkiln.kernels=plain")).contains(note), launcher);
+      if (feature >= 21) {
+        assertFalse(run(launcher, List.of("--add-modules", "jdk.incubator.vector")).contains(note), launcher);
+      }
+    }
+  }
+
+  private static int feature(String launcher) throws Exception {
+    Process process = new ProcessBuilder(launcher, "-version").redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    process.waitFor();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("version \"(\\d+)").matcher(output);
+    return m.find() ? Integer.parseInt(m.group(1)) : 0;
+  }
+
+  /** What {@link CallEveryKernel} prints under {@code java} with {@code options}. */
+  private static String run(String launcher, List<String> options) throws Exception {
+    List<String> command = new ArrayList<>(List.of(launcher));
+    command.addAll(options);
+    command.addAll(List.of("-cp", classPath(), CallEveryKernel.class.getName()));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, process.waitFor(), output);
+    return output;
+  }
+
+  private static String classPath() throws Exception {
+    return Path.of(Kernels.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+        + File.pathSeparator
+        + Path.of(CallEveryKernel.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+  }
+
   /** The classes a fresh JVM with {@code options} loads while it runs {@link CallEveryKernel}. */
   private static List<String> loadedClasses(List<String> options) throws Exception {
     String classPath =

@@ -41,9 +41,9 @@ public final class MnistCommand implements Callable<Integer> {
   /** The networks this command trains: the lecture's LeNet-5, two that are not chains, a MobileNet. */
   enum Architecture {
     LENET5("LeNet5", "LeNet-5", LeNet5Model::create),
-    RESNET("MnistResNet", "a small ResNet (two residual blocks)", MnistResNetModel::create),
-    INCEPTION("MnistInception", "an inception network (one split-and-merge block)", MnistInceptionModel::create),
-    MOBILENET("MnistMobileNet", "a MobileNet (depthwise separable convolutions)", MnistMobileNetModel::create);
+    RESNET("MnistResNet", "a small ResNet of two residual blocks", MnistResNetModel::create),
+    INCEPTION("MnistInception", "an inception network of one split-and-merge block", MnistInceptionModel::create),
+    MOBILENET("MnistMobileNet", "a MobileNet of depthwise separable blocks", MnistMobileNetModel::create);
 
     final String modelName;
     final String title;
@@ -138,9 +138,10 @@ public final class MnistCommand implements Callable<Integer> {
     Optimizer adam = adam(schedule, lr, steps);
     System.out.printf(
         Locale.ROOT,
-        "Training %s (%,d parameters) on %,d MNIST images, testing on %,d: %d epochs, batch %d,"
+        "Training %s (%,d parameters) on %,d MNIST images, testing on %,d: %d epoch%s, batch %d,"
             + " Adam %s lr %s, %d threads, seed %d%n",
-        architecture.title, net.parameterCount(), train.size(), test.size(), epochs, batch,
+        architecture.title, net.parameterCount(), train.size(), test.size(), epochs,
+        epochs == 1 ? "" : "s", batch,
         schedule.name().toLowerCase(Locale.ROOT), lr, threadCount, seed);
     OpenClDevice device = deviceOption.open(System.out);
     List<EpochResult> history;

@@ -65,6 +65,7 @@ class TrainingPlotsTest {
             "mnist", "--data", data.toString(), "--epochs", "1", "--batch", "8", "--threads", "1",
             "--out", out.toString(), "--plots", plots.toString());
     assertEquals(0, run.exit(), run.out() + run.err());
+    assertTrue(run.out().contains(" images, testing on 20: 1 epoch, batch 8,"), "the banner: " + run.out());
     List<String> results = run.results();
     assertEquals(1, results.size(), run.out());
     assertTrue(results.get(0).endsWith(" checkpoint=" + out + " curves=none confusion=none"), results.get(0));

@@ -73,9 +73,25 @@ public final class Checkpoint {
   }
 
   public static void save(Model model, Path file) throws IOException {
+    save(model, file, Map.of());
+  }
+
+  /**
+   * Saves with what made the checkpoint ({@code about}: for example the command, the epochs, the
+   * training-set size and the test accuracy), kept as strings in the safetensors metadata beside
+   * {@code format} and {@code network}, and read back by {@link #metadata}.
+   */
+  public static void save(Model model, Path file, Map<String, String> about) throws IOException {
     List<Entry> entries = entries(model);
     StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"kiln\",\"network\":");
-    header.append(quote(model.name())).append('}');
+    header.append(quote(model.name()));
+    for (Map.Entry<String, String> e : new java.util.TreeMap<>(about).entrySet()) {
+      if (e.getKey().equals("format") || e.getKey().equals("network")) {
+        throw new IllegalArgumentException("'" + e.getKey() + "' is the checkpoint's own metadata");
+      }
+      header.append(',').append(quote(e.getKey())).append(':').append(quote(e.getValue()));
+    }
+    header.append('}');
     long offset = 0;
     for (Entry e : entries) {
       long end = offset + 4L * e.count();
@@ -122,12 +138,21 @@ public final class Checkpoint {
     AtomicFiles.write(file, "checkpoint", content);
   }
 
-  /** Replaces the model's parameters with the checkpoint's, after checking all of it. */
-  public static void load(Model model, Path file) throws IOException {
-    if (Files.isDirectory(file)) {
-      throw new DataFormatException(file, "is a directory, expected a .safetensors file");
+  /**
+   * The checkpoint's metadata: {@code format}, {@code network} and whatever {@link #save(Model,
+   * Path, Map)} was told; empty for a safetensors file without any.
+   */
+  public static Map<String, String> metadata(Path file) throws IOException {
+    Map<?, ?> header = header(file, Files.readAllBytes(file));
+    Map<String, String> metadata = new java.util.TreeMap<>();
+    if (header.get("__metadata__") instanceof Map<?, ?> map) {
+      map.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));
     }
-    byte[] bytes = Files.readAllBytes(file);
+    return metadata;
+  }
+
+  /** The JSON header of a safetensors file's bytes, checked for size and form. */
+  private static Map<?, ?> header(Path file, byte[] bytes) throws IOException {
     if (bytes.length < 8) {
       throw new DataFormatException(file, "too short for a safetensors file (" + bytes.length + " bytes)");
     }
@@ -139,17 +164,26 @@ public final class Checkpoint {
           "not a safetensors file or truncated: header length " + headerLength + " in a file of "
               + bytes.length + " bytes");
     }
-    Map<?, ?> header;
     try {
       Object parsed =
           Json.parse(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
       if (!(parsed instanceof Map<?, ?> map)) {
         throw new IllegalArgumentException("the header is not a JSON object");
       }
-      header = map;
+      return map;
     } catch (IllegalArgumentException e) {
       throw new DataFormatException(file, "corrupt safetensors header: " + e.getMessage());
     }
+  }
+
+  /** Replaces the model's parameters with the checkpoint's, after checking all of it. */
+  public static void load(Model model, Path file) throws IOException {
+    if (Files.isDirectory(file)) {
+      throw new DataFormatException(file, "is a directory, expected a .safetensors file");
+    }
+    byte[] bytes = Files.readAllBytes(file);
+    Map<?, ?> header = header(file, bytes);
+    long headerLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
     int dataStart = 8 + (int) headerLength;
     long dataLength = bytes.length - dataStart;
 

@@ -126,6 +126,23 @@ class CheckpointTest {
     }
   }
 
+  /** What made a checkpoint is kept in its metadata and read back; loading ignores it. */
+  @Test
+  void metadataSaysWhatMadeTheCheckpoint() throws IOException {
+    Path file = dir.resolve("about.safetensors");
+    TinyModel saved = model(1);
+    Checkpoint.save(saved, file, java.util.Map.of("command", "./kiln mnist", "epochs", "10", "test_accuracy", "0.9922"));
+    assertEquals(
+        java.util.Map.of("format", "kiln", "network", "Tiny", "command", "./kiln mnist", "epochs", "10",
+            "test_accuracy", "0.9922"),
+        Checkpoint.metadata(file));
+    TinyModel loaded = model(-5);
+    Checkpoint.load(loaded, file);
+    assertArrayEquals(saved.parameters, loaded.parameters, 0f);
+    Checkpoint.save(saved, file);
+    assertEquals(java.util.Map.of("format", "kiln", "network", "Tiny"), Checkpoint.metadata(file));
+  }
+
   /** A checkpoint gets the permissions any new file gets (the umask's), not owner-only. */
   @Test
   void checkpointsHonourTheUmask() throws IOException {

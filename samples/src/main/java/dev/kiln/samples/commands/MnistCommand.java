@@ -22,6 +22,7 @@ import dev.kiln.samples.pictures.TrainingCharts;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -163,8 +164,17 @@ public final class MnistCommand implements Callable<Integer> {
       }
     }
     double predictPerSecond = test.size() / ((System.nanoTime() - predictStart) / 1e9);
-    Checkpoint.save(net, out);
     EpochResult last = history.get(history.size() - 1);
+    // What made it, so that show (and a person) can tell a full run from a --limit trial.
+    Checkpoint.save(
+        net, out,
+        Map.of(
+            "command", "./kiln mnist --model " + architecture.name().toLowerCase(Locale.ROOT),
+            "epochs", String.valueOf(epochs),
+            "train_images", String.valueOf(train.size()),
+            "test_images", String.valueOf(test.size()),
+            "test_accuracy", String.format(Locale.ROOT, "%.4f", last.testAccuracy()),
+            "trained", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
     double seconds = history.stream().mapToDouble(EpochResult::seconds).sum();
     double imagesPerSecond = (double) train.size() * epochs / seconds;
     System.out.println("Saved " + out);

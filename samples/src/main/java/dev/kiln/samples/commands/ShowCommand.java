@@ -99,6 +99,7 @@ public final class ShowCommand implements Callable<Integer> {
     } catch (DataFormatException e) {
       return fail(1, "cannot load the checkpoint: " + e.getMessage());
     }
+    out.println(describe(checkpoint, Checkpoint.metadata(checkpoint)));
     LabeledImages test = Mnist.load(MnistFetch.forOption(data, out)).test();
     if (index >= test.size()) {
       return fail(
@@ -206,5 +207,32 @@ public final class ShowCommand implements Callable<Integer> {
   private static int fail(int code, String message) {
     System.err.println("kiln show: " + message);
     return code;
+  }
+
+  /**
+   * What made a checkpoint, from its metadata: e.g. {@code Checkpoint lenet5.safetensors:
+   * LeNet5 from ./kiln mnist --model lenet5, 10 epochs on 60,000 images, test accuracy 99.22%
+   * (2026-12-07T07:40:00Z)}; a checkpoint without it says so.
+   */
+  static String describe(Path checkpoint, java.util.Map<String, String> about) {
+    String name = "Checkpoint " + checkpoint + ": " + about.getOrDefault("network", "?");
+    if (!about.containsKey("command")) {
+      return name + " (no record of how it was trained)";
+    }
+    String images = about.getOrDefault("train_images", "?");
+    try {
+      images = String.format(Locale.ROOT, "%,d", Long.parseLong(images));
+    } catch (NumberFormatException e) {
+      // shown as written
+    }
+    String accuracy = about.getOrDefault("test_accuracy", "?");
+    try {
+      accuracy = String.format(Locale.ROOT, "%.2f%%", 100 * Double.parseDouble(accuracy));
+    } catch (NumberFormatException e) {
+      // shown as written
+    }
+    return name + " from " + about.get("command") + ", " + about.getOrDefault("epochs", "?")
+        + " epoch(s) on " + images + " images, test accuracy " + accuracy
+        + (about.containsKey("trained") ? " (" + about.get("trained") + ")" : "");
   }
 }

@@ -71,6 +71,13 @@ class TrainingPlotsTest {
     assertTrue(results.get(0).endsWith(" checkpoint=" + out + " curves=none confusion=none"), results.get(0));
     assertTrue(run.err().contains("kiln: the plots were not written"), run.err());
     assertTrue(Files.size(out) > 0);
+    // What made it is in its metadata, and show says so.
+    java.util.Map<String, String> about = dev.kiln.runtime.Checkpoint.metadata(out);
+    assertEquals("./kiln mnist --model lenet5", about.get("command"), about.toString());
+    assertEquals("1", about.get("epochs"));
+    assertEquals("40", about.get("train_images"));
+    assertTrue(ShowCommand.describe(out, about).contains("LeNet5 from ./kiln mnist --model lenet5, 1 epoch(s) on 40 images, test accuracy "),
+        ShowCommand.describe(out, about));
   }
 
   @Test

@@ -5,13 +5,10 @@ import com.palantir.javapoet.MethodSpec;
 import dev.kiln.annotations.BiasInit;
 import dev.kiln.annotations.Init;
 import dev.kiln.processor.model.Node;
-import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * The Java code of one layer kind: its methods, and the statements that call them from the
@@ -117,19 +114,6 @@ interface JavaLayer {
   /** Whether the step's fused activation is left to the loss (its forward runs as logits). */
   static boolean logits(TrainingStep t) {
     return t.lossActivation() && t.step().node().activation().isPresent();
-  }
-
-  /**
-   * {@code base}, with underscores added until no layer of {@code plan} has that name: a name for
-   * a generated step whose methods cannot meet a layer's.
-   */
-  static String unusedName(Plan plan, String base) {
-    Set<String> layers = plan.steps().stream().map(s -> s.node().name()).collect(Collectors.toSet());
-    String name = base;
-    while (layers.contains(name)) {
-      name += "_";
-    }
-    return name;
   }
 
   /** The common signature and a javadoc line with the layer's description and shapes. */

@@ -1,11 +1,9 @@
 package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.MethodSpec;
-import dev.kiln.processor.model.Node;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.Step;
 import java.util.Locale;
-import javax.lang.model.element.Modifier;
 
 /**
  * Inference's convolution and 2x2 max pool in one method ({@link Plan.PoolFusion}), taken where

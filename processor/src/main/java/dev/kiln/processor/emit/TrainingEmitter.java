@@ -6,7 +6,6 @@ import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.plan.Plan;
-import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 import java.util.List;

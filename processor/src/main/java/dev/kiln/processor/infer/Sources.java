@@ -8,7 +8,6 @@ import dev.kiln.processor.model.LayerDeclaration;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.TensorShape;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

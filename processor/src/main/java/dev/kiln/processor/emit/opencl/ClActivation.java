@@ -2,7 +2,6 @@ package dev.kiln.processor.emit.opencl;
 
 import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
-import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 

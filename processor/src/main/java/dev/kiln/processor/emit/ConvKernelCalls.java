@@ -206,7 +206,7 @@ final class ConvKernelCalls {
   }
 
   /** The input the windows read: the padded copy in scratch, or x itself. */
-  private static String source(ConvGeometry g) {
+  static String source(ConvGeometry g) {
     return g.w().padded() ? "s, 0" : "x, xo";
   }
 

@@ -5,7 +5,6 @@ import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.ConvGeometry;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
-import dev.kiln.processor.model.TensorShape;
 import dev.kiln.processor.model.Window;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan;
@@ -25,79 +24,56 @@ import java.util.List;
  */
 record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
 
-  /** The layer's numbers, as the loops and the kernels name them. */
-  private record Shape(
-      Window w, TensorShape in, TensorShape out, int multiplier, int paddedHeight,
-      int paddedWidth) {
-    static Shape of(Op.DepthwiseConv op, Node node) {
-      Window w = op.window();
-      TensorShape in = node.input();
-      // The analyzer keeps padded sizes within an int.
-      return new Shape(
-          w, in, node.output(), op.depthMultiplier(),
-          Math.toIntExact((long) in.height() + w.padTop() + w.padBottom()),
-          Math.toIntExact((long) in.width() + w.padLeft() + w.padRight()));
-    }
+  /** The layer's window over its input, as the convolution's vector path sees it too. */
+  private ConvGeometry geometry(Node node) {
+    return ConvGeometry.of(depthwise.window(), node.output().channels(), node.input(), node.output());
+  }
 
-    /** Floats in the bordered input: 0 without padding. */
-    int paddedSize() {
-      return w.padded() ? Math.toIntExact((long) paddedHeight * paddedWidth * in.channels()) : 0;
-    }
+  /**
+   * Whether the windows read a bordered copy (or the input itself, unpadded): false for pads so
+   * large that the copy would dwarf the layer, whose windows are clipped one tap at a time.
+   */
+  private static boolean bordered(ConvGeometry g) {
+    return !g.w().padded()
+        || 2L * ((long) g.paddedHeight() * g.paddedWidth() * g.in().channels())
+            <= ConvGeometry.MAX_SCRATCH;
+  }
 
-    /**
-     * Whether the windows read a bordered copy (or the input itself, unpadded): false for pads so
-     * large that the copy would dwarf the layer, whose windows are clipped one tap at a time.
-     */
-    boolean bordered() {
-      return !w.padded()
-          || 2L * ((long) paddedHeight * paddedWidth * in.channels()) <= ConvGeometry.MAX_SCRATCH;
-    }
-
-    /** Floats in one row of the input the windows read (the bordered copy's, if padded). */
-    int inputRow() {
-      return (w.padded() ? paddedWidth : in.width()) * in.channels();
-    }
-
-    /** The array and offset the windows read: the bordered copy in scratch, or x itself. */
-    String source() {
-      return w.padded() ? "s, 0" : "x, xo";
-    }
-
-    /** {@code rowStep, colStep, tapStep, kh, kw, channels, multiplier} of the windows. */
-    String windows() {
-      return (w.strideHeight() * inputRow()) + ", " + (w.strideWidth() * in.channels()) + ", "
-          + inputRow() + ", " + w.kernelHeight() + ", " + w.kernelWidth() + ", " + in.channels()
-          + ", " + multiplier;
-    }
+  /** {@code rowStep, colStep, tapStep, kh, kw, channels, multiplier} of the windows. */
+  private String windows(ConvGeometry g) {
+    Window w = g.w();
+    return (w.strideHeight() * g.inputRow()) + ", " + (w.strideWidth() * g.in().channels()) + ", "
+        + g.inputRow() + ", " + w.kernelHeight() + ", " + w.kernelWidth() + ", "
+        + g.in().channels() + ", " + depthwise.depthMultiplier();
   }
 
   @Override
   public List<MethodSpec> forward(Step step, String name, boolean withActivation) {
     Node node = step.node();
-    Shape g = Shape.of(depthwise, node);
+    ConvGeometry g = geometry(node);
     int channels = g.in().channels();
     int outputs = g.out().channels();
     MethodSpec.Builder method = JavaLayer.forwardMethod(name, step, layout(step));
     CodeBlock activation = ActivationEmitter.fused(node, withActivation);
-    if (g.bordered()) {
+    if (bordered(g)) {
       addBorder(method, g, g.paddedSize());
       method
           .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
           .addStatement(
               "$T.depthwiseConvolve($L, $L, p, $L, p, $L, y, yo, $L, $L)", Names.KERNELS,
-              g.source(), g.windows(), JavaLayer.weights(step), JavaLayer.biasArgument(step),
+              ConvKernelCalls.source(g), windows(g), JavaLayer.weights(step), JavaLayer.biasArgument(step),
               g.out().height(),
               g.out().width())
           .addCode(activation)
           .addStatement("return")
           .endControlFlow();
     }
-    String src = g.w().padded() && g.bordered() ? "s" : "x";
+    String src = g.w().padded() && bordered(g) ? "s" : "x";
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", g.out().height());
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", g.out().width());
     method.addStatement(
         "int yb = $L", Ix.of("yo").plus("oh", (long) g.out().width() * outputs).plus("ow", outputs));
-    if (g.bordered()) {
+    if (bordered(g)) {
       method.addStatement("int xb = $L", windowStart(g));
     }
     method.beginControlFlow("for (int o = 0; o < $L; o++)", outputs);
@@ -107,13 +83,13 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
     method.endControlFlow();
     openTaps(method, g, step);
     method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
-    if (g.multiplier() == 1) {
+    if (depthwise.depthMultiplier() == 1) {
       method.addStatement("y[yb + c] += $L[xt + c] * p[wt + c]", src);
     } else {
       method.addStatement("float v = $L[xt + c]", src);
-      method.beginControlFlow("for (int m = 0; m < $L; m++)", g.multiplier());
+      method.beginControlFlow("for (int m = 0; m < $L; m++)", depthwise.depthMultiplier());
       method.addStatement(
-          "y[yb + c * $L + m] += v * p[wt + c * $L + m]", g.multiplier(), g.multiplier());
+          "y[yb + c * $L + m] += v * p[wt + c * $L + m]", depthwise.depthMultiplier(), depthwise.depthMultiplier());
       method.endControlFlow();
     }
     method.endControlFlow();
@@ -126,7 +102,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
   @Override
   public List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training) {
     Node node = step.node();
-    Shape g = Shape.of(depthwise, node);
+    ConvGeometry g = geometry(node);
     int channels = g.in().channels();
     int outputs = g.out().channels();
     boolean dx = training.computesInputGradient();
@@ -143,9 +119,9 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
           g.out().height() * g.out().width(), outputs, JavaLayer.bias(step));
     }
     // Scratch: the bordered input, then (padded, with dx) the bordered input gradient.
-    int gradientAt = g.bordered() ? g.paddedSize() : 0;
-    boolean borderedGradient = dx && g.w().padded() && g.bordered();
-    if (g.bordered()) {
+    int gradientAt = bordered(g) ? g.paddedSize() : 0;
+    boolean borderedGradient = dx && g.w().padded() && bordered(g);
+    if (bordered(g)) {
       addBorder(method, g, g.paddedSize() * (borderedGradient ? 2 : 1));
     }
     String target = borderedGradient ? "s" : "dx";
@@ -155,12 +131,12 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
           "$T.fill($L, $L, $L, 0f)", Arrays.class, target, targetOffset,
           Ix.of(targetOffset).plus(borderedGradient ? g.paddedSize() : g.in().size()));
     }
-    if (g.bordered()) {
+    if (bordered(g)) {
       method
           .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
           .addStatement(
               "$T.depthwiseGradients($L, $L, p, $L, d, dOff, $L, $L, g, $L, $L, $L)",
-              Names.KERNELS, g.source(), g.windows(), JavaLayer.weights(step), g.out().height(),
+              Names.KERNELS, ConvKernelCalls.source(g), windows(g), JavaLayer.weights(step), g.out().height(),
               g.out().width(), JavaLayer.weights(step), dx ? target : "null", dx ? targetOffset : "0");
       if (borderedGradient) {
         addInterior(method, g, gradientAt);
@@ -168,19 +144,19 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
       method.addStatement("return").endControlFlow();
     }
 
-    String src = g.w().padded() && g.bordered() ? "s" : "x";
+    String src = g.w().padded() && bordered(g) ? "s" : "x";
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", g.out().height());
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", g.out().width());
     method.addStatement(
         "int db = $L",
         Ix.of("dOff").plus("oh", (long) g.out().width() * outputs).plus("ow", outputs));
-    if (g.bordered()) {
+    if (bordered(g)) {
       method.addStatement("int xb = $L", windowStart(g));
     }
     openTaps(method, g, step);
     method.beginControlFlow("for (int c = 0; c < $L; c++)", channels);
     method.addStatement("float v = $L[xt + c]", src);
-    if (g.multiplier() == 1) {
+    if (depthwise.depthMultiplier() == 1) {
       method.addStatement("float dv = d[db + c]");
       method.addStatement("g[wt + c] += v * dv");
       if (dx) {
@@ -190,11 +166,11 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
       if (dx) {
         method.addStatement("float sum = 0f");
       }
-      method.beginControlFlow("for (int m = 0; m < $L; m++)", g.multiplier());
-      method.addStatement("float dv = d[db + c * $L + m]", g.multiplier());
-      method.addStatement("g[wt + c * $L + m] += v * dv", g.multiplier());
+      method.beginControlFlow("for (int m = 0; m < $L; m++)", depthwise.depthMultiplier());
+      method.addStatement("float dv = d[db + c * $L + m]", depthwise.depthMultiplier());
+      method.addStatement("g[wt + c * $L + m] += v * dv", depthwise.depthMultiplier());
       if (dx) {
-        method.addStatement("sum += p[wt + c * $L + m] * dv", g.multiplier());
+        method.addStatement("sum += p[wt + c * $L + m] * dv", depthwise.depthMultiplier());
       }
       method.endControlFlow();
       if (dx) {
@@ -234,7 +210,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
   }
 
   /** The input copied into its zero border at {@code s[0..]} (padded layers), in scratch of {@code size}. */
-  private static void addBorder(MethodSpec.Builder method, Shape g, int size) {
+  private static void addBorder(MethodSpec.Builder method, ConvGeometry g, int size) {
     if (!g.w().padded()) {
       return;
     }
@@ -249,7 +225,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
   }
 
   /** The bordered input gradient's interior rows copied to dx. */
-  private static void addInterior(MethodSpec.Builder method, Shape g, int at) {
+  private static void addInterior(MethodSpec.Builder method, ConvGeometry g, int at) {
     int row = g.in().width() * g.in().channels();
     method.beginControlFlow("for (int r = 0; r < $L; r++)", g.in().height());
     method.addStatement(
@@ -261,7 +237,7 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
   }
 
   /** Where the window of output pixel (oh, ow) starts in the array the windows read. */
-  private static Ix windowStart(Shape g) {
+  private static Ix windowStart(ConvGeometry g) {
     Ix start = g.w().padded() ? Ix.constant(0) : Ix.of("xo");
     return start
         .plus("oh", (long) g.w().strideHeight() * g.inputRow())
@@ -272,17 +248,17 @@ record DepthwiseConvEmitter(Op.DepthwiseConv depthwise) implements JavaLayer {
    * Opens the tap loops: {@code xt} the tap's input, {@code wt} its weights. Clipped windows skip
    * the taps that fall into the padding.
    */
-  private static void openTaps(MethodSpec.Builder method, Shape g, Step step) {
+  private static void openTaps(MethodSpec.Builder method, ConvGeometry g, Step step) {
     int outputs = g.out().channels();
     Window w = g.w();
     method.beginControlFlow("for (int kh = 0; kh < $L; kh++)", w.kernelHeight());
-    if (!g.bordered()) {
+    if (!bordered(g)) {
       method.addStatement("int ih = oh * $L + kh - $L", w.strideHeight(), w.padTop());
       method.beginControlFlow("if (ih < 0 || ih >= $L)", g.in().height());
       method.addStatement("continue").endControlFlow();
     }
     method.beginControlFlow("for (int kw = 0; kw < $L; kw++)", w.kernelWidth());
-    if (g.bordered()) {
+    if (bordered(g)) {
       method.addStatement(
           "int xt = $L", Ix.of("xb").plus("kh", g.inputRow()).plus("kw", g.in().channels()));
     } else {

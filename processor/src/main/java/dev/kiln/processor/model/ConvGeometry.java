@@ -23,21 +23,32 @@ public record ConvGeometry(
 
   /** The geometry, or null when the layer stays on the plain path (its scratch would be huge). */
   public static ConvGeometry of(Op.Conv conv, TensorShape in, TensorShape out) {
-    Window w = conv.window();
-    long paddedHeight = (long) in.height() + w.padTop() + w.padBottom();
-    long paddedWidth = (long) in.width() + w.padLeft() + w.padRight();
-    long spreadHeight = (long) in.height() + w.kernelHeight() - 1;
-    long spreadWidth = (long) in.width() + w.kernelWidth() - 1;
+    ConvGeometry g = of(conv.window(), conv.filters(), in, out);
     long c = Math.max(in.channels(), out.channels());
-    long weights = (long) w.kernelHeight() * w.kernelWidth() * in.channels() * conv.filters();
-    if (paddedHeight * paddedWidth * c > MAX_SCRATCH
-        || spreadHeight * spreadWidth * c > MAX_SCRATCH
+    long weights =
+        (long) g.w.kernelHeight() * g.w.kernelWidth() * in.channels() * conv.filters();
+    if ((long) g.paddedHeight * g.paddedWidth * c > MAX_SCRATCH
+        || (long) g.spreadHeight * g.spreadWidth * c > MAX_SCRATCH
         || weights > MAX_SCRATCH) {
       return null;
     }
+    return g;
+  }
+
+  /**
+   * The geometry of any window over {@code in}, whatever its size: padded sizes fit an int (the
+   * analyzer's rule), the spread sizes are capped at {@code Integer.MAX_VALUE}, so only a
+   * geometry that passed a scratch limit may multiply them.
+   */
+  public static ConvGeometry of(Window w, int filters, TensorShape in, TensorShape out) {
+    long spreadHeight = (long) in.height() + w.kernelHeight() - 1;
+    long spreadWidth = (long) in.width() + w.kernelWidth() - 1;
     return new ConvGeometry(
-        w, in, out, conv.filters(), (int) paddedHeight, (int) paddedWidth, (int) spreadHeight,
-        (int) spreadWidth);
+        w, in, out, filters,
+        Math.toIntExact((long) in.height() + w.padTop() + w.padBottom()),
+        Math.toIntExact((long) in.width() + w.padLeft() + w.padRight()),
+        (int) Math.min(spreadHeight, Integer.MAX_VALUE),
+        (int) Math.min(spreadWidth, Integer.MAX_VALUE));
   }
 
   public int paddedSize() {

@@ -143,7 +143,17 @@ public final class Checkpoint {
    * Path, Map)} was told; empty for a safetensors file without any.
    */
   public static Map<String, String> metadata(Path file) throws IOException {
-    Map<?, ?> header = header(file, Files.readAllBytes(file));
+    // The header only: a checkpoint's tensors may be hundreds of megabytes.
+    byte[] head;
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      byte[] length = in.readNBytes(8);
+      long n = length.length < 8 ? 0 : ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).getLong();
+      byte[] json = n > 0 && n <= MAX_HEADER ? in.readNBytes((int) n) : new byte[0];
+      head = new byte[length.length + json.length];
+      System.arraycopy(length, 0, head, 0, length.length);
+      System.arraycopy(json, 0, head, length.length, json.length);
+    }
+    Map<?, ?> header = header(file, head);
     Map<String, String> metadata = new java.util.TreeMap<>();
     if (header.get("__metadata__") instanceof Map<?, ?> map) {
       map.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -43,15 +44,15 @@ final class MnistFetch {
     if (standard || Mnist.present(dir)) {
       return ensure(dir, log);
     }
-    if (!java.nio.file.Files.isDirectory(dir)) {
+    if (!Files.isDirectory(dir)) {
       throw new UsageError(
           "--data " + dir + " does not exist; give the directory that holds the MNIST files, or"
               + " leave --data out to fetch them into " + defaultDirectory());
     }
-    java.util.List<String> missing = new java.util.ArrayList<>();
+    List<String> missing = new ArrayList<>();
     for (String name : Mnist.SHA256.keySet()) {
-      if (!java.nio.file.Files.isRegularFile(dir.resolve(name))
-          && !java.nio.file.Files.isRegularFile(dir.resolve(name + ".gz"))) {
+      if (!Files.isRegularFile(dir.resolve(name))
+          && !Files.isRegularFile(dir.resolve(name + ".gz"))) {
         missing.add(name);
       }
     }

@@ -7,11 +7,12 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
 /**
- * {@link Kernels#convolve} on the vector path. It vectorizes along the output channels {@code n}
- * (contiguous in NHWC and in the weights' last dimension) and keeps register blocks: up to eight
- * pixels by two vectors of channels, so each loaded vector and each broadcast input feeds several
- * independent FMA chains. Layers with fewer than two vectors of channels take one (masked) vector
- * at a time. A block's pixels need not be neighbours: each has its own input offset, so blocks run
+ * {@link Kernels#convolve} on the vector path. Layers with two vectors of output channels or more
+ * (and six pixels or more) are a packed matrix product ({@link VectorGemm}): pixels by taps times
+ * filters. The narrower ones keep direct register blocks here, vectorized along the output
+ * channels {@code n} (contiguous in NHWC and in the weights' last dimension): up to eight pixels
+ * by one vector, so each loaded vector and each broadcast input feeds several independent FMA
+ * chains. A block's pixels need not be neighbours: each has its own input offset, so blocks run
  * across the end of an output row (or of a tap) instead of leaving the row's last pixels to
  * slower narrow blocks. Each block size is a method of its own (see {@link Vectors}: no vector
  * crosses a method boundary, and wide blocks take no mask). A dense layer (one pixel, one tap)
@@ -34,14 +35,28 @@ final class VectorConvolution {
       VectorDense.dense(x, xo, tapLength, w, wo, b, bo, n, y, yo);
       return;
     }
+    if (n >= 2 * L && pixels >= VectorGemm.MR) {
+      // Wide layers: a packed matrix product, pixels by taps times filters (VectorGemm).
+      VectorGemm.Buffers buf = VectorGemm.buffers();
+      int[] pixelAt = buf.rows(pixels);
+      for (int q = 0; q < pixels; q++) {
+        pixelAt[q] = (q / cols) * rowStep + (q % cols) * colStep;
+      }
+      int k = taps * tapLength;
+      int[] tapAt = buf.ks(k);
+      for (int t = 0; t < taps; t++) {
+        for (int j = 0; j < tapLength; j++) {
+          tapAt[t * tapLength + j] = t * tapStep + j;
+        }
+      }
+      VectorGemm.multiply(x, xo, pixelAt, pixels, tapAt, k, w, wo, n, 1, n, b, bo, false, y, yo, n, buf);
+      return;
+    }
     int f = 0;
     // Wide layers: two full vectors of channels, so each broadcast input feeds two FMAs.
     for (; f + 2 * L <= n; f += 2 * L) {
       int bf = bo >= 0 ? bo + f : -1;
       int q = 0;
-      for (; q + 8 <= pixels; q += 8) {
-        convolve2x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
-      }
       for (; q + 4 <= pixels; q += 4) {
         convolve2x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
       }
@@ -72,65 +87,6 @@ final class VectorConvolution {
   /** The input offset of output pixel {@code q} (row-major over {@code cols} columns). */
   private static int at(int xo, int q, int cols, int rowStep, int colStep) {
     return xo + (q / cols) * rowStep + (q % cols) * colStep;
-  }
-
-  /** Eight pixels, two full vectors of channels: sixteen independent FMA chains, no masks. */
-  private static void convolve2x8(
-      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int tapStep, int taps, int tapLength,
-      float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
-    FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
-    FloatVector b1 = bf >= 0 ? FloatVector.fromArray(S, b, bf + L) : FloatVector.zero(S);
-    FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
-    FloatVector c0 = b1, c1 = b1, c2 = b1, c3 = b1, c4 = b1, c5 = b1, c6 = b1, c7 = b1;
-    for (int t = 0; t < taps; t++) {
-      int xt = t * tapStep;
-      int wt = wf + t * tapLength * n;
-      for (int j = 0; j < tapLength; j++) {
-        int tj = xt + j;
-        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n);
-        FloatVector k1 = FloatVector.fromArray(S, w, wt + j * n + L);
-        FloatVector v0 = FloatVector.broadcast(S, x[x0 + tj]);
-        a0 = k0.fma(v0, a0);
-        c0 = k1.fma(v0, c0);
-        FloatVector v1 = FloatVector.broadcast(S, x[x1 + tj]);
-        a1 = k0.fma(v1, a1);
-        c1 = k1.fma(v1, c1);
-        FloatVector v2 = FloatVector.broadcast(S, x[x2 + tj]);
-        a2 = k0.fma(v2, a2);
-        c2 = k1.fma(v2, c2);
-        FloatVector v3 = FloatVector.broadcast(S, x[x3 + tj]);
-        a3 = k0.fma(v3, a3);
-        c3 = k1.fma(v3, c3);
-        FloatVector v4 = FloatVector.broadcast(S, x[x4 + tj]);
-        a4 = k0.fma(v4, a4);
-        c4 = k1.fma(v4, c4);
-        FloatVector v5 = FloatVector.broadcast(S, x[x5 + tj]);
-        a5 = k0.fma(v5, a5);
-        c5 = k1.fma(v5, c5);
-        FloatVector v6 = FloatVector.broadcast(S, x[x6 + tj]);
-        a6 = k0.fma(v6, a6);
-        c6 = k1.fma(v6, c6);
-        FloatVector v7 = FloatVector.broadcast(S, x[x7 + tj]);
-        a7 = k0.fma(v7, a7);
-        c7 = k1.fma(v7, c7);
-      }
-    }
-    a0.intoArray(y, yb);
-    c0.intoArray(y, yb + L);
-    a1.intoArray(y, yb + n);
-    c1.intoArray(y, yb + n + L);
-    a2.intoArray(y, yb + 2 * n);
-    c2.intoArray(y, yb + 2 * n + L);
-    a3.intoArray(y, yb + 3 * n);
-    c3.intoArray(y, yb + 3 * n + L);
-    a4.intoArray(y, yb + 4 * n);
-    c4.intoArray(y, yb + 4 * n + L);
-    a5.intoArray(y, yb + 5 * n);
-    c5.intoArray(y, yb + 5 * n + L);
-    a6.intoArray(y, yb + 6 * n);
-    c6.intoArray(y, yb + 6 * n + L);
-    a7.intoArray(y, yb + 7 * n);
-    c7.intoArray(y, yb + 7 * n + L);
   }
 
   /** Four pixels, two full vectors of channels: eight FMA chains, no masks. */

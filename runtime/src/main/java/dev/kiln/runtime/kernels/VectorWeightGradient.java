@@ -7,10 +7,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
 /**
- * {@link Kernels#weightGradient} on the vector path, blocked as {@link VectorConvolution} is: a
- * block is several weight rows (rows {@code k = t·tapLength + j} of g) by one or two vectors of
- * channels, sharing each loaded vector of output gradients; each block size is a method of its
- * own (see {@link Vectors}).
+ * {@link Kernels#weightGradient} on the vector path. With two vectors of filters or more it is a
+ * packed matrix product ({@link VectorGemm}): weight rows by pixels times filters, added to g.
+ * Narrower layers keep direct blocks, as {@link VectorConvolution} does: several weight rows
+ * ({@code k = t·tapLength + j} of g) by one or two vectors of channels, sharing each loaded vector
+ * of output gradients; each block size is a method of its own (see {@link Vectors}).
  */
 final class VectorWeightGradient {
   private VectorWeightGradient() {}
@@ -22,12 +23,24 @@ final class VectorWeightGradient {
     // loaded vector of output gradients. Each row has its own input offset, so blocks run across
     // the taps: a 3x3 kernel over one input channel (tapLength 3) still fills 8-row blocks.
     int weightRows = taps * tapLength;
+    int pixels = rows * cols;
+    if (n >= 2 * L && weightRows >= VectorGemm.MR) {
+      // Wide layers: a packed matrix product, weight rows by pixels times filters, added to g.
+      VectorGemm.Buffers buf = VectorGemm.buffers();
+      int[] rowAt = buf.rows(weightRows);
+      for (int k = 0; k < weightRows; k++) {
+        rowAt[k] = (k / tapLength) * tapStep + k % tapLength;
+      }
+      int[] pixelAt = buf.ks(pixels);
+      for (int q = 0; q < pixels; q++) {
+        pixelAt[q] = (q / cols) * rowStep + (q % cols) * colStep;
+      }
+      VectorGemm.multiply(x, xo, rowAt, weightRows, pixelAt, pixels, d, dOff, n, 1, n, null, -1, true, g, go, n, buf);
+      return;
+    }
     int f = 0;
     for (; f + 2 * L <= n; f += 2 * L) {
       int k = 0;
-      for (; k + 8 <= weightRows; k += 8) {
-        weightGradient2x8(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), row(xo, k + 4, tapLength, tapStep), row(xo, k + 5, tapLength, tapStep), row(xo, k + 6, tapLength, tapStep), row(xo, k + 7, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, rows, cols, g, go + k * n + f);
-      }
       for (; k + 4 <= weightRows; k += 4) {
         weightGradient2x4(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, rows, cols, g, go + k * n + f);
       }
@@ -54,77 +67,6 @@ final class VectorWeightGradient {
   /** The input offset of weight row {@code k} (tap {@code k / tapLength}, element {@code k % tapLength}). */
   private static int row(int xo, int k, int tapLength, int tapStep) {
     return xo + (k / tapLength) * tapStep + k % tapLength;
-  }
-
-  /** Eight weight rows, two full vectors of channels: sixteen FMA chains, no masks. */
-  private static void weightGradient2x8(
-      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int rowStep, int colStep, float[] d,
-      int df, int n, int rows, int cols, float[] g, int gb) {
-    FloatVector a0 = FloatVector.fromArray(S, g, gb);
-    FloatVector c0 = FloatVector.fromArray(S, g, gb + L);
-    FloatVector a1 = FloatVector.fromArray(S, g, gb + n);
-    FloatVector c1 = FloatVector.fromArray(S, g, gb + n + L);
-    FloatVector a2 = FloatVector.fromArray(S, g, gb + 2 * n);
-    FloatVector c2 = FloatVector.fromArray(S, g, gb + 2 * n + L);
-    FloatVector a3 = FloatVector.fromArray(S, g, gb + 3 * n);
-    FloatVector c3 = FloatVector.fromArray(S, g, gb + 3 * n + L);
-    FloatVector a4 = FloatVector.fromArray(S, g, gb + 4 * n);
-    FloatVector c4 = FloatVector.fromArray(S, g, gb + 4 * n + L);
-    FloatVector a5 = FloatVector.fromArray(S, g, gb + 5 * n);
-    FloatVector c5 = FloatVector.fromArray(S, g, gb + 5 * n + L);
-    FloatVector a6 = FloatVector.fromArray(S, g, gb + 6 * n);
-    FloatVector c6 = FloatVector.fromArray(S, g, gb + 6 * n + L);
-    FloatVector a7 = FloatVector.fromArray(S, g, gb + 7 * n);
-    FloatVector c7 = FloatVector.fromArray(S, g, gb + 7 * n + L);
-    for (int r = 0; r < rows; r++) {
-      int xr = r * rowStep;
-      int dr = df + r * cols * n;
-      for (int c = 0; c < cols; c++) {
-        int xc = xr + c * colStep;
-        FloatVector d0 = FloatVector.fromArray(S, d, dr + c * n);
-        FloatVector d1 = FloatVector.fromArray(S, d, dr + c * n + L);
-        FloatVector v0 = FloatVector.broadcast(S, x[x0 + xc]);
-        a0 = d0.fma(v0, a0);
-        c0 = d1.fma(v0, c0);
-        FloatVector v1 = FloatVector.broadcast(S, x[x1 + xc]);
-        a1 = d0.fma(v1, a1);
-        c1 = d1.fma(v1, c1);
-        FloatVector v2 = FloatVector.broadcast(S, x[x2 + xc]);
-        a2 = d0.fma(v2, a2);
-        c2 = d1.fma(v2, c2);
-        FloatVector v3 = FloatVector.broadcast(S, x[x3 + xc]);
-        a3 = d0.fma(v3, a3);
-        c3 = d1.fma(v3, c3);
-        FloatVector v4 = FloatVector.broadcast(S, x[x4 + xc]);
-        a4 = d0.fma(v4, a4);
-        c4 = d1.fma(v4, c4);
-        FloatVector v5 = FloatVector.broadcast(S, x[x5 + xc]);
-        a5 = d0.fma(v5, a5);
-        c5 = d1.fma(v5, c5);
-        FloatVector v6 = FloatVector.broadcast(S, x[x6 + xc]);
-        a6 = d0.fma(v6, a6);
-        c6 = d1.fma(v6, c6);
-        FloatVector v7 = FloatVector.broadcast(S, x[x7 + xc]);
-        a7 = d0.fma(v7, a7);
-        c7 = d1.fma(v7, c7);
-      }
-    }
-    a0.intoArray(g, gb);
-    c0.intoArray(g, gb + L);
-    a1.intoArray(g, gb + n);
-    c1.intoArray(g, gb + n + L);
-    a2.intoArray(g, gb + 2 * n);
-    c2.intoArray(g, gb + 2 * n + L);
-    a3.intoArray(g, gb + 3 * n);
-    c3.intoArray(g, gb + 3 * n + L);
-    a4.intoArray(g, gb + 4 * n);
-    c4.intoArray(g, gb + 4 * n + L);
-    a5.intoArray(g, gb + 5 * n);
-    c5.intoArray(g, gb + 5 * n + L);
-    a6.intoArray(g, gb + 6 * n);
-    c6.intoArray(g, gb + 6 * n + L);
-    a7.intoArray(g, gb + 7 * n);
-    c7.intoArray(g, gb + 7 * n + L);
   }
 
   /** Four weight rows, two full vectors of channels, no masks. */

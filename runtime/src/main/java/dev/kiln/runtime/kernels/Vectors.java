@@ -27,6 +27,9 @@ final class Vectors {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
 
+  /** Two vectors of zeros, read as the initial value of sums that start from nothing. */
+  static final float[] ZEROS = new float[2 * L];
+
   private Vectors() {}
 
   /** Floats per vector. */

@@ -1,0 +1,86 @@
+package dev.kiln.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packed matrix product against a scalar model of its order of additions, to the bit: each
+ * chunk of k summed from zero with FMAs in increasing k, then added to the value so far. Shapes
+ * cover short row blocks and column panels (the edge path), several chunks of k, strided B (a
+ * transposed matrix) and the three initial values (zero, a bias, C itself); the second round runs
+ * what C2 compiled from the first.
+ */
+class VectorGemmTest {
+  @Test
+  void addsInOneOrderWhereverItRuns() {
+    if (!Kernels.VECTORIZED) {
+      return; // a Vector API kernel; the plain path has no packed product
+    }
+    SplittableRandom random = new SplittableRandom(5);
+    int[][] shapes = { // m, n, k
+      {6, 16, 1}, {1, 1, 1}, {7, 17, 5}, {12, 32, 96}, {13, 40, 385}, {100, 64, 800}, {5, 8, 3}, {96, 16, 33}, {97, 48, 2}
+    };
+    for (int round = 0; round < 2; round++) {
+      for (int[] shape : shapes) {
+        for (int mode = 0; mode < 3; mode++) {
+          for (boolean transposed : new boolean[] {false, true}) {
+            check(random, shape[0], shape[1], shape[2], mode, transposed, "round " + round);
+          }
+        }
+      }
+      for (int call = 0; call < 3_000 && round == 0; call++) {
+        check(random, 24, 32, 40, call % 3, call % 2 == 0, "warm-up");
+      }
+    }
+  }
+
+  private static void check(SplittableRandom random, int m, int n, int k, int mode, boolean transposed, String where) {
+    // A row r, element i: x[3 + rows[r] + ks[i]], rows apart by k + 2, elements every other float.
+    int[] rows = new int[m];
+    for (int r = 0; r < m; r++) {
+      rows[r] = r * (2 * k + 2);
+    }
+    int[] ks = new int[k];
+    for (int i = 0; i < k; i++) {
+      ks[i] = 2 * i;
+    }
+    float[] x = randoms(random, 3 + m * (2 * k + 2));
+    float[] b = randoms(random, 4 + k * n);
+    int bRow = transposed ? 1 : n;
+    int bCol = transposed ? k : 1;
+    float[] bias = randoms(random, n + 2);
+    int ldc = n + 3;
+    float[] c = randoms(random, 5 + m * ldc);
+    float[] expected = c.clone();
+    int chunks = (k + VectorGemm.KC - 1) / VectorGemm.KC;
+    int kc = (k + chunks - 1) / chunks;
+    for (int r = 0; r < m; r++) {
+      for (int j = 0; j < n; j++) {
+        float value = mode == 2 ? c[5 + r * ldc + j] : mode == 1 ? bias[2 + j] : 0f;
+        for (int k0 = 0; k0 < k; k0 += kc) {
+          float sum = 0f;
+          for (int i = k0; i < Math.min(k, k0 + kc); i++) {
+            sum = Math.fma(b[4 + i * bRow + j * bCol], x[3 + rows[r] + ks[i]], sum);
+          }
+          value = sum + value;
+        }
+        expected[5 + r * ldc + j] = value;
+      }
+    }
+    VectorGemm.multiply(x, 3, rows, m, ks, k, b, 4, bRow, bCol, n, bias, mode == 1 ? 2 : -1, mode == 2, c, 5, ldc, VectorGemm.buffers());
+    for (int i = 0; i < c.length; i++) {
+      assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(c[i]),
+          () -> where + ": " + m + "x" + n + "x" + k + " mode " + mode + (transposed ? " transposed" : ""));
+    }
+  }
+
+  private static float[] randoms(SplittableRandom random, int size) {
+    float[] a = new float[size];
+    for (int i = 0; i < size; i++) {
+      a[i] = (float) (random.nextDouble() * 2 - 1);
+    }
+    return a;
+  }
+}

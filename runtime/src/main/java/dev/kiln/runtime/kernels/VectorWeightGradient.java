@@ -24,7 +24,8 @@ final class VectorWeightGradient {
     // the taps: a 3x3 kernel over one input channel (tapLength 3) still fills 8-row blocks.
     int weightRows = taps * tapLength;
     int pixels = rows * cols;
-    if (n >= 2 * L && weightRows >= VectorGemm.MR) {
+    if (n >= 4 * L && weightRows >= VectorGemm.MR) {
+      // (Below four vectors of filters the direct blocks are faster: see VectorConvolution.)
       // Wide layers: a packed matrix product, weight rows by pixels times filters, added to g.
       VectorGemm.Buffers buf = VectorGemm.buffers();
       int[] rowAt = buf.rows(weightRows);
@@ -41,6 +42,9 @@ final class VectorWeightGradient {
     int f = 0;
     for (; f + 2 * L <= n; f += 2 * L) {
       int k = 0;
+      for (; k + 6 <= weightRows; k += 6) {
+        weightGradient2x6(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), row(xo, k + 4, tapLength, tapStep), row(xo, k + 5, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, rows, cols, g, go + k * n + f);
+      }
       for (; k + 4 <= weightRows; k += 4) {
         weightGradient2x4(x, row(xo, k, tapLength, tapStep), row(xo, k + 1, tapLength, tapStep), row(xo, k + 2, tapLength, tapStep), row(xo, k + 3, tapLength, tapStep), rowStep, colStep, d, dOff + f, n, rows, cols, g, go + k * n + f);
       }
@@ -67,6 +71,96 @@ final class VectorWeightGradient {
   /** The input offset of weight row {@code k} (tap {@code k / tapLength}, element {@code k % tapLength}). */
   private static int row(int xo, int k, int tapLength, int tapStep) {
     return xo + (k / tapLength) * tapStep + k % tapLength;
+  }
+
+  /**
+   * Six weight rows, two full vectors of channels: twelve FMA chains, no masks, for layers of two
+   * to four vectors of filters (wider ones go to {@link VectorGemm}). Sums from zero over the
+   * pixels, then adds them to g, with the loop over a row's pixels unrolled by two (see {@link
+   * VectorConvolution}'s six-pixel block).
+   */
+  private static void weightGradient2x6(
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int rowStep, int colStep, float[] d,
+      int df, int n, int rows, int cols, float[] g, int gb) {
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector c0 = FloatVector.zero(S);
+    FloatVector a1 = FloatVector.zero(S);
+    FloatVector c1 = FloatVector.zero(S);
+    FloatVector a2 = FloatVector.zero(S);
+    FloatVector c2 = FloatVector.zero(S);
+    FloatVector a3 = FloatVector.zero(S);
+    FloatVector c3 = FloatVector.zero(S);
+    FloatVector a4 = FloatVector.zero(S);
+    FloatVector c4 = FloatVector.zero(S);
+    FloatVector a5 = FloatVector.zero(S);
+    FloatVector c5 = FloatVector.zero(S);
+    for (int r = 0; r < rows; r++) {
+      int xr = r * rowStep;
+      int dr = df + r * cols * n;
+      int c = 0;
+      for (; c < cols - 1; c += 2) {
+        for (int u = 0; u < 2; u++) {
+          int xc = xr + (c + u) * colStep;
+          int dc = dr + (c + u) * n;
+          FloatVector d0 = FloatVector.fromArray(S, d, dc);
+          FloatVector d1 = FloatVector.fromArray(S, d, dc + L);
+          FloatVector v0 = FloatVector.broadcast(S, x[x0 + xc]);
+          a0 = d0.fma(v0, a0);
+          c0 = d1.fma(v0, c0);
+          FloatVector v1 = FloatVector.broadcast(S, x[x1 + xc]);
+          a1 = d0.fma(v1, a1);
+          c1 = d1.fma(v1, c1);
+          FloatVector v2 = FloatVector.broadcast(S, x[x2 + xc]);
+          a2 = d0.fma(v2, a2);
+          c2 = d1.fma(v2, c2);
+          FloatVector v3 = FloatVector.broadcast(S, x[x3 + xc]);
+          a3 = d0.fma(v3, a3);
+          c3 = d1.fma(v3, c3);
+          FloatVector v4 = FloatVector.broadcast(S, x[x4 + xc]);
+          a4 = d0.fma(v4, a4);
+          c4 = d1.fma(v4, c4);
+          FloatVector v5 = FloatVector.broadcast(S, x[x5 + xc]);
+          a5 = d0.fma(v5, a5);
+          c5 = d1.fma(v5, c5);
+        }
+      }
+      if (c < cols) {
+        int xc = xr + c * colStep;
+        int dc = dr + c * n;
+        FloatVector d0 = FloatVector.fromArray(S, d, dc);
+        FloatVector d1 = FloatVector.fromArray(S, d, dc + L);
+        FloatVector v0 = FloatVector.broadcast(S, x[x0 + xc]);
+        a0 = d0.fma(v0, a0);
+        c0 = d1.fma(v0, c0);
+        FloatVector v1 = FloatVector.broadcast(S, x[x1 + xc]);
+        a1 = d0.fma(v1, a1);
+        c1 = d1.fma(v1, c1);
+        FloatVector v2 = FloatVector.broadcast(S, x[x2 + xc]);
+        a2 = d0.fma(v2, a2);
+        c2 = d1.fma(v2, c2);
+        FloatVector v3 = FloatVector.broadcast(S, x[x3 + xc]);
+        a3 = d0.fma(v3, a3);
+        c3 = d1.fma(v3, c3);
+        FloatVector v4 = FloatVector.broadcast(S, x[x4 + xc]);
+        a4 = d0.fma(v4, a4);
+        c4 = d1.fma(v4, c4);
+        FloatVector v5 = FloatVector.broadcast(S, x[x5 + xc]);
+        a5 = d0.fma(v5, a5);
+        c5 = d1.fma(v5, c5);
+      }
+    }
+    a0.add(FloatVector.fromArray(S, g, gb)).intoArray(g, gb);
+    c0.add(FloatVector.fromArray(S, g, gb + L)).intoArray(g, gb + L);
+    a1.add(FloatVector.fromArray(S, g, gb + n)).intoArray(g, gb + n);
+    c1.add(FloatVector.fromArray(S, g, gb + n + L)).intoArray(g, gb + n + L);
+    a2.add(FloatVector.fromArray(S, g, gb + 2 * n)).intoArray(g, gb + 2 * n);
+    c2.add(FloatVector.fromArray(S, g, gb + 2 * n + L)).intoArray(g, gb + 2 * n + L);
+    a3.add(FloatVector.fromArray(S, g, gb + 3 * n)).intoArray(g, gb + 3 * n);
+    c3.add(FloatVector.fromArray(S, g, gb + 3 * n + L)).intoArray(g, gb + 3 * n + L);
+    a4.add(FloatVector.fromArray(S, g, gb + 4 * n)).intoArray(g, gb + 4 * n);
+    c4.add(FloatVector.fromArray(S, g, gb + 4 * n + L)).intoArray(g, gb + 4 * n + L);
+    a5.add(FloatVector.fromArray(S, g, gb + 5 * n)).intoArray(g, gb + 5 * n);
+    c5.add(FloatVector.fromArray(S, g, gb + 5 * n + L)).intoArray(g, gb + 5 * n + L);
   }
 
   /** Four weight rows, two full vectors of channels, no masks. */

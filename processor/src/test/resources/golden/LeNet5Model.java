@@ -148,6 +148,17 @@ public final class LeNet5Model extends LeNet5 implements Model {
   private static final ThreadLocal<float[]> WORKSPACE = ThreadLocal.withInitial(() -> new float[WORKSPACE_SIZE]);
 
   /**
+   * Samples per tile of predictBatch: the dense layers read their weights once per tile.
+   * As many workspaces as fit 4 MiB, at most 24, a multiple of the kernels' six-row block.
+   */
+  static final int TILE = 24;
+
+  /**
+   * Per-thread workspaces of a tile, one after another.
+   */
+  private static final ThreadLocal<float[]> TILE_WORKSPACE = ThreadLocal.withInitial(() -> new float[TILE * WORKSPACE_SIZE]);
+
+  /**
    * Per declared layer: how many forward steps ({@code forwardStep}) it needs.
    */
   private static final int[] LAYER_STEPS = {1, 2, 3, 4, 5, 6, 7};
@@ -351,10 +362,10 @@ public final class LeNet5Model extends LeNet5 implements Model {
   public void predictBatch(float[] inputs, float[] outputs, int threads) {
     int count = Checks.batch("LeNet5Model", inputs, INPUT_SIZE, outputs, OUTPUT_SIZE, threads);
     float[] p = parameters;
-    Batches.forEach(count, threads, (from, to) ->  {
-      float[] ws = WORKSPACE.get();
-      for (int i = from; i < to; i++) {
-        forward(p, inputs, i * INPUT_SIZE, outputs, i * OUTPUT_SIZE, ws);
+    Batches.forEach(count, threads, TILE, (from, to) ->  {
+      float[] ws = TILE_WORKSPACE.get();
+      for (int i = from; i < to; i += TILE) {
+        forwardTile(p, inputs, i * INPUT_SIZE, Math.min(TILE, to - i), outputs, i * OUTPUT_SIZE, ws);
       }
     } );
   }
@@ -373,6 +384,30 @@ public final class LeNet5Model extends LeNet5 implements Model {
     f6Forward(p, ws, C5_OUT, ws, F6_OUT);
     outputForward(p, ws, F6_OUT, ws, OUTPUT_OUT);
     System.arraycopy(ws, OUTPUT_OUT, y, yo, OUTPUT_SIZE);
+  }
+
+  /**
+   * Samples s < n through every layer: inputs {@code x[xo + s * INPUT_SIZE..]}, outputs {@code y[yo + s * OUTPUT_SIZE..]},
+   * sample s's activations in {@code ws[s * WORKSPACE_SIZE..]}. The dense layers run once for the tile ({@code <layer>Tile}),
+   * reading their weights once; the others sample by sample.
+   */
+  static void forwardTile(float[] p, float[] x, int xo, int n, float[] y, int yo, float[] ws) {
+    for (int k = 0; k < n; k++) {
+      int at = k * WORKSPACE_SIZE;
+      int xs = xo + k * INPUT_SIZE;
+      c1AndS2Forward(p, x, xs, ws, at + C1_OUT, ws, at + S2_OUT);
+      // s2: pooled in c1AndS2Forward
+      c3Forward(p, ws, at + S2_OUT, ws, at + C3_OUT);
+      s4Forward(p, ws, at + C3_OUT, ws, at + S4_OUT);
+      // c5.flatten: Flatten (implicit, HWC), 5x5x16 -> [400]: nothing to do at inference
+    }
+    c5Tile(p, ws, S4_OUT, WORKSPACE_SIZE, ws, C5_OUT, WORKSPACE_SIZE, n);
+    f6Tile(p, ws, C5_OUT, WORKSPACE_SIZE, ws, F6_OUT, WORKSPACE_SIZE, n);
+    outputTile(p, ws, F6_OUT, WORKSPACE_SIZE, ws, OUTPUT_OUT, WORKSPACE_SIZE, n);
+    for (int k = 0; k < n; k++) {
+      int at = k * WORKSPACE_SIZE;
+      System.arraycopy(ws, at + OUTPUT_OUT, y, yo + k * OUTPUT_SIZE, OUTPUT_SIZE);
+    }
   }
 
   @Override
@@ -692,6 +727,25 @@ public final class LeNet5Model extends LeNet5 implements Model {
   }
 
   /**
+   * c5Forward over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
+   * On the vector path one matrix product, so the weights are read once per tile.
+   */
+  static void c5Tile(float[] p, float[] x, int xo, int xStride, float[] y, int yo, int yStride,
+      int n) {
+    if (!Kernels.VECTORIZED) {
+      for (int s = 0; s < n; s++) {
+        c5Forward(p, x, xo + s * xStride, y, yo + s * yStride);
+      }
+      return;
+    }
+    Kernels.denseTile(x, xo, xStride, 400, p, C5_WEIGHTS, p, C5_BIAS, 120, y, yo, yStride, n);
+    for (int s = 0; s < n; s++) {
+      int ys = yo + s * yStride;
+      Kernels.relu(y, ys, y, ys, 120);
+    }
+  }
+
+  /**
    * f6: Dense 84 + ReLU, [120] -> [84].
    * Weights p[50692..60772) [120, 84], bias p[60772..60856).
    */
@@ -713,6 +767,25 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
     }
     Kernels.relu(y, yo, y, yo, 84);
+  }
+
+  /**
+   * f6Forward over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
+   * On the vector path one matrix product, so the weights are read once per tile.
+   */
+  static void f6Tile(float[] p, float[] x, int xo, int xStride, float[] y, int yo, int yStride,
+      int n) {
+    if (!Kernels.VECTORIZED) {
+      for (int s = 0; s < n; s++) {
+        f6Forward(p, x, xo + s * xStride, y, yo + s * yStride);
+      }
+      return;
+    }
+    Kernels.denseTile(x, xo, xStride, 120, p, F6_WEIGHTS, p, F6_BIAS, 84, y, yo, yStride, n);
+    for (int s = 0; s < n; s++) {
+      int ys = yo + s * yStride;
+      Kernels.relu(y, ys, y, ys, 84);
+    }
   }
 
   /**
@@ -764,6 +837,39 @@ public final class LeNet5Model extends LeNet5 implements Model {
     float scale = 1f / sum;
     for (int i = 0; i < 10; i++) {
       y[yo + i] *= scale;
+    }
+  }
+
+  /**
+   * outputForward over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
+   * On the vector path one matrix product, so the weights are read once per tile.
+   */
+  static void outputTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo, int yStride,
+      int n) {
+    if (!Kernels.VECTORIZED) {
+      for (int s = 0; s < n; s++) {
+        outputForward(p, x, xo + s * xStride, y, yo + s * yStride);
+      }
+      return;
+    }
+    Kernels.denseTile(x, xo, xStride, 84, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n);
+    for (int s = 0; s < n; s++) {
+      int ys = yo + s * yStride;
+      // Softmax, stabilized by subtracting the largest logit.
+      float max = y[ys];
+      for (int i = 1; i < 10; i++) {
+        max = Math.max(max, y[ys + i]);
+      }
+      float sum = 0f;
+      for (int i = 0; i < 10; i++) {
+        float e = (float) Math.exp(y[ys + i] - max);
+        y[ys + i] = e;
+        sum += e;
+      }
+      float scale = 1f / sum;
+      for (int i = 0; i < 10; i++) {
+        y[ys + i] *= scale;
+      }
     }
   }
 

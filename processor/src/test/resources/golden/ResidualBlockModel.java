@@ -173,6 +173,17 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   private static final ThreadLocal<float[]> WORKSPACE = ThreadLocal.withInitial(() -> new float[WORKSPACE_SIZE]);
 
   /**
+   * Samples per tile of predictBatch: the dense layers read their weights once per tile.
+   * As many workspaces as fit 4 MiB, at most 24, a multiple of the kernels' six-row block.
+   */
+  static final int TILE = 24;
+
+  /**
+   * Per-thread workspaces of a tile, one after another.
+   */
+  private static final ThreadLocal<float[]> TILE_WORKSPACE = ThreadLocal.withInitial(() -> new float[TILE * WORKSPACE_SIZE]);
+
+  /**
    * Per declared layer: how many forward steps ({@code forwardStep}) it needs.
    */
   private static final int[] LAYER_STEPS = {1, 2, 3, 4, 5, 6, 7, 8, 8, 9};
@@ -454,10 +465,10 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   public void predictBatch(float[] inputs, float[] outputs, int threads) {
     int count = Checks.batch("ResidualBlockModel", inputs, INPUT_SIZE, outputs, OUTPUT_SIZE, threads);
     float[] p = folded(parameters, state);
-    Batches.forEach(count, threads, (from, to) ->  {
-      float[] ws = WORKSPACE.get();
-      for (int i = from; i < to; i++) {
-        forwardFolded(p, state, inputs, i * INPUT_SIZE, outputs, i * OUTPUT_SIZE, ws);
+    Batches.forEach(count, threads, TILE, (from, to) ->  {
+      float[] ws = TILE_WORKSPACE.get();
+      for (int i = from; i < to; i += TILE) {
+        forwardTileFolded(p, state, inputs, i * INPUT_SIZE, Math.min(TILE, to - i), outputs, i * OUTPUT_SIZE, ws);
       }
     } );
   }
@@ -685,6 +696,34 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     // output.flatten: Flatten (implicit, HWC), 4x4x8 -> [128]: nothing to do at inference
     outputForward(p, ws, POOL_OUT, ws, OUTPUT_OUT);
     System.arraycopy(ws, OUTPUT_OUT, y, yo, OUTPUT_SIZE);
+  }
+
+  /**
+   * Samples s < n through every layer: inputs {@code x[xo + s * INPUT_SIZE..]}, outputs {@code y[yo + s * OUTPUT_SIZE..]},
+   * sample s's activations in {@code ws[s * WORKSPACE_SIZE..]}. The dense layers run once for the tile ({@code <layer>Tile}),
+   * reading their weights once; the others sample by sample.
+   */
+  static void forwardTileFolded(float[] p, float[] s, float[] x, int xo, int n, float[] y, int yo,
+      float[] ws) {
+    for (int k = 0; k < n; k++) {
+      int at = k * WORKSPACE_SIZE;
+      int xs = xo + k * INPUT_SIZE;
+      stemFoldedForward(p, x, xs, ws, at + STEM_OUT);
+      // stemNorm: folded into stem
+      branchAForward(p, ws, at + STEM_OUT, ws, at + BRANCH_A_OUT);
+      branchBFoldedForward(p, ws, at + STEM_OUT, ws, at + BRANCH_B_OUT);
+      // branchBNorm: folded into branchB
+      sumForward(p, ws, at + BRANCH_A_OUT, ws, at + BRANCH_B_OUT, ws, at + BRANCH_A_OUT);
+      bothForward(p, ws, at + BRANCH_A_OUT, ws, at + STEM_OUT, ws, at + BOTH_OUT);
+      poolForward(p, ws, at + BOTH_OUT, ws, at + POOL_OUT);
+      // drop: Dropout 0.25, 4x4x8 -> 4x4x8: nothing to do at inference
+      // output.flatten: Flatten (implicit, HWC), 4x4x8 -> [128]: nothing to do at inference
+    }
+    outputTile(p, ws, POOL_OUT, WORKSPACE_SIZE, ws, OUTPUT_OUT, WORKSPACE_SIZE, n);
+    for (int k = 0; k < n; k++) {
+      int at = k * WORKSPACE_SIZE;
+      System.arraycopy(ws, at + OUTPUT_OUT, y, yo + k * OUTPUT_SIZE, OUTPUT_SIZE);
+    }
   }
 
   @Override
@@ -1103,6 +1142,39 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     float scale = 1f / sum;
     for (int i = 0; i < 10; i++) {
       y[yo + i] *= scale;
+    }
+  }
+
+  /**
+   * outputForward over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
+   * On the vector path one matrix product, so the weights are read once per tile.
+   */
+  static void outputTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo, int yStride,
+      int n) {
+    if (!Kernels.VECTORIZED) {
+      for (int s = 0; s < n; s++) {
+        outputForward(p, x, xo + s * xStride, y, yo + s * yStride);
+      }
+      return;
+    }
+    Kernels.denseTile(x, xo, xStride, 128, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n);
+    for (int s = 0; s < n; s++) {
+      int ys = yo + s * yStride;
+      // Softmax, stabilized by subtracting the largest logit.
+      float max = y[ys];
+      for (int i = 1; i < 10; i++) {
+        max = Math.max(max, y[ys + i]);
+      }
+      float sum = 0f;
+      for (int i = 0; i < 10; i++) {
+        float e = (float) Math.exp(y[ys + i] - max);
+        y[ys + i] = e;
+        sum += e;
+      }
+      float scale = 1f / sum;
+      for (int i = 0; i < 10; i++) {
+        y[ys + i] *= scale;
+      }
     }
   }
 

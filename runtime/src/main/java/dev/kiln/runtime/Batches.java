@@ -31,6 +31,18 @@ public final class Batches {
    */
   public static void forEach(int count, int threads, Range range) {
     int workers = Math.min(threads, count);
+    forEach(count, threads, Math.max(1, Math.min(16, count / (Math.max(1, workers) * 8))), range);
+  }
+
+  /**
+   * {@link #forEach(int, int, Range)} in blocks of exactly {@code block} samples (the last one
+   * shorter): for generated code that runs tiles of that many samples.
+   */
+  public static void forEach(int count, int threads, int block, Range range) {
+    if (block < 1) {
+      throw new IllegalArgumentException("block must be at least 1, got " + block);
+    }
+    int workers = Math.min(threads, (count + block - 1) / block);
     if (count <= 0) {
       return;
     }
@@ -38,7 +50,6 @@ public final class Batches {
       range.run(0, count);
       return;
     }
-    int block = Math.max(1, Math.min(16, count / (workers * 8)));
     AtomicInteger next = new AtomicInteger();
     Runnable take =
         () -> {

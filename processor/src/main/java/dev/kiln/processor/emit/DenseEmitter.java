@@ -50,6 +50,44 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
     return List.of(method.build());
   }
 
+  @Override
+  public List<MethodSpec> tileInference(Step step) {
+    Node node = step.node();
+    int inputs = (int) node.input().size();
+    int units = dense.units();
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(JavaLayer.tileName(step))
+            .addModifiers(javax.lang.model.element.Modifier.STATIC)
+            .addJavadoc(
+                "$L over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s *"
+                    + " yStride..]}.\n", JavaLayer.forwardName(step))
+            .addJavadoc("On the vector path one matrix product, so the weights are read once per tile.\n")
+            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "x")
+            .addParameter(int.class, "xo")
+            .addParameter(int.class, "xStride")
+            .addParameter(float[].class, "y")
+            .addParameter(int.class, "yo")
+            .addParameter(int.class, "yStride")
+            .addParameter(int.class, "n");
+    method.beginControlFlow("if (!$T.VECTORIZED)", Names.KERNELS);
+    method.beginControlFlow("for (int s = 0; s < n; s++)");
+    method.addStatement("$N(p, x, xo + s * xStride, y, yo + s * yStride)", JavaLayer.forwardName(step));
+    method.endControlFlow();
+    method.addStatement("return");
+    method.endControlFlow();
+    method.addStatement(
+        "$T.denseTile(x, xo, xStride, $L, p, $L, p, $L, $L, y, yo, yStride, n)", Names.KERNELS,
+        inputs, JavaLayer.weights(step), JavaLayer.biasArgument(step), units);
+    if (node.activation().isPresent()) {
+      method.beginControlFlow("for (int s = 0; s < n; s++)");
+      method.addStatement("int ys = yo + s * yStride");
+      method.addCode(ActivationEmitter.apply(node.activation().get(), "y", "ys", "y", "ys", units));
+      method.endControlFlow();
+    }
+    return List.of(method.build());
+  }
+
   /** {@code gW[i, o] += x[i] d[o]}, {@code gb[o] += d[o]}, {@code dx[i] = sum_o W[i, o] d[o]}. */
   @Override
   public List<MethodSpec> backward(Step step, TrainingPlan.TrainingStep training) {

@@ -34,6 +34,9 @@ final class FoldEmitter {
       Step norm = plan.steps().get(fold.norm());
       Step step = fold.folded();
       JavaLayers.of(step.node().op()).inference(step).forEach(type::addMethod);
+      if (plan.runsOverTiles(fold.producer())) {
+        JavaLayers.of(step.node().op()).tileInference(step).forEach(type::addMethod);
+      }
       String name = "fold" + producer.constantPrefix(); // unique in the class, e.g. foldC1
       type.addMethod(JavaLayers.of(norm.node().op()).foldInto(name, producer, norm));
       folded.addStatement("$N(p, s, f)", name);

@@ -47,6 +47,21 @@ interface JavaLayer {
         "$N(p, $L, $L)", forwardName(step), regions.inputs(step), regions.output(step));
   }
 
+  /**
+   * For a step that runs over tiles ({@code Plan.runsOverTiles}): {@code <name>Tile(p, x, xo,
+   * xStride, y, yo, yStride, n)}, the step for samples {@code s < n} at {@code x[xo + s·xStride..]}
+   * and {@code y[yo + s·yStride..]}, reading its weights once for all of them.
+   */
+  default List<MethodSpec> tileInference(Step step) {
+    throw new UnsupportedOperationException(step.node().describe() + " runs sample by sample");
+  }
+
+  /** The statement of {@code forwardTile} that runs the step over the tile's {@code n} samples. */
+  default CodeBlock tileCall(Step step, RegionNames regions) {
+    return CodeBlock.of(
+        "$N(p, $L, $L, n)", tileName(step), regions.tileInput(step), regions.tileOutput(step));
+  }
+
   /** The methods training adds for step {@code index}: a logits variant, the backward pass. */
   default List<MethodSpec> training(TrainingStep t, int index) {
     Step step = t.step();
@@ -100,6 +115,10 @@ interface JavaLayer {
 
   static String forwardName(Step step) {
     return step.node().name() + "Forward";
+  }
+
+  static String tileName(Step step) {
+    return step.node().name() + "Tile";
   }
 
   static String backwardName(Step step) {

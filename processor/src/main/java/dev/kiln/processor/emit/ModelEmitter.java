@@ -67,6 +67,9 @@ public final class ModelEmitter {
       if (step.runsAtInference()) {
         JavaLayers.of(step.node().op()).inference(step).forEach(type::addMethod);
       }
+      if (plan.runsOverTiles(i)) {
+        JavaLayers.of(step.node().op()).tileInference(step).forEach(type::addMethod);
+      }
       Plan.PoolFusion fusion = plan.poolFusionAt(i);
       if (fusion != null && fusion.pool() == i) {
         type.addMethod(PoolFusionEmitter.method(plan, fusion));
@@ -194,6 +197,26 @@ public final class ModelEmitter {
             .addJavadoc("Per-thread scratch memory, so predict allocates nothing and is thread-safe.\n")
             .initializer("$T.withInitial(() -> new float[WORKSPACE_SIZE])", ThreadLocal.class)
             .build());
+    if (plan.tile() > 1) {
+      type.addField(
+          FieldSpec.builder(int.class, "TILE", Modifier.STATIC, Modifier.FINAL)
+              .addJavadoc(
+                  "Samples per tile of predictBatch: the dense layers read their weights once per"
+                      + " tile.\nAs many workspaces as fit 4 MiB, at most 24, a multiple of the"
+                      + " kernels' six-row block.\n")
+              .initializer("$L", plan.tile())
+              .build());
+      type.addField(
+          FieldSpec.builder(
+                  ParameterizedTypeName.get(ClassName.get(ThreadLocal.class), ArrayTypeName.of(float.class)),
+                  "TILE_WORKSPACE",
+                  Modifier.PRIVATE,
+                  Modifier.STATIC,
+                  Modifier.FINAL)
+              .addJavadoc("Per-thread workspaces of a tile, one after another.\n")
+              .initializer("$T.withInitial(() -> new float[TILE * WORKSPACE_SIZE])", ThreadLocal.class)
+              .build());
+    }
     type.addField(
         FieldSpec.builder(float[].class, "parameters", Modifier.PRIVATE, Modifier.FINAL).build());
     if (plan.batchStatistics()) {
@@ -351,15 +374,36 @@ public final class ModelEmitter {
                 name)
             .addStatement(
                 plan.folds().isEmpty() ? "float[] p = parameters" : "float[] p = folded(parameters, state)")
-            .beginControlFlow("$T.forEach(count, threads, (from, to) -> ", BATCHES)
-            .addStatement("float[] ws = WORKSPACE.get()")
-            .beginControlFlow("for (int i = from; i < to; i++)")
-            .addStatement(
-                "$L(p, $Linputs, i * INPUT_SIZE, outputs, i * OUTPUT_SIZE, ws)",
-                plan.folds().isEmpty() ? "forward" : "forwardFolded", stateArgument(plan))
-            .endControlFlow()
-            .endControlFlow(")")
+            .addCode(plan.tile() > 1 ? tiledBatch(plan) : sampledBatch(plan))
             .build());
+  }
+
+  /** predictBatch's loop, sample by sample. */
+  private static CodeBlock sampledBatch(Plan plan) {
+    return CodeBlock.builder()
+        .beginControlFlow("$T.forEach(count, threads, (from, to) -> ", BATCHES)
+        .addStatement("float[] ws = WORKSPACE.get()")
+        .beginControlFlow("for (int i = from; i < to; i++)")
+        .addStatement(
+            "$L(p, $Linputs, i * INPUT_SIZE, outputs, i * OUTPUT_SIZE, ws)",
+            plan.folds().isEmpty() ? "forward" : "forwardFolded", stateArgument(plan))
+        .endControlFlow()
+        .endControlFlow(")")
+        .build();
+  }
+
+  /** predictBatch's loop over tiles of {@code TILE} samples, each thread taking whole tiles. */
+  private static CodeBlock tiledBatch(Plan plan) {
+    return CodeBlock.builder()
+        .beginControlFlow("$T.forEach(count, threads, TILE, (from, to) -> ", BATCHES)
+        .addStatement("float[] ws = TILE_WORKSPACE.get()")
+        .beginControlFlow("for (int i = from; i < to; i += TILE)")
+        .addStatement(
+            "$L(p, $Linputs, i * INPUT_SIZE, $T.min(TILE, to - i), outputs, i * OUTPUT_SIZE, ws)",
+            plan.folds().isEmpty() ? "forwardTile" : "forwardTileFolded", stateArgument(plan), Math.class)
+        .endControlFlow()
+        .endControlFlow(")")
+        .build();
   }
 
   private static void addForward(TypeSpec.Builder type, Plan plan, RegionNames regions) {
@@ -367,6 +411,10 @@ public final class ModelEmitter {
     if (!plan.folds().isEmpty()) {
       FoldEmitter.emit(type, plan);
       addForward(type, plan, regions, true);
+    }
+    if (plan.tile() > 1) {
+      // predictBatch runs the folded network where there is one.
+      addForwardTile(type, plan, regions, !plan.folds().isEmpty());
     }
   }
 
@@ -391,40 +439,93 @@ public final class ModelEmitter {
             .addParameter(int.class, "yo")
             .addParameter(float[].class, "ws");
     for (int i = 0; i < plan.steps().size(); i++) {
-      Step step = plan.steps().get(i);
-      Node node = step.node();
-      if (folded && plan.foldOfNorm(i) != null) {
-        forward.addComment("$L: folded into $L", node.name(),
-            plan.steps().get(plan.foldOfNorm(i).producer()).node().name());
-        continue;
-      }
-      if (folded && plan.foldOfProducer(i) != null) {
-        step = plan.foldOfProducer(i).folded();
-      }
-      Plan.PoolFusion fusion = plan.poolFusionAt(i);
-      if (fusion != null) {
-        if (fusion.conv() == i) {
-          forward.addStatement("$L", PoolFusionEmitter.call(plan, fusion, regions));
-        } else {
-          forward.addComment("$L: pooled in $L", node.name(), PoolFusionEmitter.name(plan, fusion));
-        }
-        continue;
-      }
-      if (!step.runsAtInference()) {
-        forward.addComment(
-            "$L: $L, $L -> $L: nothing to do at inference",
-            node.name(),
-            node.describe(),
-            node.input(),
-            node.output());
-        continue;
-      }
-      forward.addStatement("$L", JavaLayers.of(step.node().op()).inferenceCall(step, regions));
+      forward.addCode(inferenceStatement(plan, i, regions, folded));
     }
     forward.addStatement(
         "$T.arraycopy($L, y, yo, OUTPUT_SIZE)", System.class,
         regions.output(plan.steps().get(plan.steps().size() - 1)));
     type.addMethod(forward.build());
+  }
+
+  /**
+   * The statement of {@code forward} (or {@code forwardFolded}) that runs step {@code i}, or a
+   * comment where it runs nothing of its own (folded, pooled in a fusion, a no-op at inference).
+   */
+  private static CodeBlock inferenceStatement(Plan plan, int i, RegionNames regions, boolean folded) {
+    Step step = plan.steps().get(i);
+    Node node = step.node();
+    if (folded && plan.foldOfNorm(i) != null) {
+      return CodeBlock.of("// $L: folded into $L\n", node.name(),
+          plan.steps().get(plan.foldOfNorm(i).producer()).node().name());
+    }
+    if (folded && plan.foldOfProducer(i) != null) {
+      step = plan.foldOfProducer(i).folded();
+    }
+    Plan.PoolFusion fusion = plan.poolFusionAt(i);
+    if (fusion != null) {
+      return fusion.conv() == i
+          ? CodeBlock.of("$L;\n", PoolFusionEmitter.call(plan, fusion, regions))
+          : CodeBlock.of("// $L: pooled in $L\n", node.name(), PoolFusionEmitter.name(plan, fusion));
+    }
+    if (!step.runsAtInference()) {
+      return CodeBlock.of(
+          "// $L: $L, $L -> $L: nothing to do at inference\n", node.name(), node.describe(),
+          node.input(), node.output());
+    }
+    return CodeBlock.of("$L;\n", JavaLayers.of(step.node().op()).inferenceCall(step, regions));
+  }
+
+  /**
+   * {@code forwardTile} (or {@code forwardTileFolded}): samples {@code s < n} of a tile, each with
+   * a workspace of its own ({@code ws[s * WORKSPACE_SIZE..]}), layer by layer where a layer runs
+   * over tiles ({@code Plan.runsOverTiles}: one call for the tile, its weights read once), sample
+   * by sample through the runs of layers between them.
+   */
+  private static void addForwardTile(
+      TypeSpec.Builder type, Plan plan, RegionNames regions, boolean folded) {
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(folded ? "forwardTileFolded" : "forwardTile")
+            .addModifiers(Modifier.STATIC)
+            .addJavadoc(
+                "Samples s < n through every layer: inputs {@code x[xo + s * INPUT_SIZE..]}, outputs"
+                    + " {@code y[yo + s * OUTPUT_SIZE..]},\nsample s's activations in {@code ws[s *"
+                    + " WORKSPACE_SIZE..]}. The dense layers run once for the tile ({@code <layer>Tile}),\n"
+                    + "reading their weights once; the others sample by sample.\n")
+            .addParameter(float[].class, "p");
+    if (plan.batchStatistics()) {
+      method.addParameter(float[].class, "s");
+    }
+    method
+        .addParameter(float[].class, "x")
+        .addParameter(int.class, "xo")
+        .addParameter(int.class, "n")
+        .addParameter(float[].class, "y")
+        .addParameter(int.class, "yo")
+        .addParameter(float[].class, "ws");
+    RegionNames sample = regions.forSample("at", "xs");
+    int i = 0;
+    while (i < plan.steps().size()) {
+      if (plan.runsOverTiles(i)) {
+        Step step = folded && plan.foldOfProducer(i) != null ? plan.foldOfProducer(i).folded() : plan.steps().get(i);
+        method.addStatement("$L", JavaLayers.of(step.node().op()).tileCall(step, regions));
+        i++;
+        continue;
+      }
+      method.beginControlFlow("for (int k = 0; k < n; k++)");
+      method.addStatement("int at = k * WORKSPACE_SIZE");
+      method.addStatement("int xs = xo + k * INPUT_SIZE");
+      for (; i < plan.steps().size() && !plan.runsOverTiles(i); i++) {
+        method.addCode(inferenceStatement(plan, i, sample, folded));
+      }
+      method.endControlFlow();
+    }
+    method.beginControlFlow("for (int k = 0; k < n; k++)");
+    method.addStatement(plan.output().isInput() ? "int xs = xo + k * INPUT_SIZE" : "int at = k * WORKSPACE_SIZE");
+    method.addStatement(
+        "$T.arraycopy($L, y, yo + k * OUTPUT_SIZE, OUTPUT_SIZE)", System.class,
+        sample.output(plan.steps().get(plan.steps().size() - 1)));
+    method.endControlFlow();
+    type.addMethod(method.build());
   }
 
   /**

@@ -27,7 +27,8 @@ final class RegionNames {
   private static final List<String> FIXED =
       List.of("INPUT_SIZE", "OUTPUT_SIZE", "PARAMETER_COUNT", "WORKSPACE_SIZE",
           "TRAINING_WORKSPACE_SIZE", "BATCH_STATISTICS_SIZE", "SUMMARY", "INPUT_SHAPE",
-          "OUTPUT_SHAPE", "LAYERS", "WORKSPACE", "LAYER_STEPS", "LAYER_OUTPUTS");
+          "OUTPUT_SHAPE", "LAYERS", "WORKSPACE", "LAYER_STEPS", "LAYER_OUTPUTS", "TILE",
+          "TILE_WORKSPACE");
 
   private final List<Step> steps;
   private final List<TrainingStep> trainingSteps;
@@ -35,13 +36,62 @@ final class RegionNames {
   private final Map<String, String> inference = new HashMap<>();
   /** The same in training. */
   private final Map<String, String> training = new HashMap<>();
-  private final Map<String, FieldSpec> constants = new LinkedHashMap<>();
+  private final Map<String, FieldSpec> constants;
   /** What each name stands for ({@code "DOUT c3"}), so that two regions never share a name. */
-  private final Map<String, String> meanings = new HashMap<>();
-  private final Map<String, String> names = new HashMap<>();
-  private final Map<String, Integer> values = new HashMap<>();
+  private final Map<String, String> meanings;
+  private final Map<String, String> names;
+  private final Map<String, Integer> values;
+  /**
+   * For one sample of a tile ({@link #forSample}): the local holding its workspace's offset, and
+   * the one holding its input's; null for a single sample.
+   */
+  private final String workspaceBase;
+  private final String inputOffset;
+
+  /** A view that shares everything with {@code other} but the sample's offsets. */
+  private RegionNames(RegionNames other, String workspaceBase, String inputOffset) {
+    this.steps = other.steps;
+    this.trainingSteps = other.trainingSteps;
+    this.inference.putAll(other.inference);
+    this.training.putAll(other.training);
+    this.constants = other.constants;
+    this.meanings = other.meanings;
+    this.names = other.names;
+    this.values = other.values;
+    this.workspaceBase = workspaceBase;
+    this.inputOffset = inputOffset;
+  }
+
+  /**
+   * The same names for one sample of a tile: its regions at {@code ws, <base> + C3_OUT}, its input
+   * at {@code x, <input>} ({@code base} and {@code input} are locals of the calling code).
+   */
+  RegionNames forSample(String base, String input) {
+    return new RegionNames(this, base, input);
+  }
+
+  /**
+   * The arguments of a {@code <name>Tile} call for a step's input: {@code ws, S4_OUT,
+   * WORKSPACE_SIZE} (each sample's workspace after the last), or {@code x, xo, INPUT_SIZE}.
+   */
+  String tileInput(Step step) {
+    int source = step.node().sources().get(0);
+    String name = source == Node.NETWORK_INPUT ? null : inference.get(steps.get(source).node().name());
+    return name == null ? "x, xo, INPUT_SIZE" : "ws, " + name + ", WORKSPACE_SIZE";
+  }
+
+  /** The arguments of a {@code <name>Tile} call for a step's output: {@code ws, C5_OUT, WORKSPACE_SIZE}. */
+  String tileOutput(Step step) {
+    return "ws, " + inference.get(step.node().name()) + ", WORKSPACE_SIZE";
+  }
 
   RegionNames(Plan plan, TrainingPlan trainingPlan) {
+    this.workspaceBase = null;
+    this.inputOffset = null;
+    this.constants = new LinkedHashMap<>();
+    this.meanings = new HashMap<>();
+    this.names = new HashMap<>();
+    this.values = new HashMap<>();
     this.steps = plan.steps();
     this.trainingSteps = trainingPlan.steps();
     for (String name : FIXED) {
@@ -169,8 +219,11 @@ final class RegionNames {
     return List.copyOf(constants.values());
   }
 
-  private static String location(String name) {
-    return name == null ? "x, xo" : "ws, " + name;
+  private String location(String name) {
+    if (name == null) {
+      return "x, " + (inputOffset == null ? "xo" : inputOffset);
+    }
+    return "ws, " + (workspaceBase == null ? name : workspaceBase + " + " + name);
   }
 
   /**

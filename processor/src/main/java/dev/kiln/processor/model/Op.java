@@ -112,6 +112,15 @@ public sealed interface Op {
     return false;
   }
 
+  /**
+   * Whether batched inference and training run it once over a tile of samples instead of once
+   * per sample: the layers whose weights outweigh one sample's activations, so that reading them
+   * once per tile is what pays (a dense layer streams all its weights for every sample).
+   */
+  default boolean runsOverTiles() {
+    return false;
+  }
+
   /** The activation that is the op itself (an activation field's); empty for the others. */
   default Optional<Activation> ownActivation() {
     return Optional.empty();
@@ -317,6 +326,11 @@ public sealed interface Op {
     @Override
     public Optional<Op> withBatchNormFolded() {
       return Optional.of(new Dense(units, true, init, biasInit));
+    }
+
+    @Override
+    public boolean runsOverTiles() {
+      return true;
     }
   }
 

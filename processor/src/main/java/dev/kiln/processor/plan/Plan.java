@@ -13,6 +13,9 @@ import java.util.List;
  * @param stateCount floats of untrained state (BatchNorm moving statistics)
  * @param workspaceSize floats of scratch memory one forward pass needs
  * @param output where the network's output ends up
+ * @param tile samples per tile of batched inference ({@code predictBatch}): each sample has a
+ *     workspace of its own, steps that {@link #runsOverTiles} run once over the tile, the others
+ *     once per sample; 1 where no step runs over tiles
  */
 public record Plan(
     NetworkModel model,
@@ -22,7 +25,8 @@ public record Plan(
     int parameterCount,
     int stateCount,
     int workspaceSize,
-    Location output) {
+    Location output,
+    int tile) {
 
   public Plan {
     steps = List.copyOf(steps);
@@ -61,6 +65,15 @@ public record Plan(
       }
     }
     return null;
+  }
+
+  /**
+   * Whether batched inference runs step {@code index} once over a tile of samples: its op says so
+   * ({@code Op.runsOverTiles}), the step runs at inference, and no pool fusion takes it.
+   */
+  public boolean runsOverTiles(int index) {
+    Step step = steps.get(index);
+    return tile > 1 && step.runsAtInference() && step.node().op().runsOverTiles() && poolFusionAt(index) == null;
   }
 
   /** Whether training needs batch statistics (a BatchNorm), and so runs a batch at a time. */

@@ -92,9 +92,27 @@ public final class Planner {
       steps.add(
           new Step(node, weightOffset, biasOffset, biasConstant, stateOffset, prefix, ins, out));
     }
+    int workspace = Math.max(1, regions.peak());
     return new Plan(
-        model, steps, folds(steps, readers), poolFusions(steps, readers), Math.toIntExact(offset), Math.toIntExact(state), Math.max(1, regions.peak()),
-        outputs.get(nodes.size() - 1));
+        model, steps, folds(steps, readers), poolFusions(steps, readers), Math.toIntExact(offset), Math.toIntExact(state), workspace,
+        outputs.get(nodes.size() - 1), tile(steps, workspace));
+  }
+
+  /** Most samples per tile of batched inference. */
+  static final int MAX_TILE = 24;
+
+  /** Floats the workspaces of one tile may take together (4 MiB, an L3 share, not L1 or L2). */
+  static final int TILE_WORKSPACE_BUDGET = 1 << 20;
+
+  /**
+   * Samples per tile of batched inference: as many as fit the budget, at most {@link #MAX_TILE},
+   * a multiple of six (the rows of the runtime's register block, so a tile's matrix products have
+   * no short last block); 1, no tiles, where no step runs over tiles or fewer than six fit.
+   */
+  static int tile(List<Step> steps, int workspaceSize) {
+    boolean any = steps.stream().anyMatch(s -> s.runsAtInference() && s.node().op().runsOverTiles());
+    int fit = Math.min(MAX_TILE, TILE_WORKSPACE_BUDGET / workspaceSize);
+    return any && fit >= 6 ? fit - fit % 6 : 1;
   }
 
   private static List<Plan.Fold> folds(List<Step> steps, int[] readers) {

@@ -197,6 +197,55 @@ public final class Kernels {
     }
   }
 
+  /**
+   * A dense layer over a tile of {@code count} samples, the weights read once for all of them:
+   * {@code y[yo + s·yStride + f] = b[bo + f] + Σ_i x[xo + s·xStride + i] · w[wo + i·n + f]} for
+   * {@code s < count}, {@code i < m}, {@code f < n} (no bias with {@code bo < 0}).
+   */
+  public static void denseTile(
+      float[] x, int xo, int xStride, int m, float[] w, int wo, float[] b, int bo, int n,
+      float[] y, int yo, int yStride, int count) {
+    if (VECTORIZED) {
+      VectorDense.denseTile(x, xo, xStride, m, w, wo, b, bo, n, y, yo, yStride, count);
+    } else {
+      for (int s = 0; s < count; s++) {
+        ConvolutionKernels.plainConvolve(x, xo + s * xStride, 0, 0, 0, 1, m, w, wo, b, bo, n, y, yo + s * yStride, 1, 1);
+      }
+    }
+  }
+
+  /**
+   * A dense layer's input gradient over a tile: {@code dx[dxo + s·dxStride + i] = Σ_f w[wo + i·n +
+   * f] · d[dOff + s·dStride + f]} for {@code s < count}, {@code i < m}.
+   */
+  public static void transposedProductTile(
+      float[] w, int wo, int m, int n, float[] d, int dOff, int dStride, float[] dx, int dxo,
+      int dxStride, int count) {
+    if (VECTORIZED) {
+      VectorDense.transposedProductTile(w, wo, m, n, d, dOff, dStride, dx, dxo, dxStride, count);
+    } else {
+      for (int s = 0; s < count; s++) {
+        DenseKernels.plainTransposedProduct(w, wo, m, n, d, dOff + s * dStride, dx, dxo + s * dxStride);
+      }
+    }
+  }
+
+  /**
+   * A dense layer's weight gradient over a tile: {@code g[go + i·n + f] += Σ_s x[xo + s·xStride +
+   * i] · d[dOff + s·dStride + f]} for {@code i < m}, {@code f < n}, {@code s < count}.
+   */
+  public static void outerProductTile(
+      float[] x, int xo, int xStride, int m, float[] d, int dOff, int dStride, int n, float[] g,
+      int go, int count) {
+    if (VECTORIZED) {
+      VectorDense.outerProductTile(x, xo, xStride, m, d, dOff, dStride, n, g, go, count);
+    } else {
+      for (int s = 0; s < count; s++) {
+        DenseKernels.plainOuterProduct(x, xo + s * xStride, m, d, dOff + s * dStride, n, g, go);
+      }
+    }
+  }
+
   /** ReLU: {@code y[yo + i] = Math.max(0, x[xo + i])} for {@code i < n} (in place when x is y). */
   public static void relu(float[] x, int xo, float[] y, int yo, int n) {
     if (VECTORIZED) {

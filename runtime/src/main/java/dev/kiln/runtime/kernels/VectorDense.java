@@ -24,20 +24,81 @@ final class VectorDense {
   // ---- forward ----
 
   /**
-   * A dense layer, {@code y = b + x·W} with {@code W} [m, n] row-major. Blocks of up to eight full
-   * vectors of outputs stream over the weight rows, two rows per step, so each row is read once
-   * per 128 outputs, front to back (LeNet-5's c5 read its 192 KB once per vector of outputs, and
-   * twice as many cache lines where the rows were not 64-byte aligned). No mask: where {@code n}
-   * is not a whole number of vectors, the last vector ends at {@code n} and overlaps the one
-   * before; both add the same products in the same order, so the outputs they share are written
-   * twice with the same bits. Unused slots of a block repeat its last vector. Fewer outputs than
-   * a vector take the masked one-pixel block.
+   * {@link Kernels#denseTile}: six samples or more are one packed product ({@link VectorGemm}),
+   * samples by inputs times outputs, so the weights stream once per tile instead of once per
+   * sample; fewer go one by one, in the same order of additions ({@link #dense}).
+   */
+  static void denseTile(
+      float[] x, int xo, int xStride, int m, float[] w, int wo, float[] b, int bo, int n,
+      float[] y, int yo, int yStride, int count) {
+    if (count < VectorGemm.MR) {
+      for (int s = 0; s < count; s++) {
+        dense(x, xo + s * xStride, m, w, wo, b, bo, n, y, yo + s * yStride);
+      }
+      return;
+    }
+    VectorGemm.Buffers buf = VectorGemm.buffers();
+    int[] samples = strided(buf.rows(count), count, xStride);
+    int[] inputs = strided(buf.ks(m), m, 1);
+    VectorGemm.multiply(x, xo, samples, count, inputs, m, w, wo, n, 1, n, b, bo, false, y, yo, yStride, buf);
+  }
+
+  /** {@link Kernels#transposedProductTile}: {@code dX = D·Wᵀ}, one packed product from six samples. */
+  static void transposedProductTile(
+      float[] w, int wo, int m, int n, float[] d, int dOff, int dStride, float[] dx, int dxo,
+      int dxStride, int count) {
+    if (count < VectorGemm.MR) {
+      for (int s = 0; s < count; s++) {
+        transposedProduct(w, wo, m, n, d, dOff + s * dStride, dx, dxo + s * dxStride);
+      }
+      return;
+    }
+    VectorGemm.Buffers buf = VectorGemm.buffers();
+    int[] samples = strided(buf.rows(count), count, dStride);
+    int[] outputs = strided(buf.ks(n), n, 1);
+    // B[f][i] = w[i·n + f]: the weights read transposed, one column of W per row of B.
+    VectorGemm.multiply(d, dOff, samples, count, outputs, n, w, wo, 1, n, m, null, -1, false, dx, dxo, dxStride, buf);
+  }
+
+  /** {@link Kernels#outerProductTile}: {@code gW += Xᵀ·D} over the tile, one packed product from six samples. */
+  static void outerProductTile(
+      float[] x, int xo, int xStride, int m, float[] d, int dOff, int dStride, int n, float[] g,
+      int go, int count) {
+    if (count < VectorGemm.MR || m < VectorGemm.MR) {
+      for (int s = 0; s < count; s++) {
+        outerProduct(x, xo + s * xStride, m, d, dOff + s * dStride, n, g, go);
+      }
+      return;
+    }
+    VectorGemm.Buffers buf = VectorGemm.buffers();
+    int[] inputs = strided(buf.rows(m), m, 1);
+    int[] samples = strided(buf.ks(count), count, xStride);
+    VectorGemm.multiply(x, xo, inputs, m, samples, count, d, dOff, dStride, 1, n, null, -1, true, g, go, n, buf);
+  }
+
+  /** {@code at[i] = i·step} for {@code i < count}. */
+  private static int[] strided(int[] at, int count, int step) {
+    for (int i = 0; i < count; i++) {
+      at[i] = i * step;
+    }
+    return at;
+  }
+
+  /**
+   * A dense layer, {@code y = b + x·W} with {@code W} [m, n] row-major, for one sample. Each output
+   * adds its products in {@link VectorGemm}'s order (chunks of k summed from zero, then added to
+   * the bias), so {@code predict} and the tiles of {@code predictBatch} give the same bits. Blocks
+   * of up to eight full vectors of outputs stream over the weight rows, so each row is read once
+   * per 64 (AVX2) or 128 outputs, front to back (LeNet-5's c5 read its 192 KB once per vector of
+   * outputs, and twice as many cache lines where the rows were not 64-byte aligned). No mask:
+   * where {@code n} is not a whole number of vectors, the last vector ends at {@code n} and
+   * overlaps the one before; both add the same products in the same order, so the outputs they
+   * share are written twice with the same bits. Unused slots of a block repeat its last vector.
+   * Fewer outputs than a vector take one masked vector.
    */
   static void dense(float[] x, int xo, int m, float[] w, int wo, float[] b, int bo, int n, float[] y, int yo) {
     if (n < L) {
-      // The flat-run form of the narrow backward kernels (below) was no faster here: 4.5-5.7
-      // against 3.3-4.9 us for SEEDCNN's 3136x10 layer, alternating in one JVM.
-      VectorConvolution.convolve1x1(x, xo, 0, 1, m, w, wo, n, 0, b, bo, y, yo);
+      denseNarrow(x, xo, m, w, wo, n, b, bo, y, yo);
       return;
     }
     int f = 0;
@@ -61,100 +122,141 @@ final class VectorDense {
     return Math.min(f + k * L, n - L);
   }
 
-  /** Eight vectors of outputs at the given offsets, two rows per step: sixteen FMA chains. */
+  /** Eight vectors of outputs at the given offsets: eight FMA chains, in {@link VectorGemm}'s order. */
   private static void dense8(
       float[] x, int xo, int m, float[] w, int wo, int n, float[] b, int bo, float[] y, int yo,
       int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7) {
-    FloatVector a0 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o0) : FloatVector.zero(S);
-    FloatVector a1 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o1) : FloatVector.zero(S);
-    FloatVector a2 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o2) : FloatVector.zero(S);
-    FloatVector a3 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o3) : FloatVector.zero(S);
-    FloatVector a4 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o4) : FloatVector.zero(S);
-    FloatVector a5 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o5) : FloatVector.zero(S);
-    FloatVector a6 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o6) : FloatVector.zero(S);
-    FloatVector a7 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o7) : FloatVector.zero(S);
-    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-    int i = 0;
-    for (; i + 2 <= m; i += 2) {
-      int r = wo + i * n;
-      int s = r + n;
-      FloatVector u = FloatVector.broadcast(S, x[xo + i]);
-      FloatVector v = FloatVector.broadcast(S, x[xo + i + 1]);
-      a0 = FloatVector.fromArray(S, w, r + o0).fma(u, a0);
-      a1 = FloatVector.fromArray(S, w, r + o1).fma(u, a1);
-      a2 = FloatVector.fromArray(S, w, r + o2).fma(u, a2);
-      a3 = FloatVector.fromArray(S, w, r + o3).fma(u, a3);
-      a4 = FloatVector.fromArray(S, w, r + o4).fma(u, a4);
-      a5 = FloatVector.fromArray(S, w, r + o5).fma(u, a5);
-      a6 = FloatVector.fromArray(S, w, r + o6).fma(u, a6);
-      a7 = FloatVector.fromArray(S, w, r + o7).fma(u, a7);
-      c0 = FloatVector.fromArray(S, w, s + o0).fma(v, c0);
-      c1 = FloatVector.fromArray(S, w, s + o1).fma(v, c1);
-      c2 = FloatVector.fromArray(S, w, s + o2).fma(v, c2);
-      c3 = FloatVector.fromArray(S, w, s + o3).fma(v, c3);
-      c4 = FloatVector.fromArray(S, w, s + o4).fma(v, c4);
-      c5 = FloatVector.fromArray(S, w, s + o5).fma(v, c5);
-      c6 = FloatVector.fromArray(S, w, s + o6).fma(v, c6);
-      c7 = FloatVector.fromArray(S, w, s + o7).fma(v, c7);
+    int chunks = (m + VectorGemm.KC - 1) / VectorGemm.KC;
+    int kc = (m + chunks - 1) / chunks;
+    FloatVector t0 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o0) : FloatVector.zero(S);
+    FloatVector t1 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o1) : FloatVector.zero(S);
+    FloatVector t2 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o2) : FloatVector.zero(S);
+    FloatVector t3 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o3) : FloatVector.zero(S);
+    FloatVector t4 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o4) : FloatVector.zero(S);
+    FloatVector t5 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o5) : FloatVector.zero(S);
+    FloatVector t6 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o6) : FloatVector.zero(S);
+    FloatVector t7 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o7) : FloatVector.zero(S);
+    for (int k0 = 0; k0 < m; k0 += kc) {
+      int end = Math.min(m, k0 + kc);
+      FloatVector a0 = FloatVector.zero(S);
+      FloatVector a1 = FloatVector.zero(S);
+      FloatVector a2 = FloatVector.zero(S);
+      FloatVector a3 = FloatVector.zero(S);
+      FloatVector a4 = FloatVector.zero(S);
+      FloatVector a5 = FloatVector.zero(S);
+      FloatVector a6 = FloatVector.zero(S);
+      FloatVector a7 = FloatVector.zero(S);
+      int i = k0;
+      for (; i < end - 1; i += 2) {
+        for (int u = 0; u < 2; u++) {
+          int r = wo + (i + u) * n;
+          FloatVector v = FloatVector.broadcast(S, x[xo + i + u]);
+          a0 = FloatVector.fromArray(S, w, r + o0).fma(v, a0);
+          a1 = FloatVector.fromArray(S, w, r + o1).fma(v, a1);
+          a2 = FloatVector.fromArray(S, w, r + o2).fma(v, a2);
+          a3 = FloatVector.fromArray(S, w, r + o3).fma(v, a3);
+          a4 = FloatVector.fromArray(S, w, r + o4).fma(v, a4);
+          a5 = FloatVector.fromArray(S, w, r + o5).fma(v, a5);
+          a6 = FloatVector.fromArray(S, w, r + o6).fma(v, a6);
+          a7 = FloatVector.fromArray(S, w, r + o7).fma(v, a7);
+        }
+      }
+      if (i < end) {
+        int r = wo + i * n;
+        FloatVector v = FloatVector.broadcast(S, x[xo + i]);
+        a0 = FloatVector.fromArray(S, w, r + o0).fma(v, a0);
+        a1 = FloatVector.fromArray(S, w, r + o1).fma(v, a1);
+        a2 = FloatVector.fromArray(S, w, r + o2).fma(v, a2);
+        a3 = FloatVector.fromArray(S, w, r + o3).fma(v, a3);
+        a4 = FloatVector.fromArray(S, w, r + o4).fma(v, a4);
+        a5 = FloatVector.fromArray(S, w, r + o5).fma(v, a5);
+        a6 = FloatVector.fromArray(S, w, r + o6).fma(v, a6);
+        a7 = FloatVector.fromArray(S, w, r + o7).fma(v, a7);
+      }
+      t0 = a0.add(t0);
+      t1 = a1.add(t1);
+      t2 = a2.add(t2);
+      t3 = a3.add(t3);
+      t4 = a4.add(t4);
+      t5 = a5.add(t5);
+      t6 = a6.add(t6);
+      t7 = a7.add(t7);
     }
-    if (i < m) {
-      int r = wo + i * n;
-      FloatVector u = FloatVector.broadcast(S, x[xo + i]);
-      a0 = FloatVector.fromArray(S, w, r + o0).fma(u, a0);
-      a1 = FloatVector.fromArray(S, w, r + o1).fma(u, a1);
-      a2 = FloatVector.fromArray(S, w, r + o2).fma(u, a2);
-      a3 = FloatVector.fromArray(S, w, r + o3).fma(u, a3);
-      a4 = FloatVector.fromArray(S, w, r + o4).fma(u, a4);
-      a5 = FloatVector.fromArray(S, w, r + o5).fma(u, a5);
-      a6 = FloatVector.fromArray(S, w, r + o6).fma(u, a6);
-      a7 = FloatVector.fromArray(S, w, r + o7).fma(u, a7);
-    }
-    a0.add(c0).intoArray(y, yo + o0);
-    a1.add(c1).intoArray(y, yo + o1);
-    a2.add(c2).intoArray(y, yo + o2);
-    a3.add(c3).intoArray(y, yo + o3);
-    a4.add(c4).intoArray(y, yo + o4);
-    a5.add(c5).intoArray(y, yo + o5);
-    a6.add(c6).intoArray(y, yo + o6);
-    a7.add(c7).intoArray(y, yo + o7);
+    t0.intoArray(y, yo + o0);
+    t1.intoArray(y, yo + o1);
+    t2.intoArray(y, yo + o2);
+    t3.intoArray(y, yo + o3);
+    t4.intoArray(y, yo + o4);
+    t5.intoArray(y, yo + o5);
+    t6.intoArray(y, yo + o6);
+    t7.intoArray(y, yo + o7);
   }
 
-  /** Four vectors of outputs at the given offsets, two rows per step, as {@link #dense8}. */
+  /** Four vectors of outputs at the given offsets: four FMA chains, in {@link VectorGemm}'s order. */
   private static void dense4(
       float[] x, int xo, int m, float[] w, int wo, int n, float[] b, int bo, float[] y, int yo,
       int o0, int o1, int o2, int o3) {
-    FloatVector a0 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o0) : FloatVector.zero(S);
-    FloatVector a1 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o1) : FloatVector.zero(S);
-    FloatVector a2 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o2) : FloatVector.zero(S);
-    FloatVector a3 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o3) : FloatVector.zero(S);
-    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
-    int i = 0;
-    for (; i + 2 <= m; i += 2) {
-      int r = wo + i * n;
-      int s = r + n;
-      FloatVector u = FloatVector.broadcast(S, x[xo + i]);
-      FloatVector v = FloatVector.broadcast(S, x[xo + i + 1]);
-      a0 = FloatVector.fromArray(S, w, r + o0).fma(u, a0);
-      a1 = FloatVector.fromArray(S, w, r + o1).fma(u, a1);
-      a2 = FloatVector.fromArray(S, w, r + o2).fma(u, a2);
-      a3 = FloatVector.fromArray(S, w, r + o3).fma(u, a3);
-      c0 = FloatVector.fromArray(S, w, s + o0).fma(v, c0);
-      c1 = FloatVector.fromArray(S, w, s + o1).fma(v, c1);
-      c2 = FloatVector.fromArray(S, w, s + o2).fma(v, c2);
-      c3 = FloatVector.fromArray(S, w, s + o3).fma(v, c3);
+    int chunks = (m + VectorGemm.KC - 1) / VectorGemm.KC;
+    int kc = (m + chunks - 1) / chunks;
+    FloatVector t0 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o0) : FloatVector.zero(S);
+    FloatVector t1 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o1) : FloatVector.zero(S);
+    FloatVector t2 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o2) : FloatVector.zero(S);
+    FloatVector t3 = bo >= 0 ? FloatVector.fromArray(S, b, bo + o3) : FloatVector.zero(S);
+    for (int k0 = 0; k0 < m; k0 += kc) {
+      int end = Math.min(m, k0 + kc);
+      FloatVector a0 = FloatVector.zero(S);
+      FloatVector a1 = FloatVector.zero(S);
+      FloatVector a2 = FloatVector.zero(S);
+      FloatVector a3 = FloatVector.zero(S);
+      int i = k0;
+      for (; i < end - 1; i += 2) {
+        for (int u = 0; u < 2; u++) {
+          int r = wo + (i + u) * n;
+          FloatVector v = FloatVector.broadcast(S, x[xo + i + u]);
+          a0 = FloatVector.fromArray(S, w, r + o0).fma(v, a0);
+          a1 = FloatVector.fromArray(S, w, r + o1).fma(v, a1);
+          a2 = FloatVector.fromArray(S, w, r + o2).fma(v, a2);
+          a3 = FloatVector.fromArray(S, w, r + o3).fma(v, a3);
+        }
+      }
+      if (i < end) {
+        int r = wo + i * n;
+        FloatVector v = FloatVector.broadcast(S, x[xo + i]);
+        a0 = FloatVector.fromArray(S, w, r + o0).fma(v, a0);
+        a1 = FloatVector.fromArray(S, w, r + o1).fma(v, a1);
+        a2 = FloatVector.fromArray(S, w, r + o2).fma(v, a2);
+        a3 = FloatVector.fromArray(S, w, r + o3).fma(v, a3);
+      }
+      t0 = a0.add(t0);
+      t1 = a1.add(t1);
+      t2 = a2.add(t2);
+      t3 = a3.add(t3);
     }
-    if (i < m) {
-      int r = wo + i * n;
-      FloatVector u = FloatVector.broadcast(S, x[xo + i]);
-      a0 = FloatVector.fromArray(S, w, r + o0).fma(u, a0);
-      a1 = FloatVector.fromArray(S, w, r + o1).fma(u, a1);
-      a2 = FloatVector.fromArray(S, w, r + o2).fma(u, a2);
-      a3 = FloatVector.fromArray(S, w, r + o3).fma(u, a3);
+    t0.intoArray(y, yo + o0);
+    t1.intoArray(y, yo + o1);
+    t2.intoArray(y, yo + o2);
+    t3.intoArray(y, yo + o3);
+  }
+
+  /**
+   * Fewer outputs than a vector: one masked vector, one FMA chain, in {@link VectorGemm}'s order
+   * (its zero-padded columns are these masked lanes).
+   */
+  private static void denseNarrow(
+      float[] x, int xo, int m, float[] w, int wo, int n, float[] b, int bo, float[] y, int yo) {
+    VectorMask<Float> mask = S.indexInRange(0, n);
+    int chunks = (m + VectorGemm.KC - 1) / VectorGemm.KC;
+    int kc = (m + chunks - 1) / chunks;
+    FloatVector t = bo >= 0 ? FloatVector.fromArray(S, b, bo, mask) : FloatVector.zero(S);
+    for (int k0 = 0; k0 < m; k0 += kc) {
+      int end = Math.min(m, k0 + kc);
+      FloatVector a = FloatVector.zero(S);
+      for (int i = k0; i < end; i++) {
+        a = FloatVector.fromArray(S, w, wo + i * n, mask).fma(FloatVector.broadcast(S, x[xo + i]), a);
+      }
+      t = a.add(t);
     }
-    a0.add(c0).intoArray(y, yo + o0);
-    a1.add(c1).intoArray(y, yo + o1);
-    a2.add(c2).intoArray(y, yo + o2);
-    a3.add(c3).intoArray(y, yo + o3);
+    t.intoArray(y, yo, mask);
   }
 
   // ---- transposedProduct ----

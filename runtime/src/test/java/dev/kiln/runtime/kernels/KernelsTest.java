@@ -612,6 +612,53 @@ class KernelsTest {
     }
   }
 
+  /**
+   * The dense kernels over a tile of samples (forward, input gradient, weight gradient) against
+   * the per-sample definitions: tiles shorter than a register block and longer, strides wider
+   * than a sample (samples in their own workspaces), outputs narrower than a vector and wider.
+   */
+  @Test
+  void denseTilesAreTheirSamplesOneByOne() {
+    SplittableRandom random = new SplittableRandom(17);
+    for (int count : new int[] {1, 5, 6, 13, 24}) {
+      for (int[] shape : new int[][] {{400, 120}, {120, 84}, {84, 10}, {7, 3}, {3136, 10}, {33, 40}}) {
+        int m = shape[0];
+        int n = shape[1];
+        int xStride = m + 5;
+        int yStride = n + 3;
+        float[] x = randoms(random, 2 + count * xStride);
+        float[] w = randoms(random, 1 + m * n);
+        float[] b = randoms(random, n + 4);
+        String what = count + " samples, " + m + "x" + n;
+
+        float[] expected = randoms(random, 3 + count * yStride);
+        float[] actual = expected.clone();
+        for (int s = 0; s < count; s++) {
+          ConvolutionKernels.plainConvolve(x, 2 + s * xStride, 0, 0, 0, 1, m, w, 1, b, 4, n, expected, 3 + s * yStride, 1, 1);
+        }
+        Kernels.denseTile(x, 2, xStride, m, w, 1, b, 4, n, actual, 3, yStride, count);
+        assertClose(expected, actual, "denseTile, " + what);
+
+        float[] d = randoms(random, 1 + count * yStride);
+        float[] dxExpected = randoms(random, 2 + count * xStride);
+        float[] dxActual = dxExpected.clone();
+        for (int s = 0; s < count; s++) {
+          DenseKernels.plainTransposedProduct(w, 1, m, n, d, 1 + s * yStride, dxExpected, 2 + s * xStride);
+        }
+        Kernels.transposedProductTile(w, 1, m, n, d, 1, yStride, dxActual, 2, xStride, count);
+        assertClose(dxExpected, dxActual, "transposedProductTile, " + what);
+
+        float[] gExpected = randoms(random, 5 + m * n);
+        float[] gActual = gExpected.clone();
+        for (int s = 0; s < count; s++) {
+          DenseKernels.plainOuterProduct(x, 2 + s * xStride, m, d, 1 + s * yStride, n, gExpected, 5);
+        }
+        Kernels.outerProductTile(x, 2, xStride, m, d, 1, yStride, n, gActual, 5, count);
+        assertClose(gExpected, gActual, "outerProductTile, " + what);
+      }
+    }
+  }
+
   private static float[] randoms(SplittableRandom random, int n) {
     float[] a = new float[n];
     for (int i = 0; i < n; i++) {

@@ -36,6 +36,36 @@ class VectorGemmTest {
     }
   }
 
+  /**
+   * A dense layer over a tile (one packed product) gives each sample the bits the one-sample
+   * kernel gives it, so predictBatch is predict, only faster: outputs below, at and above a
+   * vector and two, inputs in one chunk of k and in several.
+   */
+  @Test
+  void denseTileIsTheOneSampleDenseToTheBit() {
+    if (!Kernels.VECTORIZED) {
+      return;
+    }
+    SplittableRandom random = new SplittableRandom(9);
+    for (int[] shape : new int[][] {{400, 120}, {120, 84}, {84, 10}, {3136, 10}, {9, 3}, {800, 16}, {2, 40}}) {
+      int m = shape[0];
+      int n = shape[1];
+      int count = 13;
+      float[] x = randoms(random, count * m);
+      float[] w = randoms(random, m * n);
+      float[] b = randoms(random, n);
+      float[] tile = new float[count * n];
+      float[] one = new float[count * n];
+      Kernels.denseTile(x, 0, m, m, w, 0, b, 0, n, tile, 0, n, count);
+      for (int s = 0; s < count; s++) {
+        Kernels.convolve(x, s * m, 0, 0, 0, 1, m, w, 0, b, 0, n, one, s * n, 1, 1);
+      }
+      for (int i = 0; i < tile.length; i++) {
+        assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(tile[i]), m + "x" + n + " at " + i);
+      }
+    }
+  }
+
   private static void check(SplittableRandom random, int m, int n, int k, int mode, boolean transposed, String where) {
     // A row r, element i: x[3 + rows[r] + ks[i]], rows apart by k + 2, elements every other float.
     int[] rows = new int[m];

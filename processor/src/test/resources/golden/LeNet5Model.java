@@ -176,6 +176,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static final int TRAINING_WORKSPACE_SIZE = 16188;
 
   /**
+   * Samples per trainTile: as many training workspaces as fit 4 MiB, at most 24, a multiple of six.
+   */
+  static final int TRAINING_TILE = 24;
+
+  /**
    * Workspace offset of c1's output at inference, 28x28x6.
    */
   static final int C1_OUT = 0;
@@ -909,6 +914,50 @@ public final class LeNet5Model extends LeNet5 implements Model {
     return loss;
   }
 
+  @Override
+  public int trainingTile() {
+    return TRAINING_TILE;
+  }
+
+  @Override
+  public void trainTile(float[] x, int[] xOffsets, int n, float[] target, float[] prediction,
+      float[] g, float[] ws, long[] noises, float[] losses) {
+    Checks.trainTile("LeNet5Model", x, xOffsets, n, TRAINING_TILE, INPUT_SIZE, target, prediction, OUTPUT_SIZE, g, PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE, noises, losses);
+    float[] p = parameters;
+    // Forward, keeping every sample's layer outputs for the backward pass.
+    for (int k = 0; k < n; k++) {
+      int at = k * TRAINING_WORKSPACE_SIZE;
+      int xs = xOffsets[k];
+      c1Forward(p, x, xs, ws, at + C1_TRAIN_OUT);
+      s2Forward(p, ws, at + C1_TRAIN_OUT, ws, at + S2_TRAIN_OUT);
+      c3Forward(p, ws, at + S2_TRAIN_OUT, ws, at + C3_TRAIN_OUT);
+      s4Forward(p, ws, at + C3_TRAIN_OUT, ws, at + S4_TRAIN_OUT);
+      // c5.flatten: nothing to do
+    }
+    c5Tile(p, ws, S4_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
+    f6Tile(p, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
+    outputLogitsTile(p, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
+    // Each sample's loss, prediction and the gradient of its last output.
+    for (int k = 0; k < n; k++) {
+      int at = k * TRAINING_WORKSPACE_SIZE;
+      int to = k * OUTPUT_SIZE;
+      int po = to;
+      losses[k] = Loss.SOFTMAX_CROSS_ENTROPY.compute(ws, at + OUTPUT_TRAIN_OUT, target, to, OUTPUT_SIZE, prediction, po, ws, at + OUTPUT_DOUT);
+    }
+    // Backward: d holds the gradient of each layer's output, g collects.
+    outputBackwardTile(p, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_DOUT, TRAINING_WORKSPACE_SIZE, ws, F6_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
+    f6BackwardTile(p, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_DOUT, TRAINING_WORKSPACE_SIZE, ws, C5_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
+    c5BackwardTile(p, ws, S4_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_DOUT, TRAINING_WORKSPACE_SIZE, ws, C5_FLATTEN_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
+    for (int k = 0; k < n; k++) {
+      int at = k * TRAINING_WORKSPACE_SIZE;
+      int xs = xOffsets[k];
+      s4Backward(p, ws, at + C3_TRAIN_OUT, ws, at + S4_TRAIN_OUT, ws, at + S4_DOUT, ws, at + C3_DOUT, g);
+      c3Backward(p, ws, at + S2_TRAIN_OUT, ws, at + C3_TRAIN_OUT, ws, at + C3_DOUT, ws, at + S2_DOUT, g);
+      s2Backward(p, ws, at + C1_TRAIN_OUT, ws, at + S2_TRAIN_OUT, ws, at + S2_DOUT, ws, at + C1_DOUT, g);
+      c1Backward(p, x, xs, ws, at + C1_TRAIN_OUT, ws, at + C1_DOUT, ws, -1, g);
+    }
+  }
+
   /**
    * Gradients of c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6.
    * Adds kernel and bias gradients into g; no input gradient (first layer).
@@ -1208,6 +1257,32 @@ public final class LeNet5Model extends LeNet5 implements Model {
   }
 
   /**
+   * c5Backward over a tile: sample s's arrays a stride further on each; the weight gradient of the
+   * tile is one matrix product on the vector path, and so is its input gradient.
+   */
+  static void c5BackwardTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo,
+      int yStride, float[] d, int dOff, int dStride, float[] dx, int dxo, int dxStride, float[] g,
+      int n) {
+    if (!Kernels.VECTORIZED) {
+      for (int s = 0; s < n; s++) {
+        c5Backward(p, x, xo + s * xStride, y, yo + s * yStride, d, dOff + s * dStride, dx, dxo + s * dxStride, g);
+      }
+      return;
+    }
+    for (int s = 0; s < n; s++) {
+      int ds = dOff + s * dStride;
+      int ys = yo + s * yStride;
+      // ReLU derivative, from the layer's output.
+      Kernels.reluDerivative(y, ys, d, ds, 120);
+      for (int o = 0; o < 120; o++) {
+        g[C5_BIAS + o] += d[ds + o];
+      }
+    }
+    Kernels.outerProductTile(x, xo, xStride, 400, d, dOff, dStride, 120, g, C5_WEIGHTS, n);
+    Kernels.transposedProductTile(p, C5_WEIGHTS, 400, 120, d, dOff, dStride, dx, dxo, dxStride, n);
+  }
+
+  /**
    * Gradients of f6: Dense 84 + ReLU, [120] -> [84].
    * Adds weight and bias gradients into g; writes the input gradient to dx.
    */
@@ -1244,6 +1319,32 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
       dx[dxo + i] = (s0 + s1) + (s2 + s3);
     }
+  }
+
+  /**
+   * f6Backward over a tile: sample s's arrays a stride further on each; the weight gradient of the
+   * tile is one matrix product on the vector path, and so is its input gradient.
+   */
+  static void f6BackwardTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo,
+      int yStride, float[] d, int dOff, int dStride, float[] dx, int dxo, int dxStride, float[] g,
+      int n) {
+    if (!Kernels.VECTORIZED) {
+      for (int s = 0; s < n; s++) {
+        f6Backward(p, x, xo + s * xStride, y, yo + s * yStride, d, dOff + s * dStride, dx, dxo + s * dxStride, g);
+      }
+      return;
+    }
+    for (int s = 0; s < n; s++) {
+      int ds = dOff + s * dStride;
+      int ys = yo + s * yStride;
+      // ReLU derivative, from the layer's output.
+      Kernels.reluDerivative(y, ys, d, ds, 84);
+      for (int o = 0; o < 84; o++) {
+        g[F6_BIAS + o] += d[ds + o];
+      }
+    }
+    Kernels.outerProductTile(x, xo, xStride, 120, d, dOff, dStride, 84, g, F6_WEIGHTS, n);
+    Kernels.transposedProductTile(p, F6_WEIGHTS, 120, 84, d, dOff, dStride, dx, dxo, dxStride, n);
   }
 
   /**
@@ -1308,5 +1409,43 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
       dx[dxo + i] = (s0 + s1) + (s2 + s3);
     }
+  }
+
+  /**
+   * outputLogits over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
+   * On the vector path one matrix product, so the weights are read once per tile.
+   */
+  static void outputLogitsTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo,
+      int yStride, int n) {
+    if (!Kernels.VECTORIZED) {
+      for (int s = 0; s < n; s++) {
+        outputLogits(p, x, xo + s * xStride, y, yo + s * yStride);
+      }
+      return;
+    }
+    Kernels.denseTile(x, xo, xStride, 84, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n);
+  }
+
+  /**
+   * outputBackward over a tile: sample s's arrays a stride further on each; the weight gradient of the
+   * tile is one matrix product on the vector path, and so is its input gradient.
+   */
+  static void outputBackwardTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo,
+      int yStride, float[] d, int dOff, int dStride, float[] dx, int dxo, int dxStride, float[] g,
+      int n) {
+    if (!Kernels.VECTORIZED) {
+      for (int s = 0; s < n; s++) {
+        outputBackward(p, x, xo + s * xStride, y, yo + s * yStride, d, dOff + s * dStride, dx, dxo + s * dxStride, g);
+      }
+      return;
+    }
+    for (int s = 0; s < n; s++) {
+      int ds = dOff + s * dStride;
+      for (int o = 0; o < 10; o++) {
+        g[OUTPUT_BIAS + o] += d[ds + o];
+      }
+    }
+    Kernels.outerProductTile(x, xo, xStride, 84, d, dOff, dStride, 10, g, OUTPUT_WEIGHTS, n);
+    Kernels.transposedProductTile(p, OUTPUT_WEIGHTS, 84, 10, d, dOff, dStride, dx, dxo, dxStride, n);
   }
 }

@@ -87,6 +87,37 @@ public final class Checks {
     return count;
   }
 
+  /** Checks the arrays of one {@code trainTile} call (a few comparisons per sample). */
+  public static void trainTile(
+      String model, float[] x, int[] xOffsets, int count, int tile, int inputSize, float[] targets,
+      float[] outs, int outputSize, float[] gradients, int parameterCount, float[] workspace,
+      int workspaceSize, long[] noise, float[] losses) {
+    if (count < 0 || count > tile) {
+      throw new IllegalArgumentException(
+          model + ": a tile holds 0 to " + tile + " samples (trainingTile()), got " + count);
+    }
+    if (xOffsets == null || xOffsets.length < count || noise == null || noise.length < count
+        || losses == null || losses.length < count) {
+      throw new IllegalArgumentException(
+          model + ": inputOffsets, noise and losses must hold a value per sample (" + count + ")");
+    }
+    for (int s = 0; s < count; s++) {
+      region(model, "input", x, xOffsets[s], inputSize);
+    }
+    region(model, "targets", targets, 0, count * outputSize);
+    region(model, "predictions", outs, 0, count * outputSize);
+    if (gradients == null || gradients.length != parameterCount) {
+      throw new IllegalArgumentException(
+          model + ": gradients must hold " + parameterCount + " floats (one per parameter), got "
+              + (gradients == null ? "null" : gradients.length));
+    }
+    if (workspace == null || workspace.length / Math.max(1, workspaceSize) < count) {
+      throw new IllegalArgumentException(
+          model + ": the training workspace must hold at least " + count + " x " + workspaceSize
+              + " floats, got " + (workspace == null ? "null" : workspace.length));
+    }
+  }
+
   /** Checks the arrays of one {@code trainSample} call (cheap: a few comparisons). */
   public static void trainSample(
       String model,

@@ -129,6 +129,36 @@ public interface Model {
       long noise);
 
   /**
+   * Samples per call of {@link #trainTile}: more than one where the network has layers that train
+   * faster over several samples at once (dense layers, whose weights are then read once per tile
+   * instead of once per sample).
+   */
+  default int trainingTile() {
+    return 1;
+  }
+
+  /**
+   * Trains on samples {@code s < count} (at most {@link #trainingTile()}) as {@link #trainSample}
+   * does each: inputs at {@code inputs[inputOffsets[s]..]}, targets and predictions at {@code s *
+   * outputSize()} in {@code targets} and {@code outs}, dropout seeds {@code noise[s]}, losses into
+   * {@code losses[s]}; adds the gradients of all of them into {@code gradients}. The workspace
+   * holds {@code count * trainingWorkspaceSize()} floats. The default trains the samples one by
+   * one; generated models with a tile run layer by layer over it, and may sum in another order
+   * than one by one (the same order on every JVM and thread count).
+   */
+  default void trainTile(
+      float[] inputs, int[] inputOffsets, int count, float[] targets, float[] outs,
+      float[] gradients, float[] workspace, long[] noise, float[] losses) {
+    int out = outputSize();
+    for (int s = 0; s < count; s++) {
+      losses[s] =
+          trainSample(
+              inputs, inputOffsets[s], targets, s * out, outs, s * out, gradients, workspace,
+              noise[s]);
+    }
+  }
+
+  /**
    * Values the model keeps that are not trained, laid out as each {@link Layer#stateOffset()}
    * says: a BatchNorm's moving mean and variance, which inference normalizes with. Empty for most
    * networks. Checkpoints hold it beside the parameters.

@@ -52,15 +52,39 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
 
   @Override
   public List<MethodSpec> tileInference(Step step) {
+    return List.of(tileForward(step, JavaLayer.tileName(step), JavaLayer.forwardName(step), true));
+  }
+
+  @Override
+  public List<MethodSpec> tileTraining(TrainingPlan.TrainingStep t, boolean withTile) {
+    Step step = t.step();
+    List<MethodSpec> methods = new java.util.ArrayList<>();
+    if (withTile && !JavaLayer.logits(t)) {
+      methods.add(tileForward(step, JavaLayer.tileName(step), JavaLayer.forwardName(step), true));
+    }
+    if (JavaLayer.logits(t)) {
+      methods.add(tileForward(step, JavaLayer.logitsName(step) + "Tile", JavaLayer.logitsName(step), false));
+    }
+    if (t.backward()) {
+      methods.add(tileBackward(t));
+    }
+    return methods;
+  }
+
+  /**
+   * {@code name(p, x, xo, xStride, y, yo, yStride, n)}: {@code perSample} over a tile, on the vector
+   * path as one matrix product, so the weights are read once per tile.
+   */
+  private MethodSpec tileForward(Step step, String name, String perSample, boolean withActivation) {
     Node node = step.node();
     int inputs = (int) node.input().size();
     int units = dense.units();
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(JavaLayer.tileName(step))
+        MethodSpec.methodBuilder(name)
             .addModifiers(javax.lang.model.element.Modifier.STATIC)
             .addJavadoc(
                 "$L over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s *"
-                    + " yStride..]}.\n", JavaLayer.forwardName(step))
+                    + " yStride..]}.\n", perSample)
             .addJavadoc("On the vector path one matrix product, so the weights are read once per tile.\n")
             .addParameter(float[].class, "p")
             .addParameter(float[].class, "x")
@@ -72,20 +96,88 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
             .addParameter(int.class, "n");
     method.beginControlFlow("if (!$T.VECTORIZED)", Names.KERNELS);
     method.beginControlFlow("for (int s = 0; s < n; s++)");
-    method.addStatement("$N(p, x, xo + s * xStride, y, yo + s * yStride)", JavaLayer.forwardName(step));
+    method.addStatement("$N(p, x, xo + s * xStride, y, yo + s * yStride)", perSample);
     method.endControlFlow();
     method.addStatement("return");
     method.endControlFlow();
     method.addStatement(
         "$T.denseTile(x, xo, xStride, $L, p, $L, p, $L, $L, y, yo, yStride, n)", Names.KERNELS,
         inputs, JavaLayer.weights(step), JavaLayer.biasArgument(step), units);
-    if (node.activation().isPresent()) {
+    if (withActivation && node.activation().isPresent()) {
       method.beginControlFlow("for (int s = 0; s < n; s++)");
       method.addStatement("int ys = yo + s * yStride");
       method.addCode(ActivationEmitter.apply(node.activation().get(), "y", "ys", "y", "ys", units));
       method.endControlFlow();
     }
-    return List.of(method.build());
+    return method.build();
+  }
+
+  /**
+   * The backward pass over a tile: per sample the activation's derivative and the bias gradient
+   * (added in sample order, as sample by sample), then on the vector path the weight gradient and
+   * the input gradient as one matrix product each.
+   */
+  private MethodSpec tileBackward(TrainingPlan.TrainingStep t) {
+    Step step = t.step();
+    Node node = step.node();
+    int inputs = (int) node.input().size();
+    int units = dense.units();
+    boolean dx = t.computesInputGradient();
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(JavaLayer.backwardName(step) + "Tile")
+            .addModifiers(javax.lang.model.element.Modifier.STATIC)
+            .addJavadoc(
+                "$L over a tile: sample s's arrays a stride further on each; the weight gradient of"
+                    + " the\ntile is one matrix product on the vector path, and so is its input"
+                    + " gradient.\n", JavaLayer.backwardName(step));
+    for (String array : List.of("p", "x", "y", "d", "dx")) {
+      if (!array.equals("p")) {
+        method.addParameter(float[].class, array);
+        String offset = switch (array) {
+          case "x" -> "xo";
+          case "y" -> "yo";
+          case "d" -> "dOff";
+          default -> "dxo";
+        };
+        method.addParameter(int.class, offset);
+        method.addParameter(int.class, array + "Stride");
+      } else {
+        method.addParameter(float[].class, "p");
+      }
+    }
+    method.addParameter(float[].class, "g").addParameter(int.class, "n");
+    method.beginControlFlow("if (!$T.VECTORIZED)", Names.KERNELS);
+    method.beginControlFlow("for (int s = 0; s < n; s++)");
+    method.addStatement(
+        "$N(p, x, xo + s * xStride, y, yo + s * yStride, d, dOff + s * dStride, dx, $L, g)",
+        JavaLayer.backwardName(step), dx ? "dxo + s * dxStride" : "-1");
+    method.endControlFlow();
+    method.addStatement("return");
+    method.endControlFlow();
+    boolean derivative = !t.lossActivation() && node.activation().isPresent();
+    if (derivative || step.biasOffset() >= 0) {
+      method.beginControlFlow("for (int s = 0; s < n; s++)");
+      method.addStatement("int ds = dOff + s * dStride");
+      if (derivative) {
+        method.addStatement("int ys = yo + s * yStride");
+        method.addCode(ActivationEmitter.derivative(node.activation().get(), "y", "ys", "d", "ds", units));
+      }
+      if (step.biasOffset() >= 0) {
+        method.beginControlFlow("for (int o = 0; o < $L; o++)", units);
+        method.addStatement("g[$L] += d[ds + o]", JavaLayer.bias(step).plus("o"));
+        method.endControlFlow();
+      }
+      method.endControlFlow();
+    }
+    method.addStatement(
+        "$T.outerProductTile(x, xo, xStride, $L, d, dOff, dStride, $L, g, $L, n)", Names.KERNELS,
+        inputs, units, JavaLayer.weights(step));
+    if (dx) {
+      method.addStatement(
+          "$T.transposedProductTile(p, $L, $L, $L, d, dOff, dStride, dx, dxo, dxStride, n)",
+          Names.KERNELS, JavaLayer.weights(step), inputs, units);
+    }
+    return method.build();
   }
 
   /** {@code gW[i, o] += x[i] d[o]}, {@code gb[o] += d[o]}, {@code dx[i] = sum_o W[i, o] d[o]}. */

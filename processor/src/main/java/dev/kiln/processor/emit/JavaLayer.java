@@ -62,6 +62,35 @@ interface JavaLayer {
         "$N(p, $L, $L, n)", tileName(step), regions.tileInput(step), regions.tileOutput(step));
   }
 
+  /**
+   * For a step {@code trainTile} runs over its tile ({@code TrainingPlan.runsOverTiles}): {@code
+   * <name>LogitsTile} where the loss takes its activation, {@code <name>Tile} too with {@code
+   * withTile} (inference has none), and {@code <name>BackwardTile(p, x, xo, xStride, y, yo, yStride,
+   * d, dOff, dStride, dx, dxo, dxStride, g, n)}, the backward pass of samples {@code s < n}, each
+   * array's sample s a stride further on.
+   */
+  default List<MethodSpec> tileTraining(TrainingStep t, boolean withTile) {
+    throw new UnsupportedOperationException(t.step().node().describe() + " trains sample by sample");
+  }
+
+  /** The statement of {@code trainTile} that runs the step forward over the tile. */
+  default CodeBlock tileTrainingForwardCall(TrainingStep t, RegionNames regions) {
+    Step step = t.step();
+    return CodeBlock.of(
+        "$N(p, $L, TRAINING_WORKSPACE_SIZE, ws, $L, TRAINING_WORKSPACE_SIZE, n)",
+        logits(t) ? logitsName(step) + "Tile" : tileName(step), regions.trainingInputs(t),
+        regions.trainingOutput(t));
+  }
+
+  /** The statement of {@code trainTile} that runs the step backward over the tile. */
+  default CodeBlock tileBackwardCall(TrainingStep t, RegionNames regions) {
+    String stride = "TRAINING_WORKSPACE_SIZE";
+    return CodeBlock.of(
+        "$N(p, $L, $L, $L, $L, ws, $L, $L, ws, $L, $L, g, n)", backwardName(t.step()) + "Tile",
+        regions.trainingInputs(t), stride, regions.trainingLocation(t), stride, regions.gradient(t),
+        stride, regions.inputGradient(t, 0), stride);
+  }
+
   /** The methods training adds for step {@code index}: a logits variant, the backward pass. */
   default List<MethodSpec> training(TrainingStep t, int index) {
     Step step = t.step();

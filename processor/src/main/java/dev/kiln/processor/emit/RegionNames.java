@@ -147,7 +147,7 @@ final class RegionNames {
     if (name == null) {
       throw new IllegalStateException(t.step().node().name() + "'s output is the caller's input");
     }
-    return name;
+    return shift(name);
   }
 
   /** The array and offset of a step's output in training. */
@@ -173,7 +173,7 @@ final class RegionNames {
 
   /** The offset of the gradient of a step's output, {@code C3_DOUT}. */
   String gradient(TrainingStep t) {
-    return gradient(t.step(), t.gradient());
+    return shift(gradient(t.step(), t.gradient()));
   }
 
   private String gradient(Step step, int offset) {
@@ -198,20 +198,20 @@ final class RegionNames {
       return gradient(t);
     }
     boolean several = t.inputGradients().size() > 1;
-    return declare(
+    return shift(declare(
         t.step(), "DIN" + (several ? k : ""), at,
         "where " + t.step().node().name() + "'s backward pass leaves the gradient of its input"
-            + (several ? " " + k : ""));
+            + (several ? " " + k : "")));
   }
 
   /** Where a transfer's gradient goes: the gradient of the output of the source it is for. */
   String transferTarget(TrainingStep t, TrainingPlan.Transfer transfer) {
-    return gradient(steps.get(t.step().node().sources().get(transfer.input())), transfer.to());
+    return shift(gradient(steps.get(t.step().node().sources().get(transfer.input())), transfer.to()));
   }
 
   /** The offset of dropout's mask, {@code DROP_MASK}. */
   String mask(TrainingStep t) {
-    return declare(t.step(), "MASK", t.maskOffset(), t.step().node().name() + "'s dropout mask in training");
+    return shift(declare(t.step(), "MASK", t.maskOffset(), t.step().node().name() + "'s dropout mask in training"));
   }
 
   /** The constants the calls named, in the order they were first used. */
@@ -219,11 +219,16 @@ final class RegionNames {
     return List.copyOf(constants.values());
   }
 
+  /** A region's offset as the calls pass it: the constant, or for one sample of a tile, its base plus it. */
+  private String shift(String name) {
+    return workspaceBase == null ? name : workspaceBase + " + " + name;
+  }
+
   private String location(String name) {
     if (name == null) {
       return "x, " + (inputOffset == null ? "xo" : inputOffset);
     }
-    return "ws, " + (workspaceBase == null ? name : workspaceBase + " + " + name);
+    return "ws, " + shift(name);
   }
 
   /**

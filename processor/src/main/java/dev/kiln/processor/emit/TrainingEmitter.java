@@ -1,6 +1,7 @@
 package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
@@ -46,11 +47,125 @@ final class TrainingEmitter {
     if (training.plan().batchStatistics()) {
       BatchTrainingEmitter.emit(type, training, regions);
     }
+    if (training.tile() > 1) {
+      addTrainTile(type, training, regions);
+    }
 
     List<TrainingStep> steps = training.steps();
     for (int i = 0; i < steps.size(); i++) {
       TrainingStep t = steps.get(i);
       JavaLayers.of(t.step().node().op()).training(t, i).forEach(type::addMethod);
+      if (training.runsOverTiles(i)) {
+        JavaLayers.of(t.step().node().op())
+            .tileTraining(t, !training.plan().runsOverTiles(i))
+            .forEach(type::addMethod);
+      }
+    }
+  }
+
+  /**
+   * {@code trainTile}: the samples of a tile, each with a training workspace of its own, forward
+   * layer by layer where a layer runs over tiles (once for the tile) and sample by sample through
+   * the layers between; each sample's loss; then backward the same way.
+   */
+  private static void addTrainTile(TypeSpec.Builder type, TrainingPlan training, RegionNames regions) {
+    Plan plan = training.plan();
+    type.addField(
+        FieldSpec.builder(int.class, "TRAINING_TILE", Modifier.STATIC, Modifier.FINAL)
+            .addJavadoc(
+                "Samples per trainTile: as many training workspaces as fit 4 MiB, at most 24, a"
+                    + " multiple of six.\n")
+            .initializer("$L", training.tile())
+            .build());
+    type.addMethod(Names.getter("trainingTile", int.class, CodeBlock.of("TRAINING_TILE")));
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder("trainTile")
+            .addAnnotation(Override.class)
+            .addModifiers(Modifier.PUBLIC)
+            .addParameter(float[].class, "x")
+            .addParameter(int[].class, "xOffsets")
+            .addParameter(int.class, "n")
+            .addParameter(float[].class, "target")
+            .addParameter(float[].class, "prediction")
+            .addParameter(float[].class, "g")
+            .addParameter(float[].class, "ws")
+            .addParameter(long[].class, "noises")
+            .addParameter(float[].class, "losses");
+    method.addStatement(
+        "$T.trainTile($S, x, xOffsets, n, TRAINING_TILE, INPUT_SIZE, target, prediction, OUTPUT_SIZE,"
+            + " g, PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE, noises, losses)",
+        Names.CHECKS, plan.model().generatedName());
+    method.addStatement("float[] p = parameters");
+    RegionNames sample = regions.forSample("at", "xs");
+    List<TrainingStep> steps = training.steps();
+    method.addComment("Forward, keeping every sample's layer outputs for the backward pass.");
+    int i = 0;
+    while (i < steps.size()) {
+      if (training.runsOverTiles(i)) {
+        TrainingStep t = steps.get(i);
+        method.addStatement("$L", JavaLayers.of(t.step().node().op()).tileTrainingForwardCall(t, regions));
+        i++;
+        continue;
+      }
+      int from = i;
+      while (i < steps.size() && !training.runsOverTiles(i)) {
+        i++;
+      }
+      List<TrainingStep> group = steps.subList(from, i);
+      beginSample(method, group, true);
+      group.forEach(t -> forwardStatement(method, t, sample));
+      method.endControlFlow();
+    }
+    method.addComment("Each sample's loss, prediction and the gradient of its last output.");
+    method.beginControlFlow("for (int k = 0; k < n; k++)");
+    method.addStatement("int at = k * TRAINING_WORKSPACE_SIZE");
+    method.addStatement("int to = k * OUTPUT_SIZE");
+    method.addStatement("int po = to");
+    method.addStatement("losses[k] = $L", lossExpression(training, sample));
+    method.endControlFlow();
+    method.addComment("Backward: d holds the gradient of each layer's output, g collects.");
+    i = steps.size() - 1;
+    while (i >= 0) {
+      TrainingStep t = steps.get(i);
+      if (training.runsOverTiles(i)) {
+        if (t.backward()) {
+          method.addStatement("$L", JavaLayers.of(t.step().node().op()).tileBackwardCall(t, regions));
+        }
+        if (!t.transfers().isEmpty()) {
+          beginSample(method, List.of(t), false);
+          transfers(method, t, sample);
+          method.endControlFlow();
+        }
+        i--;
+        continue;
+      }
+      int to = i;
+      while (i >= 0 && !training.runsOverTiles(i)) {
+        i--;
+      }
+      List<TrainingStep> group = steps.subList(i + 1, to + 1);
+      beginSample(method, group, false);
+      for (int j = group.size() - 1; j >= 0; j--) {
+        backwardStatements(method, group.get(j), sample);
+      }
+      method.endControlFlow();
+    }
+    type.addMethod(method.build());
+  }
+
+  /**
+   * Opens the loop over a tile's samples with the locals {@code group}'s calls use: {@code at}
+   * (the sample's workspace), {@code xs} (its input) where a step reads the input, and in the
+   * forward pass {@code noise} (its dropout seed) where a step keeps a mask.
+   */
+  private static void beginSample(MethodSpec.Builder method, List<TrainingStep> group, boolean forward) {
+    method.beginControlFlow("for (int k = 0; k < n; k++)");
+    method.addStatement("int at = k * TRAINING_WORKSPACE_SIZE");
+    if (group.stream().anyMatch(t -> t.step().node().sources().contains(Node.NETWORK_INPUT))) {
+      method.addStatement("int xs = xOffsets[k]");
+    }
+    if (forward && group.stream().anyMatch(t -> t.maskOffset() >= 0)) {
+      method.addStatement("long noise = noises[k]");
     }
   }
 

@@ -108,6 +108,8 @@ public final class Planner {
    * Samples per tile of batched inference: as many as fit the budget, at most {@link #MAX_TILE},
    * a multiple of six (the rows of the runtime's register block, so a tile's matrix products have
    * no short last block); 1, no tiles, where no step runs over tiles or fewer than six fit.
+   * {@code workspaceSize} is one sample's: inference's, or training's (every layer's output and
+   * gradient).
    */
   static int tile(List<Step> steps, int workspaceSize) {
     boolean any = steps.stream().anyMatch(s -> s.runsAtInference() && s.node().op().runsOverTiles());

@@ -15,6 +15,9 @@ import java.util.List;
  * @param statisticsSize floats of one batch's statistics: per BatchNorm, its mean, inverse
  *     standard deviation, sum of dy and sum of dy times xhat, a channel each
  * @param output where the last layer's result (logits for the cross-entropies) ends up
+ * @param tile samples per tile of {@code trainTile}: each sample has a workspace of its own,
+ *     steps that {@link #runsOverTiles} run forward and backward once over the tile, the others
+ *     once per sample; 1 where none does (or the network trains a batch at a time)
  */
 public record TrainingPlan(
     Plan plan,
@@ -23,10 +26,22 @@ public record TrainingPlan(
     int lossGradient,
     int statisticsSize,
     int workspaceSize,
-    Plan.Location output) {
+    Plan.Location output,
+    int tile) {
 
   public TrainingPlan {
     steps = List.copyOf(steps);
+  }
+
+  /**
+   * Whether {@code trainTile} runs step {@code index} once over its tile: its op says so ({@code
+   * Op.runsOverTiles}), it runs forward code, and it reads one layer's output (the tile kernels
+   * take samples a fixed stride apart, which the caller's inputs are not).
+   */
+  public boolean runsOverTiles(int index) {
+    TrainingStep t = steps.get(index);
+    return tile > 1 && t.forward() && t.step().node().op().runsOverTiles()
+        && t.step().node().sources().size() == 1 && !t.in().isInput();
   }
 
   /**

@@ -130,9 +130,11 @@ public final class TrainingPlanner {
               step, ins.get(i), outs[i], masks[i], forward[i], leftToLoss, backward,
               Math.max(gradientAt[i], 0), inputGradients, transfers, statistics[i]);
     }
+    int workspace = regions.peak();
+    int tile = plan.batchStatistics() ? 1 : Planner.tile(steps, Math.max(1, workspace));
     return new TrainingPlan(
-        plan, loss, Arrays.asList(result), lossGradient, statisticsSize, regions.peak(),
-        outs[n - 1]);
+        plan, loss, Arrays.asList(result), lossGradient, statisticsSize, workspace,
+        outs[n - 1], tile);
   }
 
   /** Whether it runs code in training's forward pass; {@code leftToLoss}: its activation is the loss's. */

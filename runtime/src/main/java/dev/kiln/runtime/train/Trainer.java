@@ -208,6 +208,11 @@ public final class Trainer {
     final float[][] workspaces;
     final float[][] targets;
     final float[][] outputs;
+    /** Samples per {@code trainTile} call, and per thread its inputs' offsets, seeds and losses. */
+    final int tile;
+    final int[][] tileOffsets;
+    final long[][] tileNoise;
+    final float[][] tileLosses;
     /** Per slot, as the gradients. */
     final double[] losses;
     final long[] correct;
@@ -232,10 +237,14 @@ public final class Trainer {
               : Math.min(batchSize, SLOTS);
       gradients = new float[slots][p];
       // Networks with batch statistics train through Batch, which keeps its own activations.
+      tile = model.batchStatistics() ? 1 : Math.max(1, model.trainingTile());
       workspaces =
-          model.batchStatistics() ? new float[0][] : new float[threads][model.trainingWorkspaceSize()];
-      targets = new float[threads][model.outputSize()];
-      outputs = new float[threads][model.outputSize()];
+          model.batchStatistics() ? new float[0][] : new float[threads][tile * model.trainingWorkspaceSize()];
+      targets = new float[threads][tile * model.outputSize()];
+      outputs = new float[threads][tile * model.outputSize()];
+      tileOffsets = new int[threads][tile];
+      tileNoise = new long[threads][tile];
+      tileLosses = new float[threads][tile];
       losses = new double[slots];
       correct = new long[slots];
       batch = model.batchStatistics() ? new Batch(model, workers, batchSize, gradients) : null;
@@ -332,7 +341,10 @@ public final class Trainer {
       }
     }
 
-    /** Slot {@code k}'s contiguous samples of the current batch, with thread {@code t}'s buffers. */
+    /**
+     * Slot {@code k}'s contiguous samples of the current batch, with thread {@code t}'s buffers, a
+     * tile ({@link Model#trainingTile()}) at a time.
+     */
     private void trainSlot(int k, int t) {
       int from = batchStart + (int) ((long) batchCount * k / slots);
       int to = batchStart + (int) ((long) batchCount * (k + 1) / slots);
@@ -341,18 +353,28 @@ public final class Trainer {
       float[] ws = workspaces[t];
       float[] target = targets[t];
       float[] out = outputs[t];
+      int[] offsets = tileOffsets[t];
+      long[] noise = tileNoise[t];
+      float[] tileLoss = tileLosses[t];
       float[] inputs = data.inputs();
       int inputSize = data.inputSize();
+      int outputSize = model.outputSize();
       double loss = 0;
       long right = 0;
-      for (int i = from; i < to; i++) {
-        int sample = order[i];
-        data.target(sample, target, 0);
-        loss +=
-            model.trainSample(
-                inputs, sample * inputSize, target, 0, out, 0, g, ws, Sampling.mix(seed, epoch, i));
-        if (data.labeled() && predictedClass(out, 0, out.length) == data.label(sample)) {
-          right++;
+      for (int i = from; i < to; i += tile) {
+        int count = Math.min(tile, to - i);
+        for (int s = 0; s < count; s++) {
+          int sample = order[i + s];
+          offsets[s] = sample * inputSize;
+          data.target(sample, target, s * outputSize);
+          noise[s] = Sampling.mix(seed, epoch, i + s);
+        }
+        model.trainTile(inputs, offsets, count, target, out, g, ws, noise, tileLoss);
+        for (int s = 0; s < count; s++) {
+          loss += tileLoss[s];
+          if (data.labeled() && predictedClass(out, s * outputSize, outputSize) == data.label(order[i + s])) {
+            right++;
+          }
         }
       }
       losses[k] = loss;

@@ -246,6 +246,15 @@ public final class Kernels {
     }
   }
 
+  /**
+   * The FP32 rate of independent FMA chains on the calling thread, in GFLOP/s, measured over
+   * about {@code millis} ms (the best of its runs): the peak the vector kernels can approach on
+   * this core. NaN on the plain path, which has no vector FMAs to measure.
+   */
+  public static double fmaRate(long millis) {
+    return VECTORIZED ? VectorPeak.rate(millis) : Double.NaN;
+  }
+
   /** ReLU: {@code y[yo + i] = Math.max(0, x[xo + i])} for {@code i < n} (in place when x is y). */
   public static void relu(float[] x, int xo, float[] y, int yo, int n) {
     if (VECTORIZED) {

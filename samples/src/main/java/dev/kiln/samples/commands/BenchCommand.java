@@ -11,6 +11,7 @@ import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.Kiln;
 import dev.kiln.samples.networks.Cnn2Model;
 import dev.kiln.samples.networks.LeNet5Model;
+import dev.kiln.samples.networks.ResNet18Model;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code ./kiln bench}: issue 6's CPU workloads (LENET, SEEDCNN) and metrics (T1, I1, I256), with
+ * {@code ./kiln bench}: the CPU workloads (LENET, SEEDCNN on MNIST; RESNET18 on random 224x224
+ * images) and metrics (T1 training, I1 batch-1 latency, I16 to I1024 batched inference), with
  * GFLOP/s, the share of the machine's estimated FP32 peak, and the peers' numbers beside them.
  */
 @Command(
@@ -39,38 +41,53 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Measures the CPU workloads of issue 6 on MNIST: T1 (training images/s over one epoch, batch 64,"
-          + " Adam 1e-3, shuffled, with the epoch's time and the test accuracy after it), I1 (batch-1"
-          + " latency, median us per image, one thread) and I256 (batch-256 inference images/s, median"
-          + " over the timed batches), for LENET (LeNet-5) and SEEDCNN (the lecture's 2-conv CNN).",
+      "Measures the CPU workloads: T1 (training images/s over one epoch of MNIST, batch 64, Adam 1e-3,"
+          + " shuffled, with the epoch's time and the test accuracy after it), I1 (batch-1 latency, median"
+          + " us per image, one thread) and I16, I64, I256, I1024 (inference images/s at that batch size,"
+          + " median over the timed batches), for LENET (LeNet-5), SEEDCNN (the lecture's 2-conv CNN) and"
+          + " RESNET18 (the samples' ResNet-18 on random 224x224x3 images: I1 and the batched metrics).",
       "Threads default to 2 here (the issue's setting), not to the number of processors."
     })
 public final class BenchCommand implements Callable<Integer> {
 
   /** The issue's fixed networks. */
   enum Workload {
-    LENET("LeNet-5", LeNet5Model::create),
+    LENET("LeNet-5", LeNet5Model::create, true),
     /** {@code LadderNetworks.Cnn2}: its SAME pooling on even sizes pads nothing, as 2/2 VALID. */
-    SEEDCNN("the lecture's CNN (ladder rung cnn2)", Cnn2Model::create);
+    SEEDCNN("the lecture's CNN (ladder rung cnn2)", Cnn2Model::create, true),
+    /** {@code ImageNetNetworks.ResNet18}, He-initialized, fed seeded random images: inference only. */
+    RESNET18("the samples' ResNet-18 (224x224x3, random weights and images)", ResNet18Model::create, false);
 
     final String title;
     final LongFunction<Model> create;
+    /** Whether it runs on MNIST (and so can train, T1); else on random images of its input shape. */
+    final boolean mnist;
 
-    Workload(String title, LongFunction<Model> create) {
+    Workload(String title, LongFunction<Model> create, boolean mnist) {
       this.title = title;
       this.create = create;
+      this.mnist = mnist;
     }
   }
 
   enum Metric {
-    T1,
-    I1,
-    I256
+    T1(0),
+    I1(1),
+    I16(16),
+    I64(64),
+    I256(256),
+    I1024(1024);
+
+    /** Images per inference call; 0 for training. */
+    final int batch;
+
+    Metric(int batch) {
+      this.batch = batch;
+    }
   }
 
   static final int TRAIN_BATCH = 64;
   static final double TRAIN_LR = 1e-3;
-  static final int INFER_BATCH = 256;
 
   @Option(
       names = "--workload",
@@ -91,30 +108,30 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed for weights and shuffling (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--calls", defaultValue = "2000", description = "I1: timed calls per round (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--calls", defaultValue = "2000", description = "I1: timed calls per round, fewer where a call is slow (default: ${DEFAULT-VALUE}).")
   int calls;
 
   @Option(
       names = "--rounds",
       defaultValue = "10",
       description =
-          "I1 and I256: rounds of timed calls (or batches), 0.3 s apart, pooled for the median; other"
+          "I1 and the batched metrics: rounds of timed calls (or batches), 0.3 s apart, pooled for the median; other"
               + " tenants of this VM's host slow it for seconds at a time (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--warmup", defaultValue = "500", description = "I1: warm-up calls at least (default: ${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--batches", defaultValue = "30", description = "I256: timed batches of 256, over all rounds (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batches", defaultValue = "30", description = "I16 to I1024: timed batches, over all rounds, fewer where a batch is slow (default: ${DEFAULT-VALUE}).")
   int batches;
 
-  @Option(names = "--warmup-batches", defaultValue = "10", description = "I256: warm-up batches at least (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup-batches", defaultValue = "10", description = "I16 to I1024: warm-up batches at least (default: ${DEFAULT-VALUE}).")
   int warmupBatches;
 
   @Option(
       names = "--warmup-seconds",
       defaultValue = "2",
-      description = "I1 and I256: warm up at least this long as well (default: ${DEFAULT-VALUE}).")
+      description = "I1 and the batched metrics: warm up at least this long as well (default: ${DEFAULT-VALUE}).")
   double warmupSeconds;
 
   @Option(
@@ -151,8 +168,8 @@ public final class BenchCommand implements Callable<Integer> {
     String result(String jdk) {
       String value =
           switch (metric) {
-            case T1, I256 -> String.format(Locale.ROOT, "images_per_s=%.0f", this.value);
             case I1 -> String.format(Locale.ROOT, "us_per_image=%.2f", this.value);
+            default -> String.format(Locale.ROOT, "images_per_s=%.0f", this.value);
           };
       return String.format(
           Locale.ROOT,
@@ -184,10 +201,13 @@ public final class BenchCommand implements Callable<Integer> {
           Integer.parseInt(fields.get("threads")), line.substring(valueEnd, gflopsAt));
     }
 
-    /** How many times the target this is: at least 1 meets it (latency: target over value). */
+    /** How many times the target this is: at least 1 meets it (latency: target over value); NaN without one. */
     double ofTarget() {
-      double target = BenchTargets.row(workload, metric).target();
-      return metric == Metric.I1 ? target / value : value / target;
+      BenchTargets.Row row = BenchTargets.row(workload, metric);
+      if (row == null) {
+        return Double.NaN;
+      }
+      return metric == Metric.I1 ? row.target() / value : value / row.target();
     }
   }
 
@@ -215,14 +235,26 @@ public final class BenchCommand implements Callable<Integer> {
             + (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled" : "not enabled")
             + ", " + Runtime.getRuntime().availableProcessors() + " processors");
     System.out.println("Peak FP32 estimate: " + peak.describe(cores));
-    System.out.printf(
-        Locale.ROOT,
-        "  (issue 6 measured %.0f GFLOP/s on one core and %.0f on two with AVX-512 FMA chains,"
-            + " the cores near 4.1 GHz)%n",
-        BenchTargets.MEASURED_PEAK_ONE_CORE, BenchTargets.MEASURED_PEAK_TWO_CORES);
+    double[] measured = measuredPeak(cores);
+    if (!Double.isNaN(measured[0])) {
+      System.out.printf(
+          Locale.ROOT,
+          "Peak FP32 measured: %.1f GFLOP/s on one core, %.1f on %d (Vector API FMA chains, best of"
+              + " 0.5 s); peak shares are against these%n", measured[0], measured[1], cores);
+      peak = peak.measured(measured[0], measured[1], cores);
+    }
+    for (Workload workload : workloads) {
+      for (Metric metric : metrics) {
+        if (!workload.mnist && metric == Metric.T1) {
+          System.err.println("kiln bench: " + workload + " measures inference only (I1, I16, I64, I256, I1024), not T1");
+          return 2;
+        }
+      }
+    }
 
     boolean forked = fork && workloads.size() * metrics.size() > 1;
-    Mnist.Split mnist = forked ? null : mnistOptions.load(System.out);
+    boolean needsMnist = workloads.stream().anyMatch(w -> w.mnist);
+    Mnist.Split mnist = forked || !needsMnist ? null : mnistOptions.load(System.out);
     if (forked) {
       System.out.println("Each workload and metric runs in a fresh JVM (--no-fork: all in this one).");
     }
@@ -240,11 +272,13 @@ public final class BenchCommand implements Callable<Integer> {
           all.add(runForked(workload, metric));
           continue;
         }
+        Model net = workload.create.apply(seed);
+        float[][] images = metric == Metric.T1 ? null : images(workload, mnist, net, Math.max(64, metric.batch));
         Measured m =
             switch (metric) {
               case T1 -> trainOneEpoch(workload, mnist, threads, training, peak.gflops(cores));
-              case I1 -> latency(workload, mnist.test(), forward, peak.gflops(1));
-              case I256 -> batchThroughput(workload, mnist.test(), threads, forward, peak.gflops(cores));
+              case I1 -> latency(workload, net, images, forward, peak.gflops(1));
+              default -> batchThroughput(workload, metric, net, images, threads, forward, peak.gflops(cores));
             };
         all.add(m);
       }
@@ -256,6 +290,30 @@ public final class BenchCommand implements Callable<Integer> {
       System.out.println(m.result(jdk));
     }
     return 0;
+  }
+
+  /** GFLOP/s of FMA chains on one thread, then on {@code cores} threads at once (NaN on the plain path). */
+  static double[] measuredPeak(int cores) {
+    double one = Kernels.fmaRate(500);
+    if (Double.isNaN(one) || cores == 1) {
+      return new double[] {one, one};
+    }
+    double[] rates = new double[cores];
+    Thread[] threads = new Thread[cores];
+    for (int c = 0; c < cores; c++) {
+      int at = c;
+      threads[c] = new Thread(() -> rates[at] = Kernels.fmaRate(500));
+      threads[c].start();
+    }
+    for (Thread thread : threads) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new double[] {one, Double.NaN};
+      }
+    }
+    return new double[] {one, Arrays.stream(rates).sum()};
   }
 
   /**
@@ -345,9 +403,8 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** I1: {@code predict} on one thread, each call timed on its own; the median. */
-  Measured latency(Workload workload, LabeledImages test, long flopsPerImage, double peakGflops) {
-    Model net = workload.create.apply(seed);
-    float[][] inputs = samples(test, Math.min(test.size(), 64), net.inputSize());
+  Measured latency(Workload workload, Model net, float[][] images, long flopsPerImage, double peakGflops) {
+    float[][] inputs = images.length > 64 ? Arrays.copyOf(images, 64) : images;
     float[] out = new float[net.outputSize()];
     System.out.printf(
         Locale.ROOT,
@@ -356,6 +413,7 @@ public final class BenchCommand implements Callable<Integer> {
         warmup, warmupSeconds, calls);
     int[] next = {0};
     int warm = warmUp(() -> net.predict(inputs[next[0]++ % inputs.length], out), warmup, 200);
+    int calls = callsPerRound(this.calls, () -> net.predict(inputs[0], out));
     long[] nanos = new long[calls * rounds];
     double[] roundMedians = new double[rounds];
     for (int r = 0; r < rounds; r++) {
@@ -416,13 +474,20 @@ public final class BenchCommand implements Callable<Integer> {
   int warmUp(Runnable call, int minimum, int window) {
     long start = System.nanoTime();
     int calls = 0;
-    while (calls < minimum || System.nanoTime() - start < warmupSeconds * 1e9) {
+    // The minimum count gives way after SETTLE_FACTOR warm-up times (a slow call, ResNet-18's).
+    while (calls < minimum && System.nanoTime() - start < SETTLE_FACTOR * warmupSeconds * 1e9
+        || System.nanoTime() - start < warmupSeconds * 1e9) {
       call.run();
       calls++;
     }
     long extraStart = System.nanoTime();
     double best = Double.MAX_VALUE;
     int steady = 0;
+    // A window of about a second at most, however slow a call (ResNet-18's).
+    long one = System.nanoTime();
+    call.run();
+    calls++;
+    window = (int) Math.max(3, Math.min(window, 1e9 / Math.max(1, System.nanoTime() - one)));
     long[] nanos = new long[window];
     while (steady < 2 && System.nanoTime() - extraStart < SETTLE_FACTOR * warmupSeconds * 1e9) {
       for (int i = 0; i < window; i++) {
@@ -438,22 +503,28 @@ public final class BenchCommand implements Callable<Integer> {
     return calls;
   }
 
-  /** I256: {@code predictBatch} of 256 images; each batch timed; the median batch gives images/s. */
-  Measured batchThroughput(Workload workload, LabeledImages test, int threads, long flopsPerImage, double peakGflops) {
-    Model net = workload.create.apply(seed);
+  /**
+   * I16 to I1024: {@code predictBatch} of {@code metric.batch} images; each batch timed; the median
+   * batch gives images/s.
+   */
+  Measured batchThroughput(
+      Workload workload, Metric metric, Model net, float[][] images, int threads, long flopsPerImage,
+      double peakGflops) {
+    int batch = metric.batch;
     int size = net.inputSize();
-    float[] inputs = new float[INFER_BATCH * size];
-    float[][] images = samples(test, Math.min(test.size(), INFER_BATCH), size);
-    for (int i = 0; i < INFER_BATCH; i++) {
+    float[] inputs = new float[batch * size];
+    for (int i = 0; i < batch; i++) {
       System.arraycopy(images[i % images.length], 0, inputs, i * size, size);
     }
-    float[] outputs = new float[INFER_BATCH * net.outputSize()];
+    float[] outputs = new float[batch * net.outputSize()];
     System.out.printf(
         Locale.ROOT,
-        "I256: predictBatch of %d images, %d threads: at least %d warm-up batches and %.1f s, on until"
-            + " the time per batch settles, then %d timed batches%n",
-        INFER_BATCH, threads, warmupBatches, warmupSeconds, batches);
+        "%s: predictBatch of %d images, %d threads: at least %d warm-up batches and %.1f s, on until"
+            + " the time per batch settles, then up to %d timed batches%n",
+        metric, batch, threads, warmupBatches, warmupSeconds, batches);
     int warm = warmUp(() -> net.predictBatch(inputs, outputs, threads), warmupBatches, 5);
+    int batches =
+        Math.min(this.batches, Math.max(3, rounds * callsPerRound(this.batches, () -> net.predictBatch(inputs, outputs, threads))));
     long[] nanos = new long[batches];
     int perRound = Math.max(1, (batches + rounds - 1) / rounds);
     for (int b = 0; b < batches; b++) {
@@ -464,19 +535,55 @@ public final class BenchCommand implements Callable<Integer> {
       net.predictBatch(inputs, outputs, threads);
       nanos[b] = System.nanoTime() - t;
     }
-    double imagesPerSecond = INFER_BATCH / (median(nanos) / 1e9);
-    double best = INFER_BATCH / (Arrays.stream(nanos).min().orElse(1) / 1e9);
-    double worst = INFER_BATCH / (Arrays.stream(nanos).max().orElse(1) / 1e9);
+    double imagesPerSecond = batch / (median(nanos) / 1e9);
+    double best = batch / (Arrays.stream(nanos).min().orElse(1) / 1e9);
+    double worst = batch / (Arrays.stream(nanos).max().orElse(1) / 1e9);
     double gflops = imagesPerSecond * flopsPerImage / 1e9;
     System.out.printf(
         Locale.ROOT,
-        "I256: %,.0f images/s from the median batch (best batch %,.0f, slowest %,.0f; %d batches in rounds"
+        "%s: %,.0f images/s from the median batch (best batch %,.0f, slowest %,.0f; %d batches in rounds"
             + " of %d) after %d warm-up batches%n",
-        imagesPerSecond, best, worst, batches, perRound, warm);
+        metric, imagesPerSecond, best, worst, batches, perRound, warm);
     return new Measured(
-        workload, Metric.I256, imagesPerSecond, gflops, gflops / peakGflops, threads,
+        workload, metric, imagesPerSecond, gflops, gflops / peakGflops, threads,
         String.format(
             Locale.ROOT, " batches=%d batches_per_round=%d warmup_batches=%d stat=median", batches, perRound, warm));
+  }
+
+  /** Seconds of timed calls a measurement aims at, at most, over all its rounds. */
+  static final double TIMED_SECONDS = 20;
+
+  /**
+   * {@code wanted} timed calls per round, or fewer where one call is slow, so that all rounds
+   * together stay near {@link #TIMED_SECONDS} (at least 5 per round): ResNet-18's batch-1 call
+   * takes tens of milliseconds, and 2,000 of them per round would take minutes.
+   */
+  int callsPerRound(int wanted, Runnable call) {
+    long t = System.nanoTime();
+    call.run();
+    double seconds = Math.max(1e-9, (System.nanoTime() - t) / 1e9);
+    int affordable = (int) Math.max(5, TIMED_SECONDS / rounds / seconds);
+    return Math.min(wanted, affordable);
+  }
+
+  /**
+   * Images for the inference metrics, one array each (what {@code predict} takes): MNIST test
+   * images, or for RESNET18 seeded uniform values in [0, 1) of its input shape.
+   */
+  float[][] images(Workload workload, Mnist.Split mnist, Model net, int count) {
+    if (workload.mnist) {
+      LabeledImages test = mnist.test();
+      return samples(test, Math.min(test.size(), count), net.inputSize());
+    }
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    int n = Math.min(count, 16);
+    float[][] images = new float[n][net.inputSize()];
+    for (float[] image : images) {
+      for (int i = 0; i < image.length; i++) {
+        image[i] = (float) random.nextDouble();
+      }
+    }
+    return images;
   }
 
   /** The first {@code count} test images, one array each (what {@code predict} takes). */
@@ -535,20 +642,22 @@ public final class BenchCommand implements Callable<Integer> {
       header.append(String.format(Locale.ROOT, " %14s", peer));
     }
     System.out.println(
-        "Kiln against issue 6 (T1 and I256 in images/s, I1 in us per image; 'x target' is Kiln over"
-            + " the target, target over Kiln for I1: 1.00 or more meets it; peers as measured in the issue):");
+        "Kiln against the targets (images/s, I1 in us per image; 'x target' is Kiln over the target,"
+            + " target over Kiln for I1: 1.00 or more meets it; peers as " + BenchTargets.PEERS_MEASURED + "):");
     System.out.println("  peers: " + BenchTargets.PEER_LEGEND);
     System.out.println(header);
     for (Measured m : all) {
       BenchTargets.Row ref = BenchTargets.row(m.workload(), m.metric());
       String value = m.metric() == Metric.I1 ? String.format(Locale.ROOT, "%.2f", m.value()) : String.format(Locale.ROOT, "%,.0f", m.value());
-      String target = (m.metric() == Metric.I1 ? "<= " : ">= ") + String.format(Locale.ROOT, "%,.0f", ref.target());
+      String target =
+          ref == null ? "—" : (m.metric() == Metric.I1 ? "<= " : ">= ") + String.format(Locale.ROOT, "%,.1f", ref.target());
+      String times = ref == null ? "—" : String.format(Locale.ROOT, "%.2f", m.ofTarget());
       StringBuilder line =
           new StringBuilder(
               String.format(
-                  Locale.ROOT, "%-8s %-6s %14s %8.1f %5.1f%% %13s %8.2f", m.workload(), m.metric(), value,
-                  m.gflops(), 100 * m.peakShare(), target, m.ofTarget()));
-      for (String peer : ref.peers()) {
+                  Locale.ROOT, "%-8s %-6s %14s %8.1f %5.1f%% %13s %8s", m.workload(), m.metric(), value,
+                  m.gflops(), 100 * m.peakShare(), target, times));
+      for (String peer : ref == null ? BenchTargets.NONE : ref.peers()) {
         line.append(String.format(Locale.ROOT, " %14s", peer));
       }
       System.out.println(line);

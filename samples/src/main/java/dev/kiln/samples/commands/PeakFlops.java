@@ -7,14 +7,16 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * An estimate of this machine's peak FP32 rate: cores × clock × 2 FMA units × SIMD lanes × 2 FLOP
- * per FMA, with 16 lanes where {@code /proc/cpuinfo} lists {@code avx512f}, else 8 (AVX2).
+ * This machine's peak FP32 rate: estimated as cores × clock × 2 FMA units × SIMD lanes × 2 FLOP per
+ * FMA, with 16 lanes where {@code /proc/cpuinfo} lists {@code avx512f}, else 8 (AVX2); and, where
+ * the bench measured them ({@link #measured}), the rates of FMA chains on one core and on all it
+ * uses, which then take the estimate's place.
  *
  * @param ghz clock per core
  * @param clockSource where the clock came from, in words
  * @param lanes FP32 lanes of one vector register
  */
-record PeakFlops(double ghz, String clockSource, int lanes) {
+record PeakFlops(double ghz, String clockSource, int lanes, double measuredOne, double measuredAll, int measuredCores) {
   static final Path CPUINFO = Path.of("/proc/cpuinfo");
 
   /** From {@code /proc/cpuinfo}, or {@code clockGhz} where given (it wins over the file's clock). */
@@ -41,16 +43,31 @@ record PeakFlops(double ghz, String clockSource, int lanes) {
     }
     int lanes = avx512 ? 16 : 8;
     if (clockGhz != null) {
-      return new PeakFlops(clockGhz, "--clock-ghz", lanes);
+      return new PeakFlops(clockGhz, "--clock-ghz", lanes, Double.NaN, Double.NaN, 0);
     }
     if (!Double.isNaN(mhz)) {
-      return new PeakFlops(mhz / 1000, "'cpu MHz' of " + CPUINFO + " (a nominal clock: a turbo clock is higher, pass --clock-ghz)", lanes);
+      return new PeakFlops(mhz / 1000, "'cpu MHz' of " + CPUINFO + " (a nominal clock: a turbo clock is higher, pass --clock-ghz)", lanes, Double.NaN, Double.NaN, 0);
     }
-    return new PeakFlops(3.0, "a guess (no 'cpu MHz' in " + CPUINFO + "; pass --clock-ghz)", lanes);
+    return new PeakFlops(3.0, "a guess (no 'cpu MHz' in " + CPUINFO + "; pass --clock-ghz)", lanes, Double.NaN, Double.NaN, 0);
   }
 
-  /** GFLOP/s of {@code cores} cores. */
+  /** This estimate with measured rates: one core's, and {@code cores} cores' together. */
+  PeakFlops measured(double one, double all, int cores) {
+    return new PeakFlops(ghz, clockSource, lanes, one, all, cores);
+  }
+
+  /** GFLOP/s of {@code cores} cores: measured where it was, else estimated. */
   double gflops(int cores) {
+    if (cores == 1 && !Double.isNaN(measuredOne)) {
+      return measuredOne;
+    }
+    if (cores == measuredCores && !Double.isNaN(measuredAll)) {
+      return measuredAll;
+    }
+    return cores * ghz * 2 * lanes * 2;
+  }
+
+  private double estimate(int cores) {
     return cores * ghz * 2 * lanes * 2;
   }
 
@@ -61,6 +78,6 @@ record PeakFlops(double ghz, String clockSource, int lanes) {
         "cores x %.2f GHz x 2 FMA units x %d FP32 lanes (%s) x 2 FLOP = %.0f GFLOP/s on one core, %.0f on %d;"
             + " clock from %s",
         ghz, lanes, lanes == 16 ? "AVX-512: avx512f in /proc/cpuinfo" : "AVX2: no avx512f in /proc/cpuinfo",
-        gflops(1), gflops(cores), cores, clockSource);
+        estimate(1), estimate(cores), cores, clockSource);
   }
 }

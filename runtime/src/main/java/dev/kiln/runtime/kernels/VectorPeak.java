@@ -1,0 +1,60 @@
+package dev.kiln.runtime.kernels;
+
+import static dev.kiln.runtime.kernels.Vectors.L;
+import static dev.kiln.runtime.kernels.Vectors.S;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * {@link Kernels#fmaRate}: twelve independent FMA chains on registers only, the most FLOP/s a
+ * Java thread gets from this core, the yardstick the benchmarks' peak shares are taken against.
+ */
+final class VectorPeak {
+  private VectorPeak() {}
+
+  /** GFLOP/s of FMA chains on this thread, over about {@code millis} milliseconds. */
+  static double rate(long millis) {
+    float[] seed = new float[2 * L];
+    for (int i = 0; i < seed.length; i++) {
+      seed[i] = 0.999f;
+    }
+    long iterations = 0;
+    long start = System.nanoTime();
+    long best = Long.MAX_VALUE;
+    double rate = 0;
+    float sink = 0;
+    while (System.nanoTime() - start < millis * 1_000_000L || iterations == 0) {
+      long n = 20_000; // short runs: the first ones warm the JIT up, the best one counts
+      long t = System.nanoTime();
+      sink += chains(n, seed);
+      long dt = System.nanoTime() - t;
+      iterations += n;
+      if (dt < best) {
+        best = dt;
+        rate = n * 12.0 * L * 2 / dt;
+      }
+    }
+    return sink == 42 ? rate + 1e-9 : rate; // sink keeps the chains from being optimized away
+  }
+
+  private static float chains(long n, float[] seed) {
+    FloatVector k = FloatVector.fromArray(S, seed, 0);
+    FloatVector v = FloatVector.fromArray(S, seed, L);
+    FloatVector a0 = k, a1 = k, a2 = k, a3 = k, a4 = k, a5 = k, a6 = k, a7 = k, a8 = k, a9 = k, a10 = k, a11 = k;
+    for (long i = 0; i < n; i++) {
+      a0 = a0.fma(v, k);
+      a1 = a1.fma(v, k);
+      a2 = a2.fma(v, k);
+      a3 = a3.fma(v, k);
+      a4 = a4.fma(v, k);
+      a5 = a5.fma(v, k);
+      a6 = a6.fma(v, k);
+      a7 = a7.fma(v, k);
+      a8 = a8.fma(v, k);
+      a9 = a9.fma(v, k);
+      a10 = a10.fma(v, k);
+      a11 = a11.fma(v, k);
+    }
+    return a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).add(a8.add(a9).add(a10.add(a11))).lane(0);
+  }
+}

@@ -360,7 +360,13 @@ public final class LeNet5Model extends LeNet5 implements Model {
   public void predict(float[] input, float[] output) {
     Checks.sampleArray("LeNet5Model", "input", input, INPUT_SIZE, INPUT_SHAPE);
     Checks.sampleArray("LeNet5Model", "output", output, OUTPUT_SIZE, OUTPUT_SHAPE);
-    forward(parameters, input, 0, output, 0, WORKSPACE.get());
+    // One sample: its large layers may take a helper thread (the same bits).
+    Kernels.shareWithHelpers(true);
+    try {
+      forward(parameters, input, 0, output, 0, WORKSPACE.get());
+    } finally {
+      Kernels.shareWithHelpers(false);
+    }
   }
 
   @Override

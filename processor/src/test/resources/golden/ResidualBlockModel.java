@@ -458,7 +458,13 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   public void predict(float[] input, float[] output) {
     Checks.sampleArray("ResidualBlockModel", "input", input, INPUT_SIZE, INPUT_SHAPE);
     Checks.sampleArray("ResidualBlockModel", "output", output, OUTPUT_SIZE, OUTPUT_SHAPE);
-    forward(parameters, state, input, 0, output, 0, WORKSPACE.get());
+    // One sample: its large layers may take a helper thread (the same bits).
+    Kernels.shareWithHelpers(true);
+    try {
+      forward(parameters, state, input, 0, output, 0, WORKSPACE.get());
+    } finally {
+      Kernels.shareWithHelpers(false);
+    }
   }
 
   @Override

@@ -359,7 +359,13 @@ public final class ModelEmitter {
             .addParameter(float[].class, "output")
             .addStatement("$T.sampleArray($S, $S, input, INPUT_SIZE, INPUT_SHAPE)", CHECKS, name, "input")
             .addStatement("$T.sampleArray($S, $S, output, OUTPUT_SIZE, OUTPUT_SHAPE)", CHECKS, name, "output")
+            .addComment("One sample: its large layers may take a helper thread (the same bits).")
+            .addStatement("$T.shareWithHelpers(true)", Names.KERNELS)
+            .beginControlFlow("try")
             .addStatement("forward(parameters, $Linput, 0, output, 0, WORKSPACE.get())", stateArgument(plan))
+            .nextControlFlow("finally")
+            .addStatement("$T.shareWithHelpers(false)", Names.KERNELS)
+            .endControlFlow()
             .build());
     type.addMethod(
         MethodSpec.methodBuilder("predictBatch")

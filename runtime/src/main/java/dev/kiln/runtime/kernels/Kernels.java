@@ -247,6 +247,18 @@ public final class Kernels {
   }
 
   /**
+   * Lets this thread's large matrix products (convolutions of a million multiply-adds or more)
+   * take a helper thread until called again with false: what {@code predict} does around one
+   * sample, so that its latency uses more than one core. Results are the same to the bit either
+   * way. No effect on the plain path.
+   */
+  public static void shareWithHelpers(boolean share) {
+    if (VECTORIZED) {
+      VectorGemm.buffers().shareWithHelpers = share;
+    }
+  }
+
+  /**
    * The FP32 rate of independent FMA chains on the calling thread, in GFLOP/s, measured over
    * about {@code millis} ms (the best of its runs): the peak the vector kernels can approach on
    * this core. NaN on the plain path, which has no vector FMAs to measure.

@@ -51,6 +51,8 @@ final class VectorGemm {
     float[] edge = new float[MR * 2 * L];
     int[] rows = new int[0];
     int[] ks = new int[0];
+    /** Whether this thread's large products may take a helper thread ({@link Kernels#shareWithHelpers}). */
+    boolean shareWithHelpers;
 
     int[] rows(int size) {
       if (rows.length < size) {
@@ -81,6 +83,34 @@ final class VectorGemm {
       float[] x, int xo, int[] rows, int mCount, int[] ks, int kCount,
       float[] b, int bo, int bRow, int bCol, int n,
       float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
+    if (buf.shareWithHelpers && (long) mCount * n * kCount >= SHARED_MACS && mCount >= 2 * MR) {
+      // Rows split in two at a block boundary; every C element is computed as it would be alone,
+      // so the result has the same bits whoever computes which rows.
+      int split = (mCount / 2 + MR - 1) / MR * MR;
+      GemmHelpers.Share share =
+          GemmHelpers.offer(x, xo, rows, split, mCount, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc);
+      product(x, xo, rows, 0, share == null ? mCount : split, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+      if (share != null) {
+        share.await();
+      }
+      return;
+    }
+    product(x, xo, rows, 0, mCount, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+  }
+
+  /**
+   * Multiply-adds from which a product is shared with a helper thread, where the calling thread
+   * asked for it ({@link Kernels#shareWithHelpers}): SEEDCNN's c2 (3.6 million) and every
+   * convolution of ResNet-18 are, LeNet-5's layers are not (waking a helper costs microseconds).
+   */
+  static final long SHARED_MACS = 1 << 20;
+
+  /** {@link #multiply} for rows {@code [mFrom, mTo)}. */
+  static void product(
+      float[] x, int xo, int[] rows, int mFrom, int mTo, int[] ks, int kCount,
+      float[] b, int bo, int bRow, int bCol, int n,
+      float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
+    int mCount = mTo - mFrom;
     int panels = (n + 2 * L - 1) / (2 * L);
     int chunks = (kCount + KC - 1) / KC;
     int kc = (kCount + chunks - 1) / chunks;
@@ -98,8 +128,8 @@ final class VectorGemm {
       packB(b, bo + k0 * bRow, bRow, bCol, n, kLen, panels, bp);
       // The first chunk starts from the bias, or zero; later chunks continue from C.
       boolean fromC = accumulate || k0 > 0;
-      for (int m0 = 0; m0 < mCount; m0 += MC) {
-        int mLen = Math.min(MC, mCount - m0);
+      for (int m0 = mFrom; m0 < mTo; m0 += MC) {
+        int mLen = Math.min(MC, mTo - m0);
         packA(x, xo, rows, m0, mLen, ks, k0, kLen, ap);
         for (int p = 0; p < panels; p++) {
           int j = p * 2 * L;

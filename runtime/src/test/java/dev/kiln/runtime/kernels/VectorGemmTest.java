@@ -66,6 +66,58 @@ class VectorGemmTest {
     }
   }
 
+  /**
+   * A large product shared with a helper thread has the bits it has alone, also while several
+   * threads share at once (each takes a helper if one is idle, else computes alone).
+   */
+  @Test
+  void aSharedProductHasTheBitsOfOneComputedAlone() throws Exception {
+    if (!Kernels.VECTORIZED) {
+      return;
+    }
+    SplittableRandom random = new SplittableRandom(3);
+    int m = 196;
+    int n = 64;
+    int k = 288;
+    float[] x = randoms(random, m * k);
+    float[] w = randoms(random, k * n);
+    float[] b = randoms(random, n);
+    float[] alone = new float[m * n];
+    Kernels.convolve(x, 0, k, 0, 0, 1, k, w, 0, b, 0, n, alone, 0, m, 1);
+    Thread[] threads = new Thread[4];
+    Throwable[] failures = new Throwable[threads.length];
+    for (int t = 0; t < threads.length; t++) {
+      int at = t;
+      threads[t] =
+          new Thread(
+              () -> {
+                try {
+                  Kernels.shareWithHelpers(true);
+                  for (int round = 0; round < 200; round++) {
+                    float[] shared = new float[m * n];
+                    Kernels.convolve(x, 0, k, 0, 0, 1, k, w, 0, b, 0, n, shared, 0, m, 1);
+                    for (int i = 0; i < shared.length; i++) {
+                      if (Float.floatToRawIntBits(shared[i]) != Float.floatToRawIntBits(alone[i])) {
+                        throw new AssertionError("round " + round + ", element " + i + ": " + shared[i] + " vs " + alone[i]);
+                      }
+                    }
+                  }
+                } catch (Throwable e) {
+                  failures[at] = e;
+                }
+              });
+      threads[t].start();
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    for (Throwable failure : failures) {
+      if (failure != null) {
+        throw new AssertionError(failure);
+      }
+    }
+  }
+
   private static void check(SplittableRandom random, int m, int n, int k, int mode, boolean transposed, String where) {
     // A row r, element i: x[3 + rows[r] + ks[i]], rows apart by k + 2, elements every other float.
     int[] rows = new int[m];

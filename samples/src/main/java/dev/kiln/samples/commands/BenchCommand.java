@@ -277,7 +277,7 @@ public final class BenchCommand implements Callable<Integer> {
         Measured m =
             switch (metric) {
               case T1 -> trainOneEpoch(workload, mnist, threads, training, peak.gflops(cores));
-              case I1 -> latency(workload, net, images, forward, peak.gflops(1));
+              case I1 -> latency(workload, net, images, forward, cores, peak.gflops(cores));
               default -> batchThroughput(workload, metric, net, images, threads, forward, peak.gflops(cores));
             };
         all.add(m);
@@ -403,13 +403,14 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** I1: {@code predict} on one thread, each call timed on its own; the median. */
-  Measured latency(Workload workload, Model net, float[][] images, long flopsPerImage, double peakGflops) {
+  Measured latency(Workload workload, Model net, float[][] images, long flopsPerImage, int cores, double peakGflops) {
     float[][] inputs = images.length > 64 ? Arrays.copyOf(images, 64) : images;
     float[] out = new float[net.outputSize()];
     System.out.printf(
         Locale.ROOT,
-        "I1: predict, one thread: at least %,d warm-up calls and %.1f s, on until the time per call"
-            + " settles, then %,d timed calls%n",
+        "I1: predict (its layers of a million multiply-adds or more shared with %d helper thread(s)):"
+            + " at least %,d warm-up calls and %.1f s, on until the time per call settles, then up to %,d"
+            + " timed calls per round%n", Runtime.getRuntime().availableProcessors() - 1,
         warmup, warmupSeconds, calls);
     int[] next = {0};
     int warm = warmUp(() -> net.predict(inputs[next[0]++ % inputs.length], out), warmup, 200);
@@ -435,7 +436,7 @@ public final class BenchCommand implements Callable<Integer> {
             + " %.2f) after %,d warm-up calls%n",
         median, nanos.length, rounds, spread[0], spread[1], Arrays.stream(nanos).min().orElse(0) / 1e3, warm);
     return new Measured(
-        workload, Metric.I1, median, gflops, gflops / peakGflops, 1,
+        workload, Metric.I1, median, gflops, gflops / peakGflops, cores,
         String.format(
             Locale.ROOT, " calls=%d rounds=%d round_us_min=%.2f round_us_max=%.2f warmup_calls=%d",
             nanos.length, rounds, spread[0], spread[1], warm));

@@ -148,8 +148,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
   private static final ThreadLocal<float[]> WORKSPACE = ThreadLocal.withInitial(() -> new float[WORKSPACE_SIZE]);
 
   /**
-   * Samples per tile of predictBatch: the dense layers read their weights once per tile.
-   * As many workspaces as fit 4 MiB, at most 24, a multiple of the kernels' six-row block.
+   * Samples per tile of predictBatch, at most: the layers that run over tiles read their weights once per
+   * tile. As many workspaces as fit 16 MiB, at most 24, from six on a multiple of six.
    */
   static final int TILE = 24;
 
@@ -176,7 +176,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static final int TRAINING_WORKSPACE_SIZE = 16188;
 
   /**
-   * Samples per trainTile: as many training workspaces as fit 4 MiB, at most 24, a multiple of six.
+   * Samples per trainTile: as many training workspaces as fit 16 MiB, at most 24, from six on a multiple of six.
    */
   static final int TRAINING_TILE = 24;
 
@@ -373,10 +373,11 @@ public final class LeNet5Model extends LeNet5 implements Model {
   public void predictBatch(float[] inputs, float[] outputs, int threads) {
     int count = Checks.batch("LeNet5Model", inputs, INPUT_SIZE, outputs, OUTPUT_SIZE, threads);
     float[] p = parameters;
-    Batches.forEach(count, threads, TILE, (from, to) ->  {
+    int tile = Batches.tile(count, threads, TILE);
+    Batches.forEach(count, threads, tile, (from, to) ->  {
       float[] ws = TILE_WORKSPACE.get();
-      for (int i = from; i < to; i += TILE) {
-        forwardTile(p, inputs, i * INPUT_SIZE, Math.min(TILE, to - i), outputs, i * OUTPUT_SIZE, ws);
+      for (int i = from; i < to; i += tile) {
+        forwardTile(p, inputs, i * INPUT_SIZE, Math.min(tile, to - i), outputs, i * OUTPUT_SIZE, ws);
       }
     } );
   }

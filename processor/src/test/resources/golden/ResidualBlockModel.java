@@ -173,8 +173,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   private static final ThreadLocal<float[]> WORKSPACE = ThreadLocal.withInitial(() -> new float[WORKSPACE_SIZE]);
 
   /**
-   * Samples per tile of predictBatch: the dense layers read their weights once per tile.
-   * As many workspaces as fit 4 MiB, at most 24, a multiple of the kernels' six-row block.
+   * Samples per tile of predictBatch, at most: the layers that run over tiles read their weights once per
+   * tile. As many workspaces as fit 16 MiB, at most 24, from six on a multiple of six.
    */
   static final int TILE = 24;
 
@@ -471,10 +471,11 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   public void predictBatch(float[] inputs, float[] outputs, int threads) {
     int count = Checks.batch("ResidualBlockModel", inputs, INPUT_SIZE, outputs, OUTPUT_SIZE, threads);
     float[] p = folded(parameters, state);
-    Batches.forEach(count, threads, TILE, (from, to) ->  {
+    int tile = Batches.tile(count, threads, TILE);
+    Batches.forEach(count, threads, tile, (from, to) ->  {
       float[] ws = TILE_WORKSPACE.get();
-      for (int i = from; i < to; i += TILE) {
-        forwardTileFolded(p, state, inputs, i * INPUT_SIZE, Math.min(TILE, to - i), outputs, i * OUTPUT_SIZE, ws);
+      for (int i = from; i < to; i += tile) {
+        forwardTileFolded(p, state, inputs, i * INPUT_SIZE, Math.min(tile, to - i), outputs, i * OUTPUT_SIZE, ws);
       }
     } );
   }

@@ -378,6 +378,35 @@ class ForwardTest {
     assertArrayEquals(new float[] {(float) Math.tanh(1.5)}, m.predict(range(1, 4)), CLOSE);
   }
 
+  /**
+   * Convolutions whose weights outweigh their output run once over each tile of predictBatch (a
+   * padded one and a VALID one, with a ReLU): still the bits predict gives, for batch sizes that
+   * leave short tiles.
+   */
+  @Test
+  void batchPredictOverTiledConvolutionsMatchesPredict() {
+    Model m =
+        model(
+            "TiledConvolutions",
+            "height = 5, width = 5, channels = 16",
+            "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) @ReLU Layer wide;",
+            "@Conv2D(filters = 64, kernel = 3) Layer valid;",
+            "@Dense(units = 5) @Softmax Layer out;");
+    for (int n : new int[] {1, 7, 37}) {
+      float[] inputs = new float[n * 400];
+      java.util.SplittableRandom random = new java.util.SplittableRandom(n);
+      for (int i = 0; i < inputs.length; i++) {
+        inputs[i] = (float) random.nextDouble(-1, 1);
+      }
+      float[] batch = new float[n * 5];
+      m.predictBatch(inputs, batch, 2);
+      for (int s = 0; s < n; s++) {
+        float[] one = m.predict(Arrays.copyOfRange(inputs, s * 400, (s + 1) * 400));
+        assertArrayEquals(one, Arrays.copyOfRange(batch, s * 5, (s + 1) * 5), EXACT, n + " samples, sample " + s);
+      }
+    }
+  }
+
   @Test
   void batchPredictMatchesSinglePredictOnSeveralThreads() {
     Model m =

@@ -35,6 +35,30 @@ public final class Batches {
   }
 
   /**
+   * A cap on the tiles of every model's {@code predictBatch}, from the system property {@code
+   * kiln.maxTile} (no cap by default): a tile's samples each keep a workspace, so a large network
+   * (ResNet-18: 4 MB a sample) may want fewer; 1 runs sample by sample.
+   */
+  static final int MAX_TILE = Math.max(1, Integer.getInteger("kiln.maxTile", Integer.MAX_VALUE));
+
+  /**
+   * Samples per tile for {@code count} samples on {@code threads} threads with tiles of at most
+   * {@code most}: the fewest tiles that come in a multiple of the threads, as even as they can be
+   * (16 samples on 2 threads with tiles of up to 6 make 4 tiles of 4, not 6, 6 and 4 that leave
+   * one thread a third of the work).
+   */
+  public static int tile(int count, int threads, int most) {
+    most = Math.max(1, Math.min(most, MAX_TILE));
+    if (count <= 0) {
+      return Math.max(1, most);
+    }
+    int workers = Math.max(1, Math.min(threads, count));
+    int tiles = (count + most - 1) / most;
+    tiles = (tiles + workers - 1) / workers * workers;
+    return Math.max(1, (count + tiles - 1) / tiles);
+  }
+
+  /**
    * {@link #forEach(int, int, Range)} in blocks of exactly {@code block} samples (the last one
    * shorter): for generated code that runs tiles of that many samples.
    */

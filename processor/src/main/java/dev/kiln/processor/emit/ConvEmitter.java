@@ -103,6 +103,39 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
     return methods;
   }
 
+  @Override
+  public List<MethodSpec> tileInference(Step step) {
+    Node node = step.node();
+    MethodSpec.Builder method =
+        MethodSpec.methodBuilder(JavaLayer.tileName(step))
+            .addModifiers(javax.lang.model.element.Modifier.STATIC)
+            .addJavadoc(
+                "$L over a tile: samples k < n at {@code x[xo + k * xStride..]} and {@code y[yo + k *"
+                    + " yStride..]}.\n", JavaLayer.forwardName(step))
+            .addJavadoc(
+                "Its weights outweigh a sample's output: on the vector path one matrix product"
+                    + " reads them once per tile.\n")
+            .addParameter(float[].class, "p")
+            .addParameter(float[].class, "x")
+            .addParameter(int.class, "xo")
+            .addParameter(int.class, "xStride")
+            .addParameter(float[].class, "y")
+            .addParameter(int.class, "yo")
+            .addParameter(int.class, "yStride")
+            .addParameter(int.class, "n");
+    if (ConvKernelCalls.supports(conv, node)) {
+      CodeBlock activation =
+          node.activation().isPresent()
+              ? ActivationEmitter.apply(node.activation().get(), "y", "ys", "y", "ys", (int) node.output().size())
+              : CodeBlock.builder().build();
+      method.addCode(ConvKernelCalls.tileForward(step, conv, activation));
+    }
+    method.beginControlFlow("for (int k = 0; k < n; k++)");
+    method.addStatement("$N(p, x, xo + k * xStride, y, yo + k * yStride)", JavaLayer.forwardName(step));
+    method.endControlFlow();
+    return List.of(method.build());
+  }
+
   /** Accumulates output pixel {@code yb} block by block in registers, then stores it. */
   private static CodeBlock outputPixel(Step step, Op.Conv conv, TensorShape in, boolean clipped) {
     Window w = conv.window();

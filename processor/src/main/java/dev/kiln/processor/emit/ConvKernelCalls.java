@@ -62,6 +62,44 @@ final class ConvKernelCalls {
     return code.add(activation).addStatement("return").endControlFlow().build();
   }
 
+  /**
+   * The vector path of a convolution over a tile of {@code n} samples ({@code x[xo + s *
+   * xStride..]} to {@code y[yo + s * yStride..]}): each sample's input into a zero border where
+   * the layer is padded, then one {@code Kernels.convolveTile}, then {@code activation} per sample
+   * (at {@code y[ys..]}), and a return.
+   */
+  static CodeBlock tileForward(Step step, Op.Conv conv, CodeBlock activation) {
+    ConvGeometry g = geometry(step, conv);
+    CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
+    String source;
+    if (g.w().padded()) {
+      code.add("// Vector path: each sample's input into a zero border ($Lx$Lx$L), then one product"
+          + " for the tile.\n", g.paddedHeight(), g.paddedWidth(), g.in().channels());
+      code.addStatement("float[] s = $T.scratch(n * $L)", KERNELS, g.paddedSize());
+      code.beginControlFlow("for (int k = 0; k < n; k++)");
+      code.addStatement(
+          "$T.pad(x, xo + k * xStride, $L, $L, $L, s, k * $L, $L, $L, $L, $L)", KERNELS,
+          g.in().height(), g.in().width(), g.in().channels(), g.paddedSize(), g.w().padTop(),
+          g.w().padLeft(), g.paddedHeight(), g.paddedWidth());
+      code.endControlFlow();
+      source = "s, 0, " + g.paddedSize();
+    } else {
+      code.add("// Vector path: every window lies inside the input; one product for the tile.\n");
+      source = "x, xo, xStride";
+    }
+    code.addStatement(
+        "$T.convolveTile($L, $L, p, $L, p, $L, $L, y, yo, yStride, $L, $L, n)", KERNELS, source,
+        windows(g), JavaLayer.weights(step), JavaLayer.biasArgument(step), conv.filters(),
+        g.out().height(), g.out().width());
+    if (!activation.isEmpty()) {
+      code.beginControlFlow("for (int k = 0; k < n; k++)");
+      code.addStatement("int ys = yo + k * yStride");
+      code.add(activation);
+      code.endControlFlow();
+    }
+    return code.addStatement("return").endControlFlow().build();
+  }
+
   private static ConvGeometry geometry(Step step, Op.Conv conv) {
     return ConvGeometry.of(conv, step.node().input(), step.node().output());
   }

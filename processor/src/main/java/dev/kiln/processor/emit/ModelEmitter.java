@@ -201,9 +201,9 @@ public final class ModelEmitter {
       type.addField(
           FieldSpec.builder(int.class, "TILE", Modifier.STATIC, Modifier.FINAL)
               .addJavadoc(
-                  "Samples per tile of predictBatch: the dense layers read their weights once per"
-                      + " tile.\nAs many workspaces as fit 4 MiB, at most 24, a multiple of the"
-                      + " kernels' six-row block.\n")
+                  "Samples per tile of predictBatch, at most: the layers that run over tiles read"
+                      + " their weights once per\ntile. As many workspaces as fit 16 MiB, at most"
+                      + " 24, from six on a multiple of six.\n")
               .initializer("$L", plan.tile())
               .build());
       type.addField(
@@ -398,14 +398,18 @@ public final class ModelEmitter {
         .build();
   }
 
-  /** predictBatch's loop over tiles of {@code TILE} samples, each thread taking whole tiles. */
+  /**
+   * predictBatch's loop over tiles of up to {@code TILE} samples, as many tiles as keep every
+   * thread busy, each thread taking whole tiles.
+   */
   private static CodeBlock tiledBatch(Plan plan) {
     return CodeBlock.builder()
-        .beginControlFlow("$T.forEach(count, threads, TILE, (from, to) -> ", BATCHES)
+        .addStatement("int tile = $T.tile(count, threads, TILE)", BATCHES)
+        .beginControlFlow("$T.forEach(count, threads, tile, (from, to) -> ", BATCHES)
         .addStatement("float[] ws = TILE_WORKSPACE.get()")
-        .beginControlFlow("for (int i = from; i < to; i += TILE)")
+        .beginControlFlow("for (int i = from; i < to; i += tile)")
         .addStatement(
-            "$L(p, $Linputs, i * INPUT_SIZE, $T.min(TILE, to - i), outputs, i * OUTPUT_SIZE, ws)",
+            "$L(p, $Linputs, i * INPUT_SIZE, $T.min(tile, to - i), outputs, i * OUTPUT_SIZE, ws)",
             plan.folds().isEmpty() ? "forwardTile" : "forwardTileFolded", stateArgument(plan), Math.class)
         .endControlFlow()
         .endControlFlow(")")

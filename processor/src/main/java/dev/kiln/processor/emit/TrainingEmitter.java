@@ -73,8 +73,8 @@ final class TrainingEmitter {
     type.addField(
         FieldSpec.builder(int.class, "TRAINING_TILE", Modifier.STATIC, Modifier.FINAL)
             .addJavadoc(
-                "Samples per trainTile: as many training workspaces as fit 4 MiB, at most 24, a"
-                    + " multiple of six.\n")
+                "Samples per trainTile: as many training workspaces as fit 16 MiB, at most 24, from"
+                    + " six on a multiple of six.\n")
             .initializer("$L", training.tile())
             .build());
     type.addMethod(Names.getter("trainingTile", int.class, CodeBlock.of("TRAINING_TILE")));

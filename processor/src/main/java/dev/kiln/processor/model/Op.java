@@ -113,11 +113,16 @@ public sealed interface Op {
   }
 
   /**
-   * Whether batched inference and training run it once over a tile of samples instead of once
-   * per sample: the layers whose weights outweigh one sample's activations, so that reading them
-   * once per tile is what pays (a dense layer streams all its weights for every sample).
+   * Whether batched inference runs it once over a tile of samples instead of once per sample: the
+   * layers whose weights outweigh one sample's activations, so that reading them once per tile is
+   * what pays (a dense layer streams all its weights for every sample).
    */
-  default boolean runsOverTiles() {
+  default boolean runsOverTiles(TensorShape input, TensorShape output) {
+    return false;
+  }
+
+  /** Whether training runs it forward and backward once over a tile of samples (see above). */
+  default boolean trainsOverTiles(TensorShape input, TensorShape output) {
     return false;
   }
 
@@ -198,6 +203,17 @@ public sealed interface Op {
     @Override
     public Optional<Op> withBatchNormFolded() {
       return Optional.of(new Conv(filters, window, true, init, biasInit));
+    }
+
+    /**
+     * Where its weights are at least four times one sample's output (ResNet-18's last two stages:
+     * 2.4 million weights against 25,088 outputs), with a matrix product's worth of filters and
+     * pixels; not where activations dominate (SEEDCNN's c2, LeNet-5's c3).
+     */
+    @Override
+    public boolean runsOverTiles(TensorShape input, TensorShape output) {
+      long weights = (long) window.kernelHeight() * window.kernelWidth() * input.channels() * filters;
+      return filters >= 32 && (long) output.height() * output.width() >= 6 && weights >= 4 * output.size();
     }
 
     @Override
@@ -329,7 +345,12 @@ public sealed interface Op {
     }
 
     @Override
-    public boolean runsOverTiles() {
+    public boolean runsOverTiles(TensorShape input, TensorShape output) {
+      return true;
+    }
+
+    @Override
+    public boolean trainsOverTiles(TensorShape input, TensorShape output) {
       return true;
     }
   }

@@ -1,6 +1,7 @@
 package dev.kiln.processor.plan;
 
 import dev.kiln.processor.model.NetworkModel;
+import dev.kiln.processor.model.Node;
 import java.util.List;
 
 /**
@@ -73,7 +74,9 @@ public record Plan(
    */
   public boolean runsOverTiles(int index) {
     Step step = steps.get(index);
-    return tile > 1 && step.runsAtInference() && step.node().op().runsOverTiles() && poolFusionAt(index) == null;
+    Node node = step.node();
+    return tile > 1 && step.runsAtInference() && node.op().runsOverTiles(node.input(), node.output())
+        && poolFusionAt(index) == null;
   }
 
   /** Whether training needs batch statistics (a BatchNorm), and so runs a batch at a time. */

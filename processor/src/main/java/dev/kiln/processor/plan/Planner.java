@@ -93,28 +93,38 @@ public final class Planner {
           new Step(node, weightOffset, biasOffset, biasConstant, stateOffset, prefix, ins, out));
     }
     int workspace = Math.max(1, regions.peak());
+    boolean tiles =
+        steps.stream().anyMatch(s -> s.runsAtInference() && s.node().op().runsOverTiles(s.node().input(), s.node().output()));
     return new Plan(
         model, steps, folds(steps, readers), poolFusions(steps, readers), Math.toIntExact(offset), Math.toIntExact(state), workspace,
-        outputs.get(nodes.size() - 1), tile(steps, workspace));
+        outputs.get(nodes.size() - 1), tile(tiles, workspace));
   }
 
   /** Most samples per tile of batched inference. */
   static final int MAX_TILE = 24;
 
-  /** Floats the workspaces of one tile may take together (4 MiB, an L3 share, not L1 or L2). */
-  static final int TILE_WORKSPACE_BUDGET = 1 << 20;
+  /**
+   * Floats the workspaces of one tile may take together: 16 MiB. ResNet-18's samples take 4 MB
+   * each, and its batch-16 inference ran at 25 images/s with tiles of 4, 14 with tiles of 8 (whose
+   * 32 MB per thread left the caches for memory) and 16-18 sample by sample (2026-12-07, two
+   * threads).
+   */
+  static final int TILE_WORKSPACE_BUDGET = 1 << 22;
 
   /**
    * Samples per tile of batched inference: as many as fit the budget, at most {@link #MAX_TILE},
-   * a multiple of six (the rows of the runtime's register block, so a tile's matrix products have
-   * no short last block); 1, no tiles, where no step runs over tiles or fewer than six fit.
+   * from six on a multiple of six (the rows of the runtime's register block, so a dense layer's
+   * matrix product has no short last block); 1, no tiles, where no step runs over tiles ({@code
+   * any}) or fewer than two fit.
    * {@code workspaceSize} is one sample's: inference's, or training's (every layer's output and
    * gradient).
    */
-  static int tile(List<Step> steps, int workspaceSize) {
-    boolean any = steps.stream().anyMatch(s -> s.runsAtInference() && s.node().op().runsOverTiles());
+  static int tile(boolean any, int workspaceSize) {
     int fit = Math.min(MAX_TILE, TILE_WORKSPACE_BUDGET / workspaceSize);
-    return any && fit >= 6 ? fit - fit % 6 : 1;
+    if (!any || fit < 2) {
+      return 1;
+    }
+    return fit >= 6 ? fit - fit % 6 : fit;
   }
 
   private static List<Plan.Fold> folds(List<Step> steps, int[] readers) {

@@ -1,5 +1,6 @@
 package dev.kiln.processor.plan;
 
+import dev.kiln.processor.model.Node;
 import java.util.List;
 
 /**
@@ -35,13 +36,14 @@ public record TrainingPlan(
 
   /**
    * Whether {@code trainTile} runs step {@code index} once over its tile: its op says so ({@code
-   * Op.runsOverTiles}), it runs forward code, and it reads one layer's output (the tile kernels
+   * Op.trainsOverTiles}), it runs forward code, and it reads one layer's output (the tile kernels
    * take samples a fixed stride apart, which the caller's inputs are not).
    */
   public boolean runsOverTiles(int index) {
     TrainingStep t = steps.get(index);
-    return tile > 1 && t.forward() && t.step().node().op().runsOverTiles()
-        && t.step().node().sources().size() == 1 && !t.in().isInput();
+    Node node = t.step().node();
+    return tile > 1 && t.forward() && node.op().trainsOverTiles(node.input(), node.output())
+        && node.sources().size() == 1 && !t.in().isInput();
   }
 
   /**

@@ -131,7 +131,9 @@ public final class TrainingPlanner {
               Math.max(gradientAt[i], 0), inputGradients, transfers, statistics[i]);
     }
     int workspace = regions.peak();
-    int tile = plan.batchStatistics() ? 1 : Planner.tile(steps, Math.max(1, workspace));
+    boolean tiles =
+        steps.stream().anyMatch(s -> s.node().op().trainsOverTiles(s.node().input(), s.node().output()));
+    int tile = plan.batchStatistics() ? 1 : Planner.tile(tiles, Math.max(1, workspace));
     return new TrainingPlan(
         plan, loss, Arrays.asList(result), lossGradient, statisticsSize, workspace,
         outs[n - 1], tile);

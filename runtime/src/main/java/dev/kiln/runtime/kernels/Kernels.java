@@ -198,6 +198,24 @@ public final class Kernels {
   }
 
   /**
+   * {@link #convolve} over a tile of {@code count} samples, the weights read once for all of
+   * them: sample s's input at {@code x[xo + s·xStride..]} (every window inside it), its output
+   * at {@code y[yo + s·yStride..]}. Each output has the bits {@link #convolve} gives it.
+   */
+  public static void convolveTile(
+      float[] x, int xo, int xStride, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int yStride, int rows, int cols,
+      int count) {
+    if (VECTORIZED) {
+      VectorConvolution.convolveTile(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count);
+    } else {
+      for (int s = 0; s < count; s++) {
+        ConvolutionKernels.plainConvolve(x, xo + s * xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo + s * yStride, rows, cols);
+      }
+    }
+  }
+
+  /**
    * A dense layer over a tile of {@code count} samples, the weights read once for all of them:
    * {@code y[yo + s·yStride + f] = b[bo + f] + Σ_i x[xo + s·xStride + i] · w[wo + i·n + f]} for
    * {@code s < count}, {@code i < m}, {@code f < n} (no bias with {@code bo < 0}).

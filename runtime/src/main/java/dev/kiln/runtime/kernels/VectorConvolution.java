@@ -89,6 +89,44 @@ final class VectorConvolution {
     }
   }
 
+  /**
+   * {@link Kernels#convolveTile}: where {@link #convolve} takes the packed product (two vectors of
+   * filters or more, six pixels or more), one product over every pixel of every sample, written
+   * to a buffer and copied to each sample's output; else sample by sample.
+   */
+  static void convolveTile(
+      float[] x, int xo, int xStride, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int yStride, int rows, int cols,
+      int count) {
+    int pixels = rows * cols;
+    if (n < 4 * L || pixels < VectorGemm.MR || pixels == 1 && taps == 1) {
+      for (int s = 0; s < count; s++) {
+        convolve(x, xo + s * xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo + s * yStride, rows, cols);
+      }
+      return;
+    }
+    VectorGemm.Buffers buf = VectorGemm.buffers();
+    int m = count * pixels;
+    int[] pixelAt = buf.rows(m);
+    for (int s = 0; s < count; s++) {
+      for (int q = 0; q < pixels; q++) {
+        pixelAt[s * pixels + q] = s * xStride + (q / cols) * rowStep + (q % cols) * colStep;
+      }
+    }
+    int k = taps * tapLength;
+    int[] tapAt = buf.ks(k);
+    for (int t = 0; t < taps; t++) {
+      for (int j = 0; j < tapLength; j++) {
+        tapAt[t * tapLength + j] = t * tapStep + j;
+      }
+    }
+    float[] c = buf.c(m * n);
+    VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, b, bo, false, c, 0, n, buf);
+    for (int s = 0; s < count; s++) {
+      System.arraycopy(c, s * pixels * n, y, yo + s * yStride, pixels * n);
+    }
+  }
+
   /** The input offset of output pixel {@code q} (row-major over {@code cols} columns). */
   private static int at(int xo, int q, int cols, int rowStep, int colStep) {
     return xo + (q / cols) * rowStep + (q % cols) * colStep;

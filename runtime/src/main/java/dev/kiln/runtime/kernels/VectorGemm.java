@@ -54,6 +54,16 @@ final class VectorGemm {
     /** Whether this thread's large products may take a helper thread ({@link Kernels#shareWithHelpers}). */
     boolean shareWithHelpers;
 
+    float[] c = new float[0];
+
+    /** A product's result before it is copied out (a tile's samples apart). */
+    float[] c(int size) {
+      if (c.length < size) {
+        c = new float[size];
+      }
+      return c;
+    }
+
     int[] rows(int size) {
       if (rows.length < size) {
         rows = new int[size];

@@ -154,9 +154,9 @@ public final class LeNet5Model extends LeNet5 implements Model {
   static final int TILE = 24;
 
   /**
-   * Per-thread workspaces of a tile, one after another.
+   * Per-thread workspaces of a tile, one after another, then the one its samples share in turn.
    */
-  private static final ThreadLocal<float[]> TILE_WORKSPACE = ThreadLocal.withInitial(() -> new float[TILE * WORKSPACE_SIZE]);
+  private static final ThreadLocal<float[]> TILE_WORKSPACE = ThreadLocal.withInitial(() -> new float[(TILE + 1) * WORKSPACE_SIZE]);
 
   /**
    * Per declared layer: how many forward steps ({@code forwardStep}) it needs.
@@ -400,17 +400,19 @@ public final class LeNet5Model extends LeNet5 implements Model {
 
   /**
    * Samples s < n through every layer: inputs {@code x[xo + s * INPUT_SIZE..]}, outputs {@code y[yo + s * OUTPUT_SIZE..]},
-   * sample s's activations in {@code ws[s * WORKSPACE_SIZE..]}. The dense layers run once for the tile ({@code <layer>Tile}),
-   * reading their weights once; the others sample by sample.
+   * sample s's activations in {@code ws[s * WORKSPACE_SIZE..]}, or, where only one run of per-sample steps uses them, in the
+   * workspace the samples share at {@code ws[TILE * WORKSPACE_SIZE..]}. The layers that run over the tile
+   * ({@code <layer>Tile}) read their weights once; the others run sample by sample.
    */
   static void forwardTile(float[] p, float[] x, int xo, int n, float[] y, int yo, float[] ws) {
+    int common = TILE * WORKSPACE_SIZE;
     for (int k = 0; k < n; k++) {
       int at = k * WORKSPACE_SIZE;
       int xs = xo + k * INPUT_SIZE;
-      c1AndS2Forward(p, x, xs, ws, at + C1_OUT, ws, at + S2_OUT);
+      c1AndS2Forward(p, x, xs, ws, common + C1_OUT, ws, common + S2_OUT);
       // s2: pooled in c1AndS2Forward
-      c3Forward(p, ws, at + S2_OUT, ws, at + C3_OUT);
-      s4Forward(p, ws, at + C3_OUT, ws, at + S4_OUT);
+      c3Forward(p, ws, common + S2_OUT, ws, common + C3_OUT);
+      s4Forward(p, ws, common + C3_OUT, ws, at + S4_OUT);
       // c5.flatten: Flatten (implicit, HWC), 5x5x16 -> [400]: nothing to do at inference
     }
     c5Tile(p, ws, S4_OUT, WORKSPACE_SIZE, ws, C5_OUT, WORKSPACE_SIZE, n);

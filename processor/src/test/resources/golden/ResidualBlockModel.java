@@ -179,9 +179,9 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static final int TILE = 24;
 
   /**
-   * Per-thread workspaces of a tile, one after another.
+   * Per-thread workspaces of a tile, one after another, then the one its samples share in turn.
    */
-  private static final ThreadLocal<float[]> TILE_WORKSPACE = ThreadLocal.withInitial(() -> new float[TILE * WORKSPACE_SIZE]);
+  private static final ThreadLocal<float[]> TILE_WORKSPACE = ThreadLocal.withInitial(() -> new float[(TILE + 1) * WORKSPACE_SIZE]);
 
   /**
    * Per declared layer: how many forward steps ({@code forwardStep}) it needs.
@@ -707,22 +707,24 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
 
   /**
    * Samples s < n through every layer: inputs {@code x[xo + s * INPUT_SIZE..]}, outputs {@code y[yo + s * OUTPUT_SIZE..]},
-   * sample s's activations in {@code ws[s * WORKSPACE_SIZE..]}. The dense layers run once for the tile ({@code <layer>Tile}),
-   * reading their weights once; the others sample by sample.
+   * sample s's activations in {@code ws[s * WORKSPACE_SIZE..]}, or, where only one run of per-sample steps uses them, in the
+   * workspace the samples share at {@code ws[TILE * WORKSPACE_SIZE..]}. The layers that run over the tile
+   * ({@code <layer>Tile}) read their weights once; the others run sample by sample.
    */
   static void forwardTileFolded(float[] p, float[] s, float[] x, int xo, int n, float[] y, int yo,
       float[] ws) {
+    int common = TILE * WORKSPACE_SIZE;
     for (int k = 0; k < n; k++) {
       int at = k * WORKSPACE_SIZE;
       int xs = xo + k * INPUT_SIZE;
-      stemFoldedForward(p, x, xs, ws, at + STEM_OUT);
+      stemFoldedForward(p, x, xs, ws, common + STEM_OUT);
       // stemNorm: folded into stem
-      branchAForward(p, ws, at + STEM_OUT, ws, at + BRANCH_A_OUT);
-      branchBFoldedForward(p, ws, at + STEM_OUT, ws, at + BRANCH_B_OUT);
+      branchAForward(p, ws, common + STEM_OUT, ws, common + BRANCH_A_OUT);
+      branchBFoldedForward(p, ws, common + STEM_OUT, ws, common + BRANCH_B_OUT);
       // branchBNorm: folded into branchB
-      sumForward(p, ws, at + BRANCH_A_OUT, ws, at + BRANCH_B_OUT, ws, at + BRANCH_A_OUT);
-      bothForward(p, ws, at + BRANCH_A_OUT, ws, at + STEM_OUT, ws, at + BOTH_OUT);
-      poolForward(p, ws, at + BOTH_OUT, ws, at + POOL_OUT);
+      sumForward(p, ws, common + BRANCH_A_OUT, ws, common + BRANCH_B_OUT, ws, common + BRANCH_A_OUT);
+      bothForward(p, ws, common + BRANCH_A_OUT, ws, common + STEM_OUT, ws, common + BOTH_OUT);
+      poolForward(p, ws, common + BOTH_OUT, ws, at + POOL_OUT);
       // drop: Dropout 0.25, 4x4x8 -> 4x4x8: nothing to do at inference
       // output.flatten: Flatten (implicit, HWC), 4x4x8 -> [128]: nothing to do at inference
     }

@@ -213,8 +213,10 @@ public final class ModelEmitter {
                   Modifier.PRIVATE,
                   Modifier.STATIC,
                   Modifier.FINAL)
-              .addJavadoc("Per-thread workspaces of a tile, one after another.\n")
-              .initializer("$T.withInitial(() -> new float[TILE * WORKSPACE_SIZE])", ThreadLocal.class)
+              .addJavadoc(
+                  "Per-thread workspaces of a tile, one after another, then the one its samples share"
+                      + " in turn.\n")
+              .initializer("$T.withInitial(() -> new float[(TILE + 1) * WORKSPACE_SIZE])", ThreadLocal.class)
               .build());
     }
     type.addField(
@@ -486,6 +488,41 @@ public final class ModelEmitter {
   }
 
   /**
+   * The regions that {@code forwardTile} keeps in the one workspace its samples share (after their
+   * own, at {@code TILE * WORKSPACE_SIZE}): those written and read within one run of per-sample
+   * steps, and not the network's output. The others (read by a step that runs over the tile, or
+   * by a later run) stay in each sample's own workspace. Sharing keeps a run's working set in the
+   * caches: with a workspace per sample for every region, the lecture's CNN wrote each sample's
+   * 100 KB first layer output to a fresh place.
+   */
+  private static java.util.Set<String> sharedRegions(Plan plan, RegionNames regions) {
+    java.util.Map<String, java.util.Set<Integer>> units = new java.util.HashMap<>();
+    int unit = 0;
+    for (int i = 0; i < plan.steps().size(); i++) {
+      if (plan.runsOverTiles(i) || i > 0 && plan.runsOverTiles(i - 1)) {
+        unit++; // a step over the tile is a unit of its own, and so is the run after it
+      }
+      Step step = plan.steps().get(i);
+      int at = unit;
+      java.util.List<String> touched = new java.util.ArrayList<>(regions.inputRegions(step));
+      touched.add(regions.outputRegion(step));
+      for (String name : touched) {
+        if (name != null) {
+          units.computeIfAbsent(name, x -> new java.util.HashSet<>()).add(at);
+        }
+      }
+    }
+    String output = regions.outputRegion(plan.steps().get(plan.steps().size() - 1));
+    java.util.Set<String> shared = new java.util.HashSet<>();
+    units.forEach((name, where) -> {
+      if (where.size() == 1 && !name.equals(output)) {
+        shared.add(name);
+      }
+    });
+    return shared;
+  }
+
+  /**
    * {@code forwardTile} (or {@code forwardTileFolded}): samples {@code s < n} of a tile, each with
    * a workspace of its own ({@code ws[s * WORKSPACE_SIZE..]}), layer by layer where a layer runs
    * over tiles ({@code Plan.runsOverTiles}: one call for the tile, its weights read once), sample
@@ -499,8 +536,10 @@ public final class ModelEmitter {
             .addJavadoc(
                 "Samples s < n through every layer: inputs {@code x[xo + s * INPUT_SIZE..]}, outputs"
                     + " {@code y[yo + s * OUTPUT_SIZE..]},\nsample s's activations in {@code ws[s *"
-                    + " WORKSPACE_SIZE..]}. The dense layers run once for the tile ({@code <layer>Tile}),\n"
-                    + "reading their weights once; the others sample by sample.\n")
+                    + " WORKSPACE_SIZE..]}, or, where only one run of per-sample steps uses them, in the"
+                    + "\nworkspace the samples share at {@code ws[TILE * WORKSPACE_SIZE..]}. The layers that"
+                    + " run over the tile\n({@code <layer>Tile}) read their weights once; the others"
+                    + " run sample by sample.\n")
             .addParameter(float[].class, "p");
     if (plan.batchStatistics()) {
       method.addParameter(float[].class, "s");
@@ -512,7 +551,11 @@ public final class ModelEmitter {
         .addParameter(float[].class, "y")
         .addParameter(int.class, "yo")
         .addParameter(float[].class, "ws");
-    RegionNames sample = regions.forSample("at", "xs");
+    java.util.Set<String> shared = sharedRegions(plan, regions);
+    RegionNames sample = regions.forSample("at", "xs", "common", shared);
+    if (!shared.isEmpty()) {
+      method.addStatement("int common = TILE * WORKSPACE_SIZE");
+    }
     int i = 0;
     while (i < plan.steps().size()) {
       if (plan.runsOverTiles(i)) {

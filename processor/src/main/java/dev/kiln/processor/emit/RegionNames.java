@@ -47,9 +47,17 @@ final class RegionNames {
    */
   private final String workspaceBase;
   private final String inputOffset;
+  /**
+   * For one sample of a tile: the local holding the offset of the workspace all samples share for
+   * the regions in {@link #shared}, which no step outside one run of per-sample steps reads.
+   */
+  private final String sharedBase;
+  private final java.util.Set<String> shared;
 
   /** A view that shares everything with {@code other} but the sample's offsets. */
-  private RegionNames(RegionNames other, String workspaceBase, String inputOffset) {
+  private RegionNames(
+      RegionNames other, String workspaceBase, String inputOffset, String sharedBase,
+      java.util.Set<String> shared) {
     this.steps = other.steps;
     this.trainingSteps = other.trainingSteps;
     this.inference.putAll(other.inference);
@@ -60,6 +68,8 @@ final class RegionNames {
     this.values = other.values;
     this.workspaceBase = workspaceBase;
     this.inputOffset = inputOffset;
+    this.sharedBase = sharedBase;
+    this.shared = java.util.Set.copyOf(shared);
   }
 
   /**
@@ -67,7 +77,30 @@ final class RegionNames {
    * at {@code x, <input>} ({@code base} and {@code input} are locals of the calling code).
    */
   RegionNames forSample(String base, String input) {
-    return new RegionNames(this, base, input);
+    return new RegionNames(this, base, input, null, java.util.Set.of());
+  }
+
+  /**
+   * {@link #forSample}, with the regions named in {@code shared} at {@code ws, <sharedBase> +
+   * C1_OUT} instead: one workspace every sample of the tile uses in turn, for the regions that
+   * live and die within one run of per-sample steps (so they stay in the caches).
+   */
+  RegionNames forSample(String base, String input, String sharedBase, java.util.Set<String> shared) {
+    return new RegionNames(this, base, input, sharedBase, shared);
+  }
+
+  /** The name of a step's output region at inference ({@code C3_OUT}), null for the caller's input. */
+  String outputRegion(Step step) {
+    return inference.get(step.node().name());
+  }
+
+  /** The names of the regions a step reads at inference (null for the caller's input). */
+  List<String> inputRegions(Step step) {
+    List<String> names = new ArrayList<>();
+    for (int source : step.node().sources()) {
+      names.add(source == Node.NETWORK_INPUT ? null : inference.get(steps.get(source).node().name()));
+    }
+    return names;
   }
 
   /**
@@ -88,6 +121,8 @@ final class RegionNames {
   RegionNames(Plan plan, TrainingPlan trainingPlan) {
     this.workspaceBase = null;
     this.inputOffset = null;
+    this.sharedBase = null;
+    this.shared = java.util.Set.of();
     this.constants = new LinkedHashMap<>();
     this.meanings = new HashMap<>();
     this.names = new HashMap<>();
@@ -221,6 +256,9 @@ final class RegionNames {
 
   /** A region's offset as the calls pass it: the constant, or for one sample of a tile, its base plus it. */
   private String shift(String name) {
+    if (shared.contains(name)) {
+      return sharedBase + " + " + name;
+    }
     return workspaceBase == null ? name : workspaceBase + " + " + name;
   }
 

@@ -17,7 +17,9 @@ final class BenchTargets {
   static final List<String> PEERS = List.of("PyTorch 2.13", "PyTorch 1.13", "ONNX Runtime", "TensorFlow");
 
   /** Where the peers' numbers come from. */
-  static final String PEERS_MEASURED = "measured at commit 77262c2 on the AVX2 machine (PERFORMANCE.md)";
+  static final String PEERS_MEASURED =
+      "measured on the AVX2 machine: PyTorch 1.13 and ONNX Runtime on 2026-12-07 beside commit 7fbedc2,"
+          + " PyTorch 2.13 and TensorFlow at commit 77262c2 (PERFORMANCE.md)";
 
   /** What the short names stand for. */
   static final String PEER_LEGEND =
@@ -35,22 +37,22 @@ final class BenchTargets {
 
   static final List<Row> ROWS =
       List.of(
-          new Row(BenchCommand.Workload.LENET, BenchCommand.Metric.T1, 2 * 8_069, "2x the best PyTorch",
-              List.of("8,069", "7,651", "—", "2,569")),
-          new Row(BenchCommand.Workload.LENET, BenchCommand.Metric.I1, 0.5 * 61.3, "0.5x ONNX Runtime's",
-              List.of("444", "266", "61.3", "750")),
-          new Row(BenchCommand.Workload.LENET, BenchCommand.Metric.I256, 57_760, "ONNX Runtime's",
-              List.of("27,473", "27,372", "57,760", "9,617")),
-          new Row(BenchCommand.Workload.SEEDCNN, BenchCommand.Metric.T1, 1.5 * 2_280, "1.5x the best PyTorch",
-              List.of("2,259", "2,280", "—", "1,921")),
-          new Row(BenchCommand.Workload.SEEDCNN, BenchCommand.Metric.I1, 98.5, "ONNX Runtime's",
-              List.of("552", "325", "98.5", "979")),
-          new Row(BenchCommand.Workload.SEEDCNN, BenchCommand.Metric.I256, 15_708, "ONNX Runtime's",
-              List.of("5,177", "5,383", "15,708", "7,755")),
-          new Row(BenchCommand.Workload.RESNET18, BenchCommand.Metric.I1, 27_300, "ONNX Runtime's",
-              List.of("—", "—", "27,300", "—")),
-          new Row(BenchCommand.Workload.RESNET18, BenchCommand.Metric.I16, 38.4, "ONNX Runtime's",
-              List.of("—", "—", "38.4", "—")));
+          new Row(BenchCommand.Workload.LENET, BenchCommand.Metric.T1, 2 * 10_907, "2x the best PyTorch",
+              List.of("8,069", "10,907", "—", "2,569")),
+          new Row(BenchCommand.Workload.LENET, BenchCommand.Metric.I1, 0.5 * 68.6, "0.5x ONNX Runtime's",
+              List.of("444", "254", "68.6", "750")),
+          new Row(BenchCommand.Workload.LENET, BenchCommand.Metric.I256, 73_120, "ONNX Runtime's",
+              List.of("27,473", "36,243", "73,120", "9,617")),
+          new Row(BenchCommand.Workload.SEEDCNN, BenchCommand.Metric.T1, 1.5 * 2_882, "1.5x the best PyTorch",
+              List.of("2,259", "2,882", "—", "1,921")),
+          new Row(BenchCommand.Workload.SEEDCNN, BenchCommand.Metric.I1, 63.2, "ONNX Runtime's",
+              List.of("552", "292", "63.2", "979")),
+          new Row(BenchCommand.Workload.SEEDCNN, BenchCommand.Metric.I256, 18_736, "ONNX Runtime's",
+              List.of("5,177", "6,081", "18,736", "7,755")),
+          new Row(BenchCommand.Workload.RESNET18, BenchCommand.Metric.I1, 21_350, "ONNX Runtime's",
+              List.of("—", "—", "21,350", "—")),
+          new Row(BenchCommand.Workload.RESNET18, BenchCommand.Metric.I16, 49.9, "ONNX Runtime's",
+              List.of("—", "—", "49.9", "—")));
 
   /** The row of a workload and metric, or null where there is no target. */
   static Row row(BenchCommand.Workload workload, BenchCommand.Metric metric) {

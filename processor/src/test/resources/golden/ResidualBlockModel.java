@@ -38,6 +38,7 @@ import javax.annotation.processing.Generated;
  * Multiply-adds per sample: 16,128
  * Input 8x8x2 (128 floats, NHWC), output [10]
  * Activations per sample: 4.0 KiB at inference (buffers reused once read), 14.1 KiB in training
+ * Batches run in tiles of up to 24 samples in predictBatch (100.0 KiB per thread)
  * </pre>
  */
 @Generated("dev.kiln.processor.KilnProcessor")
@@ -146,7 +147,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       + "Total parameters: 1,546 (6.0 KiB as float32)\n"
       + "Multiply-adds per sample: 16,128\n"
       + "Input 8x8x2 (128 floats, NHWC), output [10]\n"
-      + "Activations per sample: 4.0 KiB at inference (buffers reused once read), 14.1 KiB in training\n";
+      + "Activations per sample: 4.0 KiB at inference (buffers reused once read), 14.1 KiB in training\n"
+      + "Batches run in tiles of up to 24 samples in predictBatch (100.0 KiB per thread)\n";
 
   private static final TensorShape INPUT_SHAPE = TensorShape.of(8, 8, 2);
 

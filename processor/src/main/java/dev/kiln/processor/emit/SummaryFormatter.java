@@ -13,8 +13,9 @@ public final class SummaryFormatter {
   private SummaryFormatter() {}
 
   /**
-   * The table, totals, and the activation memory the plans need per sample. A network that is
-   * not a plain chain gets a column saying what each layer reads.
+   * The table, totals, the activation memory the plans need per sample, and the tiles batches run
+   * in with their memory. A network that is not a plain chain gets a column saying what each layer
+   * reads.
    */
   public static String format(Plan plan, TrainingPlan training) {
     NetworkModel model = plan.model();
@@ -85,6 +86,19 @@ public final class SummaryFormatter {
         .append(" at inference (buffers reused once read), ")
         .append(bytes(4L * training.workspaceSize()))
         .append(" in training\n");
+    if (plan.tile() > 1 || training.tile() > 1) {
+      // Each sample of a tile keeps a workspace (predictBatch: and one the samples share).
+      s.append("Batches run in tiles of up to ");
+      if (plan.tile() > 1) {
+        s.append(plan.tile()).append(" samples in predictBatch (")
+            .append(bytes(4L * (plan.tile() + 1) * plan.workspaceSize())).append(" per thread)");
+      }
+      if (training.tile() > 1) {
+        s.append(plan.tile() > 1 ? " and " : "").append(training.tile()).append(plan.tile() > 1 ? "" : " samples").append(" in training (")
+            .append(bytes(4L * training.tile() * training.workspaceSize())).append(" per thread)");
+      }
+      s.append('\n');
+    }
     return s.toString();
   }
 

@@ -55,11 +55,35 @@ final class ConvKernelCalls {
     } else {
       code.add("// Vector path: every window lies inside the input.\n");
     }
+    if (winograd(step, conv)) {
+      code.add("// Winograd F(2x2, 3x3): a 3x3 kernel of stride 1 over $L filters, 16 multiplies per 2x2"
+          + " outputs\n// instead of 36.\n", filters);
+      code.addStatement(
+          "$T.winograd3x3($L, $L, $L, p, $L, p, $L, $L, y, yo, $L, $L)", KERNELS, source(g),
+          g.inputRow(), g.in().channels(), JavaLayer.weights(step), JavaLayer.biasArgument(step),
+          filters, g.out().height(), g.out().width());
+      return code.add(activation).addStatement("return").endControlFlow().build();
+    }
     code.addStatement(
         "$T.convolve($L, $L, p, $L, p, $L, $L, y, yo, $L, $L)", KERNELS, source(g), windows(g),
         JavaLayer.weights(step), JavaLayer.biasArgument(step), filters, g.out().height(),
         g.out().width());
     return code.add(activation).addStatement("return").endControlFlow().build();
+  }
+
+  /**
+   * Whether the forward pass takes Winograd's F(2x2, 3x3): a 3x3 kernel of stride 1, 32 filters or
+   * more (the packed product's width), both channel counts whole vectors of 8 (AVX2's; the runtime
+   * checks its own width and else sums directly), and activations that outweigh the weights (where weights
+   * dominate, the layer runs over tiles, and 16 products of small blocks would each repack them).
+   */
+  static boolean winograd(Step step, Op.Conv conv) {
+    Window w = conv.window();
+    Node node = step.node();
+    return w.kernelHeight() == 3 && w.kernelWidth() == 3 && w.strideHeight() == 1
+        && w.strideWidth() == 1 && conv.filters() >= 32 && conv.filters() % 8 == 0
+        && node.input().channels() % 8 == 0 && node.output().height() >= 2
+        && node.output().width() >= 2 && !conv.runsOverTiles(node.input(), node.output());
   }
 
   /**

@@ -55,6 +55,22 @@ final class VectorGemm {
     boolean shareWithHelpers;
 
     float[] c = new float[0];
+    float[] winogradInput = new float[0];
+    float[] winogradKernel = new float[0];
+
+    float[] winogradInput(int size) {
+      if (winogradInput.length < size) {
+        winogradInput = new float[size];
+      }
+      return winogradInput;
+    }
+
+    float[] winogradKernel(int size) {
+      if (winogradKernel.length < size) {
+        winogradKernel = new float[size];
+      }
+      return winogradKernel;
+    }
 
     /** A product's result before it is copied out (a tile's samples apart). */
     float[] c(int size) {

@@ -659,6 +659,54 @@ class KernelsTest {
     }
   }
 
+  /**
+   * Winograd's F(2x2, 3x3) against the convolution in double precision: even and odd output
+   * sizes (blocks that run past the input), with and without a bias, channel counts that take the
+   * transforms and ones that fall back. Its error is a few times the direct sum's, which is what
+   * the bound (a relative 2e-5 of the sum of the products' magnitudes) allows.
+   */
+  @Test
+  void winogradIsTheConvolutionWithinItsErrorBound() {
+    SplittableRandom random = new SplittableRandom(23);
+    int lanes = Kernels.VECTORIZED ? Vectors.lanes() : 8;
+    int[][] shapes = {{14, 14, 32, 64}, {7, 9, lanes, 2 * lanes}, {5, 4, 2 * lanes, lanes}, {4, 4, 3, 40}, {28, 28, lanes, 4 * lanes}};
+    for (int[] shape : shapes) {
+      int rows = shape[0];
+      int cols = shape[1];
+      int c = shape[2];
+      int n = shape[3];
+      int inCols = cols + 2;
+      float[] x = randoms(random, 1 + (rows + 2) * inCols * c);
+      float[] w = randoms(random, 9 * c * n + 2);
+      float[] b = randoms(random, n + 1);
+      for (int bo : new int[] {1, -1}) {
+        float[] y = new float[rows * cols * n + 3];
+        Kernels.winograd3x3(x, 1, inCols * c, c, w, 2, b, bo, n, y, 3, rows, cols);
+        for (int r = 0; r < rows; r++) {
+          for (int q = 0; q < cols; q++) {
+            for (int f = 0; f < n; f++) {
+              double sum = bo >= 0 ? b[bo + f] : 0;
+              double magnitude = Math.abs(sum);
+              for (int kh = 0; kh < 3; kh++) {
+                for (int kw = 0; kw < 3; kw++) {
+                  for (int ci = 0; ci < c; ci++) {
+                    double product = (double) x[1 + ((r + kh) * inCols + q + kw) * c + ci] * w[2 + ((kh * 3 + kw) * c + ci) * n + f];
+                    sum += product;
+                    magnitude += Math.abs(product);
+                  }
+                }
+              }
+              float actual = y[3 + (r * cols + q) * n + f];
+              assertTrue(
+                  Math.abs(actual - sum) <= 2e-5 * magnitude + 1e-6,
+                  java.util.Arrays.toString(shape) + " at " + r + "," + q + "," + f + ": " + actual + " vs " + sum);
+            }
+          }
+        }
+      }
+    }
+  }
+
   private static float[] randoms(SplittableRandom random, int n) {
     float[] a = new float[n];
     for (int i = 0; i < n; i++) {

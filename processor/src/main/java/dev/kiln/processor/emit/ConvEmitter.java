@@ -107,22 +107,13 @@ record ConvEmitter(Op.Conv conv) implements JavaLayer {
   public List<MethodSpec> tileInference(Step step) {
     Node node = step.node();
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(JavaLayer.tileName(step))
-            .addModifiers(javax.lang.model.element.Modifier.STATIC)
+        JavaLayer.tileMethod(JavaLayer.tileName(step))
             .addJavadoc(
                 "$L over a tile: samples k < n at {@code x[xo + k * xStride..]} and {@code y[yo + k *"
                     + " yStride..]}.\n", JavaLayer.forwardName(step))
             .addJavadoc(
                 "Its weights outweigh a sample's output: on the vector path one matrix product"
-                    + " reads them once per tile.\n")
-            .addParameter(float[].class, "p")
-            .addParameter(float[].class, "x")
-            .addParameter(int.class, "xo")
-            .addParameter(int.class, "xStride")
-            .addParameter(float[].class, "y")
-            .addParameter(int.class, "yo")
-            .addParameter(int.class, "yStride")
-            .addParameter(int.class, "n");
+                    + " reads them once per tile.\n");
     if (ConvKernelCalls.supports(conv, node)) {
       CodeBlock activation =
           node.activation().isPresent()

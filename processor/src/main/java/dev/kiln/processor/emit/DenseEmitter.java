@@ -80,20 +80,11 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
     int inputs = (int) node.input().size();
     int units = dense.units();
     MethodSpec.Builder method =
-        MethodSpec.methodBuilder(name)
-            .addModifiers(javax.lang.model.element.Modifier.STATIC)
+        JavaLayer.tileMethod(name)
             .addJavadoc(
                 "$L over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s *"
                     + " yStride..]}.\n", perSample)
-            .addJavadoc("On the vector path one matrix product, so the weights are read once per tile.\n")
-            .addParameter(float[].class, "p")
-            .addParameter(float[].class, "x")
-            .addParameter(int.class, "xo")
-            .addParameter(int.class, "xStride")
-            .addParameter(float[].class, "y")
-            .addParameter(int.class, "yo")
-            .addParameter(int.class, "yStride")
-            .addParameter(int.class, "n");
+            .addJavadoc("On the vector path one matrix product, so the weights are read once per tile.\n");
     method.beginControlFlow("if (!$T.VECTORIZED)", Names.KERNELS);
     method.beginControlFlow("for (int s = 0; s < n; s++)");
     method.addStatement("$N(p, x, xo + s * xStride, y, yo + s * yStride)", perSample);

@@ -164,6 +164,23 @@ interface JavaLayer {
     return t.lossActivation() && t.step().node().activation().isPresent();
   }
 
+  /**
+   * {@code static void name(p, x, xo, xStride, y, yo, yStride, n)}: a step over a tile of {@code n}
+   * samples, each array's sample s a stride further on ({@link #tileInference}).
+   */
+  static MethodSpec.Builder tileMethod(String name) {
+    return MethodSpec.methodBuilder(name)
+        .addModifiers(javax.lang.model.element.Modifier.STATIC)
+        .addParameter(float[].class, "p")
+        .addParameter(float[].class, "x")
+        .addParameter(int.class, "xo")
+        .addParameter(int.class, "xStride")
+        .addParameter(float[].class, "y")
+        .addParameter(int.class, "yo")
+        .addParameter(int.class, "yStride")
+        .addParameter(int.class, "n");
+  }
+
   /** The common signature and a javadoc line with the layer's description and shapes. */
   static MethodSpec.Builder forwardMethod(String name, Step step, String layout) {
     return layerMethod(name, "", step, layout);

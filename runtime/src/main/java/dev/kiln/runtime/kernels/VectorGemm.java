@@ -58,26 +58,19 @@ final class VectorGemm {
     float[] winogradInput = new float[0];
     float[] winogradKernel = new float[0];
 
+    /** Winograd's transformed input blocks ({@link VectorWinograd}). */
     float[] winogradInput(int size) {
-      if (winogradInput.length < size) {
-        winogradInput = new float[size];
-      }
-      return winogradInput;
+      return winogradInput = atLeast(winogradInput, size);
     }
 
+    /** Winograd's transformed kernel. */
     float[] winogradKernel(int size) {
-      if (winogradKernel.length < size) {
-        winogradKernel = new float[size];
-      }
-      return winogradKernel;
+      return winogradKernel = atLeast(winogradKernel, size);
     }
 
-    /** A product's result before it is copied out (a tile's samples apart). */
+    /** A product's result before it is copied out (a tile's samples apart, Winograd's positions). */
     float[] c(int size) {
-      if (c.length < size) {
-        c = new float[size];
-      }
-      return c;
+      return c = atLeast(c, size);
     }
 
     int[] rows(int size) {
@@ -92,6 +85,10 @@ final class VectorGemm {
         ks = new int[size];
       }
       return ks;
+    }
+
+    private static float[] atLeast(float[] buffer, int size) {
+      return buffer.length < size ? new float[size] : buffer;
     }
   }
 

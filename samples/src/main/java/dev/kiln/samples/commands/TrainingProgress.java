@@ -27,19 +27,18 @@ final class TrainingProgress implements TrainingListener {
 
   @Override
   public void onBatch(BatchProgress p) {
-    String status =
-        String.format(
-            Locale.ROOT, "loss %.4f%s %,.0f img/s", p.loss(),
-            Double.isNaN(p.accuracy()) ? "" : String.format(Locale.ROOT, " acc %.2f%%", 100 * p.accuracy()),
-            p.imagesPerSecond());
+    String status = status(p);
     if (terminal) {
       if (bar == null) {
+        // No ETA, and a short status: on an 80-column terminal the bar kept 3 columns beside the
+        // counts, the times and the status; now 12 or more.
         bar =
             new ProgressBarBuilder()
                 .setTaskName("epoch " + p.epoch() + "/" + p.epochs())
                 .setInitialMax(p.batches())
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(250)
+                .hideEta()
                 .continuousUpdate()
                 .build();
       }
@@ -60,6 +59,15 @@ final class TrainingProgress implements TrainingListener {
           Locale.ROOT, "  epoch %d/%d batch %d/%d %s%n", p.epoch(), p.epochs(), p.batch(),
           p.batches(), status);
     }
+  }
+
+  /** What follows the bar, short: {@code loss 0.123 97.1% 12.3k img/s}. */
+  static String status(BatchProgress p) {
+    double speed = p.imagesPerSecond();
+    return String.format(
+        Locale.ROOT, "loss %.3f%s %s img/s", p.loss(),
+        Double.isNaN(p.accuracy()) ? "" : String.format(Locale.ROOT, " %.1f%%", 100 * p.accuracy()),
+        speed >= 10_000 ? String.format(Locale.ROOT, "%.1fk", speed / 1000) : String.format(Locale.ROOT, "%.0f", speed));
   }
 
   @Override

@@ -72,6 +72,19 @@ final class ConvKernelCalls {
   }
 
   /**
+   * Whether the input gradient takes Winograd's F(2x2, 3x3): the forward pass's rule with the
+   * channel counts swapped (the turned kernel maps the filters back to the input channels).
+   */
+  static boolean winogradInputGradient(Step step, Op.Conv conv) {
+    Window w = conv.window();
+    Node node = step.node();
+    return w.kernelHeight() == 3 && w.kernelWidth() == 3 && w.strideHeight() == 1
+        && w.strideWidth() == 1 && node.input().channels() >= 32 && node.input().channels() % 8 == 0
+        && conv.filters() % 8 == 0 && node.input().height() >= 2 && node.input().width() >= 2
+        && !conv.runsOverTiles(node.input(), node.output());
+  }
+
+  /**
    * Whether the forward pass takes Winograd's F(2x2, 3x3): a 3x3 kernel of stride 1, 32 filters or
    * more (the packed product's width), both channel counts whole vectors of 8 (AVX2's; the runtime
    * checks its own width and else sums directly), and activations that outweigh the weights (where weights
@@ -259,10 +272,18 @@ final class ConvKernelCalls {
           g.out().height(), g.out().width(), filters, w.strideHeight(), w.strideWidth(), spread, top,
           left, g.spreadHeight(), g.spreadWidth());
       int row = g.spreadWidth() * filters;
-      code.addStatement(
-          "$T.convolve(s, $L, $L, $L, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L)", KERNELS,
-          spread, row, filters, row, w.kernelHeight(), w.kernelWidth() * filters, rotated,
-          g.in().channels(), g.in().height(), g.in().width());
+      if (winogradInputGradient(step, conv)) {
+        code.add("// Winograd F(2x2, 3x3) here too: the turned kernel is 3x3 of stride 1 over $L"
+            + " channels.\n", g.in().channels());
+        code.addStatement(
+            "$T.winograd3x3(s, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L)", KERNELS, spread, row,
+            filters, rotated, g.in().channels(), g.in().height(), g.in().width());
+      } else {
+        code.addStatement(
+            "$T.convolve(s, $L, $L, $L, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L)", KERNELS,
+            spread, row, filters, row, w.kernelHeight(), w.kernelWidth() * filters, rotated,
+            g.in().channels(), g.in().height(), g.in().width());
+      }
     }
     return code.addStatement("return").endControlFlow().build();
   }

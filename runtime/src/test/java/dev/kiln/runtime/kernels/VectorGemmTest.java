@@ -118,6 +118,36 @@ class VectorGemmTest {
     }
   }
 
+  /** Winograd's 16 products shared pairwise with a helper give the bits they give alone. */
+  @Test
+  void aSharedWinogradHasTheBitsOfOneComputedAlone() {
+    if (!Kernels.VECTORIZED) {
+      return;
+    }
+    SplittableRandom random = new SplittableRandom(4);
+    int rows = 14;
+    int cols = 14;
+    int c = 32;
+    int n = 64;
+    float[] x = randoms(random, (rows + 2) * (cols + 2) * c);
+    float[] w = randoms(random, 9 * c * n);
+    float[] b = randoms(random, n);
+    float[] alone = new float[rows * cols * n];
+    Kernels.winograd3x3(x, 0, (cols + 2) * c, c, w, 0, b, 0, n, alone, 0, rows, cols);
+    Kernels.shareWithHelpers(true);
+    try {
+      for (int round = 0; round < 50; round++) {
+        float[] shared = new float[rows * cols * n];
+        Kernels.winograd3x3(x, 0, (cols + 2) * c, c, w, 0, b, 0, n, shared, 0, rows, cols);
+        for (int i = 0; i < shared.length; i++) {
+          assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(shared[i]), "round " + round + " at " + i);
+        }
+      }
+    } finally {
+      Kernels.shareWithHelpers(false);
+    }
+  }
+
   private static void check(SplittableRandom random, int m, int n, int k, int mode, boolean transposed, String where) {
     // A row r, element i: x[3 + rows[r] + ks[i]], rows apart by k + 2, elements every other float.
     int[] rows = new int[m];

@@ -7,9 +7,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
 /**
- * {@link Kernels#convolve} on the vector path. Layers with two vectors of output channels or more
- * (and six pixels or more) are a packed matrix product ({@link VectorGemm}): pixels by taps times
- * filters. The narrower ones keep direct register blocks here, vectorized along the output
+ * {@link Kernels#convolve} on the vector path. Layers with four vectors of output channels or more
+ * (and six pixels or more: {@link VectorGemm#pays}) are a packed matrix product ({@link
+ * VectorGemm}): pixels by taps times filters. The narrower ones keep direct register blocks here, vectorized along the output
  * channels {@code n} (contiguous in NHWC and in the weights' last dimension): up to eight pixels
  * by one vector, so each loaded vector and each broadcast input feeds several independent FMA
  * chains. A block's pixels need not be neighbours: each has its own input offset, so blocks run
@@ -35,23 +35,10 @@ final class VectorConvolution {
       VectorDense.dense(x, xo, tapLength, w, wo, b, bo, n, y, yo);
       return;
     }
-    if (n >= 4 * L && pixels >= VectorGemm.MR) {
-      // Wide layers: a packed matrix product, pixels by taps times filters (VectorGemm). Below
-      // four vectors of filters the packing is not repaid (LeNet-5's c3, 16 filters: 16.9 us
-      // packed against 13.9 with direct blocks), so the blocks below take them.
-      VectorGemm.Buffers buf = VectorGemm.buffers();
-      int[] pixelAt = buf.rows(pixels);
-      for (int q = 0; q < pixels; q++) {
-        pixelAt[q] = (q / cols) * rowStep + (q % cols) * colStep;
-      }
-      int k = taps * tapLength;
-      int[] tapAt = buf.ks(k);
-      for (int t = 0; t < taps; t++) {
-        for (int j = 0; j < tapLength; j++) {
-          tapAt[t * tapLength + j] = t * tapStep + j;
-        }
-      }
-      VectorGemm.multiply(x, xo, pixelAt, pixels, tapAt, k, w, wo, n, 1, n, b, bo, false, y, yo, n, buf);
+    if (VectorGemm.pays(pixels, n)) {
+      // Wide layers: a packed matrix product, pixels by taps times filters (VectorGemm); the
+      // narrower ones take the blocks below.
+      packed(x, xo, 0, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, 0, rows, cols, 1);
       return;
     }
     int f = 0;
@@ -90,35 +77,41 @@ final class VectorConvolution {
   }
 
   /**
-   * {@link Kernels#convolveTile}: where {@link #convolve} takes the packed product (two vectors of
-   * filters or more, six pixels or more), one product over every pixel of every sample, written
-   * to a buffer and copied to each sample's output; else sample by sample.
+   * {@link Kernels#convolveTile}: where {@link #convolve} takes the packed product, one product
+   * over every pixel of every sample; else sample by sample.
    */
   static void convolveTile(
       float[] x, int xo, int xStride, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int yStride, int rows, int cols,
       int count) {
     int pixels = rows * cols;
-    if (n < 4 * L || pixels < VectorGemm.MR || pixels == 1 && taps == 1) {
+    if (!VectorGemm.pays(pixels, n) || pixels == 1 && taps == 1) {
       for (int s = 0; s < count; s++) {
         convolve(x, xo + s * xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo + s * yStride, rows, cols);
       }
       return;
     }
+    packed(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count);
+  }
+
+  /**
+   * The packed product of {@code count} samples' pixels (samples {@code xStride} apart) by the
+   * taps times the filters. One sample's output goes straight to {@code y}; several samples' go
+   * to a buffer first and are copied to each sample's output, {@code yStride} apart.
+   */
+  private static void packed(
+      float[] x, int xo, int xStride, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int yStride, int rows, int cols,
+      int count) {
     VectorGemm.Buffers buf = VectorGemm.buffers();
+    int pixels = rows * cols;
     int m = count * pixels;
-    int[] pixelAt = buf.rows(m);
-    for (int s = 0; s < count; s++) {
-      for (int q = 0; q < pixels; q++) {
-        pixelAt[s * pixels + q] = s * xStride + (q / cols) * rowStep + (q % cols) * colStep;
-      }
-    }
     int k = taps * tapLength;
-    int[] tapAt = buf.ks(k);
-    for (int t = 0; t < taps; t++) {
-      for (int j = 0; j < tapLength; j++) {
-        tapAt[t * tapLength + j] = t * tapStep + j;
-      }
+    int[] pixelAt = VectorGemm.offsets(buf.rows(m), m, pixels, xStride, cols, rowStep, colStep);
+    int[] tapAt = VectorGemm.offsets(buf.ks(k), k, tapLength, tapStep, 1);
+    if (count == 1) {
+      VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, b, bo, false, y, yo, n, buf);
+      return;
     }
     float[] c = buf.c(m * n);
     VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, b, bo, false, c, 0, n, buf);

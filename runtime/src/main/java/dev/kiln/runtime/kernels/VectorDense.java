@@ -38,8 +38,8 @@ final class VectorDense {
       return;
     }
     VectorGemm.Buffers buf = VectorGemm.buffers();
-    int[] samples = strided(buf.rows(count), count, xStride);
-    int[] inputs = strided(buf.ks(m), m, 1);
+    int[] samples = VectorGemm.strided(buf.rows(count), count, xStride);
+    int[] inputs = VectorGemm.strided(buf.ks(m), m, 1);
     VectorGemm.multiply(x, xo, samples, count, inputs, m, w, wo, n, 1, n, b, bo, false, y, yo, yStride, buf);
   }
 
@@ -54,8 +54,8 @@ final class VectorDense {
       return;
     }
     VectorGemm.Buffers buf = VectorGemm.buffers();
-    int[] samples = strided(buf.rows(count), count, dStride);
-    int[] outputs = strided(buf.ks(n), n, 1);
+    int[] samples = VectorGemm.strided(buf.rows(count), count, dStride);
+    int[] outputs = VectorGemm.strided(buf.ks(n), n, 1);
     // B[f][i] = w[i·n + f]: the weights read transposed, one column of W per row of B.
     VectorGemm.multiply(d, dOff, samples, count, outputs, n, w, wo, 1, n, m, null, -1, false, dx, dxo, dxStride, buf);
   }
@@ -71,17 +71,9 @@ final class VectorDense {
       return;
     }
     VectorGemm.Buffers buf = VectorGemm.buffers();
-    int[] inputs = strided(buf.rows(m), m, 1);
-    int[] samples = strided(buf.ks(count), count, xStride);
+    int[] inputs = VectorGemm.strided(buf.rows(m), m, 1);
+    int[] samples = VectorGemm.strided(buf.ks(count), count, xStride);
     VectorGemm.multiply(x, xo, inputs, m, samples, count, d, dOff, dStride, 1, n, null, -1, true, g, go, n, buf);
-  }
-
-  /** {@code at[i] = i·step} for {@code i < count}. */
-  private static int[] strided(int[] at, int count, int step) {
-    for (int i = 0; i < count; i++) {
-      at[i] = i * step;
-    }
-    return at;
   }
 
   /**

@@ -7,8 +7,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
 /**
- * {@link Kernels#weightGradient} on the vector path. With two vectors of filters or more it is a
- * packed matrix product ({@link VectorGemm}): weight rows by pixels times filters, added to g.
+ * {@link Kernels#weightGradient} on the vector path. With four vectors of filters or more ({@link
+ * VectorGemm#pays}) it is a packed matrix product ({@link VectorGemm}): weight rows by pixels
+ * times filters, added to g.
  * Narrower layers keep direct blocks, as {@link VectorConvolution} does: several weight rows
  * ({@code k = t·tapLength + j} of g) by one or two vectors of channels, sharing each loaded vector
  * of output gradients; each block size is a method of its own (see {@link Vectors}).
@@ -24,18 +25,11 @@ final class VectorWeightGradient {
     // the taps: a 3x3 kernel over one input channel (tapLength 3) still fills 8-row blocks.
     int weightRows = taps * tapLength;
     int pixels = rows * cols;
-    if (n >= 4 * L && weightRows >= VectorGemm.MR) {
-      // (Below four vectors of filters the direct blocks are faster: see VectorConvolution.)
+    if (VectorGemm.pays(weightRows, n)) {
       // Wide layers: a packed matrix product, weight rows by pixels times filters, added to g.
       VectorGemm.Buffers buf = VectorGemm.buffers();
-      int[] rowAt = buf.rows(weightRows);
-      for (int k = 0; k < weightRows; k++) {
-        rowAt[k] = (k / tapLength) * tapStep + k % tapLength;
-      }
-      int[] pixelAt = buf.ks(pixels);
-      for (int q = 0; q < pixels; q++) {
-        pixelAt[q] = (q / cols) * rowStep + (q % cols) * colStep;
-      }
+      int[] rowAt = VectorGemm.offsets(buf.rows(weightRows), weightRows, tapLength, tapStep, 1);
+      int[] pixelAt = VectorGemm.offsets(buf.ks(pixels), pixels, cols, rowStep, colStep);
       VectorGemm.multiply(x, xo, rowAt, weightRows, pixelAt, pixels, d, dOff, n, 1, n, null, -1, true, g, go, n, buf);
       return;
     }

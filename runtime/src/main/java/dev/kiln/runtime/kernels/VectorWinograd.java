@@ -66,14 +66,8 @@ final class VectorWinograd {
         }
       }
     }
-    int[] rowsAt = buf.rows(tiles);
-    for (int t = 0; t < tiles; t++) {
-      rowsAt[t] = t * channels;
-    }
-    int[] ks = buf.ks(channels);
-    for (int i = 0; i < channels; i++) {
-      ks[i] = i;
-    }
+    int[] rowsAt = VectorGemm.strided(buf.rows(tiles), tiles, channels);
+    int[] ks = VectorGemm.strided(buf.ks(channels), channels, 1);
     // The 16 products in pairs; where this thread may share (predict), a helper takes the second
     // of each pair: each product is small (SEEDCNN's c2: 49 x 32 x 64), so it is shared whole
     // rather than split. Either way each product is computed alike, so the bits are the same.

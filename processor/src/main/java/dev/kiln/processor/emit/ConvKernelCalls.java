@@ -5,6 +5,7 @@ import com.palantir.javapoet.CodeBlock;
 import dev.kiln.processor.model.ConvGeometry;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
+import dev.kiln.processor.model.TensorShape;
 import dev.kiln.processor.model.Window;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.runtime.kernels.PlanarRules;
@@ -71,32 +72,34 @@ final class ConvKernelCalls {
     return code.add(activation).addStatement("return").endControlFlow().build();
   }
 
+  /** Whether the forward pass takes Winograd's F(2x2, 3x3) ({@link #takesWinograd}). */
+  static boolean winograd(Step step, Op.Conv conv) {
+    Node node = step.node();
+    return takesWinograd(conv, node, node.input().channels(), conv.filters(), node.output());
+  }
+
   /**
    * Whether the input gradient takes Winograd's F(2x2, 3x3): the forward pass's rule with the
    * channel counts swapped (the turned kernel maps the filters back to the input channels).
    */
   static boolean winogradInputGradient(Step step, Op.Conv conv) {
-    Window w = conv.window();
     Node node = step.node();
-    return w.kernelHeight() == 3 && w.kernelWidth() == 3 && w.strideHeight() == 1
-        && w.strideWidth() == 1 && node.input().channels() >= 32 && node.input().channels() % 8 == 0
-        && conv.filters() % 8 == 0 && node.input().height() >= 2 && node.input().width() >= 2
-        && !conv.runsOverTiles(node.input(), node.output());
+    return takesWinograd(conv, node, conv.filters(), node.input().channels(), node.input());
   }
 
   /**
-   * Whether the forward pass takes Winograd's F(2x2, 3x3): a 3x3 kernel of stride 1, 32 filters or
-   * more (the packed product's width), both channel counts whole vectors of 8 (AVX2's; the runtime
-   * checks its own width and else sums directly), and activations that outweigh the weights (where weights
-   * dominate, the layer runs over tiles, and 16 products of small blocks would each repack them).
+   * Winograd's rule for the 3x3 stride-1 convolution of {@code conv} (or of its turned kernel)
+   * from {@code from} to {@code to} channels onto {@code out}: 32 output channels or more (the
+   * packed product's width), both channel counts whole vectors of 8 (AVX2's; the runtime checks
+   * its own width and else sums directly), a 2x2 output block at least, and activations that
+   * outweigh the weights (where weights dominate, the layer runs over tiles, and 16 products of
+   * small blocks would each repack them).
    */
-  static boolean winograd(Step step, Op.Conv conv) {
+  private static boolean takesWinograd(Op.Conv conv, Node node, int from, int to, TensorShape out) {
     Window w = conv.window();
-    Node node = step.node();
     return w.kernelHeight() == 3 && w.kernelWidth() == 3 && w.strideHeight() == 1
-        && w.strideWidth() == 1 && conv.filters() >= 32 && conv.filters() % 8 == 0
-        && node.input().channels() % 8 == 0 && node.output().height() >= 2
-        && node.output().width() >= 2 && !conv.runsOverTiles(node.input(), node.output());
+        && w.strideWidth() == 1 && to >= 32 && to % 8 == 0 && from % 8 == 0 && out.height() >= 2
+        && out.width() >= 2 && !node.runsOverTiles();
   }
 
   /**

@@ -33,9 +33,9 @@ final class RegionNames {
   private final List<Step> steps;
   private final List<TrainingStep> trainingSteps;
   /** Node name to the name of its output region at inference; null for the caller's input. */
-  private final Map<String, String> inference = new HashMap<>();
+  private final Map<String, String> inference;
   /** The same in training. */
-  private final Map<String, String> training = new HashMap<>();
+  private final Map<String, String> training;
   private final Map<String, FieldSpec> constants;
   /** What each name stands for ({@code "DOUT c3"}), so that two regions never share a name. */
   private final Map<String, String> meanings;
@@ -60,8 +60,8 @@ final class RegionNames {
       java.util.Set<String> shared) {
     this.steps = other.steps;
     this.trainingSteps = other.trainingSteps;
-    this.inference.putAll(other.inference);
-    this.training.putAll(other.training);
+    this.inference = other.inference;
+    this.training = other.training;
     this.constants = other.constants;
     this.meanings = other.meanings;
     this.names = other.names;
@@ -123,6 +123,8 @@ final class RegionNames {
     this.inputOffset = null;
     this.sharedBase = null;
     this.shared = java.util.Set.of();
+    this.inference = new HashMap<>();
+    this.training = new HashMap<>();
     this.constants = new LinkedHashMap<>();
     this.meanings = new HashMap<>();
     this.names = new HashMap<>();

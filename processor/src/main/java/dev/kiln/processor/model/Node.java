@@ -68,6 +68,16 @@ public record Node(
     return !op.identityAtInference() || activationFunction().isPresent();
   }
 
+  /** Whether batched inference may run it once over a tile of samples ({@link Op#runsOverTiles}). */
+  public boolean runsOverTiles() {
+    return op.runsOverTiles(input(), output);
+  }
+
+  /** Whether training may run it once over a tile of samples ({@link Op#trainsOverTiles}). */
+  public boolean trainsOverTiles() {
+    return op.trainsOverTiles(input(), output);
+  }
+
   /** The weight tensor's shape in TensorFlow layout ({@link Op#weightLayout()}); empty if none. */
   public int[] weightShape() {
     return op.weightShape(input(), output);

@@ -75,8 +75,7 @@ public record Plan(
   public boolean runsOverTiles(int index) {
     Step step = steps.get(index);
     Node node = step.node();
-    return tile > 1 && step.runsAtInference() && node.op().runsOverTiles(node.input(), node.output())
-        && poolFusionAt(index) == null;
+    return tile > 1 && step.runsAtInference() && node.runsOverTiles() && poolFusionAt(index) == null;
   }
 
   /** Whether training needs batch statistics (a BatchNorm), and so runs a batch at a time. */

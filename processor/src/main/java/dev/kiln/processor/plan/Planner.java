@@ -94,7 +94,7 @@ public final class Planner {
     }
     int workspace = Math.max(1, regions.peak());
     boolean tiles =
-        steps.stream().anyMatch(s -> s.runsAtInference() && s.node().op().runsOverTiles(s.node().input(), s.node().output()));
+        steps.stream().anyMatch(s -> s.runsAtInference() && s.node().runsOverTiles());
     return new Plan(
         model, steps, folds(steps, readers), poolFusions(steps, readers), Math.toIntExact(offset), Math.toIntExact(state), workspace,
         outputs.get(nodes.size() - 1), tile(tiles, workspace));

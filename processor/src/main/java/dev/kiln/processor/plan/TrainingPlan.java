@@ -42,8 +42,8 @@ public record TrainingPlan(
   public boolean runsOverTiles(int index) {
     TrainingStep t = steps.get(index);
     Node node = t.step().node();
-    return tile > 1 && t.forward() && node.op().trainsOverTiles(node.input(), node.output())
-        && node.sources().size() == 1 && !t.in().isInput();
+    return tile > 1 && t.forward() && node.trainsOverTiles() && node.sources().size() == 1
+        && !t.in().isInput();
   }
 
   /**

@@ -132,7 +132,7 @@ public final class TrainingPlanner {
     }
     int workspace = regions.peak();
     boolean tiles =
-        steps.stream().anyMatch(s -> s.node().op().trainsOverTiles(s.node().input(), s.node().output()));
+        steps.stream().anyMatch(s -> s.node().trainsOverTiles());
     int tile = plan.batchStatistics() ? 1 : Planner.tile(tiles, Math.max(1, workspace));
     return new TrainingPlan(
         plan, loss, Arrays.asList(result), lossGradient, statisticsSize, workspace,

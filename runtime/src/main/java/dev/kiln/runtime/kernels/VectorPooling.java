@@ -86,6 +86,10 @@ final class VectorPooling {
   static void maxPoolBackward(
       float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
       float[] d, int dOff, float[] dx, int dxo, int rows, int cols) {
+    if (channels % L == 0) {
+      maxPoolBackwardWhole(x, xo, rowStep, colStep, inRow, kh, kw, channels, d, dOff, dx, dxo, rows, cols);
+      return;
+    }
     int shift = dxo - xo;
     for (int f = 0; f < channels; f += L) {
       VectorMask<Float> m = S.indexInRange(f, channels);
@@ -108,6 +112,44 @@ final class VectorPooling {
               VectorMask<Float> here = chosen.compare(VectorOperators.EQ, a * kw + b).and(m);
               int xi = xb + a * inRow + b * channels + shift;
               FloatVector.fromArray(S, dx, xi, m).add(g, here).intoArray(dx, xi, m);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * {@link #maxPoolBackward} for whole vectors of channels: the same routing with no masks, pixel
+   * by pixel with the channels innermost (SEEDCNN's p1, 32 channels: 18.7 us per sample masked).
+   */
+  private static void maxPoolBackwardWhole(
+      float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,
+      float[] d, int dOff, float[] dx, int dxo, int rows, int cols) {
+    int shift = dxo - xo;
+    FloatVector zero = FloatVector.zero(S);
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        int pixel = xo + r * rowStep + c * colStep;
+        int dp = dOff + (r * cols + c) * channels;
+        for (int f = 0; f < channels; f += L) {
+          int xb = pixel + f;
+          FloatVector best = FloatVector.fromArray(S, x, xb);
+          FloatVector chosen = zero;
+          for (int a = 0; a < kh; a++) {
+            for (int b = 0; b < kw; b++) {
+              FloatVector v = FloatVector.fromArray(S, x, xb + a * inRow + b * channels);
+              VectorMask<Float> larger = v.compare(VectorOperators.GT, best);
+              best = best.blend(v, larger);
+              chosen = chosen.blend((float) (a * kw + b), larger);
+            }
+          }
+          FloatVector g = FloatVector.fromArray(S, d, dp + f);
+          for (int a = 0; a < kh; a++) {
+            for (int b = 0; b < kw; b++) {
+              VectorMask<Float> here = chosen.compare(VectorOperators.EQ, (float) (a * kw + b));
+              int xi = xb + a * inRow + b * channels + shift;
+              FloatVector.fromArray(S, dx, xi).add(zero.blend(g, here)).intoArray(dx, xi);
             }
           }
         }

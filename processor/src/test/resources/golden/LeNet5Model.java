@@ -408,21 +408,27 @@ public final class LeNet5Model extends LeNet5 implements Model {
    */
   static void forwardTile(float[] p, float[] x, int xo, int n, float[] y, int yo, float[] ws) {
     int common = TILE * WORKSPACE_SIZE;
-    for (int k = 0; k < n; k++) {
-      int at = k * WORKSPACE_SIZE;
-      int xs = xo + k * INPUT_SIZE;
-      c1AndS2Forward(p, x, xs, ws, common + C1_OUT, ws, common + S2_OUT);
-      // s2: pooled in c1AndS2Forward
-      c3Forward(p, ws, common + S2_OUT, ws, common + C3_OUT);
-      s4Forward(p, ws, common + C3_OUT, ws, at + S4_OUT);
-      // c5.flatten: Flatten (implicit, HWC), 5x5x16 -> [400]: nothing to do at inference
-    }
-    c5Tile(p, ws, S4_OUT, WORKSPACE_SIZE, ws, C5_OUT, WORKSPACE_SIZE, n);
-    f6Tile(p, ws, C5_OUT, WORKSPACE_SIZE, ws, F6_OUT, WORKSPACE_SIZE, n);
-    outputTile(p, ws, F6_OUT, WORKSPACE_SIZE, ws, OUTPUT_OUT, WORKSPACE_SIZE, n);
-    for (int k = 0; k < n; k++) {
-      int at = k * WORKSPACE_SIZE;
-      System.arraycopy(ws, at + OUTPUT_OUT, y, yo + k * OUTPUT_SIZE, OUTPUT_SIZE);
+    // No weight changes during the tile: kernels may keep what they derive from them.
+    Kernels.holdWeights(true);
+    try {
+      for (int k = 0; k < n; k++) {
+        int at = k * WORKSPACE_SIZE;
+        int xs = xo + k * INPUT_SIZE;
+        c1AndS2Forward(p, x, xs, ws, common + C1_OUT, ws, common + S2_OUT);
+        // s2: pooled in c1AndS2Forward
+        c3Forward(p, ws, common + S2_OUT, ws, common + C3_OUT);
+        s4Forward(p, ws, common + C3_OUT, ws, at + S4_OUT);
+        // c5.flatten: Flatten (implicit, HWC), 5x5x16 -> [400]: nothing to do at inference
+      }
+      c5Tile(p, ws, S4_OUT, WORKSPACE_SIZE, ws, C5_OUT, WORKSPACE_SIZE, n);
+      f6Tile(p, ws, C5_OUT, WORKSPACE_SIZE, ws, F6_OUT, WORKSPACE_SIZE, n);
+      outputTile(p, ws, F6_OUT, WORKSPACE_SIZE, ws, OUTPUT_OUT, WORKSPACE_SIZE, n);
+      for (int k = 0; k < n; k++) {
+        int at = k * WORKSPACE_SIZE;
+        System.arraycopy(ws, at + OUTPUT_OUT, y, yo + k * OUTPUT_SIZE, OUTPUT_SIZE);
+      }
+    } finally {
+      Kernels.holdWeights(false);
     }
   }
 
@@ -935,37 +941,43 @@ public final class LeNet5Model extends LeNet5 implements Model {
       float[] g, float[] ws, long[] noises, float[] losses) {
     Checks.trainTile("LeNet5Model", x, xOffsets, n, TRAINING_TILE, INPUT_SIZE, target, prediction, OUTPUT_SIZE, g, PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE, noises, losses);
     float[] p = parameters;
-    // Forward, keeping every sample's layer outputs for the backward pass.
-    for (int k = 0; k < n; k++) {
-      int at = k * TRAINING_WORKSPACE_SIZE;
-      int xs = xOffsets[k];
-      c1Forward(p, x, xs, ws, at + C1_TRAIN_OUT);
-      s2Forward(p, ws, at + C1_TRAIN_OUT, ws, at + S2_TRAIN_OUT);
-      c3Forward(p, ws, at + S2_TRAIN_OUT, ws, at + C3_TRAIN_OUT);
-      s4Forward(p, ws, at + C3_TRAIN_OUT, ws, at + S4_TRAIN_OUT);
-      // c5.flatten: nothing to do
-    }
-    c5Tile(p, ws, S4_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
-    f6Tile(p, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
-    outputLogitsTile(p, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
-    // Each sample's loss, prediction and the gradient of its last output.
-    for (int k = 0; k < n; k++) {
-      int at = k * TRAINING_WORKSPACE_SIZE;
-      int to = k * OUTPUT_SIZE;
-      int po = to;
-      losses[k] = Loss.SOFTMAX_CROSS_ENTROPY.compute(ws, at + OUTPUT_TRAIN_OUT, target, to, OUTPUT_SIZE, prediction, po, ws, at + OUTPUT_DOUT);
-    }
-    // Backward: d holds the gradient of each layer's output, g collects.
-    outputBackwardTile(p, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_DOUT, TRAINING_WORKSPACE_SIZE, ws, F6_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
-    f6BackwardTile(p, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_DOUT, TRAINING_WORKSPACE_SIZE, ws, C5_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
-    c5BackwardTile(p, ws, S4_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_DOUT, TRAINING_WORKSPACE_SIZE, ws, C5_FLATTEN_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
-    for (int k = 0; k < n; k++) {
-      int at = k * TRAINING_WORKSPACE_SIZE;
-      int xs = xOffsets[k];
-      s4Backward(p, ws, at + C3_TRAIN_OUT, ws, at + S4_TRAIN_OUT, ws, at + S4_DOUT, ws, at + C3_DOUT, g);
-      c3Backward(p, ws, at + S2_TRAIN_OUT, ws, at + C3_TRAIN_OUT, ws, at + C3_DOUT, ws, at + S2_DOUT, g);
-      s2Backward(p, ws, at + C1_TRAIN_OUT, ws, at + S2_TRAIN_OUT, ws, at + S2_DOUT, ws, at + C1_DOUT, g);
-      c1Backward(p, x, xs, ws, at + C1_TRAIN_OUT, ws, at + C1_DOUT, ws, -1, g);
+    // No weight changes during the tile: kernels may keep what they derive from them.
+    Kernels.holdWeights(true);
+    try {
+      // Forward, keeping every sample's layer outputs for the backward pass.
+      for (int k = 0; k < n; k++) {
+        int at = k * TRAINING_WORKSPACE_SIZE;
+        int xs = xOffsets[k];
+        c1Forward(p, x, xs, ws, at + C1_TRAIN_OUT);
+        s2Forward(p, ws, at + C1_TRAIN_OUT, ws, at + S2_TRAIN_OUT);
+        c3Forward(p, ws, at + S2_TRAIN_OUT, ws, at + C3_TRAIN_OUT);
+        s4Forward(p, ws, at + C3_TRAIN_OUT, ws, at + S4_TRAIN_OUT);
+        // c5.flatten: nothing to do
+      }
+      c5Tile(p, ws, S4_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
+      f6Tile(p, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
+      outputLogitsTile(p, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, n);
+      // Each sample's loss, prediction and the gradient of its last output.
+      for (int k = 0; k < n; k++) {
+        int at = k * TRAINING_WORKSPACE_SIZE;
+        int to = k * OUTPUT_SIZE;
+        int po = to;
+        losses[k] = Loss.SOFTMAX_CROSS_ENTROPY.compute(ws, at + OUTPUT_TRAIN_OUT, target, to, OUTPUT_SIZE, prediction, po, ws, at + OUTPUT_DOUT);
+      }
+      // Backward: d holds the gradient of each layer's output, g collects.
+      outputBackwardTile(p, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, OUTPUT_DOUT, TRAINING_WORKSPACE_SIZE, ws, F6_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
+      f6BackwardTile(p, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, F6_DOUT, TRAINING_WORKSPACE_SIZE, ws, C5_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
+      c5BackwardTile(p, ws, S4_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_TRAIN_OUT, TRAINING_WORKSPACE_SIZE, ws, C5_DOUT, TRAINING_WORKSPACE_SIZE, ws, C5_FLATTEN_DOUT, TRAINING_WORKSPACE_SIZE, g, n);
+      for (int k = 0; k < n; k++) {
+        int at = k * TRAINING_WORKSPACE_SIZE;
+        int xs = xOffsets[k];
+        s4Backward(p, ws, at + C3_TRAIN_OUT, ws, at + S4_TRAIN_OUT, ws, at + S4_DOUT, ws, at + C3_DOUT, g);
+        c3Backward(p, ws, at + S2_TRAIN_OUT, ws, at + C3_TRAIN_OUT, ws, at + C3_DOUT, ws, at + S2_DOUT, g);
+        s2Backward(p, ws, at + C1_TRAIN_OUT, ws, at + S2_TRAIN_OUT, ws, at + S2_DOUT, ws, at + C1_DOUT, g);
+        c1Backward(p, x, xs, ws, at + C1_TRAIN_OUT, ws, at + C1_DOUT, ws, -1, g);
+      }
+    } finally {
+      Kernels.holdWeights(false);
     }
   }
 

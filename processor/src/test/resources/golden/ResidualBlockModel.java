@@ -716,24 +716,30 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
   static void forwardTileFolded(float[] p, float[] s, float[] x, int xo, int n, float[] y, int yo,
       float[] ws) {
     int common = TILE * WORKSPACE_SIZE;
-    for (int k = 0; k < n; k++) {
-      int at = k * WORKSPACE_SIZE;
-      int xs = xo + k * INPUT_SIZE;
-      stemFoldedForward(p, x, xs, ws, common + STEM_OUT);
-      // stemNorm: folded into stem
-      branchAForward(p, ws, common + STEM_OUT, ws, common + BRANCH_A_OUT);
-      branchBFoldedForward(p, ws, common + STEM_OUT, ws, common + BRANCH_B_OUT);
-      // branchBNorm: folded into branchB
-      sumForward(p, ws, common + BRANCH_A_OUT, ws, common + BRANCH_B_OUT, ws, common + BRANCH_A_OUT);
-      bothForward(p, ws, common + BRANCH_A_OUT, ws, common + STEM_OUT, ws, common + BOTH_OUT);
-      poolForward(p, ws, common + BOTH_OUT, ws, at + POOL_OUT);
-      // drop: Dropout 0.25, 4x4x8 -> 4x4x8: nothing to do at inference
-      // output.flatten: Flatten (implicit, HWC), 4x4x8 -> [128]: nothing to do at inference
-    }
-    outputTile(p, ws, POOL_OUT, WORKSPACE_SIZE, ws, OUTPUT_OUT, WORKSPACE_SIZE, n);
-    for (int k = 0; k < n; k++) {
-      int at = k * WORKSPACE_SIZE;
-      System.arraycopy(ws, at + OUTPUT_OUT, y, yo + k * OUTPUT_SIZE, OUTPUT_SIZE);
+    // No weight changes during the tile: kernels may keep what they derive from them.
+    Kernels.holdWeights(true);
+    try {
+      for (int k = 0; k < n; k++) {
+        int at = k * WORKSPACE_SIZE;
+        int xs = xo + k * INPUT_SIZE;
+        stemFoldedForward(p, x, xs, ws, common + STEM_OUT);
+        // stemNorm: folded into stem
+        branchAForward(p, ws, common + STEM_OUT, ws, common + BRANCH_A_OUT);
+        branchBFoldedForward(p, ws, common + STEM_OUT, ws, common + BRANCH_B_OUT);
+        // branchBNorm: folded into branchB
+        sumForward(p, ws, common + BRANCH_A_OUT, ws, common + BRANCH_B_OUT, ws, common + BRANCH_A_OUT);
+        bothForward(p, ws, common + BRANCH_A_OUT, ws, common + STEM_OUT, ws, common + BOTH_OUT);
+        poolForward(p, ws, common + BOTH_OUT, ws, at + POOL_OUT);
+        // drop: Dropout 0.25, 4x4x8 -> 4x4x8: nothing to do at inference
+        // output.flatten: Flatten (implicit, HWC), 4x4x8 -> [128]: nothing to do at inference
+      }
+      outputTile(p, ws, POOL_OUT, WORKSPACE_SIZE, ws, OUTPUT_OUT, WORKSPACE_SIZE, n);
+      for (int k = 0; k < n; k++) {
+        int at = k * WORKSPACE_SIZE;
+        System.arraycopy(ws, at + OUTPUT_OUT, y, yo + k * OUTPUT_SIZE, OUTPUT_SIZE);
+      }
+    } finally {
+      Kernels.holdWeights(false);
     }
   }
 

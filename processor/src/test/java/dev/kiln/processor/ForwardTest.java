@@ -407,6 +407,41 @@ class ForwardTest {
     }
   }
 
+  /**
+   * Winograd convolutions (3x3, stride 1, 32 filters; the second's input gradient too) keep their
+   * transformed kernels through a tile of predictBatch: still the bits predict gives, and after
+   * the weights change, the new weights' bits (a kernel kept from the call before is not used).
+   */
+  @Test
+  void batchPredictOverWinogradConvolutionsMatchesPredictAfterTheWeightsChange() {
+    Model m =
+        model(
+            "WinogradTiles",
+            "height = 12, width = 12, channels = 8",
+            "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) @ReLU Layer c1;",
+            "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) Layer c2;",
+            "@Dense(units = 5) @Softmax Layer out;");
+    int size = 12 * 12 * 8;
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (int round = 0; round < 3; round++) {
+      int n = 13;
+      float[] inputs = new float[n * size];
+      for (int i = 0; i < inputs.length; i++) {
+        inputs[i] = (float) random.nextDouble(-1, 1);
+      }
+      float[] batch = new float[n * 5];
+      m.predictBatch(inputs, batch, 2);
+      for (int s = 0; s < n; s++) {
+        float[] one = m.predict(Arrays.copyOfRange(inputs, s * size, (s + 1) * size));
+        assertArrayEquals(one, Arrays.copyOfRange(batch, s * 5, (s + 1) * 5), EXACT, "round " + round + ", sample " + s);
+      }
+      float[] p = m.parameters();
+      for (int i = 0; i < p.length; i++) {
+        p[i] += (float) (0.1 * random.nextGaussian());
+      }
+    }
+  }
+
   @Test
   void batchPredictMatchesSinglePredictOnSeveralThreads() {
     Model m =

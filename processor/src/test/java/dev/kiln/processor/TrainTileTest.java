@@ -28,6 +28,31 @@ class TrainTileTest {
     }
   }
 
+  /** Winograd convolutions (3x3, stride 1, 32 filters: forward, and c2's input gradient). */
+  private static final GradientTest.Net WINOGRAD =
+      new GradientTest.Net("WinogradTiles", "height = 12, width = 12, channels = 8", Loss.SOFTMAX_CROSS_ENTROPY,
+          "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) @ReLU Layer c1;",
+          "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) @Tanh Layer c2;",
+          "@Dense(units = 3) @Softmax Layer out;");
+
+  /**
+   * Winograd kernels are kept through a tile: the tile still trains as its samples, and after the
+   * weights change (the optimizer's step between tiles) it uses the new weights.
+   */
+  @org.junit.jupiter.api.Test
+  void winogradKernelsKeptThroughATileFollowTheWeights() {
+    GradientTest.Net net = WINOGRAD;
+    Model model = new CompiledNets(() -> java.util.List.of(WINOGRAD), 11).model(net);
+    SplittableRandom random = new SplittableRandom(9);
+    for (int round = 0; round < 3; round++) {
+      check(model, net, model.trainingTile());
+      float[] p = model.parameters();
+      for (int i = 0; i < p.length; i++) {
+        p[i] += (float) (0.1 * random.nextGaussian());
+      }
+    }
+  }
+
   private static void check(Model model, GradientTest.Net net, int count) {
     SplittableRandom random = new SplittableRandom(net.name().hashCode() + count);
     int in = model.inputSize();

@@ -58,11 +58,12 @@ final class ConvKernelCalls {
     }
     if (winograd(step, conv)) {
       code.add("// Winograd F(2x2, 3x3): a 3x3 kernel of stride 1 over $L filters, 16 multiplies per 2x2"
-          + " outputs\n// instead of 36.\n", filters);
+          + " outputs\n// instead of 36. Its transformed kernel is kept under the key $L while a tile"
+          + " holds the weights.\n", filters, winogradKey(step, false));
       code.addStatement(
-          "$T.winograd3x3($L, $L, $L, p, $L, p, $L, $L, y, yo, $L, $L)", KERNELS, source(g),
+          "$T.winograd3x3($L, $L, $L, p, $L, p, $L, $L, y, yo, $L, $L, $L)", KERNELS, source(g),
           g.inputRow(), g.in().channels(), JavaLayer.weights(step), JavaLayer.biasArgument(step),
-          filters, g.out().height(), g.out().width());
+          filters, g.out().height(), g.out().width(), winogradKey(step, false));
       return code.add(activation).addStatement("return").endControlFlow().build();
     }
     code.addStatement(
@@ -70,6 +71,15 @@ final class ConvKernelCalls {
         JavaLayer.weights(step), JavaLayer.biasArgument(step), filters, g.out().height(),
         g.out().width());
     return code.add(activation).addStatement("return").endControlFlow().build();
+  }
+
+  /**
+   * The key a Winograd kernel is kept under while a tile holds the weights ({@code
+   * Kernels.holdWeights}): twice the layer's weight offset, plus one for the turned kernel of the
+   * input gradient, so every kernel of a model has its own.
+   */
+  private static String winogradKey(Step step, boolean turned) {
+    return "2 * " + step.weightConstant() + (turned ? " + 1" : "");
   }
 
   /** Whether the forward pass takes Winograd's F(2x2, 3x3) ({@link #takesWinograd}). */
@@ -277,10 +287,12 @@ final class ConvKernelCalls {
       int row = g.spreadWidth() * filters;
       if (winogradInputGradient(step, conv)) {
         code.add("// Winograd F(2x2, 3x3) here too: the turned kernel is 3x3 of stride 1 over $L"
-            + " channels.\n", g.in().channels());
+            + " channels\n// (kept under the key $L while a tile holds the weights).\n",
+            g.in().channels(), winogradKey(step, true));
         code.addStatement(
-            "$T.winograd3x3(s, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L)", KERNELS, spread, row,
-            filters, rotated, g.in().channels(), g.in().height(), g.in().width());
+            "$T.winograd3x3(s, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L, $L)", KERNELS, spread,
+            row, filters, rotated, g.in().channels(), g.in().height(), g.in().width(),
+            winogradKey(step, true));
       } else {
         code.addStatement(
             "$T.convolve(s, $L, $L, $L, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L)", KERNELS,

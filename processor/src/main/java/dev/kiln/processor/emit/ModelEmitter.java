@@ -556,6 +556,9 @@ public final class ModelEmitter {
     if (!shared.isEmpty()) {
       method.addStatement("int common = TILE * WORKSPACE_SIZE");
     }
+    method.addComment("No weight changes during the tile: kernels may keep what they derive from them.");
+    method.addStatement("$T.holdWeights(true)", Names.KERNELS);
+    method.beginControlFlow("try");
     int i = 0;
     while (i < plan.steps().size()) {
       if (plan.runsOverTiles(i)) {
@@ -577,6 +580,9 @@ public final class ModelEmitter {
     method.addStatement(
         "$T.arraycopy($L, y, yo + k * OUTPUT_SIZE, OUTPUT_SIZE)", System.class,
         sample.output(plan.steps().get(plan.steps().size() - 1)));
+    method.endControlFlow();
+    method.nextControlFlow("finally");
+    method.addStatement("$T.holdWeights(false)", Names.KERNELS);
     method.endControlFlow();
     type.addMethod(method.build());
   }

@@ -96,6 +96,9 @@ final class TrainingEmitter {
             + " g, PARAMETER_COUNT, ws, TRAINING_WORKSPACE_SIZE, noises, losses)",
         Names.CHECKS, plan.model().generatedName());
     method.addStatement("float[] p = parameters");
+    method.addComment("No weight changes during the tile: kernels may keep what they derive from them.");
+    method.addStatement("$T.holdWeights(true)", Names.KERNELS);
+    method.beginControlFlow("try");
     RegionNames sample = regions.forSample("at", "xs");
     List<TrainingStep> steps = training.steps();
     method.addComment("Forward, keeping every sample's layer outputs for the backward pass.");
@@ -150,6 +153,9 @@ final class TrainingEmitter {
       }
       method.endControlFlow();
     }
+    method.nextControlFlow("finally");
+    method.addStatement("$T.holdWeights(false)", Names.KERNELS);
+    method.endControlFlow();
     type.addMethod(method.build());
   }
 

@@ -212,8 +212,20 @@ public final class Kernels {
   public static void winograd3x3(
       float[] x, int xo, int rowStep, int channels, float[] w, int wo, float[] b, int bo, int n,
       float[] y, int yo, int rows, int cols) {
+    winograd3x3(x, xo, rowStep, channels, w, wo, b, bo, n, y, yo, rows, cols, -1);
+  }
+
+  /**
+   * {@link #winograd3x3} whose kernel is known by {@code kernelKey} (a number of the caller's, the
+   * same for the same kernel, none with -1): while the calling thread holds the weights ({@link
+   * #holdWeights}), the kernel is transformed and packed once and kept under that key, and later
+   * calls with the key use it whatever {@code w} then holds. The bits are the same either way.
+   */
+  public static void winograd3x3(
+      float[] x, int xo, int rowStep, int channels, float[] w, int wo, float[] b, int bo, int n,
+      float[] y, int yo, int rows, int cols, int kernelKey) {
     if (VECTORIZED && WINOGRAD && VectorWinograd.applies(channels, n)) {
-      VectorWinograd.convolve(x, xo, rowStep, channels, w, wo, b, bo, n, y, yo, rows, cols);
+      VectorWinograd.convolve(x, xo, rowStep, channels, w, wo, b, bo, n, y, yo, rows, cols, kernelKey);
     } else {
       convolve(x, xo, rowStep, channels, rowStep, 3, 3 * channels, w, wo, b, bo, n, y, yo, rows, cols);
     }
@@ -295,6 +307,23 @@ public final class Kernels {
   public static void shareWithHelpers(boolean share) {
     if (VECTORIZED) {
       VectorGemm.buffers().shareWithHelpers = share;
+    }
+  }
+
+  /**
+   * Holds (with {@code true}) or releases the weights on the calling thread: until released, the
+   * kernels may keep what they derive from the weights (Winograd's transformed kernels, under
+   * their callers' keys) and use it again, so the caller promises that no weight changes before
+   * then. A tile of samples (predictBatch, trainTile) holds them; each hold starts afresh. No
+   * effect on the plain path.
+   */
+  public static void holdWeights(boolean hold) {
+    if (VECTORIZED) {
+      VectorGemm.Buffers buf = VectorGemm.buffers();
+      buf.weightsHeld = hold;
+      if (hold) {
+        buf.hold++;
+      }
     }
   }
 

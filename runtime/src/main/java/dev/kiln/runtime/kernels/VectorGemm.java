@@ -34,6 +34,9 @@ final class VectorGemm {
   /** Rows per register block. */
   static final int MR = 6;
 
+  /** The first {@link #MR} lanes. */
+  private static final jdk.incubator.vector.VectorMask<Float> SIX = S.indexInRange(0, MR);
+
   /** Most values of k per chunk. */
   static final int KC = 384;
 
@@ -57,6 +60,32 @@ final class VectorGemm {
     float[] c = new float[0];
     float[] winogradInput = new float[0];
     float[] winogradKernel = new float[0];
+
+    /** Whether the parameters stay as they are until released ({@link Kernels#holdWeights}). */
+    boolean weightsHeld;
+    /** Counts the holds: what was derived from the weights under an earlier one is stale. */
+    int hold;
+    private HeldKernel[] held = new HeldKernel[0];
+
+    /**
+     * The transformed kernel kept under {@code key} ({@link Kernels#winograd3x3}), at least {@code
+     * size} floats; its {@code hold} says whether it was made under the current hold.
+     */
+    HeldKernel held(int key, int size) {
+      for (HeldKernel kernel : held) {
+        if (kernel.key == key) {
+          if (kernel.packed.length < size) {
+            kernel.packed = new float[size];
+            kernel.hold = hold - 1;
+          }
+          return kernel;
+        }
+      }
+      HeldKernel kernel = new HeldKernel(key, size, hold - 1);
+      held = java.util.Arrays.copyOf(held, held.length + 1);
+      held[held.length - 1] = kernel;
+      return kernel;
+    }
 
     /** Winograd's transformed input blocks ({@link VectorWinograd}). */
     float[] winogradInput(int size) {
@@ -89,6 +118,19 @@ final class VectorGemm {
 
     private static float[] atLeast(float[] buffer, int size) {
       return buffer.length < size ? new float[size] : buffer;
+    }
+  }
+
+  /** A kernel transformed and packed under one hold of the weights ({@link Buffers#held}). */
+  static final class HeldKernel {
+    final int key;
+    float[] packed;
+    int hold;
+
+    HeldKernel(int key, int size, int hold) {
+      this.key = key;
+      this.packed = new float[size];
+      this.hold = hold;
     }
   }
 
@@ -165,22 +207,70 @@ final class VectorGemm {
       float[] x, int xo, int[] rows, int mFrom, int mTo, int[] ks, int kCount,
       float[] b, int bo, int bRow, int bCol, int n,
       float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
-    int mCount = mTo - mFrom;
     int panels = (n + 2 * L - 1) / (2 * L);
     int chunks = (kCount + KC - 1) / KC;
     int kc = (kCount + chunks - 1) / chunks;
     if (buf.b.length < kc * panels * 2 * L) {
       buf.b = new float[kc * panels * 2 * L];
     }
+    product(x, xo, rows, mFrom, mTo, ks, kCount, b, bo, bRow, bCol, n, null, 0, bias, biasOffset, accumulate, c, co, ldc, buf);
+  }
+
+  /**
+   * Floats of B packed whole ({@link #packWhole}): every chunk of k's panels, one after the other.
+   */
+  static int packedSize(int kCount, int n) {
+    int panels = (n + 2 * L - 1) / (2 * L);
+    int chunks = (kCount + KC - 1) / KC;
+    int kc = (kCount + chunks - 1) / chunks;
+    return chunks * kc * panels * 2 * L;
+  }
+
+  /**
+   * B packed as {@link #product} packs it chunk by chunk, all chunks at {@code bp[bpo..]}: for
+   * products with the same B, which {@link #productPacked} then multiply without packing it again.
+   */
+  static void packWhole(float[] b, int bo, int bRow, int bCol, int n, int kCount, float[] bp, int bpo) {
+    int panels = (n + 2 * L - 1) / (2 * L);
+    int chunks = (kCount + KC - 1) / KC;
+    int kc = (kCount + chunks - 1) / chunks;
+    for (int k0 = 0, chunk = 0; k0 < kCount; k0 += kc, chunk++) {
+      int kLen = Math.min(kc, kCount - k0);
+      packB(b, bo + k0 * bRow, bRow, bCol, n, kLen, panels, bp, bpo + chunk * kc * panels * 2 * L);
+    }
+  }
+
+  /**
+   * {@link #product} with B already packed by {@link #packWhole} at {@code bp[bpo..]}: the same
+   * blocks in the same order, so the same bits.
+   */
+  static void productPacked(
+      float[] x, int xo, int[] rows, int mFrom, int mTo, int[] ks, int kCount, float[] bp, int bpo,
+      int n, float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
+    product(x, xo, rows, mFrom, mTo, ks, kCount, null, 0, 0, 0, n, bp, bpo, bias, biasOffset, accumulate, c, co, ldc, buf);
+  }
+
+  /** The product, packing B chunk by chunk into the buffers, or reading it from {@code packed}. */
+  private static void product(
+      float[] x, int xo, int[] rows, int mFrom, int mTo, int[] ks, int kCount,
+      float[] b, int bo, int bRow, int bCol, int n, float[] packed, int packedOffset,
+      float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
+    int mCount = mTo - mFrom;
+    int panels = (n + 2 * L - 1) / (2 * L);
+    int chunks = (kCount + KC - 1) / KC;
+    int kc = (kCount + chunks - 1) / chunks;
     int groupRows = Math.min(MC, (mCount + MR - 1) / MR * MR);
-    if (buf.a.length < groupRows * kc) {
-      buf.a = new float[groupRows * kc];
+    if (buf.a.length < groupRows * kc + L) {
+      buf.a = new float[groupRows * kc + L]; // + L: packA's whole-vector stores run past the end
     }
     float[] ap = buf.a;
-    float[] bp = buf.b;
-    for (int k0 = 0; k0 < kCount; k0 += kc) {
+    float[] bp = packed != null ? packed : buf.b;
+    for (int k0 = 0, chunk = 0; k0 < kCount; k0 += kc, chunk++) {
       int kLen = Math.min(kc, kCount - k0);
-      packB(b, bo + k0 * bRow, bRow, bCol, n, kLen, panels, bp);
+      int bChunk = packed != null ? packedOffset + chunk * kc * panels * 2 * L : 0;
+      if (packed == null) {
+        packB(b, bo + k0 * bRow, bRow, bCol, n, kLen, panels, bp, 0);
+      }
       // The first chunk starts from the bias, or zero; later chunks continue from C.
       boolean fromC = accumulate || k0 > 0;
       for (int m0 = mFrom; m0 < mTo; m0 += MC) {
@@ -188,7 +278,7 @@ final class VectorGemm {
         packA(x, xo, rows, m0, mLen, ks, k0, kLen, ap);
         for (int p = 0; p < panels; p++) {
           int j = p * 2 * L;
-          int bPanel = p * kLen * 2 * L;
+          int bPanel = bChunk + p * kLen * 2 * L;
           for (int r = 0; r < mLen; r += MR) {
             int cb = co + (m0 + r) * ldc + j;
             if (r + MR <= mLen && j + 2 * L <= n) {
@@ -210,11 +300,11 @@ final class VectorGemm {
   }
 
   /** Columns {@code [0, n)} of rows {@code [0, kLen)} of B, as panels of 2L columns, zero-padded. */
-  static void packB(float[] b, int bo, int bRow, int bCol, int n, int kLen, int panels, float[] bp) {
+  static void packB(float[] b, int bo, int bRow, int bCol, int n, int kLen, int panels, float[] bp, int bpo) {
     for (int p = 0; p < panels; p++) {
       int j0 = p * 2 * L;
       int width = Math.min(2 * L, n - j0);
-      int dst = p * kLen * 2 * L;
+      int dst = bpo + p * kLen * 2 * L;
       for (int k = 0; k < kLen; k++) {
         int src = bo + k * bRow + j0 * bCol;
         int d = dst + k * 2 * L;
@@ -242,6 +332,18 @@ final class VectorGemm {
     int r = 0;
     for (; r + MR <= mLen; r += MR) {
       int d = r * kLen;
+      int first = rows[m0 + r];
+      // Six rows contiguous (a weight gradient's channels of one tap): each k is one run of six
+      // floats, one vector load (2.5 times faster than six scalar copies; the other common shape,
+      // k contiguous, gained nothing from strided stores or gathers).
+      if (L >= MR && rows[m0 + r + 5] == first + 5 && rows[m0 + r + 1] == first + 1 && rows[m0 + r + 2] == first + 2
+          && rows[m0 + r + 3] == first + 3 && rows[m0 + r + 4] == first + 4) {
+        // Its other lanes are overwritten by the next k, or the next block, or land in the slack.
+        for (int k = 0; k < kLen; k++, d += MR) {
+          FloatVector.fromArray(S, x, xo + first + ks[k0 + k], SIX).intoArray(ap, d);
+        }
+        continue;
+      }
       int x0 = xo + rows[m0 + r];
       int x1 = xo + rows[m0 + r + 1];
       int x2 = xo + rows[m0 + r + 2];

@@ -35,19 +35,28 @@ final class VectorWinograd {
    */
   static void convolve(
       float[] x, int xo, int rowStep, int channels, float[] w, int wo, float[] b, int bo, int n,
-      float[] y, int yo, int rows, int cols) {
+      float[] y, int yo, int rows, int cols, int kernelKey) {
     int tileRows = (rows + 1) / 2;
     int tileCols = (cols + 1) / 2;
     int tiles = tileRows * tileCols;
     VectorGemm.Buffers buf = VectorGemm.buffers();
     float[] v = buf.winogradInput(16 * tiles * channels);
-    float[] u = buf.winogradKernel(16 * channels * n);
     float[] m = buf.c(16 * tiles * n);
-    for (int ci = 0; ci < channels; ci++) {
-      for (int f = 0; f < n; f += L) {
-        transformKernel(w, wo + ci * n + f, channels * n, u, ci * n + f, channels * n);
+    // Under a hold of the weights (a tile of samples), the kernel is transformed and its 16
+    // products' B packed once, by the tile's first sample; every other sample reads them.
+    VectorGemm.HeldKernel held = null;
+    int packedSize = VectorGemm.packedSize(channels, n);
+    if (buf.weightsHeld && kernelKey >= 0) {
+      held = buf.held(kernelKey, 16 * packedSize);
+      if (held.hold != buf.hold) {
+        float[] transformed = transformKernel(w, wo, channels, n, buf);
+        for (int p = 0; p < 16; p++) {
+          VectorGemm.packWhole(transformed, p * channels * n, n, 1, n, channels, held.packed, p * packedSize);
+        }
+        held.hold = buf.hold;
       }
     }
+    float[] u = held == null ? transformKernel(w, wo, channels, n, buf) : null;
     int inRows = rows + 2;
     int inCols = cols + 2;
     for (int ti = 0; ti < tileRows; ti++) {
@@ -73,7 +82,10 @@ final class VectorWinograd {
     // rather than split. Either way each product is computed alike, so the bits are the same.
     // (Sharing the transforms too, half the tiles each, was slower: 142-145 against 124-128 us
     // for SEEDCNN's batch-1 latency; the direct sum shared by rows measured 108-132.)
-    for (int p = 0; p < 16; p += 2) {
+    for (int p = 0; p < 16 && held != null; p++) {
+      VectorGemm.productPacked(v, p * tiles * channels, rowsAt, 0, tiles, ks, channels, held.packed, p * packedSize, n, null, -1, false, m, p * tiles * n, n, buf);
+    }
+    for (int p = 0; p < 16 && held == null; p += 2) {
       int q = p + 1;
       GemmHelpers.Share share =
           buf.shareWithHelpers
@@ -97,6 +109,17 @@ final class VectorWinograd {
         }
       }
     }
+  }
+
+  /** {@code U = G g Gᵀ} for every input channel and filter, into the buffers. */
+  private static float[] transformKernel(float[] w, int wo, int channels, int n, VectorGemm.Buffers buf) {
+    float[] u = buf.winogradKernel(16 * channels * n);
+    for (int ci = 0; ci < channels; ci++) {
+      for (int f = 0; f < n; f += L) {
+        transformKernel(w, wo + ci * n + f, channels * n, u, ci * n + f, channels * n);
+      }
+    }
+    return u;
   }
 
   /**

@@ -148,17 +148,65 @@ class VectorGemmTest {
     }
   }
 
+  /**
+   * A kernel kept under its key while the weights are held gives the bits it gives transformed
+   * afresh, for every sample of the hold, and a new hold takes the weights as they are then (the
+   * stale kernel is not used). 400 input channels: B packed whole in two chunks of k.
+   */
+  @Test
+  void aHeldWinogradKernelHasTheBitsOfAFreshOneAndANewHoldTakesNewWeights() {
+    if (!Kernels.VECTORIZED) {
+      return;
+    }
+    SplittableRandom random = new SplittableRandom(5);
+    for (int c : new int[] {32, 400}) {
+      int rows = 5;
+      int cols = 6;
+      int n = 40;
+      int row = (cols + 2) * c;
+      float[] w = randoms(random, 3 + 9 * c * n);
+      float[] b = randoms(random, n);
+      for (int hold = 0; hold < 3; hold++) {
+        float[][] xs = new float[3][];
+        float[][] fresh = new float[3][];
+        for (int s = 0; s < 3; s++) {
+          xs[s] = randoms(random, (rows + 2) * row);
+          fresh[s] = new float[rows * cols * n];
+          Kernels.winograd3x3(xs[s], 0, row, c, w, 3, b, 0, n, fresh[s], 0, rows, cols);
+        }
+        Kernels.holdWeights(true);
+        try {
+          for (int s = 0; s < 3; s++) {
+            float[] kept = new float[rows * cols * n];
+            Kernels.winograd3x3(xs[s], 0, row, c, w, 3, b, 0, n, kept, 0, rows, cols, 7);
+            for (int i = 0; i < kept.length; i++) {
+              assertEquals(Float.floatToRawIntBits(fresh[s][i]), Float.floatToRawIntBits(kept[i]),
+                  "channels " + c + ", hold " + hold + ", sample " + s + " at " + i);
+            }
+          }
+        } finally {
+          Kernels.holdWeights(false);
+        }
+        // The optimizer's step between two tiles.
+        for (int i = 0; i < w.length; i++) {
+          w[i] += 0.25f * (float) random.nextGaussian();
+        }
+      }
+    }
+  }
+
   private static void check(SplittableRandom random, int m, int n, int k, int mode, boolean transposed, String where) {
-    // A row r, element i: x[3 + rows[r] + ks[i]], rows apart by k + 2, elements every other float.
+    // A row r, element i: x[3 + rows[r] + ks[i]], rows apart by k + 2, elements every other float;
+    // transposed, A too: rows contiguous (a weight gradient's), elements m + 2 apart.
     int[] rows = new int[m];
     for (int r = 0; r < m; r++) {
-      rows[r] = r * (2 * k + 2);
+      rows[r] = transposed ? r : r * (2 * k + 2);
     }
     int[] ks = new int[k];
     for (int i = 0; i < k; i++) {
-      ks[i] = 2 * i;
+      ks[i] = transposed ? i * (m + 2) : 2 * i;
     }
-    float[] x = randoms(random, 3 + m * (2 * k + 2));
+    float[] x = randoms(random, 3 + (transposed ? k * (m + 2) : m * (2 * k + 2)));
     float[] b = randoms(random, 4 + k * n);
     int bRow = transposed ? 1 : n;
     int bCol = transposed ? k : 1;

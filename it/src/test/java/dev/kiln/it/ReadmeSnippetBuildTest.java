@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +12,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,16 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
  * declaration and the "your own data" program), built with {@code mvn package} on the Kiln
  * artifacts this build installed in the local repository.
  *
- * <p>It needs Maven on the PATH and the installed artifacts to be this build's (the reactor
- * installs each module before the next builds, and this module comes last: {@code mvn install}).
- * Where CI is set, a missing Maven or stale artifacts fail the test; elsewhere they skip it and
- * say why.
+ * <p>It needs Maven on the PATH and the installed artifacts to be this build's ({@link
+ * InstalledKiln}). Where CI is set, a missing Maven or stale artifacts fail the test; elsewhere they
+ * skip it and say why.
  */
 class ReadmeSnippetBuildTest {
-  static final Path README = Path.of(System.getProperty("kiln.readme", "../README.md"));
-  static final String VERSION = System.getProperty("kiln.version", "0.1.0-SNAPSHOT");
-  static final Path REPOSITORY =
-      Path.of(System.getProperty("kiln.localRepository", System.getProperty("user.home") + "/.m2/repository"));
+  static final Path README = InstalledKiln.ROOT.resolve("README.md");
 
   @TempDir Path project;
 
@@ -41,7 +35,9 @@ class ReadmeSnippetBuildTest {
     String readme = Files.readString(README);
     Snippet snippet = Snippet.of(readme);
     Path mvn = mavenOnPath();
-    installedArtifactsAreThisBuilds();
+    InstalledKiln.requireThisBuilds("annotations", "kiln-annotations");
+    InstalledKiln.requireThisBuilds("runtime", "kiln-runtime");
+    InstalledKiln.requireThisBuilds("processor", "kiln-processor");
 
     Files.writeString(
         project.resolve("pom.xml"),
@@ -75,10 +71,10 @@ class ReadmeSnippetBuildTest {
     assertTrue(classes.containsAll(List.of("LeNet5", "TrainOnMyData")), "the README's classes: " + classes);
 
     List<String> command = new ArrayList<>(List.of(mvn.toString(), "-B", "-q"));
-    if (!ci()) {
+    if (!InstalledKiln.ci()) {
       command.add("-o"); // here everything is in the local repository; a fresh CI machine downloads
     }
-    command.addAll(List.of("-Dmaven.repo.local=" + REPOSITORY, "package"));
+    command.addAll(List.of("-Dmaven.repo.local=" + InstalledKiln.REPOSITORY, "package"));
     ProcessBuilder builder = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true);
     builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
     long start = System.nanoTime();
@@ -118,46 +114,6 @@ class ReadmeSnippetBuildTest {
         return mvn;
       }
     }
-    return unavailable("mvn is not on the PATH");
-  }
-
-  /**
-   * The Kiln jars on this test's class path (the reactor's, just packaged) are the ones installed
-   * in the local repository, so the fresh project builds on this build's Kiln and not another's.
-   */
-  static void installedArtifactsAreThisBuilds() throws IOException {
-    for (String artifact : List.of("kiln-annotations", "kiln-runtime", "kiln-processor")) {
-      Path built = null;
-      for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-        Path path = Path.of(entry);
-        String name = path.getFileName() == null ? "" : path.getFileName().toString();
-        if (name.equals(artifact + "-" + VERSION + ".jar")) {
-          built = path;
-        }
-      }
-      if (built == null) {
-        unavailable("this build did not package " + artifact + " (run mvn install, not mvn test)");
-      }
-      Path installed = REPOSITORY.resolve("dev/kiln/" + artifact + "/" + VERSION + "/" + artifact + "-" + VERSION + ".jar");
-      if (!Files.isRegularFile(installed) || Files.mismatch(built, installed) != -1) {
-        unavailable(installed + " is not this build's " + built + " (run mvn install)");
-      }
-    }
-  }
-
-  /** Fails where CI is set, else skips the test, saying why. */
-  static <T> T unavailable(String reason) {
-    if (ci()) {
-      throw new AssertionError("CI is set, so the README's snippet must be built, but " + reason);
-    }
-    String skip = "the README's snippet is not built: " + reason + "; set CI=true to require it";
-    System.out.println("SKIPPED: " + skip); // Surefire prints only a count of skipped tests
-    Assumptions.abort(skip);
-    return null;
-  }
-
-  static boolean ci() {
-    String ci = System.getenv("CI");
-    return ci != null && !ci.isEmpty() && !ci.equalsIgnoreCase("false") && !ci.equals("0");
+    return InstalledKiln.unavailable("the README's snippet is not built: mvn is not on the PATH");
   }
 }

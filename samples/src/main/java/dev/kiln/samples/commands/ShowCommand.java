@@ -46,7 +46,7 @@ public final class ShowCommand implements Callable<Integer> {
       names = "--model",
       paramLabel = "NAME",
       description =
-          "Network: lenet5, resnet, inception, mobilenet (as ./kiln mnist --model names them) or a"
+          "Network: lenet5, resnet, inception, mobilenet (the names mnist --model uses) or a"
               + " ladder rung's softmax, relu-normal, relu-xavier, deep-dropout, cnn2, cnn3"
               + " (default: the one the checkpoint records, else lenet5).")
   String model;

@@ -161,7 +161,7 @@ public final class KilnProcessor extends AbstractProcessor {
 
   /**
    * The network's OpenCL C program, a resource beside the generated class: {@code
-   * <Name>Model.cl} in the same package ({@code dev.kiln.runtime.opencl} loads it).
+   * <Name>Model.cl} in the same package ({@code dev.kiln.opencl} loads it).
    */
   private void writeOpenCl(TrainingPlan training, TypeElement type) throws IOException {
     String source = OpenClEmitter.emit(training);

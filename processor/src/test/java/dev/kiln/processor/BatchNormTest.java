@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import javax.tools.JavaFileObject;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * BatchNorm: its training output and moving averages against values computed by hand, inference
@@ -246,7 +246,7 @@ class BatchNormTest {
     }
     float[] predictions = new float[n * cpu.outputSize()];
     cpu.predictBatch(x, predictions, 1);
-    try (var bound = dev.kiln.runtime.opencl.OpenClModel.bind(device, onDevice, 8, COMPILED.program(net))) {
+    try (var bound = dev.kiln.opencl.OpenClModel.bind(device, onDevice, 8, COMPILED.program(net))) {
       float[] stats = new float[2 * n];
       bound.trainBatch(x, targets, noise, n, stats);
       float[] deviceLosses = new float[n];

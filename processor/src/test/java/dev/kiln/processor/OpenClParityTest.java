@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.testing.compile.Compilation;
+import dev.kiln.opencl.OpenCl;
+import dev.kiln.opencl.OpenClDevice;
+import dev.kiln.opencl.OpenClException;
+import dev.kiln.opencl.OpenClModel;
 import dev.kiln.runtime.Loss;
 import dev.kiln.runtime.Model;
-import dev.kiln.runtime.opencl.OpenCl;
-import dev.kiln.runtime.opencl.OpenClDevice;
-import dev.kiln.runtime.opencl.OpenClException;
-import dev.kiln.runtime.opencl.OpenClModel;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Momentum;
 import dev.kiln.runtime.optim.Optimizer;

@@ -3,10 +3,10 @@ package dev.kiln.runtime.optim;
 import java.util.Objects;
 
 /**
- * Optimizer steps for parameters that live on a device ({@code dev.kiln.runtime.opencl}): the
- * optimizer keeps its schedule, step count and settings here, and hands each range of the
- * parameter array to the device with the rule's constants, which the device's update kernel
- * applies with the same arithmetic as the Java loop.
+ * Optimizer steps for parameters that live on a device (module {@code kiln-opencl}, package {@code
+ * dev.kiln.opencl}): the optimizer keeps its schedule, step count and settings here, and hands
+ * each range of the parameter array to the device with the rule's constants, which the device's
+ * update kernel applies with the same arithmetic as the Java loop.
  */
 public final class DeviceSteps {
   private DeviceSteps() {}

@@ -1,10 +1,10 @@
 package dev.kiln.samples.commands;
 
-import dev.kiln.runtime.opencl.DeviceInfo;
-import dev.kiln.runtime.opencl.OpenCl;
-import dev.kiln.runtime.opencl.OpenClDevice;
-import dev.kiln.runtime.opencl.OpenClException;
-import dev.kiln.runtime.opencl.OpenClModel;
+import dev.kiln.opencl.DeviceInfo;
+import dev.kiln.opencl.OpenCl;
+import dev.kiln.opencl.OpenClDevice;
+import dev.kiln.opencl.OpenClException;
+import dev.kiln.opencl.OpenClModel;
 import dev.kiln.samples.networks.LeNet5Model;
 import java.util.List;
 import java.util.Locale;

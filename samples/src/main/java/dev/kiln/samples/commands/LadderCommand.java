@@ -1,12 +1,12 @@
 package dev.kiln.samples.commands;
 
+import dev.kiln.opencl.OpenClDevice;
+import dev.kiln.opencl.OpenClModel;
+import dev.kiln.opencl.OpenClTrainer;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
-import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.Model;
-import dev.kiln.runtime.opencl.OpenClDevice;
-import dev.kiln.runtime.opencl.OpenClModel;
-import dev.kiln.runtime.opencl.OpenClTrainer;
+import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;

@@ -7,38 +7,55 @@ import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.train.Trainer;
-import dev.kiln.samples.networks.LeNet5Model;
 import dev.kiln.samples.pictures.LayerPictures;
+import dev.kiln.samples.pictures.OutputBars;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.LongFunction;
+import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./kiln show}: pictures of what a trained LeNet-5 sees: a test image, every chosen layer's
- * activation maps for it, and the convolution kernels.
+ * {@code ./kiln show}: pictures of what a trained network sees: a test image, every chosen layer's
+ * activation maps for it, the convolution kernels, and the output as a bar per class.
  */
 @Command(
     name = "show",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Writes PNG pictures of a trained LeNet-5 checkpoint looking at one MNIST test image: the"
-          + " image, each layer's activation maps (one tile per channel) and each convolution's"
-          + " kernels (one tile per filter)."
+      "Writes PNG pictures of a trained checkpoint (LeNet-5, or any network ./kiln mnist or"
+          + " ./kiln ladder trains) looking at one MNIST test image: the image, each layer's"
+          + " activation maps (one tile per channel), each convolution's kernels (one tile per"
+          + " filter) and the output layer as a bar chart of its classes."
     })
 public final class ShowCommand implements Callable<Integer> {
+  /** MNIST's classes, in the order of the output layer's units. */
+  static final List<String> DIGITS = IntStream.range(0, 10).mapToObj(String::valueOf).toList();
+
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description =
+          "Network: lenet5, resnet, inception, mobilenet (the names mnist --model uses) or a"
+              + " ladder rung's softmax, relu-normal, relu-xavier, deep-dropout, cnn2, cnn3"
+              + " (default: the one the checkpoint records, else lenet5).")
+  String model;
+
   @Option(
       names = "--layer",
       split = ",",
       paramLabel = "NAME",
-      description = "Layers to show, e.g. c1 or c1,c3 (default: all: c1, s2, c3, s4, c5, f6, output).")
+      description = "Layers to show, e.g. c1 or c1,c3 (default: all; LeNet-5's are c1, s2, c3, s4, c5, f6, output).")
   List<String> layers;
 
   @Option(
@@ -49,8 +66,10 @@ public final class ShowCommand implements Callable<Integer> {
 
   @Option(
       names = "--checkpoint",
-      defaultValue = "lenet5.safetensors",
-      description = "LeNet-5 checkpoint, as ./kiln mnist writes it (default: ${DEFAULT-VALUE}).")
+      paramLabel = "FILE",
+      description =
+          "Checkpoint, as ./kiln mnist writes it (default: <model>.safetensors, e.g."
+              + " lenet5.safetensors or, with --model resnet, resnet.safetensors).")
   Path checkpoint;
 
   @Option(
@@ -73,33 +92,105 @@ public final class ShowCommand implements Callable<Integer> {
               + " the picture) (default: ${DEFAULT-VALUE}).")
   LayerPictures.Scale scale;
 
-  /** What was written for one layer; {@code filters} is null for a layer without kernels. */
+  /**
+   * What was written for one layer; {@code filters} is null for a layer without kernels, {@code
+   * tiles} 0 for the output's bar chart.
+   */
   record Shown(Layer layer, Path activations, int tiles, Path filters, int filterTiles) {}
+
+  /**
+   * The networks show draws, all of which read MNIST: those {@code ./kiln mnist --model} trains,
+   * by its names, then the ladder's rungs (but the ensemble, which is two of rung 6) by theirs.
+   */
+  static Map<String, LongFunction<Model>> networks() {
+    Map<String, LongFunction<Model>> networks = new LinkedHashMap<>();
+    for (MnistCommand.Architecture a : MnistCommand.Architecture.values()) {
+      networks.put(a.name().toLowerCase(Locale.ROOT), a.create);
+    }
+    for (LadderCommand.Rung rung : LadderCommand.RUNGS) {
+      networks.putIfAbsent(rung.name(), rung.create());
+    }
+    networks.remove("ensemble");
+    return networks;
+  }
+
+  /** The --model name of the network a checkpoint records ({@code MnistResNet}), or null. */
+  static String modelOf(String network) {
+    for (MnistCommand.Architecture a : MnistCommand.Architecture.values()) {
+      if (a.modelName.equals(network)) {
+        return a.name().toLowerCase(Locale.ROOT);
+      }
+    }
+    for (Map.Entry<String, LongFunction<Model>> e : networks().entrySet()) {
+      if (e.getValue().apply(0).name().equals(network)) { // the ladder's networks are small
+        return e.getKey();
+      }
+    }
+    return null;
+  }
 
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
-    LeNet5Model net = LeNet5Model.create(0);
-    List<Layer> chosen = choose(net);
-    if (chosen == null) {
-      return 2;
+    Map<String, LongFunction<Model>> networks = networks();
+    String key = model == null ? null : model.strip().toLowerCase(Locale.ROOT);
+    if (key != null && !networks.containsKey(key)) {
+      return fail(2, "unknown --model '" + model + "'; choose one of " + String.join(", ", networks.keySet()));
     }
     if (index < 0) {
       return fail(2, "--index " + index + " is negative; MNIST test images are numbered from 0");
     }
+    Path checkpoint =
+        this.checkpoint != null ? this.checkpoint : Path.of((key == null ? "lenet5" : key) + ".safetensors");
     if (!Files.isRegularFile(checkpoint)) {
+      String name = key == null ? "lenet5" : key;
+      boolean mnistTrainsIt = Arrays.stream(MnistCommand.Architecture.values()).anyMatch(a -> a.name().equalsIgnoreCase(name));
       return fail(
           1,
           "checkpoint " + checkpoint + (Files.exists(checkpoint) ? " is not a file" : " not found")
-              + "; train one with ./kiln mnist (it writes lenet5.safetensors) or pass"
-              + " --checkpoint FILE");
+              + (mnistTrainsIt
+                  ? "; train one with ./kiln mnist" + (name.equals("lenet5") ? "" : " --model " + name)
+                      + " (it writes " + name + ".safetensors) or pass --checkpoint FILE"
+                  : "; pass --checkpoint FILE"));
+    }
+    Map<String, String> about;
+    try {
+      about = Checkpoint.metadata(checkpoint);
+    } catch (DataFormatException e) {
+      return fail(1, "cannot load the checkpoint: " + e.getMessage());
+    }
+    // The network the checkpoint says it holds picks the model, or tells a wrong --model.
+    String recorded = about.get("network");
+    String recordedModel = recorded == null ? null : modelOf(recorded);
+    String madeBy = about.containsKey("command") ? " (from " + about.get("command") + ")" : "";
+    if (key == null && recorded != null && recordedModel == null) {
+      return fail(
+          1,
+          checkpoint + " holds " + recorded + madeBy + ", which show cannot draw; it draws "
+              + String.join(", ", networks.keySet()));
+    }
+    if (key == null) {
+      key = recordedModel != null ? recordedModel : "lenet5";
+    }
+    Model net = networks.get(key).apply(0);
+    if (recorded != null && !recorded.equals(net.name())) {
+      return fail(
+          2,
+          checkpoint + " holds " + recorded + madeBy + ", not " + net.name()
+              + (recordedModel != null
+                  ? "; draw it with --model " + recordedModel + " (or leave --model out)"
+                  : ", which show cannot draw"));
+    }
+    List<Layer> chosen = choose(net);
+    if (chosen == null) {
+      return 2;
     }
     try {
       Checkpoint.load(net, checkpoint);
     } catch (DataFormatException e) {
       return fail(1, "cannot load the checkpoint: " + e.getMessage());
     }
-    out.println(describe(checkpoint, Checkpoint.metadata(checkpoint)));
+    out.println(describe(checkpoint, about));
     LabeledImages test = Mnist.load(MnistFetch.forOption(data, out)).test();
     if (index >= test.size()) {
       return fail(
@@ -127,14 +218,16 @@ public final class ShowCommand implements Callable<Integer> {
 
     List<Shown> shown = new ArrayList<>();
     for (Layer layer : chosen) {
-      shown.add(show(net, layer, image, source, sample, stem));
+      shown.add(show(net, layer, image, source, sample, stem, label, predicted));
     }
     for (Shown s : shown) {
       out.println(
           "Wrote " + s.activations() + " (" + s.layer().name()
-              + (s.layer().outputShape().flat()
-                  ? " units, one tile)"
-                  : " activation maps, " + s.tiles() + " tiles)")
+              + (s.tiles() == 0
+                  ? ": a bar per class)"
+                  : s.layer().outputShape().flat()
+                      ? " units, one tile)"
+                      : " activation maps, " + s.tiles() + " tiles)")
               + (s.filters() == null ? "" : " and " + s.filters() + " (" + s.filterTiles() + " kernel tiles)"));
     }
     out.printf(
@@ -146,21 +239,30 @@ public final class ShowCommand implements Callable<Integer> {
     for (Shown s : shown) {
       out.println(
           "RESULT task=show layer=" + s.layer().name() + " output=" + s.layer().outputShape()
-              + " tiles=" + s.tiles() + " activations=" + s.activations()
+              + (s.tiles() == 0 ? " bars=" + DIGITS.size() : " tiles=" + s.tiles())
+              + " activations=" + s.activations()
               + (s.filters() == null ? "" : " filter_tiles=" + s.filterTiles() + " filters=" + s.filters()));
     }
     return 0;
   }
 
-  private Shown show(Model net, Layer layer, float[] image, String source, String sample, String stem)
+  private Shown show(
+      Model net, Layer layer, float[] image, String source, String sample, String stem, int label, int predicted)
       throws java.io.IOException {
     String what =
         layer.name() + ": " + layer.description() + ", " + layer.inputShape() + " -> " + layer.outputShape();
+    Path file = plots.resolve(stem + "-test" + index + "-" + layer.name() + ".png");
+    List<Layer> all = net.layers();
+    if (layer == all.get(all.size() - 1) && layer.outputShape().flat() && layer.outputShape().size() == DIGITS.size()) {
+      // The network's output: one labelled bar per class rather than a grid of unnamed units.
+      float[] values = net.layerOutput(image, layer);
+      LayerPictures.write(OutputBars.draw(values, DIGITS, label, predicted, List.of(what, source + " on " + sample)), file);
+      return new Shown(layer, file, 0, null, 0);
+    }
     LayerPictures.Picture maps =
         LayerPictures.activations(
             net.layerOutput(image, layer), layer.outputShape(), List.of(what, source + " on " + sample), scale);
-    Path activations =
-        LayerPictures.write(maps.image(), plots.resolve(stem + "-test" + index + "-" + layer.name() + ".png"));
+    Path activations = LayerPictures.write(maps.image(), file);
     if (layer.weightShape().length != 4) {
       return new Shown(layer, activations, maps.layout().tiles(), null, 0);
     }

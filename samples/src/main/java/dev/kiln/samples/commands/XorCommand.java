@@ -1,12 +1,12 @@
 package dev.kiln.samples.commands;
 
+import dev.kiln.opencl.OpenClDevice;
+import dev.kiln.opencl.OpenClModel;
+import dev.kiln.opencl.OpenClTrainer;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.optim.Sgd;
 import dev.kiln.runtime.train.Dataset;
 import dev.kiln.runtime.train.EpochResult;
-import dev.kiln.runtime.opencl.OpenClDevice;
-import dev.kiln.runtime.opencl.OpenClModel;
-import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.networks.XorDeepReluModel;
 import dev.kiln.samples.networks.XorDeepSigmoidModel;

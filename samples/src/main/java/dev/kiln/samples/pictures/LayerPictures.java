@@ -149,7 +149,9 @@ public final class LayerPictures {
       System.arraycopy(range.map(values), 0, unit, 0, n);
       lines.add(
           n + " units, row by row, " + columns + " per row; scale: " + range.describe("black", "white"));
-      return render(lines, List.of(new Tile("units 0.." + (n - 1), rows, columns, false, unit)), 1);
+      int empty = rows * columns - n;
+      String label = "units 0.." + (n - 1) + (empty == 0 ? "" : "\nthe last " + (empty == 1 ? "cell (tan) is" : empty + " cells (tan) are") + " empty");
+      return render(lines, List.of(new Tile(label, rows, columns, false, unit)), 1);
     }
     int h = shape.height();
     int w = shape.width();

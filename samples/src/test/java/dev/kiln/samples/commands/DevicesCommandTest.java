@@ -3,7 +3,8 @@ package dev.kiln.samples.commands;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.runtime.opencl.OpenCl;
+import dev.kiln.opencl.OpenCl;
+import dev.kiln.opencl.OpenClTestDevice;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class DevicesCommandTest {
   @Test
   void listsAndChecksEveryDevice() {
-    MnistOpenClTest.requireOpenCl();
+    OpenClTestDevice.require();
     KilnCommandLine.Run run = KilnCommandLine.kiln("devices", "--check");
     assertEquals(0, run.exit(), run.out() + run.err());
     List<String> results = run.results();

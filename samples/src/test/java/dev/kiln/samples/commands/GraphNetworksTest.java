@@ -3,13 +3,14 @@ package dev.kiln.samples.commands;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.opencl.OpenCl;
+import dev.kiln.opencl.OpenClDevice;
+import dev.kiln.opencl.OpenClModel;
+import dev.kiln.opencl.OpenClTestDevice;
+import dev.kiln.opencl.OpenClTrainer;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.Model;
-import dev.kiln.runtime.opencl.OpenCl;
-import dev.kiln.runtime.opencl.OpenClDevice;
-import dev.kiln.runtime.opencl.OpenClModel;
-import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
@@ -44,7 +45,7 @@ class GraphNetworksTest {
     assertTrue(onCpu.testAccuracy() > 0.85, "CPU accuracy " + onCpu.testAccuracy());
     assertTrue(!java.util.Arrays.equals(initialState, cpu.state()), "the moving statistics moved");
 
-    MnistOpenClTest.requireOpenCl();
+    OpenClTestDevice.require();
     MnistResNetModel net = MnistResNetModel.create(1);
     try (OpenClDevice device = OpenCl.open("");
         OpenClModel bound = OpenClModel.bind(device, net, 32)) {
@@ -83,7 +84,7 @@ class GraphNetworksTest {
     System.out.println("GraphNetworksTest MnistMobileNet on the CPU: " + TrainingProgress.line(onCpu));
     assertTrue(onCpu.testAccuracy() > 0.50, "CPU accuracy " + onCpu.testAccuracy());
 
-    MnistOpenClTest.requireOpenCl();
+    OpenClTestDevice.require();
     try (OpenClDevice device = OpenCl.open("");
         OpenClModel bound = OpenClModel.bind(device, MnistMobileNetModel.create(1), 32)) {
       EpochResult onDevice =

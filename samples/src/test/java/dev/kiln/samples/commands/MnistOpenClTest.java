@@ -2,19 +2,19 @@ package dev.kiln.samples.commands;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.opencl.OpenCl;
+import dev.kiln.opencl.OpenClDevice;
+import dev.kiln.opencl.OpenClModel;
+import dev.kiln.opencl.OpenClTestDevice;
+import dev.kiln.opencl.OpenClTrainer;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Mnist;
-import dev.kiln.runtime.opencl.OpenCl;
-import dev.kiln.runtime.opencl.OpenClDevice;
-import dev.kiln.runtime.opencl.OpenClModel;
-import dev.kiln.runtime.opencl.OpenClTrainer;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Schedule;
 import dev.kiln.runtime.train.EpochResult;
 import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.networks.LeNet5Model;
 import java.util.Arrays;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,27 +24,9 @@ import org.junit.jupiter.api.Test;
  */
 class MnistOpenClTest {
 
-  /**
-   * Returns where OpenCL is there; fails the test where CI is set and it is not, else skips it
-   * and says why.
-   */
-  static void requireOpenCl() {
-    var reason = OpenCl.unavailable();
-    if (reason.isPresent()) {
-      String ci = System.getenv("CI");
-      if (ci != null && !ci.isEmpty() && !ci.equalsIgnoreCase("false") && !ci.equals("0")) {
-        throw new AssertionError("CI is set, so OpenCL must be available, but: " + reason.get());
-      }
-      String skip = "OpenCL is not available here (" + reason.get() + "); set CI=true to require it";
-      // Surefire prints only a count of skipped tests: say why on the console too.
-      System.out.println("SKIPPED: " + skip);
-      Assumptions.abort(skip);
-    }
-  }
-
   @Test
   void lenet5OnOpenClMatchesTheCpuAccuracy() throws Exception {
-    MnistOpenClTest.requireOpenCl();
+    OpenClTestDevice.require();
     Mnist.Split mnist = MnistEndToEndTest.mnist();
     LabeledImages train = mnist.train().first(6000);
     LabeledImages test = mnist.test().first(1000);

@@ -6,22 +6,33 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.runtime.Checkpoint;
+import dev.kiln.runtime.Layer;
+import dev.kiln.runtime.Model;
 import dev.kiln.samples.commands.KilnCommandLine.Run;
 import dev.kiln.samples.networks.Cnn2Model;
 import dev.kiln.samples.networks.LeNet5Model;
+import dev.kiln.samples.networks.MnistResNetModel;
+import dev.kiln.samples.networks.XorShallowModel;
 import dev.kiln.samples.pictures.LayerPictures;
+import dev.kiln.samples.pictures.OutputBars;
 import dev.kiln.samples.pictures.Png;
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code ./kiln show} on an untrained LeNet-5 checkpoint and a synthetic MNIST: the pictures it
- * writes, decoded, and its errors.
+ * {@code ./kiln show} on untrained checkpoints (LeNet-5, and every other network it draws) and a
+ * synthetic MNIST: the pictures it writes, decoded, and its errors.
  */
 class ShowCommandTest {
   @TempDir Path dir;
@@ -37,11 +48,28 @@ class ShowCommandTest {
     plots = dir.resolve("plots");
   }
 
+  /** {@code ./kiln show} on the test's data and plots, and its LeNet-5 checkpoint unless {@code extra} names one. */
   Run show(String... extra) {
-    List<String> args =
-        new ArrayList<>(List.of("show", "--checkpoint", checkpoint.toString(), "--data", data.toString(), "--plots", plots.toString()));
+    List<String> args = new ArrayList<>(List.of("show", "--data", data.toString(), "--plots", plots.toString()));
+    if (!List.of(extra).contains("--checkpoint")) {
+      args.addAll(List.of("--checkpoint", checkpoint.toString()));
+    }
     args.addAll(List.of(extra));
     return kiln(args.toArray(String[]::new));
+  }
+
+  /** A safetensors file's bytes with its {@code __metadata__} blanked out (as other tools write it). */
+  static byte[] withoutMetadata(byte[] file) {
+    long length = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    String header = new String(file, 8, (int) length, StandardCharsets.UTF_8);
+    String blanked =
+        Pattern.compile("\"__metadata__\":\\{[^}]*\\},").matcher(header).replaceFirst(m -> " ".repeat(m.group().length()));
+    assertEquals(header.length(), blanked.length());
+    assertFalse(blanked.contains("__metadata__"), blanked);
+    byte[] copy = file.clone();
+    byte[] bytes = blanked.getBytes(StandardCharsets.UTF_8);
+    System.arraycopy(bytes, 0, copy, 8, bytes.length);
+    return copy;
   }
 
   @Test
@@ -84,10 +112,75 @@ class ShowCommandTest {
     Png.assertGrid(plots.resolve("lenet5-test0-s4.png"), LayerPictures.Layout.of(16, 4, 5, 5, 3));
     Png.assertGrid(plots.resolve("lenet5-test0-c5.png"), LayerPictures.Layout.of(1, 1, 11, 11, 3));
     Png.assertGrid(plots.resolve("lenet5-test0-f6.png"), LayerPictures.Layout.of(1, 1, 9, 10, 3));
-    Png.assertGrid(plots.resolve("lenet5-test0-output.png"), LayerPictures.Layout.of(1, 1, 3, 4, 3));
-    Png.assertNotBlank(plots.resolve("lenet5-test0-output.png"), 1);
-    assertTrue(run.results().get(7).startsWith("RESULT task=show layer=output output=[10] tiles=1 activations="));
-    assertFalse(run.results().get(7).contains("filters="), "dense layers have no kernel picture");
+    BufferedImage output = Png.read(plots.resolve("lenet5-test0-output.png"));
+    assertEquals(OutputBars.WIDTH, output.getWidth(), "the output is a bar chart, not a grid");
+    assertEquals(OutputBars.HEIGHT, output.getHeight());
+    assertEquals(
+        "RESULT task=show layer=output output=[10] bars=10 activations=" + plots.resolve("lenet5-test0-output.png"),
+        run.results().get(7));
+    assertTrue(run.out().contains("Wrote " + plots.resolve("lenet5-test0-output.png") + " (output: a bar per class)"), run.out());
+    assertFalse(run.results().get(6).contains("filters="), "dense layers have no kernel picture");
+  }
+
+  @Test
+  void drawsAResNetCheckpointAsTheNetworkItRecords() throws Exception {
+    MnistResNetModel net = MnistResNetModel.create(1);
+    Path resnet = dir.resolve("resnet.safetensors");
+    Checkpoint.save(net, resnet, Map.of("command", "./kiln mnist --model resnet"));
+    Run run = kiln("show", "--checkpoint", resnet.toString(), "--data", data.toString(), "--plots", plots.toString());
+    assertEquals(0, run.exit(), run.out() + run.err());
+    List<String> results = run.results();
+    assertEquals(1 + net.layers().size(), results.size(), run.out());
+    assertTrue(results.get(0).startsWith("RESULT task=show network=MnistResNet "), results.get(0));
+    assertTrue(run.out().strip().endsWith(results.get(results.size() - 1)), "RESULT lines come last");
+    Layer last = net.layers().get(net.layers().size() - 1);
+    assertTrue(results.get(results.size() - 1).startsWith("RESULT task=show layer=" + last.name() + " output=[10] bars=10 "));
+    for (Layer layer : net.layers()) {
+      assertTrue(Files.isRegularFile(plots.resolve("mnistresnet-test0-" + layer.name() + ".png")), layer.name());
+    }
+
+    // The same with the matching --model, and a wrong one named with the one that draws it.
+    assertEquals(0, show("--model", "resnet", "--checkpoint", resnet.toString(), "--layer", "stem").exit());
+    run = show("--model", "lenet5", "--checkpoint", resnet.toString());
+    assertEquals(2, run.exit(), run.out() + run.err());
+    assertEquals(
+        "kiln show: " + resnet + " holds MnistResNet (from ./kiln mnist --model resnet), not LeNet5; draw"
+            + " it with --model resnet (or leave --model out)",
+        run.err().strip());
+  }
+
+  @Test
+  void drawsEveryNetworkOfTheMnistCommandAndTheLadder() throws Exception {
+    for (var entry : ShowCommand.networks().entrySet()) {
+      Model net = entry.getValue().apply(1);
+      Path file = dir.resolve(entry.getKey() + ".safetensors");
+      Checkpoint.save(net, file);
+      Layer last = net.layers().get(net.layers().size() - 1);
+      Run run = show("--checkpoint", file.toString(), "--layer", last.name());
+      assertEquals(0, run.exit(), entry.getKey() + ": " + run.out() + run.err());
+      assertTrue(run.results().get(0).startsWith("RESULT task=show network=" + net.name() + " "), run.out());
+      assertTrue(run.results().get(1).contains(" bars=10 "), run.out());
+      assertEquals(entry.getKey(), ShowCommand.modelOf(net.name()));
+    }
+    assertEquals(
+        List.of("lenet5", "resnet", "inception", "mobilenet", "softmax", "relu-normal", "relu-xavier", "deep-dropout", "cnn2", "cnn3"),
+        List.copyOf(ShowCommand.networks().keySet()));
+  }
+
+  @Test
+  void aNetworkShowCannotDrawIsNamed() throws Exception {
+    Path xor = dir.resolve("xor.safetensors");
+    Checkpoint.save(XorShallowModel.create(1), xor);
+    Run run = show("--checkpoint", xor.toString());
+    assertEquals(1, run.exit());
+    assertEquals(
+        "kiln show: " + xor + " holds XorShallow, which show cannot draw; it draws lenet5, resnet,"
+            + " inception, mobilenet, softmax, relu-normal, relu-xavier, deep-dropout, cnn2, cnn3",
+        run.err().strip());
+    run = show("--model", "vgg16");
+    assertEquals(2, run.exit());
+    assertTrue(run.err().startsWith("kiln show: unknown --model 'vgg16'; choose one of lenet5, resnet,"), run.err());
+    assertFalse(Files.exists(plots), "nothing written");
   }
 
   @Test
@@ -120,11 +213,25 @@ class ShowCommandTest {
         "kiln show: checkpoint " + missing + " not found; train one with ./kiln mnist (it writes"
             + " lenet5.safetensors) or pass --checkpoint FILE",
         run.err().strip());
+    run = kiln("show", "--model", "resnet", "--data", data.toString(), "--plots", plots.toString());
+    assertEquals(1, run.exit());
+    assertEquals(
+        "kiln show: checkpoint resnet.safetensors not found; train one with ./kiln mnist --model resnet"
+            + " (it writes resnet.safetensors) or pass --checkpoint FILE",
+        run.err().strip());
     Path other = dir.resolve("cnn2.safetensors");
     Checkpoint.save(Cnn2Model.create(1), other);
-    run = kiln("show", "--checkpoint", other.toString(), "--data", data.toString(), "--plots", plots.toString());
+    run = show("--model", "lenet5", "--checkpoint", other.toString());
+    assertEquals(2, run.exit());
+    assertEquals(
+        "kiln show: " + other + " holds Cnn2, not LeNet5; draw it with --model cnn2 (or leave --model out)",
+        run.err().strip());
+    // A file without Kiln's record of its network: the loader names what does not match.
+    Path bare = dir.resolve("bare.safetensors");
+    Files.write(bare, withoutMetadata(Files.readAllBytes(other)));
+    run = show("--checkpoint", bare.toString());
     assertEquals(1, run.exit());
-    assertTrue(run.err().startsWith("kiln show: cannot load the checkpoint: " + other + ": does not match network LeNet5"), run.err());
+    assertTrue(run.err().startsWith("kiln show: cannot load the checkpoint: " + bare + ": does not match network LeNet5"), run.err());
     assertFalse(Files.exists(plots), "nothing written");
   }
 }

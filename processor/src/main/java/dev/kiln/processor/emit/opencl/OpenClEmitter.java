@@ -4,6 +4,7 @@ import dev.kiln.processor.model.NetworkModel;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.plan.TrainingPlan;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import dev.kiln.runtime.OpenClProgramFormat;
 import java.util.List;
 
 /**
@@ -29,8 +30,8 @@ import java.util.List;
  * serve gets {@code //@ unsupported <reason>}.
  */
 public final class OpenClEmitter {
-  /** The version of the directive format the runtime reads: the runtime's constant. */
-  public static final int FORMAT = dev.kiln.runtime.opencl.OpenCl.PROGRAM_FORMAT;
+  /** The version of the directive format that {@code kiln-opencl} reads (the runtime's constant). */
+  public static final int FORMAT = OpenClProgramFormat.VERSION;
 
   private OpenClEmitter() {}
 

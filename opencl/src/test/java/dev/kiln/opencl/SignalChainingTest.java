@@ -1,9 +1,8 @@
-package dev.kiln.processor;
+package dev.kiln.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.runtime.opencl.OpenCl;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,7 +23,7 @@ class SignalChainingTest {
 
   @Test
   void theJvmKeepsItsSignalHandlersWithTheBuildsSettings() throws Exception {
-    OpenClTests.device();
+    OpenClTestDevice.shared();
     Assumptions.assumeTrue(Files.exists(JSIG), "this JDK has no " + JSIG);
     assertTrue(OpenCl.signalChaining(), "the test JVM should run with LD_PRELOAD=" + JSIG);
     String output = probe(true);
@@ -34,7 +33,7 @@ class SignalChainingTest {
 
   @Test
   void withoutSignalChainingPoclTakesTheJvmsHandlers() throws Exception {
-    OpenClTests.device();
+    OpenClTestDevice.shared();
     boolean pocl = OpenCl.devices().stream().allMatch(d -> d.platform().contains("Portable Computing Language"));
     Assumptions.assumeTrue(pocl, "only PoCL is known to take the handlers; this machine has " + OpenCl.devices());
     String output = probe(false);

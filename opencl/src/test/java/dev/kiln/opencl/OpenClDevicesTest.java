@@ -1,12 +1,9 @@
-package dev.kiln.processor;
+package dev.kiln.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.runtime.opencl.DeviceInfo;
-import dev.kiln.runtime.opencl.OpenCl;
-import dev.kiln.runtime.opencl.OpenClException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 class OpenClDevicesTest {
   @Test
   void devicesAreChosenByIndexTypeAndName() {
-    OpenClTests.device();
+    OpenClTestDevice.shared();
     List<DeviceInfo> all = OpenCl.devices();
     for (DeviceInfo device : all) {
       assertEquals(device, OpenCl.find(Integer.toString(device.index())), "by index");
@@ -47,7 +44,7 @@ class OpenClDevicesTest {
    */
   @Test
   void withoutAPlatformEveryEntryPointSaysWhyAndTheJvmGoesOn(@TempDir Path noVendors) throws Exception {
-    OpenClTests.device(); // The loader itself must be installed for this to say anything.
+    OpenClTestDevice.shared(); // The loader itself must be installed for this to say anything.
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     ProcessBuilder builder =
         new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"), NoPlatformProbe.class.getName())

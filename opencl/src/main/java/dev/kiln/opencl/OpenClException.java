@@ -1,4 +1,4 @@
-package dev.kiln.runtime.opencl;
+package dev.kiln.opencl;
 
 /**
  * OpenCL could not do what was asked: no platform or device, a program that does not build, not

@@ -1,4 +1,4 @@
-package dev.kiln.runtime.opencl;
+package dev.kiln.opencl;
 
 import static org.jocl.CL.CL_DEVICE_GLOBAL_MEM_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_COMPUTE_UNITS;
@@ -47,13 +47,6 @@ import org.jocl.cl_platform_id;
  * set it; {@link #devices()} logs a warning where it is missing.
  */
 public final class OpenCl {
-  /**
-   * The version of the {@code //@} directives of the programs the annotation processor writes
-   * and this runtime reads ({@code //@ kiln-opencl 2}); a constant, so the processor's copy is
-   * compiled in.
-   */
-  public static final int PROGRAM_FORMAT = 2;
-
   private static volatile String unavailable;
   private static volatile List<DeviceInfo> devices;
 

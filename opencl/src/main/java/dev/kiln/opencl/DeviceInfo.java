@@ -1,4 +1,4 @@
-package dev.kiln.runtime.opencl;
+package dev.kiln.opencl;
 
 import java.util.Locale;
 import org.jocl.cl_device_id;

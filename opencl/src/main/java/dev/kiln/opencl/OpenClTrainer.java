@@ -1,4 +1,4 @@
-package dev.kiln.runtime.opencl;
+package dev.kiln.opencl;
 
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Model;

@@ -1,6 +1,5 @@
-package dev.kiln.processor;
+package dev.kiln.opencl;
 
-import dev.kiln.runtime.opencl.OpenCl;
 
 /**
  * Started by {@link SignalChainingTest} in its own JVM: lists the OpenCL devices (where PoCL takes

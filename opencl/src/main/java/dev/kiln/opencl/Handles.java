@@ -1,4 +1,4 @@
-package dev.kiln.runtime.opencl;
+package dev.kiln.opencl;
 
 import java.util.concurrent.atomic.AtomicInteger;
 

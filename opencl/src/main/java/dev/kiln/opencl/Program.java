@@ -1,5 +1,6 @@
-package dev.kiln.runtime.opencl;
+package dev.kiln.opencl;
 
+import dev.kiln.runtime.OpenClProgramFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,7 +41,7 @@ record Program(
       switch (words[0]) {
         case "kiln-opencl" ->
             versioned =
-                words.length == 2 && words[1].equals(String.valueOf(OpenCl.PROGRAM_FORMAT));
+                words.length == 2 && words[1].equals(String.valueOf(OpenClProgramFormat.VERSION));
         case "sizes" -> {
           for (int i = 1; i < words.length; i++) {
             String[] kv = words[i].split("=", 2);
@@ -61,7 +62,7 @@ record Program(
     if (!versioned || !sizes.keySet().containsAll(List.of("input", "output", "parameters", "workspace", "output_at", "loss"))) {
       throw new OpenClException(
           origin + " is not an OpenCL program of this Kiln version (no '//@ kiln-opencl "
-              + OpenCl.PROGRAM_FORMAT + "' and"
+              + OpenClProgramFormat.VERSION + "' and"
               + " '//@ sizes' lines); recompile the network with this Kiln");
     }
     return new Program(

@@ -91,27 +91,30 @@ final class VectorPooling {
       return;
     }
     int shift = dxo - xo;
+    FloatVector zero = FloatVector.zero(S);
     for (int f = 0; f < channels; f += L) {
       VectorMask<Float> m = S.indexInRange(f, channels);
       for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {
           int xb = xo + r * rowStep + c * colStep + f;
           FloatVector best = FloatVector.fromArray(S, x, xb, m);
-          FloatVector chosen = FloatVector.zero(S);
+          FloatVector chosen = zero;
           for (int a = 0; a < kh; a++) {
             for (int b = 0; b < kw; b++) {
               FloatVector v = FloatVector.fromArray(S, x, xb + a * inRow + b * channels, m);
               VectorMask<Float> larger = v.compare(VectorOperators.GT, best);
               best = best.blend(v, larger);
-              chosen = chosen.blend(a * kw + b, larger);
+              chosen = chosen.blend((float) (a * kw + b), larger);
             }
           }
+          // Masks on the loads and stores only: a masked add and a compare with an int showed up
+          // in LeNet-5's profile as the Vector API's Java fallbacks (bOp, bTest); blends do not.
           FloatVector g = FloatVector.fromArray(S, d, dOff + (r * cols + c) * channels + f, m);
           for (int a = 0; a < kh; a++) {
             for (int b = 0; b < kw; b++) {
-              VectorMask<Float> here = chosen.compare(VectorOperators.EQ, a * kw + b).and(m);
+              VectorMask<Float> here = chosen.compare(VectorOperators.EQ, (float) (a * kw + b));
               int xi = xb + a * inRow + b * channels + shift;
-              FloatVector.fromArray(S, dx, xi, m).add(g, here).intoArray(dx, xi, m);
+              FloatVector.fromArray(S, dx, xi, m).add(zero.blend(g, here)).intoArray(dx, xi, m);
             }
           }
         }

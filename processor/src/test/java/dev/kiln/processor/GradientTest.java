@@ -55,6 +55,14 @@ class GradientTest {
             "@MaxPool(size = 2, stride = 1) Layer p;",
             "@MaxPool(size = 2) Layer q;",
             "@Dense(units = 3) @Softmax Layer out;"),
+        // Winograd F(2x2, 3x3) for c2's forward pass, kernel gradient and input gradient (32 channels
+        // in and out, activations that outweigh the weights), on odd sizes (blocks past the edge);
+        // the average keeps the logits small enough for finite differences.
+        new Net("WinogradSized", "height = 9, width = 9, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+            "@Conv2D(filters = 32, kernel = 1) @Tanh Layer c1;",
+            "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) Layer c2;",
+            "@GlobalAvgPool Layer g;",
+            "@Dense(units = 3) @Softmax Layer out;"),
         new Net("AvgPools", "height = 7, width = 5, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
             "@Conv2D(filters = 2, kernel = 2) Layer c;",
             "@AvgPool(size = 3, stride = 2, padding = Padding.SAME) @Tanh Layer p;",

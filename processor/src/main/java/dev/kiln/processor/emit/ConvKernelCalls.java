@@ -250,7 +250,14 @@ final class ConvKernelCalls {
     } else {
       code.add("// Vector path: the kernel gradient over the input's windows.\n");
     }
-    if (!planarGradient) {
+    if (!planarGradient && winograd(step, conv)) {
+      code.add("// Winograd F(2x2, 3x3) for the kernel gradient too: the forward pass's blocks, 16"
+          + " products over them.\n");
+      code.addStatement(
+          "$T.winogradWeightGradient3x3($L, $L, $L, d, dOff, $L, $L, $L, g, $L)", KERNELS, source(g),
+          g.inputRow(), g.in().channels(), filters, g.out().height(), g.out().width(),
+          JavaLayer.weights(step));
+    } else if (!planarGradient) {
       code.addStatement(
           "$T.weightGradient($L, $L, d, dOff, $L, $L, $L, g, $L)", KERNELS, source(g),
           windows(g), filters, g.out().height(), g.out().width(), JavaLayer.weights(step));

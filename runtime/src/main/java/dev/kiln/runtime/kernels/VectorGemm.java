@@ -227,6 +227,20 @@ final class VectorGemm {
   }
 
   /**
+   * Where {@link #packWhole} puts B's element (k, j) of a B with {@code kCount} rows and {@code n}
+   * columns: for a producer that writes B packed straight away. Columns {@code j .. j + L - 1}
+   * (j a multiple of L) are contiguous there.
+   */
+  static int packedOffset(int k, int j, int kCount, int n) {
+    int panels = (n + 2 * L - 1) / (2 * L);
+    int chunks = (kCount + KC - 1) / KC;
+    int kc = (kCount + chunks - 1) / chunks;
+    int chunk = k / kc;
+    int kLen = Math.min(kc, kCount - chunk * kc);
+    return chunk * kc * panels * 2 * L + (j / (2 * L)) * kLen * 2 * L + (k - chunk * kc) * 2 * L + j % (2 * L);
+  }
+
+  /**
    * B packed as {@link #product} packs it chunk by chunk, all chunks at {@code bp[bpo..]}: for
    * products with the same B, which {@link #productPacked} then multiply without packing it again.
    */

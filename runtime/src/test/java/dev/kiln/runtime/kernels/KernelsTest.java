@@ -707,6 +707,54 @@ class KernelsTest {
     }
   }
 
+  /**
+   * Winograd's kernel gradient against the direct one in double precision, added to what g held:
+   * even and odd output sizes (the last blocks' missing outputs have no gradient), channel counts
+   * that take the transforms and ones that fall back, within the forward pass's bound.
+   */
+  @Test
+  void winogradKernelGradientIsTheDirectOneWithinItsErrorBound() {
+    SplittableRandom random = new SplittableRandom(29);
+    int lanes = Kernels.VECTORIZED ? Vectors.lanes() : 8;
+    int[][] shapes = {{14, 14, 32, 64}, {7, 9, lanes, 2 * lanes}, {5, 4, 2 * lanes, lanes}, {4, 4, 3, 40}, {1, 3, lanes, lanes}};
+    for (int[] shape : shapes) {
+      int rows = shape[0];
+      int cols = shape[1];
+      int c = shape[2];
+      int n = shape[3];
+      int inCols = cols + 2;
+      float[] x = randoms(random, 1 + (rows + 2) * inCols * c);
+      float[] d = randoms(random, 2 + rows * cols * n);
+      float[] g = randoms(random, 3 + 9 * c * n);
+      float[] before = g.clone();
+      Kernels.winogradWeightGradient3x3(x, 1, inCols * c, c, d, 2, n, rows, cols, g, 3);
+      for (int kh = 0; kh < 3; kh++) {
+        for (int kw = 0; kw < 3; kw++) {
+          for (int ci = 0; ci < c; ci++) {
+            for (int f = 0; f < n; f++) {
+              int at = 3 + ((kh * 3 + kw) * c + ci) * n + f;
+              double sum = before[at];
+              double magnitude = Math.abs(sum);
+              for (int r = 0; r < rows; r++) {
+                for (int q = 0; q < cols; q++) {
+                  double product = (double) x[1 + ((r + kh) * inCols + q + kw) * c + ci] * d[2 + (r * cols + q) * n + f];
+                  sum += product;
+                  magnitude += Math.abs(product);
+                }
+              }
+              assertTrue(
+                  Math.abs(g[at] - sum) <= 2e-5 * magnitude + 1e-6,
+                  java.util.Arrays.toString(shape) + " at tap " + kh + "," + kw + ", channel " + ci + ", filter " + f + ": " + g[at] + " vs " + sum);
+            }
+          }
+        }
+      }
+      assertEquals(before[0], g[0]);
+      assertEquals(before[1], g[1]);
+      assertEquals(before[2], g[2]);
+    }
+  }
+
   private static float[] randoms(SplittableRandom random, int n) {
     float[] a = new float[n];
     for (int i = 0; i < n; i++) {

@@ -6,6 +6,7 @@ import dev.kiln.runtime.Initializer;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Loss;
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.Operation;
 import dev.kiln.runtime.TensorShape;
 import dev.kiln.runtime.kernels.Kernels;
 import java.util.Arrays;
@@ -136,13 +137,20 @@ public final class LeNet5Model extends LeNet5 implements Model {
    * The declared layers in order; the fields of the same names hold them.
    */
   private static final List<Layer> LAYERS = List.of(
-    new Layer("c1", "Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU", TensorShape.of(28, 28, 1), TensorShape.of(28, 28, 6), C1_WEIGHTS, new int[] {5, 5, 1, 6}, C1_BIAS, 6),
-    new Layer("s2", "MaxPool 2x2 stride 2 VALID", TensorShape.of(28, 28, 6), TensorShape.of(14, 14, 6), 0, new int[] {}, -1, 0),
-    new Layer("c3", "Conv2D 5x5 stride 1 VALID + ReLU", TensorShape.of(14, 14, 6), TensorShape.of(10, 10, 16), C3_WEIGHTS, new int[] {5, 5, 6, 16}, C3_BIAS, 16),
-    new Layer("s4", "MaxPool 2x2 stride 2 VALID", TensorShape.of(10, 10, 16), TensorShape.of(5, 5, 16), 0, new int[] {}, -1, 0),
-    new Layer("c5", "Dense 120 + ReLU", TensorShape.vector(400), TensorShape.vector(120), C5_WEIGHTS, new int[] {400, 120}, C5_BIAS, 120),
-    new Layer("f6", "Dense 84 + ReLU", TensorShape.vector(120), TensorShape.vector(84), F6_WEIGHTS, new int[] {120, 84}, F6_BIAS, 84),
-    new Layer("output", "Dense 10 + Softmax", TensorShape.vector(84), TensorShape.vector(10), OUTPUT_WEIGHTS, new int[] {84, 10}, OUTPUT_BIAS, 10));
+    new Layer("c1", "Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU", TensorShape.of(28, 28, 1), TensorShape.of(28, 28, 6), C1_WEIGHTS, new int[] {5, 5, 1, 6}, C1_BIAS, 6,
+        Operation.of(Operation.Kind.CONV_2D, "@input").window(5, 5, 1, 1, 2, 2, 2, 2).activation(Operation.Activation.RELU)),
+    new Layer("s2", "MaxPool 2x2 stride 2 VALID", TensorShape.of(28, 28, 6), TensorShape.of(14, 14, 6), 0, new int[] {}, -1, 0,
+        Operation.of(Operation.Kind.MAX_POOL, "c1").window(2, 2, 2, 2, 0, 0, 0, 0)),
+    new Layer("c3", "Conv2D 5x5 stride 1 VALID + ReLU", TensorShape.of(14, 14, 6), TensorShape.of(10, 10, 16), C3_WEIGHTS, new int[] {5, 5, 6, 16}, C3_BIAS, 16,
+        Operation.of(Operation.Kind.CONV_2D, "s2").window(5, 5, 1, 1, 0, 0, 0, 0).activation(Operation.Activation.RELU)),
+    new Layer("s4", "MaxPool 2x2 stride 2 VALID", TensorShape.of(10, 10, 16), TensorShape.of(5, 5, 16), 0, new int[] {}, -1, 0,
+        Operation.of(Operation.Kind.MAX_POOL, "c3").window(2, 2, 2, 2, 0, 0, 0, 0)),
+    new Layer("c5", "Dense 120 + ReLU", TensorShape.vector(400), TensorShape.vector(120), C5_WEIGHTS, new int[] {400, 120}, C5_BIAS, 120,
+        Operation.of(Operation.Kind.DENSE, "s4").activation(Operation.Activation.RELU)),
+    new Layer("f6", "Dense 84 + ReLU", TensorShape.vector(120), TensorShape.vector(84), F6_WEIGHTS, new int[] {120, 84}, F6_BIAS, 84,
+        Operation.of(Operation.Kind.DENSE, "c5").activation(Operation.Activation.RELU)),
+    new Layer("output", "Dense 10 + Softmax", TensorShape.vector(84), TensorShape.vector(10), OUTPUT_WEIGHTS, new int[] {84, 10}, OUTPUT_BIAS, 10,
+        Operation.of(Operation.Kind.DENSE, "f6").activation(Operation.Activation.SOFTMAX)));
 
   /**
    * Per-thread scratch memory, so predict allocates nothing and is thread-safe.

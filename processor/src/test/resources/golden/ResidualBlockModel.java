@@ -6,6 +6,7 @@ import dev.kiln.runtime.Initializer;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Loss;
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.Operation;
 import dev.kiln.runtime.TensorShape;
 import dev.kiln.runtime.TrainingBatch;
 import dev.kiln.runtime.kernels.Kernels;
@@ -158,16 +159,26 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    * The declared layers in order; the fields of the same names hold them.
    */
   private static final List<Layer> LAYERS = List.of(
-    new Layer("stem", "Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) no bias", TensorShape.of(8, 8, 2), TensorShape.of(8, 8, 4), STEM_WEIGHTS, new int[] {3, 3, 2, 4}, -1, 0),
-    new Layer("stemNorm", "BatchNorm momentum 0.99 epsilon 0.001 + ReLU", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), STEM_NORM_WEIGHTS, new int[] {4}, STEM_NORM_BIAS, 4, STEM_NORM_STATE, 8),
-    new Layer("branchA", "Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), BRANCH_A_WEIGHTS, new int[] {3, 3, 4, 4}, BRANCH_A_BIAS, 4),
-    new Layer("branchB", "Conv2D 1x1 stride 1 VALID", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), BRANCH_B_WEIGHTS, new int[] {1, 1, 4, 4}, BRANCH_B_BIAS, 4),
-    new Layer("branchBNorm", "BatchNorm momentum 0.99 epsilon 0.001", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), BRANCH_BNORM_WEIGHTS, new int[] {4}, BRANCH_BNORM_BIAS, 4, BRANCH_BNORM_STATE, 8),
-    new Layer("sum", "Add + ReLU", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), 0, new int[] {}, -1, 0),
-    new Layer("both", "Concat", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 8), 0, new int[] {}, -1, 0),
-    new Layer("pool", "MaxPool 2x2 stride 2 VALID", TensorShape.of(8, 8, 8), TensorShape.of(4, 4, 8), 0, new int[] {}, -1, 0),
-    new Layer("drop", "Dropout 0.25", TensorShape.of(4, 4, 8), TensorShape.of(4, 4, 8), 0, new int[] {}, -1, 0),
-    new Layer("output", "Dense 10 + Softmax", TensorShape.vector(128), TensorShape.vector(10), OUTPUT_WEIGHTS, new int[] {128, 10}, OUTPUT_BIAS, 10));
+    new Layer("stem", "Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) no bias", TensorShape.of(8, 8, 2), TensorShape.of(8, 8, 4), STEM_WEIGHTS, new int[] {3, 3, 2, 4}, -1, 0,
+        Operation.of(Operation.Kind.CONV_2D, "@input").window(3, 3, 1, 1, 1, 1, 1, 1)),
+    new Layer("stemNorm", "BatchNorm momentum 0.99 epsilon 0.001 + ReLU", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), STEM_NORM_WEIGHTS, new int[] {4}, STEM_NORM_BIAS, 4, STEM_NORM_STATE, 8,
+        Operation.of(Operation.Kind.BATCH_NORM, "stem").activation(Operation.Activation.RELU).epsilon(0.001)),
+    new Layer("branchA", "Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), BRANCH_A_WEIGHTS, new int[] {3, 3, 4, 4}, BRANCH_A_BIAS, 4,
+        Operation.of(Operation.Kind.CONV_2D, "stemNorm").window(3, 3, 1, 1, 1, 1, 1, 1).activation(Operation.Activation.RELU)),
+    new Layer("branchB", "Conv2D 1x1 stride 1 VALID", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), BRANCH_B_WEIGHTS, new int[] {1, 1, 4, 4}, BRANCH_B_BIAS, 4,
+        Operation.of(Operation.Kind.CONV_2D, "stemNorm").window(1, 1, 1, 1, 0, 0, 0, 0)),
+    new Layer("branchBNorm", "BatchNorm momentum 0.99 epsilon 0.001", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), BRANCH_BNORM_WEIGHTS, new int[] {4}, BRANCH_BNORM_BIAS, 4, BRANCH_BNORM_STATE, 8,
+        Operation.of(Operation.Kind.BATCH_NORM, "branchB").epsilon(0.001)),
+    new Layer("sum", "Add + ReLU", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), 0, new int[] {}, -1, 0,
+        Operation.of(Operation.Kind.ADD, "branchA", "branchBNorm").activation(Operation.Activation.RELU)),
+    new Layer("both", "Concat", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 8), 0, new int[] {}, -1, 0,
+        Operation.of(Operation.Kind.CONCAT, "sum", "stemNorm")),
+    new Layer("pool", "MaxPool 2x2 stride 2 VALID", TensorShape.of(8, 8, 8), TensorShape.of(4, 4, 8), 0, new int[] {}, -1, 0,
+        Operation.of(Operation.Kind.MAX_POOL, "both").window(2, 2, 2, 2, 0, 0, 0, 0)),
+    new Layer("drop", "Dropout 0.25", TensorShape.of(4, 4, 8), TensorShape.of(4, 4, 8), 0, new int[] {}, -1, 0,
+        Operation.of(Operation.Kind.DROPOUT, "pool")),
+    new Layer("output", "Dense 10 + Softmax", TensorShape.vector(128), TensorShape.vector(10), OUTPUT_WEIGHTS, new int[] {128, 10}, OUTPUT_BIAS, 10,
+        Operation.of(Operation.Kind.DENSE, "drop").activation(Operation.Activation.SOFTMAX)));
 
   /**
    * Per-thread scratch memory, so predict allocates nothing and is thread-safe.

@@ -21,6 +21,7 @@ class LibraryJarsTest {
     "annotations, kiln-annotations, dev/kiln/annotations/Network",
     "runtime, kiln-runtime, dev/kiln/runtime/Model",
     "opencl, kiln-opencl, dev/kiln/opencl/OpenCl",
+    "onnx, kiln-onnx, dev/kiln/onnx/Onnx",
     "processor, kiln-processor, dev/kiln/processor/KilnProcessor"
   })
   void sourcesAndJavadocJarsAreInstalledBesideTheJar(String module, String artifact, String type) throws Exception {

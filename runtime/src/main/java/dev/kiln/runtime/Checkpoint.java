@@ -162,7 +162,7 @@ public final class Checkpoint {
   }
 
   /** The JSON header of a safetensors file's bytes, checked for size and form. */
-  private static Map<?, ?> header(Path file, byte[] bytes) throws IOException {
+  static Map<?, ?> header(Path file, byte[] bytes) throws IOException {
     if (bytes.length < 8) {
       throw new DataFormatException(file, "too short for a safetensors file (" + bytes.length + " bytes)");
     }
@@ -278,7 +278,31 @@ public final class Checkpoint {
     System.arraycopy(loadedState, 0, model.state(), 0, loadedState.length);
   }
 
-  private static List<Long> longs(Path file, String name, String field, Object value)
+  /**
+   * Loads a PyTorch state dict saved as safetensors ({@code safetensors.torch.save_file(
+   * model.state_dict(), path)}) into a model of the same architecture whose layers are named as
+   * PyTorch's modules ({@code self.c1 = nn.Conv2d(...)} for Kiln's {@code c1}). Kernels, dense
+   * weights (and the CHW order of a flattened input) and BatchNorm statistics are converted to
+   * Kiln's layouts; see docs/onnx.md. Checks every name, dtype and shape before it changes the
+   * model.
+   *
+   * @throws DataFormatException if the file is not such a state dict of this network
+   */
+  public static void loadPyTorch(Model model, Path file) throws IOException {
+    loadPyTorch(model, file, Map.of());
+  }
+
+  /**
+   * {@link #loadPyTorch(Model, Path)} where PyTorch's modules have other names: {@code modules}
+   * maps a Kiln layer's name to its module's ({@code "c1" -> "features.0"}); layers it does not
+   * name keep their own.
+   */
+  public static void loadPyTorch(Model model, Path file, Map<String, String> modules)
+      throws IOException {
+    PyTorchStateDict.load(model, file, modules);
+  }
+
+  static List<Long> longs(Path file, String name, String field, Object value)
       throws DataFormatException {
     if (!(value instanceof List<?> list)) {
       throw new DataFormatException(file, name + ": " + field + " must be a list of integers");

@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * One declared layer of a generated model: its name (the field's), kind, shapes and where its
@@ -21,8 +22,11 @@ public final class Layer {
   private final int biasCount;
   private final int stateOffset;
   private final int stateCount;
+  private final Operation operation;
 
   /**
+   * A layer without an {@link #operation()}: generated models give theirs one.
+   *
    * @param weightShape empty for a layer without weights
    * @param biasOffset -1 for a layer without a bias
    */
@@ -36,7 +40,22 @@ public final class Layer {
       int biasOffset,
       int biasCount) {
     this(name, description, inputShape, outputShape, weightOffset, weightShape, biasOffset,
-        biasCount, -1, 0);
+        biasCount, -1, 0, null);
+  }
+
+  /** A layer without state that says what it computes ({@link #operation()}). */
+  public Layer(
+      String name,
+      String description,
+      TensorShape inputShape,
+      TensorShape outputShape,
+      int weightOffset,
+      int[] weightShape,
+      int biasOffset,
+      int biasCount,
+      Operation operation) {
+    this(name, description, inputShape, outputShape, weightOffset, weightShape, biasOffset,
+        biasCount, -1, 0, operation);
   }
 
   /**
@@ -55,6 +74,28 @@ public final class Layer {
       int biasCount,
       int stateOffset,
       int stateCount) {
+    this(name, description, inputShape, outputShape, weightOffset, weightShape, biasOffset,
+        biasCount, stateOffset, stateCount, null);
+  }
+
+  /**
+   * A layer that may keep state (see above) and says what it computes ({@link #operation()}).
+   *
+   * @param operation null for a layer that does not say
+   */
+  public Layer(
+      String name,
+      String description,
+      TensorShape inputShape,
+      TensorShape outputShape,
+      int weightOffset,
+      int[] weightShape,
+      int biasOffset,
+      int biasCount,
+      int stateOffset,
+      int stateCount,
+      Operation operation) {
+    this.operation = operation;
     this.stateOffset = stateOffset;
     this.stateCount = stateCount;
     this.name = name;
@@ -76,6 +117,15 @@ public final class Layer {
     return description;
   }
 
+  /**
+   * What the layer computes, as facts: kind, the layers it reads, window, activation. Generated
+   * models give every layer one; a layer made by hand may have none.
+   */
+  public Optional<Operation> operation() {
+    return Optional.ofNullable(operation);
+  }
+
+  /** Its (first) source's shape; a dense layer's is flat, its source flattened in HWC order. */
   public TensorShape inputShape() {
     return inputShape;
   }

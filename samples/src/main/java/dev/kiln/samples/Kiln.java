@@ -2,6 +2,7 @@ package dev.kiln.samples;
 
 import dev.kiln.samples.commands.BenchCommand;
 import dev.kiln.samples.commands.DevicesCommand;
+import dev.kiln.samples.commands.ExportCommand;
 import dev.kiln.samples.commands.LadderCommand;
 import dev.kiln.samples.commands.MnistCommand;
 import dev.kiln.samples.commands.SeedCommand;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
       XorCommand.class,
       SummaryCommand.class,
       ShowCommand.class,
+      ExportCommand.class,
       BenchCommand.class,
       DevicesCommand.class
     })

@@ -163,7 +163,7 @@ public final class ModelEmitter {
       Step step = declared.get(i);
       Node node = step.node();
       layers.add(
-          "\nnew $T($S, $S, $L, $L, $L, new int[] {$L}, $L, $L$L)$L",
+          "\nnew $T($S, $S, $L, $L, $L, new int[] {$L}, $L, $L$L,\n    $L)$L",
           LAYER,
           node.name(),
           node.describe(),
@@ -174,6 +174,7 @@ public final class ModelEmitter {
           step.biasOffset() >= 0 ? step.constantPrefix() + "_BIAS" : "-1",
           node.biasCount(),
           step.stateOffset() >= 0 ? ", " + step.constantPrefix() + "_STATE, " + node.stateCount() : "",
+          OperationCode.of(node, model.nodes()),
           i < declared.size() - 1 ? "," : "");
     }
     layers.unindent().add(")");

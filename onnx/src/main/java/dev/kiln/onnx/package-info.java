@@ -1,0 +1,5 @@
+/**
+ * Kiln networks as ONNX models: {@link dev.kiln.onnx.Onnx#export}. ONNX's message classes ({@code
+ * dev.kiln.onnx.proto}) are compiled from ONNX's own {@code onnx.proto} with protobuf-java.
+ */
+package dev.kiln.onnx;

@@ -213,19 +213,20 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int threads = mnistOptions.threads != null ? mnistOptions.threads : 2;
-    String wrong =
-        threads < 1 ? "--threads must be at least 1, got " + threads
-            : calls < 1 ? "--calls must be at least 1, got " + calls
-            : batches < 1 ? "--batches must be at least 1, got " + batches
-            : rounds < 1 ? "--rounds must be at least 1, got " + rounds
-            : warmup < 0 || warmupBatches < 0 || !(warmupSeconds >= 0) ? "warm-up counts and --warmup-seconds must not be negative"
-            : clockGhz != null && !(clockGhz > 0) ? "--clock-ghz must be positive, got " + clockGhz
-            : null;
-    if (wrong != null) {
-      System.err.println("kiln bench: " + wrong);
-      return 2;
+    // Every option before the peak is measured or MNIST is loaded (--limit and --data included).
+    mnistOptions.check();
+    OptionChecks.atLeast("--calls", calls, 1);
+    OptionChecks.atLeast("--batches", batches, 1);
+    OptionChecks.atLeast("--rounds", rounds, 1);
+    OptionChecks.atLeast("--warmup", warmup, 0);
+    OptionChecks.atLeast("--warmup-batches", warmupBatches, 0);
+    if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
+      throw new UsageError("--warmup-seconds must not be negative, got " + warmupSeconds);
     }
+    if (clockGhz != null) {
+      OptionChecks.positive("--clock-ghz", clockGhz);
+    }
+    int threads = mnistOptions.threads != null ? mnistOptions.threads : 2;
     String jdk = Runtime.version().toString();
     PeakFlops peak = PeakFlops.estimate(clockGhz);
     int cores = Math.min(threads, Runtime.getRuntime().availableProcessors());

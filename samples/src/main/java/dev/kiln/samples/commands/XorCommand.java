@@ -57,6 +57,9 @@ public final class XorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    OptionChecks.atLeast("--steps", steps, 1);
+    OptionChecks.positive("--lr", lr);
+    deviceOption.check();
     Dataset table = Dataset.of(INPUTS, 2, TARGETS, 1);
     List<Row> rows = new ArrayList<>();
     OpenClDevice device = deviceOption.open(System.out);

@@ -108,6 +108,23 @@ class CommandLineErrorsTest {
     assertUsageError(kiln(mnist("--device", "gpu")), "--device must be cpu, opencl or opencl:<index|gpu|cpu|name>, got 'gpu'");
   }
 
+  /** bench, xor and show check their options first too: nothing measured, trained or loaded. */
+  @Test
+  void benchXorAndShowOptionsAreUsageErrorsBeforeAnythingRuns() {
+    String data = dir.resolve("no-such-data").toString();
+    assertUsageError(kiln("bench", "--data", data, "--limit", "0"), "kiln bench: --limit must be at least 1, got 0");
+    assertUsageError(kiln("bench", "--data", data, "--threads", "0"), "--threads must be at least 1, got 0");
+    assertUsageError(kiln("bench", "--data", data, "--calls", "0"), "--calls must be at least 1, got 0");
+    assertUsageError(kiln("bench", "--data", data, "--rounds", "-2"), "--rounds must be at least 1, got -2");
+    assertUsageError(kiln("bench", "--data", data, "--warmup-seconds", "-1"), "--warmup-seconds must not be negative, got -1.0");
+    assertUsageError(kiln("bench", "--data", data, "--clock-ghz", "0"), "--clock-ghz must be a positive number, got 0.0");
+    assertUsageError(kiln("xor", "--steps", "0"), "kiln xor: --steps must be at least 1, got 0");
+    assertUsageError(kiln("xor", "--lr", "-0.5"), "--lr must be a positive number, got -0.5");
+    assertUsageError(kiln("xor", "--device", "opencl:99"), "kiln xor: --device opencl:99: ");
+    assertUsageError(kiln("show", "--index", "-1"), "--index -1 is negative");
+    assertFalse(Files.exists(dir.resolve("no-such-data")), "nothing fetched");
+  }
+
   @Test
   void ladderRungsOutsideTheLadderAreUsageErrors() {
     assertUsageError(

@@ -61,22 +61,12 @@ final class VectorWinograd {
       }
     }
     float[] u = held == null ? transformKernel(w, wo, channels, n, buf) : null;
-    int inRows = rows + 2;
-    int inCols = cols + 2;
     for (int ti = 0; ti < tileRows; ti++) {
       for (int tj = 0; tj < tileCols; tj++) {
         int t = ti * tileCols + tj;
         int r0 = 2 * ti;
         int c0 = 2 * tj;
-        boolean inside = r0 + 4 <= inRows && c0 + 4 <= inCols;
-        for (int ci = 0; ci < channels; ci += L) {
-          int at = xo + r0 * rowStep + c0 * channels + ci;
-          if (inside) {
-            transformInput(x, at, rowStep, channels, v, t * 16 * channels + ci, channels);
-          } else {
-            transformEdgeInput(x, at, rowStep, channels, inRows - r0, inCols - c0, v, t * 16 * channels + ci, channels);
-          }
-        }
+        transformBlock(x, xo, rowStep, channels, rows, cols, r0, c0, v, t);
       }
     }
     int[] rowsAt = VectorGemm.strided(buf.rows(tiles), tiles, 16 * channels);
@@ -139,22 +129,12 @@ final class VectorWinograd {
       java.util.Arrays.fill(m, 0, 16 * packedSize, 0f); // the last panel's padding columns
     }
     float[] du = buf.winogradKernel(16 * channels * n);
-    int inRows = rows + 2;
-    int inCols = cols + 2;
     for (int ti = 0; ti < tileRows; ti++) {
       for (int tj = 0; tj < tileCols; tj++) {
         int t = ti * tileCols + tj;
         int r0 = 2 * ti;
         int c0 = 2 * tj;
-        boolean inside = r0 + 4 <= inRows && c0 + 4 <= inCols;
-        for (int ci = 0; ci < channels; ci += L) {
-          int at = xo + r0 * rowStep + c0 * channels + ci;
-          if (inside) {
-            transformInput(x, at, rowStep, channels, v, t * 16 * channels + ci, channels);
-          } else {
-            transformEdgeInput(x, at, rowStep, channels, inRows - r0, inCols - c0, v, t * 16 * channels + ci, channels);
-          }
-        }
+        transformBlock(x, xo, rowStep, channels, rows, cols, r0, c0, v, t);
         for (int f = 0; f < n; f += L) {
           transformOutputGradient(d, dOff + (r0 * cols + c0) * n + f, cols * n, n, r0 + 1 < rows, c0 + 1 < cols, m, VectorGemm.packedOffset(t, f, tiles, n), packedSize);
         }
@@ -171,6 +151,26 @@ final class VectorWinograd {
     for (int ci = 0; ci < channels; ci++) {
       for (int f = 0; f < n; f += L) {
         transposedKernelTransform(du, ci * 16 * n + f, n, g, go + ci * n + f, channels * n);
+      }
+    }
+  }
+
+  /**
+   * {@code V = Bᵀ d B} for every vector of channels of the 4x4 input block at ({@code r0}, {@code
+   * c0}) (its missing rows and columns past an odd output read as zeros), block {@code t} of
+   * {@code v}: its 16 positions side by side.
+   */
+  private static void transformBlock(
+      float[] x, int xo, int rowStep, int channels, int rows, int cols, int r0, int c0, float[] v, int t) {
+    int inRows = rows + 2;
+    int inCols = cols + 2;
+    boolean inside = r0 + 4 <= inRows && c0 + 4 <= inCols;
+    for (int ci = 0; ci < channels; ci += L) {
+      int at = xo + r0 * rowStep + c0 * channels + ci;
+      if (inside) {
+        transformInput(x, at, rowStep, channels, v, t * 16 * channels + ci, channels);
+      } else {
+        transformEdgeInput(x, at, rowStep, channels, inRows - r0, inCols - c0, v, t * 16 * channels + ci, channels);
       }
     }
   }

@@ -4,15 +4,11 @@ import dev.kiln.onnx.Onnx;
 import dev.kiln.runtime.Checkpoint;
 import dev.kiln.runtime.Model;
 import dev.kiln.runtime.TensorShape;
-import java.io.FileNotFoundException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,22 +27,7 @@ import picocli.CommandLine.Option;
     })
 public final class ExportCommand implements Callable<Integer> {
 
-  @Option(
-      names = "--model",
-      paramLabel = "NAME",
-      description =
-          "Network: lenet5, resnet, inception, mobilenet (the names mnist --model uses) or a"
-              + " ladder rung's softmax, relu-normal, relu-xavier, deep-dropout, cnn2, cnn3"
-              + " (default: the one the checkpoint records, else lenet5).")
-  String model;
-
-  @Option(
-      names = "--checkpoint",
-      paramLabel = "FILE",
-      description =
-          "Checkpoint, as ./kiln mnist writes it (default: <model>.safetensors, e.g."
-              + " lenet5.safetensors).")
-  Path checkpoint;
+  @picocli.CommandLine.Mixin TrainedNetwork trained;
 
   @Option(
       names = "--out",
@@ -57,50 +38,16 @@ public final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintStream stdout = System.out;
-    Map<String, LongFunction<Model>> networks = ShowCommand.networks();
-    String key = model == null ? null : model.strip().toLowerCase(Locale.ROOT);
-    if (key != null && !networks.containsKey(key)) {
-      throw new UsageError(
-          "unknown --model '" + model + "'; choose one of " + String.join(", ", networks.keySet()));
-    }
+    trained.key(); // an unknown --model before anything else
     if (out != null) {
       OptionChecks.writableFile("--out", out);
     }
-    String name = key == null ? "lenet5" : key;
-    Path checkpoint = this.checkpoint != null ? this.checkpoint : Path.of(name + ".safetensors");
-    if (!Files.isRegularFile(checkpoint)) {
-      boolean mnistTrainsIt =
-          Arrays.stream(MnistCommand.Architecture.values()).anyMatch(a -> a.name().equalsIgnoreCase(name));
-      throw new FileNotFoundException(
-          "checkpoint " + checkpoint + (Files.exists(checkpoint) ? " is not a file" : " not found")
-              + (mnistTrainsIt
-                  ? "; train one with ./kiln mnist" + (name.equals("lenet5") ? "" : " --model " + name)
-                      + " (it writes " + name + ".safetensors) or pass --checkpoint FILE"
-                  : "; pass --checkpoint FILE"));
-    }
-    Map<String, String> about = Checkpoint.metadata(checkpoint);
-    // The network the checkpoint says it holds picks the model, or tells a wrong --model.
-    String recorded = about.get("network");
-    String recordedModel = recorded == null ? null : ShowCommand.modelOf(recorded);
-    String madeBy = about.containsKey("command") ? " (from " + about.get("command") + ")" : "";
-    if (key == null && recorded != null && recordedModel == null) {
-      throw new UsageError(
-          checkpoint + " holds " + recorded + madeBy + ", which export does not know; it exports "
-              + String.join(", ", networks.keySet()));
-    }
-    if (key == null) {
-      key = recordedModel != null ? recordedModel : "lenet5";
-    }
-    Path target = out != null ? out : Path.of(key + ".onnx");
+    TrainedNetwork.Found found = trained.find("export", "export");
+    Model net = found.net();
+    Path checkpoint = found.checkpoint();
+    Map<String, String> about = found.about();
+    Path target = out != null ? out : Path.of(found.key() + ".onnx");
     OptionChecks.writableFile("--out", target);
-    Model net = networks.get(key).apply(0);
-    if (recorded != null && !recorded.equals(net.name())) {
-      throw new UsageError(
-          checkpoint + " holds " + recorded + madeBy + ", not " + net.name()
-              + (recordedModel != null
-                  ? "; export it with --model " + recordedModel + " (or leave --model out)"
-                  : ""));
-    }
     Checkpoint.load(net, checkpoint); // a corrupt or mismatched file: one line, exit status 1
     stdout.println(ShowCommand.describe(checkpoint, about));
     long start = System.nanoTime();

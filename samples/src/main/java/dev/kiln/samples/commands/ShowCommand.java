@@ -10,7 +10,6 @@ import dev.kiln.runtime.train.Trainer;
 import dev.kiln.samples.pictures.LayerPictures;
 import dev.kiln.samples.pictures.OutputBars;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,14 +41,7 @@ public final class ShowCommand implements Callable<Integer> {
   /** MNIST's classes, in the order of the output layer's units. */
   static final List<String> DIGITS = IntStream.range(0, 10).mapToObj(String::valueOf).toList();
 
-  @Option(
-      names = "--model",
-      paramLabel = "NAME",
-      description =
-          "Network: lenet5, resnet, inception, mobilenet (the names mnist --model uses) or a"
-              + " ladder rung's softmax, relu-normal, relu-xavier, deep-dropout, cnn2, cnn3"
-              + " (default: the one the checkpoint records, else lenet5).")
-  String model;
+  @picocli.CommandLine.Mixin TrainedNetwork trained;
 
   @Option(
       names = "--layer",
@@ -63,14 +55,6 @@ public final class ShowCommand implements Callable<Integer> {
       defaultValue = "0",
       description = "The MNIST test image, 0 to 9999 (default: ${DEFAULT-VALUE}).")
   int index;
-
-  @Option(
-      names = "--checkpoint",
-      paramLabel = "FILE",
-      description =
-          "Checkpoint, as ./kiln mnist writes it (default: <model>.safetensors, e.g."
-              + " lenet5.safetensors or, with --model resnet, resnet.safetensors).")
-  Path checkpoint;
 
   @Option(
       names = "--data",
@@ -132,55 +116,19 @@ public final class ShowCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
-    Map<String, LongFunction<Model>> networks = networks();
-    String key = model == null ? null : model.strip().toLowerCase(Locale.ROOT);
-    if (key != null && !networks.containsKey(key)) {
-      return fail(2, "unknown --model '" + model + "'; choose one of " + String.join(", ", networks.keySet()));
-    }
+    trained.key(); // an unknown --model before anything else
     if (index < 0) {
       return fail(2, "--index " + index + " is negative; MNIST test images are numbered from 0");
     }
-    Path checkpoint =
-        this.checkpoint != null ? this.checkpoint : Path.of((key == null ? "lenet5" : key) + ".safetensors");
-    if (!Files.isRegularFile(checkpoint)) {
-      String name = key == null ? "lenet5" : key;
-      boolean mnistTrainsIt = Arrays.stream(MnistCommand.Architecture.values()).anyMatch(a -> a.name().equalsIgnoreCase(name));
-      return fail(
-          1,
-          "checkpoint " + checkpoint + (Files.exists(checkpoint) ? " is not a file" : " not found")
-              + (mnistTrainsIt
-                  ? "; train one with ./kiln mnist" + (name.equals("lenet5") ? "" : " --model " + name)
-                      + " (it writes " + name + ".safetensors) or pass --checkpoint FILE"
-                  : "; pass --checkpoint FILE"));
-    }
-    Map<String, String> about;
+    TrainedNetwork.Found found;
     try {
-      about = Checkpoint.metadata(checkpoint);
+      found = trained.find("show", "draw");
     } catch (DataFormatException e) {
       return fail(1, "cannot load the checkpoint: " + e.getMessage());
     }
-    // The network the checkpoint says it holds picks the model, or tells a wrong --model.
-    String recorded = about.get("network");
-    String recordedModel = recorded == null ? null : modelOf(recorded);
-    String madeBy = about.containsKey("command") ? " (from " + about.get("command") + ")" : "";
-    if (key == null && recorded != null && recordedModel == null) {
-      return fail(
-          1,
-          checkpoint + " holds " + recorded + madeBy + ", which show cannot draw; it draws "
-              + String.join(", ", networks.keySet()));
-    }
-    if (key == null) {
-      key = recordedModel != null ? recordedModel : "lenet5";
-    }
-    Model net = networks.get(key).apply(0);
-    if (recorded != null && !recorded.equals(net.name())) {
-      return fail(
-          2,
-          checkpoint + " holds " + recorded + madeBy + ", not " + net.name()
-              + (recordedModel != null
-                  ? "; draw it with --model " + recordedModel + " (or leave --model out)"
-                  : ", which show cannot draw"));
-    }
+    Model net = found.net();
+    Path checkpoint = found.checkpoint();
+    Map<String, String> about = found.about();
     List<Layer> chosen = choose(net);
     if (chosen == null) {
       return 2;

@@ -203,60 +203,17 @@ public final class Checkpoint {
     for (Entry e : entries(model)) {
       expected.put(e.name(), e);
     }
-    List<String> unexpected = new ArrayList<>();
-    for (Object key : header.keySet()) {
-      if (!key.equals("__metadata__") && !expected.containsKey(key)) {
-        unexpected.add(String.valueOf(key));
-      }
-    }
-    List<String> missing = new ArrayList<>();
-    for (String name : expected.keySet()) {
-      if (!header.containsKey(name)) {
-        missing.add(name);
-      }
-    }
-    if (!missing.isEmpty() || !unexpected.isEmpty()) {
-      throw new DataFormatException(
-          file,
-          "does not match network " + model.name()
-              + (missing.isEmpty() ? "" : ": missing " + missing)
-              + (unexpected.isEmpty() ? "" : ": unexpected " + unexpected)
-              + " (is it a checkpoint of another network?)");
-    }
+    checkNames(
+        file, header, expected.keySet(), name -> false, "does not match network " + model.name(),
+        " (is it a checkpoint of another network?)");
     long[][] ranges = new long[expected.size()][];
     int filled = 0;
     for (Entry e : expected.values()) {
-      Object info = header.get(e.name());
-      if (!(info instanceof Map<?, ?> tensor)) {
-        throw new DataFormatException(file, e.name() + ": expected an object in the header");
-      }
-      if (!"F32".equals(tensor.get("dtype"))) {
-        throw new DataFormatException(
-            file, e.name() + ": dtype " + tensor.get("dtype") + ", expected F32 (float32)");
-      }
-      List<Long> shape = longs(file, e.name(), "shape", tensor.get("shape"));
-      if (!shape.equals(Arrays.stream(e.shape()).asLongStream().boxed().toList())) {
-        throw new DataFormatException(
-            file, e.name() + ": shape " + shape + ", but " + model.name() + " expects "
-                + Arrays.toString(e.shape()));
-      }
-      List<Long> range = longs(file, e.name(), "data_offsets", tensor.get("data_offsets"));
-      if (range.size() != 2
-          || range.get(0) < 0
-          || range.get(1) - range.get(0) != 4L * e.count()
-          || range.get(1) > dataLength) {
-        throw new DataFormatException(
-            file, e.name() + ": data_offsets " + range + " do not hold " + e.count()
-                + " floats within the " + dataLength + " data bytes (truncated or corrupt)");
-      }
-      ranges[filled++] = new long[] {range.get(0), range.get(1)};
-      ByteBuffer tensorData =
-          ByteBuffer.wrap(bytes, dataStart + range.get(0).intValue(), 4 * e.count())
-              .order(ByteOrder.LITTLE_ENDIAN);
-      float[] into = e.state() ? loadedState : loaded;
-      for (int i = 0; i < e.count(); i++) {
-        into[e.offset() + i] = tensorData.getFloat();
-      }
+      ranges[filled] = new long[2];
+      float[] values =
+          tensor(file, bytes, header, e.name(), e.shape(), e.count(), "", model.name() + " expects "
+              + Arrays.toString(e.shape()), ranges[filled++]);
+      System.arraycopy(values, 0, e.state() ? loadedState : loaded, e.offset(), values.length);
     }
     // The tensors must tile the data: overlapping ranges (two tensors reading the same bytes,
     // the others never read) add up to the right total, so the sum alone proves nothing.
@@ -300,6 +257,79 @@ public final class Checkpoint {
   public static void loadPyTorch(Model model, Path file, Map<String, String> modules)
       throws IOException {
     PyTorchStateDict.load(model, file, modules);
+  }
+
+  /**
+   * Every tensor in {@code expected} is in the header and the header holds no other (but its
+   * metadata and the names {@code ignored} accepts), else {@code problem} with the missing and
+   * unexpected names, then {@code hint}.
+   */
+  static void checkNames(
+      Path file, Map<?, ?> header, java.util.Set<String> expected,
+      java.util.function.Predicate<String> ignored, String problem, String hint)
+      throws DataFormatException {
+    List<String> unexpected = new ArrayList<>();
+    for (Object key : header.keySet()) {
+      String name = String.valueOf(key);
+      if (!name.equals("__metadata__") && !expected.contains(name) && !ignored.test(name)) {
+        unexpected.add(name);
+      }
+    }
+    List<String> missing = new ArrayList<>();
+    for (String name : expected) {
+      if (!header.containsKey(name)) {
+        missing.add(name);
+      }
+    }
+    if (!missing.isEmpty() || !unexpected.isEmpty()) {
+      throw new DataFormatException(
+          file,
+          problem
+              + (missing.isEmpty() ? "" : ": missing " + missing)
+              + (unexpected.isEmpty() ? "" : ": unexpected " + unexpected)
+              + hint);
+    }
+  }
+
+  /**
+   * Tensor {@code name}'s {@code count} floats, after checking its header entry: an object, F32
+   * (else the message ends with {@code dtypeHint}), of {@code shape} (else "but " {@code
+   * expectation}), and data offsets inside the file's data that hold exactly its floats; the
+   * offsets go to {@code range}.
+   */
+  static float[] tensor(
+      Path file, byte[] bytes, Map<?, ?> header, String name, int[] shape, int count,
+      String dtypeHint, String expectation, long[] range) throws DataFormatException {
+    int dataStart = 8 + (int) ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    long dataLength = bytes.length - dataStart;
+    if (!(header.get(name) instanceof Map<?, ?> tensor)) {
+      throw new DataFormatException(file, name + ": expected an object in the header");
+    }
+    if (!"F32".equals(tensor.get("dtype"))) {
+      throw new DataFormatException(
+          file, name + ": dtype " + tensor.get("dtype") + ", expected F32 (float32" + dtypeHint + ")");
+    }
+    List<Long> actual = longs(file, name, "shape", tensor.get("shape"));
+    if (!actual.equals(Arrays.stream(shape).asLongStream().boxed().toList())) {
+      throw new DataFormatException(file, name + ": shape " + actual + ", but " + expectation);
+    }
+    List<Long> offsets = longs(file, name, "data_offsets", tensor.get("data_offsets"));
+    if (offsets.size() != 2
+        || offsets.get(0) < 0
+        || offsets.get(1) - offsets.get(0) != 4L * count
+        || offsets.get(1) > dataLength) {
+      throw new DataFormatException(
+          file, name + ": data_offsets " + offsets + " do not hold " + count
+              + " floats within the " + dataLength + " data bytes (truncated or corrupt)");
+    }
+    range[0] = offsets.get(0);
+    range[1] = offsets.get(1);
+    float[] values = new float[count];
+    ByteBuffer.wrap(bytes, dataStart + offsets.get(0).intValue(), 4 * count)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .asFloatBuffer()
+        .get(values);
+    return values;
   }
 
   static List<Long> longs(Path file, String name, String field, Object value)

@@ -1,11 +1,8 @@
 package dev.kiln.runtime;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,65 +58,21 @@ final class PyTorchStateDict {
     Map<String, Expected> expected = expected(model, modules);
     byte[] bytes = Files.readAllBytes(file);
     Map<?, ?> header = Checkpoint.header(file, bytes);
-    long headerLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    int dataStart = 8 + (int) headerLength;
-    long dataLength = bytes.length - dataStart;
-
-    List<String> unexpected = new ArrayList<>();
-    for (Object key : header.keySet()) {
-      String name = String.valueOf(key);
-      if (!name.equals("__metadata__") && !expected.containsKey(name)
-          && !name.endsWith(".num_batches_tracked")) {
-        unexpected.add(name);
-      }
-    }
-    List<String> missing = new ArrayList<>();
-    for (String name : expected.keySet()) {
-      if (!header.containsKey(name)) {
-        missing.add(name);
-      }
-    }
-    if (!missing.isEmpty() || !unexpected.isEmpty()) {
-      throw new DataFormatException(
-          file,
-          "is not a PyTorch state dict of " + model.name()
-              + (missing.isEmpty() ? "" : ": missing " + missing)
-              + (unexpected.isEmpty() ? "" : ": unexpected " + unexpected)
-              + " (PyTorch's modules must be named after Kiln's layers, or mapped to them)");
-    }
+    Checkpoint.checkNames(
+        file, header, expected.keySet(), name -> name.endsWith(".num_batches_tracked"),
+        "is not a PyTorch state dict of " + model.name(),
+        " (PyTorch's modules must be named after Kiln's layers, or mapped to them)");
 
     float[] parameters = model.parameters().clone();
     float[] state = model.state().clone();
     for (Expected e : expected.values()) {
-      if (!(header.get(e.name()) instanceof Map<?, ?> tensor)) {
-        throw new DataFormatException(file, e.name() + ": expected an object in the header");
-      }
-      if (!"F32".equals(tensor.get("dtype"))) {
-        throw new DataFormatException(
-            file, e.name() + ": dtype " + tensor.get("dtype") + ", expected F32 (float32; call"
-                + " .float() on the model before saving)");
-      }
-      List<Long> shape = Checkpoint.longs(file, e.name(), "shape", tensor.get("shape"));
-      if (!shape.equals(Arrays.stream(e.shape()).asLongStream().boxed().toList())) {
-        throw new DataFormatException(
-            file, e.name() + ": shape " + shape + ", but " + e.layer().name() + " of "
-                + model.name() + " (" + e.layer().description() + ") expects "
-                + Arrays.toString(e.shape()) + " in PyTorch's layout");
-      }
-      List<Long> range = Checkpoint.longs(file, e.name(), "data_offsets", tensor.get("data_offsets"));
-      if (range.size() != 2
-          || range.get(0) < 0
-          || range.get(1) - range.get(0) != 4L * e.count()
-          || range.get(1) > dataLength) {
-        throw new DataFormatException(
-            file, e.name() + ": data_offsets " + range + " do not hold " + e.count()
-                + " floats within the " + dataLength + " data bytes (truncated or corrupt)");
-      }
-      float[] values = new float[e.count()];
-      ByteBuffer.wrap(bytes, dataStart + range.get(0).intValue(), 4 * e.count())
-          .order(ByteOrder.LITTLE_ENDIAN)
-          .asFloatBuffer()
-          .get(values);
+      float[] values =
+          Checkpoint.tensor(
+              file, bytes, header, e.name(), e.shape(), e.count(),
+              "; call .float() on the model before saving",
+              e.layer().name() + " of " + model.name() + " (" + e.layer().description()
+                  + ") expects " + Arrays.toString(e.shape()) + " in PyTorch's layout",
+              new long[2]);
       convert(e, values, e.state() ? state : parameters);
     }
     System.arraycopy(parameters, 0, model.parameters(), 0, parameters.length);

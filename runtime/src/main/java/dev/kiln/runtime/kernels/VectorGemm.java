@@ -53,6 +53,7 @@ final class VectorGemm {
     float[] b = new float[0];
     float[] edge = new float[MR * 2 * L];
     int[] rows = new int[0];
+    int[] taps = new int[0];
     int[] ks = new int[0];
     /** Whether this thread's large products may take a helper thread ({@link Kernels#shareWithHelpers}). */
     boolean shareWithHelpers;
@@ -100,6 +101,14 @@ final class VectorGemm {
     /** A product's result before it is copied out (a tile's samples apart, Winograd's positions). */
     float[] c(int size) {
       return c = atLeast(c, size);
+    }
+
+    /** A planar convolution's tap offsets ({@link VectorPlanar}). */
+    int[] taps(int size) {
+      if (taps.length < size) {
+        taps = new int[size];
+      }
+      return taps;
     }
 
     int[] rows(int size) {

@@ -32,8 +32,10 @@ final class VectorPlanar {
       int cols, float[] t, int to) {
     int plane = rows * cols;
     int planeIn = height * width;
+    int[] taps = taps(channels, planeIn, width, kh, kw);
+    int perRow = kw * channels;
     if (cols >= L && rows >= 2) {
-      convolvePlanarUnmasked(x, xo, channels, height, width, zeroTop, zeroBottom, kh, kw, w, wo, np, rows, cols, t, to);
+      convolvePlanarUnmasked(x, xo, height, width, zeroTop, zeroBottom, kh, taps, perRow, w, wo, np, rows, cols, t, to);
       return true;
     }
     // Rows narrower than a vector (LeNet-5's c3 input gradient: 14): the loads may take whole
@@ -47,8 +49,8 @@ final class VectorPlanar {
         int r = Math.min(r0, rows - 2);
         for (int c = 0; c < cols; c += L) {
           convolvePlanarLoads6x2(
-              x, xo + r * width + c, channels, planeIn, width, kh, kw, firstTap(zeroTop, r + 1),
-              lastTap(height, zeroBottom, kh, r), w, wo, c, cols, t, to + r * cols + c, plane);
+              x, xo + r * width + c, taps, firstTap(zeroTop, r + 1) * perRow,
+              lastTap(height, zeroBottom, kh, r) * perRow, width, w, wo, c, cols, t, to + r * cols + c, plane);
         }
       }
       return true;
@@ -62,15 +64,15 @@ final class VectorPlanar {
       int r = 0;
       for (; r + 2 <= rows; r += 2) {
         for (int c = 0; c < cols; c += L) {
-          int aFrom = firstTap(zeroTop, r + 1);
-          int aTo = lastTap(height, zeroBottom, kh, r);
+          int aFrom = firstTap(zeroTop, r + 1) * perRow;
+          int aTo = lastTap(height, zeroBottom, kh, r) * perRow;
           if (wholeLoads) {
             convolvePlanarLoads4x2(
-                x, xo + r * width + c, channels, planeIn, width, kh, kw, aFrom, aTo, w, wo + f, np,
+                x, xo + r * width + c, taps, aFrom, aTo, width, w, wo + f, np,
                 c, cols, t, to + f * plane + r * cols + c, plane);
           } else {
             convolvePlanar4x2(
-                x, xo + r * width + c, channels, planeIn, width, kh, kw, aFrom, aTo, w, wo + f, np,
+                x, xo + r * width + c, taps, aFrom, aTo, width, w, wo + f, np,
                 c, cols, t, to + f * plane + r * cols + c, plane);
           }
         }
@@ -78,13 +80,34 @@ final class VectorPlanar {
       for (; r < rows; r++) {
         for (int c = 0; c < cols; c += L) {
           convolvePlanar4(
-              x, xo + r * width + c, channels, planeIn, width, kh, kw, firstTap(zeroTop, r),
-              lastTap(height, zeroBottom, kh, r), w, wo + f, np, c, cols, t,
+              x, xo + r * width + c, taps, firstTap(zeroTop, r) * perRow,
+              lastTap(height, zeroBottom, kh, r) * perRow, width, w, wo + f, np, c, cols, t,
               to + f * plane + r * cols + c, plane);
         }
       }
     }
     return true;
+  }
+
+  /**
+   * Where each tap's input starts, relative to a block's first pixel, in the weights' order:
+   * {@code taps[(a·kw + b)·channels + ch] = ch·planeIn + a·width + b}, so that a block runs one
+   * loop over the taps with its weights at {@code i·np} (HWIO). With the kernel rows, columns and
+   * channels as three nested loops, the innermost ran kw times (five for LeNet-5) and C2's loop
+   * splitting left it slow: LeNet-5's c3 input gradient blocks took 1.6 times as long. The rows
+   * of a block's taps that add only zeros are a range of the table: {@code [aFrom·kw·channels,
+   * aTo·kw·channels)}.
+   */
+  private static int[] taps(int channels, int planeIn, int width, int kh, int kw) {
+    int[] taps = VectorGemm.buffers().taps(kh * kw * channels);
+    for (int a = 0; a < kh; a++) {
+      for (int b = 0; b < kw; b++) {
+        for (int ch = 0; ch < channels; ch++) {
+          taps[(a * kw + b) * channels + ch] = ch * planeIn + a * width + b;
+        }
+      }
+    }
+    return taps;
   }
 
   /**
@@ -182,33 +205,28 @@ final class VectorPlanar {
    * would branch inside the loop.
    */
   private static void convolvePlanar4x2(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo, float[] w, int wf,
+      float[] x, int xb, int[] taps, int from, int to, int width, float[] w, int wf,
       int np, int c, int cols, float[] t, int tb, int plane) {
     VectorMask<Float> m = S.indexInRange(c, cols);
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
-    for (int ch = 0; ch < channels; ch++) {
-      for (int a = aFrom; a < aTo; a++) {
-        int xr = xb + ch * planeIn + a * width;
-        int wr = wf + (a * kw * channels + ch) * np;
-        for (int bb = 0; bb < kw; bb++) {
-          FloatVector v = FloatVector.fromArray(S, x, xr + bb, m);
-          FloatVector u = FloatVector.fromArray(S, x, xr + width + bb, m);
-          int wi = wr + bb * channels * np;
-          FloatVector k = FloatVector.broadcast(S, w[wi]);
-          a0 = v.fma(k, a0);
-          e0 = u.fma(k, e0);
-          k = FloatVector.broadcast(S, w[wi + 1]);
-          a1 = v.fma(k, a1);
-          e1 = u.fma(k, e1);
-          k = FloatVector.broadcast(S, w[wi + 2]);
-          a2 = v.fma(k, a2);
-          e2 = u.fma(k, e2);
-          k = FloatVector.broadcast(S, w[wi + 3]);
-          a3 = v.fma(k, a3);
-          e3 = u.fma(k, e3);
-        }
-      }
+    for (int i = from; i < to; i++) {
+      int xr = xb + taps[i];
+      int wi = wf + i * np;
+      FloatVector v = FloatVector.fromArray(S, x, xr, m);
+      FloatVector u = FloatVector.fromArray(S, x, xr + width, m);
+      FloatVector k = FloatVector.broadcast(S, w[wi]);
+      a0 = v.fma(k, a0);
+      e0 = u.fma(k, e0);
+      k = FloatVector.broadcast(S, w[wi + 1]);
+      a1 = v.fma(k, a1);
+      e1 = u.fma(k, e1);
+      k = FloatVector.broadcast(S, w[wi + 2]);
+      a2 = v.fma(k, a2);
+      e2 = u.fma(k, e2);
+      k = FloatVector.broadcast(S, w[wi + 3]);
+      a3 = v.fma(k, a3);
+      e3 = u.fma(k, e3);
     }
     a0.intoArray(t, tb, m);
     a1.intoArray(t, tb + plane, m);
@@ -223,10 +241,9 @@ final class VectorPlanar {
 
   /** {@link #convolvePlanar} where the rows fill a vector and there are two or more: no masks. */
   private static void convolvePlanarUnmasked(
-      float[] x, int xo, int channels, int height, int width, int zeroTop, int zeroBottom, int kh,
-      int kw, float[] w, int wo, int np, int rows, int cols, float[] t, int to) {
+      float[] x, int xo, int height, int width, int zeroTop, int zeroBottom, int kh, int[] taps,
+      int perRow, float[] w, int wo, int np, int rows, int cols, float[] t, int to) {
     int plane = rows * cols;
-    int planeIn = height * width;
     // No masks (they made these blocks 1.6 times slower): a row that is not a whole number of
     // vectors ends with a vector that overlaps the one before, and an odd last row repeats the
     // pair before it; the overlapping outputs add the same products in the same order, so
@@ -237,14 +254,14 @@ final class VectorPlanar {
         int c = Math.min(c0, cols - L);
         int xb = xo + r * width + c;
         int tb = to + r * cols + c;
-        int aFrom = firstTap(zeroTop, r + 1);
-        int aTo = lastTap(height, zeroBottom, kh, r);
+        int aFrom = firstTap(zeroTop, r + 1) * perRow;
+        int aTo = lastTap(height, zeroBottom, kh, r) * perRow;
         if (np == 6) {
-          convolvePlanarFull6x2(x, xb, channels, planeIn, width, kh, kw, aFrom, aTo, w, wo, cols, t, tb, plane);
+          convolvePlanarFull6x2(x, xb, taps, aFrom, aTo, width, w, wo, cols, t, tb, plane);
         } else {
           for (int f = 0; f < np; f += 4) {
             // Whole-vector loads; the stores' mask is all set here (c + L <= cols).
-            convolvePlanarLoads4x2(x, xb, channels, planeIn, width, kh, kw, aFrom, aTo, w, wo + f, np, c, cols, t, tb + f * plane, plane);
+            convolvePlanarLoads4x2(x, xb, taps, aFrom, aTo, width, w, wo + f, np, c, cols, t, tb + f * plane, plane);
           }
         }
       }
@@ -256,39 +273,34 @@ final class VectorPlanar {
    * FMA chains, each loaded input row feeding six (LeNet-5's c1 computed eight channels for six).
    */
   private static void convolvePlanarFull6x2(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo, float[] w, int wf,
+      float[] x, int xb, int[] taps, int from, int to, int width, float[] w, int wf,
       int cols, float[] t, int tb, int plane) {
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
     FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, e4 = a0, e5 = a0;
-    for (int ch = 0; ch < channels; ch++) {
-      for (int a = aFrom; a < aTo; a++) {
-        int xr = xb + ch * planeIn + a * width;
-        int wr = wf + (a * kw * channels + ch) * 6;
-        for (int bb = 0; bb < kw; bb++) {
-          FloatVector v = FloatVector.fromArray(S, x, xr + bb);
-          FloatVector u = FloatVector.fromArray(S, x, xr + width + bb);
-          int wi = wr + bb * channels * 6;
-          FloatVector k = FloatVector.broadcast(S, w[wi]);
-          a0 = v.fma(k, a0);
-          e0 = u.fma(k, e0);
-          k = FloatVector.broadcast(S, w[wi + 1]);
-          a1 = v.fma(k, a1);
-          e1 = u.fma(k, e1);
-          k = FloatVector.broadcast(S, w[wi + 2]);
-          a2 = v.fma(k, a2);
-          e2 = u.fma(k, e2);
-          k = FloatVector.broadcast(S, w[wi + 3]);
-          a3 = v.fma(k, a3);
-          e3 = u.fma(k, e3);
-          k = FloatVector.broadcast(S, w[wi + 4]);
-          a4 = v.fma(k, a4);
-          e4 = u.fma(k, e4);
-          k = FloatVector.broadcast(S, w[wi + 5]);
-          a5 = v.fma(k, a5);
-          e5 = u.fma(k, e5);
-        }
-      }
+    for (int i = from; i < to; i++) {
+      int xr = xb + taps[i];
+      int wi = wf + i * 6;
+      FloatVector v = FloatVector.fromArray(S, x, xr);
+      FloatVector u = FloatVector.fromArray(S, x, xr + width);
+      FloatVector k = FloatVector.broadcast(S, w[wi]);
+      a0 = v.fma(k, a0);
+      e0 = u.fma(k, e0);
+      k = FloatVector.broadcast(S, w[wi + 1]);
+      a1 = v.fma(k, a1);
+      e1 = u.fma(k, e1);
+      k = FloatVector.broadcast(S, w[wi + 2]);
+      a2 = v.fma(k, a2);
+      e2 = u.fma(k, e2);
+      k = FloatVector.broadcast(S, w[wi + 3]);
+      a3 = v.fma(k, a3);
+      e3 = u.fma(k, e3);
+      k = FloatVector.broadcast(S, w[wi + 4]);
+      a4 = v.fma(k, a4);
+      e4 = u.fma(k, e4);
+      k = FloatVector.broadcast(S, w[wi + 5]);
+      a5 = v.fma(k, a5);
+      e5 = u.fma(k, e5);
     }
     a0.intoArray(t, tb);
     a1.intoArray(t, tb + plane);
@@ -311,32 +323,27 @@ final class VectorPlanar {
    * fast as a block without one (28x28 outputs, eight channels: 4.1 us either way).
    */
   private static void convolvePlanarLoads4x2(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo, float[] w, int wf,
+      float[] x, int xb, int[] taps, int from, int to, int width, float[] w, int wf,
       int np, int c, int cols, float[] t, int tb, int plane) {
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
-    for (int ch = 0; ch < channels; ch++) {
-      for (int a = aFrom; a < aTo; a++) {
-        int xr = xb + ch * planeIn + a * width;
-        int wr = wf + (a * kw * channels + ch) * np;
-        for (int bb = 0; bb < kw; bb++) {
-          FloatVector v = FloatVector.fromArray(S, x, xr + bb);
-          FloatVector u = FloatVector.fromArray(S, x, xr + width + bb);
-          int wi = wr + bb * channels * np;
-          FloatVector k = FloatVector.broadcast(S, w[wi]);
-          a0 = v.fma(k, a0);
-          e0 = u.fma(k, e0);
-          k = FloatVector.broadcast(S, w[wi + 1]);
-          a1 = v.fma(k, a1);
-          e1 = u.fma(k, e1);
-          k = FloatVector.broadcast(S, w[wi + 2]);
-          a2 = v.fma(k, a2);
-          e2 = u.fma(k, e2);
-          k = FloatVector.broadcast(S, w[wi + 3]);
-          a3 = v.fma(k, a3);
-          e3 = u.fma(k, e3);
-        }
-      }
+    for (int i = from; i < to; i++) {
+      int xr = xb + taps[i];
+      int wi = wf + i * np;
+      FloatVector v = FloatVector.fromArray(S, x, xr);
+      FloatVector u = FloatVector.fromArray(S, x, xr + width);
+      FloatVector k = FloatVector.broadcast(S, w[wi]);
+      a0 = v.fma(k, a0);
+      e0 = u.fma(k, e0);
+      k = FloatVector.broadcast(S, w[wi + 1]);
+      a1 = v.fma(k, a1);
+      e1 = u.fma(k, e1);
+      k = FloatVector.broadcast(S, w[wi + 2]);
+      a2 = v.fma(k, a2);
+      e2 = u.fma(k, e2);
+      k = FloatVector.broadcast(S, w[wi + 3]);
+      a3 = v.fma(k, a3);
+      e3 = u.fma(k, e3);
     }
     VectorMask<Float> m = S.indexInRange(c, cols);
     a0.intoArray(t, tb, m);
@@ -359,39 +366,34 @@ final class VectorPlanar {
    * reached C2, LeNet-5's {@code predict} taking 617-757 µs instead of 38-50 (JDK 25, AVX2).
    */
   private static void convolvePlanarLoads6x2(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo,
-      float[] w, int wf, int c, int cols, float[] t, int tb, int plane) {
+      float[] x, int xb, int[] taps, int from, int to, int width, float[] w, int wf, int c, int cols,
+      float[] t, int tb, int plane) {
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
     FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, e4 = a0, e5 = a0;
-    for (int ch = 0; ch < channels; ch++) {
-      for (int a = aFrom; a < aTo; a++) {
-        int xr = xb + ch * planeIn + a * width;
-        int wr = wf + (a * kw * channels + ch) * 6;
-        for (int bb = 0; bb < kw; bb++) {
-          FloatVector v = FloatVector.fromArray(S, x, xr + bb);
-          FloatVector u = FloatVector.fromArray(S, x, xr + width + bb);
-          int wi = wr + bb * channels * 6;
-          FloatVector k = FloatVector.broadcast(S, w[wi]);
-          a0 = v.fma(k, a0);
-          e0 = u.fma(k, e0);
-          k = FloatVector.broadcast(S, w[wi + 1]);
-          a1 = v.fma(k, a1);
-          e1 = u.fma(k, e1);
-          k = FloatVector.broadcast(S, w[wi + 2]);
-          a2 = v.fma(k, a2);
-          e2 = u.fma(k, e2);
-          k = FloatVector.broadcast(S, w[wi + 3]);
-          a3 = v.fma(k, a3);
-          e3 = u.fma(k, e3);
-          k = FloatVector.broadcast(S, w[wi + 4]);
-          a4 = v.fma(k, a4);
-          e4 = u.fma(k, e4);
-          k = FloatVector.broadcast(S, w[wi + 5]);
-          a5 = v.fma(k, a5);
-          e5 = u.fma(k, e5);
-        }
-      }
+    for (int i = from; i < to; i++) {
+      int xr = xb + taps[i];
+      int wi = wf + i * 6;
+      FloatVector v = FloatVector.fromArray(S, x, xr);
+      FloatVector u = FloatVector.fromArray(S, x, xr + width);
+      FloatVector k = FloatVector.broadcast(S, w[wi]);
+      a0 = v.fma(k, a0);
+      e0 = u.fma(k, e0);
+      k = FloatVector.broadcast(S, w[wi + 1]);
+      a1 = v.fma(k, a1);
+      e1 = u.fma(k, e1);
+      k = FloatVector.broadcast(S, w[wi + 2]);
+      a2 = v.fma(k, a2);
+      e2 = u.fma(k, e2);
+      k = FloatVector.broadcast(S, w[wi + 3]);
+      a3 = v.fma(k, a3);
+      e3 = u.fma(k, e3);
+      k = FloatVector.broadcast(S, w[wi + 4]);
+      a4 = v.fma(k, a4);
+      e4 = u.fma(k, e4);
+      k = FloatVector.broadcast(S, w[wi + 5]);
+      a5 = v.fma(k, a5);
+      e5 = u.fma(k, e5);
     }
     VectorMask<Float> m = S.indexInRange(c, cols);
     a0.intoArray(t, tb, m);
@@ -411,24 +413,19 @@ final class VectorPlanar {
 
   /** Up to L pixels of one output row (from column c), four output channels. */
   private static void convolvePlanar4(
-      float[] x, int xb, int channels, int planeIn, int width, int kh, int kw, int aFrom, int aTo, float[] w, int wf,
+      float[] x, int xb, int[] taps, int from, int to, int width, float[] w, int wf,
       int np, int c, int cols, float[] t, int tb, int plane) {
     VectorMask<Float> m = S.indexInRange(c, cols);
     FloatVector a0 = FloatVector.zero(S);
     FloatVector a1 = a0, a2 = a0, a3 = a0;
-    for (int ch = 0; ch < channels; ch++) {
-      for (int a = aFrom; a < aTo; a++) {
-        int xr = xb + ch * planeIn + a * width;
-        int wr = wf + (a * kw * channels + ch) * np;
-        for (int bb = 0; bb < kw; bb++) {
-          FloatVector v = FloatVector.fromArray(S, x, xr + bb, m);
-          int wi = wr + bb * channels * np;
-          a0 = v.fma(FloatVector.broadcast(S, w[wi]), a0);
-          a1 = v.fma(FloatVector.broadcast(S, w[wi + 1]), a1);
-          a2 = v.fma(FloatVector.broadcast(S, w[wi + 2]), a2);
-          a3 = v.fma(FloatVector.broadcast(S, w[wi + 3]), a3);
-        }
-      }
+    for (int i = from; i < to; i++) {
+      int xr = xb + taps[i];
+      int wi = wf + i * np;
+      FloatVector v = FloatVector.fromArray(S, x, xr, m);
+      a0 = v.fma(FloatVector.broadcast(S, w[wi]), a0);
+      a1 = v.fma(FloatVector.broadcast(S, w[wi + 1]), a1);
+      a2 = v.fma(FloatVector.broadcast(S, w[wi + 2]), a2);
+      a3 = v.fma(FloatVector.broadcast(S, w[wi + 3]), a3);
     }
     a0.intoArray(t, tb, m);
     a1.intoArray(t, tb + plane, m);

@@ -1071,10 +1071,10 @@ public final class LeNet5Model extends LeNet5 implements Model {
           for (int kh = 0; kh < 2; kh++) {
             for (int kw = 0; kw < 2; kw++) {
               int xi = xb + kh * 168 + kw * 6 + c;
-              if (x[xi] > m) {
-                m = x[xi];
-                best = xi;
-              }
+              float v = x[xi];
+              boolean larger = v > m;
+              best = larger ? xi : best;
+              m = larger ? v : m;
             }
           }
           dx[best + shift] += d[zb + c];
@@ -1236,10 +1236,10 @@ public final class LeNet5Model extends LeNet5 implements Model {
           for (int kh = 0; kh < 2; kh++) {
             for (int kw = 0; kw < 2; kw++) {
               int xi = xb + kh * 160 + kw * 16 + c;
-              if (x[xi] > m) {
-                m = x[xi];
-                best = xi;
-              }
+              float v = x[xi];
+              boolean larger = v > m;
+              best = larger ? xi : best;
+              m = larger ? v : m;
             }
           }
           dx[best + shift] += d[zb + c];

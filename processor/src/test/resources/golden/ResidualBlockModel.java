@@ -1820,10 +1820,10 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
           for (int kh = 0; kh < 2; kh++) {
             for (int kw = 0; kw < 2; kw++) {
               int xi = xb + kh * 64 + kw * 8 + c;
-              if (x[xi] > m) {
-                m = x[xi];
-                best = xi;
-              }
+              float v = x[xi];
+              boolean larger = v > m;
+              best = larger ? xi : best;
+              m = larger ? v : m;
             }
           }
           dx[best + shift] += d[zb + c];

@@ -47,13 +47,17 @@ final class Layouts {
       for (int b = 0; b < kw; b++) {
         int source = wo + ((kh - 1 - a) * kw + (kw - 1 - b)) * in * out;
         int target = dstOff + (a * kw + b) * out * width;
-        for (int o = 0; o < out; o++) {
-          int row = target + o * width;
-          for (int i = 0; i < in; i++) {
-            dst[row + i] = w[source + i * out + o];
+        // Along the source's rows (out floats, LeNet-5's c3: 16), not its columns (in: 6): the
+        // short inner loop took a tenth of c3's backward pass.
+        for (int i = 0; i < in; i++) {
+          int column = source + i * out;
+          for (int o = 0; o < out; o++) {
+            dst[target + o * width + i] = w[column + o];
           }
-          for (int i = in; i < width; i++) {
-            dst[row + i] = 0f;
+        }
+        if (width > in) {
+          for (int o = 0; o < out; o++) {
+            Arrays.fill(dst, target + o * width + in, target + (o + 1) * width, 0f);
           }
         }
       }

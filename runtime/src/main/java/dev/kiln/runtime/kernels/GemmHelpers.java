@@ -30,9 +30,9 @@ final class GemmHelpers {
     private volatile boolean done;
     private volatile Throwable failure;
     private Thread thread;
-    private float[] x, b, bias, c;
+    private float[] x, b, packed, bias, c;
     private int[] rows, ks;
-    private int xo, from, to, kCount, bo, bRow, bCol, n, biasOffset, co, ldc;
+    private int xo, from, to, kCount, bo, bRow, bCol, n, packedOffset, biasOffset, co, ldc;
     private boolean accumulate;
 
     @Override
@@ -49,11 +49,15 @@ final class GemmHelpers {
         }
         ready = false;
         try {
-          VectorGemm.product(x, xo, rows, from, to, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+          if (packed != null) {
+            VectorGemm.productPacked(x, xo, rows, from, to, ks, kCount, packed, packedOffset, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+          } else {
+            VectorGemm.product(x, xo, rows, from, to, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+          }
         } catch (Throwable t) {
           failure = t;
         }
-        x = b = bias = c = null;
+        x = b = packed = bias = c = null;
         rows = ks = null;
         done = true;
       }
@@ -100,6 +104,21 @@ final class GemmHelpers {
       float[] x, int xo, int[] rows, int from, int to, int[] ks, int kCount, float[] b, int bo,
       int bRow, int bCol, int n, float[] bias, int biasOffset, boolean accumulate, float[] c, int co,
       int ldc) {
+    return offer(x, xo, rows, from, to, ks, kCount, b, bo, bRow, bCol, n, null, 0, bias, biasOffset, accumulate, c, co, ldc);
+  }
+
+  /** {@link #offer} of a product whose B is packed whole ({@link VectorGemm#productPacked}). */
+  static Share offerPacked(
+      float[] x, int xo, int[] rows, int from, int to, int[] ks, int kCount, float[] packed,
+      int packedOffset, int n, float[] bias, int biasOffset, boolean accumulate, float[] c, int co,
+      int ldc) {
+    return offer(x, xo, rows, from, to, ks, kCount, null, 0, 0, 0, n, packed, packedOffset, bias, biasOffset, accumulate, c, co, ldc);
+  }
+
+  private static Share offer(
+      float[] x, int xo, int[] rows, int from, int to, int[] ks, int kCount, float[] b, int bo,
+      int bRow, int bCol, int n, float[] packed, int packedOffset, float[] bias, int biasOffset,
+      boolean accumulate, float[] c, int co, int ldc) {
     for (Share share : HELPERS) {
       if (share.busy.compareAndSet(false, true)) {
         share.x = x;
@@ -114,6 +133,8 @@ final class GemmHelpers {
         share.bRow = bRow;
         share.bCol = bCol;
         share.n = n;
+        share.packed = packed;
+        share.packedOffset = packedOffset;
         share.bias = bias;
         share.biasOffset = biasOffset;
         share.accumulate = accumulate;

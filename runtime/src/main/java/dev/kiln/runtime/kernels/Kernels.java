@@ -217,9 +217,11 @@ public final class Kernels {
 
   /**
    * {@link #winograd3x3} whose kernel is known by {@code kernelKey} (a number of the caller's, the
-   * same for the same kernel, none with -1): while the calling thread holds the weights ({@link
-   * #holdWeights}), the kernel is transformed and packed once and kept under that key, and later
-   * calls with the key use it whatever {@code w} then holds. The bits are the same either way.
+   * same for the same kernel, none with -1): the kernel is transformed and packed once and kept
+   * under that key on the calling thread. While the thread holds the weights ({@link
+   * #holdWeights}), later calls with the key use it whatever {@code w} then holds; otherwise they
+   * use it while {@code w} holds the weights it was made from (compared float by float), and
+   * make it again when they changed. The bits are the same either way.
    */
   public static void winograd3x3(
       float[] x, int xo, int rowStep, int channels, float[] w, int wo, float[] b, int bo, int n,
@@ -329,10 +331,10 @@ public final class Kernels {
 
   /**
    * Holds (with {@code true}) or releases the weights on the calling thread: until released, the
-   * kernels may keep what they derive from the weights (Winograd's transformed kernels, under
-   * their callers' keys) and use it again, so the caller promises that no weight changes before
-   * then. A tile of samples (predictBatch, trainTile) holds them; each hold starts afresh. No
-   * effect on the plain path.
+   * kernels use what they derive from the weights (Winograd's transformed kernels, under their
+   * callers' keys) without checking that the weights are still those it was made from, so the
+   * caller promises that no weight changes before then. A tile of samples (predictBatch,
+   * trainTile) holds them; a new hold checks each kernel once. No effect on the plain path.
    */
   public static void holdWeights(boolean hold) {
     if (VECTORIZED) {

@@ -68,21 +68,36 @@ final class VectorGemm {
     int hold;
     private HeldKernel[] held = new HeldKernel[0];
 
+    /** Floats this thread's kept kernels hold, their copies of the weights included. */
+    private long heldFloats;
+
     /**
-     * The transformed kernel kept under {@code key} ({@link Kernels#winograd3x3}), at least {@code
-     * size} floats; its {@code hold} says whether it was made under the current hold.
+     * The transformed kernel kept under {@code key} ({@link Kernels#winograd3x3}) for a 3x3
+     * kernel of {@code channels} by {@code n}, {@code size} floats packed; null where keeping it
+     * would take this thread past {@link #HELD_FLOATS} (the caller then transforms the kernel
+     * itself). A key met again with another shape (another network's) starts afresh.
      */
-    HeldKernel held(int key, int size) {
+    HeldKernel held(int key, int channels, int n, int size) {
+      int weights = 9 * channels * n;
       for (HeldKernel kernel : held) {
         if (kernel.key == key) {
-          if (kernel.packed.length < size) {
+          if (kernel.channels != channels || kernel.n != n || kernel.packed.length != size) {
+            kernel.channels = channels;
+            kernel.n = n;
+            heldFloats -= kernel.packed.length + kernel.source.length;
             kernel.packed = new float[size];
-            kernel.hold = hold - 1;
+            kernel.source = new float[weights];
+            kernel.made = false;
+            heldFloats += size + weights;
           }
           return kernel;
         }
       }
-      HeldKernel kernel = new HeldKernel(key, size, hold - 1);
+      if (heldFloats + size + weights > HELD_FLOATS) {
+        return null;
+      }
+      HeldKernel kernel = new HeldKernel(key, channels, n, size);
+      heldFloats += size + weights;
       held = java.util.Arrays.copyOf(held, held.length + 1);
       held[held.length - 1] = kernel;
       return kernel;
@@ -130,16 +145,56 @@ final class VectorGemm {
     }
   }
 
-  /** A kernel transformed and packed under one hold of the weights ({@link Buffers#held}). */
+  /**
+   * Most floats one thread keeps in transformed kernels and their weights' copies (256 MiB):
+   * ResNet-18's Winograd layers keep about 100 MiB.
+   */
+  static final long HELD_FLOATS = 64L << 20;
+
+  /**
+   * A kernel transformed and packed ({@link Buffers#held}), with a copy of the weights it was made
+   * from. It is current under the hold of the weights it was made or checked in; otherwise it is
+   * current if the weights still equal the copy, so that {@code predict}, which cannot promise
+   * that the weights stay as they are, transforms a kernel again only when they changed (comparing
+   * SEEDCNN's c2 weights costs about a microsecond; transforming and packing them, 30).
+   */
   static final class HeldKernel {
     final int key;
+    int channels;
+    int n;
     float[] packed;
+    float[] source;
+    boolean made;
     int hold;
 
-    HeldKernel(int key, int size, int hold) {
+    HeldKernel(int key, int channels, int n, int size) {
       this.key = key;
+      this.channels = channels;
+      this.n = n;
       this.packed = new float[size];
-      this.hold = hold;
+      this.source = new float[9 * channels * n];
+    }
+
+    /** Whether {@link #packed} is made from {@code w[wo..]} as it is now. */
+    boolean current(Buffers buf, float[] w, int wo) {
+      if (!made) {
+        return false;
+      }
+      if (buf.weightsHeld && hold == buf.hold) {
+        return true;
+      }
+      if (!java.util.Arrays.equals(w, wo, wo + source.length, source, 0, source.length)) {
+        return false;
+      }
+      hold = buf.weightsHeld ? buf.hold : hold;
+      return true;
+    }
+
+    /** Records that {@link #packed} was just made from {@code w[wo..]}. */
+    void madeFrom(Buffers buf, float[] w, int wo) {
+      System.arraycopy(w, wo, source, 0, source.length);
+      made = true;
+      hold = buf.weightsHeld ? buf.hold : hold;
     }
   }
 

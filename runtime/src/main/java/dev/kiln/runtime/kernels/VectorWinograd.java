@@ -46,18 +46,19 @@ final class VectorWinograd {
     VectorGemm.Buffers buf = VectorGemm.buffers();
     float[] v = buf.winogradInput(16 * tiles * channels);
     float[] m = buf.c(16 * tiles * n);
-    // Under a hold of the weights (a tile of samples), the kernel is transformed and its 16
-    // products' B packed once, by the tile's first sample; every other sample reads them.
+    // A kernel with a key is transformed and its 16 products' B packed once and kept: under a
+    // hold of the weights (a tile of samples) by the tile's first sample, else (predict) whenever
+    // the weights differ from those it was made from.
     VectorGemm.HeldKernel held = null;
     int packedSize = VectorGemm.packedSize(channels, n);
-    if (buf.weightsHeld && kernelKey >= 0) {
-      held = buf.held(kernelKey, 16 * packedSize);
-      if (held.hold != buf.hold) {
+    if (kernelKey >= 0) {
+      held = buf.held(kernelKey, channels, n, 16 * packedSize);
+      if (held != null && !held.current(buf, w, wo)) {
         float[] transformed = transformKernel(w, wo, channels, n, buf);
         for (int p = 0; p < 16; p++) {
           VectorGemm.packWhole(transformed, p * channels * n, n, 1, n, channels, held.packed, p * packedSize);
         }
-        held.hold = buf.hold;
+        held.madeFrom(buf, w, wo);
       }
     }
     float[] u = held == null ? transformKernel(w, wo, channels, n, buf) : null;
@@ -76,8 +77,18 @@ final class VectorWinograd {
     // rather than split. Either way each product is computed alike, so the bits are the same.
     // (Sharing the transforms too, half the tiles each, was slower: 142-145 against 124-128 us
     // for SEEDCNN's batch-1 latency; the direct sum shared by rows measured 108-132.)
-    for (int p = 0; p < 16 && held != null; p++) {
+    for (int p = 0; p < 16 && held != null; p += 2) {
+      int q = p + 1;
+      GemmHelpers.Share share =
+          buf.shareWithHelpers
+              ? GemmHelpers.offerPacked(v, q * channels, rowsAt, 0, tiles, ks, channels, held.packed, q * packedSize, n, null, -1, false, m, q * n, 16 * n)
+              : null;
       VectorGemm.productPacked(v, p * channels, rowsAt, 0, tiles, ks, channels, held.packed, p * packedSize, n, null, -1, false, m, p * n, 16 * n, buf);
+      if (share != null) {
+        share.await();
+      } else {
+        VectorGemm.productPacked(v, q * channels, rowsAt, 0, tiles, ks, channels, held.packed, q * packedSize, n, null, -1, false, m, q * n, 16 * n, buf);
+      }
     }
     for (int p = 0; p < 16 && held == null; p += 2) {
       int q = p + 1;

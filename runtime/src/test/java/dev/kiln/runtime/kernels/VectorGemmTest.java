@@ -195,6 +195,45 @@ class VectorGemmTest {
     }
   }
 
+  /**
+   * Without a hold (predict), a kernel kept under its key is used only while the weights equal
+   * those it was made from: after one weight changes (the last one), after none, after all, and
+   * for another shape under the same key, each call gives the bits of a kernel transformed afresh.
+   */
+  @Test
+  void aKeptWinogradKernelOutsideAHoldFollowsTheWeights() {
+    if (!Kernels.VECTORIZED) {
+      return;
+    }
+    SplittableRandom random = new SplittableRandom(6);
+    for (int c : new int[] {32, 400, 16}) {
+      int rows = 4;
+      int cols = 5;
+      int n = c == 16 ? 48 : 40;
+      int row = (cols + 2) * c;
+      float[] w = randoms(random, 3 + 9 * c * n);
+      float[] b = randoms(random, n);
+      for (int round = 0; round < 4; round++) {
+        float[] x = randoms(random, (rows + 2) * row);
+        float[] fresh = new float[rows * cols * n];
+        Kernels.winograd3x3(x, 0, row, c, w, 3, b, 0, n, fresh, 0, rows, cols);
+        float[] kept = new float[rows * cols * n];
+        Kernels.winograd3x3(x, 0, row, c, w, 3, b, 0, n, kept, 0, rows, cols, 9);
+        for (int i = 0; i < kept.length; i++) {
+          assertEquals(Float.floatToRawIntBits(fresh[i]), Float.floatToRawIntBits(kept[i]),
+              "channels " + c + ", round " + round + " at " + i);
+        }
+        if (round == 0) {
+          w[w.length - 1] += 0.5f;
+        } else if (round == 2) {
+          for (int i = 0; i < w.length; i++) {
+            w[i] += 0.25f * (float) random.nextGaussian();
+          }
+        }
+      }
+    }
+  }
+
   private static void check(SplittableRandom random, int m, int n, int k, int mode, boolean transposed, String where) {
     // A row r, element i: x[3 + rows[r] + ks[i]], rows apart by k + 2, elements every other float;
     // transposed, A too: rows contiguous (a weight gradient's), elements m + 2 apart.

@@ -58,27 +58,30 @@ final class ConvKernelCalls {
     }
     if (winograd(step, conv)) {
       code.add("// Winograd F(2x2, 3x3): a 3x3 kernel of stride 1 over $L filters, 16 multiplies per 2x2"
-          + " outputs\n// instead of 36. Its transformed kernel is kept under the key $L while a tile"
-          + " holds the weights.\n", filters, winogradKey(step, false));
+          + " outputs\n// instead of 36. Its transformed kernel is kept under the key $L, made again"
+          + " when the weights change.\n", filters, weightsKey(step, false));
       code.addStatement(
           "$T.winograd3x3($L, $L, $L, p, $L, p, $L, $L, y, yo, $L, $L, $L)", KERNELS, source(g),
           g.inputRow(), g.in().channels(), JavaLayer.weights(step), JavaLayer.biasArgument(step),
-          filters, g.out().height(), g.out().width(), winogradKey(step, false));
+          filters, g.out().height(), g.out().width(), weightsKey(step, false));
       return code.add(activation).addStatement("return").endControlFlow().build();
     }
+    code.add("// Where this is a packed product, the packed weights are kept under the key $L.\n",
+        weightsKey(step, false));
     code.addStatement(
-        "$T.convolve($L, $L, p, $L, p, $L, $L, y, yo, $L, $L)", KERNELS, source(g), windows(g),
+        "$T.convolve($L, $L, p, $L, p, $L, $L, y, yo, $L, $L, $L)", KERNELS, source(g), windows(g),
         JavaLayer.weights(step), JavaLayer.biasArgument(step), filters, g.out().height(),
-        g.out().width());
+        g.out().width(), weightsKey(step, false));
     return code.add(activation).addStatement("return").endControlFlow().build();
   }
 
   /**
-   * The key a Winograd kernel is kept under while a tile holds the weights ({@code
-   * Kernels.holdWeights}): twice the layer's weight offset, plus one for the turned kernel of the
-   * input gradient, so every kernel of a model has its own.
+   * The key a kernel made from the layer's weights (Winograd's transform, a product's packed B)
+   * is kept under ({@code Kernels.winograd3x3}, {@code Kernels.convolve}): twice the layer's
+   * weight offset, plus one for the turned kernel of the input gradient, so every kernel of a
+   * model has its own.
    */
-  private static String winogradKey(Step step, boolean turned) {
+  private static String weightsKey(Step step, boolean turned) {
     return "2 * " + step.weightConstant() + (turned ? " + 1" : "");
   }
 
@@ -138,9 +141,9 @@ final class ConvKernelCalls {
       source = "x, xo, xStride";
     }
     code.addStatement(
-        "$T.convolveTile($L, $L, p, $L, p, $L, $L, y, yo, yStride, $L, $L, n)", KERNELS, source,
+        "$T.convolveTile($L, $L, p, $L, p, $L, $L, y, yo, yStride, $L, $L, n, $L)", KERNELS, source,
         windows(g), JavaLayer.weights(step), JavaLayer.biasArgument(step), conv.filters(),
-        g.out().height(), g.out().width());
+        g.out().height(), g.out().width(), weightsKey(step, false));
     if (!activation.isEmpty()) {
       code.beginControlFlow("for (int k = 0; k < n; k++)");
       code.addStatement("int ys = yo + k * yStride");
@@ -294,12 +297,12 @@ final class ConvKernelCalls {
       int row = g.spreadWidth() * filters;
       if (winogradInputGradient(step, conv)) {
         code.add("// Winograd F(2x2, 3x3) here too: the turned kernel is 3x3 of stride 1 over $L"
-            + " channels\n// (kept under the key $L while a tile holds the weights).\n",
-            g.in().channels(), winogradKey(step, true));
+            + " channels\n// (kept under the key $L, made again when the weights change).\n",
+            g.in().channels(), weightsKey(step, true));
         code.addStatement(
             "$T.winograd3x3(s, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L, $L)", KERNELS, spread,
             row, filters, rotated, g.in().channels(), g.in().height(), g.in().width(),
-            winogradKey(step, true));
+            weightsKey(step, true));
       } else {
         code.addStatement(
             "$T.convolve(s, $L, $L, $L, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L)", KERNELS,

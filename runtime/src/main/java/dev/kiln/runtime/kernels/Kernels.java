@@ -125,8 +125,21 @@ public final class Kernels {
   public static void convolve(
       float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
+    convolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols, -1);
+  }
+
+  /**
+   * {@link #convolve} whose weights are known by {@code weightsKey} (a number of the caller's, the
+   * same for the same weights, none with -1): where the vector path takes a packed product, the
+   * weights are packed once and kept under the key on the calling thread, used again while the
+   * thread holds the weights ({@link #holdWeights}) or while they equal those they were packed
+   * from, and packed again when they changed. The bits are the same either way.
+   */
+  public static void convolve(
+      float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, int weightsKey) {
     if (VECTORIZED) {
-      VectorConvolution.convolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
+      VectorConvolution.convolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols, weightsKey);
     } else {
       ConvolutionKernels.plainConvolve(x, xo, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, rows, cols);
     }
@@ -259,8 +272,16 @@ public final class Kernels {
       float[] x, int xo, int xStride, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int yStride, int rows, int cols,
       int count) {
+    convolveTile(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count, -1);
+  }
+
+  /** {@link #convolveTile} whose weights are known by {@code weightsKey}, as for {@link #convolve}. */
+  public static void convolveTile(
+      float[] x, int xo, int xStride, int rowStep, int colStep, int tapStep, int taps, int tapLength,
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int yStride, int rows, int cols,
+      int count, int weightsKey) {
     if (VECTORIZED) {
-      VectorConvolution.convolveTile(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count);
+      VectorConvolution.convolveTile(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count, weightsKey);
     } else {
       for (int s = 0; s < count; s++) {
         ConvolutionKernels.plainConvolve(x, xo + s * xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo + s * yStride, rows, cols);

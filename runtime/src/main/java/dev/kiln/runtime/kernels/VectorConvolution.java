@@ -23,7 +23,7 @@ final class VectorConvolution {
 
   static void convolve(
       float[] x, int xo, int rowStep, int colStep, int tapStep, int taps, int tapLength,
-      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols) {
+      float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int rows, int cols, int weightsKey) {
     // Vectors and masks are never passed between methods: C2 intrinsifies an operation only when
     // it knows the vector's exact class, which a parameter hides. Each block builds its own.
     //
@@ -38,7 +38,7 @@ final class VectorConvolution {
     if (VectorGemm.pays(pixels, n)) {
       // Wide layers: a packed matrix product, pixels by taps times filters (VectorGemm); the
       // narrower ones take the blocks below.
-      packed(x, xo, 0, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, 0, rows, cols, 1);
+      packed(x, xo, 0, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, 0, rows, cols, 1, weightsKey);
       return;
     }
     int f = 0;
@@ -83,15 +83,15 @@ final class VectorConvolution {
   static void convolveTile(
       float[] x, int xo, int xStride, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int yStride, int rows, int cols,
-      int count) {
+      int count, int weightsKey) {
     int pixels = rows * cols;
     if (!VectorGemm.pays(pixels, n) || pixels == 1 && taps == 1) {
       for (int s = 0; s < count; s++) {
-        convolve(x, xo + s * xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo + s * yStride, rows, cols);
+        convolve(x, xo + s * xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo + s * yStride, rows, cols, weightsKey);
       }
       return;
     }
-    packed(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count);
+    packed(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count, weightsKey);
   }
 
   /**
@@ -102,20 +102,28 @@ final class VectorConvolution {
   private static void packed(
       float[] x, int xo, int xStride, int rowStep, int colStep, int tapStep, int taps, int tapLength,
       float[] w, int wo, float[] b, int bo, int n, float[] y, int yo, int yStride, int rows, int cols,
-      int count) {
+      int count, int weightsKey) {
     VectorGemm.Buffers buf = VectorGemm.buffers();
     int pixels = rows * cols;
     int m = count * pixels;
     int k = taps * tapLength;
     int[] pixelAt = VectorGemm.offsets(buf.rows(m), m, pixels, xStride, cols, rowStep, colStep);
     int[] tapAt = VectorGemm.offsets(buf.ks(k), k, tapLength, tapStep, 1);
-    if (count == 1) {
-      VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, b, bo, false, y, yo, n, buf);
-      return;
+    // Weights with a key are packed once and kept (under the odd keys: Winograd's take the even
+    // ones), made again when they change: ResNet-18's predict packed 45 MB of them per image.
+    VectorGemm.HeldKernel held = weightsKey < 0 ? null : buf.held(2 * weightsKey + 1, k, n, k * n, VectorGemm.packedSize(k, n));
+    if (held != null && !held.current(buf, w, wo)) {
+      VectorGemm.packWhole(w, wo, n, 1, n, k, held.packed, 0);
+      held.madeFrom(buf, w, wo);
     }
-    float[] c = buf.c(m * n);
-    VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, b, bo, false, c, 0, n, buf);
-    for (int s = 0; s < count; s++) {
+    float[] c = count == 1 ? y : buf.c(m * n);
+    int co = count == 1 ? yo : 0;
+    if (held != null) {
+      VectorGemm.multiplyPacked(x, xo, pixelAt, m, tapAt, k, held.packed, 0, n, b, bo, false, c, co, n, buf);
+    } else {
+      VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, b, bo, false, c, co, n, buf);
+    }
+    for (int s = 0; s < count && count > 1; s++) {
       System.arraycopy(c, s * pixels * n, y, yo + s * yStride, pixels * n);
     }
   }

@@ -72,23 +72,22 @@ final class VectorGemm {
     private long heldFloats;
 
     /**
-     * The transformed kernel kept under {@code key} ({@link Kernels#winograd3x3}) for a 3x3
-     * kernel of {@code channels} by {@code n}, {@code size} floats packed; null where keeping it
-     * would take this thread past {@link #HELD_FLOATS} (the caller then transforms the kernel
-     * itself). A key met again with another shape (another network's) starts afresh.
+     * The kernel kept under {@code key}: {@code weights} floats of weights of shape {@code (a, b)}
+     * (a Winograd kernel's channels and filters, a product's k and n), made into {@code size}
+     * floats; null where keeping it would take this thread past {@link #HELD_FLOATS} (the caller
+     * then makes the kernel itself, every call). A key met again with another shape (another
+     * network's) starts afresh.
      */
-    HeldKernel held(int key, int channels, int n, int size) {
-      int weights = 9 * channels * n;
+    HeldKernel held(int key, int a, int b, int weights, int size) {
       for (HeldKernel kernel : held) {
         if (kernel.key == key) {
-          if (kernel.channels != channels || kernel.n != n || kernel.packed.length != size) {
-            kernel.channels = channels;
-            kernel.n = n;
-            heldFloats -= kernel.packed.length + kernel.source.length;
+          if (kernel.a != a || kernel.b != b || kernel.packed.length != size || kernel.source.length != weights) {
+            heldFloats += size + weights - kernel.packed.length - kernel.source.length;
+            kernel.a = a;
+            kernel.b = b;
             kernel.packed = new float[size];
             kernel.source = new float[weights];
             kernel.made = false;
-            heldFloats += size + weights;
           }
           return kernel;
         }
@@ -96,7 +95,7 @@ final class VectorGemm {
       if (heldFloats + size + weights > HELD_FLOATS) {
         return null;
       }
-      HeldKernel kernel = new HeldKernel(key, channels, n, size);
+      HeldKernel kernel = new HeldKernel(key, a, b, weights, size);
       heldFloats += size + weights;
       held = java.util.Arrays.copyOf(held, held.length + 1);
       held[held.length - 1] = kernel;
@@ -152,27 +151,27 @@ final class VectorGemm {
   static final long HELD_FLOATS = 64L << 20;
 
   /**
-   * A kernel transformed and packed ({@link Buffers#held}), with a copy of the weights it was made
-   * from. It is current under the hold of the weights it was made or checked in; otherwise it is
+   * A kernel transformed (Winograd's) or packed (a product's B) once and kept ({@link
+   * Buffers#held}), with a copy of the weights it was made from. It is current under the hold of the weights it was made or checked in; otherwise it is
    * current if the weights still equal the copy, so that {@code predict}, which cannot promise
    * that the weights stay as they are, transforms a kernel again only when they changed (comparing
    * SEEDCNN's c2 weights costs about a microsecond; transforming and packing them, 30).
    */
   static final class HeldKernel {
     final int key;
-    int channels;
-    int n;
+    int a;
+    int b;
     float[] packed;
     float[] source;
     boolean made;
     int hold;
 
-    HeldKernel(int key, int channels, int n, int size) {
+    HeldKernel(int key, int a, int b, int weights, int size) {
       this.key = key;
-      this.channels = channels;
-      this.n = n;
+      this.a = a;
+      this.b = b;
       this.packed = new float[size];
-      this.source = new float[9 * channels * n];
+      this.source = new float[weights];
     }
 
     /** Whether {@link #packed} is made from {@code w[wo..]} as it is now. */
@@ -257,6 +256,26 @@ final class VectorGemm {
       return;
     }
     product(x, xo, rows, 0, mCount, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+  }
+
+  /**
+   * {@link #multiply} with B packed whole ({@link #packWhole}) at {@code packed[po..]}, shared
+   * with a helper as {@link #multiply} shares.
+   */
+  static void multiplyPacked(
+      float[] x, int xo, int[] rows, int mCount, int[] ks, int kCount, float[] packed, int po, int n,
+      float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
+    if (buf.shareWithHelpers && (long) mCount * n * kCount >= SHARED_MACS && mCount >= 2 * MR) {
+      int split = (mCount / 2 + MR - 1) / MR * MR;
+      GemmHelpers.Share share =
+          GemmHelpers.offerPacked(x, xo, rows, split, mCount, ks, kCount, packed, po, n, bias, biasOffset, accumulate, c, co, ldc);
+      productPacked(x, xo, rows, 0, share == null ? mCount : split, ks, kCount, packed, po, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+      if (share != null) {
+        share.await();
+      }
+      return;
+    }
+    productPacked(x, xo, rows, 0, mCount, ks, kCount, packed, po, n, bias, biasOffset, accumulate, c, co, ldc, buf);
   }
 
   /**

@@ -46,13 +46,14 @@ final class VectorWinograd {
     VectorGemm.Buffers buf = VectorGemm.buffers();
     float[] v = buf.winogradInput(16 * tiles * channels);
     float[] m = buf.c(16 * tiles * n);
-    // A kernel with a key is transformed and its 16 products' B packed once and kept: under a
+    // A kernel with a key (kept as twice the key: a product's B is kept under the odd ones) is
+    // transformed and its 16 products' B packed once and kept: under a
     // hold of the weights (a tile of samples) by the tile's first sample, else (predict) whenever
     // the weights differ from those it was made from.
     VectorGemm.HeldKernel held = null;
     int packedSize = VectorGemm.packedSize(channels, n);
     if (kernelKey >= 0) {
-      held = buf.held(kernelKey, channels, n, 16 * packedSize);
+      held = buf.held(2 * kernelKey, channels, n, 9 * channels * n, 16 * packedSize);
       if (held != null && !held.current(buf, w, wo)) {
         float[] transformed = transformKernel(w, wo, channels, n, buf);
         for (int p = 0; p < 16; p++) {

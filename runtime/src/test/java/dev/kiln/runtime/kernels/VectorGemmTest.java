@@ -234,6 +234,55 @@ class VectorGemmTest {
     }
   }
 
+  /**
+   * A convolution's weights packed once under their key give the bits of weights packed afresh,
+   * in and out of a hold, one sample or a tile of three, and follow the weights when they change
+   * (one weight, none, all). 3x3 windows over 16 and 50 channels (k = 144 and 450, one chunk of k
+   * and two), 40 filters.
+   */
+  @Test
+  void keptPackedWeightsFollowTheWeights() {
+    if (!Kernels.VECTORIZED) {
+      return;
+    }
+    SplittableRandom random = new SplittableRandom(8);
+    for (int c : new int[] {16, 50}) {
+      int rows = 4;
+      int cols = 5;
+      int n = 40;
+      int row = (cols + 2) * c;
+      int input = (rows + 2) * row;
+      float[] w = randoms(random, 3 + 9 * c * n);
+      float[] b = randoms(random, n);
+      for (int round = 0; round < 4; round++) {
+        float[] x = randoms(random, 3 * input);
+        float[] fresh = new float[3 * rows * cols * n];
+        for (int s = 0; s < 3; s++) {
+          Kernels.convolve(x, s * input, row, c, row, 3, 3 * c, w, 3, b, 0, n, fresh, s * rows * cols * n, rows, cols);
+        }
+        float[] kept = new float[fresh.length];
+        Kernels.convolve(x, 0, row, c, row, 3, 3 * c, w, 3, b, 0, n, kept, 0, rows, cols, 11);
+        Kernels.holdWeights(true);
+        try {
+          Kernels.convolveTile(x, input, input, row, c, row, 3, 3 * c, w, 3, b, 0, n, kept, rows * cols * n, rows * cols * n, rows, cols, 2, 11);
+        } finally {
+          Kernels.holdWeights(false);
+        }
+        for (int i = 0; i < kept.length; i++) {
+          assertEquals(Float.floatToRawIntBits(fresh[i]), Float.floatToRawIntBits(kept[i]),
+              "channels " + c + ", round " + round + " at " + i);
+        }
+        if (round == 0) {
+          w[w.length - 1] += 0.5f;
+        } else if (round == 2) {
+          for (int i = 0; i < w.length; i++) {
+            w[i] += 0.25f * (float) random.nextGaussian();
+          }
+        }
+      }
+    }
+  }
+
   private static void check(SplittableRandom random, int m, int n, int k, int mode, boolean transposed, String where) {
     // A row r, element i: x[3 + rows[r] + ks[i]], rows apart by k + 2, elements every other float;
     // transposed, A too: rows contiguous (a weight gradient's), elements m + 2 apart.

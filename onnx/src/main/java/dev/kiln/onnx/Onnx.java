@@ -313,6 +313,12 @@ public final class Onnx {
           return x;
         }
         case RELU -> node("Relu", layer + ".relu", List.of(x.name()), out);
+        case RELU6 ->
+            node(
+                "Clip", layer + ".relu6",
+                List.of(x.name(), initializer(layer + ".relu6.min", new float[] {0f}),
+                    initializer(layer + ".relu6.max", new float[] {6f})),
+                out);
         case LEAKY_RELU ->
             node(
                 "LeakyRelu", layer + ".leaky_relu", List.of(x.name()), out,

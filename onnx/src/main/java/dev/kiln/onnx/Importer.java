@@ -117,6 +117,7 @@ final class Importer {
     final List<String> nodes = new ArrayList<>();
     final List<Checkpoint.Tensor> tensors = new ArrayList<>();
     String activation; // "@ReLU", or null
+    String softmax; // where a Softmax came from: "node 9 of 12, '/Softmax' (Softmax)"
     boolean dense; // a dense layer whose bias a following Add may give
     boolean hasBias;
     int units;
@@ -254,6 +255,14 @@ final class Importer {
               + (fields.isEmpty() ? "the graph has no layer" : "the last layer is "
                   + fields.get(fields.size() - 1).name)
               + "; Kiln's output is its last layer, so the nodes after it must feed the output");
+    }
+    for (Field f : fields.subList(0, fields.size() - 1)) {
+      if (f.softmax != null) {
+        throw new OnnxImportException(
+            f.softmax + ", cannot be imported: Kiln's Softmax turns the output's logits into"
+                + " probabilities and must be on the last layer, but layer " + f.name
+                + " is read by others; Kiln imports Softmax only as the graph's last node");
+      }
     }
     return network(out);
   }
@@ -902,6 +911,8 @@ final class Importer {
       throw unsupported("axis " + axis + " (Kiln's Softmax is over the features, axis 1)");
     }
     activation("@Softmax");
+    byName.get(values.get(node.getOutput(0)).layer()).softmax =
+        "node " + position + " of " + graph.getNodeCount() + ", '" + node.getName() + "' (Softmax)";
   }
 
   private void flatten() throws OnnxImportException {
@@ -1113,7 +1124,10 @@ final class Importer {
             : " @From({" + String.join(", ", quoted) + "})";
         imports.add("dev.kiln.annotations.From");
       }
-      String annotations = f.annotation + fromText + (f.activation == null ? "" : " " + f.activation);
+      String annotation =
+          f.dense ? "@Dense(units = " + f.units + (f.hasBias ? "" : ", bias = false") + ")"
+              : f.annotation;
+      String annotations = annotation + fromText + (f.activation == null ? "" : " " + f.activation);
       for (String a : annotations.split(" ")) {
         if (a.startsWith("@")) {
           imports.add("dev.kiln.annotations." + a.substring(1).replaceAll("\\(.*", ""));

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
  * OnnxImportGoldenTest} holds to the importer) and compiled by Kiln's processor with the rest of
  * the test sources, give ONNX Runtime's outputs for the same images within 1e-4 of the output's
  * scale (its largest magnitude), on the vector path (this JVM), on the plain Java path (a JVM
- * started with {@code -Dkiln.kernels=plain}) and on OpenCL. ONNX Runtime reads NCHW images; Kiln
+ * started with {@code -Dkiln.kernels=plain}, which also checks {@link OnnxExportTest}'s exports on
+ * that path) and on OpenCL. ONNX Runtime reads NCHW images; Kiln
  * the same images transposed to NHWC.
  */
 class ImportedFixturesTest {
@@ -109,10 +110,16 @@ class ImportedFixturesTest {
     assertTrue(finished, "the plain-path run did not finish in 120 s:\n" + output);
     assertEquals(0, child.exitValue(), output);
     assertTrue(output.contains("plain Java"), output);
-    assertEquals(FIXTURES.size(), output.lines().filter(l -> l.contains("(within ")).count(), output);
+    assertEquals(
+        FIXTURES.size() + OnnxExportTest.networks().count(),
+        output.lines().filter(l -> l.contains("(within ")).count(),
+        output);
   }
 
-  /** The plain path's run, in a JVM of its own (the path is chosen once per JVM). */
+  /**
+   * The plain path's run, in a JVM of its own (the path is chosen once per JVM): the imported
+   * fixtures, and {@link OnnxExportTest}'s exported networks against ONNX Runtime within 1e-5.
+   */
   static final class PlainPath {
     public static void main(String[] args) throws Exception {
       System.out.println("Kernels: " + Kernels.describe());
@@ -124,6 +131,24 @@ class ImportedFixturesTest {
         })) {
           System.out.println(line);
         }
+        OnnxExportTest.start();
+        Path dir = java.nio.file.Files.createTempDirectory("kiln-export");
+        for (Object[] network : OnnxExportTest.networks().map(a -> a.get()).toList()) {
+          @SuppressWarnings("unchecked")
+          Model model = ((LongFunction<Model>) network[1]).apply(7);
+          OnnxExportTest.perturb(model, new Random(11));
+          Path file = dir.resolve("model.onnx");
+          Onnx.export(model, file);
+          double largest = OnnxExportTest.largestDifference(model, file);
+          java.nio.file.Files.delete(file);
+          String line = String.format("OnnxExportTest plain %s: largest difference %.3g (within %.0e)",
+              network[0], largest, OnnxExportTest.TOLERANCE);
+          System.out.println(line);
+          if (largest > OnnxExportTest.TOLERANCE) {
+            throw new AssertionError(line);
+          }
+        }
+        java.nio.file.Files.delete(dir);
       } catch (AssertionError e) {
         System.out.println("FAILED: " + e.getMessage());
         System.exit(1);

@@ -23,9 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What Kiln cannot import is one {@link OnnxImportException} whose message says what and where
- * (the node, its operator, its position, and what is supported), for models built here by hand:
- * a graph of {@code input [N, 2, 6, 6] -> Conv (4 filters, 3x3) -> node under test -> output}.
+ * Models built here by hand: a graph of {@code input [N, 2, 6, 6] -> Conv (4 filters, 3x3) ->
+ * node under test -> output}. What Kiln cannot import is one {@link OnnxImportException} whose
+ * message says what and where (the node, its operator, its position, and what is supported);
+ * and attributes PyTorch's exporter does not write ({@code auto_pad}, {@code Gemm}'s {@code
+ * alpha} and {@code beta}) import as ONNX defines them.
  */
 class OnnxImportErrorsTest {
   @TempDir Path dir;
@@ -139,6 +141,57 @@ class OnnxImportErrorsTest {
             + " Kiln reshapes only to [N, features]");
   }
 
+  @Test
+  void aSoftmaxThatIsNotTheLastLayer() {
+    ModelProto m = model(node("Flatten", "flat", List.of("conv.out"), "f"));
+    GraphProto.Builder g = m.getGraph().toBuilder()
+        .addNode(node("Gemm", "fc", List.of("f", "b64"), "p"))
+        .addNode(node("Softmax", "soft", List.of("p"), "s"))
+        .addNode(node("Gemm", "fc2", List.of("s", "b33"), "y"));
+    assertContains(
+        fails(m.toBuilder().setGraph(g).build()),
+        "node 3 of 5, 'soft' (Softmax), cannot be imported: Kiln's Softmax turns the output's"
+            + " logits into probabilities and must be on the last layer");
+  }
+
+  @Test
+  void autoPadSameUpperIsKilnsSameAndSameLowerPadsTheTopAndLeft() throws Exception {
+    String upper = Onnx.importModel(model(node("Conv", "c2", List.of("conv.out", "w2k"), "y",
+        string("auto_pad", "SAME_UPPER"))), "", "Upper").source();
+    assertContains(upper, "@Conv2D(filters = 4, kernel = 2, padding = Padding.SAME, bias = false) Layer c2;");
+    String lower = Onnx.importModel(model(node("Conv", "c2", List.of("conv.out", "w2k"), "y",
+        string("auto_pad", "SAME_LOWER"))), "", "Lower").source();
+    assertContains(lower, "@Conv2D(filters = 4, kernel = 2, pad = {1, 0, 1, 0}, bias = false) Layer c2;");
+  }
+
+  @Test
+  void gemmAlphaScalesTheWeightsBetaTheBiasAndFlattenedRowsTurnHwc() throws Exception {
+    // conv.out is [N, 4, 4, 4]: its flatten is CHW, Kiln's HWC.
+    ModelProto m = model(node("Flatten", "flat", List.of("conv.out"), "f"));
+    GraphProto.Builder g = m.getGraph().toBuilder()
+        .addNode(node("Gemm", "fc", List.of("f", "b64", "c3"), "y",
+            AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT)
+                .setF(2f).build(),
+            AttributeProto.newBuilder().setName("beta").setType(AttributeProto.AttributeType.FLOAT)
+                .setF(0.5f).build()));
+    ImportedNetwork n = Onnx.importModel(m.toBuilder().setGraph(g).build(), "", "Scaled");
+    assertContains(n.source(), "@Dense(units = 3) Layer fc;");
+    float[] kernel = n.tensors().get(1).values();
+    float[] bias = n.tensors().get(2).values();
+    assertEquals("fc.kernel", n.tensors().get(1).name());
+    for (int y = 0; y < 4; y++) {
+      for (int x = 0; x < 4; x++) {
+        for (int c = 0; c < 4; c++) {
+          for (int o = 0; o < 3; o++) {
+            int onnxRow = c * 16 + y * 4 + x;
+            assertEquals(2f * (onnxRow * 3 + o), kernel[((y * 4 + x) * 4 + c) * 3 + o]);
+          }
+        }
+      }
+    }
+    assertEquals(List.of(0.5f, 1f, 1.5f), List.of(bias[0], bias[1], bias[2]));
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static String fails(ModelProto m) {
@@ -161,6 +214,10 @@ class OnnxImportErrorsTest {
         .addInitializer(floats("w", new float[4 * 2 * 3 * 3], 4, 2, 3, 3))
         .addInitializer(floats("w2", new float[4 * 4 * 3 * 3], 4, 4, 3, 3))
         .addInitializer(floats("w2g", new float[4 * 2 * 3 * 3], 4, 2, 3, 3))
+        .addInitializer(floats("w2k", new float[4 * 4 * 2 * 2], 4, 4, 2, 2))
+        .addInitializer(floats("b64", sequence(64 * 3), 64, 3))
+        .addInitializer(floats("c3", new float[] {1, 2, 3}, 3))
+        .addInitializer(floats("b33", new float[9], 3, 3))
         .addInitializer(floats("lo", new float[] {-1}))
         .addInitializer(floats("hi", new float[] {1}))
         .addInitializer(TensorProto.newBuilder().setName("shape")
@@ -181,6 +238,19 @@ class OnnxImportErrorsTest {
   private static AttributeProto attribute(String name, long value) {
     return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT)
         .setI(value).build();
+  }
+
+  private static float[] sequence(int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = i;
+    }
+    return v;
+  }
+
+  private static AttributeProto string(String name, String value) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
+        .setS(ByteString.copyFromUtf8(value)).build();
   }
 
   private static AttributeProto ints(String name, long... values) {

@@ -5,23 +5,18 @@ import dev.kiln.onnx.proto.OnnxProto.GraphProto;
 import dev.kiln.onnx.proto.OnnxProto.ModelProto;
 import dev.kiln.onnx.proto.OnnxProto.NodeProto;
 import dev.kiln.onnx.proto.OnnxProto.OperatorSetIdProto;
-import dev.kiln.onnx.proto.OnnxProto.StringStringEntryProto;
 import dev.kiln.onnx.proto.OnnxProto.TensorProto;
 import dev.kiln.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.kiln.onnx.proto.OnnxProto.ValueInfoProto;
 import dev.kiln.runtime.Checkpoint;
 import dev.kiln.runtime.TensorShape;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -74,39 +69,6 @@ final class Importer {
 
   /** A non-constant tensor: the Kiln layer it is the output of, that layer's shape, its layout. */
   private record Value(String layer, TensorShape shape, Layout layout) {}
-
-  /** A folded constant: dims and values (floats, or integers in {@code ints}). */
-  private record Constant(long[] dims, float[] floats, long[] ints) {
-    long count() {
-      long n = 1;
-      for (long d : dims) {
-        n *= d;
-      }
-      return n;
-    }
-
-    float[] asFloats() {
-      if (floats != null) {
-        return floats;
-      }
-      float[] f = new float[ints.length];
-      for (int i = 0; i < f.length; i++) {
-        f[i] = ints[i];
-      }
-      return f;
-    }
-
-    long[] asInts() {
-      if (ints != null) {
-        return ints;
-      }
-      long[] l = new long[floats.length];
-      for (int i = 0; i < l.length; i++) {
-        l[i] = (long) floats[i];
-      }
-      return l;
-    }
-  }
 
   /** A declared layer, filled in as the nodes are read. */
   private static final class Field {
@@ -218,7 +180,7 @@ final class Importer {
   private ImportedNetwork run() throws IOException {
     opset = opset();
     for (TensorProto t : graph.getInitializerList()) {
-      constants.put(t.getName(), constant(t));
+      constants.put(t.getName(), Constant.of(t, file));
     }
     for (NodeProto n : graph.getNodeList()) {
       for (String in : n.getInputList()) {
@@ -1331,7 +1293,7 @@ final class Importer {
     for (AttributeProto a : node.getAttributeList()) {
       switch (a.getName()) {
         case "value" -> {
-          return constant(a.getT());
+          return Constant.of(a.getT(), file);
         }
         case "value_float" -> {
           return new Constant(new long[0], new float[] {a.getF()}, null);
@@ -1354,128 +1316,6 @@ final class Importer {
       }
     }
     throw unsupported("a Constant without a numeric value");
-  }
-
-  /** An initializer's or constant's values, external data read from beside the model. */
-  private Constant constant(TensorProto t) throws IOException {
-    long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
-    long count = 1;
-    for (long d : dims) {
-      count *= d;
-    }
-    if (count > Integer.MAX_VALUE / 8) {
-      throw new OnnxImportException("tensor '" + t.getName() + "' is too large (" + count + " values)");
-    }
-    byte[] raw = t.hasRawData() || t.getDataLocation() == TensorProto.DataLocation.EXTERNAL
-        ? rawData(t) : null;
-    int n = (int) count;
-    ByteBuffer b = raw == null ? null : ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-    int type = t.getDataType();
-    int width =
-        switch (type) {
-          case TensorProto.DataType.FLOAT_VALUE, TensorProto.DataType.INT32_VALUE -> 4;
-          case TensorProto.DataType.INT64_VALUE, TensorProto.DataType.DOUBLE_VALUE -> 8;
-          default -> throw new OnnxImportException(
-              "tensor '" + t.getName() + "' is of ONNX data type " + type
-                  + "; Kiln imports float32 weights (and float64, int32 and int64 constants)");
-        };
-    if (b != null && raw.length != (long) n * width) {
-      throw new OnnxImportException("tensor '" + t.getName() + "' holds " + raw.length
-          + " bytes where its shape " + Arrays.toString(dims) + " needs " + (long) n * width
-          + " (truncated or corrupt)");
-    }
-    switch (type) {
-      case TensorProto.DataType.FLOAT_VALUE -> {
-        float[] f = new float[n];
-        if (b != null) {
-          b.asFloatBuffer().get(f);
-        } else {
-          check(t, t.getFloatDataCount(), n);
-          for (int i = 0; i < n; i++) {
-            f[i] = t.getFloatData(i);
-          }
-        }
-        return new Constant(dims, f, null);
-      }
-      case TensorProto.DataType.DOUBLE_VALUE -> {
-        float[] f = new float[n];
-        if (b == null) {
-          check(t, t.getDoubleDataCount(), n);
-        }
-        for (int i = 0; i < n; i++) {
-          f[i] = (float) (b != null ? b.getDouble() : t.getDoubleData(i));
-        }
-        return new Constant(dims, f, null);
-      }
-      case TensorProto.DataType.INT32_VALUE -> {
-        long[] l = new long[n];
-        if (b == null) {
-          check(t, t.getInt32DataCount(), n);
-        }
-        for (int i = 0; i < n; i++) {
-          l[i] = b != null ? b.getInt() : t.getInt32Data(i);
-        }
-        return new Constant(dims, null, l);
-      }
-      default -> {
-        long[] l = new long[n];
-        if (b == null) {
-          check(t, t.getInt64DataCount(), n);
-        }
-        for (int i = 0; i < n; i++) {
-          l[i] = b != null ? b.getLong() : t.getInt64Data(i);
-        }
-        return new Constant(dims, null, l);
-      }
-    }
-  }
-
-  private static void check(TensorProto t, int count, int n) throws OnnxImportException {
-    if (count != n) {
-      throw new OnnxImportException("tensor '" + t.getName() + "' holds " + count
-          + " values where its shape " + t.getDimsList() + " needs " + n + " (corrupt)");
-    }
-  }
-
-  private byte[] rawData(TensorProto t) throws IOException {
-    if (t.getDataLocation() != TensorProto.DataLocation.EXTERNAL) {
-      return t.getRawData().toByteArray();
-    }
-    Map<String, String> where = new LinkedHashMap<>();
-    for (StringStringEntryProto e : t.getExternalDataList()) {
-      where.put(e.getKey(), e.getValue());
-    }
-    String location = where.get("location");
-    if (location == null) {
-      throw new OnnxImportException("tensor '" + t.getName() + "' is stored as external data"
-          + " without a location");
-    }
-    if (file == null) {
-      throw new OnnxImportException("tensor '" + t.getName() + "' is stored as external data ('"
-          + location + "'), which only a model read from a file can find");
-    }
-    Path base = file.toAbsolutePath().getParent();
-    Path data = base.resolve(location).normalize();
-    if (!data.startsWith(base)) {
-      throw new OnnxImportException("tensor '" + t.getName() + "' is stored as external data at '"
-          + location + "', outside the model's directory " + base);
-    }
-    if (!Files.isRegularFile(data)) {
-      throw new OnnxImportException("tensor '" + t.getName() + "' is stored as external data in "
-          + data + ", which is missing; copy it beside " + file.getFileName());
-    }
-    long offset = Long.parseLong(where.getOrDefault("offset", "0"));
-    long size = Files.size(data);
-    long length = where.containsKey("length") ? Long.parseLong(where.get("length")) : size - offset;
-    if (offset < 0 || length < 0 || offset + length > size || length > Integer.MAX_VALUE) {
-      throw new OnnxImportException("tensor '" + t.getName() + "' is external data at bytes "
-          + offset + " to " + (offset + length) + " of " + data + ", which has " + size
-          + " (truncated)");
-    }
-    try (InputStream in = Files.newInputStream(data)) {
-      in.skipNBytes(offset);
-      return in.readNBytes((int) length);
-    }
   }
 
   // ---------------------------------------------------------------- errors

@@ -25,7 +25,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Kiln networks as ONNX models, which ONNX Runtime, TensorRT, OpenVINO and DJL run.
+ * Kiln networks as ONNX models, which ONNX Runtime, TensorRT, OpenVINO and DJL run; and ONNX
+ * models (PyTorch's {@code torch.onnx.export}, for example) as Kiln declarations and weights,
+ * {@link #importModel}.
  *
  * <p><b>Layout.</b> The ONNX graph takes what Kiln's {@code predict} takes: one input named
  * {@code input} of shape {@code [N, H, W, C]} (NHWC, the batch dimension {@code N} dynamic), or

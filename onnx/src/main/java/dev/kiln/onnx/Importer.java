@@ -447,8 +447,22 @@ final class Importer {
           for (long a : sorted) {
             dims.add((int) Math.min(a, dims.size()), 1L);
           }
-        } else {
+        } else if (axes.length == 0) {
           dims.removeIf(d -> d == 1);
+        } else {
+          int rank = dims.size();
+          long[] sorted = axes.clone();
+          for (int i = 0; i < sorted.length; i++) {
+            sorted[i] = sorted[i] < 0 ? sorted[i] + rank : sorted[i];
+          }
+          Arrays.sort(sorted);
+          for (int i = sorted.length - 1; i >= 0; i--) {
+            if (sorted[i] < 0 || sorted[i] >= rank || dims.get((int) sorted[i]) != 1) {
+              throw fail("Squeeze axis " + sorted[i] + " of a constant of shape " + dims
+                  + " is not of size 1");
+            }
+            dims.remove((int) sorted[i]);
+          }
         }
         long[] d = dims.stream().mapToLong(Long::longValue).toArray();
         c = new Constant(d, x.floats(), x.ints());

@@ -192,6 +192,29 @@ class OnnxImportErrorsTest {
     assertEquals(List.of(0.5f, 1f, 1.5f), List.of(bias[0], bias[1], bias[2]));
   }
 
+  @Test
+  void aReshapeWhoseShapeIsComputedFoldsToAFlatten() throws Exception {
+    // shape = Concat(Unsqueeze(Squeeze(Gather(Shape(x), [0]))), [-1]): [N, -1], as exporters
+    // write x.view(x.size(0), -1).
+    ModelProto m = model(node("Shape", "shape", List.of("conv.out"), "s"));
+    GraphProto.Builder g = m.getGraph().toBuilder()
+        .addNode(NodeProto.newBuilder().setOpType("Constant").setName("zero").addOutput("i0")
+            .addAttribute(ints("value_ints", 0)))
+        .addNode(node("Gather", "batch", List.of("s", "i0"), "n1"))
+        .addNode(node("Squeeze", "scalar", List.of("n1", "i0"), "n"))
+        .addNode(node("Unsqueeze", "vector", List.of("n", "i0"), "nv"))
+        .addNode(NodeProto.newBuilder().setOpType("Constant").setName("rest").addOutput("m1")
+            .addAttribute(ints("value_ints", -1)))
+        .addNode(node("Concat", "target", List.of("nv", "m1"), "t", attribute("axis", 0)))
+        .addNode(node("Reshape", "flat", List.of("conv.out", "t"), "f"))
+        .addNode(node("Gemm", "fc", List.of("f", "b64"), "y"));
+    ImportedNetwork n = Onnx.importModel(m.toBuilder().setGraph(g).build(), "", "Viewed");
+    assertContains(n.source(), "  // fc (Gemm)\n  @Dense(units = 3, bias = false) Layer fc;\n}");
+    assertEquals(List.of("conv", "fc"), n.layers().stream().map(ImportedNetwork.Layer::field).toList());
+    // The rows come from a CHW flatten: Kiln's row 1 (y 0, x 0, channel 1) is ONNX's row 16.
+    assertEquals(16 * 3, n.tensors().get(1).values()[3]);
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static String fails(ModelProto m) {

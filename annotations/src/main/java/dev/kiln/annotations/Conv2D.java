@@ -11,8 +11,8 @@ import java.lang.annotation.Target;
  * ({@code [out]}).
  *
  * <p>{@code kernel} and {@code stride} take one value (square) or two ({@code {height, width}}).
- * {@code pad} sets an explicit symmetric zero padding, one value or {@code {rows, columns}}; it
- * cannot be combined with {@code padding = SAME}.
+ * {@code pad} sets an explicit zero padding, one value, {@code {rows, columns}} or {@code {top,
+ * bottom, left, right}}; it cannot be combined with {@code padding = SAME}.
  */
 @Documented
 @Retention(RetentionPolicy.CLASS)
@@ -29,7 +29,11 @@ public @interface Conv2D {
 
   Padding padding() default Padding.VALID;
 
-  /** Explicit symmetric padding: {@code 1} or {@code {rows, columns}}; empty means none. */
+  /**
+   * Explicit zero padding: {@code 1} (every side), {@code {rows, columns}} (top and bottom, left
+   * and right) or {@code {top, bottom, left, right}} (PyTorch's and ONNX's uneven pads); empty
+   * means none.
+   */
   int[] pad() default {};
 
   /** Whether the layer adds a per-filter bias. */

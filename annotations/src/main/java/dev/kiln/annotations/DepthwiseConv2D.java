@@ -31,7 +31,11 @@ public @interface DepthwiseConv2D {
 
   Padding padding() default Padding.VALID;
 
-  /** Explicit symmetric padding: {@code 1} or {@code {rows, columns}}; empty means none. */
+  /**
+   * Explicit zero padding: {@code 1} (every side), {@code {rows, columns}} (top and bottom, left
+   * and right) or {@code {top, bottom, left, right}} (PyTorch's and ONNX's uneven pads); empty
+   * means none.
+   */
   int[] pad() default {};
 
   /** Whether the layer adds a bias per output channel. */

@@ -21,4 +21,12 @@ public @interface MaxPool {
   int[] stride() default {};
 
   Padding padding() default Padding.VALID;
+
+  /**
+   * Explicit padding, as {@link Conv2D#pad()}: {@code 1}, {@code {rows, columns}} or {@code {top,
+   * bottom, left, right}}, each smaller than the window. Padded cells are not part of any window:
+   * the maximum is taken over the real cells only, as ONNX's pools with {@code count_include_pad = 0}.
+   * Cannot be combined with {@code padding = SAME}.
+   */
+  int[] pad() default {};
 }

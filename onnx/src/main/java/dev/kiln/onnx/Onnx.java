@@ -25,7 +25,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Kiln networks as ONNX models, which ONNX Runtime, TensorRT, OpenVINO and DJL run.
+ * Kiln networks as ONNX models, which ONNX Runtime, TensorRT, OpenVINO and DJL run; and ONNX
+ * models (PyTorch's {@code torch.onnx.export}, for example) as Kiln declarations and weights,
+ * {@link #importModel}.
  *
  * <p><b>Layout.</b> The ONNX graph takes what Kiln's {@code predict} takes: one input named
  * {@code input} of shape {@code [N, H, W, C]} (NHWC, the batch dimension {@code N} dynamic), or
@@ -94,6 +96,36 @@ public final class Onnx {
         .addMetadataProps(entry("output_layout", model.outputShape().flat() ? "NC" : "NHWC"))
         .setGraph(new GraphWriter(model).write())
         .build();
+  }
+
+  /** The lowest opset {@link #importModel} reads. */
+  public static final int IMPORT_MIN_OPSET = Importer.MIN_OPSET;
+
+  /** The highest opset {@link #importModel} reads. */
+  public static final int IMPORT_MAX_OPSET = Importer.MAX_OPSET;
+
+  /**
+   * Reads the ONNX model in {@code file} as a Kiln network: the declaration of a class {@code
+   * className} in package {@code packageName} (one annotated field per layer, named after the
+   * ONNX nodes, which a comment names) and its parameters in Kiln's layout. Nothing is written:
+   * {@link ImportedNetwork#write} does that. Weights stored as external data are read from
+   * beside {@code file}.
+   *
+   * @throws OnnxImportException if the file is not an ONNX model, or holds what Kiln cannot
+   *     express (the message names the node, its operator and position, and what is supported)
+   * @throws IllegalArgumentException if {@code className} or {@code packageName} is not a Java
+   *     name
+   * @throws IOException if the file cannot be read
+   */
+  public static ImportedNetwork importModel(Path file, String packageName, String className)
+      throws IOException {
+    return Importer.read(file, packageName, className);
+  }
+
+  /** {@link #importModel(Path, String, String)} of a model in memory (no external data). */
+  public static ImportedNetwork importModel(ModelProto model, String packageName, String className)
+      throws OnnxImportException {
+    return Importer.read(model, packageName, className);
   }
 
   /** The graph's input and output. */
@@ -313,6 +345,12 @@ public final class Onnx {
           return x;
         }
         case RELU -> node("Relu", layer + ".relu", List.of(x.name()), out);
+        case RELU6 ->
+            node(
+                "Clip", layer + ".relu6",
+                List.of(x.name(), initializer(layer + ".relu6.min", new float[] {0f}),
+                    initializer(layer + ".relu6.max", new float[] {6f})),
+                out);
         case LEAKY_RELU ->
             node(
                 "LeakyRelu", layer + ".leaky_relu", List.of(x.name()), out,

@@ -76,6 +76,43 @@ class OnnxExportTest {
     assertTrue(largest <= TOLERANCE, title + ": largest difference " + largest);
   }
 
+  /**
+   * On OpenCL too: the exported model on ONNX Runtime gives what the network bound to an OpenCL
+   * device computes (OpenClTestDevice's rule: skipped without OpenCL unless CI is set). The plain
+   * Java path is checked in a JVM of its own by {@link ImportedFixturesTest}.
+   */
+  @ParameterizedTest(name = "{0} on OpenCL")
+  @MethodSource("networks")
+  void onnxRuntimeGivesKilnsOpenClOutputs(String title, LongFunction<Model> create)
+      throws Exception {
+    var device = dev.kiln.opencl.OpenClTestDevice.shared();
+    Model model = create.apply(7);
+    perturb(model, new Random(11));
+    Path file = dir.resolve("model.onnx");
+    Onnx.export(model, file);
+    int batch = 3;
+    Random random = new Random(3);
+    float[] inputs = new float[batch * model.inputSize()];
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = random.nextFloat();
+    }
+    float[] onnx;
+    try (OrtSession session = environment.createSession(file.toString(), new OrtSession.SessionOptions())) {
+      onnx = run(session, model, inputs, batch);
+    }
+    float[] kiln = new float[batch * model.outputSize()];
+    try (dev.kiln.opencl.OpenClModel bound = dev.kiln.opencl.OpenClModel.bind(device, model, batch)) {
+      bound.predictBatch(inputs, kiln);
+    }
+    double largest = 0;
+    for (int i = 0; i < kiln.length; i++) {
+      largest = Math.max(largest, Math.abs(kiln[i] - onnx[i]));
+    }
+    System.out.printf("OnnxExportTest %s (%s) on OpenCL: largest difference %.3g%n", title,
+        model.name(), largest);
+    assertTrue(largest <= TOLERANCE, title + " on OpenCL: largest difference " + largest);
+  }
+
   /** The largest difference between ONNX Runtime's outputs and Kiln's, over every batch size. */
   static double largestDifference(Model model, Path file) throws OrtException {
     double largest = 0;

@@ -16,6 +16,7 @@ import dev.kiln.annotations.MaxPool;
 import dev.kiln.annotations.Network;
 import dev.kiln.annotations.Padding;
 import dev.kiln.annotations.ReLU;
+import dev.kiln.annotations.ReLU6;
 import dev.kiln.annotations.Shape;
 import dev.kiln.annotations.Sigmoid;
 import dev.kiln.annotations.Softmax;
@@ -105,7 +106,7 @@ final class TestNetworks {
     @Conv2D(filters = 3, kernel = 2, stride = 2) @Tanh Layer c3;
     @Dropout(rate = 0.5) Layer drop;
     @Flatten Layer flat;
-    @Dense(units = 12) @ReLU Layer d1;
+    @Dense(units = 12) @ReLU6 Layer d1;
     @Dense(units = 10) Layer d2;
     @LeakyReLU Layer d2Leaky;
     @Dense(units = 8) @Tanh Layer d3;

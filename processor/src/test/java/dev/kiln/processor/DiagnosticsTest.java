@@ -605,7 +605,8 @@ class DiagnosticsTest {
     assertThat(compilation).hadErrorCount(1);
     assertThat(compilation)
         .hadErrorContaining(
-            "[kiln:bad-pad] c1: Conv2D pad takes one value or two {rows, columns}, got {1, 1, 1};"
+            "[kiln:bad-pad] c1: Conv2D pad takes one value, two {rows, columns} or four {top, bottom,"
+                + " left, right}, got {1, 1, 1};"
                 + " e.g. 1")
         .inFile(source)
         .onLineContaining("Layer c1;");
@@ -949,6 +950,34 @@ class DiagnosticsTest {
                 + " stride, or pool earlier")
         .inFile(source)
         .onLineContaining("@Network");
+  }
+
+  @Test
+  void poolPadAsLargeAsTheWindow() {
+    String line = "@MaxPool(size = 2, pad = {2, 0, 0, 0}) Layer p;";
+    JavaFileObject source = network("PaddedOnly", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining(
+            "[kiln:bad-pad] p: MaxPool pad {2, 0, 0, 0} must be smaller than the window 2x2 on each"
+                + " side, or a window could hold padding only; use a smaller pad or a larger window")
+        .inFile(source)
+        .onLineContaining("Layer p;");
+    assertEquals(valueColumn(line, "pad"), columnOf(compilation, "[kiln:bad-pad]"));
+  }
+
+  @Test
+  void poolPadAndSame() {
+    String line = "@AvgPool(size = 3, padding = Padding.SAME, pad = 1) Layer p;";
+    JavaFileObject source = network("DoublePaddedPool", "height = 8, width = 8", line);
+    Compilation compilation = compile(source);
+    assertThat(compilation).hadErrorCount(1);
+    assertThat(compilation)
+        .hadErrorContaining("[kiln:pad-and-same] p: AvgPool sets both padding = SAME and pad = 1")
+        .inFile(source)
+        .onLineContaining("Layer p;");
+    assertEquals(valueColumn(line, "pad"), columnOf(compilation, "[kiln:pad-and-same]"));
   }
 
   @Test

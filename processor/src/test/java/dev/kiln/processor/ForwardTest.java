@@ -156,6 +156,41 @@ class ForwardTest {
   }
 
   @Test
+  void unevenExplicitPaddingPadsEachSideAsDeclared() {
+    // pad = {top, bottom, left, right}: one zero row above, one zero column on the right.
+    Model m =
+        model("PadUneven", "height = 3, width = 3",
+            "@Conv2D(filters = 1, kernel = 2, pad = {1, 0, 0, 1}, bias = false) Layer c;");
+    m.setWeights(m.layer("c"), ones(4));
+    assertEquals("3x3x1", m.outputShape().toString());
+    assertArrayEquals(
+        new float[] {3, 5, 3, 12, 16, 9, 24, 28, 15}, m.predict(range(1, 9)), EXACT);
+  }
+
+  @Test
+  void poolsWithExplicitPaddingTakeOnlyRealCells() {
+    // pad = {1, 0, 1, 0}: torchvision's max pool pads the top and left; padded cells are in no
+    // window's maximum or average.
+    Model max =
+        model("MaxPadded", "height = 3, width = 3", "@MaxPool(size = 2, pad = {1, 0, 1, 0}) Layer p;");
+    float[] negative = range(1, 9);
+    for (int i = 0; i < negative.length; i++) {
+      negative[i] = -negative[i];
+    }
+    assertEquals("2x2x1", max.outputShape().toString());
+    assertArrayEquals(new float[] {-1, -2, -4, -5}, max.predict(negative), EXACT);
+    Model avg =
+        model("AvgPadded", "height = 3, width = 3", "@AvgPool(size = 2, pad = {1, 0, 1, 0}) Layer p;");
+    assertArrayEquals(new float[] {1, 2.5f, 5.5f, 7}, avg.predict(range(1, 9)), EXACT);
+  }
+
+  @Test
+  void relu6ClipsAtZeroAndSix() {
+    Model m = model("Six", "height = 1, width = 1, channels = 4", "@ReLU6 Layer r;");
+    assertArrayEquals(new float[] {0, 3, 6, 6}, m.predict(new float[] {-1, 3, 6.5f, 100}), EXACT);
+  }
+
+  @Test
   void rectangularKernelAndStride() {
     Model m =
         model(

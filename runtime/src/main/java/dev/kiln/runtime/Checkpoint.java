@@ -82,9 +82,44 @@ public final class Checkpoint {
    * {@code format} and {@code network}, and read back by {@link #metadata}.
    */
   public static void save(Model model, Path file, Map<String, String> about) throws IOException {
-    List<Entry> entries = entries(model);
+    List<Tensor> tensors = new ArrayList<>();
+    for (Entry e : entries(model)) {
+      float[] values = e.state() ? model.state() : model.parameters();
+      tensors.add(
+          new Tensor(e.name(), e.shape(),
+              Arrays.copyOfRange(values, e.offset(), e.offset() + e.count())));
+    }
+    save(model.name(), tensors, file, about);
+  }
+
+  /**
+   * A named float32 tensor of a checkpoint, in Kiln's layout: {@code <layer>.kernel} HWIO or
+   * {@code [in, out]}, {@code <layer>.bias}, a BatchNorm's {@code .gamma}, {@code .beta}, {@code
+   * .moving_mean} and {@code .moving_variance}.
+   */
+  public record Tensor(String name, int[] shape, float[] values) {
+    public Tensor {
+      long count = 1;
+      for (int d : shape) {
+        count *= d;
+      }
+      if (count != values.length) {
+        throw new IllegalArgumentException(
+            name + ": shape " + Arrays.toString(shape) + " holds " + count + " values, not "
+                + values.length);
+      }
+    }
+  }
+
+  /**
+   * Saves {@code tensors}, in order, as a checkpoint of the network named {@code network}: the
+   * file {@link #load} reads into that network's generated model, for parameters made outside a
+   * model (an imported ONNX graph's). Atomic, as {@link #save(Model, Path, Map)}.
+   */
+  public static void save(
+      String network, List<Tensor> tensors, Path file, Map<String, String> about) throws IOException {
     StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"kiln\",\"network\":");
-    header.append(quote(model.name()));
+    header.append(quote(network));
     for (Map.Entry<String, String> e : new java.util.TreeMap<>(about).entrySet()) {
       if (e.getKey().equals("format") || e.getKey().equals("network")) {
         throw new IllegalArgumentException("'" + e.getKey() + "' is the checkpoint's own metadata");
@@ -93,13 +128,13 @@ public final class Checkpoint {
     }
     header.append('}');
     long offset = 0;
-    for (Entry e : entries) {
-      long end = offset + 4L * e.count();
+    for (Tensor t : tensors) {
+      long end = offset + 4L * t.values().length;
       header
           .append(',')
-          .append(quote(e.name()))
+          .append(quote(t.name()))
           .append(":{\"dtype\":\"F32\",\"shape\":")
-          .append(Arrays.toString(e.shape()).replace(" ", ""))
+          .append(Arrays.toString(t.shape()).replace(" ", ""))
           .append(",\"data_offsets\":[")
           .append(offset)
           .append(',')
@@ -117,10 +152,9 @@ public final class Checkpoint {
         ByteBuffer.allocate(Math.toIntExact(8 + headerBytes.length + offset))
             .order(ByteOrder.LITTLE_ENDIAN);
     data.putLong(headerBytes.length).put(headerBytes);
-    for (Entry e : entries) {
-      float[] values = e.state() ? model.state() : model.parameters();
-      for (int i = e.offset(); i < e.offset() + e.count(); i++) {
-        data.putFloat(values[i]);
+    for (Tensor t : tensors) {
+      for (float v : t.values()) {
+        data.putFloat(v);
       }
     }
     data.flip();

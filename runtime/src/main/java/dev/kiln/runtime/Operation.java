@@ -114,6 +114,8 @@ public record Operation(
   public enum Activation {
     NONE,
     RELU,
+    /** {@code min(max(0, x), 6)}. */
+    RELU6,
     LEAKY_RELU,
     SIGMOID,
     TANH,

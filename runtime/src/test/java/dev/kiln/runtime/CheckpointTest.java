@@ -92,6 +92,35 @@ class CheckpointTest {
   }
 
   /**
+   * Tensors made outside a model (an imported ONNX graph's) save to the same bytes as the model
+   * holding them, and load into it; a shape that does not hold the values is refused.
+   */
+  @Test
+  void namedTensorsSaveAsTheModelWouldAndLoadIntoIt() throws IOException {
+    TinyModel model = model(1);
+    Path fromModel = dir.resolve("model.safetensors");
+    Checkpoint.save(model, fromModel);
+    Path fromTensors = dir.resolve("tensors.safetensors");
+    float[] p = model.parameters;
+    Checkpoint.save(
+        "Tiny",
+        List.of(
+            new Checkpoint.Tensor("conv.kernel", new int[] {1, 1, 1, 2}, new float[] {p[0], p[1]}),
+            new Checkpoint.Tensor("conv.bias", new int[] {2}, new float[] {p[2], p[3]}),
+            new Checkpoint.Tensor("dense.kernel", new int[] {2, 3},
+                java.util.Arrays.copyOfRange(p, 4, 10))),
+        fromTensors,
+        java.util.Map.of());
+    assertArrayEquals(Files.readAllBytes(fromModel), Files.readAllBytes(fromTensors));
+    TinyModel loaded = model(-100);
+    Checkpoint.load(loaded, fromTensors);
+    assertArrayEquals(model.parameters, loaded.parameters, 0f);
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Checkpoint.Tensor("conv.bias", new int[] {3}, new float[2]));
+  }
+
+  /**
    * Names in several scripts (Java identifiers may be any letters): the header is padded in
    * bytes, so the data stays 8-byte aligned whatever the UTF-8 length of the names, and the file
    * loads back.

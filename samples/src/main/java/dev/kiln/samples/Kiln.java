@@ -3,6 +3,7 @@ package dev.kiln.samples;
 import dev.kiln.samples.commands.BenchCommand;
 import dev.kiln.samples.commands.DevicesCommand;
 import dev.kiln.samples.commands.ExportCommand;
+import dev.kiln.samples.commands.ImportCommand;
 import dev.kiln.samples.commands.LadderCommand;
 import dev.kiln.samples.commands.MnistCommand;
 import dev.kiln.samples.commands.SeedCommand;
@@ -31,6 +32,7 @@ import picocli.CommandLine.Command;
       SummaryCommand.class,
       ShowCommand.class,
       ExportCommand.class,
+      ImportCommand.class,
       BenchCommand.class,
       DevicesCommand.class
     })

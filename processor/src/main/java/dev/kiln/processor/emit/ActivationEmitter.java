@@ -20,6 +20,8 @@ final class ActivationEmitter {
     String out = y + "[" + yo + " + i]";
     switch (activation.kind()) {
       case RELU -> code.addStatement("$T.relu($L, $L, $L, $L, $L)", Names.KERNELS, x, xo, y, yo, n);
+      case RELU6 ->
+          elementwise(code, n, out, CodeBlock.of("$T.min($T.max($L, 0f), 6f)", Math.class, Math.class, in));
       case LEAKY_RELU -> {
         code.beginControlFlow("for (int i = 0; i < $L; i++)", n);
         code.addStatement("float v = $L", in);
@@ -63,6 +65,8 @@ final class ActivationEmitter {
       case RELU ->
           code.addStatement(
               "$T.reluDerivative($L, $L, $L, $L, $L)", Names.KERNELS, y, yo, d, dOff, n);
+      case RELU6 ->
+          elementwise(code, n, grad, out + " > 0f && " + out + " < 6f ? " + grad + " : 0f");
       case LEAKY_RELU ->
           elementwise(
               code, n, grad, out + " > 0f ? " + grad + " : " + (float) activation.alpha() + "f * " + grad);

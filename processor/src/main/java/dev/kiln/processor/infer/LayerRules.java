@@ -174,21 +174,8 @@ final class LayerRules {
       int[] padValues, boolean ok) {
     int[] kernel = pair(c, "kernel", "bad-kernel", kind + " kernel", kernelValues, "e.g. 3 or {3, 5}");
     int[] stride = pair(c, "stride", "bad-stride", kind + " stride", strideValues, "e.g. 1 or {2, 2}");
-    int[] pad = null;
-    if (padValues.length > 0) {
-      pad = padding(c, padValues);
-      if (pad != null && padding == Padding.SAME) {
-        c.error(
-            "pad",
-            "pad-and-same",
-            kind + " sets both padding = SAME and pad = "
-                + literal(padValues)
-                + "; use one: SAME pads to keep ceil(input / stride), pad adds that many zeros on"
-                + " each side");
-        pad = null;
-      }
-      ok &= pad != null;
-    }
+    int[] pad = explicitPad(c, kind, padValues, padding);
+    ok &= pad != null || padValues.length == 0;
     if (!ok || kernel == null || stride == null || c.input == null) {
       return null;
     }
@@ -229,13 +216,25 @@ final class LayerRules {
         d.stride().length == 0
             ? size
             : pair(c, "stride", "bad-stride", kind + " stride", d.stride(), "e.g. 2 or {2, 2}");
-    if (size == null || stride == null || c.input == null) {
+    int[] pad = explicitPad(c, kind, d.pad(), d.padding());
+    if (size == null || stride == null || c.input == null || (pad == null && d.pad().length > 0)) {
+      return null;
+    }
+    if (pad != null
+        && (pad[0] >= size[0] || pad[1] >= size[0] || pad[2] >= size[1] || pad[3] >= size[1])) {
+      // A window of padding alone would have no real cell to take the maximum or average of.
+      c.error(
+          "pad",
+          "bad-pad",
+          kind + " pad " + literal(d.pad()) + " must be smaller than the window " + size[0] + "x"
+              + size[1] + " on each side, or a window could hold padding only; use a smaller pad"
+              + " or a larger window");
       return null;
     }
     if (!c.spatial(kind)) {
       return null;
     }
-    Window window = window(c, kind + " window", "size", size, stride, d.padding(), null);
+    Window window = window(c, kind + " window", "size", size, stride, d.padding(), pad);
     if (window == null) {
       return null;
     }
@@ -334,7 +333,8 @@ final class LayerRules {
   /**
    * Resolves padding and checks the window fits: VALID {@code out = floor((n - k) / s) + 1}; SAME
    * {@code out = ceil(n / s)} with total padding {@code max((out - 1) * s + k - n, 0)}, smaller
-   * half first; explicit {@code p}: {@code out = floor((n - k + 2p) / s) + 1}.
+   * half first; explicit {@code pad} ({@code {top, bottom, left, right}}): {@code out = floor((n
+   * - k + top + bottom) / s) + 1}.
    */
   private static Window window(
       Context c, String what, String attribute, int[] k, int[] s, Padding padding, int[] pad) {
@@ -343,9 +343,12 @@ final class LayerRules {
     int[] bottom = new int[2];
     String paddingName;
     if (pad != null) {
-      top = pad.clone();
-      bottom = pad.clone();
-      paddingName = "pad " + (pad[0] == pad[1] ? String.valueOf(pad[0]) : pad[0] + "x" + pad[1]);
+      top = new int[] {pad[0], pad[2]};
+      bottom = new int[] {pad[1], pad[3]};
+      paddingName =
+          pad[0] != pad[1] || pad[2] != pad[3]
+              ? "pad " + pad[0] + "/" + pad[1] + "/" + pad[2] + "/" + pad[3]
+              : "pad " + (pad[0] == pad[2] ? String.valueOf(pad[0]) : pad[0] + "x" + pad[2]);
     } else if (padding == Padding.SAME) {
       int[] n = {in.height(), in.width()};
       for (int axis = 0; axis < 2; axis++) {
@@ -480,12 +483,21 @@ final class LayerRules {
     return values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
   }
 
-  private static int[] padding(Context c, int[] values) {
-    if (values.length > 2) {
+  /**
+   * An explicit {@code pad} as {@code {top, bottom, left, right}}: one value (every side), two
+   * ({@code {rows, columns}}) or four; null when there is none, or after reporting a bad one or
+   * one beside {@code padding = SAME}.
+   */
+  private static int[] explicitPad(Context c, String kind, int[] values, Padding padding) {
+    if (values.length == 0) {
+      return null;
+    }
+    if (values.length != 1 && values.length != 2 && values.length != 4) {
       c.error(
           "pad",
           "bad-pad",
-          "Conv2D pad takes one value or two {rows, columns}, got " + literal(values) + "; e.g. 1");
+          kind + " pad takes one value, two {rows, columns} or four {top, bottom, left, right}, got "
+              + literal(values) + "; e.g. 1");
       return null;
     }
     for (int v : values) {
@@ -493,13 +505,27 @@ final class LayerRules {
         c.error(
             "pad",
             "bad-pad",
-            "Conv2D pad adds zeros on each side and cannot be negative, got "
+            kind + " pad adds zeros on each side and cannot be negative, got "
                 + literal(values)
                 + "; use 0 or more, or a larger stride or pooling to shrink the output");
         return null;
       }
     }
-    return values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
+    if (padding == Padding.SAME) {
+      c.error(
+          "pad",
+          "pad-and-same",
+          kind + " sets both padding = SAME and pad = "
+              + literal(values)
+              + "; use one: SAME pads to keep ceil(input / stride), pad adds that many zeros on"
+              + " each side");
+      return null;
+    }
+    return switch (values.length) {
+      case 1 -> new int[] {values[0], values[0], values[0], values[0]};
+      case 2 -> new int[] {values[0], values[0], values[1], values[1]};
+      default -> values.clone();
+    };
   }
 
   static String literal(int[] values) {

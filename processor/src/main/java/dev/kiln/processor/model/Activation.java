@@ -5,6 +5,7 @@ public record Activation(Kind kind, double alpha) {
 
   public enum Kind {
     RELU("ReLU"),
+    RELU6("ReLU6"),
     LEAKY_RELU("LeakyReLU"),
     SIGMOID("Sigmoid"),
     TANH("Tanh"),

@@ -86,7 +86,7 @@ public sealed interface LayerDeclaration {
   }
 
   record PoolDeclaration(
-      Op.PoolKind kind, int[] size, int[] stride, Padding padding, Origin origin)
+      Op.PoolKind kind, int[] size, int[] stride, Padding padding, int[] pad, Origin origin)
       implements LayerDeclaration {
 
     @Override

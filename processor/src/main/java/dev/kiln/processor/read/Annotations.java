@@ -15,6 +15,7 @@ import dev.kiln.annotations.GlobalAvgPool;
 import dev.kiln.annotations.MaxPool;
 import dev.kiln.annotations.Network;
 import dev.kiln.annotations.ReLU;
+import dev.kiln.annotations.ReLU6;
 import dev.kiln.annotations.Sigmoid;
 import dev.kiln.annotations.Softmax;
 import dev.kiln.annotations.Tanh;
@@ -43,6 +44,7 @@ public final class Annotations {
   public static final Map<String, Activation.Kind> ACTIVATIONS =
       Map.of(
           ReLU.class.getCanonicalName(), Activation.Kind.RELU,
+          ReLU6.class.getCanonicalName(), Activation.Kind.RELU6,
           LeakyReLU.class.getCanonicalName(), Activation.Kind.LEAKY_RELU,
           Sigmoid.class.getCanonicalName(), Activation.Kind.SIGMOID,
           Tanh.class.getCanonicalName(), Activation.Kind.TANH,

@@ -117,12 +117,13 @@ public final class DeclarationReader {
                 intArray(mirror, "size"),
                 intArray(mirror, "stride"),
                 enumValue(mirror, "padding", Padding.class),
+                intArray(mirror, "pad"),
                 origin));
       } else if (name.equals(Annotations.GLOBAL_AVG_POOL)) {
         // The window is the whole input, known once shapes are inferred.
         layers.add(
             new LayerDeclaration.PoolDeclaration(
-                Op.PoolKind.GLOBAL_AVG, new int[0], new int[0], Padding.VALID, origin));
+                Op.PoolKind.GLOBAL_AVG, new int[0], new int[0], Padding.VALID, new int[0], origin));
       } else if (name.equals(Annotations.DENSE)) {
         layers.add(
             new LayerDeclaration.DenseDeclaration(

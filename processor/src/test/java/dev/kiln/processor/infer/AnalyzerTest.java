@@ -48,7 +48,7 @@ class AnalyzerTest {
 
   static LayerDeclaration maxPool(int size) {
     return new LayerDeclaration.PoolDeclaration(
-        Op.PoolKind.MAX, new int[] {size}, new int[0], Padding.VALID, ORIGIN);
+        Op.PoolKind.MAX, new int[] {size}, new int[0], Padding.VALID, new int[0], ORIGIN);
   }
 
   static LayerDeclaration dense(int units) {
@@ -119,7 +119,7 @@ class AnalyzerTest {
                     field("c", conv(2, 3, huge, Padding.SAME)),
                     field("v", conv(2, 1, huge, Padding.VALID)),
                     field("p", new LayerDeclaration.PoolDeclaration(
-                        Op.PoolKind.MAX, new int[] {huge}, new int[0], Padding.SAME, ORIGIN))))
+                        Op.PoolKind.MAX, new int[] {huge}, new int[0], Padding.SAME, new int[0], ORIGIN))))
             .orElseThrow();
     assertEquals(List.of(), diagnostics.all());
     // c: out = ceil(28 / huge) = 1, total padding max(0 * huge + 3 - 28, 0) = 0

@@ -75,7 +75,7 @@ final class Nets {
 
   static LayerDeclaration pool(Op.PoolKind kind, int size, int stride) {
     return new LayerDeclaration.PoolDeclaration(
-        kind, new int[] {size}, new int[] {stride}, Padding.VALID, ORIGIN);
+        kind, new int[] {size}, new int[] {stride}, Padding.VALID, new int[0], ORIGIN);
   }
 
   static LayerDeclaration dense(int units) {

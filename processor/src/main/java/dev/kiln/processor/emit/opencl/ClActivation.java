@@ -22,6 +22,7 @@ final class ClActivation {
   static String apply(Activation a, String v) {
     return switch (a.kind()) {
       case RELU -> "fmax(" + v + ", 0.0f)";
+      case RELU6 -> "fmin(fmax(" + v + ", 0.0f), 6.0f)";
       case LEAKY_RELU -> "(" + v + " > 0.0f ? " + v + " : " + ClProgram.f(a.alpha()) + " * " + v + ")";
       case SIGMOID -> "(1.0f / (1.0f + exp(-" + v + ")))";
       case TANH -> "tanh(" + v + ")";
@@ -33,6 +34,7 @@ final class ClActivation {
   static String derivative(Activation a, String y, String d) {
     return switch (a.kind()) {
       case RELU -> "(" + y + " > 0.0f ? " + d + " : 0.0f)";
+      case RELU6 -> "(" + y + " > 0.0f && " + y + " < 6.0f ? " + d + " : 0.0f)";
       case LEAKY_RELU -> "(" + y + " > 0.0f ? " + d + " : " + ClProgram.f(a.alpha()) + " * " + d + ")";
       case SIGMOID -> d + " * " + y + " * (1.0f - " + y + ")";
       case TANH -> d + " * (1.0f - " + y + " * " + y + ")";

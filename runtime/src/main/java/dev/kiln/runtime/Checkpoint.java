@@ -118,13 +118,25 @@ public final class Checkpoint {
    */
   public static void save(
       String network, List<Tensor> tensors, Path file, Map<String, String> about) throws IOException {
-    StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"kiln\",\"network\":");
-    header.append(quote(network));
+    Map<String, String> metadata = new java.util.LinkedHashMap<>();
+    metadata.put("format", "kiln");
+    metadata.put("network", network);
     for (Map.Entry<String, String> e : new java.util.TreeMap<>(about).entrySet()) {
       if (e.getKey().equals("format") || e.getKey().equals("network")) {
         throw new IllegalArgumentException("'" + e.getKey() + "' is the checkpoint's own metadata");
       }
-      header.append(',').append(quote(e.getKey())).append(':').append(quote(e.getValue()));
+      metadata.put(e.getKey(), e.getValue());
+    }
+    write(metadata, tensors, file);
+  }
+
+  /** A safetensors file of float32 {@code tensors} with {@code metadata}, written atomically. */
+  static void write(Map<String, String> metadata, List<Tensor> tensors, Path file) throws IOException {
+    StringBuilder header = new StringBuilder("{\"__metadata__\":{");
+    String separator = "";
+    for (Map.Entry<String, String> e : metadata.entrySet()) {
+      header.append(separator).append(quote(e.getKey())).append(':').append(quote(e.getValue()));
+      separator = ",";
     }
     header.append('}');
     long offset = 0;
@@ -281,6 +293,24 @@ public final class Checkpoint {
    */
   public static void loadPyTorch(Model model, Path file) throws IOException {
     loadPyTorch(model, file, Map.of());
+  }
+
+  /**
+   * Writes {@code model}'s parameters and BatchNorm statistics as a PyTorch state dict in
+   * safetensors, for a PyTorch module of the same architecture whose modules are named after
+   * Kiln's layers: {@code model.load_state_dict(safetensors.torch.load_file(path))}. The layouts
+   * are {@link #loadPyTorch}'s, reversed (HWIO kernels to OIHW, {@code [in, out]} dense weights to
+   * {@code [out, in]} with HWC-flattened rows to CHW, a BatchNorm's gamma, beta and moving
+   * statistics to {@code weight}, {@code bias}, {@code running_mean} and {@code running_var}).
+   * Written whole or not at all.
+   */
+  public static void savePyTorch(Model model, Path file) throws IOException {
+    savePyTorch(model, file, Map.of());
+  }
+
+  /** {@link #savePyTorch(Model, Path)} with the modules named as {@link #loadPyTorch(Model, Path, Map)} maps them. */
+  public static void savePyTorch(Model model, Path file, Map<String, String> modules) throws IOException {
+    PyTorchStateDict.save(model, file, modules);
   }
 
   /**

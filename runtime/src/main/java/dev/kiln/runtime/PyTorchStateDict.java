@@ -10,9 +10,10 @@ import java.util.Map;
 
 /**
  * A PyTorch state dict saved as safetensors ({@code safetensors.torch.save_file(model.state_dict(),
- * path)}), loaded into a Kiln model of the same architecture: {@link Checkpoint#loadPyTorch}.
+ * path)}), loaded into a Kiln model of the same architecture ({@link Checkpoint#loadPyTorch}), and
+ * a Kiln model written as one ({@link Checkpoint#savePyTorch}).
  *
- * <p>PyTorch's layouts are converted to Kiln's (TensorFlow's):
+ * <p>PyTorch's layouts are converted to Kiln's (TensorFlow's), and back when saving:
  *
  * <ul>
  *   <li>a convolution's {@code weight} {@code [out, in, kh, kw]} (OIHW) to HWIO {@code [kh, kw, in,
@@ -73,10 +74,30 @@ final class PyTorchStateDict {
               e.layer().name() + " of " + model.name() + " (" + e.layer().description()
                   + ") expects " + Arrays.toString(e.shape()) + " in PyTorch's layout",
               new long[2]);
-      convert(e, values, e.state() ? state : parameters);
+      transfer(e, values, e.state() ? state : parameters, true);
     }
     System.arraycopy(parameters, 0, model.parameters(), 0, parameters.length);
     System.arraycopy(state, 0, model.state(), 0, state.length);
+  }
+
+  /**
+   * Writes {@code model}'s parameters and BatchNorm statistics as the state dict a PyTorch module
+   * of the same architecture, named as {@code modules} says, loads ({@code
+   * model.load_state_dict(safetensors.torch.load_file(path))}): the same names, shapes and layouts
+   * {@link #load} reads. BatchNorm's {@code num_batches_tracked} (an int64 PyTorch fills in when
+   * it is missing) is left out.
+   */
+  static void save(Model model, Path file, Map<String, String> modules) throws IOException {
+    List<Checkpoint.Tensor> tensors = new java.util.ArrayList<>();
+    for (Expected e : expected(model, modules).values()) {
+      float[] values = new float[e.count()];
+      transfer(e, values, e.state() ? model.state() : model.parameters(), false);
+      tensors.add(new Checkpoint.Tensor(e.name(), e.shape(), values));
+    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("format", "pt"); // what safetensors.torch.save_file writes
+    metadata.put("network", model.name());
+    Checkpoint.write(metadata, tensors, file);
   }
 
   /** The tensors a state dict of {@code model} holds, by PyTorch name. */
@@ -157,12 +178,22 @@ final class PyTorchStateDict {
     return model.inputShape().flat() ? null : model.inputShape();
   }
 
-  /** Writes PyTorch's {@code values} into {@code into} in Kiln's layout. */
-  private static void convert(Expected e, float[] values, float[] into) {
+  /**
+   * Moves one tensor between PyTorch's layout ({@code pytorch}, the tensor alone) and Kiln's
+   * ({@code kiln}, the model's parameters or state): into Kiln's with {@code toKiln}, else out of
+   * it. One loop per layout for both directions, so that saving is loading reversed.
+   */
+  private static void transfer(Expected e, float[] pytorch, float[] kiln, boolean toKiln) {
     int at = e.offset();
     int[] s = e.shape();
     switch (e.layout()) {
-      case SAME -> System.arraycopy(values, 0, into, at, values.length);
+      case SAME -> {
+        if (toKiln) {
+          System.arraycopy(pytorch, 0, kiln, at, pytorch.length);
+        } else {
+          System.arraycopy(kiln, at, pytorch, 0, pytorch.length);
+        }
+      }
       case CONV -> {
         int out = s[0];
         int in = s[1];
@@ -172,7 +203,7 @@ final class PyTorchStateDict {
           for (int i = 0; i < in; i++) {
             for (int y = 0; y < kh; y++) {
               for (int x = 0; x < kw; x++) {
-                into[at + ((y * kw + x) * in + i) * out + o] = values[((o * in + i) * kh + y) * kw + x];
+                move(pytorch, ((o * in + i) * kh + y) * kw + x, kiln, at + ((y * kw + x) * in + i) * out + o, toKiln);
               }
             }
           }
@@ -188,8 +219,8 @@ final class PyTorchStateDict {
           for (int m = 0; m < multiplier; m++) {
             for (int y = 0; y < kh; y++) {
               for (int x = 0; x < kw; x++) {
-                into[at + ((y * kw + x) * in + c) * multiplier + m] =
-                    values[((c * multiplier + m) * kh + y) * kw + x];
+                move(pytorch, ((c * multiplier + m) * kh + y) * kw + x, kiln,
+                    at + ((y * kw + x) * in + c) * multiplier + m, toKiln);
               }
             }
           }
@@ -208,10 +239,18 @@ final class PyTorchStateDict {
             row = pixel * from.channels() + c;
           }
           for (int o = 0; o < out; o++) {
-            into[at + row * out + o] = values[o * in + r];
+            move(pytorch, o * in + r, kiln, at + row * out + o, toKiln);
           }
         }
       }
+    }
+  }
+
+  private static void move(float[] pytorch, int p, float[] kiln, int k, boolean toKiln) {
+    if (toKiln) {
+      kiln[k] = pytorch[p];
+    } else {
+      pytorch[p] = kiln[k];
     }
   }
 }

@@ -84,6 +84,61 @@ class PyTorchCheckpointTest {
     assertTrue(renamed.getMessage().contains("missing [features.0.weight, features.0.bias]"), renamed.getMessage());
   }
 
+  /**
+   * Saving a loaded state dict writes back what PyTorch wrote: every float32 tensor of the
+   * fixture, under its name, with its shape and its bytes (BatchNorm's int64
+   * {@code num_batches_tracked}, which PyTorch fills in when missing, aside), and nothing else.
+   */
+  @ParameterizedTest
+  @CsvSource({"lenet5", "resnet", "mobilenet"})
+  void savingALoadedStateDictWritesWhatPyTorchWrote(String name) throws IOException {
+    Model net = create(name).apply(0);
+    Path original = fixture(dir, name + ".state_dict.safetensors");
+    Checkpoint.loadPyTorch(net, original);
+    Path saved = dir.resolve(name + ".saved.safetensors");
+    Checkpoint.savePyTorch(net, saved);
+    Map<String, String> expected = rawTensors(original);
+    expected.keySet().removeIf(tensor -> tensor.endsWith(".num_batches_tracked"));
+    assertEquals(expected, rawTensors(saved), name);
+    assertEquals("pt", Checkpoint.metadata(saved).get("format"));
+  }
+
+  /** A network saved for PyTorch and loaded back has the parameters and statistics it had. */
+  @ParameterizedTest
+  @CsvSource({"lenet5", "resnet", "mobilenet"})
+  void aNetworkSavedForPyTorchLoadsBackAsItWas(String name) throws IOException {
+    Model net = create(name).apply(3);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(4);
+    float[] state = net.state();
+    for (int i = 0; i < state.length; i++) {
+      state[i] = (float) random.nextDouble(0.5, 2); // moving means and variances not 0 and 1
+    }
+    Path saved = dir.resolve(name + ".round.safetensors");
+    Checkpoint.savePyTorch(net, saved);
+    Model back = create(name).apply(7);
+    Checkpoint.loadPyTorch(back, saved);
+    assertArrayEquals(net.parameters(), back.parameters(), 0f, name);
+    assertArrayEquals(net.state(), back.state(), 0f, name);
+  }
+
+  /** Each tensor of a safetensors file as "dtype shape" and its bytes in hex, by name. */
+  static Map<String, String> rawTensors(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int length = (int) ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    String header = new String(bytes, 8, length, StandardCharsets.UTF_8);
+    Matcher m =
+        Pattern.compile("\"([\\w.]+)\":\\{\"dtype\":\"(\\w+)\",\"shape\":\\[([0-9,]*)\\],\"data_offsets\":\\[(\\d+),(\\d+)\\]\\}")
+            .matcher(header);
+    Map<String, String> tensors = new java.util.TreeMap<>();
+    while (m.find()) {
+      int start = Integer.parseInt(m.group(4));
+      int end = Integer.parseInt(m.group(5));
+      tensors.put(m.group(1), m.group(2) + " [" + m.group(3) + "] "
+          + java.util.HexFormat.of().formatHex(bytes, 8 + length + start, 8 + length + end));
+    }
+    return tensors;
+  }
+
   static LongFunction<Model> create(String name) {
     return switch (name) {
       case "lenet5" -> LeNet5Model::create;

@@ -58,6 +58,26 @@ final class HadoopFiles {
     commit(fs, aside, to);
   }
 
+  /**
+   * Writes {@code data} as Parquet at {@code uri}, replacing what is there, all or nothing: Spark
+   * writes it under a hidden name beside {@code uri} (which Spark's readers skip), and it is
+   * renamed to {@code uri} only when the job has succeeded. A failed job's partial output is
+   * deleted; a killed one's stays under the hidden name, and {@code uri} keeps what it held.
+   */
+  static void writeParquet(org.apache.spark.sql.Dataset<?> data, String uri, Configuration hadoop)
+      throws IOException {
+    FileSystem fs = fileSystem(uri, hadoop);
+    org.apache.hadoop.fs.Path target = path(uri);
+    org.apache.hadoop.fs.Path aside = temporarySibling(target);
+    try {
+      data.write().parquet(aside.toString());
+    } catch (Exception e) { // SparkException too, which Scala throws undeclared
+      fs.delete(aside, true);
+      throw e;
+    }
+    commit(fs, aside, target);
+  }
+
   /** A name beside {@code path} that Spark's readers skip (a leading dot) and nothing else uses. */
   static org.apache.hadoop.fs.Path temporarySibling(org.apache.hadoop.fs.Path path) {
     return new org.apache.hadoop.fs.Path(

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -61,8 +60,7 @@ final class ScoreCommand implements Callable<Integer> {
     SparkSession spark = options.start("kiln spark score");
     try {
       FileSystem fs = HadoopFiles.fileSystem(out, spark.sparkContext().hadoopConfiguration());
-      Path target = HadoopFiles.path(out);
-      if (fs.exists(target) && !overwrite) {
+      if (fs.exists(HadoopFiles.path(out)) && !overwrite) {
         throw new UsageError("--out " + out + " exists; pass --overwrite to replace it");
       }
       // Read and checked against the network here: a wrong checkpoint fails before any task.
@@ -70,17 +68,9 @@ final class ScoreCommand implements Callable<Integer> {
       Dataset<Row> images = ImageFrames.of(spark, test, options.partitions(spark));
       Dataset<Row> scored =
           classifier.transform(images).select("id", "label", "prediction", "probability");
-      // Written aside and renamed when complete: a failed or killed job leaves nothing at --out.
-      Path aside = HadoopFiles.temporarySibling(target);
       long started = System.nanoTime();
-      try {
-        scored.write().parquet(aside.toString());
-      } catch (RuntimeException e) {
-        fs.delete(aside, true);
-        throw e;
-      }
+      HadoopFiles.writeParquet(scored, out, spark.sparkContext().hadoopConfiguration());
       double seconds = (System.nanoTime() - started) / 1e9;
-      HadoopFiles.commit(fs, aside, target);
 
       Dataset<Row> written = spark.read().parquet(out);
       long rows = written.count();
@@ -97,7 +87,7 @@ final class ScoreCommand implements Callable<Integer> {
           SparkOptions.executors(spark), batch, out);
       return 0;
     } finally {
-      spark.stop();
+      options.stop(spark);
     }
   }
 }

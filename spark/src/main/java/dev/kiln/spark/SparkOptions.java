@@ -86,7 +86,11 @@ final class SparkOptions {
     return images.first(limit);
   }
 
+  /** Whether a session existed before {@link #start} (then it is not ours to stop). */
+  boolean borrowed;
+
   SparkSession start(String app) {
+    borrowed = SparkSession.getDefaultSession().isDefined();
     SparkSession.Builder builder =
         SparkSession.builder().appName(app).config("spark.ui.showConsoleProgress", "false");
     if (master != null) {
@@ -95,6 +99,13 @@ final class SparkOptions {
       builder.master("local[*]");
     }
     return builder.getOrCreate();
+  }
+
+  /** Stops the session if {@link #start} made it. */
+  void stop(SparkSession spark) {
+    if (!borrowed) {
+      spark.stop();
+    }
   }
 
   int partitions(SparkSession spark) {

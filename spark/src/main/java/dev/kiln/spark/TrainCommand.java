@@ -144,7 +144,7 @@ final class TrainCommand implements Callable<Integer> {
           SparkOptions.executors(spark), batch, batchesPerRound, output);
       return 0;
     } finally {
-      spark.stop();
+      options.stop(spark);
     }
   }
 

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
       "Scores and trains Kiln networks on Apache Spark (local mode with --master local[N], or a cluster under spark-submit).",
       "Add --verbose to any command for the stack trace of an error."
     },
-    subcommands = {ScoreCommand.class, TrainCommand.class})
+    subcommands = {ScoreCommand.class, TrainCommand.class, BenchCommand.class})
 public final class SparkMain implements Runnable {
 
   public static void main(String[] args) {

@@ -40,8 +40,14 @@ final class LocalSpark {
       try {
         mnist = Mnist.load(Path.of(System.getProperty("kiln.data", "../data/mnist")));
       } catch (IOException e) {
-        throw new UncheckedIOException(
-            "MNIST is missing (./kiln mnist fetches it into data/mnist): " + e.getMessage(), e);
+        // As the samples' end-to-end test (which fetches MNIST, earlier in the build): only where
+        // CI is not set may missing data skip these tests.
+        String ci = System.getenv("CI");
+        if (ci != null && !ci.isEmpty()) {
+          throw new UncheckedIOException("MNIST is missing: " + e.getMessage(), e);
+        }
+        org.junit.jupiter.api.Assumptions.abort(
+            "MNIST is not available here (" + e.getMessage() + "; ./kiln mnist fetches it); set CI=true to require it");
       }
     }
     return mnist;

@@ -135,6 +135,44 @@ class SparkCommandsTest {
   }
 
   @Test
+  void aKilledScoringJobLeavesNothingAtOut(@TempDir Path dir) throws Exception {
+    Path checkpoint = dir.resolve("lenet5.safetensors");
+    Checkpoint.save(LeNet5Model.create(1), checkpoint);
+    Path out = dir.resolve("killed.parquet");
+    // ./kiln spark score in a JVM of its own (this one's class path and Spark options), killed
+    // with SIGKILL once Spark has begun writing: no cleanup runs, so only the rename can protect.
+    List<String> command = new java.util.ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String option : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (option.startsWith("--add-opens") || option.startsWith("-XX:+IgnoreUnrecognized")
+          || option.startsWith("-Djdk.reflect") || option.startsWith("-Dio.netty")) {
+        command.add(option);
+      }
+    }
+    command.addAll(
+        List.of(
+            "-Dspark.master=local[1]", "-cp", System.getProperty("java.class.path"),
+            SparkMain.class.getName(), "score", "--checkpoint", checkpoint.toString(), "--data", DATA,
+            "--out", out.toString(), "--batch", "8"));
+    Path log = dir.resolve("score.log");
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + 180_000_000_000L;
+      boolean writing = false;
+      while (!writing && process.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+        writing = names(dir).stream().anyMatch(n -> n.startsWith(".killed.parquet.tmp-"));
+      }
+      assertTrue(writing && process.isAlive(), "the job was not caught writing:\n" + Files.readString(log));
+      Thread.sleep(300);
+      assertTrue(process.isAlive(), "the job finished before it could be killed");
+    } finally {
+      process.destroyForcibly().waitFor();
+    }
+    assertFalse(Files.exists(out), "a killed job left " + out);
+  }
+
+  @Test
   void trainCheckpointsEachEpochAndResumes(@TempDir Path dir) {
     String[] common = {
       "train", "--data", DATA, "--limit", "1000", "--test-limit", "500", "--batch", "32",

@@ -85,6 +85,11 @@ public final class Adam extends FlatOptimizer {
   }
 
   @Override
+  float[][] stateArrays() {
+    return new float[][] {m, v};
+  }
+
+  @Override
   void allocate(int parameterCount) {
     m = new float[parameterCount];
     v = new float[parameterCount];

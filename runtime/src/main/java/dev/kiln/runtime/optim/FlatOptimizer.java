@@ -31,6 +31,12 @@ abstract class FlatOptimizer implements Optimizer {
   abstract void update(
       float[] parameters, float[] gradients, int from, int to, float decay, double rate, int t);
 
+  /**
+   * The live per-parameter state arrays in a fixed order (entries null before the first step);
+   * empty for a rule without state.
+   */
+  abstract float[][] stateArrays();
+
   /** The settings specific to the subclass, for {@link #toString}. */
   abstract String describe();
 
@@ -133,6 +139,60 @@ abstract class FlatOptimizer implements Optimizer {
     }
     rate = r;
     steps = t;
+  }
+
+  @Override
+  public final float[][] state() {
+    float[][] live = stateArrays();
+    if (size < 0) {
+      return new float[0][];
+    }
+    float[][] copy = new float[live.length][];
+    for (int k = 0; k < live.length; k++) {
+      copy[k] = live[k].clone();
+    }
+    return copy;
+  }
+
+  @Override
+  public final void restore(int steps, float[][] state) {
+    Objects.requireNonNull(state, "state");
+    if (steps < 0) {
+      throw new IllegalArgumentException(name() + ": steps must not be negative, got " + steps);
+    }
+    int kinds = stateArrays().length;
+    if (state.length != kinds && !(state.length == 0 && (steps == 0 || kinds == 0))) {
+      throw new IllegalArgumentException(
+          name() + " keeps " + kinds + " state array" + (kinds == 1 ? "" : "s") + ", got "
+              + state.length);
+    }
+    int n = state.length == 0 ? -1 : Objects.requireNonNull(state[0], "state[0]").length;
+    for (int k = 0; k < state.length; k++) {
+      if (Objects.requireNonNull(state[k], "state[" + k + "]").length != n) {
+        throw new IllegalArgumentException(
+            name() + ": state arrays of different lengths, " + n + " and " + state[k].length);
+      }
+    }
+    if (n >= 0 && size >= 0 && n != size) {
+      throw new IllegalArgumentException(
+          name() + ": this optimizer's state was sized for " + size + " parameters, got " + n);
+    }
+    if (n >= 0 && size < 0) {
+      settings.checkFits(name(), n);
+    }
+    double r = steps == 0 ? 0 : settings.rateAt(name(), steps - 1);
+    if (n >= 0) {
+      if (size < 0) {
+        allocate(n);
+        size = n;
+      }
+      float[][] live = stateArrays();
+      for (int k = 0; k < kinds; k++) {
+        System.arraycopy(state[k], 0, live[k], 0, n);
+      }
+    }
+    this.steps = steps;
+    rate = r;
   }
 
   @Override

@@ -59,6 +59,11 @@ public final class Momentum extends FlatOptimizer {
   }
 
   @Override
+  float[][] stateArrays() {
+    return new float[][] {velocity};
+  }
+
+  @Override
   void allocate(int parameterCount) {
     velocity = new float[parameterCount];
   }

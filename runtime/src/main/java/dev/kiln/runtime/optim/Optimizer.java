@@ -46,6 +46,24 @@ public interface Optimizer {
   int steps();
 
   /**
+   * A copy of the per-parameter state, one array per kind, each as long as the parameter array
+   * (Momentum: the velocity; RmsProp: the mean square; Adam: m, then v); no arrays before the
+   * first step, nor for plain SGD. With {@link #restore} it lets workers that trained copies of a
+   * model average their optimizers as well as their parameters, and a checkpoint carry it.
+   */
+  float[][] state();
+
+  /**
+   * Continues from {@code steps} steps with {@code state} ({@link #state()}'s layout; empty for
+   * none yet), as if this optimizer had taken those steps itself: the schedule goes on from there.
+   * Everything is checked before anything changes.
+   *
+   * @throws IllegalArgumentException if {@code steps} is negative, or the arrays are not as many
+   *     as this optimizer keeps or not of one length (or not the length it already steps on)
+   */
+  void restore(int steps, float[][] state);
+
+  /**
    * The learning rate the most recent step used, after the schedule; before the first step, the
    * rate the first step will use.
    */

@@ -58,6 +58,11 @@ public final class RmsProp extends FlatOptimizer {
   }
 
   @Override
+  float[][] stateArrays() {
+    return new float[][] {meanSquare};
+  }
+
+  @Override
   void allocate(int parameterCount) {
     meanSquare = new float[parameterCount];
   }

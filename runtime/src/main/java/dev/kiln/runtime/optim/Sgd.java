@@ -36,6 +36,11 @@ public final class Sgd extends FlatOptimizer {
   }
 
   @Override
+  float[][] stateArrays() {
+    return new float[0][];
+  }
+
+  @Override
   void allocate(int parameterCount) {}
 
   @Override

@@ -49,11 +49,7 @@ final class GemmHelpers {
         }
         ready = false;
         try {
-          if (packed != null) {
-            VectorGemm.productPacked(x, xo, rows, from, to, ks, kCount, packed, packedOffset, n, bias, biasOffset, accumulate, c, co, ldc, buf);
-          } else {
-            VectorGemm.product(x, xo, rows, from, to, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc, buf);
-          }
+          VectorGemm.product(x, xo, rows, from, to, ks, kCount, b, bo, bRow, bCol, n, packed, packedOffset, bias, biasOffset, accumulate, c, co, ldc, buf);
         } catch (Throwable t) {
           failure = t;
         }
@@ -107,15 +103,11 @@ final class GemmHelpers {
     return offer(x, xo, rows, from, to, ks, kCount, b, bo, bRow, bCol, n, null, 0, bias, biasOffset, accumulate, c, co, ldc);
   }
 
-  /** {@link #offer} of a product whose B is packed whole ({@link VectorGemm#productPacked}). */
-  static Share offerPacked(
-      float[] x, int xo, int[] rows, int from, int to, int[] ks, int kCount, float[] packed,
-      int packedOffset, int n, float[] bias, int biasOffset, boolean accumulate, float[] c, int co,
-      int ldc) {
-    return offer(x, xo, rows, from, to, ks, kCount, null, 0, 0, 0, n, packed, packedOffset, bias, biasOffset, accumulate, c, co, ldc);
-  }
-
-  private static Share offer(
+  /**
+   * {@link #offer} of a product of B as it is ({@code packed} null) or packed whole at {@code
+   * packed[packedOffset..]} ({@link VectorGemm#product}).
+   */
+  static Share offer(
       float[] x, int xo, int[] rows, int from, int to, int[] ks, int kCount, float[] b, int bo,
       int bRow, int bCol, int n, float[] packed, int packedOffset, float[] bias, int biasOffset,
       boolean accumulate, float[] c, int co, int ldc) {

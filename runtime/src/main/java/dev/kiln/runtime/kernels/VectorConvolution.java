@@ -118,13 +118,12 @@ final class VectorConvolution {
     }
     float[] c = count == 1 ? y : buf.c(m * n);
     int co = count == 1 ? yo : 0;
-    if (held != null) {
-      VectorGemm.multiplyPacked(x, xo, pixelAt, m, tapAt, k, held.packed, 0, n, b, bo, false, c, co, n, buf);
-    } else {
-      VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, b, bo, false, c, co, n, buf);
-    }
-    for (int s = 0; s < count && count > 1; s++) {
-      System.arraycopy(c, s * pixels * n, y, yo + s * yStride, pixels * n);
+    float[] packed = held == null ? null : held.packed;
+    VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, packed, 0, b, bo, false, c, co, n, buf);
+    if (count > 1) {
+      for (int s = 0; s < count; s++) {
+        System.arraycopy(c, s * pixels * n, y, yo + s * yStride, pixels * n);
+      }
     }
   }
 

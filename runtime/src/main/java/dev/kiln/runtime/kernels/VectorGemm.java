@@ -243,39 +243,30 @@ final class VectorGemm {
       float[] x, int xo, int[] rows, int mCount, int[] ks, int kCount,
       float[] b, int bo, int bRow, int bCol, int n,
       float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
+    multiply(x, xo, rows, mCount, ks, kCount, b, bo, bRow, bCol, n, null, 0, bias, biasOffset, accumulate, c, co, ldc, buf);
+  }
+
+  /**
+   * {@link #multiply} of B as it is ({@code packed} null) or packed whole ({@link #packWhole}) at
+   * {@code packed[po..]} ({@code b} unused), shared with a helper alike.
+   */
+  static void multiply(
+      float[] x, int xo, int[] rows, int mCount, int[] ks, int kCount,
+      float[] b, int bo, int bRow, int bCol, int n, float[] packed, int po,
+      float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
     if (buf.shareWithHelpers && (long) mCount * n * kCount >= SHARED_MACS && mCount >= 2 * MR) {
       // Rows split in two at a block boundary; every C element is computed as it would be alone,
       // so the result has the same bits whoever computes which rows.
       int split = (mCount / 2 + MR - 1) / MR * MR;
       GemmHelpers.Share share =
-          GemmHelpers.offer(x, xo, rows, split, mCount, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc);
-      product(x, xo, rows, 0, share == null ? mCount : split, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+          GemmHelpers.offer(x, xo, rows, split, mCount, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc);
+      product(x, xo, rows, 0, share == null ? mCount : split, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc, buf);
       if (share != null) {
         share.await();
       }
       return;
     }
-    product(x, xo, rows, 0, mCount, ks, kCount, b, bo, bRow, bCol, n, bias, biasOffset, accumulate, c, co, ldc, buf);
-  }
-
-  /**
-   * {@link #multiply} with B packed whole ({@link #packWhole}) at {@code packed[po..]}, shared
-   * with a helper as {@link #multiply} shares.
-   */
-  static void multiplyPacked(
-      float[] x, int xo, int[] rows, int mCount, int[] ks, int kCount, float[] packed, int po, int n,
-      float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
-    if (buf.shareWithHelpers && (long) mCount * n * kCount >= SHARED_MACS && mCount >= 2 * MR) {
-      int split = (mCount / 2 + MR - 1) / MR * MR;
-      GemmHelpers.Share share =
-          GemmHelpers.offerPacked(x, xo, rows, split, mCount, ks, kCount, packed, po, n, bias, biasOffset, accumulate, c, co, ldc);
-      productPacked(x, xo, rows, 0, share == null ? mCount : split, ks, kCount, packed, po, n, bias, biasOffset, accumulate, c, co, ldc, buf);
-      if (share != null) {
-        share.await();
-      }
-      return;
-    }
-    productPacked(x, xo, rows, 0, mCount, ks, kCount, packed, po, n, bias, biasOffset, accumulate, c, co, ldc, buf);
+    product(x, xo, rows, 0, mCount, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc, buf);
   }
 
   /**
@@ -290,12 +281,6 @@ final class VectorGemm {
       float[] x, int xo, int[] rows, int mFrom, int mTo, int[] ks, int kCount,
       float[] b, int bo, int bRow, int bCol, int n,
       float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
-    int panels = (n + 2 * L - 1) / (2 * L);
-    int chunks = (kCount + KC - 1) / KC;
-    int kc = (kCount + chunks - 1) / chunks;
-    if (buf.b.length < kc * panels * 2 * L) {
-      buf.b = new float[kc * panels * 2 * L];
-    }
     product(x, xo, rows, mFrom, mTo, ks, kCount, b, bo, bRow, bCol, n, null, 0, bias, biasOffset, accumulate, c, co, ldc, buf);
   }
 
@@ -347,8 +332,11 @@ final class VectorGemm {
     product(x, xo, rows, mFrom, mTo, ks, kCount, null, 0, 0, 0, n, bp, bpo, bias, biasOffset, accumulate, c, co, ldc, buf);
   }
 
-  /** The product, packing B chunk by chunk into the buffers, or reading it from {@code packed}. */
-  private static void product(
+  /**
+   * The product, packing B chunk by chunk into the buffers ({@code packed} null), or reading it
+   * from {@code packed[packedOffset..]} ({@code b} unused).
+   */
+  static void product(
       float[] x, int xo, int[] rows, int mFrom, int mTo, int[] ks, int kCount,
       float[] b, int bo, int bRow, int bCol, int n, float[] packed, int packedOffset,
       float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
@@ -356,6 +344,9 @@ final class VectorGemm {
     int panels = (n + 2 * L - 1) / (2 * L);
     int chunks = (kCount + KC - 1) / KC;
     int kc = (kCount + chunks - 1) / chunks;
+    if (packed == null && buf.b.length < kc * panels * 2 * L) {
+      buf.b = new float[kc * panels * 2 * L];
+    }
     int groupRows = Math.min(MC, (mCount + MR - 1) / MR * MR);
     if (buf.a.length < groupRows * kc + L) {
       buf.a = new float[groupRows * kc + L]; // + L: packA's whole-vector stores run past the end

@@ -78,30 +78,19 @@ final class VectorWinograd {
     // rather than split. Either way each product is computed alike, so the bits are the same.
     // (Sharing the transforms too, half the tiles each, was slower: 142-145 against 124-128 us
     // for SEEDCNN's batch-1 latency; the direct sum shared by rows measured 108-132.)
-    for (int p = 0; p < 16 && held != null; p += 2) {
+    // B: the kept kernel, packed (product p at p·packedSize), or this call's transform (p·channels·n).
+    float[] packed = held == null ? null : held.packed;
+    for (int p = 0; p < 16; p += 2) {
       int q = p + 1;
       GemmHelpers.Share share =
           buf.shareWithHelpers
-              ? GemmHelpers.offerPacked(v, q * channels, rowsAt, 0, tiles, ks, channels, held.packed, q * packedSize, n, null, -1, false, m, q * n, 16 * n)
+              ? GemmHelpers.offer(v, q * channels, rowsAt, 0, tiles, ks, channels, u, q * channels * n, n, 1, n, packed, q * packedSize, null, -1, false, m, q * n, 16 * n)
               : null;
-      VectorGemm.productPacked(v, p * channels, rowsAt, 0, tiles, ks, channels, held.packed, p * packedSize, n, null, -1, false, m, p * n, 16 * n, buf);
+      VectorGemm.product(v, p * channels, rowsAt, 0, tiles, ks, channels, u, p * channels * n, n, 1, n, packed, p * packedSize, null, -1, false, m, p * n, 16 * n, buf);
       if (share != null) {
         share.await();
       } else {
-        VectorGemm.productPacked(v, q * channels, rowsAt, 0, tiles, ks, channels, held.packed, q * packedSize, n, null, -1, false, m, q * n, 16 * n, buf);
-      }
-    }
-    for (int p = 0; p < 16 && held == null; p += 2) {
-      int q = p + 1;
-      GemmHelpers.Share share =
-          buf.shareWithHelpers
-              ? GemmHelpers.offer(v, q * channels, rowsAt, 0, tiles, ks, channels, u, q * channels * n, n, 1, n, null, -1, false, m, q * n, 16 * n)
-              : null;
-      VectorGemm.product(v, p * channels, rowsAt, 0, tiles, ks, channels, u, p * channels * n, n, 1, n, null, -1, false, m, p * n, 16 * n, buf);
-      if (share != null) {
-        share.await();
-      } else {
-        VectorGemm.product(v, q * channels, rowsAt, 0, tiles, ks, channels, u, q * channels * n, n, 1, n, null, -1, false, m, q * n, 16 * n, buf);
+        VectorGemm.product(v, q * channels, rowsAt, 0, tiles, ks, channels, u, q * channels * n, n, 1, n, packed, q * packedSize, null, -1, false, m, q * n, 16 * n, buf);
       }
     }
     for (int ti = 0; ti < tileRows; ti++) {

@@ -16,12 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkException;
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
@@ -121,44 +117,16 @@ class KilnClassifierTest {
     checkAgainstOneJvm(scored, n);
   }
 
-  static final AtomicInteger failures = new AtomicInteger();
-
-  /** Fails partition 1's first attempt after passing 300 scored rows on. */
-  static final class FailFirstAttempt implements MapPartitionsFunction<Row, Row> {
-    @Override
-    public Iterator<Row> call(Iterator<Row> rows) {
-      TaskContext task = TaskContext.get();
-      boolean fail = task.partitionId() == 1 && task.attemptNumber() == 0;
-      return new Iterator<>() {
-        int passed;
-
-        @Override
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
-
-        @Override
-        public Row next() {
-          if (fail && passed++ == 300) {
-            failures.incrementAndGet();
-            throw new IllegalStateException("injected: the first attempt of partition 1 fails");
-          }
-          return rows.next();
-        }
-      };
-    }
-  }
-
   @Test
   void aTaskThatFailsOnceIsRetriedAndTheOutputIsComplete(@TempDir Path dir) {
     int n = 2000;
     Dataset<Row> images = ImageFrames.of(spark, test.first(n), 2);
     Dataset<Row> scored = classifier().transform(images).select("id", "probability", "prediction");
     String out = dir.resolve("scored.parquet").toString();
-    failures.set(0);
-    scored.mapPartitions(new FailFirstAttempt(), Encoders.row(scored.schema()))
+    InjectedFailure.FAILURES.set(0);
+    scored.mapPartitions(new InjectedFailure(true), Encoders.row(scored.schema()))
         .write().parquet(out);
-    assertEquals(1, failures.get(), "the injected failure happened");
+    assertEquals(1, InjectedFailure.FAILURES.get(), "the injected failure happened");
     List<Row> rows = spark.read().parquet(out).collectAsList();
     checkAgainstOneJvm(rows, n);
   }

@@ -14,11 +14,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.SparkException;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -98,34 +96,10 @@ class SparkCommandsTest {
     assertEquals(List.of("resnet.safetensors"), names(dir));
   }
 
-  /** Fails every attempt of partition 1 after 300 rows: a job that dies while writing. */
-  static final class FailWhileWriting implements MapPartitionsFunction<Row, Row> {
-    @Override
-    public Iterator<Row> call(Iterator<Row> rows) {
-      boolean fail = org.apache.spark.TaskContext.getPartitionId() == 1;
-      return new Iterator<>() {
-        int passed;
-
-        @Override
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
-
-        @Override
-        public Row next() {
-          if (fail && passed++ == 300) {
-            throw new IllegalStateException("injected: partition 1 dies while writing");
-          }
-          return rows.next();
-        }
-      };
-    }
-  }
-
   @Test
   void aJobThatFailsWhileWritingLeavesNothingAtOut(@TempDir Path dir) throws IOException {
     Dataset<Row> images = ImageFrames.of(LocalSpark.session(), LocalSpark.mnist().test().first(1000), 2);
-    Dataset<Row> dying = images.mapPartitions(new FailWhileWriting(), Encoders.row(images.schema()));
+    Dataset<Row> dying = images.mapPartitions(new InjectedFailure(false), Encoders.row(images.schema()));
     Path out = dir.resolve("out.parquet");
     assertThrows(
         SparkException.class,

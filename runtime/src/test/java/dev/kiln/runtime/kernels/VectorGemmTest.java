@@ -179,10 +179,7 @@ class VectorGemmTest {
           for (int s = 0; s < 3; s++) {
             float[] kept = new float[rows * cols * n];
             Kernels.winograd3x3(xs[s], 0, row, c, w, 3, b, 0, n, kept, 0, rows, cols, 7);
-            for (int i = 0; i < kept.length; i++) {
-              assertEquals(Float.floatToRawIntBits(fresh[s][i]), Float.floatToRawIntBits(kept[i]),
-                  "channels " + c + ", hold " + hold + ", sample " + s + " at " + i);
-            }
+            assertSameBits(fresh[s], kept, "channels " + c + ", hold " + hold + ", sample " + s);
           }
         } finally {
           Kernels.holdWeights(false);
@@ -219,17 +216,8 @@ class VectorGemmTest {
         Kernels.winograd3x3(x, 0, row, c, w, 3, b, 0, n, fresh, 0, rows, cols);
         float[] kept = new float[rows * cols * n];
         Kernels.winograd3x3(x, 0, row, c, w, 3, b, 0, n, kept, 0, rows, cols, 9);
-        for (int i = 0; i < kept.length; i++) {
-          assertEquals(Float.floatToRawIntBits(fresh[i]), Float.floatToRawIntBits(kept[i]),
-              "channels " + c + ", round " + round + " at " + i);
-        }
-        if (round == 0) {
-          w[w.length - 1] += 0.5f;
-        } else if (round == 2) {
-          for (int i = 0; i < w.length; i++) {
-            w[i] += 0.25f * (float) random.nextGaussian();
-          }
-        }
+        assertSameBits(fresh, kept, "channels " + c + ", round " + round);
+        changeWeights(round, w, random);
       }
     }
   }
@@ -268,17 +256,25 @@ class VectorGemmTest {
         } finally {
           Kernels.holdWeights(false);
         }
-        for (int i = 0; i < kept.length; i++) {
-          assertEquals(Float.floatToRawIntBits(fresh[i]), Float.floatToRawIntBits(kept[i]),
-              "channels " + c + ", round " + round + " at " + i);
-        }
-        if (round == 0) {
-          w[w.length - 1] += 0.5f;
-        } else if (round == 2) {
-          for (int i = 0; i < w.length; i++) {
-            w[i] += 0.25f * (float) random.nextGaussian();
-          }
-        }
+        assertSameBits(fresh, kept, "channels " + c + ", round " + round);
+        changeWeights(round, w, random);
+      }
+    }
+  }
+
+  private static void assertSameBits(float[] fresh, float[] kept, String what) {
+    for (int i = 0; i < kept.length; i++) {
+      assertEquals(Float.floatToRawIntBits(fresh[i]), Float.floatToRawIntBits(kept[i]), what + " at " + i);
+    }
+  }
+
+  /** Between rounds of the kept-kernel tests: after round 0 the last weight changes, after 2 all. */
+  private static void changeWeights(int round, float[] w, SplittableRandom random) {
+    if (round == 0) {
+      w[w.length - 1] += 0.5f;
+    } else if (round == 2) {
+      for (int i = 0; i < w.length; i++) {
+        w[i] += 0.25f * (float) random.nextGaussian();
       }
     }
   }

@@ -57,7 +57,9 @@ class OpenClEmitterTest {
         networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow();
     String source = OpenClParityTest.program(lenet);
     assertTrue(source.contains("// c1_forward: c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6"), source);
-    assertTrue(source.contains("// c3_backward_input: the gradient of each input value; c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16"), source);
+    assertTrue(source.contains("// c1_forward: c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]; register tiles of 4 output pixels by 6 channels (vectors of 4 + 2)"), source);
+    assertTrue(source.contains("// c3_backward_input: the gradient of each input value, the output gradient convolved with the turned kernel in register tiles of"), source);
+    assertTrue(source.contains("__kernel void c3_backward_turn(ARGS)"), source);
     assertTrue(source.contains("__kernel void s2_backward_input(ARGS)"), source);
     assertTrue(source.contains("__kernel void c5_backward_kernel(ARGS)"), source);
     assertTrue(source.contains("__kernel void adam_update("), source);
@@ -70,10 +72,10 @@ class OpenClEmitterTest {
     // Gradients with too few weights for a GPU are summed over parts of the batch, then in order.
     assertEquals(List.of("output_backward_kernel_parts", "output_backward_kernel"), backward.subList(0, 2));
     assertEquals("c1_backward_bias", backward.get(backward.size() - 1));
-    assertTrue(source.contains("//@ backward c1_backward_kernel_parts t 1600\n"), "64 parts of 25 items");
-    assertTrue(source.contains("// summed over 64 parts of the batch, a work item per part and item"), source);
+    assertTrue(source.contains("//@ backward c1_backward_kernel_parts t 320\n"), "64 parts of 5 tiles (one per kernel row)");
+    assertTrue(source.contains("// summed over 64 parts of the batch, a work item per part and tile"), source);
     assertTrue(!backward.contains("c5_backward_kernel_parts"), "48,000 weights fill a GPU as they are");
-    // The largest: c3's 150 items of 16 filters, in 64 parts.
+    // The largest: c3's 2,400 weights in 64 parts.
     assertTrue(source.contains(" partials=153600\n"), "the partials buffer");
     assertTrue(backward.indexOf("s2_backward_input") < backward.indexOf("c1_backward_activation"));
     assertTrue(!backward.contains("c1_backward_input"), "the first layer needs no input gradient");

@@ -47,42 +47,16 @@ final class ClConv {
 
     if (t.forward()) {
       boolean withActivation = !t.lossActivation();
-      // One work item per output pixel and block of filters: it reads each input value once for
-      // the whole block, and its innermost loop runs over contiguous weights (vectorizable).
-      int block = filterBlock(f);
-      int blocks = f / block;
-      int items = out.height() * out.width() * blocks;
-      String body =
-          "  __global const float* in = " + program.at(t.in()) + ";\n"
-              + "  __global float* out = " + program.at(t.out()) + ";\n"
-              + "  const int co0 = (i % " + blocks + ") * " + block + ";\n"
-              + "  const int ox = (i / " + blocks + ") % " + out.width() + ";\n"
-              + "  const int oy = i / " + (blocks * out.width()) + ";\n"
-              + "  float acc[" + block + "];\n"
-              + "  for (int k = 0; k < " + block + "; k++) acc[k] = "
-              + (step.biasOffset() >= 0 ? "p[" + step.biasOffset() + " + co0 + k]" : "0.0f") + ";\n"
-              + "  for (int ky = 0; ky < " + w.kernelHeight() + "; ky++) {\n"
-              + "    const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
-              + (w.padded() ? "    if (iy < 0 || iy >= " + in.height() + ") continue;\n" : "")
-              + "    for (int kx = 0; kx < " + w.kernelWidth() + "; kx++) {\n"
-              + "      const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
-              + (w.padded() ? "      if (ix < 0 || ix >= " + in.width() + ") continue;\n" : "")
-              + "      __global const float* xs = in + (iy * " + in.width() + " + ix) * " + c + ";\n"
-              + "      __global const float* wk = p + " + step.weightOffset() + " + (ky * " + w.kernelWidth()
-              + " + kx) * " + (c * f) + " + co0;\n"
-              + "      for (int ci = 0; ci < " + c + "; ci++) {\n"
-              + "        const float v = xs[ci];\n"
-              + "        for (int k = 0; k < " + block + "; k++) acc[k] += v * wk[ci * " + f + " + k];\n"
-              + "      }\n"
-              + "    }\n"
-              + "  }\n"
-              + "  __global float* y = out + (oy * " + out.width() + " + ox) * " + f + " + co0;\n"
-              + "  for (int k = 0; k < " + block + "; k++) y[k] = "
-              + ClActivation.fused(node, withActivation, "acc[k]") + ";\n";
-      program.perSample(
-          name + "_forward",
-          name + "_forward: " + shapes + "; a work item per output pixel and " + block + " filters",
-          items, body);
+      ClTiledConv.Tiled tiled =
+          ClTiledConv.convolution(
+              new ClTiledConv.Shape(
+                  in.height(), in.width(), c, out.height(), out.width(), f, w.kernelHeight(),
+                  w.kernelWidth(), w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft()),
+              program.at(t.in()), "p + " + step.weightOffset(),
+              step.biasOffset() >= 0 ? "p + " + step.biasOffset() : null, program.at(t.out()),
+              v -> ClActivation.fused(node, withActivation, v));
+      int items = tiled.items();
+      program.perSample(name + "_forward", name + "_forward: " + shapes + "; " + tiled.strategy(), items, tiled.body());
       program.launch("forward", name + "_forward", true, items);
       program.launch("infer", name + "_forward", true, items);
       ClActivation.fusedSoftmax(program, name, node, withActivation, t.out(), "forward", "infer");
@@ -93,38 +67,16 @@ final class ClConv {
     ClActivation.fusedBackward(program, name, t);
     String dOut = program.workspace(t.gradient());
 
-    // Kernel gradient: one work item per (ky, kx, ci) and block of filters (and part of the batch,
-    // where that leaves too few), summing over samples and output positions; its innermost loop
-    // runs over contiguous output gradients.
-    int kblock = filterBlock(f);
-    int kblocks = f / kblock;
-    int kitems = w.kernelHeight() * w.kernelWidth() * c * kblocks;
-    String kernelPrelude =
-        "  const int co0 = (i % " + kblocks + ") * " + kblock + ";\n"
-            + "  const int ci = (i / " + kblocks + ") % " + c + ";\n"
-            + "  const int kx = (i / " + (kblocks * c) + ") % " + w.kernelWidth() + ";\n"
-            + "  const int ky = i / " + (kblocks * c * w.kernelWidth()) + ";\n"
-            + "  // The output positions whose window puts (ky, kx) inside the input.\n"
-            + ClWindow.clip("oy", "ky", w.padTop(), w.strideHeight(), in.height(), out.height())
-            + ClWindow.clip("ox", "kx", w.padLeft(), w.strideWidth(), in.width(), out.width());
-    String kernelSample =
-        "__global const float* in = " + program.at(t.in()) + ";\n"
-            + "__global const float* d = " + dOut + " + co0;\n"
-            + "for (int oy = oyFrom; oy < oyTo; oy++) {\n"
-            + "  const int iy = oy * " + w.strideHeight() + " - " + w.padTop() + " + ky;\n"
-            + "  for (int ox = oxFrom; ox < oxTo; ox++) {\n"
-            + "    const int ix = ox * " + w.strideWidth() + " - " + w.padLeft() + " + kx;\n"
-            + "    const float v = in[(iy * " + in.width() + " + ix) * " + c + " + ci];\n"
-            + "    __global const float* ds = d + (oy * " + out.width() + " + ox) * " + f + ";\n"
-            + "    for (int k = 0; k < " + kblock + "; k++) acc[k] += v * ds[k];\n"
-            + "  }\n"
-            + "}\n";
-    // Item i's filters are g[weights + i * kblock ...]: ((ky * kw + kx) * c + ci) * f + co0.
-    program.parameterGradient(
+    ClTiledConv.Shape shape =
+        new ClTiledConv.Shape(
+            in.height(), in.width(), c, out.height(), out.width(), f, w.kernelHeight(), w.kernelWidth(),
+            w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft());
+    ClTiledConv.GradientTiles tiles = ClTiledConv.kernelGradient(shape, program.at(t.in()), dOut);
+    program.parameterGradientTiles(
         name + "_backward_kernel",
-        name + "_backward_kernel: the batch's mean gradient of each weight, a work item per (ky, kx,"
-            + " ci) and " + kblock + " filters; " + shapes,
-        kitems, kblock, step.weightOffset(), kernelPrelude, kernelSample);
+        name + "_backward_kernel: the batch's mean gradient of each weight, " + tiles.strategy() + "; " + shapes,
+        tiles.items(), w.kernelHeight() * w.kernelWidth() * c * f, step.weightOffset(), tiles.prelude(),
+        tiles.perSample(), tiles.store());
 
     if (step.biasOffset() >= 0) {
       program.parameterGradient(
@@ -135,6 +87,10 @@ final class ClConv {
     }
 
     if (t.computesInputGradient()) {
+      if (w.strideHeight() == 1 && w.strideWidth() == 1) {
+        turnedInputGradient(program, name, t, shape, shapes, dOut);
+        return;
+      }
       String inputBody =
           "  __global const float* d = " + dOut + ";\n"
               + "  __global float* dx = " + program.workspace(t.inputGradient()) + ";\n"
@@ -150,9 +106,52 @@ final class ClConv {
                       + "      for (int co = 0; co < " + f + "; co++) acc += ds[co] * ws_[co];\n")
               + "  dx[i] = acc;\n";
       program.perSample(
-          name + "_backward_input", name + "_backward_input: the gradient of each input value; " + shapes,
+          name + "_backward_input",
+          name + "_backward_input: the gradient of each input value, a work item per value gathering the"
+              + " outputs it reached (stride above 1); " + shapes,
           inSize, inputBody);
       program.launch("backward", name + "_backward_input", true, inSize);
     }
+  }
+
+  /**
+   * A stride-1 input gradient as a convolution of the output gradient with the turned kernel
+   * (flipped, its channels swapped, padded by kernel - 1 - pad): {@code <name>_backward_turn}
+   * writes the turned kernel to the scratch space, then the same register tiles as the forward
+   * pass run over it.
+   */
+  private static void turnedInputGradient(
+      ClProgram program, String name, TrainingStep t, ClTiledConv.Shape s, String shapes, String dOut) {
+    int kh = s.kernelHeight();
+    int kw = s.kernelWidth();
+    int c = s.inChannels();
+    int f = s.outChannels();
+    int size = kh * kw * c * f;
+    program.scratch(size);
+    program.total(
+        name + "_backward_turn",
+        name + "_backward_turn: the kernel flipped and its channels swapped, [" + kh + ", " + kw + ", " + f + ", "
+            + c + "], into partials; " + shapes,
+        size,
+        "  const int ci = i % " + c + ";\n"
+            + "  const int co = (i / " + c + ") % " + f + ";\n"
+            + "  const int tap = i / " + (c * f) + ";\n"
+            + "  const int ky = " + (kh - 1) + " - tap / " + kw + ";\n"
+            + "  const int kx = " + (kw - 1) + " - tap % " + kw + ";\n"
+            + "  partials[i] = p[" + t.step().weightOffset() + " + ((ky * " + kw + " + kx) * " + c + " + ci) * "
+            + f + " + co];\n");
+    program.launch("backward", name + "_backward_turn", false, size);
+    ClTiledConv.Tiled tiled =
+        ClTiledConv.convolution(
+            new ClTiledConv.Shape(
+                s.outHeight(), s.outWidth(), f, s.inHeight(), s.inWidth(), c, kh, kw, 1, 1,
+                kh - 1 - s.padTop(), kw - 1 - s.padLeft()),
+            dOut, "partials", null, program.workspace(t.inputGradient()), v -> v);
+    program.perSample(
+        name + "_backward_input",
+        name + "_backward_input: the gradient of each input value, the output gradient convolved with the"
+            + " turned kernel in " + tiled.strategy() + "; " + shapes,
+        tiled.items(), tiled.body());
+    program.launch("backward", name + "_backward_input", true, tiled.items());
   }
 }

@@ -144,6 +144,53 @@ final class ClProgram {
     launch("backward", name, false, items);
   }
 
+  /**
+   * A parameter gradient computed in tiles: {@code items} work items each add a tile of the
+   * gradient's {@code size} values (at {@code g[gradientAt ...]}) over the batch. {@code prelude}
+   * decodes {@code i} and zeroes the tile, {@code perSample} adds sample {@code b}'s terms, and
+   * {@code store} writes the tile through a pointer to the gradient's first value with a factor
+   * ({@code " * scale"} or nothing). As in {@link #parameterGradient}, too few items split the
+   * batch into parts, each written whole to {@code partials}, then added in order.
+   */
+  void parameterGradientTiles(
+      String name, String comment, int items, int size, int gradientAt, String prelude, String perSample,
+      java.util.function.BiFunction<String, String, String> store) {
+    int parts = Math.min(MAX_PARTS, (GRADIENT_ITEMS + items - 1) / items);
+    String body = perSample.indent(4) + "  }\n";
+    if (parts == 1) {
+      total(name, comment, items,
+          prelude + "  for (int b = 0; b < n; b++) {\n" + body + store.apply("g + " + gradientAt, " * scale"));
+      launch("backward", name, false, items);
+      return;
+    }
+    partials = Math.max(partials, parts * size);
+    String what = comment.startsWith(name + ": ") ? comment.substring(name.length() + 2) : comment;
+    kernel(
+        name + "_parts",
+        name + "_parts: " + what + "\nsummed over " + parts + " parts of the batch, a work item per part and tile",
+        "  const int gid = get_global_id(0);\n"
+            + "  if (gid >= " + parts * items + ") return;\n"
+            + "  const int part = gid / " + items + ";\n"
+            + "  const int i = gid - part * " + items + ";\n",
+        prelude + "  for (int b = part * n / " + parts + "; b < (part + 1) * n / " + parts + "; b++) {\n" + body
+            + store.apply("partials + (size_t)part * " + size, ""));
+    launch("backward", name + "_parts", false, (long) parts * items);
+    total(name, name + ": adds the " + parts + " parts of " + name + "_parts in order", size,
+        "  float sum = 0.0f;\n"
+            + "  for (int part = 0; part < " + parts + "; part++) sum += partials[(size_t)part * " + size + " + i];\n"
+            + "  g[" + gradientAt + " + i] = sum * scale;\n");
+    launch("backward", name, false, size);
+  }
+
+  /**
+   * Reserves {@code floats} of {@code partials} as scratch for one kernel's output that the next
+   * kernel reads (a turned kernel, say): the split gradients before it in the same layer have been
+   * added up by then, so the space is free.
+   */
+  void scratch(int floats) {
+    partials = Math.max(partials, floats);
+  }
+
   /** Floats of the {@code partials} buffer (at least 0). */
   int partials() {
     return partials;

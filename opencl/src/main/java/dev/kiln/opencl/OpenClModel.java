@@ -44,6 +44,13 @@ public final class OpenClModel implements AutoCloseable {
   private final double buildSeconds;
   private final List<cl_mem> buffers = new ArrayList<>();
   private final Map<String, cl_kernel> kernels = new HashMap<>();
+  /** The largest work group each kernel allows on this device. */
+  private final Map<String, Long> mostLocal = new HashMap<>();
+
+  /**
+   * Each kernel's work group, fixed at its first launch: PoCL compiles a kernel anew for every
+   * group size it meets.
+   */
   private final Map<String, Long> localSizes = new HashMap<>();
   private final cl_mem x;
   private final cl_mem p;
@@ -238,8 +245,7 @@ public final class OpenClModel implements AutoCloseable {
       long[] size = new long[1];
       CL.clGetKernelWorkGroupInfo(
           kernel, device.info().deviceId(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(size), null);
-      long local = Math.max(1, Math.min(64, Math.min(size[0], device.info().maxWorkGroupSize())));
-      localSizes.put(name, local);
+      mostLocal.put(name, Math.max(1, Math.min(size[0], device.info().maxWorkGroupSize())));
     }
     return kernel;
   }
@@ -260,8 +266,26 @@ public final class OpenClModel implements AutoCloseable {
     CL.clSetKernelArg(kernel, 11, Sizeof.cl_mem, Pointer.to(partials));
   }
 
-  private void launch(String name, long items) {
-    long local = localSizes.get(name);
+  /** Work items per group on a GPU: small groups keep many in flight. */
+  static final long GPU_GROUP = 64;
+
+  /**
+   * The work group for a kernel that allows groups of {@code most} and runs {@code items} items at
+   * the batch capacity: 64 on a GPU; on a CPU device (PoCL), whose cores each run whole groups and
+   * pay a dispatch per group, as large as leaves about eight groups per compute unit, between 64
+   * and 1,024.
+   */
+  long localSize(long most, long items) {
+    long wanted = GPU_GROUP;
+    if (device.info().type().equals("CPU")) {
+      long perGroup = items / (8L * Math.max(1, device.info().computeUnits()));
+      wanted = Math.max(GPU_GROUP, Math.min(1024, Long.highestOneBit(Math.max(1, perGroup))));
+    }
+    return Math.max(1, Math.min(wanted, most));
+  }
+
+  private void launch(String name, long items, long itemsAtCapacity) {
+    long local = localSizes.computeIfAbsent(name, k -> localSize(mostLocal.get(k), itemsAtCapacity));
     long global = (items + local - 1) / local * local;
     long start = PROFILE ? System.nanoTime() : 0;
     try {
@@ -303,7 +327,9 @@ public final class OpenClModel implements AutoCloseable {
       boundN = n;
     }
     for (Program.Launch launch : program.phase(phase)) {
-      launch(launch.kernel(), launch.perSample() ? (long) n * launch.count() : launch.count());
+      launch(
+          launch.kernel(), launch.perSample() ? (long) n * launch.count() : launch.count(),
+          launch.perSample() ? (long) capacity * launch.count() : launch.count());
     }
   }
 
@@ -472,7 +498,7 @@ public final class OpenClModel implements AutoCloseable {
     for (float c : constants) {
       CL.clSetKernelArg(kernel, arg++, Sizeof.cl_float, Pointer.to(new float[] {c}));
     }
-    launch(name, to - from);
+    launch(name, to - from, program.parameterCount());
   }
 
   private static void requireLength(String what, int length, long needed) {

@@ -4,6 +4,7 @@ import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import java.util.List;
 
 /**
  * Dense kernels over {@code [in, out]} weights: forward with one work item per output unit
@@ -27,16 +28,61 @@ final class ClDense {
 
     if (t.forward()) {
       boolean withActivation = !t.lossActivation();
-      String body =
-          "  __global const float* in = " + program.at(t.in()) + ";\n"
-              + "  __global float* out = " + program.at(t.out()) + ";\n"
-              + "  float acc = " + (step.biasOffset() >= 0 ? "p[" + step.biasOffset() + " + i]" : "0.0f") + ";\n"
-              + "  __global const float* w = p + " + wo + " + i;\n"
-              + "  for (int k = 0; k < " + inSize + "; k++) acc += in[k] * w[k * " + units + "];\n"
-              + "  out[i] = " + ClActivation.fused(node, withActivation, "acc") + ";\n";
-      program.perSample(name + "_forward", name + "_forward: " + shapes, units, body);
-      program.launch("forward", name + "_forward", true, units);
-      program.launch("infer", name + "_forward", true, units);
+      int block = ClTiledConv.channelBlock(units);
+      int blocks = units / block;
+      List<int[]> pieces = ClTiledConv.pieces(block);
+      int samples = Math.min(8, Math.max(1, ClTiledConv.MOST_ACCUMULATORS / pieces.size()));
+      StringBuilder body = new StringBuilder();
+      body.append("  const int u0 = i * ").append(block).append(";\n");
+      body.append("  __global const float* w = p + ").append(wo).append(" + u0;\n");
+      for (int k = 0; k < samples; k++) {
+        // A short last tile repeats its last sample rather than read past the batch.
+        body.append("  const int s").append(k).append(" = min(b0 + ").append(k).append(", n - 1);\n");
+        String sampleIn = program.at(t.in()).replace("(size_t)b ", "(size_t)s" + k + " ");
+        body.append("  __global const float* in").append(k).append(" = ").append(sampleIn).append(";\n");
+      }
+      for (int[] piece : pieces) {
+        String type = ClTiledConv.type(piece[1]);
+        String start =
+            step.biasOffset() >= 0
+                ? ClTiledConv.load(piece[1], "p + " + step.biasOffset() + " + u0 + " + piece[0])
+                : "(" + type + ")(0.0f)";
+        for (int k = 0; k < samples; k++) {
+          body.append("  ").append(type).append(" a").append(k).append('_').append(piece[0]).append(" = ")
+              .append(start).append(";\n");
+        }
+      }
+      body.append("  for (int k = 0; k < ").append(inSize).append("; k++) {\n");
+      for (int[] piece : pieces) {
+        body.append("    const ").append(ClTiledConv.type(piece[1])).append(" w").append(piece[0]).append(" = ")
+            .append(ClTiledConv.load(piece[1], "w + k * " + units + " + " + piece[0])).append(";\n");
+      }
+      for (int k = 0; k < samples; k++) {
+        body.append("    { const float v = in").append(k).append("[k];");
+        for (int[] piece : pieces) {
+          body.append(" a").append(k).append('_').append(piece[0]).append(" += v * w").append(piece[0]).append(';');
+        }
+        body.append(" }\n");
+      }
+      body.append("  }\n");
+      for (int k = 0; k < samples; k++) {
+        String sampleOut = program.at(t.out()).replace("(size_t)b ", "(size_t)s" + k + " ");
+        body.append("  if (b0 + ").append(k).append(" < n) {\n");
+        body.append("    __global float* out = ").append(sampleOut).append(" + u0;\n");
+        for (int[] piece : pieces) {
+          body.append("    ").append(ClTiledConv.store(piece[1],
+              ClActivation.fused(node, withActivation, "a" + k + "_" + piece[0]), "out + " + piece[0])).append('\n');
+        }
+        body.append("  }\n");
+      }
+      String kernel = name + "_forward";
+      program.perSampleTile(
+          kernel,
+          kernel + ": " + shapes + "; a work item per tile of " + samples + " samples by " + block + " units (vectors of "
+              + ClTiledConv.describe(pieces) + "), each weight vector read once per tile",
+          samples, blocks, body.toString().replace(" + 0)", ")").replace(" + 0;", ";"));
+      program.launch("forward", kernel, true, blocks);
+      program.launch("infer", kernel, true, blocks);
       ClActivation.fusedSoftmax(program, name, node, withActivation, t.out(), "forward", "infer");
     }
     if (!t.backward()) {
@@ -45,15 +91,14 @@ final class ClDense {
     ClActivation.fusedBackward(program, name, t);
     String dOut = program.workspace(t.gradient());
     int weights = inSize * units;
-    program.parameterGradient(
+    ClTiledConv.GradientTiles tiles =
+        ClTiledConv.kernelGradient(
+            new ClTiledConv.Shape(1, 1, inSize, 1, 1, units, 1, 1, 1, 1, 0, 0), program.at(t.in()), dOut);
+    program.parameterGradientTiles(
         name + "_backward_kernel",
-        name + "_backward_kernel: the batch's mean gradient of each weight; " + shapes,
-        weights, 1, wo,
-        "  const int row = i / " + units + ";\n"
-            + "  const int col = i - row * " + units + ";\n",
-        "__global const float* in = " + program.at(t.in()) + ";\n"
-            + "__global const float* d = " + dOut + ";\n"
-            + "acc[0] += in[row] * d[col];\n");
+        name + "_backward_kernel: the batch's mean gradient of each weight, " + tiles.strategy()
+            .replace("kernel rows (kx, ci)", "input rows") + "; " + shapes,
+        tiles.items(), inSize * units, wo, tiles.prelude(), tiles.perSample(), tiles.store());
     if (step.biasOffset() >= 0) {
       program.parameterGradient(
           name + "_backward_bias",

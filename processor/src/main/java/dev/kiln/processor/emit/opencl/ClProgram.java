@@ -26,6 +26,9 @@ final class ClProgram {
    */
   static final int GRADIENT_ITEMS = 16_384;
 
+  /** The most floats a tiled gradient's parts take together (1 MiB). */
+  static final int PARTIAL_FLOATS = 1 << 18;
+
   /** The most parts a batch is split into (a batch of 64 gives one sample per part). */
   static final int MAX_PARTS = 64;
 
@@ -81,6 +84,23 @@ final class ClProgram {
             + "  if (gid >= n * " + perSample + ") return;\n"
             + "  const int b = gid / " + perSample + ";\n"
             + "  const int i = gid - b * " + perSample + ";\n",
+        body);
+  }
+
+  /**
+   * A kernel over tiles of {@code samples} samples, {@code perTile} work items each: the body sees
+   * {@code b0} (the tile's first sample), {@code i} (the item within the tile) and {@code n}. It is
+   * launched like {@link #perSample} with {@code perTile} items per sample, of which the first
+   * {@code ceil(n / samples) * perTile} work and the rest return at once (the launch format counts
+   * items per sample or in all, not per tile).
+   */
+  void perSampleTile(String name, String comment, int samples, int perTile, String body) {
+    kernel(
+        name, comment,
+        "  const int gid = get_global_id(0);\n"
+            + "  if (gid >= (n + " + (samples - 1) + ") / " + samples + " * " + perTile + ") return;\n"
+            + "  const int b0 = gid / " + perTile + " * " + samples + ";\n"
+            + "  const int i = gid % " + perTile + ";\n",
         body);
   }
 
@@ -155,7 +175,9 @@ final class ClProgram {
   void parameterGradientTiles(
       String name, String comment, int items, int size, int gradientAt, String prelude, String perSample,
       java.util.function.BiFunction<String, String, String> store) {
-    int parts = Math.min(MAX_PARTS, (GRADIENT_ITEMS + items - 1) / items);
+    // Each part writes the whole gradient, which the last kernel reads back: a large gradient
+    // takes fewer parts, or adding them up would cost more than the parts save.
+    int parts = Math.max(1, Math.min(Math.min(MAX_PARTS, PARTIAL_FLOATS / size), (GRADIENT_ITEMS + items - 1) / items));
     String body = perSample.indent(4) + "  }\n";
     if (parts == 1) {
       total(name, comment, items,

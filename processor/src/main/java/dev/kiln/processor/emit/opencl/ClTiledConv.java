@@ -179,7 +179,9 @@ final class ClTiledConv {
     prelude.append("  const int co0 = (i % ").append(blocks).append(") * ").append(block).append(";\n");
     prelude.append("  const int t0 = ((i / ").append(blocks).append(") % ").append(runs).append(") * ").append(rows).append(";\n");
     prelude.append("  const int ky = i / ").append(blocks * runs).append(";\n");
-    prelude.append("  // The output rows whose window puts kernel row ky inside the input.\n");
+    if (s.kernelHeight() > 1) {
+      prelude.append("  // The output rows whose window puts kernel row ky inside the input.\n");
+    }
     prelude.append(ClWindow.clip("oy", "ky", s.padTop(), s.strideHeight(), s.inHeight(), s.outHeight()));
     boolean padded = s.padsColumns();
     for (int r = 0; r < rows; r++) {

@@ -34,8 +34,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ./kiln bench}: the CPU workloads (LENET, SEEDCNN on MNIST; RESNET18 on random 224x224
- * images) and metrics (T1 training, I1 batch-1 latency, I16 to I1024 batched inference), with
- * GFLOP/s, the share of the machine's estimated FP32 peak, and the peers' numbers beside them.
+ * images) and metrics (T1 training, I1 batch-1 latency, I16 to I4096 batched inference), with
+ * GFLOP/s, the share of the machine's measured FP32 peak, and the peers' numbers beside them; with
+ * {@code --device opencl[:N]}, the same on an OpenCL device ({@link OpenClBench}).
  */
 @Command(
     name = "bench",
@@ -44,7 +45,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Measures the CPU workloads: T1 (training images/s over one epoch of MNIST, batch 64, Adam 1e-3,"
           + " shuffled, with the epoch's time and the test accuracy after it), I1 (batch-1 latency, median"
-          + " us per image, one thread) and I16, I64, I256, I1024 (inference images/s at that batch size,"
+          + " us per image, one thread) and I16, I64, I256, I1024, I4096 (inference images/s at that batch size,"
           + " median over the timed batches), for LENET (LeNet-5), SEEDCNN (the lecture's 2-conv CNN) and"
           + " RESNET18 (the samples' ResNet-18 on random 224x224x3 images: I1 and the batched metrics).",
       "Threads default to 2 here (the issue's setting), not to the number of processors.",

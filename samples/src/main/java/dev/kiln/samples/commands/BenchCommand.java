@@ -1,10 +1,10 @@
 package dev.kiln.samples.commands;
 
+import dev.kiln.opencl.OpenClDevice;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Mnist;
 import dev.kiln.runtime.Model;
-import dev.kiln.opencl.OpenClDevice;
 import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.train.EpochResult;

@@ -41,13 +41,25 @@ fi
 "$JAVA" -version 2>&1 | head -2
 JSIG="$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")/lib/libjsig.so"
 
+# Where the dynamic linker finds a library: ldconfig's cache, else the usual directories.
+find_library() {
+  local found
+  found="$( (ldconfig -p || /sbin/ldconfig -p) 2> /dev/null | sed -n "s/.*$1 (libc6,x86-64) => //p" | head -1)"
+  if [ -z "$found" ]; then
+    for dir in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib /usr/local/nvidia/lib64; do
+      [ -e "$dir/$1" ] && { found="$dir/$1"; break; }
+    done
+  fi
+  echo "$found"
+}
+
 # The OpenCL ICD loader: the system's where there is one, else the bundle's (Debian's).
-if ! ldconfig -p 2>/dev/null | grep -q 'libOpenCL.so.1 '; then
+if [ -z "$(find_library libOpenCL.so.1)" ]; then
   echo "no libOpenCL.so.1 on this machine: using the bundle's ICD loader"
   export LD_LIBRARY_PATH="$BUNDLE/icd${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 # NVIDIA's OpenCL library, registered where the loader looks if the driver's installation did not.
-NVIDIA_OPENCL="$(ldconfig -p 2>/dev/null | sed -n 's/.*libnvidia-opencl.so.1 (libc6,x86-64) => //p' | head -1)"
+NVIDIA_OPENCL="$(find_library libnvidia-opencl.so.1)"
 if [ -n "$NVIDIA_OPENCL" ] && ! grep -qs libnvidia-opencl /etc/OpenCL/vendors/*.icd; then
   if mkdir -p /etc/OpenCL/vendors 2> /dev/null && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd 2> /dev/null; then
     echo "registered $NVIDIA_OPENCL in /etc/OpenCL/vendors/nvidia.icd"

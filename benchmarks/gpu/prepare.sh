@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the bundle that run-gpu.sh runs on a lent GPU machine, which has the GPU's driver but
 # possibly no JDK and no network: benchmarks/gpu/bundle/ with
-#   jdk.tar.xz  a JDK 25 runtime cut down with jlink (the modules the samples use), as jdk/
+#   jdk.tar.gz  a JDK 25 runtime cut down with jlink (the modules the samples use), as jdk/
 #   app/    the samples' jar and every jar it needs
 #   mnist/  the four MNIST files, gzipped
 #   icd/    Debian's OpenCL ICD loader (libOpenCL.so.1), for a machine that has only the vendor's ICD
 #   BUILT   what was bundled: commit, JDK, date
-# The bundle travels beside the checkout (git ignores it), so it is kept small: about 42 MB. The
-# runtime's modules are linked uncompressed and the whole runtime compressed with xz: 25 MB where
-# jlink's own zip compression gave 64 MB.
+# The bundle travels beside the checkout (git ignores it), so it is kept small: about 54 MB. The
+# runtime's modules are linked uncompressed and the whole runtime gzipped: 37 MB where jlink's own
+# zip compression gave 64 MB (xz would give 25 MB, but a bare machine may lack xz; gzip is there).
 #
 #   benchmarks/gpu/prepare.sh              builds the samples (mvn package, never install), then the bundle
 #   benchmarks/gpu/prepare.sh --no-build   bundles what samples/target holds
@@ -52,9 +52,9 @@ LOADER="$(ldconfig -p 2>/dev/null | sed -n 's/.*libOpenCL.so.1 (libc6,x86-64) =>
 [ -f "$LOADER" ] || { echo "prepare.sh: no OpenCL ICD loader here (apt-get install ocl-icd-libopencl1)" >&2; exit 1; }
 
 mkdir -p "$OUT"
-# The linked runtime takes two minutes: kept while the JDK and the modules are the same.
+# The linked runtime takes a minute: kept while the JDK and the modules are the same.
 STAMP="$(cat "$JDK/release"; echo "$MODULES")"
-if [ ! -f "$OUT/jdk.tar.xz" ] || [ "$STAMP" != "$(cat "$OUT/jdk.stamp" 2>/dev/null)" ]; then
+if [ ! -f "$OUT/jdk.tar.gz" ] || [ "$STAMP" != "$(cat "$OUT/jdk.stamp" 2>/dev/null)" ]; then
   echo "prepare.sh: linking a runtime of $JDK ($MODULES) ..."
   LINKED="$(mktemp -d)"
   nice -n 19 "$JDK/bin/jlink" --add-modules "$MODULES" --strip-native-debug-symbols=exclude-debuginfo-files \
@@ -62,7 +62,8 @@ if [ ! -f "$OUT/jdk.tar.xz" ] || [ "$STAMP" != "$(cat "$OUT/jdk.stamp" 2>/dev/nu
   # jlink leaves libjvm.so's symbol table: 5 MB the bundle does not need.
   if command -v strip > /dev/null; then strip --strip-unneeded "$LINKED/jdk/lib/server/libjvm.so"; fi
   "$LINKED/jdk/bin/java" -version 2>&1 | head -1
-  (cd "$LINKED" && tar -cf - jdk | nice -n 19 xz -T2 -6 > "$OUT/jdk.tar.xz")
+  rm -f "$OUT/jdk.tar.xz"
+  (cd "$LINKED" && tar -cf - jdk | nice -n 19 gzip -9 > "$OUT/jdk.tar.gz")
   rm -rf "$LINKED"
   echo "$STAMP" > "$OUT/jdk.stamp"
 fi
@@ -87,7 +88,7 @@ cp "$OUT/icd/libOpenCL.so.1" "$OUT/icd/libOpenCL.so"
   echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } > "$OUT/BUILT"
 cat "$OUT/BUILT"
-du -sh "$OUT"/{jdk.tar.xz,app,mnist,icd}
+du -sh "$OUT"/{jdk.tar.gz,app,mnist,icd}
 SIZE_MB=$(( $(du -sb "$OUT" | cut -f1) / 1048576 ))
 echo "prepare.sh: $SIZE_MB MiB in all"
 if [ "$SIZE_MB" -gt 56 ]; then

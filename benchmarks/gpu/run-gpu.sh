@@ -34,8 +34,8 @@ nproc
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,power.limit --format=csv
 
 # Java: the bundle's runtime (unpacked here, 100 MB), else JAVA_HOME's, else the PATH's.
-if [ -f "$BUNDLE/jdk.tar.xz" ]; then
-  tar -xJf "$BUNDLE/jdk.tar.xz" -C "$WORK" && JAVA="$WORK/jdk/bin/java"
+if [ -f "$BUNDLE/jdk.tar.gz" ]; then
+  tar -xzf "$BUNDLE/jdk.tar.gz" -C "$WORK" && JAVA="$WORK/jdk/bin/java"
 fi
 [ -x "${JAVA:-}" ] || JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 "$JAVA" -version 2>&1 | head -2

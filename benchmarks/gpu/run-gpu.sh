@@ -61,18 +61,19 @@ fi
 # NVIDIA's OpenCL library, registered where the loader looks if the driver's installation did not.
 NVIDIA_OPENCL="$(find_library libnvidia-opencl.so.1)"
 if [ -n "$NVIDIA_OPENCL" ] && ! grep -qs libnvidia-opencl /etc/OpenCL/vendors/*.icd; then
-  if mkdir -p /etc/OpenCL/vendors 2> /dev/null && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd 2> /dev/null; then
+  # The full path: the directory search above may have found it where the linker does not look.
+  if mkdir -p /etc/OpenCL/vendors 2> /dev/null && echo "$NVIDIA_OPENCL" > /etc/OpenCL/vendors/nvidia.icd 2> /dev/null; then
     echo "registered $NVIDIA_OPENCL in /etc/OpenCL/vendors/nvidia.icd"
   else
     # Not root: a vendor directory of our own, with the machine's other ICDs.
     mkdir -p "$WORK/vendors"
     cp /etc/OpenCL/vendors/*.icd "$WORK/vendors/" 2> /dev/null
-    echo libnvidia-opencl.so.1 > "$WORK/vendors/nvidia.icd"
+    echo "$NVIDIA_OPENCL" > "$WORK/vendors/nvidia.icd"
     export OCL_ICD_VENDORS="$WORK/vendors"
     echo "registered $NVIDIA_OPENCL in $OCL_ICD_VENDORS (OCL_ICD_VENDORS)"
   fi
 fi
-ls /etc/OpenCL/vendors/ 2> /dev/null
+grep -H . /etc/OpenCL/vendors/*.icd "${OCL_ICD_VENDORS:-/nonexistent}"/*.icd 2> /dev/null
 
 # ./kiln without the launcher's build: the bundle's jars on the bundle's JDK, with a time limit
 # (the smaller of the step's and what is left of the budget).

@@ -1,5 +1,7 @@
 package dev.kiln.opencl;
 
+import static org.jocl.CL.CL_DRIVER_VERSION;
+
 import java.util.Locale;
 import org.jocl.cl_device_id;
 import org.jocl.cl_platform_id;
@@ -25,6 +27,11 @@ public record DeviceInfo(
     long maxWorkGroupSize,
     cl_platform_id platformId,
     cl_device_id deviceId) {
+
+  /** The driver's version ({@code CL_DRIVER_VERSION}), e.g. {@code 580.159.04} for NVIDIA's, as the driver reports it. */
+  public String driverVersion() {
+    return OpenCl.deviceString(deviceId, CL_DRIVER_VERSION);
+  }
 
   /** E.g. {@code opencl:0 CPU "pthread-skylake" (Portable Computing Language, 2 units, 6.0 GiB)}. */
   public String describe() {

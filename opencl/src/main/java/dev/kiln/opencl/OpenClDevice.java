@@ -59,6 +59,11 @@ public final class OpenClDevice implements AutoCloseable {
     }
   }
 
+  /** The options every program is built with ({@code -Dkiln.opencl.options} replaces them). */
+  public static String buildOptions() {
+    return BUILD_OPTIONS;
+  }
+
   public DeviceInfo info() {
     return info;
   }

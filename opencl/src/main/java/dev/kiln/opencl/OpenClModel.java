@@ -395,7 +395,8 @@ public final class OpenClModel implements AutoCloseable {
 
   /**
    * Runs {@code inputs.length / inputSize} samples at inference (dropout off) and writes their
-   * outputs one after another into {@code outputs}, in batches of the capacity.
+   * outputs one after another into {@code outputs}, in batches of the capacity: for each, {@link
+   * #uploadInputs}, {@link #infer} and {@link #downloadOutputs}.
    */
   public void predictBatch(float[] inputs, float[] outputs) {
     checkOpen();
@@ -409,17 +410,82 @@ public final class OpenClModel implements AutoCloseable {
     int count = inputs.length / in;
     for (int done = 0; done < count; done += capacity) {
       int n = Math.min(capacity, count - done);
-      write(x, Pointer.to(inputs).withByteOffset(4L * done * in), 4L * n * in);
+      writeInputs(inputs, done, n);
       run("infer", n);
-      try {
-        CL.clEnqueueReadBufferRect(
-            device.queue, ws, CL_TRUE,
-            new long[] {4L * program.outputAt(), 0, 0}, new long[] {0, 0, 0}, new long[] {4L * out, n, 1},
-            4L * program.workspace(), 0, 4L * out, 0,
-            Pointer.to(outputs).withByteOffset(4L * done * out), 0, null, null);
-      } catch (CLException e) {
-        throw failure("copying predictions from the device", e);
-      }
+      readOutputs(outputs, done, n);
+    }
+  }
+
+  /**
+   * The first step of {@link #predictBatch}, on its own: copies {@code inputs.length / inputSize}
+   * samples, at most the capacity, to the device's input buffer, where they stay for {@link
+   * #infer} until the next upload or training batch. Returns how many samples that is.
+   */
+  public int uploadInputs(float[] inputs) {
+    checkOpen();
+    int in = program.inputSize();
+    int n = inputs.length / in;
+    if (inputs.length % in != 0 || n < 1 || n > capacity) {
+      throw new IllegalArgumentException(
+          "uploadInputs: " + inputs.length + " floats are not 1 to " + capacity + " whole samples of " + in);
+    }
+    writeInputs(inputs, 0, n);
+    return n;
+  }
+
+  /**
+   * The kernels of {@link #predictBatch} alone: runs the inference launches on the first {@code n}
+   * samples already on the device ({@link #uploadInputs}) and leaves their outputs there ({@link
+   * #downloadOutputs}); returns when the device has finished. With inputs uploaded once, timing
+   * this call gives the rate of the kernels without the host-device copies (launch overhead
+   * included, as a caller sees it).
+   */
+  public void infer(int n) {
+    checkOpen();
+    if (n < 1 || n > capacity) {
+      throw new IllegalArgumentException("infer: " + n + " samples, capacity " + capacity);
+    }
+    run("infer", n);
+    try {
+      CL.clFinish(device.queue);
+    } catch (CLException e) {
+      throw failure("running the inference kernels", e);
+    }
+  }
+
+  /**
+   * The last step of {@link #predictBatch}: copies the outputs of the first {@code
+   * outputs.length / outputSize} samples of the last {@link #infer} into {@code outputs}.
+   */
+  public void downloadOutputs(float[] outputs) {
+    checkOpen();
+    int out = program.outputSize();
+    int n = outputs.length / out;
+    if (outputs.length % out != 0 || n < 1 || n > capacity) {
+      throw new IllegalArgumentException(
+          "downloadOutputs: " + outputs.length + " floats are not 1 to " + capacity + " whole samples of " + out);
+    }
+    readOutputs(outputs, 0, n);
+  }
+
+  /** Samples {@code first} to {@code first + n} of {@code inputs} to the device's first {@code n}. */
+  private void writeInputs(float[] inputs, int first, int n) {
+    int in = program.inputSize();
+    write(x, Pointer.to(inputs).withByteOffset(4L * first * in), 4L * n * in);
+  }
+
+  /** The outputs of the device's first {@code n} samples to samples {@code first} on of {@code outputs}. */
+  private void readOutputs(float[] outputs, int first, int n) {
+    int out = program.outputSize();
+    try {
+      // Each sample's outputs sit at output_at in its workspace: one strided copy for the batch.
+      CL.clEnqueueReadBufferRect(
+          device.queue, ws, CL_TRUE,
+          new long[] {4L * program.outputAt(), 0, 0}, new long[] {0, 0, 0}, new long[] {4L * out, n, 1},
+          4L * program.workspace(), 0, 4L * out, 0,
+          Pointer.to(outputs).withByteOffset(4L * first * out), 0, null, null);
+    } catch (CLException e) {
+      throw failure("copying predictions from the device", e);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.kiln.samples.commands;
 
+import dev.kiln.opencl.OpenClDevice;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Mnist;
@@ -33,8 +34,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ./kiln bench}: the CPU workloads (LENET, SEEDCNN on MNIST; RESNET18 on random 224x224
- * images) and metrics (T1 training, I1 batch-1 latency, I16 to I1024 batched inference), with
- * GFLOP/s, the share of the machine's estimated FP32 peak, and the peers' numbers beside them.
+ * images) and metrics (T1 training, I1 batch-1 latency, I16 to I4096 batched inference), with
+ * GFLOP/s, the share of the machine's measured FP32 peak, and the peers' numbers beside them; with
+ * {@code --device opencl[:N]}, the same on an OpenCL device ({@link OpenClBench}).
  */
 @Command(
     name = "bench",
@@ -43,10 +45,14 @@ import picocli.CommandLine.Spec;
     description = {
       "Measures the CPU workloads: T1 (training images/s over one epoch of MNIST, batch 64, Adam 1e-3,"
           + " shuffled, with the epoch's time and the test accuracy after it), I1 (batch-1 latency, median"
-          + " us per image, one thread) and I16, I64, I256, I1024 (inference images/s at that batch size,"
+          + " us per image, one thread) and I16, I64, I256, I1024, I4096 (inference images/s at that batch size,"
           + " median over the timed batches), for LENET (LeNet-5), SEEDCNN (the lecture's 2-conv CNN) and"
           + " RESNET18 (the samples' ResNet-18 on random 224x224x3 images: I1 and the batched metrics).",
-      "Threads default to 2 here (the issue's setting), not to the number of processors."
+      "Threads default to 2 here (the issue's setting), not to the number of processors.",
+      "With --device opencl[:N] the same workloads run on an OpenCL device (OpenClModel,"
+          + " OpenClTrainer): its measured FP32 peak is printed, and the inference metrics report the"
+          + " rate with the host-device copies (images_per_s) and of the kernels alone"
+          + " (kernel_images_per_s). See docs/opencl.md."
     })
 public final class BenchCommand implements Callable<Integer> {
 
@@ -76,7 +82,8 @@ public final class BenchCommand implements Callable<Integer> {
     I16(16),
     I64(64),
     I256(256),
-    I1024(1024);
+    I1024(1024),
+    I4096(4096);
 
     /** Images per inference call; 0 for training. */
     final int batch;
@@ -104,6 +111,14 @@ public final class BenchCommand implements Callable<Integer> {
   List<Metric> metrics;
 
   @Mixin MnistOptions mnistOptions;
+
+  @Mixin DeviceOption deviceOption;
+
+  @Option(
+      names = "--batch",
+      defaultValue = "" + TRAIN_BATCH,
+      description = "T1: the training batch (default: ${DEFAULT-VALUE}; on a GPU, 256 uses it better).")
+  int trainBatch;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed for weights and shuffling (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -163,8 +178,13 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Core clock for the peak estimate (default: 'cpu MHz' of /proc/cpuinfo).")
   Double clockGhz;
 
-  /** One measurement: the metric's number (images/s, or µs per image for I1) and its context. */
-  record Measured(Workload workload, Metric metric, double value, double gflops, double peakShare, int threads, String extra) {
+  /**
+   * One measurement: the metric's number (images/s, or µs per image for I1) and its context;
+   * {@code device} is {@code cpu} or {@code opencl:N}.
+   */
+  record Measured(
+      Workload workload, Metric metric, double value, double gflops, double peakShare, int threads, String extra,
+      String device) {
     String result(String jdk) {
       String value =
           switch (metric) {
@@ -173,9 +193,10 @@ public final class BenchCommand implements Callable<Integer> {
           };
       return String.format(
           Locale.ROOT,
-          "RESULT task=bench workload=%s metric=%s %s%s gflops=%.2f peak_share=%.4f threads=%d jdk=%s kernels=%s",
-          workload, metric, value, extra, gflops, peakShare, threads, jdk,
-          Kernels.VECTORIZED ? "vector" : "plain");
+          "RESULT task=bench workload=%s metric=%s %s%s gflops=%.2f peak_share=%.4f threads=%d device=%s jdk=%s"
+              + " kernels=%s",
+          workload, metric, value, extra, gflops, peakShare, threads, device, jdk,
+          device.startsWith("opencl") ? "opencl" : Kernels.VECTORIZED ? "vector" : "plain");
     }
 
     /** A child JVM's RESULT line (as {@link #result} writes it) back into a measurement. */
@@ -198,7 +219,8 @@ public final class BenchCommand implements Callable<Integer> {
           workload, metric,
           Double.parseDouble(line.substring(valueAt + 1 + valueKey.length(), valueEnd)),
           Double.parseDouble(fields.get("gflops")), Double.parseDouble(fields.get("peak_share")),
-          Integer.parseInt(fields.get("threads")), line.substring(valueEnd, gflopsAt));
+          Integer.parseInt(fields.get("threads")), line.substring(valueEnd, gflopsAt),
+          fields.getOrDefault("device", "cpu"));
     }
 
     /** How many times the target this is: at least 1 meets it (latency: target over value); NaN without one. */
@@ -213,28 +235,75 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    // Every option before the peak is measured or MNIST is loaded (--limit and --data included).
+    // Every option before the peak is measured, the device opened or MNIST loaded.
     mnistOptions.check();
+    deviceOption.check();
     OptionChecks.atLeast("--calls", calls, 1);
     OptionChecks.atLeast("--batches", batches, 1);
     OptionChecks.atLeast("--rounds", rounds, 1);
     OptionChecks.atLeast("--warmup", warmup, 0);
     OptionChecks.atLeast("--warmup-batches", warmupBatches, 0);
+    OptionChecks.atLeast("--batch", trainBatch, 1);
     if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
       throw new UsageError("--warmup-seconds must not be negative, got " + warmupSeconds);
     }
     if (clockGhz != null) {
       OptionChecks.positive("--clock-ghz", clockGhz);
     }
+    for (Workload workload : workloads) {
+      for (Metric metric : metrics) {
+        if (!workload.mnist && metric == Metric.T1) {
+          System.err.println(
+              "kiln bench: " + workload + " measures inference only (I1, I16, I64, I256, I1024, I4096), not T1");
+          return 2;
+        }
+      }
+    }
     int threads = mnistOptions.threads != null ? mnistOptions.threads : 2;
     String jdk = Runtime.version().toString();
-    PeakFlops peak = PeakFlops.estimate(clockGhz);
-    int cores = Math.min(threads, Runtime.getRuntime().availableProcessors());
-    System.out.println("Kernel path: " + Kernels.describe());
     System.out.println(
         "JDK " + jdk + " (" + System.getProperty("java.vm.name") + "), jdk.incubator.vector "
             + (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled" : "not enabled")
             + ", " + Runtime.getRuntime().availableProcessors() + " processors");
+    boolean forked = fork && workloads.size() * metrics.size() > 1;
+    // A plain --device opencl falls back to the CPU, saying so, where OpenCL is missing.
+    OpenClDevice device = deviceOption.open(System.out);
+    try {
+      OpenClBench onDevice = null;
+      double peakGflops;
+      int cores = Math.min(threads, Runtime.getRuntime().availableProcessors());
+      if (device != null) {
+        onDevice = new OpenClBench(this, device, deviceOption.chosen, System.out);
+        peakGflops = onDevice.peakGflops();
+        if (forked) {
+          device.close(); // the child JVMs open it themselves
+        }
+      } else {
+        peakGflops = cpuPeak(cores);
+      }
+      List<Measured> all = measureAll(forked, onDevice, threads, cores, peakGflops);
+      System.out.println();
+      if (device != null) {
+        OpenClBench.printTable(all);
+      } else {
+        printTable(all);
+      }
+      System.out.println();
+      for (Measured m : all) {
+        System.out.println(m.result(jdk));
+      }
+      return 0;
+    } finally {
+      if (device != null) {
+        device.close();
+      }
+    }
+  }
+
+  /** Prints the CPU path, the peak estimate and the measured FMA rates; returns the peak of {@code cores}. */
+  private double cpuPeak(int cores) {
+    PeakFlops peak = PeakFlops.estimate(clockGhz);
+    System.out.println("Kernel path: " + Kernels.describe());
     System.out.println("Peak FP32 estimate: " + peak.describe(cores));
     double[] measured = measuredPeak(cores);
     if (!Double.isNaN(measured[0])) {
@@ -244,16 +313,12 @@ public final class BenchCommand implements Callable<Integer> {
               + " 0.5 s); peak shares are against these%n", measured[0], measured[1], cores);
       peak = peak.measured(measured[0], measured[1], cores);
     }
-    for (Workload workload : workloads) {
-      for (Metric metric : metrics) {
-        if (!workload.mnist && metric == Metric.T1) {
-          System.err.println("kiln bench: " + workload + " measures inference only (I1, I16, I64, I256, I1024), not T1");
-          return 2;
-        }
-      }
-    }
+    return peak.gflops(cores);
+  }
 
-    boolean forked = fork && workloads.size() * metrics.size() > 1;
+  /** Every workload and metric, each in a child JVM where {@code forked}, on the device where there is one. */
+  private List<Measured> measureAll(boolean forked, OpenClBench onDevice, int threads, int cores, double peakGflops)
+      throws Exception {
     boolean needsMnist = workloads.stream().anyMatch(w -> w.mnist);
     Mnist.Split mnist = forked || !needsMnist ? null : mnistOptions.load(System.out);
     if (forked) {
@@ -273,24 +338,22 @@ public final class BenchCommand implements Callable<Integer> {
           all.add(runForked(workload, metric));
           continue;
         }
+        if (metric == Metric.T1) {
+          all.add(trainOneEpoch(workload, mnist, threads, training, peakGflops, onDevice));
+          continue;
+        }
         Model net = workload.create.apply(seed);
-        float[][] images = metric == Metric.T1 ? null : images(workload, mnist, net, Math.max(64, metric.batch));
-        Measured m =
-            switch (metric) {
-              case T1 -> trainOneEpoch(workload, mnist, threads, training, peak.gflops(cores));
-              case I1 -> latency(workload, net, images, forward, cores, peak.gflops(cores));
-              default -> batchThroughput(workload, metric, net, images, threads, forward, peak.gflops(cores));
-            };
-        all.add(m);
+        float[][] images = images(workload, mnist, net, Math.max(64, metric.batch));
+        if (onDevice != null) {
+          all.add(onDevice.inference(workload, metric, net, images, forward));
+        } else if (metric == Metric.I1) {
+          all.add(latency(workload, net, images, forward, cores, peakGflops));
+        } else {
+          all.add(batchThroughput(workload, metric, net, images, threads, forward, peakGflops));
+        }
       }
     }
-    System.out.println();
-    printTable(all);
-    System.out.println();
-    for (Measured m : all) {
-      System.out.println(m.result(jdk));
-    }
-    return 0;
+    return all;
   }
 
   /** GFLOP/s of FMA chains on one thread, then on {@code cores} threads at once (NaN on the plain path). */
@@ -372,20 +435,23 @@ public final class BenchCommand implements Callable<Integer> {
     return Measured.parse(workload, metric, result);
   }
 
-  /** T1: one epoch on the training set, then the test accuracy. */
-  Measured trainOneEpoch(Workload workload, Mnist.Split mnist, int threads, long flopsPerImage, double peakGflops) {
+  /** T1: one epoch on the training set, then the test accuracy; on the device where there is one. */
+  Measured trainOneEpoch(
+      Workload workload, Mnist.Split mnist, int threads, long flopsPerImage, double peakGflops, OpenClBench onDevice) {
     LabeledImages train = mnist.train();
     LabeledImages test = mnist.test();
     System.out.printf(
         Locale.ROOT,
-        "T1: one epoch on %,d images (batch %d, Adam lr %s, shuffled, %d threads), then %,d test"
-            + " images%s%n",
-        train.size(), TRAIN_BATCH, TRAIN_LR, threads, test.size(),
-        warmEpoch ? "; then a second epoch, timed as the warm figure" : "");
+        "T1: one epoch on %,d images (batch %d, Adam lr %s, shuffled, %s), then %,d test images%s%n",
+        train.size(), trainBatch, TRAIN_LR, onDevice == null ? threads + " threads" : "on " + onDevice.deviceName(),
+        test.size(), warmEpoch ? "; then a second epoch, timed as the warm figure" : "");
     Model net = workload.create.apply(seed);
+    int epochs = warmEpoch ? 2 : 1;
     List<EpochResult> history =
-        Trainer.of(net).optimizer(Adam.lr(TRAIN_LR)).batchSize(TRAIN_BATCH).epochs(warmEpoch ? 2 : 1)
-            .threads(threads).seed(seed).listener(new TrainingProgress(System.out)).fit(train, test);
+        onDevice == null
+            ? Trainer.of(net).optimizer(Adam.lr(TRAIN_LR)).batchSize(trainBatch).epochs(epochs)
+                .threads(threads).seed(seed).listener(new TrainingProgress(System.out)).fit(train, test)
+            : onDevice.train(net, trainBatch, epochs, train, test);
     // T1 is the first epoch from a fresh JVM, JIT warm-up included, with the accuracy after it.
     EpochResult epoch = history.get(0);
     double imagesPerSecond = train.size() / epoch.seconds();
@@ -396,11 +462,13 @@ public final class BenchCommand implements Callable<Integer> {
                 Locale.ROOT, " warm_images_per_s=%.0f warm_epoch_s=%.2f",
                 train.size() / history.get(1).seconds(), history.get(1).seconds())
             : "";
-    return new Measured(
-        workload, Metric.T1, imagesPerSecond, gflops, gflops / peakGflops, threads,
+    String extra =
         String.format(
-            Locale.ROOT, " epoch_s=%.2f test_acc=%.4f train_images=%d test_images=%d%s",
-            epoch.seconds(), epoch.testAccuracy(), train.size(), test.size(), warm));
+            Locale.ROOT, " epoch_s=%.2f test_acc=%.4f train_images=%d test_images=%d batch=%d%s",
+            epoch.seconds(), epoch.testAccuracy(), train.size(), test.size(), trainBatch, warm);
+    return onDevice == null
+        ? new Measured(workload, Metric.T1, imagesPerSecond, gflops, gflops / peakGflops, threads, extra, "cpu")
+        : onDevice.measured(workload, Metric.T1, imagesPerSecond, gflops, extra + onDevice.peakField());
   }
 
   /** I1: {@code predict} on one thread, each call timed on its own; the median. */
@@ -414,33 +482,74 @@ public final class BenchCommand implements Callable<Integer> {
             + " timed calls per round%n", Runtime.getRuntime().availableProcessors() - 1,
         warmup, warmupSeconds, calls);
     int[] next = {0};
-    int warm = warmUp(() -> net.predict(inputs[next[0]++ % inputs.length], out), warmup, 200);
-    int calls = callsPerRound(this.calls, () -> net.predict(inputs[0], out));
-    long[] nanos = new long[calls * rounds];
-    double[] roundMedians = new double[rounds];
-    for (int r = 0; r < rounds; r++) {
-      pauseBetweenRounds(r);
-      for (int i = 0; i < calls; i++) {
-        float[] in = inputs[i % inputs.length];
-        long t = System.nanoTime();
-        net.predict(in, out);
-        nanos[r * calls + i] = System.nanoTime() - t;
-      }
-      roundMedians[r] = median(Arrays.copyOfRange(nanos, r * calls, (r + 1) * calls)) / 1e3;
-    }
-    double median = median(nanos) / 1e3;
+    Timed timed = timeCalls(Metric.I1, () -> net.predict(inputs[next[0]++ % inputs.length], out));
+    double median = median(timed.nanos()) / 1e3;
     double gflops = flopsPerImage / (median * 1e3);
-    double[] spread = minMax(roundMedians);
+    double[] spread = minMax(timed.roundMedians());
     System.out.printf(
         Locale.ROOT,
         "I1: median %.2f us per image over %,d calls in %d rounds (round medians %.2f to %.2f; best call"
             + " %.2f) after %,d warm-up calls%n",
-        median, nanos.length, rounds, spread[0], spread[1], Arrays.stream(nanos).min().orElse(0) / 1e3, warm);
+        median, timed.nanos().length, rounds, spread[0], spread[1], timed.best() / 1e3, timed.warmupCalls());
     return new Measured(
         workload, Metric.I1, median, gflops, gflops / peakGflops, cores,
         String.format(
             Locale.ROOT, " calls=%d rounds=%d round_us_min=%.2f round_us_max=%.2f warmup_calls=%d",
-            nanos.length, rounds, spread[0], spread[1], warm));
+            timed.nanos().length, rounds, spread[0], spread[1], timed.warmupCalls()),
+        "cpu");
+  }
+
+  /**
+   * Calls timed one by one after a warm-up: {@code nanos}, {@code perRound} calls to a round, and
+   * the warm-up calls made.
+   */
+  record Timed(long[] nanos, int perRound, int warmupCalls) {
+    /** The median call of each round, in µs. */
+    double[] roundMedians() {
+      double[] medians = new double[(nanos.length + perRound - 1) / perRound];
+      for (int r = 0; r < medians.length; r++) {
+        medians[r] = median(Arrays.copyOfRange(nanos, r * perRound, Math.min(nanos.length, (r + 1) * perRound))) / 1e3;
+      }
+      return medians;
+    }
+
+    long best() {
+      return Arrays.stream(nanos).min().orElse(1);
+    }
+
+    long worst() {
+      return Arrays.stream(nanos).max().orElse(1);
+    }
+  }
+
+  /**
+   * Warms {@code call} up ({@link #warmUp}), then times it call by call in {@code --rounds}
+   * rounds, {@link #ROUND_PAUSE_MS} apart: for I1 up to {@code --calls} calls a round, for the
+   * batched metrics up to {@code --batches} calls over all rounds (fewer where a call is slow,
+   * {@link #callsPerRound}).
+   */
+  Timed timeCalls(Metric metric, Runnable call) {
+    boolean latency = metric == Metric.I1;
+    int warm = warmUp(call, latency ? warmup : warmupBatches, latency ? 200 : 5);
+    int total;
+    int perRound;
+    if (latency) {
+      perRound = callsPerRound(calls, call);
+      total = perRound * rounds;
+    } else {
+      total = Math.min(batches, Math.max(3, rounds * callsPerRound(batches, call)));
+      perRound = Math.max(1, (total + rounds - 1) / rounds);
+    }
+    long[] nanos = new long[total];
+    for (int i = 0; i < total; i++) {
+      if (i % perRound == 0) {
+        pauseBetweenRounds(i / perRound);
+      }
+      long t = System.nanoTime();
+      call.run();
+      nanos[i] = System.nanoTime() - t;
+    }
+    return new Timed(nanos, perRound, warm);
   }
 
   /** The time between rounds of timed calls: long enough to sample the host's slow and fast spells. */
@@ -506,50 +615,44 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * I16 to I1024: {@code predictBatch} of {@code metric.batch} images; each batch timed; the median
+   * I16 to I4096: {@code predictBatch} of {@code metric.batch} images; each batch timed; the median
    * batch gives images/s.
    */
   Measured batchThroughput(
       Workload workload, Metric metric, Model net, float[][] images, int threads, long flopsPerImage,
       double peakGflops) {
     int batch = metric.batch;
-    int size = net.inputSize();
-    float[] inputs = new float[batch * size];
-    for (int i = 0; i < batch; i++) {
-      System.arraycopy(images[i % images.length], 0, inputs, i * size, size);
-    }
+    float[] inputs = batchOf(images, batch, net.inputSize());
     float[] outputs = new float[batch * net.outputSize()];
     System.out.printf(
         Locale.ROOT,
         "%s: predictBatch of %d images, %d threads: at least %d warm-up batches and %.1f s, on until"
             + " the time per batch settles, then up to %d timed batches%n",
         metric, batch, threads, warmupBatches, warmupSeconds, batches);
-    int warm = warmUp(() -> net.predictBatch(inputs, outputs, threads), warmupBatches, 5);
-    int batches =
-        Math.min(this.batches, Math.max(3, rounds * callsPerRound(this.batches, () -> net.predictBatch(inputs, outputs, threads))));
-    long[] nanos = new long[batches];
-    int perRound = Math.max(1, (batches + rounds - 1) / rounds);
-    for (int b = 0; b < batches; b++) {
-      if (b % perRound == 0) {
-        pauseBetweenRounds(b / perRound);
-      }
-      long t = System.nanoTime();
-      net.predictBatch(inputs, outputs, threads);
-      nanos[b] = System.nanoTime() - t;
-    }
-    double imagesPerSecond = batch / (median(nanos) / 1e9);
-    double best = batch / (Arrays.stream(nanos).min().orElse(1) / 1e9);
-    double worst = batch / (Arrays.stream(nanos).max().orElse(1) / 1e9);
+    Timed timed = timeCalls(metric, () -> net.predictBatch(inputs, outputs, threads));
+    double imagesPerSecond = batch / (median(timed.nanos()) / 1e9);
     double gflops = imagesPerSecond * flopsPerImage / 1e9;
     System.out.printf(
         Locale.ROOT,
         "%s: %,.0f images/s from the median batch (best batch %,.0f, slowest %,.0f; %d batches in rounds"
             + " of %d) after %d warm-up batches%n",
-        metric, imagesPerSecond, best, worst, batches, perRound, warm);
+        metric, imagesPerSecond, batch / (timed.best() / 1e9), batch / (timed.worst() / 1e9),
+        timed.nanos().length, timed.perRound(), timed.warmupCalls());
     return new Measured(
         workload, metric, imagesPerSecond, gflops, gflops / peakGflops, threads,
         String.format(
-            Locale.ROOT, " batches=%d batches_per_round=%d warmup_batches=%d stat=median", batches, perRound, warm));
+            Locale.ROOT, " batches=%d batches_per_round=%d warmup_batches=%d stat=median",
+            timed.nanos().length, timed.perRound(), timed.warmupCalls()),
+        "cpu");
+  }
+
+  /** {@code batch} images one after another (what {@code predictBatch} takes), cycling through {@code images}. */
+  static float[] batchOf(float[][] images, int batch, int size) {
+    float[] inputs = new float[batch * size];
+    for (int i = 0; i < batch; i++) {
+      System.arraycopy(images[i % images.length], 0, inputs, i * size, size);
+    }
+    return inputs;
   }
 
   /** Seconds of timed calls a measurement aims at, at most, over all its rounds. */

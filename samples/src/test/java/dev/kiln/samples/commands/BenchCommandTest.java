@@ -3,6 +3,7 @@ package dev.kiln.samples.commands;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.opencl.OpenClTestDevice;
 import dev.kiln.samples.networks.Cnn2Model;
 import dev.kiln.samples.networks.LeNet5Model;
 import java.nio.file.Path;
@@ -99,6 +100,58 @@ class BenchCommandTest {
     assertEquals("64", training.get("train_images"), results.get(1));
     assertTrue(!results.get(1).contains("warm_"), results.get(1));
     assertTrue(Double.parseDouble(training.get("peak_share")) > 0, results.get(1));
+  }
+
+  /**
+   * {@code --device opencl} on the test device (PoCL in CI), each metric in a child JVM that gets
+   * the option: the device's measured peak, and for inference both rates, with the copies and of
+   * the kernels alone.
+   */
+  @Test
+  void openClReportsTheDevicePeakAndBothRates() throws Exception {
+    OpenClTestDevice.require();
+    Path data = SyntheticMnist.write(dir.resolve("mnist"), 128, 16);
+    KilnCommandLine.Run run =
+        KilnCommandLine.kiln(
+            "bench", "--device", "opencl", "--data", data.toString(), "--workload", "lenet",
+            "--metric", "T1,I1,I256", "--batch", "32", "--no-warm-epoch", "--calls", "5", "--warmup", "1",
+            "--batches", "2", "--warmup-batches", "1", "--warmup-seconds", "0", "--rounds", "1");
+    assertEquals(0, run.exit(), run.out() + run.err());
+    assertTrue(run.out().contains("LENET I256 in a fresh JVM:"), run.out());
+    assertTrue(run.out().contains("  | Peak FP32 measured on opencl:"), "the child measures the device: " + run.out());
+    List<String> results = run.results();
+    assertEquals(3, results.size(), run.out());
+    for (String line : results) {
+      Map<String, String> r = parse(line);
+      assertTrue(r.get("device").startsWith("opencl:"), line);
+      assertEquals("opencl", r.get("kernels"), line);
+      double peak = Double.parseDouble(r.get("device_peak_gflops"));
+      assertTrue(peak > 0 && Double.isFinite(peak), line);
+      double gflops = Double.parseDouble(r.get("gflops"));
+      assertEquals(gflops / peak, Double.parseDouble(r.get("peak_share")), 1e-3 + 1e-3 * gflops / peak, line);
+    }
+    Map<String, String> training = parse(results.get(0));
+    assertEquals("T1", training.get("metric"));
+    assertEquals("32", training.get("batch"), results.get(0));
+    assertEquals("128", training.get("train_images"), results.get(0));
+    assertTrue(Double.parseDouble(training.get("images_per_s")) > 0, results.get(0));
+    Map<String, String> latency = parse(results.get(1));
+    assertTrue(Double.parseDouble(latency.get("us_per_image")) > 0, results.get(1));
+    assertTrue(Double.parseDouble(latency.get("kernel_us_per_image")) > 0, results.get(1));
+    Map<String, String> batched = parse(results.get(2));
+    assertTrue(Double.parseDouble(batched.get("images_per_s")) > 0, results.get(2));
+    assertTrue(Double.parseDouble(batched.get("kernel_images_per_s")) > 0, results.get(2));
+    assertTrue(Double.parseDouble(batched.get("kernel_peak_share")) > 0, results.get(2));
+    assertEquals("256", batched.get("capacity"), results.get(2));
+  }
+
+  /** A device the user named that is not there is a usage error before anything runs. */
+  @Test
+  void aMissingNamedDeviceIsAClearError() {
+    KilnCommandLine.Run run = KilnCommandLine.kiln("bench", "--device", "opencl:99", "--workload", "lenet", "--metric", "I1");
+    assertEquals(2, run.exit(), run.out() + run.err());
+    assertTrue(run.err().startsWith("kiln bench: --device opencl:99: "), run.err());
+    assertTrue(!run.err().contains("\tat "), "no stack trace: " + run.err());
   }
 
   @Test

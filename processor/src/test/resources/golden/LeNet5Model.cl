@@ -14,86 +14,110 @@
 // Buffers, for a batch of n samples: x [n, 784] inputs; p, g [61706] parameters and their gradients;
 // ws [n, 16188] per-sample workspace (layer outputs, dropout masks, then gradients from 8094);
 // t [n, 10] targets; stats [n, 2] loss and correctness; noise [n] dropout seeds;
-// partials [153600] the parts of the batch's parameter gradients that are split over the batch.
+// partials [262080] the parts of the batch's parameter gradients that are split over the batch.
 //@ kiln-opencl 2
-//@ sizes input=784 output=10 parameters=61706 workspace=16188 output_at=8084 loss=SOFTMAX_CROSS_ENTROPY state=0 statistics=0 partials=153600
-//@ forward c1_forward s 784
-//@ infer c1_forward s 784
-//@ forward s2_forward s 1176
-//@ infer s2_forward s 1176
-//@ forward c3_forward s 100
-//@ infer c3_forward s 100
-//@ forward s4_forward s 400
-//@ infer s4_forward s 400
-//@ forward c5_forward s 120
-//@ infer c5_forward s 120
-//@ forward f6_forward s 84
-//@ infer f6_forward s 84
-//@ forward output_forward s 10
-//@ infer output_forward s 10
+//@ sizes input=784 output=10 parameters=61706 workspace=16188 output_at=8084 loss=SOFTMAX_CROSS_ENTROPY state=0 statistics=0 partials=262080
+//@ forward c1_forward s 112
+//@ infer c1_forward s 112
+//@ forward s2_forward s 196
+//@ infer s2_forward s 196
+//@ forward c3_forward s 20
+//@ infer c3_forward s 20
+//@ forward s4_forward s 25
+//@ infer s4_forward s 25
+//@ forward c5_forward s 15
+//@ infer c5_forward s 15
+//@ forward f6_forward s 6
+//@ infer f6_forward s 6
+//@ forward output_forward s 1
+//@ infer output_forward s 1
 //@ loss loss s 1
 //@ infer output_activation s 1
-//@ backward output_backward_kernel_parts t 16800
+//@ backward output_backward_kernel_parts t 896
 //@ backward output_backward_kernel t 840
 //@ backward output_backward_bias_parts t 640
 //@ backward output_backward_bias t 10
 //@ backward output_backward_input s 84
 //@ backward f6_backward_activation s 84
-//@ backward f6_backward_kernel_parts t 20160
+//@ backward f6_backward_kernel_parts t 4680
 //@ backward f6_backward_kernel t 10080
 //@ backward f6_backward_bias_parts t 5376
 //@ backward f6_backward_bias t 84
 //@ backward f6_backward_input s 120
 //@ backward c5_backward_activation s 120
+//@ backward c5_backward_kernel_parts t 3000
 //@ backward c5_backward_kernel t 48000
 //@ backward c5_backward_bias_parts t 7680
 //@ backward c5_backward_bias t 120
 //@ backward c5_backward_input s 400
-//@ backward s4_backward_input s 1600
+//@ backward s4_backward_input s 25
 //@ backward c3_backward_activation s 1600
-//@ backward c3_backward_kernel_parts t 9600
-//@ backward c3_backward_kernel t 150
+//@ backward c3_backward_kernel_parts t 1600
+//@ backward c3_backward_kernel t 2400
 //@ backward c3_backward_bias_parts t 1024
 //@ backward c3_backward_bias t 16
-//@ backward c3_backward_input s 1176
-//@ backward s2_backward_input s 4704
+//@ backward c3_backward_input s 196
+//@ backward s2_backward_input s 196
 //@ backward c1_backward_activation s 4704
-//@ backward c1_backward_kernel_parts t 1600
-//@ backward c1_backward_kernel t 25
+//@ backward c1_backward_kernel_parts t 320
+//@ backward c1_backward_kernel t 150
 //@ backward c1_backward_bias_parts t 384
 //@ backward c1_backward_bias t 6
 
 #define ARGS __global const float* x, __global float* p, __global float* g, __global float* ws, __global const float* t, __global float* stats, __global const ulong* noise, const int n, const float scale, __global float* s, __global float* bs, __global float* partials
 
-// c1_forward: c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]; a work item per output pixel and 6 filters
+// c1_forward: c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]; tiles of 8 neighbouring output pixels in the lanes of a float8 by all 6 filters (one input channel: the pixels' inputs at a tap are one load), a work item per tile
 __kernel void c1_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 784) return;
-  const int b = gid / 784;
-  const int i = gid - b * 784;
+  if (gid >= n * 112) return;
+  const int b = gid / 112;
+  const int i = gid - b * 112;
   __global const float* in = x + (size_t)b * 784;
-  __global float* out = ws + (size_t)b * 16188;
-  const int co0 = (i % 1) * 6;
-  const int ox = (i) % 28;
-  const int oy = i / 28;
-  float acc[6];
-  for (int k = 0; k < 6; k++) acc[k] = p[150 + co0 + k];
+  const int ox0 = min((i % 4) * 8, 20);
+  const int oy = i / 4;
+  float8 a0 = (float8)((p + 150)[0]);
+  float8 a1 = (float8)((p + 150)[1]);
+  float8 a2 = (float8)((p + 150)[2]);
+  float8 a3 = (float8)((p + 150)[3]);
+  float8 a4 = (float8)((p + 150)[4]);
+  float8 a5 = (float8)((p + 150)[5]);
   for (int ky = 0; ky < 5; ky++) {
     const int iy = oy - 2 + ky;
     if (iy < 0 || iy >= 28) continue;
-    for (int kx = 0; kx < 5; kx++) {
-      const int ix = ox - 2 + kx;
-      if (ix < 0 || ix >= 28) continue;
-      __global const float* xs = in + (iy * 28 + ix);
-      __global const float* wk = p + (ky * 5 + kx) * 6 + co0;
-      for (int ci = 0; ci < 1; ci++) {
-        const float v = xs[ci];
-        for (int k = 0; k < 6; k++) acc[k] += v * wk[ci * 6 + k];
+    __global const float* row = in + iy * 28;
+    __global const float* wr = p + ky * 30;
+    const int x0 = ox0 - 2;
+    if (x0 >= 0 && x0 + 12 <= 28) {
+      for (int kx = 0; kx < 5; kx++) {
+        __global const float* wt = wr + kx * 6;
+        const float8 v = vload8(0, row + x0 + kx);
+        a0 += v * wt[0]; a1 += v * wt[1]; a2 += v * wt[2]; a3 += v * wt[3]; a4 += v * wt[4]; a5 += v * wt[5];
+      }
+    } else {
+      // At the row's ends, lane by lane: a cell outside the input is zero.
+      for (int kx = 0; kx < 5; kx++) {
+        __global const float* wt = wr + kx * 6;
+        const int x = x0 + kx;
+        const float8 v = (float8)((x >= 0 && x < 28 ? row[x] : 0.0f), (x + 1 >= 0 && x + 1 < 28 ? row[x + 1] : 0.0f), (x + 2 >= 0 && x + 2 < 28 ? row[x + 2] : 0.0f), (x + 3 >= 0 && x + 3 < 28 ? row[x + 3] : 0.0f), (x + 4 >= 0 && x + 4 < 28 ? row[x + 4] : 0.0f), (x + 5 >= 0 && x + 5 < 28 ? row[x + 5] : 0.0f), (x + 6 >= 0 && x + 6 < 28 ? row[x + 6] : 0.0f), (x + 7 >= 0 && x + 7 < 28 ? row[x + 7] : 0.0f));
+        a0 += v * wt[0]; a1 += v * wt[1]; a2 += v * wt[2]; a3 += v * wt[3]; a4 += v * wt[4]; a5 += v * wt[5];
       }
     }
   }
-  __global float* y = out + (oy * 28 + ox) * 6 + co0;
-  for (int k = 0; k < 6; k++) y[k] = fmax(acc[k], 0.0f);
+  __global float* y = ws + (size_t)b * 16188 + (oy * 28 + ox0) * 6;
+  const float8 r0 = fmax(a0, 0.0f);
+  const float8 r1 = fmax(a1, 0.0f);
+  const float8 r2 = fmax(a2, 0.0f);
+  const float8 r3 = fmax(a3, 0.0f);
+  const float8 r4 = fmax(a4, 0.0f);
+  const float8 r5 = fmax(a5, 0.0f);
+  y[0] = r0.s0; y[1] = r1.s0; y[2] = r2.s0; y[3] = r3.s0; y[4] = r4.s0; y[5] = r5.s0;
+  y[6] = r0.s1; y[7] = r1.s1; y[8] = r2.s1; y[9] = r3.s1; y[10] = r4.s1; y[11] = r5.s1;
+  y[12] = r0.s2; y[13] = r1.s2; y[14] = r2.s2; y[15] = r3.s2; y[16] = r4.s2; y[17] = r5.s2;
+  y[18] = r0.s3; y[19] = r1.s3; y[20] = r2.s3; y[21] = r3.s3; y[22] = r4.s3; y[23] = r5.s3;
+  y[24] = r0.s4; y[25] = r1.s4; y[26] = r2.s4; y[27] = r3.s4; y[28] = r4.s4; y[29] = r5.s4;
+  y[30] = r0.s5; y[31] = r1.s5; y[32] = r2.s5; y[33] = r3.s5; y[34] = r4.s5; y[35] = r5.s5;
+  y[36] = r0.s6; y[37] = r1.s6; y[38] = r2.s6; y[39] = r3.s6; y[40] = r4.s6; y[41] = r5.s6;
+  y[42] = r0.s7; y[43] = r1.s7; y[44] = r2.s7; y[45] = r3.s7; y[46] = r4.s7; y[47] = r5.s7;
 }
 
 // c1_backward_activation: ReLU derivative in place on the gradient [4704]
@@ -107,54 +131,75 @@ __kernel void c1_backward_activation(ARGS) {
   d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
-// c1_backward_kernel_parts: the batch's mean gradient of each weight, a work item per (ky, kx, ci) and 6 filters; c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]
-// summed over 64 parts of the batch, a work item per part and item
+// c1_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 5 kernel rows (kx, ci) by 6 filters (vectors of 4 + 2), a work item per tile; c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void c1_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 1600) return;
-  const int part = gid / 25;
-  const int i = gid - part * 25;
+  if (gid >= 320) return;
+  const int part = gid / 5;
+  const int i = gid - part * 5;
   const int co0 = (i % 1) * 6;
-  const int ci = (i) % 1;
-  const int kx = (i) % 5;
-  const int ky = i / 5;
-  // The output positions whose window puts (ky, kx) inside the input.
+  const int t0 = ((i) % 1) * 5;
+  const int ky = i;
+  // The output rows whose window puts kernel row ky inside the input.
   const int oyLo = 2 - ky;
   const int oyFrom = oyLo > 0 ? (oyLo) : 0;
   const int oyHi = 29 - ky;
   const int oyTo = oyHi < 0 ? 0 : min(28, oyHi + 1);
-  const int oxLo = 2 - kx;
-  const int oxFrom = oxLo > 0 ? (oxLo) : 0;
-  const int oxHi = 29 - kx;
-  const int oxTo = oxHi < 0 ? 0 : min(28, oxHi + 1);
-  float acc[6];
-  for (int k = 0; k < 6; k++) acc[k] = 0.0f;
+  const int kx0 = (t0);
+  float4 a0_0 = (float4)(0.0f);
+  float2 a0_4 = (float2)(0.0f);
+  const int kx1 = (t0 + 1);
+  float4 a1_0 = (float4)(0.0f);
+  float2 a1_4 = (float2)(0.0f);
+  const int kx2 = (t0 + 2);
+  float4 a2_0 = (float4)(0.0f);
+  float2 a2_4 = (float2)(0.0f);
+  const int kx3 = (t0 + 3);
+  float4 a3_0 = (float4)(0.0f);
+  float2 a3_4 = (float2)(0.0f);
+  const int kx4 = (t0 + 4);
+  float4 a4_0 = (float4)(0.0f);
+  float2 a4_4 = (float2)(0.0f);
   for (int b = part * n / 64; b < (part + 1) * n / 64; b++) {
     __global const float* in = x + (size_t)b * 784;
     __global const float* d = ws + (size_t)b * 16188 + 11484 + co0;
     for (int oy = oyFrom; oy < oyTo; oy++) {
-      const int iy = oy - 2 + ky;
-      for (int ox = oxFrom; ox < oxTo; ox++) {
-        const int ix = ox - 2 + kx;
-        const float v = in[(iy * 28 + ix) + ci];
+      __global const float* row = in + (oy - 2 + ky) * 28 + t0;
+      for (int ox = 0; ox < 28; ox++) {
         __global const float* ds = d + (oy * 28 + ox) * 6;
-        for (int k = 0; k < 6; k++) acc[k] += v * ds[k];
+        const float4 d0 = vload4(0, ds);
+        const float2 d4 = vload2(0, ds + 4);
+        const int ix = ox - 2;
+        __global const float* xs = row + ix;
+        { const float v = (ix + kx0 >= 0 && ix + kx0 < 28 ? xs[0] : 0.0f); a0_0 += v * d0; a0_4 += v * d4; }
+        { const float v = (ix + kx1 >= 0 && ix + kx1 < 28 ? xs[1] : 0.0f); a1_0 += v * d0; a1_4 += v * d4; }
+        { const float v = (ix + kx2 >= 0 && ix + kx2 < 28 ? xs[2] : 0.0f); a2_0 += v * d0; a2_4 += v * d4; }
+        { const float v = (ix + kx3 >= 0 && ix + kx3 < 28 ? xs[3] : 0.0f); a3_0 += v * d0; a3_4 += v * d4; }
+        { const float v = (ix + kx4 >= 0 && ix + kx4 < 28 ? xs[4] : 0.0f); a4_0 += v * d0; a4_4 += v * d4; }
       }
     }
   }
-  __global float* out = partials + (size_t)gid * 6;
-  for (int k = 0; k < 6; k++) out[k] = acc[k];
+  __global float* out = partials + (size_t)part * 150 + (ky * 5 + t0) * 6 + co0;
+  vstore4(a0_0, 0, out);
+  vstore2(a0_4, 0, out + 4);
+  vstore4(a1_0, 0, out + 6);
+  vstore2(a1_4, 0, out + 10);
+  vstore4(a2_0, 0, out + 12);
+  vstore2(a2_4, 0, out + 16);
+  vstore4(a3_0, 0, out + 18);
+  vstore2(a3_4, 0, out + 22);
+  vstore4(a4_0, 0, out + 24);
+  vstore2(a4_4, 0, out + 28);
 }
 
 // c1_backward_kernel: adds the 64 parts of c1_backward_kernel_parts in order
 __kernel void c1_backward_kernel(ARGS) {
   const int i = get_global_id(0);
-  if (i >= 25) return;
-  for (int k = 0; k < 6; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 25 + i) * 6 + k];
-    g[0 + i * 6 + k] = sum * scale;
-  }
+  if (i >= 150) return;
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 150 + i];
+  g[0 + i] = sum * scale;
 }
 
 // c1_backward_bias_parts: the batch's mean gradient of each bias [6]
@@ -185,99 +230,121 @@ __kernel void c1_backward_bias(ARGS) {
   }
 }
 
-// s2_forward: s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6
+// s2_forward: s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6; a work item per output pixel and 6 channels (vectors of 4 + 2)
 __kernel void s2_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 1176) return;
-  const int b = gid / 1176;
-  const int i = gid - b * 1176;
+  if (gid >= n * 196) return;
+  const int b = gid / 196;
+  const int i = gid - b * 196;
   __global const float* in = ws + (size_t)b * 16188;
   __global float* out = ws + (size_t)b * 16188 + 4704;
-  const int ch = i % 6;
-  const int ox = (i / 6) % 14;
-  const int oy = i / 84;
+  const int c0 = (i % 1) * 6;
+  const int ox = (i) % 14;
+  const int oy = i / 14;
   const int y0 = max(oy * 2, 0);
   const int y1 = min(oy * 2 + 2, 28);
   const int x0 = max(ox * 2, 0);
   const int x1 = min(ox * 2 + 2, 28);
-  float acc = -INFINITY;
+  float4 a0 = (float4)(-INFINITY);
+  float2 a4 = (float2)(-INFINITY);
   for (int iy = y0; iy < y1; iy++) {
     for (int ix = x0; ix < x1; ix++) {
-      const float v = in[(iy * 28 + ix) * 6 + ch];
-      acc = fmax(acc, v);
+      __global const float* v = in + (iy * 28 + ix) * 6 + c0;
+      a0 = fmax(a0, vload4(0, v));
+      a4 = fmax(a4, vload2(0, v + 4));
     }
   }
-  out[i] = acc;
+  __global float* y = out + (oy * 14 + ox) * 6 + c0;
+  vstore4(a0, 0, y);
+  vstore2(a4, 0, y + 4);
 }
 
-// s2_backward_input: the gradient of each input value; s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6
+// s2_backward_input: the gradient of each input value; s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6; the windows tile the input: a work item per window and 6 channels (vectors of 4 + 2) writes each of its cells
 __kernel void s2_backward_input(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 4704) return;
-  const int b = gid / 4704;
-  const int i = gid - b * 4704;
+  if (gid >= n * 196) return;
+  const int b = gid / 196;
+  const int i = gid - b * 196;
   __global const float* in = ws + (size_t)b * 16188;
   __global const float* d = ws + (size_t)b * 16188 + 10308;
   __global float* dx = ws + (size_t)b * 16188 + 11484;
-  const int ch = i % 6;
-  const int ix = (i / 6) % 28;
-  const int iy = i / 168;
-  float acc = 0.0f;
-  for (int ky = 0; ky < 2; ky++) {
-    const int ty = iy - ky;
-    if (ty < 0 || ty % 2 != 0) continue;
-    const int oy = ty / 2;
-    if (oy >= 14) continue;
-    for (int kx = 0; kx < 2; kx++) {
-      const int tx = ix - kx;
-      if (tx < 0 || tx % 2 != 0) continue;
-      const int ox = tx / 2;
-      if (ox >= 14) continue;
-      const int y0 = max(oy * 2, 0);
-      const int y1 = min(oy * 2 + 2, 28);
-      const int x0 = max(ox * 2, 0);
-      const int x1 = min(ox * 2 + 2, 28);
-      float m = in[(y0 * 28 + x0) * 6 + ch];
-      int best = y0 * 28 + x0;
-      for (int yy = y0; yy < y1; yy++) {
-        for (int xx = x0; xx < x1; xx++) {
-          const float v = in[(yy * 28 + xx) * 6 + ch];
-          if (v > m) { m = v; best = yy * 28 + xx; }
-        }
-      }
-      if (best == iy * 28 + ix) acc += d[(oy * 14 + ox) * 6 + ch];
-    }
-  }
-  dx[i] = acc;
+  const int c0 = (i % 1) * 6;
+  const int ox = (i) % 14;
+  const int oy = i / 14;
+  const int corner = (oy * 2 * 28 + ox * 2) * 6 + c0;
+  __global const float* ds = d + (oy * 14 + ox) * 6 + c0;
+  const float4 d0 = vload4(0, ds);
+  const float2 d4 = vload2(0, ds + 4);
+  float4 m0 = vload4(0, in + corner);
+  int4 best0 = (int4)(0);
+  float2 m4 = vload2(0, in + corner + 4);
+  int2 best4 = (int2)(0);
+  { const float4 v = vload4(0, in + corner + 6); const int4 gt = v > m0; best0 = gt ? (int4)(1) : best0; m0 = gt ? v : m0; }
+  { const float2 v = vload2(0, in + corner + 10); const int2 gt = v > m4; best4 = gt ? (int2)(1) : best4; m4 = gt ? v : m4; }
+  { const float4 v = vload4(0, in + corner + 168); const int4 gt = v > m0; best0 = gt ? (int4)(2) : best0; m0 = gt ? v : m0; }
+  { const float2 v = vload2(0, in + corner + 172); const int2 gt = v > m4; best4 = gt ? (int2)(2) : best4; m4 = gt ? v : m4; }
+  { const float4 v = vload4(0, in + corner + 174); const int4 gt = v > m0; best0 = gt ? (int4)(3) : best0; m0 = gt ? v : m0; }
+  { const float2 v = vload2(0, in + corner + 178); const int2 gt = v > m4; best4 = gt ? (int2)(3) : best4; m4 = gt ? v : m4; }
+  vstore4((best0 == 0 ? d0 : (float4)(0.0f)), 0, dx + corner);
+  vstore2((best4 == 0 ? d4 : (float2)(0.0f)), 0, dx + corner + 4);
+  vstore4((best0 == 1 ? d0 : (float4)(0.0f)), 0, dx + corner + 6);
+  vstore2((best4 == 1 ? d4 : (float2)(0.0f)), 0, dx + corner + 10);
+  vstore4((best0 == 2 ? d0 : (float4)(0.0f)), 0, dx + corner + 168);
+  vstore2((best4 == 2 ? d4 : (float2)(0.0f)), 0, dx + corner + 172);
+  vstore4((best0 == 3 ? d0 : (float4)(0.0f)), 0, dx + corner + 174);
+  vstore2((best4 == 3 ? d4 : (float2)(0.0f)), 0, dx + corner + 178);
 }
 
-// c3_forward: c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]; a work item per output pixel and 16 filters
+// c3_forward: c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]; register tiles of 5 output pixels by 16 channels (vectors of 8 + 8), a work item per tile
 __kernel void c3_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 100) return;
-  const int b = gid / 100;
-  const int i = gid - b * 100;
+  if (gid >= n * 20) return;
+  const int b = gid / 20;
+  const int i = gid - b * 20;
   __global const float* in = ws + (size_t)b * 16188 + 4704;
-  __global float* out = ws + (size_t)b * 16188 + 5880;
   const int co0 = (i % 1) * 16;
-  const int ox = (i) % 10;
-  const int oy = i / 10;
-  float acc[16];
-  for (int k = 0; k < 16; k++) acc[k] = p[2556 + co0 + k];
+  const int ox0 = ((i) % 2) * 5;
+  const int oy = i / 2;
+  const float8 b0 = vload8(0, p + 2556 + co0);
+  float8 a0_0 = b0;
+  float8 a1_0 = b0;
+  float8 a2_0 = b0;
+  float8 a3_0 = b0;
+  float8 a4_0 = b0;
+  const float8 b8 = vload8(0, p + 2556 + co0 + 8);
+  float8 a0_8 = b8;
+  float8 a1_8 = b8;
+  float8 a2_8 = b8;
+  float8 a3_8 = b8;
+  float8 a4_8 = b8;
   for (int ky = 0; ky < 5; ky++) {
     const int iy = oy + ky;
-    for (int kx = 0; kx < 5; kx++) {
-      const int ix = ox + kx;
-      __global const float* xs = in + (iy * 14 + ix) * 6;
-      __global const float* wk = p + 156 + (ky * 5 + kx) * 96 + co0;
-      for (int ci = 0; ci < 6; ci++) {
-        const float v = xs[ci];
-        for (int k = 0; k < 16; k++) acc[k] += v * wk[ci * 16 + k];
-      }
+    __global const float* row = in + iy * 84;
+    __global const float* wr = p + 156 + ky * 480 + co0;
+    const int ix0 = ox0;
+    __global const float* xs = row + ix0 * 6;
+    for (int t = 0; t < 30; t++) {
+      __global const float* wt = wr + t * 16;
+      const float8 w0 = vload8(0, wt);
+      const float8 w8 = vload8(0, wt + 8);
+      { const float v = xs[t]; a0_0 += v * w0; a0_8 += v * w8; }
+      { const float v = xs[t + 6]; a1_0 += v * w0; a1_8 += v * w8; }
+      { const float v = xs[t + 12]; a2_0 += v * w0; a2_8 += v * w8; }
+      { const float v = xs[t + 18]; a3_0 += v * w0; a3_8 += v * w8; }
+      { const float v = xs[t + 24]; a4_0 += v * w0; a4_8 += v * w8; }
     }
   }
-  __global float* y = out + (oy * 10 + ox) * 16 + co0;
-  for (int k = 0; k < 16; k++) y[k] = fmax(acc[k], 0.0f);
+  __global float* y = ws + (size_t)b * 16188 + 5880 + (oy * 10 + ox0) * 16 + co0;
+  vstore8(fmax(a0_0, 0.0f), 0, y);
+  vstore8(fmax(a0_8, 0.0f), 0, y + 8);
+  vstore8(fmax(a1_0, 0.0f), 0, y + 16);
+  vstore8(fmax(a1_8, 0.0f), 0, y + 24);
+  vstore8(fmax(a2_0, 0.0f), 0, y + 32);
+  vstore8(fmax(a2_8, 0.0f), 0, y + 40);
+  vstore8(fmax(a3_0, 0.0f), 0, y + 48);
+  vstore8(fmax(a3_8, 0.0f), 0, y + 56);
+  vstore8(fmax(a4_0, 0.0f), 0, y + 64);
+  vstore8(fmax(a4_8, 0.0f), 0, y + 72);
 }
 
 // c3_backward_activation: ReLU derivative in place on the gradient [1600]
@@ -291,54 +358,75 @@ __kernel void c3_backward_activation(ARGS) {
   d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
-// c3_backward_kernel_parts: the batch's mean gradient of each weight, a work item per (ky, kx, ci) and 16 filters; c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]
-// summed over 64 parts of the batch, a work item per part and item
+// c3_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 6 kernel rows (kx, ci) by 16 filters (vectors of 8 + 8), a work item per tile; c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void c3_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 9600) return;
-  const int part = gid / 150;
-  const int i = gid - part * 150;
+  if (gid >= 1600) return;
+  const int part = gid / 25;
+  const int i = gid - part * 25;
   const int co0 = (i % 1) * 16;
-  const int ci = (i) % 6;
-  const int kx = (i / 6) % 5;
-  const int ky = i / 30;
-  // The output positions whose window puts (ky, kx) inside the input.
+  const int t0 = ((i) % 5) * 6;
+  const int ky = i / 5;
+  // The output rows whose window puts kernel row ky inside the input.
   const int oyLo = 0 - ky;
   const int oyFrom = oyLo > 0 ? (oyLo) : 0;
   const int oyHi = 13 - ky;
   const int oyTo = oyHi < 0 ? 0 : min(10, oyHi + 1);
-  const int oxLo = 0 - kx;
-  const int oxFrom = oxLo > 0 ? (oxLo) : 0;
-  const int oxHi = 13 - kx;
-  const int oxTo = oxHi < 0 ? 0 : min(10, oxHi + 1);
-  float acc[16];
-  for (int k = 0; k < 16; k++) acc[k] = 0.0f;
+  float8 a0_0 = (float8)(0.0f);
+  float8 a0_8 = (float8)(0.0f);
+  float8 a1_0 = (float8)(0.0f);
+  float8 a1_8 = (float8)(0.0f);
+  float8 a2_0 = (float8)(0.0f);
+  float8 a2_8 = (float8)(0.0f);
+  float8 a3_0 = (float8)(0.0f);
+  float8 a3_8 = (float8)(0.0f);
+  float8 a4_0 = (float8)(0.0f);
+  float8 a4_8 = (float8)(0.0f);
+  float8 a5_0 = (float8)(0.0f);
+  float8 a5_8 = (float8)(0.0f);
   for (int b = part * n / 64; b < (part + 1) * n / 64; b++) {
     __global const float* in = ws + (size_t)b * 16188 + 4704;
     __global const float* d = ws + (size_t)b * 16188 + 8708 + co0;
     for (int oy = oyFrom; oy < oyTo; oy++) {
-      const int iy = oy + ky;
-      for (int ox = oxFrom; ox < oxTo; ox++) {
-        const int ix = ox + kx;
-        const float v = in[(iy * 14 + ix) * 6 + ci];
+      __global const float* row = in + (oy + ky) * 84 + t0;
+      for (int ox = 0; ox < 10; ox++) {
         __global const float* ds = d + (oy * 10 + ox) * 16;
-        for (int k = 0; k < 16; k++) acc[k] += v * ds[k];
+        const float8 d0 = vload8(0, ds);
+        const float8 d8 = vload8(0, ds + 8);
+        const int ix = ox;
+        __global const float* xs = row + ix * 6;
+        { const float v = xs[0]; a0_0 += v * d0; a0_8 += v * d8; }
+        { const float v = xs[1]; a1_0 += v * d0; a1_8 += v * d8; }
+        { const float v = xs[2]; a2_0 += v * d0; a2_8 += v * d8; }
+        { const float v = xs[3]; a3_0 += v * d0; a3_8 += v * d8; }
+        { const float v = xs[4]; a4_0 += v * d0; a4_8 += v * d8; }
+        { const float v = xs[5]; a5_0 += v * d0; a5_8 += v * d8; }
       }
     }
   }
-  __global float* out = partials + (size_t)gid * 16;
-  for (int k = 0; k < 16; k++) out[k] = acc[k];
+  __global float* out = partials + (size_t)part * 2400 + (ky * 30 + t0) * 16 + co0;
+  vstore8(a0_0, 0, out);
+  vstore8(a0_8, 0, out + 8);
+  vstore8(a1_0, 0, out + 16);
+  vstore8(a1_8, 0, out + 24);
+  vstore8(a2_0, 0, out + 32);
+  vstore8(a2_8, 0, out + 40);
+  vstore8(a3_0, 0, out + 48);
+  vstore8(a3_8, 0, out + 56);
+  vstore8(a4_0, 0, out + 64);
+  vstore8(a4_8, 0, out + 72);
+  vstore8(a5_0, 0, out + 80);
+  vstore8(a5_8, 0, out + 88);
 }
 
 // c3_backward_kernel: adds the 64 parts of c3_backward_kernel_parts in order
 __kernel void c3_backward_kernel(ARGS) {
   const int i = get_global_id(0);
-  if (i >= 150) return;
-  for (int k = 0; k < 16; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 150 + i) * 16 + k];
-    g[156 + i * 16 + k] = sum * scale;
-  }
+  if (i >= 2400) return;
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 2400 + i];
+  g[156 + i] = sum * scale;
 }
 
 // c3_backward_bias_parts: the batch's mean gradient of each bias [16]
@@ -369,114 +457,195 @@ __kernel void c3_backward_bias(ARGS) {
   }
 }
 
-// c3_backward_input: the gradient of each input value; c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]
+// c3_backward_input: the gradient of each input value, a work item per input pixel summing dot products along the 16 filters (6 channels x 2 float8 accumulators); c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]
 __kernel void c3_backward_input(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 1176) return;
-  const int b = gid / 1176;
-  const int i = gid - b * 1176;
+  if (gid >= n * 196) return;
+  const int b = gid / 196;
+  const int i = gid - b * 196;
   __global const float* d = ws + (size_t)b * 16188 + 8708;
-  __global float* dx = ws + (size_t)b * 16188 + 10308;
-  const int ci = i % 6;
-  const int ix = (i / 6) % 14;
-  const int iy = i / 84;
-  float acc = 0.0f;
-  for (int ky = 0; ky < 5; ky++) {
-    const int ty = iy - ky;
-    if (ty < 0) continue;
-    const int oy = ty;
-    if (oy >= 10) continue;
-    for (int kx = 0; kx < 5; kx++) {
-      const int tx = ix - kx;
-      if (tx < 0) continue;
-      const int ox = tx;
-      if (ox >= 10) continue;
-      __global const float* ds = d + (oy * 10 + ox) * 16;
-      __global const float* ws_ = p + 156 + ((ky * 5 + kx) * 6 + ci) * 16;
-      for (int co = 0; co < 16; co++) acc += ds[co] * ws_[co];
+  const int ix = i % 14;
+  const int iy = i / 14;
+  float8 a0_0 = (float8)(0.0f);
+  float8 a0_1 = (float8)(0.0f);
+  float8 a1_0 = (float8)(0.0f);
+  float8 a1_1 = (float8)(0.0f);
+  float8 a2_0 = (float8)(0.0f);
+  float8 a2_1 = (float8)(0.0f);
+  float8 a3_0 = (float8)(0.0f);
+  float8 a3_1 = (float8)(0.0f);
+  float8 a4_0 = (float8)(0.0f);
+  float8 a4_1 = (float8)(0.0f);
+  float8 a5_0 = (float8)(0.0f);
+  float8 a5_1 = (float8)(0.0f);
+  // The taps whose output, iy + pad - ky (and so for x), lies in the output.
+  const int kyFrom = max(0, iy - 9);
+  const int kyTo = min(4, iy);
+  const int kxFrom = max(0, ix - 9);
+  const int kxTo = min(4, ix);
+  for (int ky = kyFrom; ky <= kyTo; ky++) {
+    for (int kx = kxFrom; kx <= kxTo; kx++) {
+      __global const float* ds = d + ((iy - ky) * 10 + ix - kx) * 16;
+      __global const float* wt = p + 156 + (ky * 5 + kx) * 96;
+      const float8 d0 = vload8(0, ds);
+      const float8 d1 = vload8(1, ds);
+      a0_0 += d0 * vload8(0, wt); a0_1 += d1 * vload8(1, wt);
+      a1_0 += d0 * vload8(2, wt); a1_1 += d1 * vload8(3, wt);
+      a2_0 += d0 * vload8(4, wt); a2_1 += d1 * vload8(5, wt);
+      a3_0 += d0 * vload8(6, wt); a3_1 += d1 * vload8(7, wt);
+      a4_0 += d0 * vload8(8, wt); a4_1 += d1 * vload8(9, wt);
+      a5_0 += d0 * vload8(10, wt); a5_1 += d1 * vload8(11, wt);
     }
   }
-  dx[i] = acc;
+  __global float* dx = ws + (size_t)b * 16188 + 10308 + i * 6;
+  { const float8 t = a0_0 + a0_1; const float4 u = t.lo + t.hi; const float2 v = u.lo + u.hi; dx[0] = v.x + v.y; }
+  { const float8 t = a1_0 + a1_1; const float4 u = t.lo + t.hi; const float2 v = u.lo + u.hi; dx[1] = v.x + v.y; }
+  { const float8 t = a2_0 + a2_1; const float4 u = t.lo + t.hi; const float2 v = u.lo + u.hi; dx[2] = v.x + v.y; }
+  { const float8 t = a3_0 + a3_1; const float4 u = t.lo + t.hi; const float2 v = u.lo + u.hi; dx[3] = v.x + v.y; }
+  { const float8 t = a4_0 + a4_1; const float4 u = t.lo + t.hi; const float2 v = u.lo + u.hi; dx[4] = v.x + v.y; }
+  { const float8 t = a5_0 + a5_1; const float4 u = t.lo + t.hi; const float2 v = u.lo + u.hi; dx[5] = v.x + v.y; }
 }
 
-// s4_forward: s4: MaxPool 2x2 stride 2 VALID, 10x10x16 -> 5x5x16
+// s4_forward: s4: MaxPool 2x2 stride 2 VALID, 10x10x16 -> 5x5x16; a work item per output pixel and 16 channels (vectors of 8 + 8)
 __kernel void s4_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 400) return;
-  const int b = gid / 400;
-  const int i = gid - b * 400;
+  if (gid >= n * 25) return;
+  const int b = gid / 25;
+  const int i = gid - b * 25;
   __global const float* in = ws + (size_t)b * 16188 + 5880;
   __global float* out = ws + (size_t)b * 16188 + 7480;
-  const int ch = i % 16;
-  const int ox = (i / 16) % 5;
-  const int oy = i / 80;
+  const int c0 = (i % 1) * 16;
+  const int ox = (i) % 5;
+  const int oy = i / 5;
   const int y0 = max(oy * 2, 0);
   const int y1 = min(oy * 2 + 2, 10);
   const int x0 = max(ox * 2, 0);
   const int x1 = min(ox * 2 + 2, 10);
-  float acc = -INFINITY;
+  float8 a0 = (float8)(-INFINITY);
+  float8 a8 = (float8)(-INFINITY);
   for (int iy = y0; iy < y1; iy++) {
     for (int ix = x0; ix < x1; ix++) {
-      const float v = in[(iy * 10 + ix) * 16 + ch];
-      acc = fmax(acc, v);
+      __global const float* v = in + (iy * 10 + ix) * 16 + c0;
+      a0 = fmax(a0, vload8(0, v));
+      a8 = fmax(a8, vload8(0, v + 8));
     }
   }
-  out[i] = acc;
+  __global float* y = out + (oy * 5 + ox) * 16 + c0;
+  vstore8(a0, 0, y);
+  vstore8(a8, 0, y + 8);
 }
 
-// s4_backward_input: the gradient of each input value; s4: MaxPool 2x2 stride 2 VALID, 10x10x16 -> 5x5x16
+// s4_backward_input: the gradient of each input value; s4: MaxPool 2x2 stride 2 VALID, 10x10x16 -> 5x5x16; the windows tile the input: a work item per window and 16 channels (vectors of 8 + 8) writes each of its cells
 __kernel void s4_backward_input(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 1600) return;
-  const int b = gid / 1600;
-  const int i = gid - b * 1600;
+  if (gid >= n * 25) return;
+  const int b = gid / 25;
+  const int i = gid - b * 25;
   __global const float* in = ws + (size_t)b * 16188 + 5880;
   __global const float* d = ws + (size_t)b * 16188 + 8308;
   __global float* dx = ws + (size_t)b * 16188 + 8708;
-  const int ch = i % 16;
-  const int ix = (i / 16) % 10;
-  const int iy = i / 160;
-  float acc = 0.0f;
-  for (int ky = 0; ky < 2; ky++) {
-    const int ty = iy - ky;
-    if (ty < 0 || ty % 2 != 0) continue;
-    const int oy = ty / 2;
-    if (oy >= 5) continue;
-    for (int kx = 0; kx < 2; kx++) {
-      const int tx = ix - kx;
-      if (tx < 0 || tx % 2 != 0) continue;
-      const int ox = tx / 2;
-      if (ox >= 5) continue;
-      const int y0 = max(oy * 2, 0);
-      const int y1 = min(oy * 2 + 2, 10);
-      const int x0 = max(ox * 2, 0);
-      const int x1 = min(ox * 2 + 2, 10);
-      float m = in[(y0 * 10 + x0) * 16 + ch];
-      int best = y0 * 10 + x0;
-      for (int yy = y0; yy < y1; yy++) {
-        for (int xx = x0; xx < x1; xx++) {
-          const float v = in[(yy * 10 + xx) * 16 + ch];
-          if (v > m) { m = v; best = yy * 10 + xx; }
-        }
-      }
-      if (best == iy * 10 + ix) acc += d[(oy * 5 + ox) * 16 + ch];
-    }
-  }
-  dx[i] = acc;
+  const int c0 = (i % 1) * 16;
+  const int ox = (i) % 5;
+  const int oy = i / 5;
+  const int corner = (oy * 2 * 10 + ox * 2) * 16 + c0;
+  __global const float* ds = d + (oy * 5 + ox) * 16 + c0;
+  const float8 d0 = vload8(0, ds);
+  const float8 d8 = vload8(0, ds + 8);
+  float8 m0 = vload8(0, in + corner);
+  int8 best0 = (int8)(0);
+  float8 m8 = vload8(0, in + corner + 8);
+  int8 best8 = (int8)(0);
+  { const float8 v = vload8(0, in + corner + 16); const int8 gt = v > m0; best0 = gt ? (int8)(1) : best0; m0 = gt ? v : m0; }
+  { const float8 v = vload8(0, in + corner + 24); const int8 gt = v > m8; best8 = gt ? (int8)(1) : best8; m8 = gt ? v : m8; }
+  { const float8 v = vload8(0, in + corner + 160); const int8 gt = v > m0; best0 = gt ? (int8)(2) : best0; m0 = gt ? v : m0; }
+  { const float8 v = vload8(0, in + corner + 168); const int8 gt = v > m8; best8 = gt ? (int8)(2) : best8; m8 = gt ? v : m8; }
+  { const float8 v = vload8(0, in + corner + 176); const int8 gt = v > m0; best0 = gt ? (int8)(3) : best0; m0 = gt ? v : m0; }
+  { const float8 v = vload8(0, in + corner + 184); const int8 gt = v > m8; best8 = gt ? (int8)(3) : best8; m8 = gt ? v : m8; }
+  vstore8((best0 == 0 ? d0 : (float8)(0.0f)), 0, dx + corner);
+  vstore8((best8 == 0 ? d8 : (float8)(0.0f)), 0, dx + corner + 8);
+  vstore8((best0 == 1 ? d0 : (float8)(0.0f)), 0, dx + corner + 16);
+  vstore8((best8 == 1 ? d8 : (float8)(0.0f)), 0, dx + corner + 24);
+  vstore8((best0 == 2 ? d0 : (float8)(0.0f)), 0, dx + corner + 160);
+  vstore8((best8 == 2 ? d8 : (float8)(0.0f)), 0, dx + corner + 168);
+  vstore8((best0 == 3 ? d0 : (float8)(0.0f)), 0, dx + corner + 176);
+  vstore8((best8 == 3 ? d8 : (float8)(0.0f)), 0, dx + corner + 184);
 }
 
-// c5_forward: c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]
+// c5_forward: c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]; a work item per tile of 8 samples by 8 units (vectors of 8), each weight vector read once per tile
 __kernel void c5_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 120) return;
-  const int b = gid / 120;
-  const int i = gid - b * 120;
-  __global const float* in = ws + (size_t)b * 16188 + 7480;
-  __global float* out = ws + (size_t)b * 16188 + 7880;
-  float acc = p[50572 + i];
-  __global const float* w = p + 2572 + i;
-  for (int k = 0; k < 400; k++) acc += in[k] * w[k * 120];
-  out[i] = fmax(acc, 0.0f);
+  if (gid >= (n + 7) / 8 * 15) return;
+  const int b0 = gid / 15 * 8;
+  const int i = gid % 15;
+  const int u0 = i * 8;
+  __global const float* w = p + 2572 + u0;
+  const int s0 = min(b0, n - 1);
+  __global const float* in0 = ws + (size_t)s0 * 16188 + 7480;
+  const int s1 = min(b0 + 1, n - 1);
+  __global const float* in1 = ws + (size_t)s1 * 16188 + 7480;
+  const int s2 = min(b0 + 2, n - 1);
+  __global const float* in2 = ws + (size_t)s2 * 16188 + 7480;
+  const int s3 = min(b0 + 3, n - 1);
+  __global const float* in3 = ws + (size_t)s3 * 16188 + 7480;
+  const int s4 = min(b0 + 4, n - 1);
+  __global const float* in4 = ws + (size_t)s4 * 16188 + 7480;
+  const int s5 = min(b0 + 5, n - 1);
+  __global const float* in5 = ws + (size_t)s5 * 16188 + 7480;
+  const int s6 = min(b0 + 6, n - 1);
+  __global const float* in6 = ws + (size_t)s6 * 16188 + 7480;
+  const int s7 = min(b0 + 7, n - 1);
+  __global const float* in7 = ws + (size_t)s7 * 16188 + 7480;
+  float8 a0_0 = vload8(0, p + 50572 + u0);
+  float8 a1_0 = vload8(0, p + 50572 + u0);
+  float8 a2_0 = vload8(0, p + 50572 + u0);
+  float8 a3_0 = vload8(0, p + 50572 + u0);
+  float8 a4_0 = vload8(0, p + 50572 + u0);
+  float8 a5_0 = vload8(0, p + 50572 + u0);
+  float8 a6_0 = vload8(0, p + 50572 + u0);
+  float8 a7_0 = vload8(0, p + 50572 + u0);
+  for (int k = 0; k < 400; k++) {
+    const float8 w0 = vload8(0, w + k * 120);
+    { const float v = in0[k]; a0_0 += v * w0; }
+    { const float v = in1[k]; a1_0 += v * w0; }
+    { const float v = in2[k]; a2_0 += v * w0; }
+    { const float v = in3[k]; a3_0 += v * w0; }
+    { const float v = in4[k]; a4_0 += v * w0; }
+    { const float v = in5[k]; a5_0 += v * w0; }
+    { const float v = in6[k]; a6_0 += v * w0; }
+    { const float v = in7[k]; a7_0 += v * w0; }
+  }
+  if (b0 < n) {
+    __global float* out = ws + (size_t)s0 * 16188 + 7880 + u0;
+    vstore8(fmax(a0_0, 0.0f), 0, out);
+  }
+  if (b0 + 1 < n) {
+    __global float* out = ws + (size_t)s1 * 16188 + 7880 + u0;
+    vstore8(fmax(a1_0, 0.0f), 0, out);
+  }
+  if (b0 + 2 < n) {
+    __global float* out = ws + (size_t)s2 * 16188 + 7880 + u0;
+    vstore8(fmax(a2_0, 0.0f), 0, out);
+  }
+  if (b0 + 3 < n) {
+    __global float* out = ws + (size_t)s3 * 16188 + 7880 + u0;
+    vstore8(fmax(a3_0, 0.0f), 0, out);
+  }
+  if (b0 + 4 < n) {
+    __global float* out = ws + (size_t)s4 * 16188 + 7880 + u0;
+    vstore8(fmax(a4_0, 0.0f), 0, out);
+  }
+  if (b0 + 5 < n) {
+    __global float* out = ws + (size_t)s5 * 16188 + 7880 + u0;
+    vstore8(fmax(a5_0, 0.0f), 0, out);
+  }
+  if (b0 + 6 < n) {
+    __global float* out = ws + (size_t)s6 * 16188 + 7880 + u0;
+    vstore8(fmax(a6_0, 0.0f), 0, out);
+  }
+  if (b0 + 7 < n) {
+    __global float* out = ws + (size_t)s7 * 16188 + 7880 + u0;
+    vstore8(fmax(a7_0, 0.0f), 0, out);
+  }
 }
 
 // c5_backward_activation: ReLU derivative in place on the gradient [120]
@@ -490,20 +659,73 @@ __kernel void c5_backward_activation(ARGS) {
   d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
-// c5_backward_kernel: the batch's mean gradient of each weight; c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]
+// c5_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 10 input rows by 8 filters (vectors of 8), a work item per tile; c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]
+// summed over 5 parts of the batch, a work item per part and tile
+__kernel void c5_backward_kernel_parts(ARGS) {
+  const int gid = get_global_id(0);
+  if (gid >= 3000) return;
+  const int part = gid / 600;
+  const int i = gid - part * 600;
+  const int co0 = (i % 15) * 8;
+  const int t0 = ((i / 15) % 40) * 10;
+  const int ky = i / 600;
+  const int oyLo = 0 - ky;
+  const int oyFrom = oyLo > 0 ? (oyLo) : 0;
+  const int oyHi = 0 - ky;
+  const int oyTo = oyHi < 0 ? 0 : min(1, oyHi + 1);
+  float8 a0_0 = (float8)(0.0f);
+  float8 a1_0 = (float8)(0.0f);
+  float8 a2_0 = (float8)(0.0f);
+  float8 a3_0 = (float8)(0.0f);
+  float8 a4_0 = (float8)(0.0f);
+  float8 a5_0 = (float8)(0.0f);
+  float8 a6_0 = (float8)(0.0f);
+  float8 a7_0 = (float8)(0.0f);
+  float8 a8_0 = (float8)(0.0f);
+  float8 a9_0 = (float8)(0.0f);
+  for (int b = part * n / 5; b < (part + 1) * n / 5; b++) {
+    __global const float* in = ws + (size_t)b * 16188 + 7480;
+    __global const float* d = ws + (size_t)b * 16188 + 8188 + co0;
+    for (int oy = oyFrom; oy < oyTo; oy++) {
+      __global const float* row = in + (oy + ky) * 400 + t0;
+      for (int ox = 0; ox < 1; ox++) {
+        __global const float* ds = d + (oy + ox) * 120;
+        const float8 d0 = vload8(0, ds);
+        const int ix = ox;
+        __global const float* xs = row + ix * 400;
+        { const float v = xs[0]; a0_0 += v * d0; }
+        { const float v = xs[1]; a1_0 += v * d0; }
+        { const float v = xs[2]; a2_0 += v * d0; }
+        { const float v = xs[3]; a3_0 += v * d0; }
+        { const float v = xs[4]; a4_0 += v * d0; }
+        { const float v = xs[5]; a5_0 += v * d0; }
+        { const float v = xs[6]; a6_0 += v * d0; }
+        { const float v = xs[7]; a7_0 += v * d0; }
+        { const float v = xs[8]; a8_0 += v * d0; }
+        { const float v = xs[9]; a9_0 += v * d0; }
+      }
+    }
+  }
+  __global float* out = partials + (size_t)part * 48000 + (ky * 400 + t0) * 120 + co0;
+  vstore8(a0_0, 0, out);
+  vstore8(a1_0, 0, out + 120);
+  vstore8(a2_0, 0, out + 240);
+  vstore8(a3_0, 0, out + 360);
+  vstore8(a4_0, 0, out + 480);
+  vstore8(a5_0, 0, out + 600);
+  vstore8(a6_0, 0, out + 720);
+  vstore8(a7_0, 0, out + 840);
+  vstore8(a8_0, 0, out + 960);
+  vstore8(a9_0, 0, out + 1080);
+}
+
+// c5_backward_kernel: adds the 5 parts of c5_backward_kernel_parts in order
 __kernel void c5_backward_kernel(ARGS) {
   const int i = get_global_id(0);
   if (i >= 48000) return;
-  const int row = i / 120;
-  const int col = i - row * 120;
-  float acc[1];
-  for (int k = 0; k < 1; k++) acc[k] = 0.0f;
-  for (int b = 0; b < n; b++) {
-    __global const float* in = ws + (size_t)b * 16188 + 7480;
-    __global const float* d = ws + (size_t)b * 16188 + 8188;
-    acc[0] += in[row] * d[col];
-  }
-  for (int k = 0; k < 1; k++) g[2572 + i + k] = acc[k] * scale;
+  float sum = 0.0f;
+  for (int part = 0; part < 5; part++) sum += partials[(size_t)part * 48000 + i];
+  g[2572 + i] = sum * scale;
 }
 
 // c5_backward_bias_parts: the batch's mean gradient of each bias [120]
@@ -548,18 +770,67 @@ __kernel void c5_backward_input(ARGS) {
   dx[i] = acc;
 }
 
-// f6_forward: f6: Dense 84 + ReLU, [120] -> [84], weights [120, 84] at p[50692], bias at p[60772]
+// f6_forward: f6: Dense 84 + ReLU, [120] -> [84], weights [120, 84] at p[50692], bias at p[60772]; a work item per tile of 4 samples by 14 units (vectors of 8 + 4 + 2), each weight vector read once per tile
 __kernel void f6_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 84) return;
-  const int b = gid / 84;
-  const int i = gid - b * 84;
-  __global const float* in = ws + (size_t)b * 16188 + 7880;
-  __global float* out = ws + (size_t)b * 16188 + 8000;
-  float acc = p[60772 + i];
-  __global const float* w = p + 50692 + i;
-  for (int k = 0; k < 120; k++) acc += in[k] * w[k * 84];
-  out[i] = fmax(acc, 0.0f);
+  if (gid >= (n + 3) / 4 * 6) return;
+  const int b0 = gid / 6 * 4;
+  const int i = gid % 6;
+  const int u0 = i * 14;
+  __global const float* w = p + 50692 + u0;
+  const int s0 = min(b0, n - 1);
+  __global const float* in0 = ws + (size_t)s0 * 16188 + 7880;
+  const int s1 = min(b0 + 1, n - 1);
+  __global const float* in1 = ws + (size_t)s1 * 16188 + 7880;
+  const int s2 = min(b0 + 2, n - 1);
+  __global const float* in2 = ws + (size_t)s2 * 16188 + 7880;
+  const int s3 = min(b0 + 3, n - 1);
+  __global const float* in3 = ws + (size_t)s3 * 16188 + 7880;
+  float8 a0_0 = vload8(0, p + 60772 + u0);
+  float8 a1_0 = vload8(0, p + 60772 + u0);
+  float8 a2_0 = vload8(0, p + 60772 + u0);
+  float8 a3_0 = vload8(0, p + 60772 + u0);
+  float4 a0_8 = vload4(0, p + 60772 + u0 + 8);
+  float4 a1_8 = vload4(0, p + 60772 + u0 + 8);
+  float4 a2_8 = vload4(0, p + 60772 + u0 + 8);
+  float4 a3_8 = vload4(0, p + 60772 + u0 + 8);
+  float2 a0_12 = vload2(0, p + 60772 + u0 + 12);
+  float2 a1_12 = vload2(0, p + 60772 + u0 + 12);
+  float2 a2_12 = vload2(0, p + 60772 + u0 + 12);
+  float2 a3_12 = vload2(0, p + 60772 + u0 + 12);
+  for (int k = 0; k < 120; k++) {
+    const float8 w0 = vload8(0, w + k * 84);
+    const float4 w8 = vload4(0, w + k * 84 + 8);
+    const float2 w12 = vload2(0, w + k * 84 + 12);
+    { const float v = in0[k]; a0_0 += v * w0; a0_8 += v * w8; a0_12 += v * w12; }
+    { const float v = in1[k]; a1_0 += v * w0; a1_8 += v * w8; a1_12 += v * w12; }
+    { const float v = in2[k]; a2_0 += v * w0; a2_8 += v * w8; a2_12 += v * w12; }
+    { const float v = in3[k]; a3_0 += v * w0; a3_8 += v * w8; a3_12 += v * w12; }
+  }
+  if (b0 < n) {
+    __global float* out = ws + (size_t)s0 * 16188 + 8000 + u0;
+    vstore8(fmax(a0_0, 0.0f), 0, out);
+    vstore4(fmax(a0_8, 0.0f), 0, out + 8);
+    vstore2(fmax(a0_12, 0.0f), 0, out + 12);
+  }
+  if (b0 + 1 < n) {
+    __global float* out = ws + (size_t)s1 * 16188 + 8000 + u0;
+    vstore8(fmax(a1_0, 0.0f), 0, out);
+    vstore4(fmax(a1_8, 0.0f), 0, out + 8);
+    vstore2(fmax(a1_12, 0.0f), 0, out + 12);
+  }
+  if (b0 + 2 < n) {
+    __global float* out = ws + (size_t)s2 * 16188 + 8000 + u0;
+    vstore8(fmax(a2_0, 0.0f), 0, out);
+    vstore4(fmax(a2_8, 0.0f), 0, out + 8);
+    vstore2(fmax(a2_12, 0.0f), 0, out + 12);
+  }
+  if (b0 + 3 < n) {
+    __global float* out = ws + (size_t)s3 * 16188 + 8000 + u0;
+    vstore8(fmax(a3_0, 0.0f), 0, out);
+    vstore4(fmax(a3_8, 0.0f), 0, out + 8);
+    vstore2(fmax(a3_12, 0.0f), 0, out + 12);
+  }
 }
 
 // f6_backward_activation: ReLU derivative in place on the gradient [84]
@@ -573,35 +844,73 @@ __kernel void f6_backward_activation(ARGS) {
   d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
-// f6_backward_kernel_parts: the batch's mean gradient of each weight; f6: Dense 84 + ReLU, [120] -> [84], weights [120, 84] at p[50692], bias at p[60772]
-// summed over 2 parts of the batch, a work item per part and item
+// f6_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 4 input rows by 14 filters (vectors of 8 + 4 + 2), a work item per tile; f6: Dense 84 + ReLU, [120] -> [84], weights [120, 84] at p[50692], bias at p[60772]
+// summed over 26 parts of the batch, a work item per part and tile
 __kernel void f6_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 20160) return;
-  const int part = gid / 10080;
-  const int i = gid - part * 10080;
-  const int row = i / 84;
-  const int col = i - row * 84;
-  float acc[1];
-  for (int k = 0; k < 1; k++) acc[k] = 0.0f;
-  for (int b = part * n / 2; b < (part + 1) * n / 2; b++) {
+  if (gid >= 4680) return;
+  const int part = gid / 180;
+  const int i = gid - part * 180;
+  const int co0 = (i % 6) * 14;
+  const int t0 = ((i / 6) % 30) * 4;
+  const int ky = i / 180;
+  const int oyLo = 0 - ky;
+  const int oyFrom = oyLo > 0 ? (oyLo) : 0;
+  const int oyHi = 0 - ky;
+  const int oyTo = oyHi < 0 ? 0 : min(1, oyHi + 1);
+  float8 a0_0 = (float8)(0.0f);
+  float4 a0_8 = (float4)(0.0f);
+  float2 a0_12 = (float2)(0.0f);
+  float8 a1_0 = (float8)(0.0f);
+  float4 a1_8 = (float4)(0.0f);
+  float2 a1_12 = (float2)(0.0f);
+  float8 a2_0 = (float8)(0.0f);
+  float4 a2_8 = (float4)(0.0f);
+  float2 a2_12 = (float2)(0.0f);
+  float8 a3_0 = (float8)(0.0f);
+  float4 a3_8 = (float4)(0.0f);
+  float2 a3_12 = (float2)(0.0f);
+  for (int b = part * n / 26; b < (part + 1) * n / 26; b++) {
     __global const float* in = ws + (size_t)b * 16188 + 7880;
-    __global const float* d = ws + (size_t)b * 16188 + 8104;
-    acc[0] += in[row] * d[col];
+    __global const float* d = ws + (size_t)b * 16188 + 8104 + co0;
+    for (int oy = oyFrom; oy < oyTo; oy++) {
+      __global const float* row = in + (oy + ky) * 120 + t0;
+      for (int ox = 0; ox < 1; ox++) {
+        __global const float* ds = d + (oy + ox) * 84;
+        const float8 d0 = vload8(0, ds);
+        const float4 d8 = vload4(0, ds + 8);
+        const float2 d12 = vload2(0, ds + 12);
+        const int ix = ox;
+        __global const float* xs = row + ix * 120;
+        { const float v = xs[0]; a0_0 += v * d0; a0_8 += v * d8; a0_12 += v * d12; }
+        { const float v = xs[1]; a1_0 += v * d0; a1_8 += v * d8; a1_12 += v * d12; }
+        { const float v = xs[2]; a2_0 += v * d0; a2_8 += v * d8; a2_12 += v * d12; }
+        { const float v = xs[3]; a3_0 += v * d0; a3_8 += v * d8; a3_12 += v * d12; }
+      }
+    }
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  __global float* out = partials + (size_t)part * 10080 + (ky * 120 + t0) * 84 + co0;
+  vstore8(a0_0, 0, out);
+  vstore4(a0_8, 0, out + 8);
+  vstore2(a0_12, 0, out + 12);
+  vstore8(a1_0, 0, out + 84);
+  vstore4(a1_8, 0, out + 92);
+  vstore2(a1_12, 0, out + 96);
+  vstore8(a2_0, 0, out + 168);
+  vstore4(a2_8, 0, out + 176);
+  vstore2(a2_12, 0, out + 180);
+  vstore8(a3_0, 0, out + 252);
+  vstore4(a3_8, 0, out + 260);
+  vstore2(a3_12, 0, out + 264);
 }
 
-// f6_backward_kernel: adds the 2 parts of f6_backward_kernel_parts in order
+// f6_backward_kernel: adds the 26 parts of f6_backward_kernel_parts in order
 __kernel void f6_backward_kernel(ARGS) {
   const int i = get_global_id(0);
   if (i >= 10080) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 2; part++) sum += partials[((size_t)part * 10080 + i) + k];
-    g[50692 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 26; part++) sum += partials[(size_t)part * 10080 + i];
+  g[50692 + i] = sum * scale;
 }
 
 // f6_backward_bias_parts: the batch's mean gradient of each bias [84]
@@ -646,49 +955,148 @@ __kernel void f6_backward_input(ARGS) {
   dx[i] = acc;
 }
 
-// output_forward: output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]
+// output_forward: output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]; a work item per tile of 6 samples by 10 units (vectors of 8 + 2), each weight vector read once per tile
 __kernel void output_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 10) return;
-  const int b = gid / 10;
-  const int i = gid - b * 10;
-  __global const float* in = ws + (size_t)b * 16188 + 8000;
-  __global float* out = ws + (size_t)b * 16188 + 8084;
-  float acc = p[61696 + i];
-  __global const float* w = p + 60856 + i;
-  for (int k = 0; k < 84; k++) acc += in[k] * w[k * 10];
-  out[i] = acc;
+  if (gid >= (n + 5) / 6 * 1) return;
+  const int b0 = gid / 1 * 6;
+  const int i = gid % 1;
+  const int u0 = i * 10;
+  __global const float* w = p + 60856 + u0;
+  const int s0 = min(b0, n - 1);
+  __global const float* in0 = ws + (size_t)s0 * 16188 + 8000;
+  const int s1 = min(b0 + 1, n - 1);
+  __global const float* in1 = ws + (size_t)s1 * 16188 + 8000;
+  const int s2 = min(b0 + 2, n - 1);
+  __global const float* in2 = ws + (size_t)s2 * 16188 + 8000;
+  const int s3 = min(b0 + 3, n - 1);
+  __global const float* in3 = ws + (size_t)s3 * 16188 + 8000;
+  const int s4 = min(b0 + 4, n - 1);
+  __global const float* in4 = ws + (size_t)s4 * 16188 + 8000;
+  const int s5 = min(b0 + 5, n - 1);
+  __global const float* in5 = ws + (size_t)s5 * 16188 + 8000;
+  float8 a0_0 = vload8(0, p + 61696 + u0);
+  float8 a1_0 = vload8(0, p + 61696 + u0);
+  float8 a2_0 = vload8(0, p + 61696 + u0);
+  float8 a3_0 = vload8(0, p + 61696 + u0);
+  float8 a4_0 = vload8(0, p + 61696 + u0);
+  float8 a5_0 = vload8(0, p + 61696 + u0);
+  float2 a0_8 = vload2(0, p + 61696 + u0 + 8);
+  float2 a1_8 = vload2(0, p + 61696 + u0 + 8);
+  float2 a2_8 = vload2(0, p + 61696 + u0 + 8);
+  float2 a3_8 = vload2(0, p + 61696 + u0 + 8);
+  float2 a4_8 = vload2(0, p + 61696 + u0 + 8);
+  float2 a5_8 = vload2(0, p + 61696 + u0 + 8);
+  for (int k = 0; k < 84; k++) {
+    const float8 w0 = vload8(0, w + k * 10);
+    const float2 w8 = vload2(0, w + k * 10 + 8);
+    { const float v = in0[k]; a0_0 += v * w0; a0_8 += v * w8; }
+    { const float v = in1[k]; a1_0 += v * w0; a1_8 += v * w8; }
+    { const float v = in2[k]; a2_0 += v * w0; a2_8 += v * w8; }
+    { const float v = in3[k]; a3_0 += v * w0; a3_8 += v * w8; }
+    { const float v = in4[k]; a4_0 += v * w0; a4_8 += v * w8; }
+    { const float v = in5[k]; a5_0 += v * w0; a5_8 += v * w8; }
+  }
+  if (b0 < n) {
+    __global float* out = ws + (size_t)s0 * 16188 + 8084 + u0;
+    vstore8(a0_0, 0, out);
+    vstore2(a0_8, 0, out + 8);
+  }
+  if (b0 + 1 < n) {
+    __global float* out = ws + (size_t)s1 * 16188 + 8084 + u0;
+    vstore8(a1_0, 0, out);
+    vstore2(a1_8, 0, out + 8);
+  }
+  if (b0 + 2 < n) {
+    __global float* out = ws + (size_t)s2 * 16188 + 8084 + u0;
+    vstore8(a2_0, 0, out);
+    vstore2(a2_8, 0, out + 8);
+  }
+  if (b0 + 3 < n) {
+    __global float* out = ws + (size_t)s3 * 16188 + 8084 + u0;
+    vstore8(a3_0, 0, out);
+    vstore2(a3_8, 0, out + 8);
+  }
+  if (b0 + 4 < n) {
+    __global float* out = ws + (size_t)s4 * 16188 + 8084 + u0;
+    vstore8(a4_0, 0, out);
+    vstore2(a4_8, 0, out + 8);
+  }
+  if (b0 + 5 < n) {
+    __global float* out = ws + (size_t)s5 * 16188 + 8084 + u0;
+    vstore8(a5_0, 0, out);
+    vstore2(a5_8, 0, out + 8);
+  }
 }
 
-// output_backward_kernel_parts: the batch's mean gradient of each weight; output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]
-// summed over 20 parts of the batch, a work item per part and item
+// output_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 6 input rows by 10 filters (vectors of 8 + 2), a work item per tile; output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void output_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 16800) return;
-  const int part = gid / 840;
-  const int i = gid - part * 840;
-  const int row = i / 10;
-  const int col = i - row * 10;
-  float acc[1];
-  for (int k = 0; k < 1; k++) acc[k] = 0.0f;
-  for (int b = part * n / 20; b < (part + 1) * n / 20; b++) {
+  if (gid >= 896) return;
+  const int part = gid / 14;
+  const int i = gid - part * 14;
+  const int co0 = (i % 1) * 10;
+  const int t0 = ((i) % 14) * 6;
+  const int ky = i / 14;
+  const int oyLo = 0 - ky;
+  const int oyFrom = oyLo > 0 ? (oyLo) : 0;
+  const int oyHi = 0 - ky;
+  const int oyTo = oyHi < 0 ? 0 : min(1, oyHi + 1);
+  float8 a0_0 = (float8)(0.0f);
+  float2 a0_8 = (float2)(0.0f);
+  float8 a1_0 = (float8)(0.0f);
+  float2 a1_8 = (float2)(0.0f);
+  float8 a2_0 = (float8)(0.0f);
+  float2 a2_8 = (float2)(0.0f);
+  float8 a3_0 = (float8)(0.0f);
+  float2 a3_8 = (float2)(0.0f);
+  float8 a4_0 = (float8)(0.0f);
+  float2 a4_8 = (float2)(0.0f);
+  float8 a5_0 = (float8)(0.0f);
+  float2 a5_8 = (float2)(0.0f);
+  for (int b = part * n / 64; b < (part + 1) * n / 64; b++) {
     __global const float* in = ws + (size_t)b * 16188 + 8000;
-    __global const float* d = ws + (size_t)b * 16188 + 8094;
-    acc[0] += in[row] * d[col];
+    __global const float* d = ws + (size_t)b * 16188 + 8094 + co0;
+    for (int oy = oyFrom; oy < oyTo; oy++) {
+      __global const float* row = in + (oy + ky) * 84 + t0;
+      for (int ox = 0; ox < 1; ox++) {
+        __global const float* ds = d + (oy + ox) * 10;
+        const float8 d0 = vload8(0, ds);
+        const float2 d8 = vload2(0, ds + 8);
+        const int ix = ox;
+        __global const float* xs = row + ix * 84;
+        { const float v = xs[0]; a0_0 += v * d0; a0_8 += v * d8; }
+        { const float v = xs[1]; a1_0 += v * d0; a1_8 += v * d8; }
+        { const float v = xs[2]; a2_0 += v * d0; a2_8 += v * d8; }
+        { const float v = xs[3]; a3_0 += v * d0; a3_8 += v * d8; }
+        { const float v = xs[4]; a4_0 += v * d0; a4_8 += v * d8; }
+        { const float v = xs[5]; a5_0 += v * d0; a5_8 += v * d8; }
+      }
+    }
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  __global float* out = partials + (size_t)part * 840 + (ky * 84 + t0) * 10 + co0;
+  vstore8(a0_0, 0, out);
+  vstore2(a0_8, 0, out + 8);
+  vstore8(a1_0, 0, out + 10);
+  vstore2(a1_8, 0, out + 18);
+  vstore8(a2_0, 0, out + 20);
+  vstore2(a2_8, 0, out + 28);
+  vstore8(a3_0, 0, out + 30);
+  vstore2(a3_8, 0, out + 38);
+  vstore8(a4_0, 0, out + 40);
+  vstore2(a4_8, 0, out + 48);
+  vstore8(a5_0, 0, out + 50);
+  vstore2(a5_8, 0, out + 58);
 }
 
-// output_backward_kernel: adds the 20 parts of output_backward_kernel_parts in order
+// output_backward_kernel: adds the 64 parts of output_backward_kernel_parts in order
 __kernel void output_backward_kernel(ARGS) {
   const int i = get_global_id(0);
   if (i >= 840) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 20; part++) sum += partials[((size_t)part * 840 + i) + k];
-    g[60856 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 840 + i];
+  g[60856 + i] = sum * scale;
 }
 
 // output_backward_bias_parts: the batch's mean gradient of each bias [10]

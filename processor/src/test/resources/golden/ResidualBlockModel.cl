@@ -17,18 +17,18 @@
 // Buffers, for a batch of n samples: x [n, 128] inputs; p, g [1546] parameters and their gradients;
 // ws [n, 3604] per-sample workspace (layer outputs, dropout masks, then gradients from 2442);
 // t [n, 10] targets; stats [n, 2] loss and correctness; noise [n] dropout seeds;
-// partials [16640] the parts of the batch's parameter gradients that are split over the batch.
+// partials [81920] the parts of the batch's parameter gradients that are split over the batch.
 //@ kiln-opencl 2
-//@ sizes input=128 output=10 parameters=1546 workspace=3604 output_at=2432 loss=SOFTMAX_CROSS_ENTROPY state=16 statistics=32 partials=16640
-//@ forward stem_forward s 64
-//@ infer stem_forward s 64
+//@ sizes input=128 output=10 parameters=1546 workspace=3604 output_at=2432 loss=SOFTMAX_CROSS_ENTROPY state=16 statistics=32 partials=81920
+//@ forward stem_forward s 8
+//@ infer stem_forward s 8
 //@ forward stemNorm_statistics t 4
 //@ forward stemNorm_forward s 256
 //@ infer stemNorm_infer s 256
-//@ forward branchA_forward s 64
-//@ infer branchA_forward s 64
-//@ forward branchB_forward s 64
-//@ infer branchB_forward s 64
+//@ forward branchA_forward s 8
+//@ infer branchA_forward s 8
+//@ forward branchB_forward s 8
+//@ infer branchB_forward s 8
 //@ forward branchBNorm_statistics t 4
 //@ forward branchBNorm_forward s 256
 //@ infer branchBNorm_infer s 256
@@ -36,126 +36,178 @@
 //@ infer sum_forward s 256
 //@ forward both_forward s 512
 //@ infer both_forward s 512
-//@ forward pool_forward s 128
-//@ infer pool_forward s 128
+//@ forward pool_forward s 16
+//@ infer pool_forward s 16
 //@ forward drop_forward s 128
 //@ infer drop_infer s 128
-//@ forward output_forward s 10
-//@ infer output_forward s 10
+//@ forward output_forward s 1
+//@ infer output_forward s 1
 //@ loss loss s 1
 //@ infer output_activation s 1
-//@ backward output_backward_kernel_parts t 16640
+//@ backward output_backward_kernel_parts t 2048
 //@ backward output_backward_kernel t 1280
 //@ backward output_backward_bias_parts t 640
 //@ backward output_backward_bias t 10
 //@ backward output_backward_input s 128
 //@ backward drop_backward s 128
-//@ backward pool_backward_input s 512
+//@ backward pool_backward_input s 16
 //@ backward both_backward_input s 512
 //@ backward sum_backward_activation s 256
 //@ backward sum_gradient_copy1 s 256
 //@ backward branchBNorm_backward_sums t 4
 //@ backward branchBNorm_backward_input s 256
-//@ backward branchB_backward_kernel_parts t 256
-//@ backward branchB_backward_kernel t 4
+//@ backward branchB_backward_kernel_parts t 64
+//@ backward branchB_backward_kernel t 16
 //@ backward branchB_backward_bias_parts t 256
 //@ backward branchB_backward_bias t 4
-//@ backward branchB_backward_input s 256
+//@ backward branchB_backward_turn t 16
+//@ backward branchB_backward_input s 8
 //@ backward branchB_gradient_sum1 s 256
 //@ backward branchA_backward_activation s 256
-//@ backward branchA_backward_kernel_parts t 2304
-//@ backward branchA_backward_kernel t 36
+//@ backward branchA_backward_kernel_parts t 192
+//@ backward branchA_backward_kernel t 144
 //@ backward branchA_backward_bias_parts t 256
 //@ backward branchA_backward_bias t 4
-//@ backward branchA_backward_input s 256
+//@ backward branchA_backward_turn t 144
+//@ backward branchA_backward_input s 8
 //@ backward branchA_gradient_sum1 s 256
 //@ backward stemNorm_backward_activation s 256
 //@ backward stemNorm_backward_sums t 4
 //@ backward stemNorm_backward_input s 256
-//@ backward stem_backward_kernel_parts t 1152
-//@ backward stem_backward_kernel t 18
+//@ backward stem_backward_kernel_parts t 192
+//@ backward stem_backward_kernel t 72
 
 #define ARGS __global const float* x, __global float* p, __global float* g, __global float* ws, __global const float* t, __global float* stats, __global const ulong* noise, const int n, const float scale, __global float* s, __global float* bs, __global float* partials
 
-// stem_forward: stem: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) no bias, 8x8x2 -> 8x8x4, weights HWIO [3, 3, 2, 4] at p[0]; a work item per output pixel and 4 filters
+// stem_forward: stem: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) no bias, 8x8x2 -> 8x8x4, weights HWIO [3, 3, 2, 4] at p[0]; register tiles of 8 output pixels by 4 channels (vectors of 4), a work item per tile
 __kernel void stem_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 64) return;
-  const int b = gid / 64;
-  const int i = gid - b * 64;
+  if (gid >= n * 8) return;
+  const int b = gid / 8;
+  const int i = gid - b * 8;
   __global const float* in = x + (size_t)b * 128;
-  __global float* out = ws + (size_t)b * 3604;
   const int co0 = (i % 1) * 4;
-  const int ox = (i) % 8;
-  const int oy = i / 8;
-  float acc[4];
-  for (int k = 0; k < 4; k++) acc[k] = 0.0f;
+  const int ox0 = ((i) % 1) * 8;
+  const int oy = i;
+  const float4 b0 = (float4)(0.0f);
+  float4 a0_0 = b0;
+  float4 a1_0 = b0;
+  float4 a2_0 = b0;
+  float4 a3_0 = b0;
+  float4 a4_0 = b0;
+  float4 a5_0 = b0;
+  float4 a6_0 = b0;
+  float4 a7_0 = b0;
   for (int ky = 0; ky < 3; ky++) {
     const int iy = oy - 1 + ky;
     if (iy < 0 || iy >= 8) continue;
+    __global const float* row = in + iy * 16;
+    __global const float* wr = p + ky * 24 + co0;
+    const int ix0 = ox0 - 1;
     for (int kx = 0; kx < 3; kx++) {
-      const int ix = ox - 1 + kx;
-      if (ix < 0 || ix >= 8) continue;
-      __global const float* xs = in + (iy * 8 + ix) * 2;
-      __global const float* wk = p + (ky * 3 + kx) * 8 + co0;
+      const int x0 = ix0 + kx;
+      const bool in0 = x0 >= 0 && x0 < 8;
+      const int x1 = ix0 + kx + 1;
+      const bool in1 = x1 >= 0 && x1 < 8;
+      const int x2 = ix0 + kx + 2;
+      const bool in2 = x2 >= 0 && x2 < 8;
+      const int x3 = ix0 + kx + 3;
+      const bool in3 = x3 >= 0 && x3 < 8;
+      const int x4 = ix0 + kx + 4;
+      const bool in4 = x4 >= 0 && x4 < 8;
+      const int x5 = ix0 + kx + 5;
+      const bool in5 = x5 >= 0 && x5 < 8;
+      const int x6 = ix0 + kx + 6;
+      const bool in6 = x6 >= 0 && x6 < 8;
+      const int x7 = ix0 + kx + 7;
+      const bool in7 = x7 >= 0 && x7 < 8;
       for (int ci = 0; ci < 2; ci++) {
-        const float v = xs[ci];
-        for (int k = 0; k < 4; k++) acc[k] += v * wk[ci * 4 + k];
+        __global const float* wt = wr + (kx * 2 + ci) * 4;
+        const float4 w0 = vload4(0, wt);
+        { const float v = (in0 ? row[x0 * 2 + ci] : 0.0f); a0_0 += v * w0; }
+        { const float v = (in1 ? row[x1 * 2 + ci] : 0.0f); a1_0 += v * w0; }
+        { const float v = (in2 ? row[x2 * 2 + ci] : 0.0f); a2_0 += v * w0; }
+        { const float v = (in3 ? row[x3 * 2 + ci] : 0.0f); a3_0 += v * w0; }
+        { const float v = (in4 ? row[x4 * 2 + ci] : 0.0f); a4_0 += v * w0; }
+        { const float v = (in5 ? row[x5 * 2 + ci] : 0.0f); a5_0 += v * w0; }
+        { const float v = (in6 ? row[x6 * 2 + ci] : 0.0f); a6_0 += v * w0; }
+        { const float v = (in7 ? row[x7 * 2 + ci] : 0.0f); a7_0 += v * w0; }
       }
     }
   }
-  __global float* y = out + (oy * 8 + ox) * 4 + co0;
-  for (int k = 0; k < 4; k++) y[k] = acc[k];
+  __global float* y = ws + (size_t)b * 3604 + (oy * 8 + ox0) * 4 + co0;
+  vstore4(a0_0, 0, y);
+  vstore4(a1_0, 0, y + 4);
+  vstore4(a2_0, 0, y + 8);
+  vstore4(a3_0, 0, y + 12);
+  vstore4(a4_0, 0, y + 16);
+  vstore4(a5_0, 0, y + 20);
+  vstore4(a6_0, 0, y + 24);
+  vstore4(a7_0, 0, y + 28);
 }
 
-// stem_backward_kernel_parts: the batch's mean gradient of each weight, a work item per (ky, kx, ci) and 4 filters; stem: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) no bias, 8x8x2 -> 8x8x4, weights HWIO [3, 3, 2, 4] at p[0]
-// summed over 64 parts of the batch, a work item per part and item
+// stem_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 6 kernel rows (kx, ci) by 4 filters (vectors of 4), a work item per tile; stem: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) no bias, 8x8x2 -> 8x8x4, weights HWIO [3, 3, 2, 4] at p[0]
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void stem_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 1152) return;
-  const int part = gid / 18;
-  const int i = gid - part * 18;
+  if (gid >= 192) return;
+  const int part = gid / 3;
+  const int i = gid - part * 3;
   const int co0 = (i % 1) * 4;
-  const int ci = (i) % 2;
-  const int kx = (i / 2) % 3;
-  const int ky = i / 6;
-  // The output positions whose window puts (ky, kx) inside the input.
+  const int t0 = ((i) % 1) * 6;
+  const int ky = i;
+  // The output rows whose window puts kernel row ky inside the input.
   const int oyLo = 1 - ky;
   const int oyFrom = oyLo > 0 ? (oyLo) : 0;
   const int oyHi = 8 - ky;
   const int oyTo = oyHi < 0 ? 0 : min(8, oyHi + 1);
-  const int oxLo = 1 - kx;
-  const int oxFrom = oxLo > 0 ? (oxLo) : 0;
-  const int oxHi = 8 - kx;
-  const int oxTo = oxHi < 0 ? 0 : min(8, oxHi + 1);
-  float acc[4];
-  for (int k = 0; k < 4; k++) acc[k] = 0.0f;
+  const int kx0 = (t0) / 2;
+  float4 a0_0 = (float4)(0.0f);
+  const int kx1 = (t0 + 1) / 2;
+  float4 a1_0 = (float4)(0.0f);
+  const int kx2 = (t0 + 2) / 2;
+  float4 a2_0 = (float4)(0.0f);
+  const int kx3 = (t0 + 3) / 2;
+  float4 a3_0 = (float4)(0.0f);
+  const int kx4 = (t0 + 4) / 2;
+  float4 a4_0 = (float4)(0.0f);
+  const int kx5 = (t0 + 5) / 2;
+  float4 a5_0 = (float4)(0.0f);
   for (int b = part * n / 64; b < (part + 1) * n / 64; b++) {
     __global const float* in = x + (size_t)b * 128;
     __global const float* d = ws + (size_t)b * 3604 + 3348 + co0;
     for (int oy = oyFrom; oy < oyTo; oy++) {
-      const int iy = oy - 1 + ky;
-      for (int ox = oxFrom; ox < oxTo; ox++) {
-        const int ix = ox - 1 + kx;
-        const float v = in[(iy * 8 + ix) * 2 + ci];
+      __global const float* row = in + (oy - 1 + ky) * 16 + t0;
+      for (int ox = 0; ox < 8; ox++) {
         __global const float* ds = d + (oy * 8 + ox) * 4;
-        for (int k = 0; k < 4; k++) acc[k] += v * ds[k];
+        const float4 d0 = vload4(0, ds);
+        const int ix = ox - 1;
+        __global const float* xs = row + ix * 2;
+        { const float v = (ix + kx0 >= 0 && ix + kx0 < 8 ? xs[0] : 0.0f); a0_0 += v * d0; }
+        { const float v = (ix + kx1 >= 0 && ix + kx1 < 8 ? xs[1] : 0.0f); a1_0 += v * d0; }
+        { const float v = (ix + kx2 >= 0 && ix + kx2 < 8 ? xs[2] : 0.0f); a2_0 += v * d0; }
+        { const float v = (ix + kx3 >= 0 && ix + kx3 < 8 ? xs[3] : 0.0f); a3_0 += v * d0; }
+        { const float v = (ix + kx4 >= 0 && ix + kx4 < 8 ? xs[4] : 0.0f); a4_0 += v * d0; }
+        { const float v = (ix + kx5 >= 0 && ix + kx5 < 8 ? xs[5] : 0.0f); a5_0 += v * d0; }
       }
     }
   }
-  __global float* out = partials + (size_t)gid * 4;
-  for (int k = 0; k < 4; k++) out[k] = acc[k];
+  __global float* out = partials + (size_t)part * 72 + (ky * 6 + t0) * 4 + co0;
+  vstore4(a0_0, 0, out);
+  vstore4(a1_0, 0, out + 4);
+  vstore4(a2_0, 0, out + 8);
+  vstore4(a3_0, 0, out + 12);
+  vstore4(a4_0, 0, out + 16);
+  vstore4(a5_0, 0, out + 20);
 }
 
 // stem_backward_kernel: adds the 64 parts of stem_backward_kernel_parts in order
 __kernel void stem_backward_kernel(ARGS) {
   const int i = get_global_id(0);
-  if (i >= 18) return;
-  for (int k = 0; k < 4; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 18 + i) * 4 + k];
-    g[0 + i * 4 + k] = sum * scale;
-  }
+  if (i >= 72) return;
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 72 + i];
+  g[0 + i] = sum * scale;
 }
 
 // stemNorm_statistics: mean and 1/sigma of 8x8x4 per channel over the batch; moving averages
@@ -257,35 +309,71 @@ __kernel void stemNorm_backward_input(ARGS) {
   d[i] = p[72 + c] * bs[4 + c] * (d[i] - bs[8 + c] * inverseN - xhat * bs[12 + c] * inverseN);
 }
 
-// branchA_forward: branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]; a work item per output pixel and 4 filters
+// branchA_forward: branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]; register tiles of 8 output pixels by 4 channels (vectors of 4), a work item per tile
 __kernel void branchA_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 64) return;
-  const int b = gid / 64;
-  const int i = gid - b * 64;
+  if (gid >= n * 8) return;
+  const int b = gid / 8;
+  const int i = gid - b * 8;
   __global const float* in = ws + (size_t)b * 3604 + 256;
-  __global float* out = ws + (size_t)b * 3604 + 512;
   const int co0 = (i % 1) * 4;
-  const int ox = (i) % 8;
-  const int oy = i / 8;
-  float acc[4];
-  for (int k = 0; k < 4; k++) acc[k] = p[224 + co0 + k];
+  const int ox0 = ((i) % 1) * 8;
+  const int oy = i;
+  const float4 b0 = vload4(0, p + 224 + co0);
+  float4 a0_0 = b0;
+  float4 a1_0 = b0;
+  float4 a2_0 = b0;
+  float4 a3_0 = b0;
+  float4 a4_0 = b0;
+  float4 a5_0 = b0;
+  float4 a6_0 = b0;
+  float4 a7_0 = b0;
   for (int ky = 0; ky < 3; ky++) {
     const int iy = oy - 1 + ky;
     if (iy < 0 || iy >= 8) continue;
+    __global const float* row = in + iy * 32;
+    __global const float* wr = p + 80 + ky * 48 + co0;
+    const int ix0 = ox0 - 1;
     for (int kx = 0; kx < 3; kx++) {
-      const int ix = ox - 1 + kx;
-      if (ix < 0 || ix >= 8) continue;
-      __global const float* xs = in + (iy * 8 + ix) * 4;
-      __global const float* wk = p + 80 + (ky * 3 + kx) * 16 + co0;
+      const int x0 = ix0 + kx;
+      const bool in0 = x0 >= 0 && x0 < 8;
+      const int x1 = ix0 + kx + 1;
+      const bool in1 = x1 >= 0 && x1 < 8;
+      const int x2 = ix0 + kx + 2;
+      const bool in2 = x2 >= 0 && x2 < 8;
+      const int x3 = ix0 + kx + 3;
+      const bool in3 = x3 >= 0 && x3 < 8;
+      const int x4 = ix0 + kx + 4;
+      const bool in4 = x4 >= 0 && x4 < 8;
+      const int x5 = ix0 + kx + 5;
+      const bool in5 = x5 >= 0 && x5 < 8;
+      const int x6 = ix0 + kx + 6;
+      const bool in6 = x6 >= 0 && x6 < 8;
+      const int x7 = ix0 + kx + 7;
+      const bool in7 = x7 >= 0 && x7 < 8;
       for (int ci = 0; ci < 4; ci++) {
-        const float v = xs[ci];
-        for (int k = 0; k < 4; k++) acc[k] += v * wk[ci * 4 + k];
+        __global const float* wt = wr + (kx * 4 + ci) * 4;
+        const float4 w0 = vload4(0, wt);
+        { const float v = (in0 ? row[x0 * 4 + ci] : 0.0f); a0_0 += v * w0; }
+        { const float v = (in1 ? row[x1 * 4 + ci] : 0.0f); a1_0 += v * w0; }
+        { const float v = (in2 ? row[x2 * 4 + ci] : 0.0f); a2_0 += v * w0; }
+        { const float v = (in3 ? row[x3 * 4 + ci] : 0.0f); a3_0 += v * w0; }
+        { const float v = (in4 ? row[x4 * 4 + ci] : 0.0f); a4_0 += v * w0; }
+        { const float v = (in5 ? row[x5 * 4 + ci] : 0.0f); a5_0 += v * w0; }
+        { const float v = (in6 ? row[x6 * 4 + ci] : 0.0f); a6_0 += v * w0; }
+        { const float v = (in7 ? row[x7 * 4 + ci] : 0.0f); a7_0 += v * w0; }
       }
     }
   }
-  __global float* y = out + (oy * 8 + ox) * 4 + co0;
-  for (int k = 0; k < 4; k++) y[k] = fmax(acc[k], 0.0f);
+  __global float* y = ws + (size_t)b * 3604 + 512 + (oy * 8 + ox0) * 4 + co0;
+  vstore4(fmax(a0_0, 0.0f), 0, y);
+  vstore4(fmax(a1_0, 0.0f), 0, y + 4);
+  vstore4(fmax(a2_0, 0.0f), 0, y + 8);
+  vstore4(fmax(a3_0, 0.0f), 0, y + 12);
+  vstore4(fmax(a4_0, 0.0f), 0, y + 16);
+  vstore4(fmax(a5_0, 0.0f), 0, y + 20);
+  vstore4(fmax(a6_0, 0.0f), 0, y + 24);
+  vstore4(fmax(a7_0, 0.0f), 0, y + 28);
 }
 
 // branchA_backward_activation: ReLU derivative in place on the gradient [256]
@@ -299,54 +387,92 @@ __kernel void branchA_backward_activation(ARGS) {
   d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
-// branchA_backward_kernel_parts: the batch's mean gradient of each weight, a work item per (ky, kx, ci) and 4 filters; branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]
-// summed over 64 parts of the batch, a work item per part and item
+// branchA_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 12 kernel rows (kx, ci) by 4 filters (vectors of 4), a work item per tile; branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void branchA_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 2304) return;
-  const int part = gid / 36;
-  const int i = gid - part * 36;
+  if (gid >= 192) return;
+  const int part = gid / 3;
+  const int i = gid - part * 3;
   const int co0 = (i % 1) * 4;
-  const int ci = (i) % 4;
-  const int kx = (i / 4) % 3;
-  const int ky = i / 12;
-  // The output positions whose window puts (ky, kx) inside the input.
+  const int t0 = ((i) % 1) * 12;
+  const int ky = i;
+  // The output rows whose window puts kernel row ky inside the input.
   const int oyLo = 1 - ky;
   const int oyFrom = oyLo > 0 ? (oyLo) : 0;
   const int oyHi = 8 - ky;
   const int oyTo = oyHi < 0 ? 0 : min(8, oyHi + 1);
-  const int oxLo = 1 - kx;
-  const int oxFrom = oxLo > 0 ? (oxLo) : 0;
-  const int oxHi = 8 - kx;
-  const int oxTo = oxHi < 0 ? 0 : min(8, oxHi + 1);
-  float acc[4];
-  for (int k = 0; k < 4; k++) acc[k] = 0.0f;
+  const int kx0 = (t0) / 4;
+  float4 a0_0 = (float4)(0.0f);
+  const int kx1 = (t0 + 1) / 4;
+  float4 a1_0 = (float4)(0.0f);
+  const int kx2 = (t0 + 2) / 4;
+  float4 a2_0 = (float4)(0.0f);
+  const int kx3 = (t0 + 3) / 4;
+  float4 a3_0 = (float4)(0.0f);
+  const int kx4 = (t0 + 4) / 4;
+  float4 a4_0 = (float4)(0.0f);
+  const int kx5 = (t0 + 5) / 4;
+  float4 a5_0 = (float4)(0.0f);
+  const int kx6 = (t0 + 6) / 4;
+  float4 a6_0 = (float4)(0.0f);
+  const int kx7 = (t0 + 7) / 4;
+  float4 a7_0 = (float4)(0.0f);
+  const int kx8 = (t0 + 8) / 4;
+  float4 a8_0 = (float4)(0.0f);
+  const int kx9 = (t0 + 9) / 4;
+  float4 a9_0 = (float4)(0.0f);
+  const int kx10 = (t0 + 10) / 4;
+  float4 a10_0 = (float4)(0.0f);
+  const int kx11 = (t0 + 11) / 4;
+  float4 a11_0 = (float4)(0.0f);
   for (int b = part * n / 64; b < (part + 1) * n / 64; b++) {
     __global const float* in = ws + (size_t)b * 3604 + 256;
     __global const float* d = ws + (size_t)b * 3604 + 2442 + co0;
     for (int oy = oyFrom; oy < oyTo; oy++) {
-      const int iy = oy - 1 + ky;
-      for (int ox = oxFrom; ox < oxTo; ox++) {
-        const int ix = ox - 1 + kx;
-        const float v = in[(iy * 8 + ix) * 4 + ci];
+      __global const float* row = in + (oy - 1 + ky) * 32 + t0;
+      for (int ox = 0; ox < 8; ox++) {
         __global const float* ds = d + (oy * 8 + ox) * 4;
-        for (int k = 0; k < 4; k++) acc[k] += v * ds[k];
+        const float4 d0 = vload4(0, ds);
+        const int ix = ox - 1;
+        __global const float* xs = row + ix * 4;
+        { const float v = (ix + kx0 >= 0 && ix + kx0 < 8 ? xs[0] : 0.0f); a0_0 += v * d0; }
+        { const float v = (ix + kx1 >= 0 && ix + kx1 < 8 ? xs[1] : 0.0f); a1_0 += v * d0; }
+        { const float v = (ix + kx2 >= 0 && ix + kx2 < 8 ? xs[2] : 0.0f); a2_0 += v * d0; }
+        { const float v = (ix + kx3 >= 0 && ix + kx3 < 8 ? xs[3] : 0.0f); a3_0 += v * d0; }
+        { const float v = (ix + kx4 >= 0 && ix + kx4 < 8 ? xs[4] : 0.0f); a4_0 += v * d0; }
+        { const float v = (ix + kx5 >= 0 && ix + kx5 < 8 ? xs[5] : 0.0f); a5_0 += v * d0; }
+        { const float v = (ix + kx6 >= 0 && ix + kx6 < 8 ? xs[6] : 0.0f); a6_0 += v * d0; }
+        { const float v = (ix + kx7 >= 0 && ix + kx7 < 8 ? xs[7] : 0.0f); a7_0 += v * d0; }
+        { const float v = (ix + kx8 >= 0 && ix + kx8 < 8 ? xs[8] : 0.0f); a8_0 += v * d0; }
+        { const float v = (ix + kx9 >= 0 && ix + kx9 < 8 ? xs[9] : 0.0f); a9_0 += v * d0; }
+        { const float v = (ix + kx10 >= 0 && ix + kx10 < 8 ? xs[10] : 0.0f); a10_0 += v * d0; }
+        { const float v = (ix + kx11 >= 0 && ix + kx11 < 8 ? xs[11] : 0.0f); a11_0 += v * d0; }
       }
     }
   }
-  __global float* out = partials + (size_t)gid * 4;
-  for (int k = 0; k < 4; k++) out[k] = acc[k];
+  __global float* out = partials + (size_t)part * 144 + (ky * 12 + t0) * 4 + co0;
+  vstore4(a0_0, 0, out);
+  vstore4(a1_0, 0, out + 4);
+  vstore4(a2_0, 0, out + 8);
+  vstore4(a3_0, 0, out + 12);
+  vstore4(a4_0, 0, out + 16);
+  vstore4(a5_0, 0, out + 20);
+  vstore4(a6_0, 0, out + 24);
+  vstore4(a7_0, 0, out + 28);
+  vstore4(a8_0, 0, out + 32);
+  vstore4(a9_0, 0, out + 36);
+  vstore4(a10_0, 0, out + 40);
+  vstore4(a11_0, 0, out + 44);
 }
 
 // branchA_backward_kernel: adds the 64 parts of branchA_backward_kernel_parts in order
 __kernel void branchA_backward_kernel(ARGS) {
   const int i = get_global_id(0);
-  if (i >= 36) return;
-  for (int k = 0; k < 4; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 36 + i) * 4 + k];
-    g[80 + i * 4 + k] = sum * scale;
-  }
+  if (i >= 144) return;
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 144 + i];
+  g[80 + i] = sum * scale;
 }
 
 // branchA_backward_bias_parts: the batch's mean gradient of each bias [4]
@@ -377,34 +503,83 @@ __kernel void branchA_backward_bias(ARGS) {
   }
 }
 
-// branchA_backward_input: the gradient of each input value; branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]
+// branchA_backward_turn: the kernel flipped and its channels swapped, [3, 3, 4, 4], into partials; branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]
+__kernel void branchA_backward_turn(ARGS) {
+  const int i = get_global_id(0);
+  if (i >= 144) return;
+  const int ci = i % 4;
+  const int co = (i / 4) % 4;
+  const int tap = i / 16;
+  const int ky = 2 - tap / 3;
+  const int kx = 2 - tap % 3;
+  partials[i] = p[80 + ((ky * 3 + kx) * 4 + ci) * 4 + co];
+}
+
+// branchA_backward_input: the gradient of each input value, the output gradient convolved with the turned kernel in register tiles of 8 output pixels by 4 channels (vectors of 4), a work item per tile; branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]
 __kernel void branchA_backward_input(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 256) return;
-  const int b = gid / 256;
-  const int i = gid - b * 256;
-  __global const float* d = ws + (size_t)b * 3604 + 2442;
-  __global float* dx = ws + (size_t)b * 3604 + 2698;
-  const int ci = i % 4;
-  const int ix = (i / 4) % 8;
-  const int iy = i / 32;
-  float acc = 0.0f;
+  if (gid >= n * 8) return;
+  const int b = gid / 8;
+  const int i = gid - b * 8;
+  __global const float* in = ws + (size_t)b * 3604 + 2442;
+  const int co0 = (i % 1) * 4;
+  const int ox0 = ((i) % 1) * 8;
+  const int oy = i;
+  const float4 b0 = (float4)(0.0f);
+  float4 a0_0 = b0;
+  float4 a1_0 = b0;
+  float4 a2_0 = b0;
+  float4 a3_0 = b0;
+  float4 a4_0 = b0;
+  float4 a5_0 = b0;
+  float4 a6_0 = b0;
+  float4 a7_0 = b0;
   for (int ky = 0; ky < 3; ky++) {
-    const int ty = iy + 1 - ky;
-    if (ty < 0) continue;
-    const int oy = ty;
-    if (oy >= 8) continue;
+    const int iy = oy - 1 + ky;
+    if (iy < 0 || iy >= 8) continue;
+    __global const float* row = in + iy * 32;
+    __global const float* wr = partials + ky * 48 + co0;
+    const int ix0 = ox0 - 1;
     for (int kx = 0; kx < 3; kx++) {
-      const int tx = ix + 1 - kx;
-      if (tx < 0) continue;
-      const int ox = tx;
-      if (ox >= 8) continue;
-      __global const float* ds = d + (oy * 8 + ox) * 4;
-      __global const float* ws_ = p + 80 + ((ky * 3 + kx) * 4 + ci) * 4;
-      for (int co = 0; co < 4; co++) acc += ds[co] * ws_[co];
+      const int x0 = ix0 + kx;
+      const bool in0 = x0 >= 0 && x0 < 8;
+      const int x1 = ix0 + kx + 1;
+      const bool in1 = x1 >= 0 && x1 < 8;
+      const int x2 = ix0 + kx + 2;
+      const bool in2 = x2 >= 0 && x2 < 8;
+      const int x3 = ix0 + kx + 3;
+      const bool in3 = x3 >= 0 && x3 < 8;
+      const int x4 = ix0 + kx + 4;
+      const bool in4 = x4 >= 0 && x4 < 8;
+      const int x5 = ix0 + kx + 5;
+      const bool in5 = x5 >= 0 && x5 < 8;
+      const int x6 = ix0 + kx + 6;
+      const bool in6 = x6 >= 0 && x6 < 8;
+      const int x7 = ix0 + kx + 7;
+      const bool in7 = x7 >= 0 && x7 < 8;
+      for (int ci = 0; ci < 4; ci++) {
+        __global const float* wt = wr + (kx * 4 + ci) * 4;
+        const float4 w0 = vload4(0, wt);
+        { const float v = (in0 ? row[x0 * 4 + ci] : 0.0f); a0_0 += v * w0; }
+        { const float v = (in1 ? row[x1 * 4 + ci] : 0.0f); a1_0 += v * w0; }
+        { const float v = (in2 ? row[x2 * 4 + ci] : 0.0f); a2_0 += v * w0; }
+        { const float v = (in3 ? row[x3 * 4 + ci] : 0.0f); a3_0 += v * w0; }
+        { const float v = (in4 ? row[x4 * 4 + ci] : 0.0f); a4_0 += v * w0; }
+        { const float v = (in5 ? row[x5 * 4 + ci] : 0.0f); a5_0 += v * w0; }
+        { const float v = (in6 ? row[x6 * 4 + ci] : 0.0f); a6_0 += v * w0; }
+        { const float v = (in7 ? row[x7 * 4 + ci] : 0.0f); a7_0 += v * w0; }
+      }
     }
   }
-  dx[i] = acc;
+  __global float* y = ws + (size_t)b * 3604 + 2698 + (oy * 8 + ox0) * 4 + co0;
+  vstore4(a0_0, 0, y);
+  vstore4(a1_0, 0, y + 4);
+  vstore4(a2_0, 0, y + 8);
+  vstore4(a3_0, 0, y + 12);
+  vstore4(a4_0, 0, y + 16);
+  vstore4(a5_0, 0, y + 20);
+  vstore4(a6_0, 0, y + 24);
+  vstore4(a7_0, 0, y + 28);
 }
 
 // branchA_gradient_sum1: adds a gradient [256] into that of a layer several read
@@ -418,83 +593,104 @@ __kernel void branchA_gradient_sum1(ARGS) {
   to[i] += from[i];
 }
 
-// branchB_forward: branchB: Conv2D 1x1 stride 1 VALID, 8x8x4 -> 8x8x4, weights HWIO [1, 1, 4, 4] at p[228], bias at p[244]; a work item per output pixel and 4 filters
+// branchB_forward: branchB: Conv2D 1x1 stride 1 VALID, 8x8x4 -> 8x8x4, weights HWIO [1, 1, 4, 4] at p[228], bias at p[244]; register tiles of 8 output pixels by 4 channels (vectors of 4), a work item per tile
 __kernel void branchB_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 64) return;
-  const int b = gid / 64;
-  const int i = gid - b * 64;
+  if (gid >= n * 8) return;
+  const int b = gid / 8;
+  const int i = gid - b * 8;
   __global const float* in = ws + (size_t)b * 3604 + 256;
-  __global float* out = ws + (size_t)b * 3604 + 768;
   const int co0 = (i % 1) * 4;
-  const int ox = (i) % 8;
-  const int oy = i / 8;
-  float acc[4];
-  for (int k = 0; k < 4; k++) acc[k] = p[244 + co0 + k];
+  const int ox0 = ((i) % 1) * 8;
+  const int oy = i;
+  const float4 b0 = vload4(0, p + 244 + co0);
+  float4 a0_0 = b0;
+  float4 a1_0 = b0;
+  float4 a2_0 = b0;
+  float4 a3_0 = b0;
+  float4 a4_0 = b0;
+  float4 a5_0 = b0;
+  float4 a6_0 = b0;
+  float4 a7_0 = b0;
   for (int ky = 0; ky < 1; ky++) {
     const int iy = oy + ky;
-    for (int kx = 0; kx < 1; kx++) {
-      const int ix = ox + kx;
-      __global const float* xs = in + (iy * 8 + ix) * 4;
-      __global const float* wk = p + 228 + (ky + kx) * 16 + co0;
-      for (int ci = 0; ci < 4; ci++) {
-        const float v = xs[ci];
-        for (int k = 0; k < 4; k++) acc[k] += v * wk[ci * 4 + k];
-      }
+    __global const float* row = in + iy * 32;
+    __global const float* wr = p + 228 + ky * 16 + co0;
+    const int ix0 = ox0;
+    __global const float* xs = row + ix0 * 4;
+    for (int t = 0; t < 4; t++) {
+      __global const float* wt = wr + t * 4;
+      const float4 w0 = vload4(0, wt);
+      { const float v = xs[t]; a0_0 += v * w0; }
+      { const float v = xs[t + 4]; a1_0 += v * w0; }
+      { const float v = xs[t + 8]; a2_0 += v * w0; }
+      { const float v = xs[t + 12]; a3_0 += v * w0; }
+      { const float v = xs[t + 16]; a4_0 += v * w0; }
+      { const float v = xs[t + 20]; a5_0 += v * w0; }
+      { const float v = xs[t + 24]; a6_0 += v * w0; }
+      { const float v = xs[t + 28]; a7_0 += v * w0; }
     }
   }
-  __global float* y = out + (oy * 8 + ox) * 4 + co0;
-  for (int k = 0; k < 4; k++) y[k] = acc[k];
+  __global float* y = ws + (size_t)b * 3604 + 768 + (oy * 8 + ox0) * 4 + co0;
+  vstore4(a0_0, 0, y);
+  vstore4(a1_0, 0, y + 4);
+  vstore4(a2_0, 0, y + 8);
+  vstore4(a3_0, 0, y + 12);
+  vstore4(a4_0, 0, y + 16);
+  vstore4(a5_0, 0, y + 20);
+  vstore4(a6_0, 0, y + 24);
+  vstore4(a7_0, 0, y + 28);
 }
 
-// branchB_backward_kernel_parts: the batch's mean gradient of each weight, a work item per (ky, kx, ci) and 4 filters; branchB: Conv2D 1x1 stride 1 VALID, 8x8x4 -> 8x8x4, weights HWIO [1, 1, 4, 4] at p[228], bias at p[244]
-// summed over 64 parts of the batch, a work item per part and item
+// branchB_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 4 kernel rows (kx, ci) by 4 filters (vectors of 4), a work item per tile; branchB: Conv2D 1x1 stride 1 VALID, 8x8x4 -> 8x8x4, weights HWIO [1, 1, 4, 4] at p[228], bias at p[244]
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void branchB_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 256) return;
-  const int part = gid / 4;
-  const int i = gid - part * 4;
+  if (gid >= 64) return;
+  const int part = gid / 1;
+  const int i = gid - part * 1;
   const int co0 = (i % 1) * 4;
-  const int ci = (i) % 4;
-  const int kx = (i / 4) % 1;
-  const int ky = i / 4;
-  // The output positions whose window puts (ky, kx) inside the input.
+  const int t0 = ((i) % 1) * 4;
+  const int ky = i;
   const int oyLo = 0 - ky;
   const int oyFrom = oyLo > 0 ? (oyLo) : 0;
   const int oyHi = 7 - ky;
   const int oyTo = oyHi < 0 ? 0 : min(8, oyHi + 1);
-  const int oxLo = 0 - kx;
-  const int oxFrom = oxLo > 0 ? (oxLo) : 0;
-  const int oxHi = 7 - kx;
-  const int oxTo = oxHi < 0 ? 0 : min(8, oxHi + 1);
-  float acc[4];
-  for (int k = 0; k < 4; k++) acc[k] = 0.0f;
+  float4 a0_0 = (float4)(0.0f);
+  float4 a1_0 = (float4)(0.0f);
+  float4 a2_0 = (float4)(0.0f);
+  float4 a3_0 = (float4)(0.0f);
   for (int b = part * n / 64; b < (part + 1) * n / 64; b++) {
     __global const float* in = ws + (size_t)b * 3604 + 256;
     __global const float* d = ws + (size_t)b * 3604 + 3092 + co0;
     for (int oy = oyFrom; oy < oyTo; oy++) {
-      const int iy = oy + ky;
-      for (int ox = oxFrom; ox < oxTo; ox++) {
-        const int ix = ox + kx;
-        const float v = in[(iy * 8 + ix) * 4 + ci];
+      __global const float* row = in + (oy + ky) * 32 + t0;
+      for (int ox = 0; ox < 8; ox++) {
         __global const float* ds = d + (oy * 8 + ox) * 4;
-        for (int k = 0; k < 4; k++) acc[k] += v * ds[k];
+        const float4 d0 = vload4(0, ds);
+        const int ix = ox;
+        __global const float* xs = row + ix * 4;
+        { const float v = xs[0]; a0_0 += v * d0; }
+        { const float v = xs[1]; a1_0 += v * d0; }
+        { const float v = xs[2]; a2_0 += v * d0; }
+        { const float v = xs[3]; a3_0 += v * d0; }
       }
     }
   }
-  __global float* out = partials + (size_t)gid * 4;
-  for (int k = 0; k < 4; k++) out[k] = acc[k];
+  __global float* out = partials + (size_t)part * 16 + (ky * 4 + t0) * 4 + co0;
+  vstore4(a0_0, 0, out);
+  vstore4(a1_0, 0, out + 4);
+  vstore4(a2_0, 0, out + 8);
+  vstore4(a3_0, 0, out + 12);
 }
 
 // branchB_backward_kernel: adds the 64 parts of branchB_backward_kernel_parts in order
 __kernel void branchB_backward_kernel(ARGS) {
   const int i = get_global_id(0);
-  if (i >= 4) return;
-  for (int k = 0; k < 4; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 4 + i) * 4 + k];
-    g[228 + i * 4 + k] = sum * scale;
-  }
+  if (i >= 16) return;
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 16 + i];
+  g[228 + i] = sum * scale;
 }
 
 // branchB_backward_bias_parts: the batch's mean gradient of each bias [4]
@@ -525,34 +721,65 @@ __kernel void branchB_backward_bias(ARGS) {
   }
 }
 
-// branchB_backward_input: the gradient of each input value; branchB: Conv2D 1x1 stride 1 VALID, 8x8x4 -> 8x8x4, weights HWIO [1, 1, 4, 4] at p[228], bias at p[244]
+// branchB_backward_turn: the kernel flipped and its channels swapped, [1, 1, 4, 4], into partials; branchB: Conv2D 1x1 stride 1 VALID, 8x8x4 -> 8x8x4, weights HWIO [1, 1, 4, 4] at p[228], bias at p[244]
+__kernel void branchB_backward_turn(ARGS) {
+  const int i = get_global_id(0);
+  if (i >= 16) return;
+  const int ci = i % 4;
+  const int co = (i / 4) % 4;
+  const int tap = i / 16;
+  const int ky = 0 - tap;
+  const int kx = 0 - tap % 1;
+  partials[i] = p[228 + ((ky + kx) * 4 + ci) * 4 + co];
+}
+
+// branchB_backward_input: the gradient of each input value, the output gradient convolved with the turned kernel in register tiles of 8 output pixels by 4 channels (vectors of 4), a work item per tile; branchB: Conv2D 1x1 stride 1 VALID, 8x8x4 -> 8x8x4, weights HWIO [1, 1, 4, 4] at p[228], bias at p[244]
 __kernel void branchB_backward_input(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 256) return;
-  const int b = gid / 256;
-  const int i = gid - b * 256;
-  __global const float* d = ws + (size_t)b * 3604 + 3092;
-  __global float* dx = ws + (size_t)b * 3604 + 2698;
-  const int ci = i % 4;
-  const int ix = (i / 4) % 8;
-  const int iy = i / 32;
-  float acc = 0.0f;
+  if (gid >= n * 8) return;
+  const int b = gid / 8;
+  const int i = gid - b * 8;
+  __global const float* in = ws + (size_t)b * 3604 + 3092;
+  const int co0 = (i % 1) * 4;
+  const int ox0 = ((i) % 1) * 8;
+  const int oy = i;
+  const float4 b0 = (float4)(0.0f);
+  float4 a0_0 = b0;
+  float4 a1_0 = b0;
+  float4 a2_0 = b0;
+  float4 a3_0 = b0;
+  float4 a4_0 = b0;
+  float4 a5_0 = b0;
+  float4 a6_0 = b0;
+  float4 a7_0 = b0;
   for (int ky = 0; ky < 1; ky++) {
-    const int ty = iy - ky;
-    if (ty < 0) continue;
-    const int oy = ty;
-    if (oy >= 8) continue;
-    for (int kx = 0; kx < 1; kx++) {
-      const int tx = ix - kx;
-      if (tx < 0) continue;
-      const int ox = tx;
-      if (ox >= 8) continue;
-      __global const float* ds = d + (oy * 8 + ox) * 4;
-      __global const float* ws_ = p + 228 + ((ky + kx) * 4 + ci) * 4;
-      for (int co = 0; co < 4; co++) acc += ds[co] * ws_[co];
+    const int iy = oy + ky;
+    __global const float* row = in + iy * 32;
+    __global const float* wr = partials + ky * 16 + co0;
+    const int ix0 = ox0;
+    __global const float* xs = row + ix0 * 4;
+    for (int t = 0; t < 4; t++) {
+      __global const float* wt = wr + t * 4;
+      const float4 w0 = vload4(0, wt);
+      { const float v = xs[t]; a0_0 += v * w0; }
+      { const float v = xs[t + 4]; a1_0 += v * w0; }
+      { const float v = xs[t + 8]; a2_0 += v * w0; }
+      { const float v = xs[t + 12]; a3_0 += v * w0; }
+      { const float v = xs[t + 16]; a4_0 += v * w0; }
+      { const float v = xs[t + 20]; a5_0 += v * w0; }
+      { const float v = xs[t + 24]; a6_0 += v * w0; }
+      { const float v = xs[t + 28]; a7_0 += v * w0; }
     }
   }
-  dx[i] = acc;
+  __global float* y = ws + (size_t)b * 3604 + 2698 + (oy * 8 + ox0) * 4 + co0;
+  vstore4(a0_0, 0, y);
+  vstore4(a1_0, 0, y + 4);
+  vstore4(a2_0, 0, y + 8);
+  vstore4(a3_0, 0, y + 12);
+  vstore4(a4_0, 0, y + 16);
+  vstore4(a5_0, 0, y + 20);
+  vstore4(a6_0, 0, y + 24);
+  vstore4(a7_0, 0, y + 28);
 }
 
 // branchB_gradient_sum1: adds a gradient [256] into that of a layer several read
@@ -718,70 +945,56 @@ __kernel void both_backward_input(ARGS) {
   if (c >= 4 && c < 8) (ws + (size_t)b * 3604 + 3348)[px * 4 + c - 4] = d[i];
 }
 
-// pool_forward: pool: MaxPool 2x2 stride 2 VALID, 8x8x8 -> 4x4x8
+// pool_forward: pool: MaxPool 2x2 stride 2 VALID, 8x8x8 -> 4x4x8; a work item per output pixel and 8 channels (vectors of 8)
 __kernel void pool_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 128) return;
-  const int b = gid / 128;
-  const int i = gid - b * 128;
+  if (gid >= n * 16) return;
+  const int b = gid / 16;
+  const int i = gid - b * 16;
   __global const float* in = ws + (size_t)b * 3604 + 1536;
   __global float* out = ws + (size_t)b * 3604 + 2048;
-  const int ch = i % 8;
-  const int ox = (i / 8) % 4;
-  const int oy = i / 32;
+  const int c0 = (i % 1) * 8;
+  const int ox = (i) % 4;
+  const int oy = i / 4;
   const int y0 = max(oy * 2, 0);
   const int y1 = min(oy * 2 + 2, 8);
   const int x0 = max(ox * 2, 0);
   const int x1 = min(ox * 2 + 2, 8);
-  float acc = -INFINITY;
+  float8 a0 = (float8)(-INFINITY);
   for (int iy = y0; iy < y1; iy++) {
     for (int ix = x0; ix < x1; ix++) {
-      const float v = in[(iy * 8 + ix) * 8 + ch];
-      acc = fmax(acc, v);
+      __global const float* v = in + (iy * 8 + ix) * 8 + c0;
+      a0 = fmax(a0, vload8(0, v));
     }
   }
-  out[i] = acc;
+  __global float* y = out + (oy * 4 + ox) * 8 + c0;
+  vstore8(a0, 0, y);
 }
 
-// pool_backward_input: the gradient of each input value; pool: MaxPool 2x2 stride 2 VALID, 8x8x8 -> 4x4x8
+// pool_backward_input: the gradient of each input value; pool: MaxPool 2x2 stride 2 VALID, 8x8x8 -> 4x4x8; the windows tile the input: a work item per window and 8 channels (vectors of 8) writes each of its cells
 __kernel void pool_backward_input(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 512) return;
-  const int b = gid / 512;
-  const int i = gid - b * 512;
+  if (gid >= n * 16) return;
+  const int b = gid / 16;
+  const int i = gid - b * 16;
   __global const float* in = ws + (size_t)b * 3604 + 1536;
   __global const float* d = ws + (size_t)b * 3604 + 2452;
   __global float* dx = ws + (size_t)b * 3604 + 2580;
-  const int ch = i % 8;
-  const int ix = (i / 8) % 8;
-  const int iy = i / 64;
-  float acc = 0.0f;
-  for (int ky = 0; ky < 2; ky++) {
-    const int ty = iy - ky;
-    if (ty < 0 || ty % 2 != 0) continue;
-    const int oy = ty / 2;
-    if (oy >= 4) continue;
-    for (int kx = 0; kx < 2; kx++) {
-      const int tx = ix - kx;
-      if (tx < 0 || tx % 2 != 0) continue;
-      const int ox = tx / 2;
-      if (ox >= 4) continue;
-      const int y0 = max(oy * 2, 0);
-      const int y1 = min(oy * 2 + 2, 8);
-      const int x0 = max(ox * 2, 0);
-      const int x1 = min(ox * 2 + 2, 8);
-      float m = in[(y0 * 8 + x0) * 8 + ch];
-      int best = y0 * 8 + x0;
-      for (int yy = y0; yy < y1; yy++) {
-        for (int xx = x0; xx < x1; xx++) {
-          const float v = in[(yy * 8 + xx) * 8 + ch];
-          if (v > m) { m = v; best = yy * 8 + xx; }
-        }
-      }
-      if (best == iy * 8 + ix) acc += d[(oy * 4 + ox) * 8 + ch];
-    }
-  }
-  dx[i] = acc;
+  const int c0 = (i % 1) * 8;
+  const int ox = (i) % 4;
+  const int oy = i / 4;
+  const int corner = (oy * 2 * 8 + ox * 2) * 8 + c0;
+  __global const float* ds = d + (oy * 4 + ox) * 8 + c0;
+  const float8 d0 = vload8(0, ds);
+  float8 m0 = vload8(0, in + corner);
+  int8 best0 = (int8)(0);
+  { const float8 v = vload8(0, in + corner + 8); const int8 gt = v > m0; best0 = gt ? (int8)(1) : best0; m0 = gt ? v : m0; }
+  { const float8 v = vload8(0, in + corner + 64); const int8 gt = v > m0; best0 = gt ? (int8)(2) : best0; m0 = gt ? v : m0; }
+  { const float8 v = vload8(0, in + corner + 72); const int8 gt = v > m0; best0 = gt ? (int8)(3) : best0; m0 = gt ? v : m0; }
+  vstore8((best0 == 0 ? d0 : (float8)(0.0f)), 0, dx + corner);
+  vstore8((best0 == 1 ? d0 : (float8)(0.0f)), 0, dx + corner + 8);
+  vstore8((best0 == 2 ? d0 : (float8)(0.0f)), 0, dx + corner + 64);
+  vstore8((best0 == 3 ? d0 : (float8)(0.0f)), 0, dx + corner + 72);
 }
 
 // drop_forward (training): drop: Dropout 0.25, 4x4x8, keeps each value with probability 0.75, scaled by 1.3333334
@@ -825,49 +1038,138 @@ __kernel void drop_backward(ARGS) {
   d[i] *= mask[i];
 }
 
-// output_forward: output: Dense 10 + Softmax, [128] -> [10], weights [128, 10] at p[256], bias at p[1536]
+// output_forward: output: Dense 10 + Softmax, [128] -> [10], weights [128, 10] at p[256], bias at p[1536]; a work item per tile of 6 samples by 10 units (vectors of 8 + 2), each weight vector read once per tile
 __kernel void output_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= n * 10) return;
-  const int b = gid / 10;
-  const int i = gid - b * 10;
-  __global const float* in = ws + (size_t)b * 3604 + 2176;
-  __global float* out = ws + (size_t)b * 3604 + 2432;
-  float acc = p[1536 + i];
-  __global const float* w = p + 256 + i;
-  for (int k = 0; k < 128; k++) acc += in[k] * w[k * 10];
-  out[i] = acc;
+  if (gid >= (n + 5) / 6 * 1) return;
+  const int b0 = gid / 1 * 6;
+  const int i = gid % 1;
+  const int u0 = i * 10;
+  __global const float* w = p + 256 + u0;
+  const int s0 = min(b0, n - 1);
+  __global const float* in0 = ws + (size_t)s0 * 3604 + 2176;
+  const int s1 = min(b0 + 1, n - 1);
+  __global const float* in1 = ws + (size_t)s1 * 3604 + 2176;
+  const int s2 = min(b0 + 2, n - 1);
+  __global const float* in2 = ws + (size_t)s2 * 3604 + 2176;
+  const int s3 = min(b0 + 3, n - 1);
+  __global const float* in3 = ws + (size_t)s3 * 3604 + 2176;
+  const int s4 = min(b0 + 4, n - 1);
+  __global const float* in4 = ws + (size_t)s4 * 3604 + 2176;
+  const int s5 = min(b0 + 5, n - 1);
+  __global const float* in5 = ws + (size_t)s5 * 3604 + 2176;
+  float8 a0_0 = vload8(0, p + 1536 + u0);
+  float8 a1_0 = vload8(0, p + 1536 + u0);
+  float8 a2_0 = vload8(0, p + 1536 + u0);
+  float8 a3_0 = vload8(0, p + 1536 + u0);
+  float8 a4_0 = vload8(0, p + 1536 + u0);
+  float8 a5_0 = vload8(0, p + 1536 + u0);
+  float2 a0_8 = vload2(0, p + 1536 + u0 + 8);
+  float2 a1_8 = vload2(0, p + 1536 + u0 + 8);
+  float2 a2_8 = vload2(0, p + 1536 + u0 + 8);
+  float2 a3_8 = vload2(0, p + 1536 + u0 + 8);
+  float2 a4_8 = vload2(0, p + 1536 + u0 + 8);
+  float2 a5_8 = vload2(0, p + 1536 + u0 + 8);
+  for (int k = 0; k < 128; k++) {
+    const float8 w0 = vload8(0, w + k * 10);
+    const float2 w8 = vload2(0, w + k * 10 + 8);
+    { const float v = in0[k]; a0_0 += v * w0; a0_8 += v * w8; }
+    { const float v = in1[k]; a1_0 += v * w0; a1_8 += v * w8; }
+    { const float v = in2[k]; a2_0 += v * w0; a2_8 += v * w8; }
+    { const float v = in3[k]; a3_0 += v * w0; a3_8 += v * w8; }
+    { const float v = in4[k]; a4_0 += v * w0; a4_8 += v * w8; }
+    { const float v = in5[k]; a5_0 += v * w0; a5_8 += v * w8; }
+  }
+  if (b0 < n) {
+    __global float* out = ws + (size_t)s0 * 3604 + 2432 + u0;
+    vstore8(a0_0, 0, out);
+    vstore2(a0_8, 0, out + 8);
+  }
+  if (b0 + 1 < n) {
+    __global float* out = ws + (size_t)s1 * 3604 + 2432 + u0;
+    vstore8(a1_0, 0, out);
+    vstore2(a1_8, 0, out + 8);
+  }
+  if (b0 + 2 < n) {
+    __global float* out = ws + (size_t)s2 * 3604 + 2432 + u0;
+    vstore8(a2_0, 0, out);
+    vstore2(a2_8, 0, out + 8);
+  }
+  if (b0 + 3 < n) {
+    __global float* out = ws + (size_t)s3 * 3604 + 2432 + u0;
+    vstore8(a3_0, 0, out);
+    vstore2(a3_8, 0, out + 8);
+  }
+  if (b0 + 4 < n) {
+    __global float* out = ws + (size_t)s4 * 3604 + 2432 + u0;
+    vstore8(a4_0, 0, out);
+    vstore2(a4_8, 0, out + 8);
+  }
+  if (b0 + 5 < n) {
+    __global float* out = ws + (size_t)s5 * 3604 + 2432 + u0;
+    vstore8(a5_0, 0, out);
+    vstore2(a5_8, 0, out + 8);
+  }
 }
 
-// output_backward_kernel_parts: the batch's mean gradient of each weight; output: Dense 10 + Softmax, [128] -> [10], weights [128, 10] at p[256], bias at p[1536]
-// summed over 13 parts of the batch, a work item per part and item
+// output_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 4 input rows by 10 filters (vectors of 8 + 2), a work item per tile; output: Dense 10 + Softmax, [128] -> [10], weights [128, 10] at p[256], bias at p[1536]
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void output_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 16640) return;
-  const int part = gid / 1280;
-  const int i = gid - part * 1280;
-  const int row = i / 10;
-  const int col = i - row * 10;
-  float acc[1];
-  for (int k = 0; k < 1; k++) acc[k] = 0.0f;
-  for (int b = part * n / 13; b < (part + 1) * n / 13; b++) {
+  if (gid >= 2048) return;
+  const int part = gid / 32;
+  const int i = gid - part * 32;
+  const int co0 = (i % 1) * 10;
+  const int t0 = ((i) % 32) * 4;
+  const int ky = i / 32;
+  const int oyLo = 0 - ky;
+  const int oyFrom = oyLo > 0 ? (oyLo) : 0;
+  const int oyHi = 0 - ky;
+  const int oyTo = oyHi < 0 ? 0 : min(1, oyHi + 1);
+  float8 a0_0 = (float8)(0.0f);
+  float2 a0_8 = (float2)(0.0f);
+  float8 a1_0 = (float8)(0.0f);
+  float2 a1_8 = (float2)(0.0f);
+  float8 a2_0 = (float8)(0.0f);
+  float2 a2_8 = (float2)(0.0f);
+  float8 a3_0 = (float8)(0.0f);
+  float2 a3_8 = (float2)(0.0f);
+  for (int b = part * n / 64; b < (part + 1) * n / 64; b++) {
     __global const float* in = ws + (size_t)b * 3604 + 2176;
-    __global const float* d = ws + (size_t)b * 3604 + 2442;
-    acc[0] += in[row] * d[col];
+    __global const float* d = ws + (size_t)b * 3604 + 2442 + co0;
+    for (int oy = oyFrom; oy < oyTo; oy++) {
+      __global const float* row = in + (oy + ky) * 128 + t0;
+      for (int ox = 0; ox < 1; ox++) {
+        __global const float* ds = d + (oy + ox) * 10;
+        const float8 d0 = vload8(0, ds);
+        const float2 d8 = vload2(0, ds + 8);
+        const int ix = ox;
+        __global const float* xs = row + ix * 128;
+        { const float v = xs[0]; a0_0 += v * d0; a0_8 += v * d8; }
+        { const float v = xs[1]; a1_0 += v * d0; a1_8 += v * d8; }
+        { const float v = xs[2]; a2_0 += v * d0; a2_8 += v * d8; }
+        { const float v = xs[3]; a3_0 += v * d0; a3_8 += v * d8; }
+      }
+    }
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  __global float* out = partials + (size_t)part * 1280 + (ky * 128 + t0) * 10 + co0;
+  vstore8(a0_0, 0, out);
+  vstore2(a0_8, 0, out + 8);
+  vstore8(a1_0, 0, out + 10);
+  vstore2(a1_8, 0, out + 18);
+  vstore8(a2_0, 0, out + 20);
+  vstore2(a2_8, 0, out + 28);
+  vstore8(a3_0, 0, out + 30);
+  vstore2(a3_8, 0, out + 38);
 }
 
-// output_backward_kernel: adds the 13 parts of output_backward_kernel_parts in order
+// output_backward_kernel: adds the 64 parts of output_backward_kernel_parts in order
 __kernel void output_backward_kernel(ARGS) {
   const int i = get_global_id(0);
   if (i >= 1280) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 13; part++) sum += partials[((size_t)part * 1280 + i) + k];
-    g[256 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 1280 + i];
+  g[256 + i] = sum * scale;
 }
 
 // output_backward_bias_parts: the batch's mean gradient of each bias [10]

@@ -57,9 +57,12 @@ class OpenClEmitterTest {
         networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow();
     String source = OpenClParityTest.program(lenet);
     assertTrue(source.contains("// c1_forward: c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6"), source);
-    assertTrue(source.contains("// c1_forward: c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]; register tiles of 4 output pixels by 6 channels (vectors of 4 + 2)"), source);
-    assertTrue(source.contains("// c3_backward_input: the gradient of each input value, the output gradient convolved with the turned kernel in register tiles of"), source);
-    assertTrue(source.contains("__kernel void c3_backward_turn(ARGS)"), source);
+    assertTrue(source.contains("// c1_forward: c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]; tiles of 8 neighbouring output pixels in the lanes of a float8 by all 6 filters"), source);
+    assertTrue(source.contains("// c3_backward_input: the gradient of each input value, a work item per input pixel summing dot products along the 16 filters (6 channels x 2 float8 accumulators)"), source);
+    // Inputs of a vector of channels or more take the turned kernel's tiles instead (c2: 32 -> 32).
+    String wide = OpenClParityTest.program(
+        networks().stream().filter(n -> n.name().equals("WinogradSized")).findFirst().orElseThrow());
+    assertTrue(wide.contains("_backward_turn(ARGS)") && wide.contains("convolved with the turned kernel in register tiles"), wide);
     assertTrue(source.contains("__kernel void s2_backward_input(ARGS)"), source);
     assertTrue(source.contains("__kernel void c5_backward_kernel(ARGS)"), source);
     assertTrue(source.contains("__kernel void adam_update("), source);

@@ -87,6 +87,17 @@ final class ClConv {
     }
 
     if (t.computesInputGradient()) {
+      if (ClTiledConv.dotProductsFit(shape)) {
+        ClTiledConv.Tiled tiled =
+            ClTiledConv.dotInputGradient(
+                shape, dOut, "p + " + step.weightOffset(), program.workspace(t.inputGradient()));
+        program.perSample(
+            name + "_backward_input",
+            name + "_backward_input: the gradient of each input value, " + tiled.strategy() + "; " + shapes,
+            tiled.items(), tiled.body());
+        program.launch("backward", name + "_backward_input", true, tiled.items());
+        return;
+      }
       if (w.strideHeight() == 1 && w.strideWidth() == 1) {
         turnedInputGradient(program, name, t, shape, shapes, dOut);
         return;

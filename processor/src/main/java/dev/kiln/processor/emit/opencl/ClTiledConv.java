@@ -88,6 +88,9 @@ final class ClTiledConv {
    */
   static Tiled convolution(
       Shape s, String in, String weights, String bias, String out, UnaryOperator<String> activation) {
+    if (s.inChannels() == 1 && s.outChannels() < LANES && s.strideWidth() == 1 && s.outWidth() >= LANES) {
+      return pixelLanes(s, in, weights, bias, out, activation);
+    }
     int block = channelBlock(s.outChannels());
     int blocks = s.outChannels() / block;
     List<int[]> pieces = pieces(block);
@@ -154,6 +157,165 @@ final class ClTiledConv {
         "register tiles of " + pixels + " output pixel" + (pixels == 1 ? "" : "s") + " by " + block
             + " channels (vectors of " + describe(pieces) + "), a work item per tile";
     return new Tiled(b.toString().replace(" + 0]", "]").replace(" + 0)", ")"), items, strategy);
+  }
+
+  /** Lanes of the widest vector the tiles use (AVX2's eight floats). */
+  static final int LANES = 8;
+
+  /**
+   * A narrow first layer (one input channel, fewer filters than lanes: LeNet-5's {@code c1}) in
+   * tiles of eight neighbouring output pixels of one row, in the lanes of a {@code float8} per
+   * filter: with one channel the eight pixels' inputs at a tap are one load, and every lane does
+   * work, where channel vectors would fill six of eight. The last tile of a row starts eight
+   * before its end and so overlaps the one before it, which it writes again with the same values.
+   */
+  private static Tiled pixelLanes(
+      Shape s, String in, String weights, String bias, String out, UnaryOperator<String> activation) {
+    int f = s.outChannels();
+    int segments = (s.outWidth() + LANES - 1) / LANES;
+    int items = s.outHeight() * segments;
+    StringBuilder b = new StringBuilder();
+    b.append("  __global const float* in = ").append(in).append(";\n");
+    b.append("  const int ox0 = min((i % ").append(segments).append(") * ").append(LANES).append(", ")
+        .append(s.outWidth() - LANES).append(");\n");
+    b.append("  const int oy = i / ").append(segments).append(";\n");
+    for (int co = 0; co < f; co++) {
+      b.append("  float8 a").append(co).append(" = (float8)(").append(bias == null ? "0.0f" : "(" + bias + ")[" + co + "]")
+          .append(");\n");
+    }
+    b.append("  for (int ky = 0; ky < ").append(s.kernelHeight()).append("; ky++) {\n");
+    b.append("    const int iy = oy * ").append(s.strideHeight()).append(" - ").append(s.padTop()).append(" + ky;\n");
+    if (s.padsRows()) {
+      b.append("    if (iy < 0 || iy >= ").append(s.inHeight()).append(") continue;\n");
+    }
+    b.append("    __global const float* row = in + iy * ").append(s.inWidth()).append(";\n");
+    b.append("    __global const float* wr = ").append(weights).append(" + ky * ").append(s.kernelWidth() * f).append(";\n");
+    b.append("    const int x0 = ox0 - ").append(s.padLeft()).append(";\n");
+    StringBuilder taps = new StringBuilder();
+    for (int co = 0; co < f; co++) {
+      taps.append(" a").append(co).append(" += v * wt[").append(co).append("];");
+    }
+    String inside =
+        "    for (int kx = 0; kx < " + s.kernelWidth() + "; kx++) {\n"
+            + "      __global const float* wt = wr + kx * " + f + ";\n"
+            + "      const float8 v = vload8(0, row + x0 + kx);\n"
+            + "     " + taps + "\n"
+            + "    }\n";
+    if (!s.padsColumns()) {
+      b.append(inside);
+    } else {
+      StringBuilder lanes = new StringBuilder();
+      for (int l = 0; l < LANES; l++) {
+        lanes.append(l == 0 ? "" : ", ").append("cell(x + ").append(l).append(")");
+      }
+      b.append("    if (x0 >= 0 && x0 + ").append(LANES + s.kernelWidth() - 1).append(" <= ").append(s.inWidth()).append(") {\n");
+      b.append(inside.indent(2));
+      b.append("    } else {\n");
+      b.append("      // At the row's ends, lane by lane: a cell outside the input is zero.\n");
+      b.append("      for (int kx = 0; kx < ").append(s.kernelWidth()).append("; kx++) {\n");
+      b.append("        __global const float* wt = wr + kx * ").append(f).append(";\n");
+      b.append("        const int x = x0 + kx;\n");
+      b.append("        const float8 v = (float8)(").append(lanes.toString()
+          .replace("cell(x + 0)", "cell(x)")).append(");\n");
+      b.append("       ").append(taps).append("\n");
+      b.append("      }\n");
+      b.append("    }\n");
+    }
+    b.append("  }\n");
+    b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth()).append(" + ox0) * ").append(f).append(";\n");
+    for (int co = 0; co < f; co++) {
+      b.append("  const float8 r").append(co).append(" = ").append(activation.apply("a" + co)).append(";\n");
+    }
+    for (int l = 0; l < LANES; l++) {
+      b.append(" ");
+      for (int co = 0; co < f; co++) {
+        b.append(" y[").append(l * f + co).append("] = r").append(co).append(".s").append(l).append(';');
+      }
+      b.append('\n');
+    }
+    String body = b.toString().replaceAll("cell\\(([^)]*)\\)",
+        "($1 >= 0 \\&\\& $1 < " + s.inWidth() + " ? row[$1] : 0.0f)");
+    String strategy =
+        "tiles of " + LANES + " neighbouring output pixels in the lanes of a float8 by all " + f
+            + " filters (one input channel: the pixels' inputs at a tap are one load), a work item per tile";
+    return new Tiled(body, items, strategy);
+  }
+
+  /**
+   * Whether a stride-1 input gradient should sum dot products over the filters ({@link
+   * #dotInputGradient}) rather than run the turned kernel's tiles: where the input has fewer
+   * channels than a vector's lanes (the turned tiles would fill few) and the filters fill whole
+   * vectors, few enough for every channel's accumulators to stay in registers.
+   */
+  static boolean dotProductsFit(Shape s) {
+    int vectors = s.outChannels() / LANES;
+    return s.strideHeight() == 1 && s.strideWidth() == 1 && s.inChannels() < LANES
+        && s.outChannels() % LANES == 0 && s.inChannels() * vectors <= MOST_ACCUMULATORS;
+  }
+
+  /**
+   * A stride-1 input gradient as dot products along the filters: a work item per input pixel
+   * sums, over the taps whose outputs it reached, the output gradient's filter vectors times
+   * each channel's weight vectors (contiguous in HWIO), then adds each channel's lanes. {@code
+   * gradient} and {@code inputGradient} are sample {@code b}'s pointer expressions, {@code
+   * weights} the kernel's.
+   */
+  static Tiled dotInputGradient(Shape s, String gradient, String weights, String inputGradient) {
+    int c = s.inChannels();
+    int f = s.outChannels();
+    int vectors = f / LANES;
+    StringBuilder b = new StringBuilder();
+    b.append("  __global const float* d = ").append(gradient).append(";\n");
+    b.append("  const int ix = i % ").append(s.inWidth()).append(";\n");
+    b.append("  const int iy = i / ").append(s.inWidth()).append(";\n");
+    for (int ci = 0; ci < c; ci++) {
+      for (int k = 0; k < vectors; k++) {
+        b.append("  float8 a").append(ci).append('_').append(k).append(" = (float8)(0.0f);\n");
+      }
+    }
+    b.append("  // The taps whose output, iy + pad - ky (and so for x), lies in the output.\n");
+    b.append("  const int kyFrom = max(0, iy").append(plus(s.padTop() - s.outHeight() + 1)).append(");\n");
+    b.append("  const int kyTo = min(").append(s.kernelHeight() - 1).append(", iy + ").append(s.padTop()).append(");\n");
+    b.append("  const int kxFrom = max(0, ix").append(plus(s.padLeft() - s.outWidth() + 1)).append(");\n");
+    b.append("  const int kxTo = min(").append(s.kernelWidth() - 1).append(", ix + ").append(s.padLeft()).append(");\n");
+    b.append("  for (int ky = kyFrom; ky <= kyTo; ky++) {\n");
+    b.append("    for (int kx = kxFrom; kx <= kxTo; kx++) {\n");
+    b.append("      __global const float* ds = d + ((iy + ").append(s.padTop()).append(" - ky) * ").append(s.outWidth())
+        .append(" + ix + ").append(s.padLeft()).append(" - kx) * ").append(f).append(";\n");
+    b.append("      __global const float* wt = ").append(weights).append(" + (ky * ").append(s.kernelWidth())
+        .append(" + kx) * ").append(c * f).append(";\n");
+    for (int k = 0; k < vectors; k++) {
+      b.append("      const float8 d").append(k).append(" = vload8(").append(k).append(", ds);\n");
+    }
+    for (int ci = 0; ci < c; ci++) {
+      b.append("     ");
+      for (int k = 0; k < vectors; k++) {
+        b.append(" a").append(ci).append('_').append(k).append(" += d").append(k).append(" * vload8(")
+            .append(ci * vectors + k).append(", wt);");
+      }
+      b.append('\n');
+    }
+    b.append("    }\n");
+    b.append("  }\n");
+    b.append("  __global float* dx = ").append(inputGradient).append(" + i * ").append(c).append(";\n");
+    for (int ci = 0; ci < c; ci++) {
+      StringBuilder sum = new StringBuilder("a" + ci + "_0");
+      for (int k = 1; k < vectors; k++) {
+        sum.append(" + a").append(ci).append('_').append(k);
+      }
+      b.append("  { const float8 t = ").append(sum).append("; const float4 u = t.lo + t.hi; const float2 v = u.lo + u.hi;")
+          .append(" dx[").append(ci).append("] = v.x + v.y; }\n");
+    }
+    String strategy =
+        "a work item per input pixel summing dot products along the " + f + " filters (" + c + " channels x "
+            + vectors + " float8 accumulators)";
+    return new Tiled(b.toString().replace(" + 0;", ";").replace("iy + 0 - ky", "iy - ky").replace("ix + 0 - kx", "ix - kx"),
+        s.inHeight() * s.inWidth(), strategy);
+  }
+
+  /** {@code " + k"}, or {@code " - k"} for a negative {@code k}, to add to an index. */
+  private static String plus(int k) {
+    return k < 0 ? " - " + -k : " + " + k;
   }
 
   /** A kernel gradient in tiles, for {@link ClProgram#parameterGradientTiles}. */

@@ -87,20 +87,13 @@ __kernel void c1_forward(ARGS) {
     __global const float* row = in + iy * 28;
     __global const float* wr = p + ky * 30;
     const int x0 = ox0 - 2;
-    if (x0 >= 0 && x0 + 12 <= 28) {
-      for (int kx = 0; kx < 5; kx++) {
-        __global const float* wt = wr + kx * 6;
-        const float8 v = vload8(0, row + x0 + kx);
-        a0 += v * wt[0]; a1 += v * wt[1]; a2 += v * wt[2]; a3 += v * wt[3]; a4 += v * wt[4]; a5 += v * wt[5];
-      }
-    } else {
-      // At the row's ends, lane by lane: a cell outside the input is zero.
-      for (int kx = 0; kx < 5; kx++) {
-        __global const float* wt = wr + kx * 6;
-        const int x = x0 + kx;
-        const float8 v = (float8)((x >= 0 && x < 28 ? row[x] : 0.0f), (x + 1 >= 0 && x + 1 < 28 ? row[x + 1] : 0.0f), (x + 2 >= 0 && x + 2 < 28 ? row[x + 2] : 0.0f), (x + 3 >= 0 && x + 3 < 28 ? row[x + 3] : 0.0f), (x + 4 >= 0 && x + 4 < 28 ? row[x + 4] : 0.0f), (x + 5 >= 0 && x + 5 < 28 ? row[x + 5] : 0.0f), (x + 6 >= 0 && x + 6 < 28 ? row[x + 6] : 0.0f), (x + 7 >= 0 && x + 7 < 28 ? row[x + 7] : 0.0f));
-        a0 += v * wt[0]; a1 += v * wt[1]; a2 += v * wt[2]; a3 += v * wt[3]; a4 += v * wt[4]; a5 += v * wt[5];
-      }
+    for (int kx = 0; kx < 5; kx++) {
+      __global const float* wt = wr + kx * 6;
+      const int x = x0 + kx;
+      float8 v;
+      if (x >= 0 && x <= 20) v = vload8(0, row + x);
+      else v = (float8)((x >= 0 && x < 28 ? row[x] : 0.0f), (x + 1 >= 0 && x + 1 < 28 ? row[x + 1] : 0.0f), (x + 2 >= 0 && x + 2 < 28 ? row[x + 2] : 0.0f), (x + 3 >= 0 && x + 3 < 28 ? row[x + 3] : 0.0f), (x + 4 >= 0 && x + 4 < 28 ? row[x + 4] : 0.0f), (x + 5 >= 0 && x + 5 < 28 ? row[x + 5] : 0.0f), (x + 6 >= 0 && x + 6 < 28 ? row[x + 6] : 0.0f), (x + 7 >= 0 && x + 7 < 28 ? row[x + 7] : 0.0f));
+      a0 += v * wt[0]; a1 += v * wt[1]; a2 += v * wt[2]; a3 += v * wt[3]; a4 += v * wt[4]; a5 += v * wt[5];
     }
   }
   __global float* y = ws + (size_t)b * 16188 + (oy * 28 + ox0) * 6;
@@ -241,10 +234,10 @@ __kernel void s2_forward(ARGS) {
   const int c0 = (i % 1) * 6;
   const int ox = (i) % 14;
   const int oy = i / 14;
-  const int y0 = max(oy * 2, 0);
-  const int y1 = min(oy * 2 + 2, 28);
-  const int x0 = max(ox * 2, 0);
-  const int x1 = min(ox * 2 + 2, 28);
+  const int y0 = oy * 2;
+  const int y1 = y0 + 2;
+  const int x0 = ox * 2;
+  const int x1 = x0 + 2;
   float4 a0 = (float4)(-INFINITY);
   float2 a4 = (float2)(-INFINITY);
   for (int iy = y0; iy < y1; iy++) {
@@ -517,10 +510,10 @@ __kernel void s4_forward(ARGS) {
   const int c0 = (i % 1) * 16;
   const int ox = (i) % 5;
   const int oy = i / 5;
-  const int y0 = max(oy * 2, 0);
-  const int y1 = min(oy * 2 + 2, 10);
-  const int x0 = max(ox * 2, 0);
-  const int x1 = min(ox * 2 + 2, 10);
+  const int y0 = oy * 2;
+  const int y1 = y0 + 2;
+  const int x0 = ox * 2;
+  const int x1 = x0 + 2;
   float8 a0 = (float8)(-INFINITY);
   float8 a8 = (float8)(-INFINITY);
   for (int iy = y0; iy < y1; iy++) {

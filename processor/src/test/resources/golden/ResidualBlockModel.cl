@@ -956,10 +956,10 @@ __kernel void pool_forward(ARGS) {
   const int c0 = (i % 1) * 8;
   const int ox = (i) % 4;
   const int oy = i / 4;
-  const int y0 = max(oy * 2, 0);
-  const int y1 = min(oy * 2 + 2, 8);
-  const int x0 = max(ox * 2, 0);
-  const int x1 = min(ox * 2 + 2, 8);
+  const int y0 = oy * 2;
+  const int y1 = y0 + 2;
+  const int x0 = ox * 2;
+  const int x1 = x0 + 2;
   float8 a0 = (float8)(-INFINITY);
   for (int iy = y0; iy < y1; iy++) {
     for (int ix = x0; ix < x1; ix++) {

@@ -32,6 +32,9 @@ final class ClPool {
     int blocks = c / block;
     List<int[]> pieces = ClTiledConv.pieces(block);
     String channels = block + " channels (vectors of " + ClTiledConv.describe(pieces) + ")";
+    boolean tiles =
+        w.strideHeight() == w.kernelHeight() && w.strideWidth() == w.kernelWidth() && !w.padded()
+            && out.height() * w.strideHeight() == in.height() && out.width() * w.strideWidth() == in.width();
     if (t.forward()) {
       boolean withActivation = !t.lossActivation();
       int items = out.height() * out.width() * blocks;
@@ -41,7 +44,15 @@ final class ClPool {
       body.append("  const int c0 = (i % ").append(blocks).append(") * ").append(block).append(";\n");
       body.append("  const int ox = (i / ").append(blocks).append(") % ").append(out.width()).append(";\n");
       body.append("  const int oy = i / ").append(blocks * out.width()).append(";\n");
-      body.append(window("oy", "ox", w, in));
+      if (tiles) {
+        // Every window lies whole in the input: loops of constant counts, which the compiler unrolls.
+        body.append("  const int y0 = oy * ").append(w.strideHeight()).append(";\n");
+        body.append("  const int y1 = y0 + ").append(w.kernelHeight()).append(";\n");
+        body.append("  const int x0 = ox * ").append(w.strideWidth()).append(";\n");
+        body.append("  const int x1 = x0 + ").append(w.kernelWidth()).append(";\n");
+      } else {
+        body.append(window("oy", "ox", w, in));
+      }
       for (int[] piece : pieces) {
         body.append("  ").append(ClTiledConv.type(piece[1])).append(" a").append(piece[0]).append(" = (")
             .append(ClTiledConv.type(piece[1])).append(")(").append(max ? "-INFINITY" : "0.0f").append(");\n");
@@ -57,7 +68,8 @@ final class ClPool {
       body.append("    }\n");
       body.append("  }\n");
       if (!max) {
-        body.append("  const float share = 1.0f / ((y1 - y0) * (x1 - x0));\n");
+        body.append("  const float share = ").append(tiles ? ClProgram.f(1.0 / (w.kernelHeight() * w.kernelWidth()))
+            : "1.0f / ((y1 - y0) * (x1 - x0))").append(";\n");
       }
       body.append("  __global float* y = out + (oy * ").append(out.width()).append(" + ox) * ").append(c).append(" + c0;\n");
       for (int[] piece : pieces) {
@@ -79,8 +91,7 @@ final class ClPool {
     if (!t.computesInputGradient()) {
       return;
     }
-    if (w.strideHeight() == w.kernelHeight() && w.strideWidth() == w.kernelWidth() && !w.padded()
-        && out.height() * w.strideHeight() == in.height() && out.width() * w.strideWidth() == in.width()) {
+    if (tiles) {
       tilingBackward(program, name, t, max, w, in, out, block, pieces, shapes + "; the windows tile the input: a"
           + " work item per window and " + channels + " writes each of its cells");
       return;

@@ -204,21 +204,20 @@ final class ClTiledConv {
     if (!s.padsColumns()) {
       b.append(inside);
     } else {
+      // A tap whose eight cells all lie in the row loads them at once; at the row's ends (a few
+      // taps of the first and last tiles) lane by lane, a cell outside the input being zero.
+      // Per tap rather than per tile: 256 images' c1 on PoCL took 0.95-1.5 ms against 1.6-1.9.
       StringBuilder lanes = new StringBuilder();
       for (int l = 0; l < LANES; l++) {
         lanes.append(l == 0 ? "" : ", ").append("cell(x + ").append(l).append(")");
       }
-      b.append("    if (x0 >= 0 && x0 + ").append(LANES + s.kernelWidth() - 1).append(" <= ").append(s.inWidth()).append(") {\n");
-      b.append(inside.indent(2));
-      b.append("    } else {\n");
-      b.append("      // At the row's ends, lane by lane: a cell outside the input is zero.\n");
-      b.append("      for (int kx = 0; kx < ").append(s.kernelWidth()).append("; kx++) {\n");
-      b.append("        __global const float* wt = wr + kx * ").append(f).append(";\n");
-      b.append("        const int x = x0 + kx;\n");
-      b.append("        const float8 v = (float8)(").append(lanes.toString()
-          .replace("cell(x + 0)", "cell(x)")).append(");\n");
-      b.append("       ").append(taps).append("\n");
-      b.append("      }\n");
+      b.append("    for (int kx = 0; kx < ").append(s.kernelWidth()).append("; kx++) {\n");
+      b.append("      __global const float* wt = wr + kx * ").append(f).append(";\n");
+      b.append("      const int x = x0 + kx;\n");
+      b.append("      float8 v;\n");
+      b.append("      if (x >= 0 && x <= ").append(s.inWidth() - LANES).append(") v = vload8(0, row + x);\n");
+      b.append("      else v = (float8)(").append(lanes.toString().replace("cell(x + 0)", "cell(x)")).append(");\n");
+      b.append("     ").append(taps).append("\n");
       b.append("    }\n");
     }
     b.append("  }\n");

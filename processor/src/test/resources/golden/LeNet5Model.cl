@@ -25,8 +25,8 @@
 //@ infer c3_forward s 20
 //@ forward s4_forward s 25
 //@ infer s4_forward s 25
-//@ forward c5_forward s 15
-//@ infer c5_forward s 15
+//@ forward c5_forward s 5
+//@ infer c5_forward s 5
 //@ forward f6_forward s 6
 //@ infer f6_forward s 6
 //@ forward output_forward s 1
@@ -564,13 +564,13 @@ __kernel void s4_backward_input(ARGS) {
   vstore8((best8 == 3 ? d8 : (float8)(0.0f)), 0, dx + corner + 184);
 }
 
-// c5_forward: c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]; a work item per tile of 8 samples by 8 units (vectors of 8), each weight vector read once per tile
+// c5_forward: c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]; a work item per tile of 4 samples by 24 units (vectors of 8 + 8 + 8), each weight vector read once per tile
 __kernel void c5_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= (n + 7) / 8 * 15) return;
-  const int b0 = gid / 15 * 8;
-  const int i = gid % 15;
-  const int u0 = i * 8;
+  if (gid >= (n + 3) / 4 * 5) return;
+  const int b0 = gid / 5 * 4;
+  const int i = gid % 5;
+  const int u0 = i * 24;
   __global const float* w = p + 2572 + u0;
   const int s0 = min(b0, n - 1);
   __global const float* in0 = ws + (size_t)s0 * 16188 + 7480;
@@ -580,64 +580,50 @@ __kernel void c5_forward(ARGS) {
   __global const float* in2 = ws + (size_t)s2 * 16188 + 7480;
   const int s3 = min(b0 + 3, n - 1);
   __global const float* in3 = ws + (size_t)s3 * 16188 + 7480;
-  const int s4 = min(b0 + 4, n - 1);
-  __global const float* in4 = ws + (size_t)s4 * 16188 + 7480;
-  const int s5 = min(b0 + 5, n - 1);
-  __global const float* in5 = ws + (size_t)s5 * 16188 + 7480;
-  const int s6 = min(b0 + 6, n - 1);
-  __global const float* in6 = ws + (size_t)s6 * 16188 + 7480;
-  const int s7 = min(b0 + 7, n - 1);
-  __global const float* in7 = ws + (size_t)s7 * 16188 + 7480;
   float8 a0_0 = vload8(0, p + 50572 + u0);
   float8 a1_0 = vload8(0, p + 50572 + u0);
   float8 a2_0 = vload8(0, p + 50572 + u0);
   float8 a3_0 = vload8(0, p + 50572 + u0);
-  float8 a4_0 = vload8(0, p + 50572 + u0);
-  float8 a5_0 = vload8(0, p + 50572 + u0);
-  float8 a6_0 = vload8(0, p + 50572 + u0);
-  float8 a7_0 = vload8(0, p + 50572 + u0);
+  float8 a0_8 = vload8(0, p + 50572 + u0 + 8);
+  float8 a1_8 = vload8(0, p + 50572 + u0 + 8);
+  float8 a2_8 = vload8(0, p + 50572 + u0 + 8);
+  float8 a3_8 = vload8(0, p + 50572 + u0 + 8);
+  float8 a0_16 = vload8(0, p + 50572 + u0 + 16);
+  float8 a1_16 = vload8(0, p + 50572 + u0 + 16);
+  float8 a2_16 = vload8(0, p + 50572 + u0 + 16);
+  float8 a3_16 = vload8(0, p + 50572 + u0 + 16);
   for (int k = 0; k < 400; k++) {
     const float8 w0 = vload8(0, w + k * 120);
-    { const float v = in0[k]; a0_0 += v * w0; }
-    { const float v = in1[k]; a1_0 += v * w0; }
-    { const float v = in2[k]; a2_0 += v * w0; }
-    { const float v = in3[k]; a3_0 += v * w0; }
-    { const float v = in4[k]; a4_0 += v * w0; }
-    { const float v = in5[k]; a5_0 += v * w0; }
-    { const float v = in6[k]; a6_0 += v * w0; }
-    { const float v = in7[k]; a7_0 += v * w0; }
+    const float8 w8 = vload8(0, w + k * 120 + 8);
+    const float8 w16 = vload8(0, w + k * 120 + 16);
+    { const float v = in0[k]; a0_0 += v * w0; a0_8 += v * w8; a0_16 += v * w16; }
+    { const float v = in1[k]; a1_0 += v * w0; a1_8 += v * w8; a1_16 += v * w16; }
+    { const float v = in2[k]; a2_0 += v * w0; a2_8 += v * w8; a2_16 += v * w16; }
+    { const float v = in3[k]; a3_0 += v * w0; a3_8 += v * w8; a3_16 += v * w16; }
   }
   if (b0 < n) {
     __global float* out = ws + (size_t)s0 * 16188 + 7880 + u0;
     vstore8(fmax(a0_0, 0.0f), 0, out);
+    vstore8(fmax(a0_8, 0.0f), 0, out + 8);
+    vstore8(fmax(a0_16, 0.0f), 0, out + 16);
   }
   if (b0 + 1 < n) {
     __global float* out = ws + (size_t)s1 * 16188 + 7880 + u0;
     vstore8(fmax(a1_0, 0.0f), 0, out);
+    vstore8(fmax(a1_8, 0.0f), 0, out + 8);
+    vstore8(fmax(a1_16, 0.0f), 0, out + 16);
   }
   if (b0 + 2 < n) {
     __global float* out = ws + (size_t)s2 * 16188 + 7880 + u0;
     vstore8(fmax(a2_0, 0.0f), 0, out);
+    vstore8(fmax(a2_8, 0.0f), 0, out + 8);
+    vstore8(fmax(a2_16, 0.0f), 0, out + 16);
   }
   if (b0 + 3 < n) {
     __global float* out = ws + (size_t)s3 * 16188 + 7880 + u0;
     vstore8(fmax(a3_0, 0.0f), 0, out);
-  }
-  if (b0 + 4 < n) {
-    __global float* out = ws + (size_t)s4 * 16188 + 7880 + u0;
-    vstore8(fmax(a4_0, 0.0f), 0, out);
-  }
-  if (b0 + 5 < n) {
-    __global float* out = ws + (size_t)s5 * 16188 + 7880 + u0;
-    vstore8(fmax(a5_0, 0.0f), 0, out);
-  }
-  if (b0 + 6 < n) {
-    __global float* out = ws + (size_t)s6 * 16188 + 7880 + u0;
-    vstore8(fmax(a6_0, 0.0f), 0, out);
-  }
-  if (b0 + 7 < n) {
-    __global float* out = ws + (size_t)s7 * 16188 + 7880 + u0;
-    vstore8(fmax(a7_0, 0.0f), 0, out);
+    vstore8(fmax(a3_8, 0.0f), 0, out + 8);
+    vstore8(fmax(a3_16, 0.0f), 0, out + 16);
   }
 }
 

@@ -33,7 +33,7 @@
 //@ infer output_forward s 1
 //@ loss loss s 1
 //@ infer output_activation s 1
-//@ backward output_backward_kernel_parts t 896
+//@ backward output_backward_kernel_parts t 768
 //@ backward output_backward_kernel t 840
 //@ backward output_backward_bias_parts t 640
 //@ backward output_backward_bias t 10
@@ -934,11 +934,11 @@ __kernel void f6_backward_input(ARGS) {
   dx[i] = acc;
 }
 
-// output_forward: output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]; a work item per tile of 6 samples by 10 units (vectors of 8 + 2), each weight vector read once per tile
+// output_forward: output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]; a work item per tile of 7 samples by 10 units (vectors of 8 + 2), each weight vector read once per tile
 __kernel void output_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= (n + 5) / 6 * 1) return;
-  const int b0 = gid / 1 * 6;
+  if (gid >= (n + 6) / 7 * 1) return;
+  const int b0 = gid / 1 * 7;
   const int i = gid % 1;
   const int u0 = i * 10;
   __global const float* w = p + 60856 + u0;
@@ -954,18 +954,22 @@ __kernel void output_forward(ARGS) {
   __global const float* in4 = ws + (size_t)s4 * 16188 + 8000;
   const int s5 = min(b0 + 5, n - 1);
   __global const float* in5 = ws + (size_t)s5 * 16188 + 8000;
+  const int s6 = min(b0 + 6, n - 1);
+  __global const float* in6 = ws + (size_t)s6 * 16188 + 8000;
   float8 a0_0 = vload8(0, p + 61696 + u0);
   float8 a1_0 = vload8(0, p + 61696 + u0);
   float8 a2_0 = vload8(0, p + 61696 + u0);
   float8 a3_0 = vload8(0, p + 61696 + u0);
   float8 a4_0 = vload8(0, p + 61696 + u0);
   float8 a5_0 = vload8(0, p + 61696 + u0);
+  float8 a6_0 = vload8(0, p + 61696 + u0);
   float2 a0_8 = vload2(0, p + 61696 + u0 + 8);
   float2 a1_8 = vload2(0, p + 61696 + u0 + 8);
   float2 a2_8 = vload2(0, p + 61696 + u0 + 8);
   float2 a3_8 = vload2(0, p + 61696 + u0 + 8);
   float2 a4_8 = vload2(0, p + 61696 + u0 + 8);
   float2 a5_8 = vload2(0, p + 61696 + u0 + 8);
+  float2 a6_8 = vload2(0, p + 61696 + u0 + 8);
   for (int k = 0; k < 84; k++) {
     const float8 w0 = vload8(0, w + k * 10);
     const float2 w8 = vload2(0, w + k * 10 + 8);
@@ -975,6 +979,7 @@ __kernel void output_forward(ARGS) {
     { const float v = in3[k]; a3_0 += v * w0; a3_8 += v * w8; }
     { const float v = in4[k]; a4_0 += v * w0; a4_8 += v * w8; }
     { const float v = in5[k]; a5_0 += v * w0; a5_8 += v * w8; }
+    { const float v = in6[k]; a6_0 += v * w0; a6_8 += v * w8; }
   }
   if (b0 < n) {
     __global float* out = ws + (size_t)s0 * 16188 + 8084 + u0;
@@ -1006,18 +1011,23 @@ __kernel void output_forward(ARGS) {
     vstore8(a5_0, 0, out);
     vstore2(a5_8, 0, out + 8);
   }
+  if (b0 + 6 < n) {
+    __global float* out = ws + (size_t)s6 * 16188 + 8084 + u0;
+    vstore8(a6_0, 0, out);
+    vstore2(a6_8, 0, out + 8);
+  }
 }
 
-// output_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 6 input rows by 10 filters (vectors of 8 + 2), a work item per tile; output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]
+// output_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 7 input rows by 10 filters (vectors of 8 + 2), a work item per tile; output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]
 // summed over 64 parts of the batch, a work item per part and tile
 __kernel void output_backward_kernel_parts(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= 896) return;
-  const int part = gid / 14;
-  const int i = gid - part * 14;
+  if (gid >= 768) return;
+  const int part = gid / 12;
+  const int i = gid - part * 12;
   const int co0 = (i % 1) * 10;
-  const int t0 = ((i) % 14) * 6;
-  const int ky = i / 14;
+  const int t0 = ((i) % 12) * 7;
+  const int ky = i / 12;
   const int oyLo = 0 - ky;
   const int oyFrom = oyLo > 0 ? (oyLo) : 0;
   const int oyHi = 0 - ky;
@@ -1034,6 +1044,8 @@ __kernel void output_backward_kernel_parts(ARGS) {
   float2 a4_8 = (float2)(0.0f);
   float8 a5_0 = (float8)(0.0f);
   float2 a5_8 = (float2)(0.0f);
+  float8 a6_0 = (float8)(0.0f);
+  float2 a6_8 = (float2)(0.0f);
   for (int b = part * n / 64; b < (part + 1) * n / 64; b++) {
     __global const float* in = ws + (size_t)b * 16188 + 8000;
     __global const float* d = ws + (size_t)b * 16188 + 8094 + co0;
@@ -1051,6 +1063,7 @@ __kernel void output_backward_kernel_parts(ARGS) {
         { const float v = xs[3]; a3_0 += v * d0; a3_8 += v * d8; }
         { const float v = xs[4]; a4_0 += v * d0; a4_8 += v * d8; }
         { const float v = xs[5]; a5_0 += v * d0; a5_8 += v * d8; }
+        { const float v = xs[6]; a6_0 += v * d0; a6_8 += v * d8; }
       }
     }
   }
@@ -1067,6 +1080,8 @@ __kernel void output_backward_kernel_parts(ARGS) {
   vstore2(a4_8, 0, out + 48);
   vstore8(a5_0, 0, out + 50);
   vstore2(a5_8, 0, out + 58);
+  vstore8(a6_0, 0, out + 60);
+  vstore2(a6_8, 0, out + 68);
 }
 
 // output_backward_kernel: adds the 64 parts of output_backward_kernel_parts in order

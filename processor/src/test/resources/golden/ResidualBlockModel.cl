@@ -1038,11 +1038,11 @@ __kernel void drop_backward(ARGS) {
   d[i] *= mask[i];
 }
 
-// output_forward: output: Dense 10 + Softmax, [128] -> [10], weights [128, 10] at p[256], bias at p[1536]; a work item per tile of 6 samples by 10 units (vectors of 8 + 2), each weight vector read once per tile
+// output_forward: output: Dense 10 + Softmax, [128] -> [10], weights [128, 10] at p[256], bias at p[1536]; a work item per tile of 7 samples by 10 units (vectors of 8 + 2), each weight vector read once per tile
 __kernel void output_forward(ARGS) {
   const int gid = get_global_id(0);
-  if (gid >= (n + 5) / 6 * 1) return;
-  const int b0 = gid / 1 * 6;
+  if (gid >= (n + 6) / 7 * 1) return;
+  const int b0 = gid / 1 * 7;
   const int i = gid % 1;
   const int u0 = i * 10;
   __global const float* w = p + 256 + u0;
@@ -1058,18 +1058,22 @@ __kernel void output_forward(ARGS) {
   __global const float* in4 = ws + (size_t)s4 * 3604 + 2176;
   const int s5 = min(b0 + 5, n - 1);
   __global const float* in5 = ws + (size_t)s5 * 3604 + 2176;
+  const int s6 = min(b0 + 6, n - 1);
+  __global const float* in6 = ws + (size_t)s6 * 3604 + 2176;
   float8 a0_0 = vload8(0, p + 1536 + u0);
   float8 a1_0 = vload8(0, p + 1536 + u0);
   float8 a2_0 = vload8(0, p + 1536 + u0);
   float8 a3_0 = vload8(0, p + 1536 + u0);
   float8 a4_0 = vload8(0, p + 1536 + u0);
   float8 a5_0 = vload8(0, p + 1536 + u0);
+  float8 a6_0 = vload8(0, p + 1536 + u0);
   float2 a0_8 = vload2(0, p + 1536 + u0 + 8);
   float2 a1_8 = vload2(0, p + 1536 + u0 + 8);
   float2 a2_8 = vload2(0, p + 1536 + u0 + 8);
   float2 a3_8 = vload2(0, p + 1536 + u0 + 8);
   float2 a4_8 = vload2(0, p + 1536 + u0 + 8);
   float2 a5_8 = vload2(0, p + 1536 + u0 + 8);
+  float2 a6_8 = vload2(0, p + 1536 + u0 + 8);
   for (int k = 0; k < 128; k++) {
     const float8 w0 = vload8(0, w + k * 10);
     const float2 w8 = vload2(0, w + k * 10 + 8);
@@ -1079,6 +1083,7 @@ __kernel void output_forward(ARGS) {
     { const float v = in3[k]; a3_0 += v * w0; a3_8 += v * w8; }
     { const float v = in4[k]; a4_0 += v * w0; a4_8 += v * w8; }
     { const float v = in5[k]; a5_0 += v * w0; a5_8 += v * w8; }
+    { const float v = in6[k]; a6_0 += v * w0; a6_8 += v * w8; }
   }
   if (b0 < n) {
     __global float* out = ws + (size_t)s0 * 3604 + 2432 + u0;
@@ -1109,6 +1114,11 @@ __kernel void output_forward(ARGS) {
     __global float* out = ws + (size_t)s5 * 3604 + 2432 + u0;
     vstore8(a5_0, 0, out);
     vstore2(a5_8, 0, out + 8);
+  }
+  if (b0 + 6 < n) {
+    __global float* out = ws + (size_t)s6 * 3604 + 2432 + u0;
+    vstore8(a6_0, 0, out);
+    vstore2(a6_8, 0, out + 8);
   }
 }
 

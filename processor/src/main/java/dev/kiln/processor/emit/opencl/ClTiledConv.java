@@ -20,8 +20,12 @@ import java.util.function.UnaryOperator;
 final class ClTiledConv {
   private ClTiledConv() {}
 
-  /** Accumulators a tile may hold: AVX2 has 16 vector registers, the weights need some. */
-  static final int MOST_ACCUMULATORS = 12;
+  /**
+   * Accumulators a tile may hold: with one or two weight vectors they fill AVX2's 16 registers.
+   * Fourteen rather than twelve let a row of 14 take tiles of 7 pixels by 16 channels (SEEDCNN's
+   * {@code c2}): its batched inference on PoCL ran about 10% faster.
+   */
+  static final int MOST_ACCUMULATORS = 14;
 
   /** Where and how a convolution runs: NHWC input and output, weights [kh][kw][cin][cout]. */
   record Shape(

@@ -196,7 +196,7 @@ __kernel void c1_backward_kernel(ARGS) {
 }
 
 // c1_backward_bias_parts: the batch's mean gradient of each bias [6]
-// summed over 64 parts of the batch, a work item per part and item
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void c1_backward_bias_parts(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= 384) return;
@@ -208,19 +208,16 @@ __kernel void c1_backward_bias_parts(ARGS) {
     __global const float* d = ws + (size_t)b * 16188 + 11484;
     for (int k = i; k < 4704; k += 6) acc[0] += d[k];
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  for (int k = 0; k < 1; k++) (partials + (size_t)part * 6)[i + k] = acc[k];
 }
 
 // c1_backward_bias: adds the 64 parts of c1_backward_bias_parts in order
 __kernel void c1_backward_bias(ARGS) {
   const int i = get_global_id(0);
   if (i >= 6) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 6 + i) + k];
-    g[150 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 6 + i];
+  g[150 + i] = sum * scale;
 }
 
 // s2_forward: s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6; a work item per output pixel and 6 channels (vectors of 4 + 2)
@@ -423,7 +420,7 @@ __kernel void c3_backward_kernel(ARGS) {
 }
 
 // c3_backward_bias_parts: the batch's mean gradient of each bias [16]
-// summed over 64 parts of the batch, a work item per part and item
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void c3_backward_bias_parts(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= 1024) return;
@@ -435,19 +432,16 @@ __kernel void c3_backward_bias_parts(ARGS) {
     __global const float* d = ws + (size_t)b * 16188 + 8708;
     for (int k = i; k < 1600; k += 16) acc[0] += d[k];
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  for (int k = 0; k < 1; k++) (partials + (size_t)part * 16)[i + k] = acc[k];
 }
 
 // c3_backward_bias: adds the 64 parts of c3_backward_bias_parts in order
 __kernel void c3_backward_bias(ARGS) {
   const int i = get_global_id(0);
   if (i >= 16) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 16 + i) + k];
-    g[2556 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 16 + i];
+  g[2556 + i] = sum * scale;
 }
 
 // c3_backward_input: the gradient of each input value, a work item per input pixel summing dot products along the 16 filters (6 channels x 2 float8 accumulators); c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]
@@ -708,7 +702,7 @@ __kernel void c5_backward_kernel(ARGS) {
 }
 
 // c5_backward_bias_parts: the batch's mean gradient of each bias [120]
-// summed over 64 parts of the batch, a work item per part and item
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void c5_backward_bias_parts(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= 7680) return;
@@ -720,19 +714,16 @@ __kernel void c5_backward_bias_parts(ARGS) {
     __global const float* d = ws + (size_t)b * 16188 + 8188;
     acc[0] += d[i];
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  for (int k = 0; k < 1; k++) (partials + (size_t)part * 120)[i + k] = acc[k];
 }
 
 // c5_backward_bias: adds the 64 parts of c5_backward_bias_parts in order
 __kernel void c5_backward_bias(ARGS) {
   const int i = get_global_id(0);
   if (i >= 120) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 120 + i) + k];
-    g[50572 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 120 + i];
+  g[50572 + i] = sum * scale;
 }
 
 // c5_backward_input: the gradient of each input value; c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]
@@ -893,7 +884,7 @@ __kernel void f6_backward_kernel(ARGS) {
 }
 
 // f6_backward_bias_parts: the batch's mean gradient of each bias [84]
-// summed over 64 parts of the batch, a work item per part and item
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void f6_backward_bias_parts(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= 5376) return;
@@ -905,19 +896,16 @@ __kernel void f6_backward_bias_parts(ARGS) {
     __global const float* d = ws + (size_t)b * 16188 + 8104;
     acc[0] += d[i];
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  for (int k = 0; k < 1; k++) (partials + (size_t)part * 84)[i + k] = acc[k];
 }
 
 // f6_backward_bias: adds the 64 parts of f6_backward_bias_parts in order
 __kernel void f6_backward_bias(ARGS) {
   const int i = get_global_id(0);
   if (i >= 84) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 84 + i) + k];
-    g[60772 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 84 + i];
+  g[60772 + i] = sum * scale;
 }
 
 // f6_backward_input: the gradient of each input value; f6: Dense 84 + ReLU, [120] -> [84], weights [120, 84] at p[50692], bias at p[60772]
@@ -1094,7 +1082,7 @@ __kernel void output_backward_kernel(ARGS) {
 }
 
 // output_backward_bias_parts: the batch's mean gradient of each bias [10]
-// summed over 64 parts of the batch, a work item per part and item
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void output_backward_bias_parts(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= 640) return;
@@ -1106,19 +1094,16 @@ __kernel void output_backward_bias_parts(ARGS) {
     __global const float* d = ws + (size_t)b * 16188 + 8094;
     acc[0] += d[i];
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  for (int k = 0; k < 1; k++) (partials + (size_t)part * 10)[i + k] = acc[k];
 }
 
 // output_backward_bias: adds the 64 parts of output_backward_bias_parts in order
 __kernel void output_backward_bias(ARGS) {
   const int i = get_global_id(0);
   if (i >= 10) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 10 + i) + k];
-    g[61696 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 10 + i];
+  g[61696 + i] = sum * scale;
 }
 
 // output_backward_input: the gradient of each input value; output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]

@@ -476,7 +476,7 @@ __kernel void branchA_backward_kernel(ARGS) {
 }
 
 // branchA_backward_bias_parts: the batch's mean gradient of each bias [4]
-// summed over 64 parts of the batch, a work item per part and item
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void branchA_backward_bias_parts(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= 256) return;
@@ -488,19 +488,16 @@ __kernel void branchA_backward_bias_parts(ARGS) {
     __global const float* d = ws + (size_t)b * 3604 + 2442;
     for (int k = i; k < 256; k += 4) acc[0] += d[k];
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  for (int k = 0; k < 1; k++) (partials + (size_t)part * 4)[i + k] = acc[k];
 }
 
 // branchA_backward_bias: adds the 64 parts of branchA_backward_bias_parts in order
 __kernel void branchA_backward_bias(ARGS) {
   const int i = get_global_id(0);
   if (i >= 4) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 4 + i) + k];
-    g[224 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 4 + i];
+  g[224 + i] = sum * scale;
 }
 
 // branchA_backward_turn: the kernel flipped and its channels swapped, [3, 3, 4, 4], into partials; branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]
@@ -694,7 +691,7 @@ __kernel void branchB_backward_kernel(ARGS) {
 }
 
 // branchB_backward_bias_parts: the batch's mean gradient of each bias [4]
-// summed over 64 parts of the batch, a work item per part and item
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void branchB_backward_bias_parts(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= 256) return;
@@ -706,19 +703,16 @@ __kernel void branchB_backward_bias_parts(ARGS) {
     __global const float* d = ws + (size_t)b * 3604 + 3092;
     for (int k = i; k < 256; k += 4) acc[0] += d[k];
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  for (int k = 0; k < 1; k++) (partials + (size_t)part * 4)[i + k] = acc[k];
 }
 
 // branchB_backward_bias: adds the 64 parts of branchB_backward_bias_parts in order
 __kernel void branchB_backward_bias(ARGS) {
   const int i = get_global_id(0);
   if (i >= 4) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 4 + i) + k];
-    g[244 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 4 + i];
+  g[244 + i] = sum * scale;
 }
 
 // branchB_backward_turn: the kernel flipped and its channels swapped, [1, 1, 4, 4], into partials; branchB: Conv2D 1x1 stride 1 VALID, 8x8x4 -> 8x8x4, weights HWIO [1, 1, 4, 4] at p[228], bias at p[244]
@@ -1183,7 +1177,7 @@ __kernel void output_backward_kernel(ARGS) {
 }
 
 // output_backward_bias_parts: the batch's mean gradient of each bias [10]
-// summed over 64 parts of the batch, a work item per part and item
+// summed over 64 parts of the batch, a work item per part and tile
 __kernel void output_backward_bias_parts(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= 640) return;
@@ -1195,19 +1189,16 @@ __kernel void output_backward_bias_parts(ARGS) {
     __global const float* d = ws + (size_t)b * 3604 + 2442;
     acc[0] += d[i];
   }
-  __global float* out = partials + (size_t)gid;
-  for (int k = 0; k < 1; k++) out[k] = acc[k];
+  for (int k = 0; k < 1; k++) (partials + (size_t)part * 10)[i + k] = acc[k];
 }
 
 // output_backward_bias: adds the 64 parts of output_backward_bias_parts in order
 __kernel void output_backward_bias(ARGS) {
   const int i = get_global_id(0);
   if (i >= 10) return;
-  for (int k = 0; k < 1; k++) {
-    float sum = 0.0f;
-    for (int part = 0; part < 64; part++) sum += partials[((size_t)part * 10 + i) + k];
-    g[1536 + i + k] = sum * scale;
-  }
+  float sum = 0.0f;
+  for (int part = 0; part < 64; part++) sum += partials[(size_t)part * 10 + i];
+  g[1536 + i] = sum * scale;
 }
 
 // output_backward_input: the gradient of each input value; output: Dense 10 + Softmax, [128] -> [10], weights [128, 10] at p[256], bias at p[1536]

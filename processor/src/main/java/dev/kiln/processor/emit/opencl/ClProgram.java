@@ -120,48 +120,18 @@ final class ClProgram {
    * A parameter gradient, launched in the backward phase: the batch's sum, times {@code scale},
    * of {@code width} consecutive values {@code g[gradientAt + i * width ...]} for each of {@code
    * items} work items {@code i}. {@code prelude} decodes {@code i}; {@code perSample} adds sample
-   * {@code b}'s terms into {@code acc[0 .. width)}.
-   *
-   * <p>Where {@code items} would leave a GPU idle (under {@link #GRADIENT_ITEMS}), the batch is
-   * split into parts: {@code <name>_parts} sums each part's samples into {@code partials}, one
-   * work item per part and item, then {@code <name>} adds the parts in order. The order of the
-   * additions depends only on the batch size, so results repeat.
+   * {@code b}'s terms into {@code acc[0 .. width)}: tiles of one row of {@code width} values
+   * ({@link #parameterGradientTiles}).
    */
   void parameterGradient(
       String name, String comment, int items, int width, int gradientAt, String prelude, String perSample) {
-    int parts = Math.min(MAX_PARTS, (GRADIENT_ITEMS + items - 1) / items);
     String zero =
         "  float acc[" + width + "];\n"
             + "  for (int k = 0; k < " + width + "; k++) acc[k] = 0.0f;\n";
-    String body = perSample.indent(4) + "  }\n";
-    if (parts == 1) {
-      total(name, comment, items,
-          prelude + zero + "  for (int b = 0; b < n; b++) {\n" + body
-              + "  for (int k = 0; k < " + width + "; k++) g[" + gradientAt + " + i * " + width + " + k] = acc[k] * scale;\n");
-      launch("backward", name, false, items);
-      return;
-    }
-    partials = Math.max(partials, parts * items * width);
-    String what = comment.startsWith(name + ": ") ? comment.substring(name.length() + 2) : comment;
-    kernel(
-        name + "_parts",
-        name + "_parts: " + what + "\nsummed over " + parts + " parts of the batch, a work item per part and item",
-        "  const int gid = get_global_id(0);\n"
-            + "  if (gid >= " + parts * items + ") return;\n"
-            + "  const int part = gid / " + items + ";\n"
-            + "  const int i = gid - part * " + items + ";\n",
-        prelude + zero + "  for (int b = part * n / " + parts + "; b < (part + 1) * n / " + parts + "; b++) {\n" + body
-            + "  __global float* out = partials + (size_t)gid * " + width + ";\n"
-            + "  for (int k = 0; k < " + width + "; k++) out[k] = acc[k];\n");
-    launch("backward", name + "_parts", false, (long) parts * items);
-    total(name, name + ": adds the " + parts + " parts of " + name + "_parts in order", items,
-        "  for (int k = 0; k < " + width + "; k++) {\n"
-            + "    float sum = 0.0f;\n"
-            + "    for (int part = 0; part < " + parts + "; part++) sum += partials[((size_t)part * " + items
-            + " + i) * " + width + " + k];\n"
-            + "    g[" + gradientAt + " + i * " + width + " + k] = sum * scale;\n"
-            + "  }\n");
-    launch("backward", name, false, items);
+    parameterGradientTiles(
+        name, comment, items, items * width, gradientAt, prelude + zero, perSample,
+        (pointer, factor) -> "  for (int k = 0; k < " + width + "; k++) (" + pointer + ")[i * " + width
+            + " + k] = acc[k]" + factor + ";\n");
   }
 
   /**
@@ -169,8 +139,13 @@ final class ClProgram {
    * gradient's {@code size} values (at {@code g[gradientAt ...]}) over the batch. {@code prelude}
    * decodes {@code i} and zeroes the tile, {@code perSample} adds sample {@code b}'s terms, and
    * {@code store} writes the tile through a pointer to the gradient's first value with a factor
-   * ({@code " * scale"} or nothing). As in {@link #parameterGradient}, too few items split the
-   * batch into parts, each written whole to {@code partials}, then added in order.
+   * ({@code " * scale"} or nothing).
+   *
+   * <p>Where {@code items} would leave a GPU idle (under {@link #GRADIENT_ITEMS}), the batch is
+   * split into parts (no more than {@link #PARTIAL_FLOATS} floats of them): {@code <name>_parts}
+   * writes each part's sums to {@code partials} in the gradient's layout, a work item per part
+   * and tile, then {@code <name>} adds the parts in order, a work item per value. The order of
+   * the additions depends only on the batch size, so results repeat.
    */
   void parameterGradientTiles(
       String name, String comment, int items, int size, int gradientAt, String prelude, String perSample,

@@ -16,20 +16,6 @@ import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 final class ClConv {
   private ClConv() {}
 
-  /** Filters per work item in the forward pass: the largest divisor of {@code f} up to 16. */
-  static int filterBlock(int f) {
-    return largestDivisorUpTo(f, 16);
-  }
-
-  static int largestDivisorUpTo(int f, int most) {
-    for (int b = Math.min(f, most); b > 1; b--) {
-      if (f % b == 0) {
-        return b;
-      }
-    }
-    return 1;
-  }
-
   static void emit(ClProgram program, String name, TrainingStep t, Op.Conv conv) {
     Step step = t.step();
     Node node = step.node();

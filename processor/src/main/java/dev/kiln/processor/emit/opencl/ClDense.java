@@ -55,17 +55,8 @@ final class ClDense {
         }
       }
       body.append("  for (int k = 0; k < ").append(inSize).append("; k++) {\n");
-      for (int[] piece : pieces) {
-        body.append("    const ").append(ClTiledConv.type(piece[1])).append(" w").append(piece[0]).append(" = ")
-            .append(ClTiledConv.load(piece[1], "w + k * " + units + " + " + piece[0])).append(";\n");
-      }
-      for (int k = 0; k < samples; k++) {
-        body.append("    { const float v = in").append(k).append("[k];");
-        for (int[] piece : pieces) {
-          body.append(" a").append(k).append('_').append(piece[0]).append(" += v * w").append(piece[0]).append(';');
-        }
-        body.append(" }\n");
-      }
+      ClTiledConv.appendVectors(body, "    ", pieces, "w", "w + k * " + units);
+      ClTiledConv.appendMultiplyAdds(body, "    ", pieces, "w", samples, k -> "in" + k + "[k]");
       body.append("  }\n");
       for (int k = 0; k < samples; k++) {
         String sampleOut = program.at(t.out()).replace("(size_t)b ", "(size_t)s" + k + " ");

@@ -164,7 +164,7 @@ final class ClPool {
       // Row-major scan with a strict comparison: the first maximal cell wins, as in the Java code.
       for (int[] piece : pieces) {
         String type = ClTiledConv.type(piece[1]);
-        String index = piece[1] == 1 ? "int" : "int" + piece[1];
+        String index = ClTiledConv.intType(piece[1]);
         body.append("  ").append(type).append(" m").append(piece[0]).append(" = ")
             .append(ClTiledConv.load(piece[1], "in + corner + " + piece[0])).append(";\n");
         body.append("  ").append(index).append(" best").append(piece[0]).append(" = (").append(index).append(")(0);\n");
@@ -173,7 +173,7 @@ final class ClPool {
         int at = cellOffset(k, w, in);
         for (int[] piece : pieces) {
           String type = ClTiledConv.type(piece[1]);
-          String index = piece[1] == 1 ? "int" : "int" + piece[1];
+          String index = ClTiledConv.intType(piece[1]);
           body.append("  { const ").append(type).append(" v = ")
               .append(ClTiledConv.load(piece[1], "in + corner + " + (at + piece[0])))
               .append("; const ").append(index).append(" gt = v > m").append(piece[0])

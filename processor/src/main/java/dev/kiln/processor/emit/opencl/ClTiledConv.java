@@ -65,16 +65,31 @@ final class ClTiledConv {
     if (channels % 8 == 0) {
       return 8;
     }
-    return ClConv.largestDivisorUpTo(channels, 16);
+    return largestDivisorUpTo(channels, 16);
   }
 
   /** Output pixels per work item: the largest divisor of the row that keeps the accumulators in registers. */
   static int pixelBlock(int outWidth, int pieces) {
-    return ClConv.largestDivisorUpTo(outWidth, Math.max(1, MOST_ACCUMULATORS / pieces));
+    return largestDivisorUpTo(outWidth, Math.max(1, MOST_ACCUMULATORS / pieces));
+  }
+
+  /** The largest divisor of {@code n} up to {@code most} (1 where none above 1 is). */
+  static int largestDivisorUpTo(int n, int most) {
+    for (int b = Math.min(n, most); b > 1; b--) {
+      if (n % b == 0) {
+        return b;
+      }
+    }
+    return 1;
   }
 
   static String type(int lanes) {
     return lanes == 1 ? "float" : "float" + lanes;
+  }
+
+  /** The int vector type a comparison of {@code lanes} floats gives. */
+  static String intType(int lanes) {
+    return lanes == 1 ? "int" : "int" + lanes;
   }
 
   static String load(int lanes, String pointer) {
@@ -133,7 +148,8 @@ final class ClTiledConv {
       b.append("    __global const float* xs = row + ix0 * ").append(c).append(";\n");
       b.append("    for (int t = 0; t < ").append(s.kernelWidth() * c).append("; t++) {\n");
       b.append("      __global const float* wt = wr + t * ").append(f).append(";\n");
-      appendMultiplyAdds(b, "      ", pieces, pixels, j -> "xs[t + " + j * s.strideWidth() * c + "]");
+      appendVectors(b, "      ", pieces, "w", "wt");
+      appendMultiplyAdds(b, "      ", pieces, "w", pixels, j -> "xs[t + " + j * s.strideWidth() * c + "]");
       b.append("    }\n");
     } else {
       b.append("    for (int kx = 0; kx < ").append(s.kernelWidth()).append("; kx++) {\n");
@@ -144,7 +160,8 @@ final class ClTiledConv {
       }
       b.append("      for (int ci = 0; ci < ").append(c).append("; ci++) {\n");
       b.append("        __global const float* wt = wr + (kx * ").append(c).append(" + ci) * ").append(f).append(";\n");
-      appendMultiplyAdds(b, "        ", pieces, pixels, j -> "(in" + j + " ? row[x" + j + " * " + c + " + ci] : 0.0f)");
+      appendVectors(b, "        ", pieces, "w", "wt");
+      appendMultiplyAdds(b, "        ", pieces, "w", pixels, j -> "(in" + j + " ? row[x" + j + " * " + c + " + ci] : 0.0f)");
       b.append("      }\n");
       b.append("    }\n");
     }
@@ -199,14 +216,10 @@ final class ClTiledConv {
     for (int co = 0; co < f; co++) {
       taps.append(" a").append(co).append(" += v * wt[").append(co).append("];");
     }
-    String inside =
-        "    for (int kx = 0; kx < " + s.kernelWidth() + "; kx++) {\n"
-            + "      __global const float* wt = wr + kx * " + f + ";\n"
-            + "      const float8 v = vload8(0, row + x0 + kx);\n"
-            + "     " + taps + "\n"
-            + "    }\n";
+    b.append("    for (int kx = 0; kx < ").append(s.kernelWidth()).append("; kx++) {\n");
+    b.append("      __global const float* wt = wr + kx * ").append(f).append(";\n");
     if (!s.padsColumns()) {
-      b.append(inside);
+      b.append("      const float8 v = vload8(0, row + x0 + kx);\n");
     } else {
       // A tap whose eight cells all lie in the row loads them at once; at the row's ends (a few
       // taps of the first and last tiles) lane by lane, a cell outside the input being zero.
@@ -215,15 +228,13 @@ final class ClTiledConv {
       for (int l = 0; l < LANES; l++) {
         lanes.append(l == 0 ? "" : ", ").append("cell(x + ").append(l).append(")");
       }
-      b.append("    for (int kx = 0; kx < ").append(s.kernelWidth()).append("; kx++) {\n");
-      b.append("      __global const float* wt = wr + kx * ").append(f).append(";\n");
       b.append("      const int x = x0 + kx;\n");
       b.append("      float8 v;\n");
       b.append("      if (x >= 0 && x <= ").append(s.inWidth() - LANES).append(") v = vload8(0, row + x);\n");
       b.append("      else v = (float8)(").append(lanes.toString().replace("cell(x + 0)", "cell(x)")).append(");\n");
-      b.append("     ").append(taps).append("\n");
-      b.append("    }\n");
     }
+    b.append("     ").append(taps).append("\n");
+    b.append("    }\n");
     b.append("  }\n");
     b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth()).append(" + ox0) * ").append(f).append(";\n");
     for (int co = 0; co < f; co++) {
@@ -337,7 +348,7 @@ final class ClTiledConv {
     int blocks = f / block;
     List<int[]> pieces = pieces(block);
     int run = s.kernelWidth() * c;
-    int rows = ClConv.largestDivisorUpTo(run, Math.max(1, MOST_ACCUMULATORS / pieces.size()));
+    int rows = largestDivisorUpTo(run, Math.max(1, MOST_ACCUMULATORS / pieces.size()));
     int runs = run / rows;
     int items = s.kernelHeight() * runs * blocks;
     StringBuilder prelude = new StringBuilder();
@@ -366,32 +377,19 @@ final class ClTiledConv {
         .append(s.padTop()).append(" + ky) * ").append(s.inWidth() * c).append(" + t0;\n");
     sample.append("  for (int ox = 0; ox < ").append(s.outWidth()).append("; ox++) {\n");
     sample.append("    __global const float* ds = d + (oy * ").append(s.outWidth()).append(" + ox) * ").append(f).append(";\n");
-    for (int[] piece : pieces) {
-      sample.append("    const ").append(type(piece[1])).append(" d").append(piece[0]).append(" = ")
-          .append(load(piece[1], "ds + " + piece[0])).append(";\n");
-    }
+    appendVectors(sample, "    ", pieces, "d", "ds");
     sample.append("    const int ix = ox * ").append(s.strideWidth()).append(" - ").append(s.padLeft()).append(";\n");
     sample.append("    __global const float* xs = row + ix * ").append(c).append(";\n");
-    for (int r = 0; r < rows; r++) {
-      String value = "xs[" + r + "]";
-      if (padded) {
-        value = "(ix + kx" + r + " >= 0 && ix + kx" + r + " < " + s.inWidth() + " ? xs[" + r + "] : 0.0f)";
-      }
-      sample.append("    { const float v = ").append(value).append(";");
-      for (int[] piece : pieces) {
-        sample.append(" a").append(r).append('_').append(piece[0]).append(" += v * d").append(piece[0]).append(";");
-      }
-      sample.append(" }\n");
-    }
+    appendMultiplyAdds(sample, "    ", pieces, "d", rows,
+        r -> padded ? "(ix + kx" + r + " >= 0 && ix + kx" + r + " < " + s.inWidth() + " ? xs[" + r + "] : 0.0f)" : "xs[" + r + "]");
     sample.append("  }\n");
     sample.append("}\n");
-    int rowsFinal = rows;
     BiFunction<String, String, String> store =
         (pointer, factor) -> {
           StringBuilder b = new StringBuilder();
           b.append("  __global float* out = ").append(pointer).append(" + (ky * ").append(run)
               .append(" + t0) * ").append(f).append(" + co0;\n");
-          for (int r = 0; r < rowsFinal; r++) {
+          for (int r = 0; r < rows; r++) {
             for (int[] piece : pieces) {
               b.append("  ").append(ClTiledConv.store(piece[1], "a" + r + "_" + piece[0] + factor,
                   "out + " + (r * f + piece[0]))).append('\n');
@@ -405,16 +403,24 @@ final class ClTiledConv {
     return new GradientTiles(items, prelude.toString(), sample.toString(), store, strategy);
   }
 
-  private static void appendMultiplyAdds(
-      StringBuilder b, String indent, List<int[]> pieces, int pixels, IntFunction<String> value) {
+  /** Loads vectors {@code <name><offset>} of the pieces from {@code pointer + offset}. */
+  static void appendVectors(StringBuilder b, String indent, List<int[]> pieces, String name, String pointer) {
     for (int[] piece : pieces) {
-      b.append(indent).append("const ").append(type(piece[1])).append(" w").append(piece[0]).append(" = ")
-          .append(load(piece[1], "wt + " + piece[0])).append(";\n");
+      b.append(indent).append("const ").append(type(piece[1])).append(' ').append(name).append(piece[0]).append(" = ")
+          .append(load(piece[1], pointer + " + " + piece[0])).append(";\n");
     }
-    for (int j = 0; j < pixels; j++) {
+  }
+
+  /**
+   * For each of {@code count} rows of the tile, its scalar {@code value} times the vectors {@code
+   * <name><offset>} added into its accumulators {@code a<row>_<offset>}.
+   */
+  static void appendMultiplyAdds(
+      StringBuilder b, String indent, List<int[]> pieces, String name, int count, IntFunction<String> value) {
+    for (int j = 0; j < count; j++) {
       b.append(indent).append("{ const float v = ").append(value.apply(j)).append(";");
       for (int[] piece : pieces) {
-        b.append(" a").append(j).append('_').append(piece[0]).append(" += v * w").append(piece[0]).append(";");
+        b.append(" a").append(j).append('_').append(piece[0]).append(" += v * ").append(name).append(piece[0]).append(";");
       }
       b.append(" }\n");
     }

@@ -423,12 +423,7 @@ public final class OpenClModel implements AutoCloseable {
    */
   public int uploadInputs(float[] inputs) {
     checkOpen();
-    int in = program.inputSize();
-    int n = inputs.length / in;
-    if (inputs.length % in != 0 || n < 1 || n > capacity) {
-      throw new IllegalArgumentException(
-          "uploadInputs: " + inputs.length + " floats are not 1 to " + capacity + " whole samples of " + in);
-    }
+    int n = wholeSamples("uploadInputs", inputs.length, program.inputSize());
     writeInputs(inputs, 0, n);
     return n;
   }
@@ -459,13 +454,17 @@ public final class OpenClModel implements AutoCloseable {
    */
   public void downloadOutputs(float[] outputs) {
     checkOpen();
-    int out = program.outputSize();
-    int n = outputs.length / out;
-    if (outputs.length % out != 0 || n < 1 || n > capacity) {
+    readOutputs(outputs, 0, wholeSamples("downloadOutputs", outputs.length, program.outputSize()));
+  }
+
+  /** How many samples of {@code size} floats {@code length} holds: 1 to the capacity, whole. */
+  private int wholeSamples(String what, int length, int size) {
+    int n = length / size;
+    if (length % size != 0 || n < 1 || n > capacity) {
       throw new IllegalArgumentException(
-          "downloadOutputs: " + outputs.length + " floats are not 1 to " + capacity + " whole samples of " + out);
+          what + ": " + length + " floats are not 1 to " + capacity + " whole samples of " + size);
     }
-    readOutputs(outputs, 0, n);
+    return n;
   }
 
   /** Samples {@code first} to {@code first + n} of {@code inputs} to the device's first {@code n}. */

@@ -38,27 +38,23 @@
 //@ backward output_backward_bias_parts t 640
 //@ backward output_backward_bias t 10
 //@ backward output_backward_input s 84
-//@ backward f6_backward_activation s 84
 //@ backward f6_backward_kernel_parts t 4680
 //@ backward f6_backward_kernel t 10080
 //@ backward f6_backward_bias_parts t 5376
 //@ backward f6_backward_bias t 84
 //@ backward f6_backward_input s 120
-//@ backward c5_backward_activation s 120
 //@ backward c5_backward_kernel_parts t 3000
 //@ backward c5_backward_kernel t 48000
 //@ backward c5_backward_bias_parts t 7680
 //@ backward c5_backward_bias t 120
 //@ backward c5_backward_input s 400
 //@ backward s4_backward_input s 25
-//@ backward c3_backward_activation s 1600
 //@ backward c3_backward_kernel_parts t 1600
 //@ backward c3_backward_kernel t 2400
 //@ backward c3_backward_bias_parts t 1024
 //@ backward c3_backward_bias t 16
 //@ backward c3_backward_input s 196
 //@ backward s2_backward_input s 196
-//@ backward c1_backward_activation s 4704
 //@ backward c1_backward_kernel_parts t 320
 //@ backward c1_backward_kernel t 150
 //@ backward c1_backward_bias_parts t 384
@@ -111,17 +107,6 @@ __kernel void c1_forward(ARGS) {
   y[30] = r0.s5; y[31] = r1.s5; y[32] = r2.s5; y[33] = r3.s5; y[34] = r4.s5; y[35] = r5.s5;
   y[36] = r0.s6; y[37] = r1.s6; y[38] = r2.s6; y[39] = r3.s6; y[40] = r4.s6; y[41] = r5.s6;
   y[42] = r0.s7; y[43] = r1.s7; y[44] = r2.s7; y[45] = r3.s7; y[46] = r4.s7; y[47] = r5.s7;
-}
-
-// c1_backward_activation: ReLU derivative in place on the gradient [4704]
-__kernel void c1_backward_activation(ARGS) {
-  const int gid = get_global_id(0);
-  if (gid >= n * 4704) return;
-  const int b = gid / 4704;
-  const int i = gid - b * 4704;
-  __global const float* y = ws + (size_t)b * 16188;
-  __global float* d = ws + (size_t)b * 16188 + 11484;
-  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
 // c1_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 5 kernel rows (kx, ci) by 6 filters (vectors of 4 + 2), a work item per tile; c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]
@@ -249,7 +234,7 @@ __kernel void s2_forward(ARGS) {
   vstore2(a4, 0, y + 4);
 }
 
-// s2_backward_input: the gradient of each input value; s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6; the windows tile the input: a work item per window and 6 channels (vectors of 4 + 2) writes each of its cells
+// s2_backward_input: the gradient of each input value through the input layer's ReLU derivative; s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6; the windows tile the input: a work item per window and 6 channels (vectors of 4 + 2) writes each of its cells
 __kernel void s2_backward_input(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= n * 196) return;
@@ -275,14 +260,16 @@ __kernel void s2_backward_input(ARGS) {
   { const float2 v = vload2(0, in + corner + 172); const int2 gt = v > m4; best4 = gt ? (int2)(2) : best4; m4 = gt ? v : m4; }
   { const float4 v = vload4(0, in + corner + 174); const int4 gt = v > m0; best0 = gt ? (int4)(3) : best0; m0 = gt ? v : m0; }
   { const float2 v = vload2(0, in + corner + 178); const int2 gt = v > m4; best4 = gt ? (int2)(3) : best4; m4 = gt ? v : m4; }
-  vstore4((best0 == 0 ? d0 : (float4)(0.0f)), 0, dx + corner);
-  vstore2((best4 == 0 ? d4 : (float2)(0.0f)), 0, dx + corner + 4);
-  vstore4((best0 == 1 ? d0 : (float4)(0.0f)), 0, dx + corner + 6);
-  vstore2((best4 == 1 ? d4 : (float2)(0.0f)), 0, dx + corner + 10);
-  vstore4((best0 == 2 ? d0 : (float4)(0.0f)), 0, dx + corner + 168);
-  vstore2((best4 == 2 ? d4 : (float2)(0.0f)), 0, dx + corner + 172);
-  vstore4((best0 == 3 ? d0 : (float4)(0.0f)), 0, dx + corner + 174);
-  vstore2((best4 == 3 ? d4 : (float2)(0.0f)), 0, dx + corner + 178);
+  const float4 g0 = ((m0) > 0.0f ? (d0) : 0.0f);
+  const float2 g4 = ((m4) > 0.0f ? (d4) : 0.0f);
+  vstore4((best0 == 0 ? g0 : (float4)(0.0f)), 0, dx + corner);
+  vstore2((best4 == 0 ? g4 : (float2)(0.0f)), 0, dx + corner + 4);
+  vstore4((best0 == 1 ? g0 : (float4)(0.0f)), 0, dx + corner + 6);
+  vstore2((best4 == 1 ? g4 : (float2)(0.0f)), 0, dx + corner + 10);
+  vstore4((best0 == 2 ? g0 : (float4)(0.0f)), 0, dx + corner + 168);
+  vstore2((best4 == 2 ? g4 : (float2)(0.0f)), 0, dx + corner + 172);
+  vstore4((best0 == 3 ? g0 : (float4)(0.0f)), 0, dx + corner + 174);
+  vstore2((best4 == 3 ? g4 : (float2)(0.0f)), 0, dx + corner + 178);
 }
 
 // c3_forward: c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]; register tiles of 5 output pixels by 16 channels (vectors of 8 + 8), a work item per tile
@@ -335,17 +322,6 @@ __kernel void c3_forward(ARGS) {
   vstore8(fmax(a3_8, 0.0f), 0, y + 56);
   vstore8(fmax(a4_0, 0.0f), 0, y + 64);
   vstore8(fmax(a4_8, 0.0f), 0, y + 72);
-}
-
-// c3_backward_activation: ReLU derivative in place on the gradient [1600]
-__kernel void c3_backward_activation(ARGS) {
-  const int gid = get_global_id(0);
-  if (gid >= n * 1600) return;
-  const int b = gid / 1600;
-  const int i = gid - b * 1600;
-  __global const float* y = ws + (size_t)b * 16188 + 5880;
-  __global float* d = ws + (size_t)b * 16188 + 8708;
-  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
 // c3_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 6 kernel rows (kx, ci) by 16 filters (vectors of 8 + 8), a work item per tile; c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]
@@ -522,7 +498,7 @@ __kernel void s4_forward(ARGS) {
   vstore8(a8, 0, y + 8);
 }
 
-// s4_backward_input: the gradient of each input value; s4: MaxPool 2x2 stride 2 VALID, 10x10x16 -> 5x5x16; the windows tile the input: a work item per window and 16 channels (vectors of 8 + 8) writes each of its cells
+// s4_backward_input: the gradient of each input value through the input layer's ReLU derivative; s4: MaxPool 2x2 stride 2 VALID, 10x10x16 -> 5x5x16; the windows tile the input: a work item per window and 16 channels (vectors of 8 + 8) writes each of its cells
 __kernel void s4_backward_input(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= n * 25) return;
@@ -548,14 +524,16 @@ __kernel void s4_backward_input(ARGS) {
   { const float8 v = vload8(0, in + corner + 168); const int8 gt = v > m8; best8 = gt ? (int8)(2) : best8; m8 = gt ? v : m8; }
   { const float8 v = vload8(0, in + corner + 176); const int8 gt = v > m0; best0 = gt ? (int8)(3) : best0; m0 = gt ? v : m0; }
   { const float8 v = vload8(0, in + corner + 184); const int8 gt = v > m8; best8 = gt ? (int8)(3) : best8; m8 = gt ? v : m8; }
-  vstore8((best0 == 0 ? d0 : (float8)(0.0f)), 0, dx + corner);
-  vstore8((best8 == 0 ? d8 : (float8)(0.0f)), 0, dx + corner + 8);
-  vstore8((best0 == 1 ? d0 : (float8)(0.0f)), 0, dx + corner + 16);
-  vstore8((best8 == 1 ? d8 : (float8)(0.0f)), 0, dx + corner + 24);
-  vstore8((best0 == 2 ? d0 : (float8)(0.0f)), 0, dx + corner + 160);
-  vstore8((best8 == 2 ? d8 : (float8)(0.0f)), 0, dx + corner + 168);
-  vstore8((best0 == 3 ? d0 : (float8)(0.0f)), 0, dx + corner + 176);
-  vstore8((best8 == 3 ? d8 : (float8)(0.0f)), 0, dx + corner + 184);
+  const float8 g0 = ((m0) > 0.0f ? (d0) : 0.0f);
+  const float8 g8 = ((m8) > 0.0f ? (d8) : 0.0f);
+  vstore8((best0 == 0 ? g0 : (float8)(0.0f)), 0, dx + corner);
+  vstore8((best8 == 0 ? g8 : (float8)(0.0f)), 0, dx + corner + 8);
+  vstore8((best0 == 1 ? g0 : (float8)(0.0f)), 0, dx + corner + 16);
+  vstore8((best8 == 1 ? g8 : (float8)(0.0f)), 0, dx + corner + 24);
+  vstore8((best0 == 2 ? g0 : (float8)(0.0f)), 0, dx + corner + 160);
+  vstore8((best8 == 2 ? g8 : (float8)(0.0f)), 0, dx + corner + 168);
+  vstore8((best0 == 3 ? g0 : (float8)(0.0f)), 0, dx + corner + 176);
+  vstore8((best8 == 3 ? g8 : (float8)(0.0f)), 0, dx + corner + 184);
 }
 
 // c5_forward: c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]; a work item per tile of 4 samples by 24 units (vectors of 8 + 8 + 8), each weight vector read once per tile
@@ -619,17 +597,6 @@ __kernel void c5_forward(ARGS) {
     vstore8(fmax(a3_8, 0.0f), 0, out + 8);
     vstore8(fmax(a3_16, 0.0f), 0, out + 16);
   }
-}
-
-// c5_backward_activation: ReLU derivative in place on the gradient [120]
-__kernel void c5_backward_activation(ARGS) {
-  const int gid = get_global_id(0);
-  if (gid >= n * 120) return;
-  const int b = gid / 120;
-  const int i = gid - b * 120;
-  __global const float* y = ws + (size_t)b * 16188 + 7880;
-  __global float* d = ws + (size_t)b * 16188 + 8188;
-  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
 // c5_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 10 input rows by 8 filters (vectors of 8), a work item per tile; c5: Dense 120 + ReLU, [400] -> [120], weights [400, 120] at p[2572], bias at p[50572]
@@ -803,17 +770,6 @@ __kernel void f6_forward(ARGS) {
   }
 }
 
-// f6_backward_activation: ReLU derivative in place on the gradient [84]
-__kernel void f6_backward_activation(ARGS) {
-  const int gid = get_global_id(0);
-  if (gid >= n * 84) return;
-  const int b = gid / 84;
-  const int i = gid - b * 84;
-  __global const float* y = ws + (size_t)b * 16188 + 8000;
-  __global float* d = ws + (size_t)b * 16188 + 8104;
-  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
-}
-
 // f6_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 4 input rows by 14 filters (vectors of 8 + 4 + 2), a work item per tile; f6: Dense 84 + ReLU, [120] -> [84], weights [120, 84] at p[50692], bias at p[60772]
 // summed over 26 parts of the batch, a work item per part and tile
 __kernel void f6_backward_kernel_parts(ARGS) {
@@ -908,7 +864,7 @@ __kernel void f6_backward_bias(ARGS) {
   g[60772 + i] = sum * scale;
 }
 
-// f6_backward_input: the gradient of each input value; f6: Dense 84 + ReLU, [120] -> [84], weights [120, 84] at p[50692], bias at p[60772]
+// f6_backward_input: the gradient of each input value through the input layer's ReLU derivative; f6: Dense 84 + ReLU, [120] -> [84], weights [120, 84] at p[50692], bias at p[60772]
 __kernel void f6_backward_input(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= n * 120) return;
@@ -919,7 +875,8 @@ __kernel void f6_backward_input(ARGS) {
   __global const float* w = p + 50692 + i * 84;
   float acc = 0.0f;
   for (int j = 0; j < 84; j++) acc += w[j] * d[j];
-  dx[i] = acc;
+  __global const float* in = ws + (size_t)b * 16188 + 7880;
+  dx[i] = ((in[i]) > 0.0f ? (acc) : 0.0f);
 }
 
 // output_forward: output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]; a work item per tile of 7 samples by 10 units (vectors of 8 + 2), each weight vector read once per tile
@@ -1106,7 +1063,7 @@ __kernel void output_backward_bias(ARGS) {
   g[61696 + i] = sum * scale;
 }
 
-// output_backward_input: the gradient of each input value; output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]
+// output_backward_input: the gradient of each input value through the input layer's ReLU derivative; output: Dense 10 + Softmax, [84] -> [10], weights [84, 10] at p[60856], bias at p[61696]
 __kernel void output_backward_input(ARGS) {
   const int gid = get_global_id(0);
   if (gid >= n * 84) return;
@@ -1117,7 +1074,8 @@ __kernel void output_backward_input(ARGS) {
   __global const float* w = p + 60856 + i * 10;
   float acc = 0.0f;
   for (int j = 0; j < 10; j++) acc += w[j] * d[j];
-  dx[i] = acc;
+  __global const float* in = ws + (size_t)b * 16188 + 8000;
+  dx[i] = ((in[i]) > 0.0f ? (acc) : 0.0f);
 }
 
 // loss: SOFTMAX_CROSS_ENTROPY over [10] outputs, one work item per sample

@@ -262,17 +262,6 @@ __kernel void stemNorm_infer(ARGS) {
   y[i] = fmax(v, 0.0f);
 }
 
-// stemNorm_backward_activation: ReLU derivative in place on the gradient [256]
-__kernel void stemNorm_backward_activation(ARGS) {
-  const int gid = get_global_id(0);
-  if (gid >= n * 256) return;
-  const int b = gid / 256;
-  const int i = gid - b * 256;
-  __global const float* y = ws + (size_t)b * 3604 + 256;
-  __global float* d = ws + (size_t)b * 3604 + 3348;
-  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
-}
-
 // stemNorm_backward_sums: sums of dy and dy xhat per channel over the batch; the gamma and beta gradients
 __kernel void stemNorm_backward_sums(ARGS) {
   const int i = get_global_id(0);
@@ -374,17 +363,6 @@ __kernel void branchA_forward(ARGS) {
   vstore4(fmax(a5_0, 0.0f), 0, y + 20);
   vstore4(fmax(a6_0, 0.0f), 0, y + 24);
   vstore4(fmax(a7_0, 0.0f), 0, y + 28);
-}
-
-// branchA_backward_activation: ReLU derivative in place on the gradient [256]
-__kernel void branchA_backward_activation(ARGS) {
-  const int gid = get_global_id(0);
-  if (gid >= n * 256) return;
-  const int b = gid / 256;
-  const int i = gid - b * 256;
-  __global const float* y = ws + (size_t)b * 3604 + 512;
-  __global float* d = ws + (size_t)b * 3604 + 2442;
-  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
 // branchA_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 12 kernel rows (kx, ci) by 4 filters (vectors of 4), a work item per tile; branchA: Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU, 8x8x4 -> 8x8x4, weights HWIO [3, 3, 4, 4] at p[80], bias at p[224]
@@ -887,17 +865,6 @@ __kernel void sum_forward(ARGS) {
   out[i] = fmax(in0[i] + in1[i], 0.0f);
 }
 
-// sum_backward_activation: ReLU derivative in place on the gradient [256]
-__kernel void sum_backward_activation(ARGS) {
-  const int gid = get_global_id(0);
-  if (gid >= n * 256) return;
-  const int b = gid / 256;
-  const int i = gid - b * 256;
-  __global const float* y = ws + (size_t)b * 3604 + 1280;
-  __global float* d = ws + (size_t)b * 3604 + 3092;
-  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
-}
-
 // sum_gradient_copy1: copies a gradient [256] into that of a layer several read
 __kernel void sum_gradient_copy1(ARGS) {
   const int gid = get_global_id(0);
@@ -1213,6 +1180,39 @@ __kernel void output_backward_input(ARGS) {
   float acc = 0.0f;
   for (int j = 0; j < 10; j++) acc += w[j] * d[j];
   dx[i] = acc;
+}
+
+// stemNorm_backward_activation: ReLU derivative in place on the gradient [256]
+__kernel void stemNorm_backward_activation(ARGS) {
+  const int gid = get_global_id(0);
+  if (gid >= n * 256) return;
+  const int b = gid / 256;
+  const int i = gid - b * 256;
+  __global const float* y = ws + (size_t)b * 3604 + 256;
+  __global float* d = ws + (size_t)b * 3604 + 3348;
+  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
+}
+
+// branchA_backward_activation: ReLU derivative in place on the gradient [256]
+__kernel void branchA_backward_activation(ARGS) {
+  const int gid = get_global_id(0);
+  if (gid >= n * 256) return;
+  const int b = gid / 256;
+  const int i = gid - b * 256;
+  __global const float* y = ws + (size_t)b * 3604 + 512;
+  __global float* d = ws + (size_t)b * 3604 + 2442;
+  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
+}
+
+// sum_backward_activation: ReLU derivative in place on the gradient [256]
+__kernel void sum_backward_activation(ARGS) {
+  const int gid = get_global_id(0);
+  if (gid >= n * 256) return;
+  const int b = gid / 256;
+  const int i = gid - b * 256;
+  __global const float* y = ws + (size_t)b * 3604 + 1280;
+  __global float* d = ws + (size_t)b * 3604 + 3092;
+  d[i] = (y[i] > 0.0f ? d[i] : 0.0f);
 }
 
 // loss: SOFTMAX_CROSS_ENTROPY over [10] outputs, one work item per sample

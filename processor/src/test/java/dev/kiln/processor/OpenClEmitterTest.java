@@ -82,7 +82,53 @@ class OpenClEmitterTest {
     assertTrue(source.contains("//@ backward c5_backward_kernel_parts t 3000\n"), source);
     // The largest: f6's 10,080 weights in 26 parts.
     assertTrue(source.contains(" partials=262080\n"), "the partials buffer");
-    assertTrue(backward.indexOf("s2_backward_input") < backward.indexOf("c1_backward_activation"));
+    // Each ReLU's derivative is applied by the layer that writes its output's gradient, as it
+    // stores: no kernel of its own.
+    assertTrue(backward.stream().noneMatch(k -> k.endsWith("_backward_activation")), backward.toString());
+    assertTrue(source.contains("// s2_backward_input: the gradient of each input value through the input layer's ReLU derivative;"),
+        source);
+    assertTrue(source.contains("// f6_backward_input: the gradient of each input value through the input layer's ReLU derivative;"),
+        source);
     assertTrue(!backward.contains("c1_backward_input"), "the first layer needs no input gradient");
+  }
+
+  /**
+   * A layer's activation derivative is applied by the one layer that writes its output gradient,
+   * as that layer stores it, on every input-gradient path that can; where none can (a merge reads
+   * the output, or several layers do), it runs as a kernel of its own, first in its layer's
+   * backward pass.
+   */
+  @Test
+  void activationDerivativesAreAppliedByTheLayerThatWritesTheGradient() {
+    Set<String> fused = new HashSet<>();
+    int own = 0;
+    for (GradientTest.Net net : networks()) {
+      String source = OpenClParityTest.program(net);
+      List<String> backward = new ArrayList<>();
+      for (String line : source.split("\n")) {
+        if (line.startsWith("//@ backward ")) {
+          backward.add(line.split(" ")[2]);
+        }
+        if (line.startsWith("// ") && line.contains("_backward_input: the gradient of each input value through the input layer's")) {
+          fused.add(line.contains("dot products") ? "dot products"
+              : line.contains("turned kernel in tiles of 8 neighbouring") ? "turned, pixel lanes"
+              : line.contains("turned kernel") ? "turned"
+              : line.contains("gathering") ? "gathering"
+              : line.contains("Pool") ? "pool"
+              : line.contains("Dense") ? "dense" : line);
+        }
+      }
+      for (int i = 0; i < backward.size(); i++) {
+        String kernel = backward.get(i);
+        if (kernel.endsWith("_backward_activation")) {
+          own++;
+          String layer = kernel.substring(0, kernel.length() - "_backward_activation".length());
+          assertTrue(i == 0 || !backward.get(i - 1).startsWith(layer + "_backward"),
+              net + ": " + kernel + " runs first in its layer's backward pass: " + backward);
+        }
+      }
+    }
+    assertTrue(own > 0, "some derivative keeps a kernel of its own (a merge reads its layer)");
+    assertEquals(Set.of("dot products", "turned, pixel lanes", "turned", "gathering", "pool", "dense"), fused);
   }
 }

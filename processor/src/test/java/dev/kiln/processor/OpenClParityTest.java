@@ -69,6 +69,15 @@ class OpenClParityTest {
         "@Dense(units = 5, bias = false) @Tanh Layer h;",
         "@Dropout(rate = 0.5) Layer d;",
         "@Dense(units = 2) Layer out;"));
+    // Input gradients that apply the derivative before them as they store, on the paths the
+    // others miss: c2's through the turned kernel in pixel lanes (one filter), c3's as dot
+    // products along its 8 filters (one input channel).
+    nets.add(new GradientTest.Net("NarrowChain", "height = 10, width = 10, channels = 1",
+        Loss.SOFTMAX_CROSS_ENTROPY,
+        "@Conv2D(filters = 4, kernel = 3, padding = Padding.SAME) @Sigmoid Layer c1;",
+        "@Conv2D(filters = 1, kernel = 3, padding = Padding.SAME) @Tanh Layer c2;",
+        "@Conv2D(filters = 8, kernel = 3, padding = Padding.SAME) @ReLU Layer c3;",
+        "@Dense(units = 3) Layer out;"));
     return nets;
   }
 

@@ -4,6 +4,7 @@ import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import java.util.Optional;
 
 /**
  * Activations in OpenCL C: elementwise ones as expressions that a layer's kernel applies to its
@@ -127,13 +128,39 @@ final class ClActivation {
     }
   }
 
-  /** Before a layer's backward kernels: the derivative of its fused activation, if any. */
+  /**
+   * Before a layer's backward kernels: the derivative of its fused activation, if any. An
+   * elementwise one is deferred: the layer that writes this one's output gradient applies it as
+   * it stores where it can ({@link ClProgram#derivativeOfInput}, {@link #gated}), else it runs as
+   * {@code <name>_backward_activation} before this layer's other backward kernels.
+   */
   static void fusedBackward(ClProgram program, String name, TrainingStep t) {
     Node node = t.step().node();
-    if (!t.lossActivation() && node.activation().isPresent()) {
-      backwardInPlace(program, name + "_backward_activation", node.activation().get(), t.out(),
-          t.gradient(), Math.toIntExact(node.output().size()));
+    if (t.lossActivation() || node.activation().isEmpty()) {
+      return;
     }
+    Activation a = node.activation().get();
+    int size = Math.toIntExact(node.output().size());
+    if (elementwise(a)) {
+      program.deferDerivative(
+          t, a, p -> backwardInPlace(p, name + "_backward_activation", a, t.out(), t.gradient(), size));
+    } else {
+      backwardInPlace(program, name + "_backward_activation", a, t.out(), t.gradient(), size);
+    }
+  }
+
+  /**
+   * The input gradient a kernel stores: {@code d} itself, or through the derivative of the input
+   * layer's activation ({@link ClProgram#derivativeOfInput}) at the input's value {@code y}. Both
+   * may be scalars or vectors of one width.
+   */
+  static String gated(Optional<Activation> derivative, String y, String d) {
+    return derivative.map(a -> derivative(a, "(" + y + ")", "(" + d + ")")).orElse(d);
+  }
+
+  /** What a kernel's comment says of a derivative it applies as it stores ({@link #gated}), if any. */
+  static String appliedDerivative(Optional<Activation> derivative) {
+    return derivative.map(a -> " through the input layer's " + a.describe() + " derivative").orElse("");
   }
 
   /**

@@ -1,11 +1,13 @@
 package dev.kiln.processor.emit.opencl;
 
+import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.TensorShape;
 import dev.kiln.processor.model.Window;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
+import java.util.Optional;
 
 /**
  * Conv2D kernels (NHWC activations, HWIO weights): forward with one work item per output value,
@@ -73,19 +75,23 @@ final class ClConv {
     }
 
     if (t.computesInputGradient()) {
+      Optional<Activation> derivative = program.derivativeOfInput(t);
+      String through = ClActivation.appliedDerivative(derivative);
       if (ClTiledConv.dotProductsFit(shape)) {
         ClTiledConv.Tiled tiled =
             ClTiledConv.dotInputGradient(
-                shape, dOut, "p + " + step.weightOffset(), program.workspace(t.inputGradient()));
+                shape, dOut, "p + " + step.weightOffset(), program.workspace(t.inputGradient()),
+                new ClTiledConv.Gate(derivative, program.at(t.in())));
         program.perSample(
             name + "_backward_input",
-            name + "_backward_input: the gradient of each input value, " + tiled.strategy() + "; " + shapes,
+            name + "_backward_input: the gradient of each input value" + through + ", " + tiled.strategy() + "; "
+                + shapes,
             tiled.items(), tiled.body());
         program.launch("backward", name + "_backward_input", true, tiled.items());
         return;
       }
       if (w.strideHeight() == 1 && w.strideWidth() == 1) {
-        turnedInputGradient(program, name, t, shape, shapes, dOut);
+        turnedInputGradient(program, name, t, shape, shapes, dOut, derivative);
         return;
       }
       String inputBody =
@@ -101,10 +107,11 @@ final class ClConv {
                       + "      __global const float* ws_ = p + " + step.weightOffset() + " + ((ky * "
                       + w.kernelWidth() + " + kx) * " + c + " + ci) * " + f + ";\n"
                       + "      for (int co = 0; co < " + f + "; co++) acc += ds[co] * ws_[co];\n")
-              + "  dx[i] = acc;\n";
+              + (derivative.isPresent() ? "  __global const float* in = " + program.at(t.in()) + ";\n" : "")
+              + "  dx[i] = " + ClActivation.gated(derivative, "in[i]", "acc") + ";\n";
       program.perSample(
           name + "_backward_input",
-          name + "_backward_input: the gradient of each input value, a work item per value gathering the"
+          name + "_backward_input: the gradient of each input value" + through + ", a work item per value gathering the"
               + " outputs it reached (stride above 1); " + shapes,
           inSize, inputBody);
       program.launch("backward", name + "_backward_input", true, inSize);
@@ -118,7 +125,8 @@ final class ClConv {
    * pass run over it.
    */
   private static void turnedInputGradient(
-      ClProgram program, String name, TrainingStep t, ClTiledConv.Shape s, String shapes, String dOut) {
+      ClProgram program, String name, TrainingStep t, ClTiledConv.Shape s, String shapes, String dOut,
+      Optional<Activation> derivative) {
     int kh = s.kernelHeight();
     int kw = s.kernelWidth();
     int c = s.inChannels();
@@ -143,10 +151,12 @@ final class ClConv {
             new ClTiledConv.Shape(
                 s.outHeight(), s.outWidth(), f, s.inHeight(), s.inWidth(), c, kh, kw, 1, 1,
                 kh - 1 - s.padTop(), kw - 1 - s.padLeft()),
-            dOut, "partials", null, program.workspace(t.inputGradient()), v -> v);
+            dOut, "partials", null, program.workspace(t.inputGradient()), v -> v,
+            new ClTiledConv.Gate(derivative, program.at(t.in())));
     program.perSample(
         name + "_backward_input",
-        name + "_backward_input: the gradient of each input value, the output gradient convolved with the"
+        name + "_backward_input: the gradient of each input value" + ClActivation.appliedDerivative(derivative)
+            + ", the output gradient convolved with the"
             + " turned kernel in " + tiled.strategy() + "; " + shapes,
         tiled.items(), tiled.body());
     program.launch("backward", name + "_backward_input", true, tiled.items());

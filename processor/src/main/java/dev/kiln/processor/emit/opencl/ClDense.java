@@ -1,10 +1,12 @@
 package dev.kiln.processor.emit.opencl;
 
+import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Step;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Dense kernels over {@code [in, out]} weights: forward with one work item per output unit
@@ -101,16 +103,19 @@ final class ClDense {
               + "acc[0] += d[i];\n");
     }
     if (t.computesInputGradient()) {
+      Optional<Activation> derivative = program.derivativeOfInput(t);
       program.perSample(
           name + "_backward_input",
-          name + "_backward_input: the gradient of each input value; " + shapes,
+          name + "_backward_input: the gradient of each input value" + ClActivation.appliedDerivative(derivative)
+              + "; " + shapes,
           inSize,
           "  __global const float* d = " + dOut + ";\n"
               + "  __global float* dx = " + program.workspace(t.inputGradient()) + ";\n"
               + "  __global const float* w = p + " + wo + " + i * " + units + ";\n"
               + "  float acc = 0.0f;\n"
               + "  for (int j = 0; j < " + units + "; j++) acc += w[j] * d[j];\n"
-              + "  dx[i] = acc;\n");
+              + (derivative.isPresent() ? "  __global const float* in = " + program.at(t.in()) + ";\n" : "")
+              + "  dx[i] = " + ClActivation.gated(derivative, "in[i]", "acc") + ";\n");
       program.launch("backward", name + "_backward_input", true, inSize);
     }
   }

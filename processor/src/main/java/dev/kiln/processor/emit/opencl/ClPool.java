@@ -1,11 +1,13 @@
 package dev.kiln.processor.emit.opencl;
 
+import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.TensorShape;
 import dev.kiln.processor.model.Window;
 import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * MaxPool and AvgPool kernels. Windows are clipped to the input, so with SAME padding the maximum
@@ -91,8 +93,9 @@ final class ClPool {
     if (!t.computesInputGradient()) {
       return;
     }
+    Optional<Activation> derivative = program.derivativeOfInput(t);
     if (tiles) {
-      tilingBackward(program, name, t, max, w, in, out, block, pieces, shapes + "; the windows tile the input: a"
+      tilingBackward(program, name, t, derivative, max, w, in, out, block, pieces, shapes + "; the windows tile the input: a"
           + " work item per window and " + channels + " writes each of its cells");
       return;
     }
@@ -125,9 +128,10 @@ final class ClPool {
                 w, out,
                 window("oy", "ox", w, in).replace("\n  ", "\n      ").replaceFirst("^  ", "      ")
                     + share)
-            + "  dx[i] = acc;\n";
+            + "  dx[i] = " + ClActivation.gated(derivative, "in[i]", "acc") + ";\n";
     program.perSample(
-        name + "_backward_input", name + "_backward_input: the gradient of each input value; " + shapes,
+        name + "_backward_input",
+        name + "_backward_input: the gradient of each input value" + ClActivation.appliedDerivative(derivative) + "; " + shapes,
         inSize, body);
     program.launch("backward", name + "_backward_input", true, inSize);
   }
@@ -138,7 +142,8 @@ final class ClPool {
    * gradient to its first maximal cell (max) or a share to each (average), zero elsewhere.
    */
   private static void tilingBackward(
-      ClProgram program, String name, TrainingStep t, boolean max, Window w, TensorShape in, TensorShape out,
+      ClProgram program, String name, TrainingStep t, Optional<Activation> derivative, boolean max, Window w,
+      TensorShape in, TensorShape out,
       int block, List<int[]> pieces, String comment) {
     int c = in.channels();
     int blocks = c / block;
@@ -182,17 +187,32 @@ final class ClPool {
               .append(piece[0]).append("; }\n");
         }
       }
+      if (derivative.isPresent()) {
+        // Only the maximal cell gets a gradient, and any derivative of a zero gradient is zero:
+        // one derivative per window, at the maximum's value.
+        for (int[] piece : pieces) {
+          body.append("  const ").append(ClTiledConv.type(piece[1])).append(" g").append(piece[0]).append(" = ")
+              .append(ClActivation.gated(derivative, "m" + piece[0], "d" + piece[0])).append(";\n");
+        }
+      }
     }
     for (int k = 0; k < cells; k++) {
       int at = cellOffset(k, w, in);
       for (int[] piece : pieces) {
         String type = ClTiledConv.type(piece[1]);
-        String value = max ? "(best" + piece[0] + " == " + k + " ? d" + piece[0] + " : (" + type + ")(0.0f))" : "d" + piece[0];
+        String value;
+        if (max) {
+          String d = (derivative.isPresent() ? "g" : "d") + piece[0];
+          value = "(best" + piece[0] + " == " + k + " ? " + d + " : (" + type + ")(0.0f))";
+        } else {
+          value = ClActivation.gated(
+              derivative, ClTiledConv.load(piece[1], "in + corner + " + (at + piece[0])), "d" + piece[0]);
+        }
         body.append("  ").append(ClTiledConv.store(piece[1], value, "dx + corner + " + (at + piece[0]))).append('\n');
       }
     }
     String kernel = name + "_backward_input";
-    program.perSample(kernel, kernel + ": the gradient of each input value; " + comment, items,
+    program.perSample(kernel, kernel + ": the gradient of each input value" + ClActivation.appliedDerivative(derivative) + "; " + comment, items,
         body.toString().replace(" + 0)", ")").replace(" + 0;", ";"));
     program.launch("backward", kernel, true, items);
   }

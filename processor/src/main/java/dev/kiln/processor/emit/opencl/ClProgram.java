@@ -1,12 +1,18 @@
 package dev.kiln.processor.emit.opencl;
 
+import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.plan.Plan;
 import dev.kiln.processor.plan.TrainingPlan;
+import dev.kiln.processor.plan.TrainingPlan.TrainingStep;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The OpenCL C program being written: kernels as text, and the launch list the runtime follows
@@ -43,6 +49,20 @@ final class ClProgram {
   private final Set<String> names = new HashSet<>();
   /** Floats of the {@code partials} buffer the split gradients need (the largest one). */
   private int partials;
+  /**
+   * Activation derivatives not yet placed, by the output they belong to: the layer that writes
+   * that output's gradient applies one as it stores ({@link #derivativeOfInput}); {@link #finish}
+   * gives the others kernels of their own.
+   */
+  private final Map<Plan.Location, Deferred> deferred = new LinkedHashMap<>();
+  /** Where {@link #launch} puts a backward launch while {@link #finish} places one: layer and position. */
+  private int[] insertAt;
+
+  /**
+   * A layer's activation derivative: {@code emit} writes its kernel and launch, which run first
+   * in the layer's backward pass ({@code layer}, {@code position}) when no reader applies it.
+   */
+  private record Deferred(int layer, int position, Activation activation, int gradient, Consumer<ClProgram> emit) {}
 
   ClProgram(TrainingPlan training) {
     this.training = training;
@@ -216,11 +236,61 @@ final class ClProgram {
    */
   void launch(String phase, String kernel, boolean perSample, long count) {
     String line = String.format(Locale.ROOT, "//@ %s %s %s %d", phase, kernel, perSample ? "s" : "t", count);
-    if (phase.equals("backward")) {
+    if (phase.equals("backward") && insertAt != null) {
+      backward.get(insertAt[0]).add(insertAt[1]++, line);
+    } else if (phase.equals("backward")) {
       backward.get(backward.size() - 1).add(line);
     } else {
       launches.add(line);
     }
+  }
+
+  /**
+   * Defers the derivative of step {@code t}'s elementwise activation, which turns the gradient of
+   * its output into that of its input in place: the one layer that reads the output and writes
+   * its gradient may apply it as it stores ({@link #derivativeOfInput}), saving a kernel and a
+   * pass over the gradient; otherwise {@code emit} writes a kernel of its own, launched first in
+   * this layer's backward pass.
+   */
+  void deferDerivative(TrainingStep t, Activation activation, Consumer<ClProgram> emit) {
+    int layer = backward.size() - 1;
+    deferred.put(t.out(), new Deferred(layer, backward.get(layer).size(), activation, t.gradient(), emit));
+  }
+
+  /**
+   * The activation whose derivative step {@code t} must apply as it stores the gradient of its
+   * input (the value before the derivative, then the derivative from the input's value), if that
+   * input's layer deferred one and {@code t} is the one step that reads it and writes its whole
+   * gradient, in place, with nothing added to it afterwards. A caller that receives it owes it:
+   * ask only where the kernel that stores the input gradient will apply it.
+   */
+  Optional<Activation> derivativeOfInput(TrainingStep t) {
+    if (!t.computesInputGradient() || t.ins().size() != 1 || !t.transfers().isEmpty()) {
+      return Optional.empty();
+    }
+    Deferred d = deferred.get(t.in());
+    if (d == null || d.gradient() != t.inputGradient() || readers(t.in()) != 1) {
+      return Optional.empty();
+    }
+    deferred.remove(t.in());
+    return Optional.of(d.activation());
+  }
+
+  /** The steps that run code and read {@code location}. */
+  private long readers(Plan.Location location) {
+    return training.steps().stream()
+        .filter(s -> (s.forward() || s.backward()) && s.ins().contains(location))
+        .count();
+  }
+
+  /** Gives each derivative that no reader applied its own kernel, first in its layer's backward pass. */
+  void finish() {
+    for (Deferred d : deferred.values()) {
+      insertAt = new int[] {d.layer(), d.position()};
+      d.emit().accept(this);
+      insertAt = null;
+    }
+    deferred.clear();
   }
 
   /** Starts the next layer: its backward launches run before those of the layers before it. */

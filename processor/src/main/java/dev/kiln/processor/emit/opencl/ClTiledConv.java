@@ -1,7 +1,9 @@
 package dev.kiln.processor.emit.opencl;
 
+import dev.kiln.processor.model.Activation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
@@ -107,8 +109,36 @@ final class ClTiledConv {
    */
   static Tiled convolution(
       Shape s, String in, String weights, String bias, String out, UnaryOperator<String> activation) {
+    return convolution(s, in, weights, bias, out, activation, Gate.NONE);
+  }
+
+  /**
+   * A derivative that an input gradient's kernel applies as it stores ({@link
+   * ClActivation#gated}), reading the input's values at {@code source}, a pointer expression laid
+   * out like the gradient; {@link #NONE} where it applies none.
+   */
+  record Gate(Optional<Activation> derivative, String source) {
+    static final Gate NONE = new Gate(Optional.empty(), null);
+
+    /** The value to store for {@code value}, the input's value being {@code y}. */
+    String apply(String y, String value) {
+      return ClActivation.gated(derivative, y, value);
+    }
+
+    /** Declares {@code name}, the source's values at {@code offset} (an expression), if the gate needs them. */
+    String declare(String name, String offset) {
+      return derivative.isEmpty() ? "" : "  __global const float* " + name + " = " + source + " + " + offset + ";\n";
+    }
+  }
+
+  /**
+   * As above, the stored values passed through {@code gate} after {@code activation} (an input
+   * gradient as a convolution: the turned kernel's tiles).
+   */
+  static Tiled convolution(
+      Shape s, String in, String weights, String bias, String out, UnaryOperator<String> activation, Gate gate) {
     if (s.inChannels() == 1 && s.outChannels() < LANES && s.strideWidth() == 1 && s.outWidth() >= LANES) {
-      return pixelLanes(s, in, weights, bias, out, activation);
+      return pixelLanes(s, in, weights, bias, out, activation, gate);
     }
     int block = channelBlock(s.outChannels());
     int blocks = s.outChannels() / block;
@@ -168,10 +198,12 @@ final class ClTiledConv {
     b.append("  }\n");
     b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth())
         .append(" + ox0) * ").append(f).append(" + co0;\n");
+    b.append(gate.declare("ys", "(oy * " + s.outWidth() + " + ox0) * " + f + " + co0"));
     for (int j = 0; j < pixels; j++) {
       for (int[] piece : pieces) {
-        b.append("  ").append(store(piece[1], activation.apply("a" + j + "_" + piece[0]),
-            "y + " + (j * f + piece[0]))).append('\n');
+        String value =
+            gate.apply(load(piece[1], "ys + " + (j * f + piece[0])), activation.apply("a" + j + "_" + piece[0]));
+        b.append("  ").append(store(piece[1], value, "y + " + (j * f + piece[0]))).append('\n');
       }
     }
     String strategy =
@@ -191,7 +223,7 @@ final class ClTiledConv {
    * before its end and so overlaps the one before it, which it writes again with the same values.
    */
   private static Tiled pixelLanes(
-      Shape s, String in, String weights, String bias, String out, UnaryOperator<String> activation) {
+      Shape s, String in, String weights, String bias, String out, UnaryOperator<String> activation, Gate gate) {
     int f = s.outChannels();
     int segments = (s.outWidth() + LANES - 1) / LANES;
     int items = s.outHeight() * segments;
@@ -237,13 +269,15 @@ final class ClTiledConv {
     b.append("    }\n");
     b.append("  }\n");
     b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth()).append(" + ox0) * ").append(f).append(";\n");
+    b.append(gate.declare("ys", "(oy * " + s.outWidth() + " + ox0) * " + f));
     for (int co = 0; co < f; co++) {
       b.append("  const float8 r").append(co).append(" = ").append(activation.apply("a" + co)).append(";\n");
     }
     for (int l = 0; l < LANES; l++) {
       b.append(" ");
       for (int co = 0; co < f; co++) {
-        b.append(" y[").append(l * f + co).append("] = r").append(co).append(".s").append(l).append(';');
+        b.append(" y[").append(l * f + co).append("] = ")
+            .append(gate.apply("ys[" + (l * f + co) + "]", "r" + co + ".s" + l)).append(';');
       }
       b.append('\n');
     }
@@ -274,7 +308,7 @@ final class ClTiledConv {
    * gradient} and {@code inputGradient} are sample {@code b}'s pointer expressions, {@code
    * weights} the kernel's.
    */
-  static Tiled dotInputGradient(Shape s, String gradient, String weights, String inputGradient) {
+  static Tiled dotInputGradient(Shape s, String gradient, String weights, String inputGradient, Gate gate) {
     int c = s.inChannels();
     int f = s.outChannels();
     int vectors = f / LANES;
@@ -312,13 +346,14 @@ final class ClTiledConv {
     b.append("    }\n");
     b.append("  }\n");
     b.append("  __global float* dx = ").append(inputGradient).append(" + i * ").append(c).append(";\n");
+    b.append(gate.declare("ys", "i * " + c));
     for (int ci = 0; ci < c; ci++) {
       StringBuilder sum = new StringBuilder("a" + ci + "_0");
       for (int k = 1; k < vectors; k++) {
         sum.append(" + a").append(ci).append('_').append(k);
       }
       b.append("  { const float8 t = ").append(sum).append("; const float4 u = t.lo + t.hi; const float2 v = u.lo + u.hi;")
-          .append(" dx[").append(ci).append("] = v.x + v.y; }\n");
+          .append(" dx[").append(ci).append("] = ").append(gate.apply("ys[" + ci + "]", "v.x + v.y")).append("; }\n");
     }
     String strategy =
         "a work item per input pixel summing dot products along the " + f + " filters (" + c + " channels x "

@@ -52,6 +52,7 @@ public final class OpenClEmitter {
       ClLayer.of(node.op()).emit(program, name, t, i);
       ClMerge.transfers(program, name, t);
     }
+    program.finish();
     ClLoss.emit(program);
     TrainingStep last = steps.get(steps.size() - 1);
     if (last.lossActivation()) {

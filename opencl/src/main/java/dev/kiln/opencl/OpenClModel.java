@@ -1,5 +1,6 @@
 package dev.kiln.opencl;
 
+import static org.jocl.CL.CL_FALSE;
 import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_TRUE;
@@ -10,6 +11,7 @@ import dev.kiln.runtime.optim.Optimizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +23,7 @@ import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
+import org.jocl.cl_event;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 
@@ -64,6 +67,12 @@ public final class OpenClModel implements AutoCloseable {
   private final cl_mem batchStatistics;
   /** The parts of the parameter gradients that are summed over parts of the batch. */
   private final cl_mem partials;
+  /** A training set held on the device ({@link #holdTrainingSet}): its inputs and targets, or null. */
+  private cl_mem heldInputs;
+  private cl_mem heldTargets;
+  private int heldSamples;
+  /** A batch's rows of the held set. */
+  private cl_mem rows;
   private cl_mem state1;
   private cl_mem state2;
   private Optimizer stateOwner;
@@ -234,10 +243,15 @@ public final class OpenClModel implements AutoCloseable {
   }
 
   private cl_kernel kernel(String name) {
+    return kernel(name, program.source());
+  }
+
+  /** The kernel {@code name} of the program built from {@code source}, created at its first use. */
+  private cl_kernel kernel(String name, String source) {
     cl_kernel kernel = kernels.get(name);
     if (kernel == null) {
       try {
-        kernel = Handles.created(CL.clCreateKernel(device.program(program.source()).program(), name, null));
+        kernel = Handles.created(CL.clCreateKernel(device.program(source).program(), name, null));
       } catch (CLException e) {
         throw failure("creating kernel " + name, e);
       }
@@ -318,8 +332,8 @@ public final class OpenClModel implements AutoCloseable {
     if (n != boundN) {
       // Every layer kernel takes the batch size and its reciprocal, the gradients' scale.
       for (Map.Entry<String, cl_kernel> e : kernels.entrySet()) {
-        if (e.getKey().endsWith("_update")) {
-          continue;
+        if (e.getKey().endsWith("_update") || e.getKey().equals(GATHER_KERNEL)) {
+          continue; // the optimizers' and the gather's arguments are their own
         }
         CL.clSetKernelArg(e.getValue(), 7, Sizeof.cl_int, Pointer.to(new int[] {n}));
         CL.clSetKernelArg(e.getValue(), 8, Sizeof.cl_float, Pointer.to(new float[] {1f / n}));
@@ -489,6 +503,187 @@ public final class OpenClModel implements AutoCloseable {
   }
 
   /**
+   * Copies a training set to the device, where it stays until {@link #releaseTrainingSet} or
+   * {@link #close}: {@code inputs} and {@code targets} hold the same number of whole samples.
+   * Batches then send only which samples they take ({@link #enqueueHeldBatch}), and a kernel
+   * gathers them on the device. Replaces a set held before.
+   *
+   * @throws OpenClException if the set does not fit in one of the device's buffers
+   */
+  public void holdTrainingSet(float[] inputs, float[] targets) {
+    checkOpen();
+    int in = program.inputSize();
+    int out = program.outputSize();
+    int samples = inputs.length / in;
+    if (inputs.length % in != 0 || targets.length != (long) samples * out || samples < 1) {
+      throw new IllegalArgumentException(
+          "holdTrainingSet: " + inputs.length + " input floats and " + targets.length + " target floats"
+              + " are not the same number of whole samples of " + in + " and " + out);
+    }
+    if (4L * inputs.length > device.info().maxAllocation()) {
+      throw new OpenClException(
+          String.format(
+              Locale.ROOT,
+              "the training set's %,d samples need %.1f MiB in one buffer, more than %s's largest"
+                  + " (%.1f MiB); train with the set on the host",
+              samples, 4.0 * inputs.length / 1048576.0, device.info().name(),
+              device.info().maxAllocation() / 1048576.0));
+    }
+    releaseTrainingSet();
+    heldInputs = buffer(inputs.length);
+    heldTargets = buffer(targets.length);
+    heldSamples = samples;
+    if (rows == null) {
+      rows = buffer(capacity);
+    }
+    write(heldInputs, Pointer.to(inputs), 4L * inputs.length);
+    write(heldTargets, Pointer.to(targets), 4L * targets.length);
+  }
+
+  /** Bytes {@link #holdTrainingSet} takes on the device for {@code samples} samples. */
+  public long trainingSetBytes(int samples) {
+    return 4L * samples * (program.inputSize() + program.outputSize());
+  }
+
+  /**
+   * Whether a training set of {@code samples} samples is held on the device by default: when it
+   * takes at most a quarter of the device's memory and fits in one buffer.
+   */
+  public boolean trainingSetFits(int samples) {
+    DeviceInfo info = device.info();
+    return trainingSetBytes(samples) <= info.globalMemory() / 4
+        && 4L * samples * program.inputSize() <= info.maxAllocation();
+  }
+
+  /** Frees the training set held on the device, if any. */
+  public void releaseTrainingSet() {
+    checkOpen();
+    for (cl_mem held : new cl_mem[] {heldInputs, heldTargets}) {
+      if (held != null) {
+        buffers.remove(held);
+        CL.clReleaseMemObject(held);
+        Handles.released();
+      }
+    }
+    heldInputs = null;
+    heldTargets = null;
+    heldSamples = 0;
+  }
+
+  /** Samples of the training set held on the device (0 when none is). */
+  public int heldSamples() {
+    return heldSamples;
+  }
+
+  /** The device's gather of a batch's rows of a held set: a program of its own. */
+  private static final String GATHER_KERNEL = "kiln_gather";
+
+  private static final String GATHER =
+      "// Kiln: copies rows of a data set held on the device into a batch buffer.\n"
+          + "__kernel void kiln_gather(__global const float* set, __global const int* rows,"
+          + " __global float* out, const int width, const int count) {\n"
+          + "  const int i = get_global_id(0);\n"
+          + "  if (i >= count * width) return;\n"
+          + "  const int r = i / width;\n"
+          + "  out[i] = set[(size_t)rows[r] * width + (i - r * width)];\n"
+          + "}\n";
+
+  private void gather(cl_mem set, cl_mem into, int width, int n) {
+    cl_kernel kernel = kernel(GATHER_KERNEL, GATHER);
+    CL.clSetKernelArg(kernel, 0, Sizeof.cl_mem, Pointer.to(set));
+    CL.clSetKernelArg(kernel, 1, Sizeof.cl_mem, Pointer.to(rows));
+    CL.clSetKernelArg(kernel, 2, Sizeof.cl_mem, Pointer.to(into));
+    CL.clSetKernelArg(kernel, 3, Sizeof.cl_int, Pointer.to(new int[] {width}));
+    CL.clSetKernelArg(kernel, 4, Sizeof.cl_int, Pointer.to(new int[] {n}));
+    launch(GATHER_KERNEL, (long) n * width, (long) capacity * program.inputSize());
+  }
+
+  /**
+   * Enqueues one training batch of the held set's samples {@code rows[0 .. n)} (ints) with their
+   * dropout seeds ({@code noise}, longs), and returns at once: the buffers are direct and must
+   * stay as they are until {@link #enqueueStatsRead}'s event completes.
+   */
+  void enqueueHeldBatch(ByteBuffer rowsOfSet, ByteBuffer noiseSeeds, int n) {
+    checkOpen();
+    if (heldInputs == null) {
+      throw new IllegalStateException(model.name() + " holds no training set on the device");
+    }
+    checkBatch(n);
+    enqueueWrite(rows, rowsOfSet, 4L * n);
+    enqueueWrite(noise, noiseSeeds, 8L * n);
+    gather(heldInputs, x, program.inputSize(), n);
+    gather(heldTargets, t, program.outputSize(), n);
+    runTraining(n);
+  }
+
+  /** As {@link #enqueueHeldBatch}, with the batch's inputs and targets (floats) sent from the host. */
+  void enqueueBatch(ByteBuffer inputs, ByteBuffer targets, ByteBuffer noiseSeeds, int n) {
+    checkOpen();
+    checkBatch(n);
+    enqueueWrite(x, inputs, 4L * n * program.inputSize());
+    enqueueWrite(t, targets, 4L * n * program.outputSize());
+    enqueueWrite(noise, noiseSeeds, 8L * n);
+    runTraining(n);
+  }
+
+  /**
+   * Enqueues the copy of the last batch's {@code n} losses and correctness into {@code into}
+   * (direct, {@code 2n} floats) and returns its event, which the caller waits for and releases
+   * ({@link #await}).
+   */
+  cl_event enqueueStatsRead(ByteBuffer into, int n) {
+    cl_event event = new cl_event();
+    try {
+      CL.clEnqueueReadBuffer(device.queue, stats, CL_FALSE, 0, 8L * n, Pointer.to(into), 0, null, event);
+    } catch (CLException e) {
+      throw failure("copying the batch's losses from the device", e);
+    }
+    Handles.created(event);
+    return event;
+  }
+
+  /** Waits for {@code event} and releases it. */
+  void await(cl_event event) {
+    try {
+      CL.clWaitForEvents(1, new cl_event[] {event});
+    } catch (CLException e) {
+      throw failure("waiting for a training batch", e);
+    } finally {
+      CL.clReleaseEvent(event);
+      Handles.released();
+    }
+  }
+
+  /** Waits until the device has run everything enqueued. */
+  void finish() {
+    try {
+      CL.clFinish(device.queue);
+    } catch (CLException e) {
+      throw failure("finishing the enqueued work", e);
+    }
+  }
+
+  private void enqueueWrite(cl_mem buffer, ByteBuffer from, long bytes) {
+    try {
+      CL.clEnqueueWriteBuffer(device.queue, buffer, CL_FALSE, 0, bytes, Pointer.to(from), 0, null, null);
+    } catch (CLException e) {
+      throw failure("copying " + bytes + " bytes to the device", e);
+    }
+  }
+
+  private void checkBatch(int n) {
+    if (n < 1 || n > capacity) {
+      throw new IllegalArgumentException("batch of " + n + " samples, capacity " + capacity);
+    }
+  }
+
+  private void runTraining(int n) {
+    run("forward", n);
+    run("loss", n);
+    run("backward", n);
+  }
+
+  /**
    * One batch of training on the device: forward in training mode, the loss, backward; the
    * batch's mean parameter gradient stays on the device for {@link #step}.
    *
@@ -500,9 +695,7 @@ public final class OpenClModel implements AutoCloseable {
    */
   public void trainBatch(float[] inputs, float[] targets, long[] noise, int n, float[] stats) {
     checkOpen();
-    if (n < 1 || n > capacity) {
-      throw new IllegalArgumentException("batch of " + n + " samples, capacity " + capacity);
-    }
+    checkBatch(n);
     // JOCL copies raw bytes: an array shorter than the copy would be read or written past its end.
     requireLength("inputs", inputs.length, (long) n * program.inputSize());
     requireLength("targets", targets.length, (long) n * program.outputSize());
@@ -511,9 +704,7 @@ public final class OpenClModel implements AutoCloseable {
     write(x, Pointer.to(inputs), 4L * n * program.inputSize());
     write(t, Pointer.to(targets), 4L * n * program.outputSize());
     write(this.noise, Pointer.to(noise), 8L * n);
-    run("forward", n);
-    run("loss", n);
-    run("backward", n);
+    runTraining(n);
     read(this.stats, 0, Pointer.to(stats), 8L * n);
   }
 

@@ -10,21 +10,27 @@ import dev.kiln.runtime.train.Sampling;
 import dev.kiln.runtime.train.Trainer;
 import dev.kiln.runtime.train.TrainingDivergedException;
 import dev.kiln.runtime.train.TrainingListener;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jocl.cl_event;
 
 /**
  * Mini-batch training on an OpenCL device, the counterpart of {@link Trainer}: the same
  * settings, the same shuffled order and the same dropout masks for a seed, the same results
  * ({@link EpochResult} per epoch, listener calls). Parameters, gradients and the optimizer's
- * state stay on the device for the whole run; each batch sends its inputs, targets and dropout
- * seeds and gets back only each sample's loss and correctness. The weights come back into the
- * model at the end of {@code fit} (and whenever {@link OpenClModel#download()} is called).
+ * state stay on the device for the whole run, and so does the training set where it fits
+ * ({@link #dataOnDevice}); each batch sends which samples it takes (or their inputs and targets)
+ * and its dropout seeds, and gets back only each sample's loss and correctness, without waiting
+ * for them before the next batch is on its way. The weights come back into the model at the end
+ * of {@code fit} (and whenever {@link OpenClModel#download()} is called).
  *
  * <p>Differences from the CPU: sums run in another order (results agree to float rounding, not
  * bit for bit), and divergence is detected from the loss alone (the gradients stay on the
- * device), so a NaN gradient with a finite loss shows one batch later. When {@code fit} stops
+ * device, and a batch's losses are read while the next one runs), so a NaN loss stops training a
+ * batch after it, and a NaN gradient with a finite loss one more batch later. When {@code fit} stops
  * with a {@link TrainingDivergedException}, the Java model keeps the weights it had before {@code
  * fit} (the device's are no longer finite); {@link OpenClModel#download()} fetches them anyway.
  */
@@ -36,6 +42,8 @@ public final class OpenClTrainer {
   private int epochs = 1;
   private long seed = 1;
   private TrainingListener listener = new TrainingListener() {};
+  /** Whether the training set lives on the device; null: when it fits ({@link #holdsOnDevice}). */
+  private Boolean dataOnDevice;
 
   private OpenClTrainer(OpenClModel device) {
     this.device = Objects.requireNonNull(device, "device model");
@@ -81,82 +89,189 @@ public final class OpenClTrainer {
     return this;
   }
 
+  /**
+   * Whether the training set lives on the device during {@code fit}: uploaded once, each batch
+   * then sends only which samples it takes, which a kernel gathers on the device. By default it
+   * does when the set takes at most a quarter of the device's memory ({@link
+   * OpenClModel#trainingSetFits}); either way the results are the same.
+   */
+  public OpenClTrainer dataOnDevice(boolean hold) {
+    this.dataOnDevice = hold;
+    return this;
+  }
+
+  /** Whether {@code fit} would hold a training set of {@code samples} samples on the device ({@link #dataOnDevice}). */
+  public boolean holdsOnDevice(int samples) {
+    return dataOnDevice != null ? dataOnDevice : device.trainingSetFits(samples);
+  }
+
   public List<EpochResult> fit(LabeledImages train, LabeledImages test) {
     Objects.requireNonNull(train, "training data");
     return fit(Dataset.of(train), test == null ? null : Dataset.of(test));
   }
 
-  /** Trains for the configured epochs; evaluates on {@code test} (may be null) after each. */
+  /**
+   * Trains for the configured epochs; evaluates on {@code test} (may be null) after each.
+   *
+   * <p>Batches are enqueued without waiting: while the device runs one, the host prepares the
+   * next, and it reads a batch's losses (for the listener and the divergence check) once the
+   * next is on its way. Two batches' host buffers take turns.
+   */
   public List<EpochResult> fit(Dataset train, Dataset test) {
     check(train, "training");
     if (test != null) {
       check(test, "test");
     }
-    int in = model.inputSize();
-    int out = model.outputSize();
-    float[] inputs = new float[batchSize * in];
-    float[] targets = new float[batchSize * out];
-    long[] noise = new long[batchSize];
-    float[] stats = new float[2 * batchSize];
-    float[] target = new float[out];
+    boolean held = holdsOnDevice(train.size());
     int[] order = new int[train.size()];
     List<EpochResult> history = new ArrayList<>();
+    Slot[] slots = {new Slot(held), new Slot(held)};
     device.upload();
-    for (int epoch = 1; epoch <= epochs; epoch++) {
-      Sampling.shuffle(order, seed, epoch);
-      int batches = Sampling.batches(order.length, batchSize, model);
-      int trained = Math.min(order.length, batches * batchSize);
-      double lossSum = 0;
-      long correctSum = 0;
-      long started = System.nanoTime();
-      for (int b = 0; b < batches; b++) {
-        int start = b * batchSize;
-        int n = Math.min(batchSize, order.length - start);
-        for (int k = 0; k < n; k++) {
-          int sample = order[start + k];
-          System.arraycopy(train.inputs(), sample * in, inputs, k * in, in);
-          train.target(sample, target, 0);
-          System.arraycopy(target, 0, targets, k * out, out);
-          noise[k] = Sampling.mix(seed, epoch, start + k);
-        }
-        device.trainBatch(inputs, targets, noise, n, stats);
-        double batchLoss = 0;
-        long batchCorrect = 0;
-        for (int k = 0; k < n; k++) {
-          batchLoss += stats[2 * k];
-          batchCorrect += stats[2 * k + 1] > 0.5f ? 1 : 0;
-        }
-        if (!Double.isFinite(batchLoss)) {
-          throw new TrainingDivergedException(
-              model.name() + " diverged on " + device.device().info().name() + " in epoch " + epoch
-                  + ", batch " + (b + 1) + ": the loss is " + batchLoss + "; lower the learning rate ("
-                  + optimizer.learningRate() + " now) or check the data for NaN or huge values");
-        }
-        device.step(optimizer);
-        lossSum += batchLoss;
-        correctSum += batchCorrect;
-        long done = (long) start + n;
-        double seconds = (System.nanoTime() - started) / 1e9;
-        listener.onBatch(
-            new TrainingListener.BatchProgress(
-                epoch, epochs, b + 1, batches, done, lossSum / done,
-                train.labeled() ? (double) correctSum / done : Double.NaN, done / seconds,
-                optimizer.learningRate()));
+    if (held) {
+      int out = model.outputSize();
+      float[] targets = new float[train.size() * out];
+      for (int i = 0; i < train.size(); i++) {
+        train.target(i, targets, i * out);
       }
-      double seconds = (System.nanoTime() - started) / 1e9;
-      Trainer.Evaluation evaluation = test == null ? null : evaluate(test);
-      EpochResult result =
-          new EpochResult(
-              epoch, lossSum / trained,
-              train.labeled() ? (double) correctSum / trained : Double.NaN,
-              evaluation == null ? Double.NaN : evaluation.loss(),
-              evaluation == null ? Double.NaN : evaluation.accuracy(),
-              seconds, trained / seconds, optimizer.learningRate());
-      history.add(result);
-      listener.onEpoch(result);
+      float[] inputs = train.inputs();
+      int floats = train.size() * model.inputSize();
+      device.holdTrainingSet(inputs.length == floats ? inputs : java.util.Arrays.copyOf(inputs, floats), targets);
+    }
+    try {
+      for (int epoch = 1; epoch <= epochs; epoch++) {
+        Sampling.shuffle(order, seed, epoch);
+        Epoch run = new Epoch(epoch, Sampling.batches(order.length, batchSize, model), train.labeled());
+        Slot pending = null;
+        for (int b = 0; b < run.batches; b++) {
+          Slot slot = slots[b % 2];
+          slot.fill(train, order, b * batchSize, Math.min(batchSize, order.length - b * batchSize), epoch, b);
+          if (held) {
+            device.enqueueHeldBatch(slot.rows, slot.noise, slot.n);
+          } else {
+            device.enqueueBatch(slot.inputs, slot.targets, slot.noise, slot.n);
+          }
+          slot.event = device.enqueueStatsRead(slot.stats, slot.n);
+          device.step(optimizer);
+          slot.learningRate = optimizer.learningRate();
+          if (pending != null) {
+            run.account(pending);
+          }
+          pending = slot;
+        }
+        run.account(pending);
+        double seconds = (System.nanoTime() - run.started) / 1e9;
+        int trained = Math.min(order.length, run.batches * batchSize);
+        Trainer.Evaluation evaluation = test == null ? null : evaluate(test);
+        EpochResult result =
+            new EpochResult(
+                epoch, run.lossSum / trained,
+                train.labeled() ? (double) run.correctSum / trained : Double.NaN,
+                evaluation == null ? Double.NaN : evaluation.loss(),
+                evaluation == null ? Double.NaN : evaluation.accuracy(),
+                seconds, trained / seconds, optimizer.learningRate());
+        history.add(result);
+        listener.onEpoch(result);
+      }
+    } finally {
+      for (Slot slot : slots) {
+        if (slot.event != null) {
+          device.await(slot.event);
+          slot.event = null;
+        }
+      }
+      device.finish();
+      if (held) {
+        device.releaseTrainingSet();
+      }
     }
     device.download();
     return history;
+  }
+
+  /** One batch's host side: what it sends (direct buffers, untouched while it runs) and its losses. */
+  private final class Slot {
+    final ByteBuffer rows;
+    final ByteBuffer inputs;
+    final ByteBuffer targets;
+    final ByteBuffer noise = direct(8L * batchSize);
+    final ByteBuffer stats = direct(8L * batchSize);
+    final float[] target = new float[model.outputSize()];
+    /** The pending read of its losses, or null. */
+    cl_event event;
+    int n;
+    int batch;
+    double learningRate;
+
+    Slot(boolean held) {
+      rows = held ? direct(4L * batchSize) : null;
+      inputs = held ? null : direct(4L * batchSize * model.inputSize());
+      targets = held ? null : direct(4L * batchSize * model.outputSize());
+    }
+
+    /** Batch {@code batch}: the {@code n} samples from {@code start} of {@code order}. */
+    void fill(Dataset train, int[] order, int start, int n, int epoch, int batch) {
+      this.n = n;
+      this.batch = batch;
+      int in = model.inputSize();
+      int out = model.outputSize();
+      for (int k = 0; k < n; k++) {
+        int sample = order[start + k];
+        if (rows != null) {
+          rows.putInt(4 * k, sample);
+        } else {
+          inputs.asFloatBuffer().put(k * in, train.inputs(), sample * in, in);
+          train.target(sample, target, 0);
+          targets.asFloatBuffer().put(k * out, target, 0, out);
+        }
+        noise.putLong(8 * k, Sampling.mix(seed, epoch, start + k));
+      }
+    }
+  }
+
+  private static ByteBuffer direct(long bytes) {
+    return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
+  }
+
+  /** An epoch's running sums, taken batch by batch as their losses arrive. */
+  private final class Epoch {
+    final int epoch;
+    final int batches;
+    final boolean labeled;
+    final long started = System.nanoTime();
+    double lossSum;
+    long correctSum;
+
+    Epoch(int epoch, int batches, boolean labeled) {
+      this.epoch = epoch;
+      this.batches = batches;
+      this.labeled = labeled;
+    }
+
+    /** Waits for {@code slot}'s losses, adds them up, checks them and tells the listener. */
+    void account(Slot slot) {
+      device.await(slot.event);
+      slot.event = null;
+      double batchLoss = 0;
+      long batchCorrect = 0;
+      for (int k = 0; k < slot.n; k++) {
+        batchLoss += slot.stats.getFloat(8 * k);
+        batchCorrect += slot.stats.getFloat(8 * k + 4) > 0.5f ? 1 : 0;
+      }
+      if (!Double.isFinite(batchLoss)) {
+        throw new TrainingDivergedException(
+            model.name() + " diverged on " + device.device().info().name() + " in epoch " + epoch
+                + ", batch " + (slot.batch + 1) + ": the loss is " + batchLoss + "; lower the learning rate ("
+                + optimizer.learningRate() + " now) or check the data for NaN or huge values");
+      }
+      lossSum += batchLoss;
+      correctSum += batchCorrect;
+      long done = (long) slot.batch * batchSize + slot.n;
+      double seconds = (System.nanoTime() - started) / 1e9;
+      listener.onBatch(
+          new TrainingListener.BatchProgress(
+              epoch, epochs, slot.batch + 1, batches, done, lossSum / done,
+              labeled ? (double) correctSum / done : Double.NaN, done / seconds, slot.learningRate));
+    }
   }
 
   /** Mean loss and accuracy on {@code data}, predicted on the device (as {@link Trainer#evaluate}). */

@@ -197,6 +197,90 @@ class OpenClParityTest {
     }
   }
 
+  /**
+   * {@code OpenClTrainer} with the training set on the device (a kernel gathers each batch by
+   * index) and with it on the host (each batch's inputs sent) gives the same epochs and weights
+   * to the bit; both equal a loop of the blocking {@code trainBatch} and {@code step} over the
+   * same order, seeds and batches (the trainer reads each batch's losses while the next runs).
+   * Dropout makes the seeds count; 50 samples in batches of 8 end on a partial batch.
+   */
+  @Test
+  void theTrainingSetOnTheDeviceTrainsAsTheHostsBatchesDo() {
+    OpenClDevice device = OpenClTests.device();
+    GradientTest.Net net = networks().stream().filter(n -> n.name().equals("Overlapping")).findFirst().orElseThrow();
+    Model model = compiled(net);
+    int samples = 50;
+    int batch = 8;
+    int in = model.inputSize();
+    int out = model.outputSize();
+    SplittableRandom random = new SplittableRandom(50);
+    float[] x = new float[samples * in];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    float[] targets = new float[samples * out];
+    for (int k = 0; k < samples; k++) {
+      targets[k * out + random.nextInt(out)] = 1;
+    }
+    dev.kiln.runtime.train.Dataset data = dev.kiln.runtime.train.Dataset.of(x, in, targets, out);
+    float[] start = model.parameters().clone();
+    OpenClModel.bind(device, model, batch, program(net)).close(); // the program stays with the device
+    int handles = OpenCl.liveHandles();
+    Map<Boolean, List<dev.kiln.runtime.train.EpochResult>> epochs = new java.util.HashMap<>();
+    Map<Boolean, float[]> weights = new java.util.HashMap<>();
+    for (boolean held : new boolean[] {true, false}) {
+      System.arraycopy(start, 0, model.parameters(), 0, start.length);
+      List<Integer> batchesSeen = new ArrayList<>();
+      try (OpenClModel gpu = OpenClModel.bind(device, model, batch, program(net))) {
+        dev.kiln.opencl.OpenClTrainer trainer =
+            dev.kiln.opencl.OpenClTrainer.of(gpu).optimizer(Adam.lr(1e-2)).epochs(2).seed(3).dataOnDevice(held)
+                .listener(new dev.kiln.runtime.train.TrainingListener() {
+                  @Override
+                  public void onBatch(dev.kiln.runtime.train.TrainingListener.BatchProgress progress) {
+                    batchesSeen.add(progress.batch());
+                  }
+                });
+        assertEquals(held, trainer.holdsOnDevice(samples));
+        epochs.put(held, trainer.fit(data, null));
+        assertEquals(0, gpu.heldSamples(), "fit lets the set go");
+      }
+      assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7), batchesSeen, "every batch reported, in order");
+      weights.put(held, model.parameters().clone());
+    }
+    assertTrue(OpenCl.liveHandles() <= handles + 1, "only the gather's program stays with the device");
+    assertArrayEquals(weights.get(false), weights.get(true), "the same weights, held or sent");
+    for (int e = 0; e < 2; e++) {
+      assertEquals(epochs.get(false).get(e).trainLoss(), epochs.get(true).get(e).trainLoss(), "epoch " + (e + 1) + "'s loss");
+      assertEquals(epochs.get(false).get(e).trainAccuracy(), epochs.get(true).get(e).trainAccuracy());
+    }
+
+    // The blocking calls, batch after batch, in the trainer's order.
+    System.arraycopy(start, 0, model.parameters(), 0, start.length);
+    Optimizer adam = Adam.lr(1e-2);
+    try (OpenClModel gpu = OpenClModel.bind(device, model, batch, program(net))) {
+      int[] order = new int[samples];
+      float[] bx = new float[batch * in];
+      float[] bt = new float[batch * out];
+      long[] noise = new long[batch];
+      float[] stats = new float[2 * batch];
+      for (int epoch = 1; epoch <= 2; epoch++) {
+        dev.kiln.runtime.train.Sampling.shuffle(order, 3, epoch);
+        for (int first = 0; first < samples; first += batch) {
+          int n = Math.min(batch, samples - first);
+          for (int k = 0; k < n; k++) {
+            System.arraycopy(x, order[first + k] * in, bx, k * in, in);
+            System.arraycopy(targets, order[first + k] * out, bt, k * out, out);
+            noise[k] = dev.kiln.runtime.train.Sampling.mix(3, epoch, first + k);
+          }
+          gpu.trainBatch(bx, bt, noise, n, stats);
+          gpu.step(adam);
+        }
+      }
+      gpu.download();
+    }
+    assertArrayEquals(model.parameters(), weights.get(true), "the trainer's weights are the blocking loop's");
+  }
+
   static double difference(float[] actual, float[] expected) {
     double scale = 0;
     double worst = 0;

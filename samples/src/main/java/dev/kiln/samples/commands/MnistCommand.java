@@ -148,6 +148,7 @@ public final class MnistCommand implements Callable<Integer> {
     List<EpochResult> history;
     float[] probabilities = new float[test.size() * net.outputSize()];
     long predictStart;
+    boolean dataOnDevice = false;
     if (device == null) {
       System.out.println("CPU kernels: " + Kernels.describe());
       history = trainer.optimizer(adam).listener(new TrainingProgress(System.out)).fit(train, test);
@@ -156,9 +157,15 @@ public final class MnistCommand implements Callable<Integer> {
     } else {
       try (device;
           OpenClModel bound = DeviceOption.bind(device, net, batch, System.out)) {
-        history =
+        OpenClTrainer onDevice =
             OpenClTrainer.of(bound).batchSize(batch).epochs(epochs).seed(seed).optimizer(adam)
-                .listener(new TrainingProgress(System.out)).fit(train, test);
+                .listener(new TrainingProgress(System.out));
+        dataOnDevice = onDevice.holdsOnDevice(train.size());
+        System.out.printf(
+            Locale.ROOT, "Training set %s (%.1f MiB)%n",
+            dataOnDevice ? "on the device: each batch sends its sample numbers" : "on the host: each batch sends its images",
+            bound.trainingSetBytes(train.size()) / 1048576.0);
+        history = onDevice.fit(train, test);
         predictStart = System.nanoTime();
         bound.predictBatch(test.images(), probabilities);
       }
@@ -193,10 +200,10 @@ public final class MnistCommand implements Callable<Integer> {
         Locale.ROOT,
         "RESULT task=mnist model=%s epochs=%d train_images=%d test_images=%d test_acc=%.4f"
             + " test_loss=%.4f images_per_s=%.0f train_seconds=%.1f threads=%d device=%s"
-            + " kernels=%s predict_images_per_s=%.0f checkpoint=%s curves=%s confusion=%s%n",
+            + " kernels=%s data_on_device=%s predict_images_per_s=%.0f checkpoint=%s curves=%s confusion=%s%n",
         architecture.modelName, epochs, train.size(), test.size(), last.testAccuracy(), last.testLoss(), imagesPerSecond,
         seconds, threadCount, deviceOption.chosen, device != null ? "opencl" : Kernels.VECTORIZED ? "vector" : "plain",
-        predictPerSecond, out, plotted.curvesField(), plotted.confusionField());
+        dataOnDevice, predictPerSecond, out, plotted.curvesField(), plotted.confusionField());
     return 0;
   }
 }

@@ -759,7 +759,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
 
   /**
    * c5Forward over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
-   * On the vector path one matrix product, so the weights are read once per tile.
+   * On the vector path one matrix product, so the weights are read once per tile;
+   * packed once and kept while the weights are held (a trainer's batch).
    */
   static void c5Tile(float[] p, float[] x, int xo, int xStride, float[] y, int yo, int yStride,
       int n) {
@@ -769,7 +770,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
       return;
     }
-    Kernels.denseTile(x, xo, xStride, 400, p, C5_WEIGHTS, p, C5_BIAS, 120, y, yo, yStride, n);
+    Kernels.denseTile(x, xo, xStride, 400, p, C5_WEIGHTS, p, C5_BIAS, 120, y, yo, yStride, n, 2 * C5_WEIGHTS);
     for (int s = 0; s < n; s++) {
       int ys = yo + s * yStride;
       Kernels.relu(y, ys, y, ys, 120);
@@ -802,7 +803,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
 
   /**
    * f6Forward over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
-   * On the vector path one matrix product, so the weights are read once per tile.
+   * On the vector path one matrix product, so the weights are read once per tile;
+   * packed once and kept while the weights are held (a trainer's batch).
    */
   static void f6Tile(float[] p, float[] x, int xo, int xStride, float[] y, int yo, int yStride,
       int n) {
@@ -812,7 +814,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
       return;
     }
-    Kernels.denseTile(x, xo, xStride, 120, p, F6_WEIGHTS, p, F6_BIAS, 84, y, yo, yStride, n);
+    Kernels.denseTile(x, xo, xStride, 120, p, F6_WEIGHTS, p, F6_BIAS, 84, y, yo, yStride, n, 2 * F6_WEIGHTS);
     for (int s = 0; s < n; s++) {
       int ys = yo + s * yStride;
       Kernels.relu(y, ys, y, ys, 84);
@@ -873,7 +875,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
 
   /**
    * outputForward over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
-   * On the vector path one matrix product, so the weights are read once per tile.
+   * On the vector path one matrix product, so the weights are read once per tile;
+   * packed once and kept while the weights are held (a trainer's batch).
    */
   static void outputTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo, int yStride,
       int n) {
@@ -883,7 +886,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
       return;
     }
-    Kernels.denseTile(x, xo, xStride, 84, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n);
+    Kernels.denseTile(x, xo, xStride, 84, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n, 2 * OUTPUT_WEIGHTS);
     for (int s = 0; s < n; s++) {
       int ys = yo + s * yStride;
       // Softmax, stabilized by subtracting the largest logit.
@@ -1311,7 +1314,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
     }
     Kernels.outerProductTile(x, xo, xStride, 400, d, dOff, dStride, 120, g, C5_WEIGHTS, n);
-    Kernels.transposedProductTile(p, C5_WEIGHTS, 400, 120, d, dOff, dStride, dx, dxo, dxStride, n);
+    Kernels.transposedProductTile(p, C5_WEIGHTS, 400, 120, d, dOff, dStride, dx, dxo, dxStride, n, 2 * C5_WEIGHTS + 1);
   }
 
   /**
@@ -1376,7 +1379,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
     }
     Kernels.outerProductTile(x, xo, xStride, 120, d, dOff, dStride, 84, g, F6_WEIGHTS, n);
-    Kernels.transposedProductTile(p, F6_WEIGHTS, 120, 84, d, dOff, dStride, dx, dxo, dxStride, n);
+    Kernels.transposedProductTile(p, F6_WEIGHTS, 120, 84, d, dOff, dStride, dx, dxo, dxStride, n, 2 * F6_WEIGHTS + 1);
   }
 
   /**
@@ -1445,7 +1448,8 @@ public final class LeNet5Model extends LeNet5 implements Model {
 
   /**
    * outputLogits over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
-   * On the vector path one matrix product, so the weights are read once per tile.
+   * On the vector path one matrix product, so the weights are read once per tile;
+   * packed once and kept while the weights are held (a trainer's batch).
    */
   static void outputLogitsTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo,
       int yStride, int n) {
@@ -1455,7 +1459,7 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
       return;
     }
-    Kernels.denseTile(x, xo, xStride, 84, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n);
+    Kernels.denseTile(x, xo, xStride, 84, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n, 2 * OUTPUT_WEIGHTS);
   }
 
   /**
@@ -1478,6 +1482,6 @@ public final class LeNet5Model extends LeNet5 implements Model {
       }
     }
     Kernels.outerProductTile(x, xo, xStride, 84, d, dOff, dStride, 10, g, OUTPUT_WEIGHTS, n);
-    Kernels.transposedProductTile(p, OUTPUT_WEIGHTS, 84, 10, d, dOff, dStride, dx, dxo, dxStride, n);
+    Kernels.transposedProductTile(p, OUTPUT_WEIGHTS, 84, 10, d, dOff, dStride, dx, dxo, dxStride, n, 2 * OUTPUT_WEIGHTS + 1);
   }
 }

@@ -1175,7 +1175,8 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
 
   /**
    * outputForward over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s * yStride..]}.
-   * On the vector path one matrix product, so the weights are read once per tile.
+   * On the vector path one matrix product, so the weights are read once per tile;
+   * packed once and kept while the weights are held (a trainer's batch).
    */
   static void outputTile(float[] p, float[] x, int xo, int xStride, float[] y, int yo, int yStride,
       int n) {
@@ -1185,7 +1186,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       }
       return;
     }
-    Kernels.denseTile(x, xo, xStride, 128, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n);
+    Kernels.denseTile(x, xo, xStride, 128, p, OUTPUT_WEIGHTS, p, OUTPUT_BIAS, 10, y, yo, yStride, n, 2 * OUTPUT_WEIGHTS);
     for (int s = 0; s < n; s++) {
       int ys = yo + s * yStride;
       // Softmax, stabilized by subtracting the largest logit.

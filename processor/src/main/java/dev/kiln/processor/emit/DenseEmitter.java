@@ -84,7 +84,8 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
             .addJavadoc(
                 "$L over a tile: samples s < n at {@code x[xo + s * xStride..]} and {@code y[yo + s *"
                     + " yStride..]}.\n", perSample)
-            .addJavadoc("On the vector path one matrix product, so the weights are read once per tile.\n");
+            .addJavadoc("On the vector path one matrix product, so the weights are read once per tile;\n"
+                + "packed once and kept while the weights are held (a trainer's batch).\n");
     method.beginControlFlow("if (!$T.VECTORIZED)", Names.KERNELS);
     method.beginControlFlow("for (int s = 0; s < n; s++)");
     method.addStatement("$N(p, x, xo + s * xStride, y, yo + s * yStride)", perSample);
@@ -92,8 +93,8 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
     method.addStatement("return");
     method.endControlFlow();
     method.addStatement(
-        "$T.denseTile(x, xo, xStride, $L, p, $L, p, $L, $L, y, yo, yStride, n)", Names.KERNELS,
-        inputs, JavaLayer.weights(step), JavaLayer.biasArgument(step), units);
+        "$T.denseTile(x, xo, xStride, $L, p, $L, p, $L, $L, y, yo, yStride, n, 2 * $L)", Names.KERNELS,
+        inputs, JavaLayer.weights(step), JavaLayer.biasArgument(step), units, step.weightConstant());
     if (withActivation && node.activation().isPresent()) {
       method.beginControlFlow("for (int s = 0; s < n; s++)");
       method.addStatement("int ys = yo + s * yStride");
@@ -165,8 +166,8 @@ record DenseEmitter(Op.Dense dense) implements JavaLayer {
         inputs, units, JavaLayer.weights(step));
     if (dx) {
       method.addStatement(
-          "$T.transposedProductTile(p, $L, $L, $L, d, dOff, dStride, dx, dxo, dxStride, n)",
-          Names.KERNELS, JavaLayer.weights(step), inputs, units);
+          "$T.transposedProductTile(p, $L, $L, $L, d, dOff, dStride, dx, dxo, dxStride, n, 2 * $L + 1)",
+          Names.KERNELS, JavaLayer.weights(step), inputs, units, step.weightConstant());
     }
     return method.build();
   }

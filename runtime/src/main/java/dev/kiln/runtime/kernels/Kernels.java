@@ -297,8 +297,19 @@ public final class Kernels {
   public static void denseTile(
       float[] x, int xo, int xStride, int m, float[] w, int wo, float[] b, int bo, int n,
       float[] y, int yo, int yStride, int count) {
+    denseTile(x, xo, xStride, m, w, wo, b, bo, n, y, yo, yStride, count, -1);
+  }
+
+  /**
+   * {@link #denseTile} whose weights are known by {@code weightsKey} (as {@link #convolve}'s): on
+   * the vector path they are packed once and kept on the calling thread while it holds the
+   * weights ({@link #holdWeights}) or while they are unchanged. The bits are the same either way.
+   */
+  public static void denseTile(
+      float[] x, int xo, int xStride, int m, float[] w, int wo, float[] b, int bo, int n,
+      float[] y, int yo, int yStride, int count, int weightsKey) {
     if (VECTORIZED) {
-      VectorDense.denseTile(x, xo, xStride, m, w, wo, b, bo, n, y, yo, yStride, count);
+      VectorDense.denseTile(x, xo, xStride, m, w, wo, b, bo, n, y, yo, yStride, count, weightsKey);
     } else {
       for (int s = 0; s < count; s++) {
         ConvolutionKernels.plainConvolve(x, xo + s * xStride, 0, 0, 0, 1, m, w, wo, b, bo, n, y, yo + s * yStride, 1, 1);
@@ -313,8 +324,15 @@ public final class Kernels {
   public static void transposedProductTile(
       float[] w, int wo, int m, int n, float[] d, int dOff, int dStride, float[] dx, int dxo,
       int dxStride, int count) {
+    transposedProductTile(w, wo, m, n, d, dOff, dStride, dx, dxo, dxStride, count, -1);
+  }
+
+  /** {@link #transposedProductTile} whose weights are known by {@code weightsKey}, kept as {@link #denseTile}'s. */
+  public static void transposedProductTile(
+      float[] w, int wo, int m, int n, float[] d, int dOff, int dStride, float[] dx, int dxo,
+      int dxStride, int count, int weightsKey) {
     if (VECTORIZED) {
-      VectorDense.transposedProductTile(w, wo, m, n, d, dOff, dStride, dx, dxo, dxStride, count);
+      VectorDense.transposedProductTile(w, wo, m, n, d, dOff, dStride, dx, dxo, dxStride, count, weightsKey);
     } else {
       for (int s = 0; s < count; s++) {
         DenseKernels.plainTransposedProduct(w, wo, m, n, d, dOff + s * dStride, dx, dxo + s * dxStride);
@@ -355,14 +373,20 @@ public final class Kernels {
    * kernels use what they derive from the weights (Winograd's transformed kernels, under their
    * callers' keys) without checking that the weights are still those it was made from, so the
    * caller promises that no weight changes before then. A tile of samples (predictBatch,
-   * trainTile) holds them; a new hold checks each kernel once. No effect on the plain path.
+   * trainTile) holds them, and the trainer holds them over each batch; a new hold checks each
+   * kernel once. Holds nest: each {@code true} is released by one {@code false}, and only the
+   * outermost counts. No effect on the plain path.
    */
   public static void holdWeights(boolean hold) {
     if (VECTORIZED) {
       VectorGemm.Buffers buf = VectorGemm.buffers();
-      buf.weightsHeld = hold;
-      if (hold) {
+      // Holds nest: a trainer holds the weights over a batch, each tile within it again; only
+      // the outermost hold starts afresh and only its release lets go.
+      if (hold && buf.holdDepth++ == 0) {
+        buf.weightsHeld = true;
         buf.hold++;
+      } else if (!hold && buf.holdDepth > 0 && --buf.holdDepth == 0) {
+        buf.weightsHeld = false;
       }
     }
   }

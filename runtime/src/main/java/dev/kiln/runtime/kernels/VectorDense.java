@@ -30,7 +30,7 @@ final class VectorDense {
    */
   static void denseTile(
       float[] x, int xo, int xStride, int m, float[] w, int wo, float[] b, int bo, int n,
-      float[] y, int yo, int yStride, int count) {
+      float[] y, int yo, int yStride, int count, int weightsKey) {
     if (count < VectorGemm.MR) {
       for (int s = 0; s < count; s++) {
         dense(x, xo + s * xStride, m, w, wo, b, bo, n, y, yo + s * yStride);
@@ -40,13 +40,37 @@ final class VectorDense {
     VectorGemm.Buffers buf = VectorGemm.buffers();
     int[] samples = VectorGemm.strided(buf.rows(count), count, xStride);
     int[] inputs = VectorGemm.strided(buf.ks(m), m, 1);
-    VectorGemm.multiply(x, xo, samples, count, inputs, m, w, wo, n, 1, n, b, bo, false, y, yo, yStride, buf);
+    float[] packed = keptWeights(buf, weightsKey, w, wo, n, 1, n, m);
+    VectorGemm.multiply(x, xo, samples, count, inputs, m, w, wo, n, 1, n, packed, 0, b, bo, false, y, yo, yStride, buf);
+  }
+
+  /**
+   * The weights as the product's packed B ({@code bRow}, {@code bCol}, {@code n}, {@code k} as
+   * {@link VectorGemm#packWhole} takes them), packed once and kept under {@code weightsKey} on
+   * this thread ({@link VectorGemm.Buffers#held}): a tile of eight samples paid as much to pack
+   * LeNet-5's 400 x 120 weights as to multiply them, once per tile. Null without a key, or past
+   * the thread's limit: the product then packs as it goes.
+   */
+  private static float[] keptWeights(
+      VectorGemm.Buffers buf, int weightsKey, float[] w, int wo, int bRow, int bCol, int n, int k) {
+    if (weightsKey < 0) {
+      return null;
+    }
+    VectorGemm.HeldKernel held = buf.held(2 * weightsKey + 1, k, n, k * n, VectorGemm.packedSize(k, n));
+    if (held == null) {
+      return null;
+    }
+    if (!held.current(buf, w, wo)) {
+      VectorGemm.packWhole(w, wo, bRow, bCol, n, k, held.packed, 0);
+      held.madeFrom(buf, w, wo);
+    }
+    return held.packed;
   }
 
   /** {@link Kernels#transposedProductTile}: {@code dX = D·Wᵀ}, one packed product from six samples. */
   static void transposedProductTile(
       float[] w, int wo, int m, int n, float[] d, int dOff, int dStride, float[] dx, int dxo,
-      int dxStride, int count) {
+      int dxStride, int count, int weightsKey) {
     if (count < VectorGemm.MR) {
       for (int s = 0; s < count; s++) {
         transposedProduct(w, wo, m, n, d, dOff + s * dStride, dx, dxo + s * dxStride);
@@ -57,7 +81,8 @@ final class VectorDense {
     int[] samples = VectorGemm.strided(buf.rows(count), count, dStride);
     int[] outputs = VectorGemm.strided(buf.ks(n), n, 1);
     // B[f][i] = w[i·n + f]: the weights read transposed, one column of W per row of B.
-    VectorGemm.multiply(d, dOff, samples, count, outputs, n, w, wo, 1, n, m, null, -1, false, dx, dxo, dxStride, buf);
+    float[] packed = keptWeights(buf, weightsKey, w, wo, 1, n, m, n);
+    VectorGemm.multiply(d, dOff, samples, count, outputs, n, w, wo, 1, n, m, packed, 0, null, -1, false, dx, dxo, dxStride, buf);
   }
 
   /** {@link Kernels#outerProductTile}: {@code gW += Xᵀ·D} over the tile, one packed product from six samples. */

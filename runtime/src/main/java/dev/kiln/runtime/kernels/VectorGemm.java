@@ -66,6 +66,8 @@ final class VectorGemm {
     boolean weightsHeld;
     /** Counts the holds: what was derived from the weights under an earlier one is stale. */
     int hold;
+    /** Holds not yet released: they nest ({@link Kernels#holdWeights}). */
+    int holdDepth;
     private HeldKernel[] held = new HeldKernel[0];
 
     /** Floats this thread's kept kernels hold, their copies of the weights included. */

@@ -3,6 +3,7 @@ package dev.kiln.runtime.train;
 import dev.kiln.runtime.LabeledImages;
 import dev.kiln.runtime.Layer;
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.optim.Adam;
 import dev.kiln.runtime.optim.Optimizer;
 import java.util.ArrayList;
@@ -336,8 +337,15 @@ public final class Trainer {
 
     /** Thread {@code t} takes the current batch's slots in turn until none are left. */
     void trainSlots(int t) {
-      for (int k = nextSlot.getAndIncrement(); k < slots; k = nextSlot.getAndIncrement()) {
-        trainSlot(k, t);
+      // The weights stay as they are until the optimizer's step after the batch: what the
+      // kernels derive from them (packed dense weights, Winograd's kernels) is made once a batch.
+      Kernels.holdWeights(true);
+      try {
+        for (int k = nextSlot.getAndIncrement(); k < slots; k = nextSlot.getAndIncrement()) {
+          trainSlot(k, t);
+        }
+      } finally {
+        Kernels.holdWeights(false);
       }
     }
 

@@ -262,6 +262,56 @@ class VectorGemmTest {
     }
   }
 
+  /**
+   * A dense layer's weights kept under their key over a tile (forward, and transposed for the
+   * input gradient) give the bits of weights packed afresh, in a hold nested in another (a
+   * trainer's batch around its tiles) and out of any, and follow the weights when they change
+   * between holds; the inner release does not end the outer hold. 400 inputs (two chunks of k) by
+   * 120 units, tiles of 8 samples.
+   */
+  @Test
+  void keptDenseWeightsFollowTheWeightsThroughNestedHolds() {
+    if (!Kernels.VECTORIZED) {
+      return;
+    }
+    SplittableRandom random = new SplittableRandom(9);
+    int m = 400;
+    int n = 120;
+    int count = 8;
+    float[] w = randoms(random, 5 + m * n);
+    float[] b = randoms(random, n);
+    for (int round = 0; round < 4; round++) {
+      float[] x = randoms(random, count * m);
+      float[] d = randoms(random, count * n);
+      float[] fresh = new float[count * n];
+      float[] freshDx = new float[count * m];
+      Kernels.denseTile(x, 0, m, m, w, 5, b, 0, n, fresh, 0, n, count);
+      Kernels.transposedProductTile(w, 5, m, n, d, 0, n, freshDx, 0, m, count);
+      Kernels.holdWeights(true); // the batch
+      try {
+        for (int tile = 0; tile < 2; tile++) {
+          float[] kept = new float[count * n];
+          float[] keptDx = new float[count * m];
+          Kernels.holdWeights(true); // the tile
+          try {
+            Kernels.denseTile(x, 0, m, m, w, 5, b, 0, n, kept, 0, n, count, 13);
+            Kernels.transposedProductTile(w, 5, m, n, d, 0, n, keptDx, 0, m, count, 14);
+          } finally {
+            Kernels.holdWeights(false);
+          }
+          assertSameBits(fresh, kept, "dense, round " + round + ", tile " + tile);
+          assertSameBits(freshDx, keptDx, "transposed, round " + round + ", tile " + tile);
+        }
+      } finally {
+        Kernels.holdWeights(false);
+      }
+      float[] outside = new float[count * n];
+      Kernels.denseTile(x, 0, m, m, w, 5, b, 0, n, outside, 0, n, count, 13);
+      assertSameBits(fresh, outside, "dense outside a hold, round " + round);
+      changeWeights(round, w, random);
+    }
+  }
+
   private static void assertSameBits(float[] fresh, float[] kept, String what) {
     for (int i = 0; i < kept.length; i++) {
       assertEquals(Float.floatToRawIntBits(fresh[i]), Float.floatToRawIntBits(kept[i]), what + " at " + i);

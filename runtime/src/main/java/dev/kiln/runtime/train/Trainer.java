@@ -220,6 +220,8 @@ public final class Trainer {
     final int slots;
     final AtomicInteger nextSlot = new AtomicInteger();
     final java.util.function.IntConsumer slotJob = this::trainSlots;
+    /** Adds the slots' gradients into the first, a share of the parameters per thread. */
+    final java.util.function.IntConsumer sumJob = this::sumShare;
     /** For networks with batch statistics, which train a batch at a time; else null. */
     final Batch batch;
     final int[] batchOffsets;
@@ -273,16 +275,13 @@ public final class Trainer {
         double batchLoss = losses[0];
         long batchCorrect = correct[0];
         for (int k = 1; k < gradients.length; k++) {
-          float[] other = gradients[k];
-          for (int j = 0; j < g.length; j++) {
-            g[j] += other[j];
-          }
           batchLoss += losses[k];
           batchCorrect += correct[k];
         }
-        float scale = 1f / batchCount;
-        for (int j = 0; j < g.length; j++) {
-          g[j] *= scale;
+        if (gradients.length > 1 && workers.threads() > 1) {
+          workers.run(sumJob);
+        } else {
+          sumSlots(0, g.length);
         }
         checkFinite(batchLoss, g, epoch, b + 1);
         optimizer.step(model.parameters(), g);
@@ -333,6 +332,32 @@ public final class Trainer {
       Arrays.fill(correct, 0);
       losses[0] = loss;
       correct[0] = right;
+    }
+
+    /** Thread {@code t}'s share of {@link #sumSlots(int, int)}: a contiguous range of the parameters. */
+    void sumShare(int t) {
+      int p = gradients[0].length;
+      int threads = workers.threads();
+      sumSlots((int) ((long) p * t / threads), (int) ((long) p * (t + 1) / threads));
+    }
+
+    /**
+     * The batch's mean gradient of parameters {@code [from, to)} into the first slot's array: the
+     * slots added in their order, then scaled, each value as one thread alone would (the same bits
+     * on any number of threads).
+     */
+    void sumSlots(int from, int to) {
+      float[] g = gradients[0];
+      for (int k = 1; k < gradients.length; k++) {
+        float[] other = gradients[k];
+        for (int j = from; j < to; j++) {
+          g[j] += other[j];
+        }
+      }
+      float scale = 1f / batchCount;
+      for (int j = from; j < to; j++) {
+        g[j] *= scale;
+      }
     }
 
     /** Thread {@code t} takes the current batch's slots in turn until none are left. */

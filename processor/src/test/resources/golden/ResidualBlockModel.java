@@ -162,7 +162,7 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
     new Layer("stem", "Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) no bias", TensorShape.of(8, 8, 2), TensorShape.of(8, 8, 4), STEM_WEIGHTS, new int[] {3, 3, 2, 4}, -1, 0,
         Operation.of(Operation.Kind.CONV_2D, "@input").window(3, 3, 1, 1, 1, 1, 1, 1)),
     new Layer("stemNorm", "BatchNorm momentum 0.99 epsilon 0.001 + ReLU", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), STEM_NORM_WEIGHTS, new int[] {4}, STEM_NORM_BIAS, 4, STEM_NORM_STATE, 8,
-        Operation.of(Operation.Kind.BATCH_NORM, "stem").activation(Operation.Activation.RELU).epsilon(0.001)),
+        Operation.of(Operation.Kind.BATCH_NORM, "stem").epsilon(0.001).activation(Operation.Activation.RELU)),
     new Layer("branchA", "Conv2D 3x3 stride 1 SAME (pad 1/1/1/1) + ReLU", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), BRANCH_A_WEIGHTS, new int[] {3, 3, 4, 4}, BRANCH_A_BIAS, 4,
         Operation.of(Operation.Kind.CONV_2D, "stemNorm").window(3, 3, 1, 1, 1, 1, 1, 1).activation(Operation.Activation.RELU)),
     new Layer("branchB", "Conv2D 1x1 stride 1 VALID", TensorShape.of(8, 8, 4), TensorShape.of(8, 8, 4), BRANCH_B_WEIGHTS, new int[] {1, 1, 4, 4}, BRANCH_B_BIAS, 4,

@@ -31,18 +31,16 @@ final class OperationCode {
       code.add(", $S", source);
     }
     code.add(")");
-    Window window = node.op().accept(new WindowOf());
-    if (window != null) {
-      code.add(
-          ".window($L, $L, $L, $L, $L, $L, $L, $L)",
-          window.kernelHeight(), window.kernelWidth(), window.strideHeight(), window.strideWidth(),
-          window.padTop(), window.padBottom(), window.padLeft(), window.padRight());
-    }
+    code.add(node.op().accept(new Attributes()));
     node.activationFunction().ifPresent(a -> activation(code, a));
-    if (node.op() instanceof Op.BatchNorm norm) {
-      code.add(".epsilon($L)", norm.epsilon());
-    }
     return code.build();
+  }
+
+  private static CodeBlock window(Window window) {
+    return CodeBlock.of(
+        ".window($L, $L, $L, $L, $L, $L, $L, $L)",
+        window.kernelHeight(), window.kernelWidth(), window.strideHeight(), window.strideWidth(),
+        window.padTop(), window.padBottom(), window.padLeft(), window.padRight());
   }
 
   private static void activation(CodeBlock.Builder code, Activation a) {
@@ -125,51 +123,56 @@ final class OperationCode {
         });
   }
 
-  /** The window of a convolution or pool; null for the other kinds. */
-  private static final class WindowOf implements Op.Visitor<Window> {
+  /**
+   * What a kind says beyond its name: the window of a convolution or pool, a batch norm's
+   * epsilon; nothing for the others.
+   */
+  private static final class Attributes implements Op.Visitor<CodeBlock> {
+    private static final CodeBlock NONE = CodeBlock.of("");
+
     @Override
-    public Window conv(Op.Conv conv) {
-      return conv.window();
+    public CodeBlock conv(Op.Conv conv) {
+      return window(conv.window());
     }
 
     @Override
-    public Window depthwiseConv(Op.DepthwiseConv depthwiseConv) {
-      return depthwiseConv.window();
+    public CodeBlock depthwiseConv(Op.DepthwiseConv depthwiseConv) {
+      return window(depthwiseConv.window());
     }
 
     @Override
-    public Window pool(Op.Pool pool) {
-      return pool.window();
+    public CodeBlock pool(Op.Pool pool) {
+      return window(pool.window());
     }
 
     @Override
-    public Window dense(Op.Dense dense) {
-      return null;
+    public CodeBlock dense(Op.Dense dense) {
+      return NONE;
     }
 
     @Override
-    public Window flatten(Op.Flatten flatten) {
-      return null;
+    public CodeBlock flatten(Op.Flatten flatten) {
+      return NONE;
     }
 
     @Override
-    public Window dropout(Op.Dropout dropout) {
-      return null;
+    public CodeBlock dropout(Op.Dropout dropout) {
+      return NONE;
     }
 
     @Override
-    public Window activate(Op.Activate activate) {
-      return null;
+    public CodeBlock activate(Op.Activate activate) {
+      return NONE;
     }
 
     @Override
-    public Window batchNorm(Op.BatchNorm batchNorm) {
-      return null;
+    public CodeBlock batchNorm(Op.BatchNorm batchNorm) {
+      return CodeBlock.of(".epsilon($L)", batchNorm.epsilon());
     }
 
     @Override
-    public Window merge(Op.Merge merge) {
-      return null;
+    public CodeBlock merge(Op.Merge merge) {
+      return NONE;
     }
   }
 }

@@ -2,9 +2,6 @@ package dev.kiln.runtime;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Splits work over samples into blocks of contiguous samples run on several threads. */
@@ -25,7 +22,8 @@ public final class Batches {
    * the host for a while leave its samples to the others. With fixed halves, batches of 256
    * LeNet-5 images ran at about 80,000 images/s on two threads where two plain loops of {@code
    * predict} ran 110,000 to 130,000; with blocks, the same harness gave 94,000 to 133,000, but
-   * side by side in one JVM the two differed by less than the machine's noise. The first
+   * side by side in one JVM the two differed by less than the machine's noise. The helpers are
+   * {@link SampleHelpers}' threads, which stay awake for a while between batches. The first
    * exception from any block stops the handing out of blocks and is rethrown once every thread
    * has stopped.
    */
@@ -87,9 +85,13 @@ public final class Batches {
             throw e;
           }
         };
-    List<Future<?>> futures = new ArrayList<>(workers - 1);
+    List<SampleHelpers.Helper> helpers = new ArrayList<>(workers - 1);
     for (int w = 1; w < workers; w++) {
-      futures.add(ForkJoinPool.commonPool().submit(take));
+      SampleHelpers.Helper helper = SampleHelpers.offer(take);
+      if (helper == null) {
+        break; // every helper is busy (another caller's, or this one nested): take the rest here
+      }
+      helpers.add(helper);
     }
     // Every helper is waited for, even after a failure: none may still write when this returns.
     Throwable failure = null;
@@ -98,22 +100,9 @@ public final class Batches {
     } catch (RuntimeException | Error e) {
       failure = e;
     }
-    boolean interrupted = false;
-    for (Future<?> future : futures) {
-      try {
-        future.get();
-      } catch (InterruptedException e) {
-        interrupted = true;
-        break;
-      } catch (ExecutionException e) {
-        failure = failure == null ? e.getCause() : failure;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-      if (failure == null) {
-        throw new IllegalStateException("interrupted while waiting for a block of samples");
-      }
+    for (SampleHelpers.Helper helper : helpers) {
+      Throwable t = helper.await();
+      failure = failure == null ? t : failure;
     }
     if (failure instanceof RuntimeException runtime) {
       throw runtime;

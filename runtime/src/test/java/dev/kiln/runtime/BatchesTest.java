@@ -36,7 +36,47 @@ class BatchesTest {
             throw failure;
           }
         }));
-    // From a helper thread, the fork-join pool rethrows a copy of the same type caused by it.
-    assertTrue(thrown == failure || thrown.getCause() == failure, thrown.toString());
+    // The same exception, whichever thread ran the block.
+    assertTrue(thrown == failure, thrown.toString());
+  }
+
+  /**
+   * Callers that run at once, and a block that runs a batch of its own (nested), each cover
+   * every sample once: a caller whose helpers are busy takes every block itself.
+   */
+  @Test
+  void concurrentAndNestedCallersCoverEverySampleOnce() throws Exception {
+    int callers = 4;
+    int[][] seen = new int[callers][300];
+    Thread[] threads = new Thread[callers];
+    Throwable[] failures = new Throwable[callers];
+    for (int c = 0; c < callers; c++) {
+      int caller = c;
+      threads[c] = new Thread(() -> {
+        try {
+          for (int round = 0; round < 50; round++) {
+            Batches.forEach(300, 2, 16, (from, to) -> {
+              Batches.forEach(to - from, 2, 4, (f, t) -> {
+                for (int i = from + f; i < from + t; i++) {
+                  seen[caller][i]++;
+                }
+              });
+            });
+          }
+        } catch (Throwable t) {
+          failures[caller] = t;
+        }
+      });
+      threads[c].start();
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    for (int c = 0; c < callers; c++) {
+      assertTrue(failures[c] == null, String.valueOf(failures[c]));
+      for (int i = 0; i < 300; i++) {
+        assertTrue(seen[c][i] == 50, "caller " + c + ", sample " + i + ": " + seen[c][i]);
+      }
+    }
   }
 }

@@ -109,16 +109,11 @@ final class VectorConvolution {
     int k = taps * tapLength;
     int[] pixelAt = VectorGemm.offsets(buf.rows(m), m, pixels, xStride, cols, rowStep, colStep);
     int[] tapAt = VectorGemm.offsets(buf.ks(k), k, tapLength, tapStep, 1);
-    // Weights with a key are packed once and kept (under the odd keys: Winograd's take the even
-    // ones), made again when they change: ResNet-18's predict packed 45 MB of them per image.
-    VectorGemm.HeldKernel held = weightsKey < 0 ? null : buf.held(2 * weightsKey + 1, k, n, k * n, VectorGemm.packedSize(k, n));
-    if (held != null && !held.current(buf, w, wo)) {
-      VectorGemm.packWhole(w, wo, n, 1, n, k, held.packed, 0);
-      held.madeFrom(buf, w, wo);
-    }
+    // Weights with a key are packed once and kept, made again when they change: ResNet-18's
+    // predict packed 45 MB of them per image.
+    float[] packed = VectorGemm.keptPacked(buf, weightsKey, w, wo, n, 1, n, k);
     float[] c = count == 1 ? y : buf.c(m * n);
     int co = count == 1 ? yo : 0;
-    float[] packed = held == null ? null : held.packed;
     VectorGemm.multiply(x, xo, pixelAt, m, tapAt, k, w, wo, n, 1, n, packed, 0, b, bo, false, c, co, n, buf);
     if (count > 1) {
       for (int s = 0; s < count; s++) {

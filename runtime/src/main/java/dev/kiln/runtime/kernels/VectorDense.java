@@ -40,32 +40,11 @@ final class VectorDense {
     VectorGemm.Buffers buf = VectorGemm.buffers();
     int[] samples = VectorGemm.strided(buf.rows(count), count, xStride);
     int[] inputs = VectorGemm.strided(buf.ks(m), m, 1);
-    float[] packed = keptWeights(buf, weightsKey, w, wo, n, 1, n, m);
+    // A tile of eight samples paid as much to pack LeNet-5's 400 x 120 weights as to multiply them.
+    float[] packed = VectorGemm.keptPacked(buf, weightsKey, w, wo, n, 1, n, m);
     VectorGemm.multiply(x, xo, samples, count, inputs, m, w, wo, n, 1, n, packed, 0, b, bo, false, y, yo, yStride, buf);
   }
 
-  /**
-   * The weights as the product's packed B ({@code bRow}, {@code bCol}, {@code n}, {@code k} as
-   * {@link VectorGemm#packWhole} takes them), packed once and kept under {@code weightsKey} on
-   * this thread ({@link VectorGemm.Buffers#held}): a tile of eight samples paid as much to pack
-   * LeNet-5's 400 x 120 weights as to multiply them, once per tile. Null without a key, or past
-   * the thread's limit: the product then packs as it goes.
-   */
-  private static float[] keptWeights(
-      VectorGemm.Buffers buf, int weightsKey, float[] w, int wo, int bRow, int bCol, int n, int k) {
-    if (weightsKey < 0) {
-      return null;
-    }
-    VectorGemm.HeldKernel held = buf.held(2 * weightsKey + 1, k, n, k * n, VectorGemm.packedSize(k, n));
-    if (held == null) {
-      return null;
-    }
-    if (!held.current(buf, w, wo)) {
-      VectorGemm.packWhole(w, wo, bRow, bCol, n, k, held.packed, 0);
-      held.madeFrom(buf, w, wo);
-    }
-    return held.packed;
-  }
 
   /** {@link Kernels#transposedProductTile}: {@code dX = D·Wᵀ}, one packed product from six samples. */
   static void transposedProductTile(
@@ -81,7 +60,7 @@ final class VectorDense {
     int[] samples = VectorGemm.strided(buf.rows(count), count, dStride);
     int[] outputs = VectorGemm.strided(buf.ks(n), n, 1);
     // B[f][i] = w[i·n + f]: the weights read transposed, one column of W per row of B.
-    float[] packed = keptWeights(buf, weightsKey, w, wo, 1, n, m, n);
+    float[] packed = VectorGemm.keptPacked(buf, weightsKey, w, wo, 1, n, m, n);
     VectorGemm.multiply(d, dOff, samples, count, outputs, n, w, wo, 1, n, m, packed, 0, null, -1, false, dx, dxo, dxStride, buf);
   }
 

@@ -204,6 +204,28 @@ final class VectorGemm {
   }
 
   /**
+   * The weights {@code w[wo..]} as a product's B packed whole ({@code bRow}, {@code bCol}, {@code
+   * n}, {@code kCount} as {@link #packWhole} takes them), packed once and kept under {@code
+   * weightsKey} on this thread (the odd keys: Winograd's take the even ones) and packed again
+   * when they change ({@link HeldKernel#current}). Null without a key, or past the thread's limit:
+   * the product then packs as it goes.
+   */
+  static float[] keptPacked(Buffers buf, int weightsKey, float[] w, int wo, int bRow, int bCol, int n, int kCount) {
+    if (weightsKey < 0) {
+      return null;
+    }
+    HeldKernel held = buf.held(2 * weightsKey + 1, kCount, n, kCount * n, packedSize(kCount, n));
+    if (held == null) {
+      return null;
+    }
+    if (!held.current(buf, w, wo)) {
+      packWhole(w, wo, bRow, bCol, n, kCount, held.packed, 0);
+      held.madeFrom(buf, w, wo);
+    }
+    return held.packed;
+  }
+
+  /**
    * Whether a product of {@code rows} rows by {@code n} columns is worth packing: four vectors of
    * columns or more (below, the packing is not repaid: LeNet-5's c3, 16 filters, took 16.9 us
    * packed against 13.9 with direct blocks) and a register block's worth of rows.

@@ -77,11 +77,11 @@ final class ClConv {
     if (t.computesInputGradient()) {
       Optional<Activation> derivative = program.derivativeOfInput(t);
       String through = ClActivation.appliedDerivative(derivative);
+      ClTiledConv.Gate gate = new ClTiledConv.Gate(derivative, program.at(t.in()));
       if (ClTiledConv.dotProductsFit(shape)) {
         ClTiledConv.Tiled tiled =
             ClTiledConv.dotInputGradient(
-                shape, dOut, "p + " + step.weightOffset(), program.workspace(t.inputGradient()),
-                new ClTiledConv.Gate(derivative, program.at(t.in())));
+                shape, dOut, "p + " + step.weightOffset(), program.workspace(t.inputGradient()), gate);
         program.perSample(
             name + "_backward_input",
             name + "_backward_input: the gradient of each input value" + through + ", " + tiled.strategy() + "; "
@@ -91,7 +91,7 @@ final class ClConv {
         return;
       }
       if (w.strideHeight() == 1 && w.strideWidth() == 1) {
-        turnedInputGradient(program, name, t, shape, shapes, dOut, derivative);
+        turnedInputGradient(program, name, t, shape, shapes, dOut, gate, through);
         return;
       }
       String inputBody =
@@ -107,8 +107,8 @@ final class ClConv {
                       + "      __global const float* ws_ = p + " + step.weightOffset() + " + ((ky * "
                       + w.kernelWidth() + " + kx) * " + c + " + ci) * " + f + ";\n"
                       + "      for (int co = 0; co < " + f + "; co++) acc += ds[co] * ws_[co];\n")
-              + (derivative.isPresent() ? "  __global const float* in = " + program.at(t.in()) + ";\n" : "")
-              + "  dx[i] = " + ClActivation.gated(derivative, "in[i]", "acc") + ";\n";
+              + gate.declare("in", "0")
+              + "  dx[i] = " + gate.apply("in[i]", "acc") + ";\n";
       program.perSample(
           name + "_backward_input",
           name + "_backward_input: the gradient of each input value" + through + ", a work item per value gathering the"
@@ -126,7 +126,7 @@ final class ClConv {
    */
   private static void turnedInputGradient(
       ClProgram program, String name, TrainingStep t, ClTiledConv.Shape s, String shapes, String dOut,
-      Optional<Activation> derivative) {
+      ClTiledConv.Gate gate, String through) {
     int kh = s.kernelHeight();
     int kw = s.kernelWidth();
     int c = s.inChannels();
@@ -151,12 +151,10 @@ final class ClConv {
             new ClTiledConv.Shape(
                 s.outHeight(), s.outWidth(), f, s.inHeight(), s.inWidth(), c, kh, kw, 1, 1,
                 kh - 1 - s.padTop(), kw - 1 - s.padLeft()),
-            dOut, "partials", null, program.workspace(t.inputGradient()), v -> v,
-            new ClTiledConv.Gate(derivative, program.at(t.in())));
+            dOut, "partials", null, program.workspace(t.inputGradient()), v -> v, gate);
     program.perSample(
         name + "_backward_input",
-        name + "_backward_input: the gradient of each input value" + ClActivation.appliedDerivative(derivative)
-            + ", the output gradient convolved with the"
+        name + "_backward_input: the gradient of each input value" + through + ", the output gradient convolved with the"
             + " turned kernel in " + tiled.strategy() + "; " + shapes,
         tiled.items(), tiled.body());
     program.launch("backward", name + "_backward_input", true, tiled.items());

@@ -104,6 +104,7 @@ final class ClDense {
     }
     if (t.computesInputGradient()) {
       Optional<Activation> derivative = program.derivativeOfInput(t);
+      ClTiledConv.Gate gate = new ClTiledConv.Gate(derivative, program.at(t.in()));
       program.perSample(
           name + "_backward_input",
           name + "_backward_input: the gradient of each input value" + ClActivation.appliedDerivative(derivative)
@@ -114,8 +115,8 @@ final class ClDense {
               + "  __global const float* w = p + " + wo + " + i * " + units + ";\n"
               + "  float acc = 0.0f;\n"
               + "  for (int j = 0; j < " + units + "; j++) acc += w[j] * d[j];\n"
-              + (derivative.isPresent() ? "  __global const float* in = " + program.at(t.in()) + ";\n" : "")
-              + "  dx[i] = " + ClActivation.gated(derivative, "in[i]", "acc") + ";\n");
+              + gate.declare("in", "0")
+              + "  dx[i] = " + gate.apply("in[i]", "acc") + ";\n");
       program.launch("backward", name + "_backward_input", true, inSize);
     }
   }

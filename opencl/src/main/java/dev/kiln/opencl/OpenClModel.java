@@ -348,8 +348,13 @@ public final class OpenClModel implements AutoCloseable {
   }
 
   private void write(cl_mem buffer, Pointer from, long bytes) {
+    write(buffer, from, bytes, true);
+  }
+
+  /** Copies {@code bytes} to {@code buffer}; without {@code wait}, {@code from} must stay as it is until the copy has run. */
+  private void write(cl_mem buffer, Pointer from, long bytes, boolean wait) {
     try {
-      CL.clEnqueueWriteBuffer(device.queue, buffer, CL_TRUE, 0, bytes, from, 0, null, null);
+      CL.clEnqueueWriteBuffer(device.queue, buffer, wait ? CL_TRUE : CL_FALSE, 0, bytes, from, 0, null, null);
     } catch (CLException e) {
       throw failure("copying " + bytes + " bytes to the device", e);
     }
@@ -664,11 +669,7 @@ public final class OpenClModel implements AutoCloseable {
   }
 
   private void enqueueWrite(cl_mem buffer, ByteBuffer from, long bytes) {
-    try {
-      CL.clEnqueueWriteBuffer(device.queue, buffer, CL_FALSE, 0, bytes, Pointer.to(from), 0, null, null);
-    } catch (CLException e) {
-      throw failure("copying " + bytes + " bytes to the device", e);
-    }
+    write(buffer, Pointer.to(from), bytes, false);
   }
 
   private void checkBatch(int n) {

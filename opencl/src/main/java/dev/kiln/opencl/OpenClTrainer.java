@@ -12,7 +12,9 @@ import dev.kiln.runtime.train.TrainingDivergedException;
 import dev.kiln.runtime.train.TrainingListener;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.jocl.cl_event;
@@ -135,7 +137,7 @@ public final class OpenClTrainer {
       }
       float[] inputs = train.inputs();
       int floats = train.size() * model.inputSize();
-      device.holdTrainingSet(inputs.length == floats ? inputs : java.util.Arrays.copyOf(inputs, floats), targets);
+      device.holdTrainingSet(inputs.length == floats ? inputs : Arrays.copyOf(inputs, floats), targets);
     }
     try {
       for (int epoch = 1; epoch <= epochs; epoch++) {
@@ -193,6 +195,9 @@ public final class OpenClTrainer {
     final ByteBuffer rows;
     final ByteBuffer inputs;
     final ByteBuffer targets;
+    /** {@link #inputs} and {@link #targets} as floats: views made once, not per sample. */
+    private final FloatBuffer inputFloats;
+    private final FloatBuffer targetFloats;
     final ByteBuffer noise = direct(8L * batchSize);
     final ByteBuffer stats = direct(8L * batchSize);
     final float[] target = new float[model.outputSize()];
@@ -206,6 +211,8 @@ public final class OpenClTrainer {
       rows = held ? direct(4L * batchSize) : null;
       inputs = held ? null : direct(4L * batchSize * model.inputSize());
       targets = held ? null : direct(4L * batchSize * model.outputSize());
+      inputFloats = held ? null : inputs.asFloatBuffer();
+      targetFloats = held ? null : targets.asFloatBuffer();
     }
 
     /** Batch {@code batch}: the {@code n} samples from {@code start} of {@code order}. */
@@ -219,9 +226,9 @@ public final class OpenClTrainer {
         if (rows != null) {
           rows.putInt(4 * k, sample);
         } else {
-          inputs.asFloatBuffer().put(k * in, train.inputs(), sample * in, in);
+          inputFloats.put(k * in, train.inputs(), sample * in, in);
           train.target(sample, target, 0);
-          targets.asFloatBuffer().put(k * out, target, 0, out);
+          targetFloats.put(k * out, target, 0, out);
         }
         noise.putLong(8 * k, Sampling.mix(seed, epoch, start + k));
       }

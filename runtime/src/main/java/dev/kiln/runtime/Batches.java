@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.kernels.Helpers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,7 +24,7 @@ public final class Batches {
    * LeNet-5 images ran at about 80,000 images/s on two threads where two plain loops of {@code
    * predict} ran 110,000 to 130,000; with blocks, the same harness gave 94,000 to 133,000, but
    * side by side in one JVM the two differed by less than the machine's noise. The helpers are
-   * {@link SampleHelpers}' threads, which stay awake for a while between batches. The first
+   * Kiln's {@link Helpers}, which stay awake for a while between batches. The first
    * exception from any block stops the handing out of blocks and is rethrown once every thread
    * has stopped.
    */
@@ -85,9 +86,9 @@ public final class Batches {
             throw e;
           }
         };
-    List<SampleHelpers.Helper> helpers = new ArrayList<>(workers - 1);
+    List<Helpers.Helper> helpers = new ArrayList<>(workers - 1);
     for (int w = 1; w < workers; w++) {
-      SampleHelpers.Helper helper = SampleHelpers.offer(take);
+      Helpers.Helper helper = Helpers.offer(take);
       if (helper == null) {
         break; // every helper is busy (another caller's, or this one nested): take the rest here
       }
@@ -100,7 +101,7 @@ public final class Batches {
     } catch (RuntimeException | Error e) {
       failure = e;
     }
-    for (SampleHelpers.Helper helper : helpers) {
+    for (Helpers.Helper helper : helpers) {
       Throwable t = helper.await();
       failure = failure == null ? t : failure;
     }

@@ -1,0 +1,118 @@
+package dev.kiln.runtime.kernels;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Kiln's helper threads, which take part of a caller's work: a share of a large matrix product
+ * that {@code predict} waits for ({@link GemmHelpers}), and blocks of a batch's samples ({@code
+ * Batches.forEach}, for {@code predictBatch}). Public for that runtime class, not an API of its
+ * own.
+ *
+ * <p>One helper per core beyond the first, started on first use, daemon threads. A task goes to a
+ * helper only if it is idle (a compare-and-set), else the caller does the work itself, so any
+ * number of callers may run at once, nested ones included, and none waits for another's helper.
+ * After a task a helper spins for {@link #SPIN_NANOS} before it parks, so that the next layer or
+ * batch finds it awake: unparking a thread costs tens of microseconds here, and a worker that
+ * parked at once (the common fork-join pool's) often woke after the caller had done the work.
+ */
+public final class Helpers {
+  /** How long an idle helper spins before it parks. */
+  static final long SPIN_NANOS = 200_000;
+
+  private static final Helper[] HELPERS = start(Runtime.getRuntime().availableProcessors() - 1);
+
+  private Helpers() {}
+
+  /** One helper thread and the task it runs. */
+  public static final class Helper implements Runnable {
+    /** Its place among the helpers, for callers that keep something per helper. */
+    final int index;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile Runnable task;
+    private volatile boolean done;
+    private volatile Throwable failure;
+    private Thread thread;
+
+    private Helper(int index) {
+      this.index = index;
+    }
+
+    @Override
+    public void run() {
+      while (true) {
+        long idle = System.nanoTime();
+        Runnable next;
+        while ((next = task) == null) {
+          if (System.nanoTime() - idle < SPIN_NANOS) {
+            Thread.onSpinWait();
+          } else {
+            LockSupport.park(this);
+          }
+        }
+        task = null;
+        try {
+          next.run();
+        } catch (Throwable t) {
+          failure = t;
+        }
+        done = true;
+      }
+    }
+
+    /** Starts {@code work} on this claimed helper ({@link #claim}). */
+    void start(Runnable work) {
+      done = false;
+      task = work; // a volatile write: publishes the work and everything written before it
+      LockSupport.unpark(thread);
+    }
+
+    /** Waits until the task has run and frees the helper; returns what the task threw, or null. */
+    public Throwable await() {
+      while (!done) {
+        Thread.onSpinWait();
+      }
+      Throwable t = failure;
+      failure = null;
+      busy.set(false);
+      return t;
+    }
+  }
+
+  private static Helper[] start(int count) {
+    Helper[] helpers = new Helper[Math.max(0, count)];
+    for (int i = 0; i < helpers.length; i++) {
+      Helper helper = new Helper(i);
+      Thread thread = new Thread(helper, "kiln-helper-" + i);
+      thread.setDaemon(true);
+      helper.thread = thread;
+      helpers[i] = helper;
+      thread.start();
+    }
+    return helpers;
+  }
+
+  /** How many helpers there are. */
+  static int count() {
+    return HELPERS.length;
+  }
+
+  /** An idle helper, now the caller's until its {@link Helper#await}, or null where none is idle. */
+  static Helper claim() {
+    for (Helper helper : HELPERS) {
+      if (helper.busy.compareAndSet(false, true)) {
+        return helper;
+      }
+    }
+    return null;
+  }
+
+  /** Runs {@code task} on an idle helper and returns it (to {@link Helper#await}), or null where none is idle. */
+  public static Helper offer(Runnable task) {
+    Helper helper = claim();
+    if (helper != null) {
+      helper.start(task);
+    }
+    return helper;
+  }
+}

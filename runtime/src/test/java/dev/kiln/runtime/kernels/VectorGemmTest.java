@@ -42,6 +42,20 @@ class VectorGemmTest {
    * vector and two, inputs in one chunk of k and in several.
    */
   @Test
+  void offsetTablesAreTheDefinitionsQuotientsAndRemainders() {
+    // {count, group, groupStep, width, rowStep, colStep}: a convolution's pixels over samples, one
+    // sample's pixels, taps of several channels, a strided list.
+    int[][] cases = {{3 * 28 * 28, 28 * 28, 5000, 28, 30, 1}, {100, 100, 0, 10, 84, 6}, {150, 150, 0, 30, 84, 1}, {9, 9, 0, 9, 0, 7}, {1, 1, 0, 1, 3, 2}};
+    for (int[] c : cases) {
+      int[] at = VectorGemm.offsets(new int[c[0]], c[0], c[1], c[2], c[3], c[4], c[5]);
+      for (int i = 0; i < c[0]; i++) {
+        int expected = (i / c[1]) * c[2] + (i % c[1] / c[3]) * c[4] + (i % c[3]) * c[5];
+        assertEquals(expected, at[i], "offset " + i + " of case " + java.util.Arrays.toString(c));
+      }
+    }
+  }
+
+  @Test
   void denseTileIsTheOneSampleDenseToTheBit() {
     if (!Kernels.VECTORIZED) {
       return;

@@ -392,9 +392,9 @@ public final class Kernels {
   }
 
   /**
-   * The FP32 rate of independent FMA chains on the calling thread, in GFLOP/s, measured over
-   * about {@code millis} ms (the best of its runs): the peak the vector kernels can approach on
-   * this core. NaN on the plain path, which has no vector FMAs to measure.
+   * The FP32 rate of independent FMA chains on the calling thread, in GFLOP/s: the best of its
+   * runs, measured until {@code millis} ms pass without a faster one (so after the JIT compiled
+   * it; at most ten times that): the peak the vector kernels can approach on this core. NaN on the plain path, which has no vector FMAs to measure.
    */
   public static double fmaRate(long millis) {
     return VECTORIZED ? VectorPeak.rate(millis) : Double.NaN;

@@ -309,8 +309,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (!Double.isNaN(measured[0])) {
       System.out.printf(
           Locale.ROOT,
-          "Peak FP32 measured: %.1f GFLOP/s on one core, %.1f on %d (Vector API FMA chains, best of"
-              + " 0.5 s); peak shares are against these%n", measured[0], measured[1], cores);
+          "Peak FP32 measured: %.1f GFLOP/s on one core, %.1f on %d (Vector API FMA chains, the best"
+              + " run once 0.5 s brought no faster one); peak shares are against these%n", measured[0], measured[1], cores);
       peak = peak.measured(measured[0], measured[1], cores);
     }
     return peak.gflops(cores);

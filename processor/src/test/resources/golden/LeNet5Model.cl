@@ -18,13 +18,11 @@
 //@ kiln-opencl 2
 //@ sizes input=784 output=10 parameters=61706 workspace=16188 output_at=8084 loss=SOFTMAX_CROSS_ENTROPY state=0 statistics=0 partials=262080
 //@ forward c1_forward s 112
-//@ infer c1_forward s 112
+//@ infer c1_s2_infer s 56
 //@ forward s2_forward s 196
-//@ infer s2_forward s 196
 //@ forward c3_forward s 20
-//@ infer c3_forward s 20
+//@ infer c3_s4_infer s 5
 //@ forward s4_forward s 25
-//@ infer s4_forward s 25
 //@ forward c5_forward s 5
 //@ infer c5_forward s 5
 //@ forward f6_forward s 6
@@ -107,6 +105,64 @@ __kernel void c1_forward(ARGS) {
   y[30] = r0.s5; y[31] = r1.s5; y[32] = r2.s5; y[33] = r3.s5; y[34] = r4.s5; y[35] = r5.s5;
   y[36] = r0.s6; y[37] = r1.s6; y[38] = r2.s6; y[39] = r3.s6; y[40] = r4.s6; y[41] = r5.s6;
   y[42] = r0.s7; y[43] = r1.s7; y[44] = r2.s7; y[45] = r3.s7; y[46] = r4.s7; y[47] = r5.s7;
+}
+
+// c1_s2_infer: inference's c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150], then s2: MaxPool 2x2 stride 2 VALID, 28x28x6 -> 14x14x6; tiles of 8 neighbouring output pixels in the lanes of a float8 by all 6 filters, two per work item: the rows under 4 pooled pixels, whose maxima it keeps in a float4 per filter
+__kernel void c1_s2_infer(ARGS) {
+  const int gid = get_global_id(0);
+  if (gid >= n * 56) return;
+  const int b = gid / 56;
+  const int i = gid - b * 56;
+  __global const float* in = x + (size_t)b * 784;
+  const int ox0 = min((i % 4) * 8, 20);
+  const int py = i / 4;
+  float4 m0 = (float4)(-INFINITY);
+  float4 m1 = (float4)(-INFINITY);
+  float4 m2 = (float4)(-INFINITY);
+  float4 m3 = (float4)(-INFINITY);
+  float4 m4 = (float4)(-INFINITY);
+  float4 m5 = (float4)(-INFINITY);
+  for (int dy = 0; dy < 2; dy++) {
+    const int oy = 2 * py + dy;
+    float8 a0 = (float8)((p + 150)[0]);
+    float8 a1 = (float8)((p + 150)[1]);
+    float8 a2 = (float8)((p + 150)[2]);
+    float8 a3 = (float8)((p + 150)[3]);
+    float8 a4 = (float8)((p + 150)[4]);
+    float8 a5 = (float8)((p + 150)[5]);
+    for (int ky = 0; ky < 5; ky++) {
+      const int iy = oy - 2 + ky;
+      if (iy < 0 || iy >= 28) continue;
+      __global const float* row = in + iy * 28;
+      __global const float* wr = p + ky * 30;
+      const int x0 = ox0 - 2;
+      for (int kx = 0; kx < 5; kx++) {
+        __global const float* wt = wr + kx * 6;
+        const int x = x0 + kx;
+        float8 v;
+        if (x >= 0 && x <= 20) v = vload8(0, row + x);
+        else v = (float8)((x >= 0 && x < 28 ? row[x] : 0.0f), (x + 1 >= 0 && x + 1 < 28 ? row[x + 1] : 0.0f), (x + 2 >= 0 && x + 2 < 28 ? row[x + 2] : 0.0f), (x + 3 >= 0 && x + 3 < 28 ? row[x + 3] : 0.0f), (x + 4 >= 0 && x + 4 < 28 ? row[x + 4] : 0.0f), (x + 5 >= 0 && x + 5 < 28 ? row[x + 5] : 0.0f), (x + 6 >= 0 && x + 6 < 28 ? row[x + 6] : 0.0f), (x + 7 >= 0 && x + 7 < 28 ? row[x + 7] : 0.0f));
+        a0 += v * wt[0]; a1 += v * wt[1]; a2 += v * wt[2]; a3 += v * wt[3]; a4 += v * wt[4]; a5 += v * wt[5];
+      }
+    }
+    const float8 r0 = fmax(a0, 0.0f);
+    m0 = fmax(m0, fmax(r0.even, r0.odd));
+    const float8 r1 = fmax(a1, 0.0f);
+    m1 = fmax(m1, fmax(r1.even, r1.odd));
+    const float8 r2 = fmax(a2, 0.0f);
+    m2 = fmax(m2, fmax(r2.even, r2.odd));
+    const float8 r3 = fmax(a3, 0.0f);
+    m3 = fmax(m3, fmax(r3.even, r3.odd));
+    const float8 r4 = fmax(a4, 0.0f);
+    m4 = fmax(m4, fmax(r4.even, r4.odd));
+    const float8 r5 = fmax(a5, 0.0f);
+    m5 = fmax(m5, fmax(r5.even, r5.odd));
+  }
+  __global float* y = ws + (size_t)b * 16188 + 4704 + (py * 14 + ox0 / 2) * 6;
+  y[0] = m0.s0; y[1] = m1.s0; y[2] = m2.s0; y[3] = m3.s0; y[4] = m4.s0; y[5] = m5.s0;
+  y[6] = m0.s1; y[7] = m1.s1; y[8] = m2.s1; y[9] = m3.s1; y[10] = m4.s1; y[11] = m5.s1;
+  y[12] = m0.s2; y[13] = m1.s2; y[14] = m2.s2; y[15] = m3.s2; y[16] = m4.s2; y[17] = m5.s2;
+  y[18] = m0.s3; y[19] = m1.s3; y[20] = m2.s3; y[21] = m3.s3; y[22] = m4.s3; y[23] = m5.s3;
 }
 
 // c1_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 5 kernel rows (kx, ci) by 6 filters (vectors of 4 + 2), a work item per tile; c1: Conv2D 5x5 stride 1 SAME (pad 2/2/2/2) + ReLU, 28x28x1 -> 28x28x6, weights HWIO [5, 5, 1, 6] at p[0], bias at p[150]
@@ -283,12 +339,12 @@ __kernel void c3_forward(ARGS) {
   const int ox0 = ((i) % 2) * 5;
   const int oy = i / 2;
   const float8 b0 = vload8(0, p + 2556 + co0);
+  const float8 b8 = vload8(0, p + 2556 + co0 + 8);
   float8 a0_0 = b0;
   float8 a1_0 = b0;
   float8 a2_0 = b0;
   float8 a3_0 = b0;
   float8 a4_0 = b0;
-  const float8 b8 = vload8(0, p + 2556 + co0 + 8);
   float8 a0_8 = b8;
   float8 a1_8 = b8;
   float8 a2_8 = b8;
@@ -322,6 +378,114 @@ __kernel void c3_forward(ARGS) {
   vstore8(fmax(a3_8, 0.0f), 0, y + 56);
   vstore8(fmax(a4_0, 0.0f), 0, y + 64);
   vstore8(fmax(a4_8, 0.0f), 0, y + 72);
+}
+
+// c3_s4_infer: inference's c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556], then s4: MaxPool 2x2 stride 2 VALID, 10x10x16 -> 5x5x16; register tiles of 5 output pixels by 16 channels (vectors of 8 + 8), four per work item: the two rows and halves of the segment under 5 pooled pixels, whose maxima it keeps
+__kernel void c3_s4_infer(ARGS) {
+  const int gid = get_global_id(0);
+  if (gid >= n * 5) return;
+  const int b = gid / 5;
+  const int i = gid - b * 5;
+  __global const float* in = ws + (size_t)b * 16188 + 4704;
+  const int co0 = (i % 1) * 16;
+  const int px0 = ((i) % 1) * 5;
+  const int py = i;
+  const float8 b0 = vload8(0, p + 2556 + co0);
+  const float8 b8 = vload8(0, p + 2556 + co0 + 8);
+  __global float* y = ws + (size_t)b * 16188 + 7480 + (py * 5 + px0) * 16 + co0;
+  vstore8((float8)(-INFINITY), 0, y);
+  vstore8((float8)(-INFINITY), 0, y + 8);
+  vstore8((float8)(-INFINITY), 0, y + 16);
+  vstore8((float8)(-INFINITY), 0, y + 24);
+  vstore8((float8)(-INFINITY), 0, y + 32);
+  vstore8((float8)(-INFINITY), 0, y + 40);
+  vstore8((float8)(-INFINITY), 0, y + 48);
+  vstore8((float8)(-INFINITY), 0, y + 56);
+  vstore8((float8)(-INFINITY), 0, y + 64);
+  vstore8((float8)(-INFINITY), 0, y + 72);
+  for (int dy = 0; dy < 2; dy++) {
+    const int oy = 2 * py + dy;
+    {
+      const int ox0 = 2 * px0;
+      float8 a0_0 = b0;
+      float8 a1_0 = b0;
+      float8 a2_0 = b0;
+      float8 a3_0 = b0;
+      float8 a4_0 = b0;
+      float8 a0_8 = b8;
+      float8 a1_8 = b8;
+      float8 a2_8 = b8;
+      float8 a3_8 = b8;
+      float8 a4_8 = b8;
+      for (int ky = 0; ky < 5; ky++) {
+        const int iy = oy + ky;
+        __global const float* row = in + iy * 84;
+        __global const float* wr = p + 156 + ky * 480 + co0;
+        const int ix0 = ox0;
+        __global const float* xs = row + ix0 * 6;
+        for (int t = 0; t < 30; t++) {
+          __global const float* wt = wr + t * 16;
+          const float8 w0 = vload8(0, wt);
+          const float8 w8 = vload8(0, wt + 8);
+          { const float v = xs[t]; a0_0 += v * w0; a0_8 += v * w8; }
+          { const float v = xs[t + 6]; a1_0 += v * w0; a1_8 += v * w8; }
+          { const float v = xs[t + 12]; a2_0 += v * w0; a2_8 += v * w8; }
+          { const float v = xs[t + 18]; a3_0 += v * w0; a3_8 += v * w8; }
+          { const float v = xs[t + 24]; a4_0 += v * w0; a4_8 += v * w8; }
+        }
+      }
+      vstore8(fmax(vload8(0, y), fmax(a0_0, 0.0f)), 0, y);
+      vstore8(fmax(vload8(0, y + 8), fmax(a0_8, 0.0f)), 0, y + 8);
+      vstore8(fmax(vload8(0, y), fmax(a1_0, 0.0f)), 0, y);
+      vstore8(fmax(vload8(0, y + 8), fmax(a1_8, 0.0f)), 0, y + 8);
+      vstore8(fmax(vload8(0, y + 16), fmax(a2_0, 0.0f)), 0, y + 16);
+      vstore8(fmax(vload8(0, y + 24), fmax(a2_8, 0.0f)), 0, y + 24);
+      vstore8(fmax(vload8(0, y + 16), fmax(a3_0, 0.0f)), 0, y + 16);
+      vstore8(fmax(vload8(0, y + 24), fmax(a3_8, 0.0f)), 0, y + 24);
+      vstore8(fmax(vload8(0, y + 32), fmax(a4_0, 0.0f)), 0, y + 32);
+      vstore8(fmax(vload8(0, y + 40), fmax(a4_8, 0.0f)), 0, y + 40);
+    }
+    {
+      const int ox0 = 2 * px0 + 5;
+      float8 a0_0 = b0;
+      float8 a1_0 = b0;
+      float8 a2_0 = b0;
+      float8 a3_0 = b0;
+      float8 a4_0 = b0;
+      float8 a0_8 = b8;
+      float8 a1_8 = b8;
+      float8 a2_8 = b8;
+      float8 a3_8 = b8;
+      float8 a4_8 = b8;
+      for (int ky = 0; ky < 5; ky++) {
+        const int iy = oy + ky;
+        __global const float* row = in + iy * 84;
+        __global const float* wr = p + 156 + ky * 480 + co0;
+        const int ix0 = ox0;
+        __global const float* xs = row + ix0 * 6;
+        for (int t = 0; t < 30; t++) {
+          __global const float* wt = wr + t * 16;
+          const float8 w0 = vload8(0, wt);
+          const float8 w8 = vload8(0, wt + 8);
+          { const float v = xs[t]; a0_0 += v * w0; a0_8 += v * w8; }
+          { const float v = xs[t + 6]; a1_0 += v * w0; a1_8 += v * w8; }
+          { const float v = xs[t + 12]; a2_0 += v * w0; a2_8 += v * w8; }
+          { const float v = xs[t + 18]; a3_0 += v * w0; a3_8 += v * w8; }
+          { const float v = xs[t + 24]; a4_0 += v * w0; a4_8 += v * w8; }
+        }
+      }
+      vstore8(fmax(vload8(0, y + 32), fmax(a0_0, 0.0f)), 0, y + 32);
+      vstore8(fmax(vload8(0, y + 40), fmax(a0_8, 0.0f)), 0, y + 40);
+      vstore8(fmax(vload8(0, y + 48), fmax(a1_0, 0.0f)), 0, y + 48);
+      vstore8(fmax(vload8(0, y + 56), fmax(a1_8, 0.0f)), 0, y + 56);
+      vstore8(fmax(vload8(0, y + 48), fmax(a2_0, 0.0f)), 0, y + 48);
+      vstore8(fmax(vload8(0, y + 56), fmax(a2_8, 0.0f)), 0, y + 56);
+      vstore8(fmax(vload8(0, y + 64), fmax(a3_0, 0.0f)), 0, y + 64);
+      vstore8(fmax(vload8(0, y + 72), fmax(a3_8, 0.0f)), 0, y + 72);
+      vstore8(fmax(vload8(0, y + 64), fmax(a4_0, 0.0f)), 0, y + 64);
+      vstore8(fmax(vload8(0, y + 72), fmax(a4_8, 0.0f)), 0, y + 72);
+    }
+  }
 }
 
 // c3_backward_kernel_parts: the batch's mean gradient of each weight, tiles of 6 kernel rows (kx, ci) by 16 filters (vectors of 8 + 8), a work item per tile; c3: Conv2D 5x5 stride 1 VALID + ReLU, 14x14x6 -> 10x10x16, weights HWIO [5, 5, 6, 16] at p[156], bias at p[2556]

@@ -131,4 +131,46 @@ class OpenClEmitterTest {
     assertTrue(own > 0, "some derivative keeps a kernel of its own (a merge reads its layer)");
     assertEquals(Set.of("dot products", "turned, pixel lanes", "turned", "gathering", "pool", "dense"), fused);
   }
+
+  /**
+   * At inference a 2x2 max pool of stride 2 runs inside the convolution before it, in both kinds
+   * of tile, and its own kernel does not run there; training still runs both layers' kernels.
+   */
+  @Test
+  void maxPoolsRunInsideTheConvolutionBeforeThemAtInference() {
+    Set<String> tiles = new HashSet<>();
+    for (GradientTest.Net net : networks()) {
+      String source = OpenClParityTest.program(net);
+      List<String> infer = new ArrayList<>();
+      List<String> forward = new ArrayList<>();
+      for (String line : source.split("\n")) {
+        if (line.startsWith("//@ infer ")) {
+          infer.add(line.split(" ")[2]);
+        } else if (line.startsWith("//@ forward ")) {
+          forward.add(line.split(" ")[2]);
+        } else if (line.startsWith("// ") && line.contains("_infer: inference's ")) {
+          tiles.add(line.contains("in the lanes of a float8") ? "pixel lanes" : "register tiles");
+        }
+      }
+      for (String kernel : infer) {
+        if (kernel.endsWith("_infer")) {
+          String[] layers = kernel.substring(0, kernel.length() - "_infer".length()).split("_");
+          String conv = layers[0];
+          String pool = layers[layers.length - 1];
+          assertTrue(forward.contains(conv + "_forward") && forward.contains(pool + "_forward"),
+              net + ": training runs " + conv + " and " + pool + ": " + forward);
+          assertTrue(!infer.contains(conv + "_forward") && !infer.contains(pool + "_forward"),
+              net + ": inference runs " + kernel + " instead of " + conv + " and " + pool + ": " + infer);
+        }
+      }
+    }
+    assertEquals(Set.of("pixel lanes", "register tiles"), tiles);
+    String lenet = OpenClParityTest.program(
+        networks().stream().filter(n -> n.name().equals("LeNet5")).findFirst().orElseThrow());
+    assertTrue(lenet.contains("//@ infer c1_s2_infer s 56\n") && lenet.contains("//@ infer c3_s4_infer s 5\n"), lenet);
+    String pooled = OpenClParityTest.program(
+        networks().stream().filter(n -> n.name().equals("PooledTiles")).findFirst().orElseThrow());
+    // 8 pooled rows by 2 segments of 4 pooled pixels by 2 blocks of 16 filters.
+    assertTrue(pooled.contains("//@ infer c1_p1_infer s 32\n"), pooled);
+  }
 }

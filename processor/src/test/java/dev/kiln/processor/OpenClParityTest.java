@@ -78,6 +78,16 @@ class OpenClParityTest {
         "@Conv2D(filters = 1, kernel = 3, padding = Padding.SAME) @Tanh Layer c2;",
         "@Conv2D(filters = 8, kernel = 3, padding = Padding.SAME) @ReLU Layer c3;",
         "@Dense(units = 3) Layer out;"));
+    // Max pools that inference runs inside the convolution before them, in register tiles:
+    // two blocks of 16 filters by two segments of pooled pixels with SAME padding, no bias and
+    // Tanh; then one block of 8 filters, VALID, and Sigmoid.
+    nets.add(new GradientTest.Net("PooledTiles", "height = 16, width = 16, channels = 3",
+        Loss.SOFTMAX_CROSS_ENTROPY,
+        "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME, bias = false) @Tanh Layer c1;",
+        "@MaxPool(size = 2) Layer p1;",
+        "@Conv2D(filters = 8, kernel = 3) @Sigmoid Layer c2;",
+        "@MaxPool(size = 2) Layer p2;",
+        "@Dense(units = 3) Layer out;"));
     return nets;
   }
 

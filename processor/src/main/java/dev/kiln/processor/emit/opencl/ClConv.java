@@ -18,7 +18,7 @@ import java.util.Optional;
 final class ClConv {
   private ClConv() {}
 
-  static void emit(ClProgram program, String name, TrainingStep t, Op.Conv conv) {
+  static void emit(ClProgram program, String name, TrainingStep t, int index, Op.Conv conv) {
     Step step = t.step();
     Node node = step.node();
     Window w = conv.window();
@@ -33,20 +33,40 @@ final class ClConv {
     int outSize = Math.toIntExact(out.size());
     int inSize = Math.toIntExact(in.size());
 
+    ClTiledConv.Shape shape =
+        new ClTiledConv.Shape(
+            in.height(), in.width(), c, out.height(), out.width(), f, w.kernelHeight(), w.kernelWidth(),
+            w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft());
     if (t.forward()) {
       boolean withActivation = !t.lossActivation();
       ClTiledConv.Tiled tiled =
           ClTiledConv.convolution(
-              new ClTiledConv.Shape(
-                  in.height(), in.width(), c, out.height(), out.width(), f, w.kernelHeight(),
-                  w.kernelWidth(), w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft()),
-              program.at(t.in()), "p + " + step.weightOffset(),
+              shape, program.at(t.in()), "p + " + step.weightOffset(),
               step.biasOffset() >= 0 ? "p + " + step.biasOffset() : null, program.at(t.out()),
               v -> ClActivation.fused(node, withActivation, v));
       int items = tiled.items();
       program.perSample(name + "_forward", name + "_forward: " + shapes + "; " + tiled.strategy(), items, tiled.body());
       program.launch("forward", name + "_forward", true, items);
-      program.launch("infer", name + "_forward", true, items);
+      Optional<TrainingStep> pool = program.poolAfter(index);
+      if (pool.isPresent()) {
+        // Inference takes the pool's maxima straight from the tiles: the convolution's own output
+        // is neither written nor read again, and the pool's kernel does not run.
+        Node poolNode = pool.get().step().node();
+        String kernel = program.layerName(name + "_" + poolNode.name() + "_infer");
+        program.reserve(kernel);
+        ClTiledConv.Tiled pooled =
+            ClTiledConv.pooledConvolution(
+                shape, program.at(t.in()), "p + " + step.weightOffset(),
+                step.biasOffset() >= 0 ? "p + " + step.biasOffset() : null, program.at(pool.get().out()),
+                v -> ClActivation.fused(node, withActivation, v));
+        program.perSample(kernel, kernel + ": inference's " + shapes + ", then " + poolNode.name() + ": "
+            + poolNode.describe() + ", " + out + " -> " + poolNode.output() + "; " + pooled.strategy(),
+            pooled.items(), pooled.body());
+        program.launch("infer", kernel, true, pooled.items());
+        program.poolInside(index + 1);
+      } else {
+        program.launch("infer", name + "_forward", true, items);
+      }
       ClActivation.fusedSoftmax(program, name, node, withActivation, t.out(), "forward", "infer");
     }
     if (!t.backward()) {
@@ -55,10 +75,6 @@ final class ClConv {
     ClActivation.fusedBackward(program, name, t);
     String dOut = program.workspace(t.gradient());
 
-    ClTiledConv.Shape shape =
-        new ClTiledConv.Shape(
-            in.height(), in.width(), c, out.height(), out.width(), f, w.kernelHeight(), w.kernelWidth(),
-            w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft());
     ClTiledConv.GradientTiles tiles = ClTiledConv.kernelGradient(shape, program.at(t.in()), dOut);
     program.parameterGradientTiles(
         name + "_backward_kernel",

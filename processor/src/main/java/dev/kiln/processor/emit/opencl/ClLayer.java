@@ -17,7 +17,7 @@ interface ClLayer {
         new Op.Visitor<ClLayer>() {
           @Override
           public ClLayer conv(Op.Conv conv) {
-            return (program, name, t, index) -> ClConv.emit(program, name, t, conv);
+            return (program, name, t, index) -> ClConv.emit(program, name, t, index, conv);
           }
 
           @Override
@@ -27,7 +27,7 @@ interface ClLayer {
 
           @Override
           public ClLayer pool(Op.Pool pool) {
-            return (program, name, t, index) -> ClPool.emit(program, name, t, pool);
+            return (program, name, t, index) -> ClPool.emit(program, name, t, index, pool);
           }
 
           @Override

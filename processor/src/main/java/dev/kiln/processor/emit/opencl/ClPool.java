@@ -19,7 +19,7 @@ import java.util.Optional;
 final class ClPool {
   private ClPool() {}
 
-  static void emit(ClProgram program, String name, TrainingStep t, Op.Pool pool) {
+  static void emit(ClProgram program, String name, TrainingStep t, int index, Op.Pool pool) {
     Node node = t.step().node();
     boolean max = pool.pool() == Op.PoolKind.MAX;
     Window w = pool.window();
@@ -83,7 +83,9 @@ final class ClPool {
       program.perSample(kernel, kernel + ": " + shapes + "; a work item per output pixel and " + channels, items,
           body.toString().replace("y + 0)", "y)").replace("v + 0)", "v)"));
       program.launch("forward", kernel, true, items);
-      program.launch("infer", kernel, true, items);
+      if (!program.pooledInside(index)) {
+        program.launch("infer", kernel, true, items);
+      }
       ClActivation.fusedSoftmax(program, name, node, withActivation, t.out(), "forward", "infer");
     }
     if (!t.backward()) {

@@ -64,10 +64,53 @@ final class ClProgram {
    */
   private record Deferred(int layer, int position, Activation activation, int gradient, Consumer<ClProgram> emit) {}
 
+  /** The pools that inference runs inside the convolution before them ({@link #poolAfter}): step indices. */
+  private final Set<Integer> pooledInside = new HashSet<>();
+
   ClProgram(TrainingPlan training) {
     this.training = training;
     this.workspace = training.workspaceSize();
     this.inputSize = Math.toIntExact(training.plan().model().input().size());
+  }
+
+  /**
+   * The max pool that inference may run inside convolution step {@code conv}, if one may: the
+   * next step, a 2x2 max pool of stride 2 over the whole of an even output ({@link
+   * dev.kiln.processor.model.Op#fusesIntoConvolution}), is the only reader of the convolution's
+   * output, and neither layer ends in a Softmax or the loss's activation. The pool's maximum is
+   * taken from the activated values the convolution would have stored, so the result is the same.
+   */
+  Optional<TrainingStep> poolAfter(int conv) {
+    List<TrainingStep> steps = training.steps();
+    if (conv + 1 >= steps.size()) {
+      return Optional.empty();
+    }
+    TrainingStep convolution = steps.get(conv);
+    TrainingStep pool = steps.get(conv + 1);
+    var convNode = convolution.step().node();
+    var poolNode = pool.step().node();
+    boolean onlyReader = pool.step().node().sources().equals(List.of(conv));
+    for (int j = conv + 2; j < steps.size() && onlyReader; j++) {
+      onlyReader = !steps.get(j).step().node().sources().contains(conv);
+    }
+    boolean even = convNode.output().height() == 2 * poolNode.output().height()
+        && convNode.output().width() == 2 * poolNode.output().width();
+    boolean elementwise = convNode.activation().map(ClActivation::elementwise).orElse(true);
+    return onlyReader && even && elementwise && poolNode.op().fusesIntoConvolution()
+            && poolNode.activation().isEmpty() && !convolution.lossActivation() && !pool.lossActivation()
+            && convolution.transfers().isEmpty()
+        ? Optional.of(pool)
+        : Optional.empty();
+  }
+
+  /** Records that inference runs pool step {@code pool} inside the convolution before it. */
+  void poolInside(int pool) {
+    pooledInside.add(pool);
+  }
+
+  /** Whether inference runs pool step {@code pool} inside the convolution before it ({@link #poolAfter}). */
+  boolean pooledInside(int pool) {
+    return pooledInside.contains(pool);
   }
 
   /** A C identifier for a layer name, unique in the program ({@code c5.flatten} → {@code c5_flatten}). */

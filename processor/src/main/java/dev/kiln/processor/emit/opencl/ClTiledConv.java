@@ -147,17 +147,111 @@ final class ClTiledConv {
     int segments = s.outWidth() / pixels;
     int items = s.outHeight() * segments * blocks;
     int f = s.outChannels();
-    int c = s.inChannels();
     StringBuilder b = new StringBuilder();
     b.append("  __global const float* in = ").append(in).append(";\n");
     b.append("  const int co0 = (i % ").append(blocks).append(") * ").append(block).append(";\n");
     b.append("  const int ox0 = ((i / ").append(blocks).append(") % ").append(segments).append(") * ")
         .append(pixels).append(";\n");
     b.append("  const int oy = i / ").append(blocks * segments).append(";\n");
+    appendBiases(b, pieces, bias);
+    appendTile(b, "", s, weights, pieces, pixels);
+    b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth())
+        .append(" + ox0) * ").append(f).append(" + co0;\n");
+    b.append(gate.declare("ys", "(oy * " + s.outWidth() + " + ox0) * " + f + " + co0"));
+    for (int j = 0; j < pixels; j++) {
+      for (int[] piece : pieces) {
+        String value =
+            gate.apply(load(piece[1], "ys + " + (j * f + piece[0])), activation.apply("a" + j + "_" + piece[0]));
+        b.append("  ").append(store(piece[1], value, "y + " + (j * f + piece[0]))).append('\n');
+      }
+    }
+    String strategy =
+        "register tiles of " + pixels + " output pixel" + (pixels == 1 ? "" : "s") + " by " + block
+            + " channels (vectors of " + describe(pieces) + "), a work item per tile";
+    return new Tiled(b.toString().replace(" + 0]", "]").replace(" + 0)", ")"), items, strategy);
+  }
+
+  /**
+   * The tiled convolution of one sample with a 2x2 max pool of stride 2 over its output (at
+   * inference, {@link ClProgram#poolAfter}): a work item takes a segment of pooled pixels by a
+   * block of channels, runs the tile of {@link #convolution} over the two output rows and the two
+   * halves of the output segment under them, and keeps the maximum of the activated values in
+   * the pool's output, which it starts at minus infinity as the pool's kernel does. The
+   * convolution's own output is never written.
+   */
+  static Tiled pooledConvolution(
+      Shape s, String in, String weights, String bias, String pooledOut, UnaryOperator<String> activation) {
+    if (s.inChannels() == 1 && s.outChannels() < LANES && s.strideWidth() == 1 && s.outWidth() >= LANES) {
+      return pooledPixelLanes(s, in, weights, bias, pooledOut, activation);
+    }
+    int block = channelBlock(s.outChannels());
+    int blocks = s.outChannels() / block;
+    List<int[]> pieces = pieces(block);
+    int pooledWidth = s.outWidth() / 2;
+    // Pooled pixels per work item: each half of the output segment under them is one tile.
+    int pixels = pixelBlock(pooledWidth, pieces.size());
+    int segments = pooledWidth / pixels;
+    int items = s.outHeight() / 2 * segments * blocks;
+    int f = s.outChannels();
+    StringBuilder b = new StringBuilder();
+    b.append("  __global const float* in = ").append(in).append(";\n");
+    b.append("  const int co0 = (i % ").append(blocks).append(") * ").append(block).append(";\n");
+    b.append("  const int px0 = ((i / ").append(blocks).append(") % ").append(segments).append(") * ")
+        .append(pixels).append(";\n");
+    b.append("  const int py = i / ").append(blocks * segments).append(";\n");
+    appendBiases(b, pieces, bias);
+    b.append("  __global float* y = ").append(pooledOut).append(" + (py * ").append(pooledWidth)
+        .append(" + px0) * ").append(f).append(" + co0;\n");
+    for (int j = 0; j < pixels; j++) {
+      for (int[] piece : pieces) {
+        b.append("  ").append(store(piece[1], "(" + type(piece[1]) + ")(-INFINITY)", "y + " + (j * f + piece[0]))).append('\n');
+      }
+    }
+    b.append("  for (int dy = 0; dy < 2; dy++) {\n");
+    b.append("    const int oy = 2 * py + dy;\n");
+    for (int half = 0; half < 2; half++) {
+      b.append("    {\n");
+      b.append("      const int ox0 = 2 * px0 + ").append(half * pixels).append(";\n");
+      appendTile(b, "    ", s, weights, pieces, pixels);
+      for (int j = 0; j < pixels; j++) {
+        // Output pixel ox0 + j lies in pooled pixel px0 + (half * pixels + j) / 2.
+        int at = (half * pixels + j) / 2 * f;
+        for (int[] piece : pieces) {
+          String cell = "y + " + (at + piece[0]);
+          b.append("      ").append(store(piece[1], "fmax(" + load(piece[1], cell) + ", "
+              + activation.apply("a" + j + "_" + piece[0]) + ")", cell)).append('\n');
+        }
+      }
+      b.append("    }\n");
+    }
+    b.append("  }\n");
+    String strategy =
+        "register tiles of " + pixels + " output pixel" + (pixels == 1 ? "" : "s") + " by " + block
+            + " channels (vectors of " + describe(pieces) + "), four per work item: the two rows and"
+            + " halves of the segment under " + pixels + " pooled pixel" + (pixels == 1 ? "" : "s")
+            + ", whose maxima it keeps";
+    return new Tiled(b.toString().replace(" + 0]", "]").replace(" + 0)", ")"), items, strategy);
+  }
+
+  /** Each piece's bias vector {@code b<offset>} (zero without a bias), the accumulators' start. */
+  private static void appendBiases(StringBuilder b, List<int[]> pieces, String bias) {
     for (int[] piece : pieces) {
       String start =
           bias == null ? "(" + type(piece[1]) + ")(0.0f)" : load(piece[1], bias + " + co0 + " + piece[0]);
       b.append("  const ").append(type(piece[1])).append(" b").append(piece[0]).append(" = ").append(start).append(";\n");
+    }
+  }
+
+  /**
+   * One register tile: accumulators {@code a<j>_<offset>} for {@code pixels} output pixels from
+   * {@code ox0} in row {@code oy} (variables in scope, as are {@code in}, {@code co0} and the
+   * biases), started at the biases and summed over the window; {@code indent} before each line.
+   */
+  private static void appendTile(StringBuilder out, String indent, Shape s, String weights, List<int[]> pieces, int pixels) {
+    int f = s.outChannels();
+    int c = s.inChannels();
+    StringBuilder b = new StringBuilder();
+    for (int[] piece : pieces) {
       for (int j = 0; j < pixels; j++) {
         b.append("  ").append(type(piece[1])).append(" a").append(j).append('_').append(piece[0])
             .append(" = b").append(piece[0]).append(";\n");
@@ -196,20 +290,9 @@ final class ClTiledConv {
       b.append("    }\n");
     }
     b.append("  }\n");
-    b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth())
-        .append(" + ox0) * ").append(f).append(" + co0;\n");
-    b.append(gate.declare("ys", "(oy * " + s.outWidth() + " + ox0) * " + f + " + co0"));
-    for (int j = 0; j < pixels; j++) {
-      for (int[] piece : pieces) {
-        String value =
-            gate.apply(load(piece[1], "ys + " + (j * f + piece[0])), activation.apply("a" + j + "_" + piece[0]));
-        b.append("  ").append(store(piece[1], value, "y + " + (j * f + piece[0]))).append('\n');
-      }
+    for (String line : b.toString().split("\n")) {
+      out.append(indent).append(line).append('\n');
     }
-    String strategy =
-        "register tiles of " + pixels + " output pixel" + (pixels == 1 ? "" : "s") + " by " + block
-            + " channels (vectors of " + describe(pieces) + "), a work item per tile";
-    return new Tiled(b.toString().replace(" + 0]", "]").replace(" + 0)", ")"), items, strategy);
   }
 
   /** Lanes of the widest vector the tiles use (AVX2's eight floats). */
@@ -232,6 +315,36 @@ final class ClTiledConv {
     b.append("  const int ox0 = min((i % ").append(segments).append(") * ").append(LANES).append(", ")
         .append(s.outWidth() - LANES).append(");\n");
     b.append("  const int oy = i / ").append(segments).append(";\n");
+    appendLaneTile(b, "", s, weights, bias);
+    b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth()).append(" + ox0) * ").append(f).append(";\n");
+    b.append(gate.declare("ys", "(oy * " + s.outWidth() + " + ox0) * " + f));
+    for (int co = 0; co < f; co++) {
+      b.append("  const float8 r").append(co).append(" = ").append(activation.apply("a" + co)).append(";\n");
+    }
+    for (int l = 0; l < LANES; l++) {
+      b.append(" ");
+      for (int co = 0; co < f; co++) {
+        b.append(" y[").append(l * f + co).append("] = ")
+            .append(gate.apply("ys[" + (l * f + co) + "]", "r" + co + ".s" + l)).append(';');
+      }
+      b.append('\n');
+    }
+    String body = b.toString().replaceAll("cell\\(([^)]*)\\)",
+        "($1 >= 0 \\&\\& $1 < " + s.inWidth() + " ? row[$1] : 0.0f)");
+    String strategy =
+        "tiles of " + LANES + " neighbouring output pixels in the lanes of a float8 by all " + f
+            + " filters (one input channel: the pixels' inputs at a tap are one load), a work item per tile";
+    return new Tiled(body, items, strategy);
+  }
+
+  /**
+   * One tile of {@link #pixelLanes}: a {@code float8} accumulator {@code a<co>} per filter for
+   * the eight output pixels from {@code ox0} in row {@code oy} (variables in scope, as is {@code
+   * in}), started at the bias and summed over the window; {@code indent} before each line.
+   */
+  private static void appendLaneTile(StringBuilder out, String indent, Shape s, String weights, String bias) {
+    int f = s.outChannels();
+    StringBuilder b = new StringBuilder();
     for (int co = 0; co < f; co++) {
       b.append("  float8 a").append(co).append(" = (float8)(").append(bias == null ? "0.0f" : "(" + bias + ")[" + co + "]")
           .append(");\n");
@@ -268,16 +381,46 @@ final class ClTiledConv {
     b.append("     ").append(taps).append("\n");
     b.append("    }\n");
     b.append("  }\n");
-    b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth()).append(" + ox0) * ").append(f).append(";\n");
-    b.append(gate.declare("ys", "(oy * " + s.outWidth() + " + ox0) * " + f));
-    for (int co = 0; co < f; co++) {
-      b.append("  const float8 r").append(co).append(" = ").append(activation.apply("a" + co)).append(";\n");
+    for (String line : b.toString().split("\n")) {
+      out.append(indent).append(line).append('\n');
     }
-    for (int l = 0; l < LANES; l++) {
+  }
+
+  /**
+   * {@link #pixelLanes} with a 2x2 max pool of stride 2 (see {@link #pooledConvolution}): a work
+   * item runs the tiles of the two output rows under a pooled row's four pooled pixels, and keeps
+   * each filter's maxima in a {@code float4} (the lanes' even and odd pixels are the windows'
+   * columns), which it stores. The last tile of a row overlaps the one before, as there, and
+   * stores the same maxima again.
+   */
+  private static Tiled pooledPixelLanes(
+      Shape s, String in, String weights, String bias, String pooledOut, UnaryOperator<String> activation) {
+    int f = s.outChannels();
+    int segments = (s.outWidth() + LANES - 1) / LANES;
+    int items = s.outHeight() / 2 * segments;
+    StringBuilder b = new StringBuilder();
+    b.append("  __global const float* in = ").append(in).append(";\n");
+    b.append("  const int ox0 = min((i % ").append(segments).append(") * ").append(LANES).append(", ")
+        .append(s.outWidth() - LANES).append(");\n");
+    b.append("  const int py = i / ").append(segments).append(";\n");
+    for (int co = 0; co < f; co++) {
+      b.append("  float4 m").append(co).append(" = (float4)(-INFINITY);\n");
+    }
+    b.append("  for (int dy = 0; dy < 2; dy++) {\n");
+    b.append("    const int oy = 2 * py + dy;\n");
+    appendLaneTile(b, "  ", s, weights, bias);
+    for (int co = 0; co < f; co++) {
+      b.append("    const float8 r").append(co).append(" = ").append(activation.apply("a" + co)).append(";\n");
+      b.append("    m").append(co).append(" = fmax(m").append(co).append(", fmax(r").append(co).append(".even, r")
+          .append(co).append(".odd));\n");
+    }
+    b.append("  }\n");
+    int pooledWidth = s.outWidth() / 2;
+    b.append("  __global float* y = ").append(pooledOut).append(" + (py * ").append(pooledWidth).append(" + ox0 / 2) * ").append(f).append(";\n");
+    for (int l = 0; l < LANES / 2; l++) {
       b.append(" ");
       for (int co = 0; co < f; co++) {
-        b.append(" y[").append(l * f + co).append("] = ")
-            .append(gate.apply("ys[" + (l * f + co) + "]", "r" + co + ".s" + l)).append(';');
+        b.append(" y[").append(l * f + co).append("] = m").append(co).append(".s").append(l).append(';');
       }
       b.append('\n');
     }
@@ -285,7 +428,8 @@ final class ClTiledConv {
         "($1 >= 0 \\&\\& $1 < " + s.inWidth() + " ? row[$1] : 0.0f)");
     String strategy =
         "tiles of " + LANES + " neighbouring output pixels in the lanes of a float8 by all " + f
-            + " filters (one input channel: the pixels' inputs at a tap are one load), a work item per tile";
+            + " filters, two per work item: the rows under " + LANES / 2 + " pooled pixels, whose"
+            + " maxima it keeps in a float4 per filter";
     return new Tiled(body, items, strategy);
   }
 

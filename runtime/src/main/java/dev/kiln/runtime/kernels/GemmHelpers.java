@@ -38,16 +38,7 @@ final class GemmHelpers {
 
     /** Waits for the helper to finish its rows, rethrowing what it threw, and frees it. */
     void await() {
-      Throwable t = helper.await();
-      if (t instanceof RuntimeException e) {
-        throw e;
-      }
-      if (t instanceof Error e) {
-        throw e;
-      }
-      if (t != null) {
-        throw new IllegalStateException(t);
-      }
+      helper.join();
     }
   }
 

@@ -67,6 +67,20 @@ public final class Helpers {
       LockSupport.unpark(thread);
     }
 
+    /** {@link #await}, rethrowing what the task threw (unchecked as it was, else wrapped). */
+    void join() {
+      Throwable t = await();
+      if (t instanceof RuntimeException e) {
+        throw e;
+      }
+      if (t instanceof Error e) {
+        throw e;
+      }
+      if (t != null) {
+        throw new IllegalStateException(t);
+      }
+    }
+
     /** Waits until the task has run and frees the helper; returns what the task threw, or null. */
     public Throwable await() {
       while (!done) {

@@ -63,13 +63,17 @@ final class VectorWinograd {
       }
     }
     float[] u = held == null ? transformKernel(w, wo, channels, n, buf) : null;
-    for (int ti = 0; ti < tileRows; ti++) {
-      for (int tj = 0; tj < tileCols; tj++) {
-        int t = ti * tileCols + tj;
-        int r0 = 2 * ti;
-        int c0 = 2 * tj;
-        transformBlock(x, xo, rowStep, channels, rows, cols, r0, c0, v, t);
-      }
+    // Large layers (ResNet-18's first stages) share the transforms with a helper, half the rows of
+    // blocks each, where this thread may share (predict): on one thread they were two fifths of
+    // the first stage's time while the helper waited for the products.
+    boolean shareTransforms =
+        buf.shareWithHelpers && 16L * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && tileRows >= 2;
+    int split = tileRows / 2;
+    TransformShare inputShare =
+        shareTransforms ? TransformShare.offer(false, x, xo, rowStep, channels, v, null, 0, b, bo, y, yo, rows, cols, split, tileRows) : null;
+    inputRows(x, xo, rowStep, channels, rows, cols, v, 0, inputShare == null ? tileRows : split);
+    if (inputShare != null) {
+      inputShare.await();
     }
     int[] rowsAt = VectorGemm.strided(buf.rows(tiles), tiles, 16 * channels);
     int[] ks = VectorGemm.strided(buf.ks(channels), channels, 1);
@@ -93,7 +97,37 @@ final class VectorWinograd {
         VectorGemm.product(v, q * channels, rowsAt, 0, tiles, ks, channels, u, q * channels * n, n, 1, n, packed, q * packedSize, null, -1, false, m, q * n, 16 * n, buf);
       }
     }
-    for (int ti = 0; ti < tileRows; ti++) {
+    TransformShare outputShare =
+        shareTransforms ? TransformShare.offer(true, null, 0, 0, 0, null, m, n, b, bo, y, yo, rows, cols, split, tileRows) : null;
+    outputRows(m, n, b, bo, y, yo, rows, cols, 0, outputShare == null ? tileRows : split);
+    if (outputShare != null) {
+      outputShare.await();
+    }
+  }
+
+  /**
+   * Floats of transformed blocks ({@code 16 · blocks · channels}, the larger of input and output)
+   * from which the transforms are shared with a helper: ResNet-18's first two stages (802,816
+   * and 401,408), not SEEDCNN's c2 (50,176), whose transforms are too short to repay the hand-off.
+   */
+  static final long SHARED_TRANSFORM_FLOATS = 1 << 18;
+
+  /** V of the blocks in rows {@code [fromRow, toRow)} of blocks ({@link #transformBlock}). */
+  private static void inputRows(
+      float[] x, int xo, int rowStep, int channels, int rows, int cols, float[] v, int fromRow, int toRow) {
+    int tileCols = (cols + 1) / 2;
+    for (int ti = fromRow; ti < toRow; ti++) {
+      for (int tj = 0; tj < tileCols; tj++) {
+        transformBlock(x, xo, rowStep, channels, rows, cols, 2 * ti, 2 * tj, v, ti * tileCols + tj);
+      }
+    }
+  }
+
+  /** The outputs of the blocks in rows {@code [fromRow, toRow)} of blocks ({@link #transformOutput}). */
+  private static void outputRows(
+      float[] m, int n, float[] b, int bo, float[] y, int yo, int rows, int cols, int fromRow, int toRow) {
+    int tileCols = (cols + 1) / 2;
+    for (int ti = fromRow; ti < toRow; ti++) {
       for (int tj = 0; tj < tileCols; tj++) {
         int t = ti * tileCols + tj;
         int r0 = 2 * ti;
@@ -103,6 +137,74 @@ final class VectorWinograd {
           transformOutput(m, t * 16 * n + f, n, b, bo < 0 ? -1 : bo + f, y, out, cols * n, n, r0 + 1 < rows, c0 + 1 < cols);
         }
       }
+    }
+  }
+
+  /**
+   * Rows of blocks whose input or output transforms a helper computes ({@link Helpers}); one per
+   * helper, refilled by the caller that claims it, so nothing is allocated per share. Each block
+   * is transformed as it would be alone: the same bits.
+   */
+  private static final class TransformShare implements Runnable {
+    private static final TransformShare[] SHARES = new TransformShare[Helpers.count()];
+
+    static {
+      for (int i = 0; i < SHARES.length; i++) {
+        SHARES[i] = new TransformShare();
+      }
+    }
+
+    private Helpers.Helper helper;
+    private boolean output;
+    private float[] x, v, m, b, y;
+    private int xo, rowStep, channels, n, bo, yo, rows, cols, fromRow, toRow;
+
+    /** Hands the rows {@code [fromRow, toRow)} to an idle helper; null where none is idle. */
+    static TransformShare offer(
+        boolean output, float[] x, int xo, int rowStep, int channels, float[] v, float[] m, int n,
+        float[] b, int bo, float[] y, int yo, int rows, int cols, int fromRow, int toRow) {
+      Helpers.Helper helper = Helpers.claim();
+      if (helper == null) {
+        return null;
+      }
+      TransformShare share = SHARES[helper.index];
+      share.helper = helper;
+      share.output = output;
+      share.x = x;
+      share.xo = xo;
+      share.rowStep = rowStep;
+      share.channels = channels;
+      share.v = v;
+      share.m = m;
+      share.n = n;
+      share.b = b;
+      share.bo = bo;
+      share.y = y;
+      share.yo = yo;
+      share.rows = rows;
+      share.cols = cols;
+      share.fromRow = fromRow;
+      share.toRow = toRow;
+      helper.start(share); // publishes the fields above
+      return share;
+    }
+
+    @Override
+    public void run() {
+      try {
+        if (output) {
+          outputRows(m, n, b, bo, y, yo, rows, cols, fromRow, toRow);
+        } else {
+          inputRows(x, xo, rowStep, channels, rows, cols, v, fromRow, toRow);
+        }
+      } finally {
+        x = v = m = b = y = null;
+      }
+    }
+
+    /** Waits for the helper's rows, rethrowing what it threw, and frees it. */
+    void await() {
+      helper.join();
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.kiln.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -138,11 +139,15 @@ class VectorGemmTest {
     if (!Kernels.VECTORIZED) {
       return;
     }
+    // SEEDCNN's c2 (products shared), and an odd-sized layer large enough for the transforms to
+    // be shared too: 20 x 17 blocks of 64 channels.
+    assertTrue(16L * 20 * 17 * 64 >= VectorWinograd.SHARED_TRANSFORM_FLOATS, "the transforms are shared");
+    sharedWinogradMatches(14, 14, 32, 64);
+    sharedWinogradMatches(39, 33, 64, 64);
+  }
+
+  private static void sharedWinogradMatches(int rows, int cols, int c, int n) {
     SplittableRandom random = new SplittableRandom(4);
-    int rows = 14;
-    int cols = 14;
-    int c = 32;
-    int n = 64;
     float[] x = randoms(random, (rows + 2) * (cols + 2) * c);
     float[] w = randoms(random, 9 * c * n);
     float[] b = randoms(random, n);
@@ -154,7 +159,7 @@ class VectorGemmTest {
         float[] shared = new float[rows * cols * n];
         Kernels.winograd3x3(x, 0, (cols + 2) * c, c, w, 0, b, 0, n, shared, 0, rows, cols);
         for (int i = 0; i < shared.length; i++) {
-          assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(shared[i]), "round " + round + " at " + i);
+          assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(shared[i]), rows + "x" + cols + " round " + round + " at " + i);
         }
       }
     } finally {

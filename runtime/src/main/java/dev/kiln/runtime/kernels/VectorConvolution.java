@@ -41,16 +41,18 @@ final class VectorConvolution {
       packed(x, xo, 0, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, 0, rows, cols, 1, weightsKey);
       return;
     }
+    // Each of the window's values' offset from a window's first, k = tap * tapLength + j.
+    int[] kAt = VectorGemm.offsets(VectorGemm.buffers().ks(taps * tapLength), taps * tapLength, tapLength, tapStep, 1);
     int f = 0;
     // Wide layers: two full vectors of channels, so each broadcast input feeds two FMAs.
     for (; f + 2 * L <= n; f += 2 * L) {
       int bf = bo >= 0 ? bo + f : -1;
       int q = 0;
       for (; q + 6 <= pixels; q += 6) {
-        convolve2x6(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
+        convolve2x6(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), kAt, taps * tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
       }
       for (; q + 4 <= pixels; q += 4) {
-        convolve2x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
+        convolve2x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), kAt, taps * tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
       }
       for (; q < pixels; q++) {
         int xq = at(xo, q, cols, rowStep, colStep);
@@ -62,13 +64,13 @@ final class VectorConvolution {
       int bf = bo >= 0 ? bo + f : -1;
       int q = 0;
       for (; f + L <= n && q + 8 <= pixels; q += 8) {
-        convolveFull1x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
+        convolveFull1x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), kAt, taps * tapLength, w, wo + f, n, b, bf, y, yo + q * n + f);
       }
       for (; q + 8 <= pixels; q += 8) {
-        convolve1x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
+        convolve1x8(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), at(xo, q + 4, cols, rowStep, colStep), at(xo, q + 5, cols, rowStep, colStep), at(xo, q + 6, cols, rowStep, colStep), at(xo, q + 7, cols, rowStep, colStep), kAt, taps * tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
       }
       for (; q + 4 <= pixels; q += 4) {
-        convolve1x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
+        convolve1x4(x, at(xo, q, cols, rowStep, colStep), at(xo, q + 1, cols, rowStep, colStep), at(xo, q + 2, cols, rowStep, colStep), at(xo, q + 3, cols, rowStep, colStep), kAt, taps * tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
       }
       for (; q < pixels; q++) {
         convolve1x1(x, at(xo, q, cols, rowStep, colStep), tapStep, taps, tapLength, w, wo + f, n, f, b, bf, y, yo + q * n + f);
@@ -137,7 +139,7 @@ final class VectorConvolution {
    * 16 accumulators do not fit AVX2's 16 registers.
    */
   private static void convolve2x6(
-      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int tapStep, int taps, int tapLength,
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int[] kAt, int kCount,
       float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
     FloatVector a0 = FloatVector.zero(S);
     FloatVector c0 = FloatVector.zero(S);
@@ -151,39 +153,14 @@ final class VectorConvolution {
     FloatVector c4 = FloatVector.zero(S);
     FloatVector a5 = FloatVector.zero(S);
     FloatVector c5 = FloatVector.zero(S);
-    for (int t = 0; t < taps; t++) {
-      int xt = t * tapStep;
-      int wt = wf + t * tapLength * n;
-      int j = 0;
-      for (; j < tapLength - 1; j += 2) {
-        for (int u = 0; u < 2; u++) {
-          int tj = xt + j + u;
-          int wj = wt + (j + u) * n;
-          FloatVector k0 = FloatVector.fromArray(S, w, wj);
-          FloatVector k1 = FloatVector.fromArray(S, w, wj + L);
-          FloatVector v0 = FloatVector.broadcast(S, x[x0 + tj]);
-          a0 = k0.fma(v0, a0);
-          c0 = k1.fma(v0, c0);
-          FloatVector v1 = FloatVector.broadcast(S, x[x1 + tj]);
-          a1 = k0.fma(v1, a1);
-          c1 = k1.fma(v1, c1);
-          FloatVector v2 = FloatVector.broadcast(S, x[x2 + tj]);
-          a2 = k0.fma(v2, a2);
-          c2 = k1.fma(v2, c2);
-          FloatVector v3 = FloatVector.broadcast(S, x[x3 + tj]);
-          a3 = k0.fma(v3, a3);
-          c3 = k1.fma(v3, c3);
-          FloatVector v4 = FloatVector.broadcast(S, x[x4 + tj]);
-          a4 = k0.fma(v4, a4);
-          c4 = k1.fma(v4, c4);
-          FloatVector v5 = FloatVector.broadcast(S, x[x5 + tj]);
-          a5 = k0.fma(v5, a5);
-          c5 = k1.fma(v5, c5);
-        }
-      }
-      if (j < tapLength) {
-        int tj = xt + j;
-        int wj = wt + j * n;
+    // One loop over the window's values, each one's offset from the table (its weights row is k):
+    // two nested loops over the taps and a tap's values left C2 a short inner loop (LeNet-5's c3:
+    // 5 taps of 30).
+    int k = 0;
+    for (; k < kCount - 1; k += 2) {
+      for (int u = 0; u < 2; u++) {
+        int tj = kAt[k + u];
+        int wj = wf + (k + u) * n;
         FloatVector k0 = FloatVector.fromArray(S, w, wj);
         FloatVector k1 = FloatVector.fromArray(S, w, wj + L);
         FloatVector v0 = FloatVector.broadcast(S, x[x0 + tj]);
@@ -205,6 +182,30 @@ final class VectorConvolution {
         a5 = k0.fma(v5, a5);
         c5 = k1.fma(v5, c5);
       }
+    }
+    if (k < kCount) {
+      int tj = kAt[k];
+      int wj = wf + k * n;
+      FloatVector k0 = FloatVector.fromArray(S, w, wj);
+      FloatVector k1 = FloatVector.fromArray(S, w, wj + L);
+      FloatVector v0 = FloatVector.broadcast(S, x[x0 + tj]);
+      a0 = k0.fma(v0, a0);
+      c0 = k1.fma(v0, c0);
+      FloatVector v1 = FloatVector.broadcast(S, x[x1 + tj]);
+      a1 = k0.fma(v1, a1);
+      c1 = k1.fma(v1, c1);
+      FloatVector v2 = FloatVector.broadcast(S, x[x2 + tj]);
+      a2 = k0.fma(v2, a2);
+      c2 = k1.fma(v2, c2);
+      FloatVector v3 = FloatVector.broadcast(S, x[x3 + tj]);
+      a3 = k0.fma(v3, a3);
+      c3 = k1.fma(v3, c3);
+      FloatVector v4 = FloatVector.broadcast(S, x[x4 + tj]);
+      a4 = k0.fma(v4, a4);
+      c4 = k1.fma(v4, c4);
+      FloatVector v5 = FloatVector.broadcast(S, x[x5 + tj]);
+      a5 = k0.fma(v5, a5);
+      c5 = k1.fma(v5, c5);
     }
     if (bf >= 0) {
       FloatVector b0 = FloatVector.fromArray(S, b, bf);
@@ -238,32 +239,28 @@ final class VectorConvolution {
 
   /** Four pixels, two full vectors of channels: eight FMA chains, no masks. */
   private static void convolve2x4(
-      float[] x, int x0, int x1, int x2, int x3, int tapStep, int taps, int tapLength,
+      float[] x, int x0, int x1, int x2, int x3, int[] kAt, int kCount,
       float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
     FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
     FloatVector b1 = bf >= 0 ? FloatVector.fromArray(S, b, bf + L) : FloatVector.zero(S);
     FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0;
     FloatVector c0 = b1, c1 = b1, c2 = b1, c3 = b1;
-    for (int t = 0; t < taps; t++) {
-      int xt = t * tapStep;
-      int wt = wf + t * tapLength * n;
-      for (int j = 0; j < tapLength; j++) {
-        int tj = xt + j;
-        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n);
-        FloatVector k1 = FloatVector.fromArray(S, w, wt + j * n + L);
-        FloatVector v0 = FloatVector.broadcast(S, x[x0 + tj]);
-        a0 = k0.fma(v0, a0);
-        c0 = k1.fma(v0, c0);
-        FloatVector v1 = FloatVector.broadcast(S, x[x1 + tj]);
-        a1 = k0.fma(v1, a1);
-        c1 = k1.fma(v1, c1);
-        FloatVector v2 = FloatVector.broadcast(S, x[x2 + tj]);
-        a2 = k0.fma(v2, a2);
-        c2 = k1.fma(v2, c2);
-        FloatVector v3 = FloatVector.broadcast(S, x[x3 + tj]);
-        a3 = k0.fma(v3, a3);
-        c3 = k1.fma(v3, c3);
-      }
+    for (int k = 0; k < kCount; k++) {
+      int tj = kAt[k];
+      FloatVector k0 = FloatVector.fromArray(S, w, wf + k * n);
+      FloatVector k1 = FloatVector.fromArray(S, w, wf + k * n + L);
+      FloatVector v0 = FloatVector.broadcast(S, x[x0 + tj]);
+      a0 = k0.fma(v0, a0);
+      c0 = k1.fma(v0, c0);
+      FloatVector v1 = FloatVector.broadcast(S, x[x1 + tj]);
+      a1 = k0.fma(v1, a1);
+      c1 = k1.fma(v1, c1);
+      FloatVector v2 = FloatVector.broadcast(S, x[x2 + tj]);
+      a2 = k0.fma(v2, a2);
+      c2 = k1.fma(v2, c2);
+      FloatVector v3 = FloatVector.broadcast(S, x[x3 + tj]);
+      a3 = k0.fma(v3, a3);
+      c3 = k1.fma(v3, c3);
     }
     a0.intoArray(y, yb);
     c0.intoArray(y, yb + L);
@@ -280,25 +277,21 @@ final class VectorConvolution {
    * costs here (masked loads made the planar blocks 1.6 times slower).
    */
   private static void convolveFull1x8(
-      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int tapStep, int taps, int tapLength,
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int[] kAt, int kCount,
       float[] w, int wf, int n, float[] b, int bf, float[] y, int yb) {
     FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf) : FloatVector.zero(S);
     FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
-    for (int t = 0; t < taps; t++) {
-      int xt = t * tapStep;
-      int wt = wf + t * tapLength * n;
-      for (int j = 0; j < tapLength; j++) {
-        int tj = xt + j;
-        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n);
-        a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
-        a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
-        a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
-        a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
-        a4 = k0.fma(FloatVector.broadcast(S, x[x4 + tj]), a4);
-        a5 = k0.fma(FloatVector.broadcast(S, x[x5 + tj]), a5);
-        a6 = k0.fma(FloatVector.broadcast(S, x[x6 + tj]), a6);
-        a7 = k0.fma(FloatVector.broadcast(S, x[x7 + tj]), a7);
-      }
+    for (int k = 0; k < kCount; k++) {
+      int tj = kAt[k];
+      FloatVector k0 = FloatVector.fromArray(S, w, wf + k * n);
+      a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
+      a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
+      a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
+      a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
+      a4 = k0.fma(FloatVector.broadcast(S, x[x4 + tj]), a4);
+      a5 = k0.fma(FloatVector.broadcast(S, x[x5 + tj]), a5);
+      a6 = k0.fma(FloatVector.broadcast(S, x[x6 + tj]), a6);
+      a7 = k0.fma(FloatVector.broadcast(S, x[x7 + tj]), a7);
     }
     a0.intoArray(y, yb);
     a1.intoArray(y, yb + n);
@@ -312,26 +305,22 @@ final class VectorConvolution {
 
   /** Eight pixels, one (masked) vector of channels: eight independent FMA chains. */
   private static void convolve1x8(
-      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int tapStep, int taps, int tapLength,
+      float[] x, int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int[] kAt, int kCount,
       float[] w, int wf, int n, int f, float[] b, int bf, float[] y, int yb) {
     VectorMask<Float> mask = S.indexInRange(f, n);
     FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf, mask) : FloatVector.zero(S);
     FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
-    for (int t = 0; t < taps; t++) {
-      int xt = t * tapStep;
-      int wt = wf + t * tapLength * n;
-      for (int j = 0; j < tapLength; j++) {
-        int tj = xt + j;
-        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n, mask);
-        a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
-        a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
-        a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
-        a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
-        a4 = k0.fma(FloatVector.broadcast(S, x[x4 + tj]), a4);
-        a5 = k0.fma(FloatVector.broadcast(S, x[x5 + tj]), a5);
-        a6 = k0.fma(FloatVector.broadcast(S, x[x6 + tj]), a6);
-        a7 = k0.fma(FloatVector.broadcast(S, x[x7 + tj]), a7);
-      }
+    for (int k = 0; k < kCount; k++) {
+      int tj = kAt[k];
+      FloatVector k0 = FloatVector.fromArray(S, w, wf + k * n, mask);
+      a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
+      a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
+      a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
+      a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
+      a4 = k0.fma(FloatVector.broadcast(S, x[x4 + tj]), a4);
+      a5 = k0.fma(FloatVector.broadcast(S, x[x5 + tj]), a5);
+      a6 = k0.fma(FloatVector.broadcast(S, x[x6 + tj]), a6);
+      a7 = k0.fma(FloatVector.broadcast(S, x[x7 + tj]), a7);
     }
     a0.intoArray(y, yb, mask);
     a1.intoArray(y, yb + n, mask);
@@ -345,22 +334,18 @@ final class VectorConvolution {
 
   /** Four pixels, one (masked) vector of channels. */
   private static void convolve1x4(
-      float[] x, int x0, int x1, int x2, int x3, int tapStep, int taps, int tapLength,
+      float[] x, int x0, int x1, int x2, int x3, int[] kAt, int kCount,
       float[] w, int wf, int n, int f, float[] b, int bf, float[] y, int yb) {
     VectorMask<Float> mask = S.indexInRange(f, n);
     FloatVector b0 = bf >= 0 ? FloatVector.fromArray(S, b, bf, mask) : FloatVector.zero(S);
     FloatVector a0 = b0, a1 = b0, a2 = b0, a3 = b0;
-    for (int t = 0; t < taps; t++) {
-      int xt = t * tapStep;
-      int wt = wf + t * tapLength * n;
-      for (int j = 0; j < tapLength; j++) {
-        int tj = xt + j;
-        FloatVector k0 = FloatVector.fromArray(S, w, wt + j * n, mask);
-        a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
-        a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
-        a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
-        a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
-      }
+    for (int k = 0; k < kCount; k++) {
+      int tj = kAt[k];
+      FloatVector k0 = FloatVector.fromArray(S, w, wf + k * n, mask);
+      a0 = k0.fma(FloatVector.broadcast(S, x[x0 + tj]), a0);
+      a1 = k0.fma(FloatVector.broadcast(S, x[x1 + tj]), a1);
+      a2 = k0.fma(FloatVector.broadcast(S, x[x2 + tj]), a2);
+      a3 = k0.fma(FloatVector.broadcast(S, x[x3 + tj]), a3);
     }
     a0.intoArray(y, yb, mask);
     a1.intoArray(y, yb + n, mask);

@@ -69,36 +69,32 @@ final class VectorWinograd {
     boolean shareTransforms =
         buf.shareWithHelpers && 16L * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && tileRows >= 2;
     int split = tileRows / 2;
-    TransformShare inputShare =
-        shareTransforms ? TransformShare.offer(false, x, xo, rowStep, channels, v, null, 0, b, bo, y, yo, rows, cols, split, tileRows) : null;
+    WinogradShare inputShare =
+        shareTransforms ? WinogradShare.offer(false, x, xo, rowStep, channels, v, null, 0, b, bo, y, yo, rows, cols, split, tileRows) : null;
     inputRows(x, xo, rowStep, channels, rows, cols, v, 0, inputShare == null ? tileRows : split);
     if (inputShare != null) {
       inputShare.await();
     }
     int[] rowsAt = VectorGemm.strided(buf.rows(tiles), tiles, 16 * channels);
     int[] ks = VectorGemm.strided(buf.ks(channels), channels, 1);
-    // The 16 products in pairs; where this thread may share (predict), a helper takes the second
-    // of each pair: each product is small (SEEDCNN's c2: 49 x 32 x 64), so it is shared whole
-    // rather than split. Either way each product is computed alike, so the bits are the same.
-    // (Sharing the transforms too, half the tiles each, was slower: 142-145 against 124-128 us
-    // for SEEDCNN's batch-1 latency; the direct sum shared by rows measured 108-132.)
+    // The 16 products, where this thread may share (predict), half on a helper, in one hand-off:
+    // each product is small (SEEDCNN's c2: 49 x 32 x 64, about 2 us), so it is shared whole
+    // rather than split. (Pairs, one hand-off per product on the helper, left the caller waiting
+    // for most of them.) Each product is computed alike either way: the same bits.
+    // (Sharing the transforms too, half the tiles each, was slower for SEEDCNN: 142-145 against
+    // 124-128 us; large layers share them, above and below.)
     // B: the kept kernel, packed (product p at p·packedSize), or this call's transform (p·channels·n).
     float[] packed = held == null ? null : held.packed;
-    for (int p = 0; p < 16; p += 2) {
-      int q = p + 1;
-      GemmHelpers.Share share =
-          buf.shareWithHelpers
-              ? GemmHelpers.offer(v, q * channels, rowsAt, 0, tiles, ks, channels, u, q * channels * n, n, 1, n, packed, q * packedSize, null, -1, false, m, q * n, 16 * n)
-              : null;
-      VectorGemm.product(v, p * channels, rowsAt, 0, tiles, ks, channels, u, p * channels * n, n, 1, n, packed, p * packedSize, null, -1, false, m, p * n, 16 * n, buf);
-      if (share != null) {
-        share.await();
-      } else {
-        VectorGemm.product(v, q * channels, rowsAt, 0, tiles, ks, channels, u, q * channels * n, n, 1, n, packed, q * packedSize, null, -1, false, m, q * n, 16 * n, buf);
-      }
+    WinogradShare productShare =
+        buf.shareWithHelpers
+            ? WinogradShare.offerProducts(v, channels, rowsAt, tiles, ks, u, n, packed, packedSize, m, 8, 16)
+            : null;
+    products(v, channels, rowsAt, tiles, ks, u, n, packed, packedSize, m, 0, productShare == null ? 16 : 8, buf);
+    if (productShare != null) {
+      productShare.await();
     }
-    TransformShare outputShare =
-        shareTransforms ? TransformShare.offer(true, null, 0, 0, 0, null, m, n, b, bo, y, yo, rows, cols, split, tileRows) : null;
+    WinogradShare outputShare =
+        shareTransforms ? WinogradShare.offer(true, null, 0, 0, 0, null, m, n, b, bo, y, yo, rows, cols, split, tileRows) : null;
     outputRows(m, n, b, bo, y, yo, rows, cols, 0, outputShare == null ? tileRows : split);
     if (outputShare != null) {
       outputShare.await();
@@ -111,6 +107,19 @@ final class VectorWinograd {
    * and 401,408), not SEEDCNN's c2 (50,176), whose transforms are too short to repay the hand-off.
    */
   static final long SHARED_TRANSFORM_FLOATS = 1 << 18;
+
+  /**
+   * Products {@code [from, to)} of the 16: blocks by input channels (V at {@code p·channels})
+   * times the transformed kernel (kept and packed at {@code p·packedSize}, or this call's at
+   * {@code p·channels·n} of {@code u}), into M at {@code p·n}.
+   */
+  private static void products(
+      float[] v, int channels, int[] rowsAt, int tiles, int[] ks, float[] u, int n, float[] packed,
+      int packedSize, float[] m, int from, int to, VectorGemm.Buffers buf) {
+    for (int p = from; p < to; p++) {
+      VectorGemm.product(v, p * channels, rowsAt, 0, tiles, ks, channels, u, p * channels * n, n, 1, n, packed, p * packedSize, null, -1, false, m, p * n, 16 * n, buf);
+    }
+  }
 
   /** V of the blocks in rows {@code [fromRow, toRow)} of blocks ({@link #transformBlock}). */
   private static void inputRows(
@@ -141,35 +150,42 @@ final class VectorWinograd {
   }
 
   /**
-   * Rows of blocks whose input or output transforms a helper computes ({@link Helpers}); one per
-   * helper, refilled by the caller that claims it, so nothing is allocated per share. Each block
-   * is transformed as it would be alone: the same bits.
+   * Part of a Winograd convolution that a helper computes ({@link Helpers}): rows of blocks whose
+   * input or output transforms it makes, or a range of the 16 products. One per helper, refilled
+   * by the caller that claims it, so nothing is allocated per share. Each block and product is
+   * computed as it would be alone: the same bits.
    */
-  private static final class TransformShare implements Runnable {
-    private static final TransformShare[] SHARES = new TransformShare[Helpers.count()];
+  private static final class WinogradShare implements Runnable {
+    private static final WinogradShare[] SHARES = new WinogradShare[Helpers.count()];
 
     static {
       for (int i = 0; i < SHARES.length; i++) {
-        SHARES[i] = new TransformShare();
+        SHARES[i] = new WinogradShare();
       }
     }
 
     private Helpers.Helper helper;
-    private boolean output;
-    private float[] x, v, m, b, y;
-    private int xo, rowStep, channels, n, bo, yo, rows, cols, fromRow, toRow;
+    /** What the helper computes: {@link #INPUT} or {@link #OUTPUT} transforms, or {@link #PRODUCTS}. */
+    private int work;
+    private float[] x, v, m, b, y, u, packed;
+    private int[] rowsAt, ks;
+    private int xo, rowStep, channels, n, bo, yo, rows, cols, fromRow, toRow, tiles, packedSize;
 
-    /** Hands the rows {@code [fromRow, toRow)} to an idle helper; null where none is idle. */
-    static TransformShare offer(
+    static final int INPUT = 0;
+    static final int OUTPUT = 1;
+    static final int PRODUCTS = 2;
+
+    /** Hands the transforms of rows {@code [fromRow, toRow)} to an idle helper; null where none is idle. */
+    static WinogradShare offer(
         boolean output, float[] x, int xo, int rowStep, int channels, float[] v, float[] m, int n,
         float[] b, int bo, float[] y, int yo, int rows, int cols, int fromRow, int toRow) {
       Helpers.Helper helper = Helpers.claim();
       if (helper == null) {
         return null;
       }
-      TransformShare share = SHARES[helper.index];
+      WinogradShare share = SHARES[helper.index];
       share.helper = helper;
-      share.output = output;
+      share.work = output ? OUTPUT : INPUT;
       share.x = x;
       share.xo = xo;
       share.rowStep = rowStep;
@@ -189,16 +205,44 @@ final class VectorWinograd {
       return share;
     }
 
+    /** Hands products {@code [from, to)} ({@link #products}) to an idle helper; null where none is idle. */
+    static WinogradShare offerProducts(
+        float[] v, int channels, int[] rowsAt, int tiles, int[] ks, float[] u, int n, float[] packed,
+        int packedSize, float[] m, int from, int to) {
+      Helpers.Helper helper = Helpers.claim();
+      if (helper == null) {
+        return null;
+      }
+      WinogradShare share = SHARES[helper.index];
+      share.helper = helper;
+      share.work = PRODUCTS;
+      share.v = v;
+      share.channels = channels;
+      share.rowsAt = rowsAt;
+      share.tiles = tiles;
+      share.ks = ks;
+      share.u = u;
+      share.n = n;
+      share.packed = packed;
+      share.packedSize = packedSize;
+      share.m = m;
+      share.fromRow = from;
+      share.toRow = to;
+      helper.start(share); // publishes the fields above
+      return share;
+    }
+
     @Override
     public void run() {
       try {
-        if (output) {
-          outputRows(m, n, b, bo, y, yo, rows, cols, fromRow, toRow);
-        } else {
-          inputRows(x, xo, rowStep, channels, rows, cols, v, fromRow, toRow);
+        switch (work) {
+          case OUTPUT -> outputRows(m, n, b, bo, y, yo, rows, cols, fromRow, toRow);
+          case INPUT -> inputRows(x, xo, rowStep, channels, rows, cols, v, fromRow, toRow);
+          default -> products(v, channels, rowsAt, tiles, ks, u, n, packed, packedSize, m, fromRow, toRow, VectorGemm.buffers());
         }
       } finally {
-        x = v = m = b = y = null;
+        x = v = m = b = y = u = packed = null;
+        rowsAt = ks = null;
       }
     }
 

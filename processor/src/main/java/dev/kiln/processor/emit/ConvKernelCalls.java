@@ -8,6 +8,7 @@ import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.TensorShape;
 import dev.kiln.processor.model.Window;
 import dev.kiln.processor.plan.Step;
+import dev.kiln.runtime.kernels.ConvolutionRules;
 import dev.kiln.runtime.kernels.PlanarRules;
 
 /**
@@ -66,8 +67,13 @@ final class ConvKernelCalls {
           filters, g.out().height(), g.out().width(), weightsKey(step, false));
       return code.add(activation).addStatement("return").endControlFlow().build();
     }
-    code.add("// Where this is a packed product, the packed weights are kept under the key $L.\n",
-        weightsKey(step, false));
+    int pixels = g.out().height() * g.out().width();
+    int k = g.w().kernelHeight() * g.w().kernelWidth() * g.in().channels();
+    code.add("// $L.\n", ConvolutionRules.describe(pixels, filters, k));
+    if (ConvolutionRules.packs(pixels, filters, k, 8) || ConvolutionRules.packs(pixels, filters, k, 16)) {
+      code.add("// The packed weights are kept under the key $L, packed again when the weights change.\n",
+          weightsKey(step, false));
+    }
     code.addStatement(
         "$T.convolve($L, $L, p, $L, p, $L, $L, y, yo, $L, $L, $L)", KERNELS, source(g), windows(g),
         JavaLayer.weights(step), JavaLayer.biasArgument(step), filters, g.out().height(),
@@ -126,8 +132,8 @@ final class ConvKernelCalls {
     CodeBlock.Builder code = CodeBlock.builder().beginControlFlow("if ($T.VECTORIZED)", KERNELS);
     String source;
     if (g.w().padded()) {
-      code.add("// Vector path: each sample's input into a zero border ($Lx$Lx$L), then one product"
-          + " for the tile.\n", g.paddedHeight(), g.paddedWidth(), g.in().channels());
+      code.add("// Vector path: each sample's input into a zero border ($Lx$Lx$L), then the tile's"
+          + " convolution.\n", g.paddedHeight(), g.paddedWidth(), g.in().channels());
       code.addStatement("float[] s = $T.scratch(n * $L)", KERNELS, g.paddedSize());
       code.beginControlFlow("for (int k = 0; k < n; k++)");
       code.addStatement(
@@ -137,9 +143,14 @@ final class ConvKernelCalls {
       code.endControlFlow();
       source = "s, 0, " + g.paddedSize();
     } else {
-      code.add("// Vector path: every window lies inside the input; one product for the tile.\n");
+      code.add("// Vector path: every window lies inside the input.\n");
       source = "x, xo, xStride";
     }
+    code.add("// Per sample $L; a packed product takes the tile's pixels together, its weights packed"
+            + " once.\n",
+        ConvolutionRules.describe(
+            g.out().height() * g.out().width(), conv.filters(),
+            g.w().kernelHeight() * g.w().kernelWidth() * g.in().channels()));
     code.addStatement(
         "$T.convolveTile($L, $L, p, $L, p, $L, $L, y, yo, yStride, $L, $L, n, $L)", KERNELS, source,
         windows(g), JavaLayer.weights(step), JavaLayer.biasArgument(step), conv.filters(),

@@ -96,19 +96,10 @@ final class VectorConvolution {
     packed(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count, weightsKey);
   }
 
-  /**
-   * Whether a convolution takes the packed product: where {@link VectorGemm#pays} and its window
-   * holds {@link #PACKED_FROM_K} values or more. Below, packing A costs about what the product
-   * does, and the direct blocks, which read the input where it lies, win: SEEDCNN's c1 (3x3 over
-   * one channel, 32 filters) took 13.0-16.8 us direct against 15.8-23.2 packed (one core,
-   * alternating).
-   */
+  /** Whether a convolution takes the packed product ({@link ConvolutionRules#packs}). */
   static boolean packs(int pixels, int n, int k) {
-    return VectorGemm.pays(pixels, n) && k >= PACKED_FROM_K;
+    return ConvolutionRules.packs(pixels, n, k, L);
   }
-
-  /** Values per window from which a wide convolution is a packed product ({@link #packs}). */
-  static final int PACKED_FROM_K = 16;
 
   /**
    * The packed product of {@code count} samples' pixels (samples {@code xStride} apart) by the

@@ -32,7 +32,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class VectorGemm {
   /** Rows per register block. */
-  static final int MR = 6;
+  static final int MR = ConvolutionRules.BLOCK_ROWS;
 
   /** The first {@link #MR} lanes. */
   private static final jdk.incubator.vector.VectorMask<Float> SIX = S.indexInRange(0, MR);

@@ -1,0 +1,58 @@
+package dev.kiln.runtime.kernels;
+
+/**
+ * Which kernel a convolution's vector path takes, in one place for the kernels that choose by it
+ * and for the annotation processor, which states the choice in the generated code's comments.
+ * Pure arithmetic: no state, nothing loaded with it.
+ */
+public final class ConvolutionRules {
+  /** Rows of a register block of the packed matrix product. */
+  public static final int BLOCK_ROWS = 6;
+
+  /**
+   * Values per window from which a wide convolution is a packed product: below, packing A costs
+   * about what the product does and the direct blocks, which read the input where it lies, win
+   * (SEEDCNN's c1, 3x3 over one channel: 13.0-16.8 us direct against 15.8-23.2 packed).
+   */
+  public static final int PACKED_FROM_K = 16;
+
+  private ConvolutionRules() {}
+
+  /**
+   * Whether a convolution of {@code pixels} output pixels, {@code n} filters and {@code k} values
+   * per window is a packed matrix product on vectors of {@code lanes} floats: four vectors of
+   * filters or more (below, LeNet-5's c3 with 16 took 16.9 us packed against 13.9 direct), a
+   * register block's rows, and {@link #PACKED_FROM_K} values per window.
+   */
+  public static boolean packs(int pixels, int n, int k, int lanes) {
+    return n >= 4 * lanes && pixels >= BLOCK_ROWS && k >= PACKED_FROM_K;
+  }
+
+  /**
+   * The vector path's kernel for such a convolution, in words, for vectors of 8 floats (AVX2)
+   * and of 16 (AVX-512) where they differ.
+   */
+  public static String describe(int pixels, int n, int k) {
+    boolean avx2 = packs(pixels, n, k, 8);
+    boolean avx512 = packs(pixels, n, k, 16);
+    String facts = pixels + " pixel" + (pixels == 1 ? "" : "s") + ", " + n + " filters, " + k + " values per window: ";
+    if (avx2 == avx512) {
+      return facts + (avx2 ? packed() : direct(pixels, n, k, 8));
+    }
+    return facts + (avx2 ? packed() : direct(pixels, n, k, 8)) + " with vectors of 8 floats (AVX2), "
+        + (avx512 ? packed() : direct(pixels, n, k, 16)) + " with 16 (AVX-512)";
+  }
+
+  private static String packed() {
+    return "a packed matrix product (pixels by window values, times filters)";
+  }
+
+  private static String direct(int pixels, int n, int k, int lanes) {
+    String why = k < PACKED_FROM_K
+        ? "fewer than " + PACKED_FROM_K + " values per window do not repay packing"
+        : pixels < BLOCK_ROWS
+            ? "fewer pixels than a register block's " + BLOCK_ROWS
+            : "fewer than four vectors of " + lanes + " filters do not repay packing";
+    return "direct register blocks (" + why + ")";
+  }
+}

@@ -105,14 +105,6 @@ public final class Batches {
       Throwable t = helper.await();
       failure = failure == null ? t : failure;
     }
-    if (failure instanceof RuntimeException runtime) {
-      throw runtime;
-    }
-    if (failure instanceof Error error) {
-      throw error;
-    }
-    if (failure != null) {
-      throw new IllegalStateException(failure);
-    }
+    Helpers.rethrow(failure);
   }
 }

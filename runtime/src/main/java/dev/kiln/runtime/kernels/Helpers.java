@@ -67,18 +67,9 @@ public final class Helpers {
       LockSupport.unpark(thread);
     }
 
-    /** {@link #await}, rethrowing what the task threw (unchecked as it was, else wrapped). */
+    /** {@link #await}, rethrowing what the task threw ({@link #rethrow}). */
     void join() {
-      Throwable t = await();
-      if (t instanceof RuntimeException e) {
-        throw e;
-      }
-      if (t instanceof Error e) {
-        throw e;
-      }
-      if (t != null) {
-        throw new IllegalStateException(t);
-      }
+      rethrow(await());
     }
 
     /** Waits until the task has run and frees the helper; returns what the task threw, or null. */
@@ -90,6 +81,19 @@ public final class Helpers {
       failure = null;
       busy.set(false);
       return t;
+    }
+  }
+
+  /** Throws {@code failure} if there is one: unchecked as it was, else wrapped. */
+  public static void rethrow(Throwable failure) {
+    if (failure instanceof RuntimeException e) {
+      throw e;
+    }
+    if (failure instanceof Error e) {
+      throw e;
+    }
+    if (failure != null) {
+      throw new IllegalStateException(failure);
     }
   }
 

@@ -19,13 +19,22 @@ public final class ConvolutionRules {
   private ConvolutionRules() {}
 
   /**
+   * Whether a product of {@code rows} rows by {@code n} columns is wide enough to pack on vectors
+   * of {@code lanes} floats: four vectors of columns or more (below, packing is not repaid:
+   * LeNet-5's c3, 16 filters, took 16.9 us packed against 13.9 direct) and a register block's
+   * rows. Convolutions ({@link #packs}) and kernel gradients decide by it.
+   */
+  public static boolean wide(int rows, int n, int lanes) {
+    return n >= 4 * lanes && rows >= BLOCK_ROWS;
+  }
+
+  /**
    * Whether a convolution of {@code pixels} output pixels, {@code n} filters and {@code k} values
-   * per window is a packed matrix product on vectors of {@code lanes} floats: four vectors of
-   * filters or more (below, LeNet-5's c3 with 16 took 16.9 us packed against 13.9 direct), a
-   * register block's rows, and {@link #PACKED_FROM_K} values per window.
+   * per window is a packed matrix product on vectors of {@code lanes} floats: {@link #wide}, and
+   * {@link #PACKED_FROM_K} values per window.
    */
   public static boolean packs(int pixels, int n, int k, int lanes) {
-    return n >= 4 * lanes && pixels >= BLOCK_ROWS && k >= PACKED_FROM_K;
+    return wide(pixels, n, lanes) && k >= PACKED_FROM_K;
   }
 
   /**

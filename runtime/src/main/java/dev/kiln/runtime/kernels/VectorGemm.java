@@ -225,13 +225,9 @@ final class VectorGemm {
     return held.packed;
   }
 
-  /**
-   * Whether a product of {@code rows} rows by {@code n} columns is worth packing: four vectors of
-   * columns or more (below, the packing is not repaid: LeNet-5's c3, 16 filters, took 16.9 us
-   * packed against 13.9 with direct blocks) and a register block's worth of rows.
-   */
+  /** Whether a product of {@code rows} rows by {@code n} columns is worth packing ({@link ConvolutionRules#wide}). */
   static boolean pays(int rows, int n) {
-    return n >= 4 * L && rows >= MR;
+    return ConvolutionRules.wide(rows, n, L);
   }
 
   /**

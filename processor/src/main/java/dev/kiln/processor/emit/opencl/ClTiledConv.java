@@ -148,11 +148,7 @@ final class ClTiledConv {
     int items = s.outHeight() * segments * blocks;
     int f = s.outChannels();
     StringBuilder b = new StringBuilder();
-    b.append("  __global const float* in = ").append(in).append(";\n");
-    b.append("  const int co0 = (i % ").append(blocks).append(") * ").append(block).append(";\n");
-    b.append("  const int ox0 = ((i / ").append(blocks).append(") % ").append(segments).append(") * ")
-        .append(pixels).append(";\n");
-    b.append("  const int oy = i / ").append(blocks * segments).append(";\n");
+    appendTileStart(b, in, blocks, block, segments, pixels, "ox0", "oy");
     appendBiases(b, pieces, bias);
     appendTile(b, "", s, weights, pieces, pixels);
     b.append("  __global float* y = ").append(out).append(" + (oy * ").append(s.outWidth())
@@ -194,11 +190,7 @@ final class ClTiledConv {
     int items = s.outHeight() / 2 * segments * blocks;
     int f = s.outChannels();
     StringBuilder b = new StringBuilder();
-    b.append("  __global const float* in = ").append(in).append(";\n");
-    b.append("  const int co0 = (i % ").append(blocks).append(") * ").append(block).append(";\n");
-    b.append("  const int px0 = ((i / ").append(blocks).append(") % ").append(segments).append(") * ")
-        .append(pixels).append(";\n");
-    b.append("  const int py = i / ").append(blocks * segments).append(";\n");
+    appendTileStart(b, in, blocks, block, segments, pixels, "px0", "py");
     appendBiases(b, pieces, bias);
     b.append("  __global float* y = ").append(pooledOut).append(" + (py * ").append(pooledWidth)
         .append(" + px0) * ").append(f).append(" + co0;\n");
@@ -231,6 +223,19 @@ final class ClTiledConv {
             + " halves of the segment under " + pixels + " pooled pixel" + (pixels == 1 ? "" : "s")
             + ", whose maxima it keeps";
     return new Tiled(b.toString().replace(" + 0]", "]").replace(" + 0)", ")"), items, strategy);
+  }
+
+  /**
+   * The input pointer and where work item {@code i}'s tile starts: channel {@code co0} (blocks of
+   * {@code block}), column {@code column} (segments of {@code pixels}) and row {@code row}.
+   */
+  private static void appendTileStart(
+      StringBuilder b, String in, int blocks, int block, int segments, int pixels, String column, String row) {
+    b.append("  __global const float* in = ").append(in).append(";\n");
+    b.append("  const int co0 = (i % ").append(blocks).append(") * ").append(block).append(";\n");
+    b.append("  const int ").append(column).append(" = ((i / ").append(blocks).append(") % ").append(segments)
+        .append(") * ").append(pixels).append(";\n");
+    b.append("  const int ").append(row).append(" = i / ").append(blocks * segments).append(";\n");
   }
 
   /** Each piece's bias vector {@code b<offset>} (zero without a bias), the accumulators' start. */

@@ -41,8 +41,7 @@ final class VectorConvolution {
       packed(x, xo, 0, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, 0, rows, cols, 1, weightsKey);
       return;
     }
-    // Each of the window's values' offset from a window's first, k = tap * tapLength + j.
-    int[] kAt = VectorGemm.offsets(VectorGemm.buffers().ks(taps * tapLength), taps * tapLength, tapLength, tapStep, 1);
+    int[] kAt = windowOffsets(VectorGemm.buffers(), taps, tapLength, tapStep);
     int f = 0;
     // Wide layers: two full vectors of channels, so each broadcast input feeds two FMAs.
     for (; f + 2 * L <= n; f += 2 * L) {
@@ -96,6 +95,15 @@ final class VectorConvolution {
     packed(x, xo, xStride, rowStep, colStep, tapStep, taps, tapLength, w, wo, b, bo, n, y, yo, yStride, rows, cols, count, weightsKey);
   }
 
+  /**
+   * Each of a window's values' offset from the window's first (value k = tap · tapLength + j), in
+   * the thread's buffer for k: the table both the direct blocks and the packed product loop over.
+   */
+  private static int[] windowOffsets(VectorGemm.Buffers buf, int taps, int tapLength, int tapStep) {
+    int k = taps * tapLength;
+    return VectorGemm.offsets(buf.ks(k), k, tapLength, tapStep, 1);
+  }
+
   /** Whether a convolution takes the packed product ({@link ConvolutionRules#packs}). */
   static boolean packs(int pixels, int n, int k) {
     return ConvolutionRules.packs(pixels, n, k, L);
@@ -115,7 +123,7 @@ final class VectorConvolution {
     int m = count * pixels;
     int k = taps * tapLength;
     int[] pixelAt = VectorGemm.offsets(buf.rows(m), m, pixels, xStride, cols, rowStep, colStep);
-    int[] tapAt = VectorGemm.offsets(buf.ks(k), k, tapLength, tapStep, 1);
+    int[] tapAt = windowOffsets(buf, taps, tapLength, tapStep);
     // Weights with a key are packed once and kept, made again when they change: ResNet-18's
     // predict packed 45 MB of them per image.
     float[] packed = VectorGemm.keptPacked(buf, weightsKey, w, wo, n, 1, n, k);

@@ -58,9 +58,9 @@ final class ConvKernelCalls {
       code.add("// Vector path: every window lies inside the input.\n");
     }
     if (winograd(step, conv)) {
-      code.add("// Winograd F(2x2, 3x3): a 3x3 kernel of stride 1 over $L filters, 16 multiplies per 2x2"
-          + " outputs\n// instead of 36. Its transformed kernel is kept under the key $L, made again"
-          + " when the weights change.\n", filters, weightsKey(step, false));
+      code.add("// A 3x3 kernel of stride 1 over $L filters: $L.\n// Its transformed kernel is kept"
+          + " under the key $L, made again when the weights change.\n", filters,
+          ConvolutionRules.describeWinograd(g.out().height(), g.out().width()), weightsKey(step, false));
       code.addStatement(
           "$T.winograd3x3($L, $L, $L, p, $L, p, $L, $L, y, yo, $L, $L, $L)", KERNELS, source(g),
           g.inputRow(), g.in().channels(), JavaLayer.weights(step), JavaLayer.biasArgument(step),
@@ -91,14 +91,14 @@ final class ConvKernelCalls {
     return "2 * " + step.weightConstant() + (turned ? " + 1" : "");
   }
 
-  /** Whether the forward pass takes Winograd's F(2x2, 3x3) ({@link #takesWinograd}). */
+  /** Whether the forward pass takes Winograd's form ({@link #takesWinograd}). */
   static boolean winograd(Step step, Op.Conv conv) {
     Node node = step.node();
     return takesWinograd(conv, node, node.input().channels(), conv.filters(), node.output());
   }
 
   /**
-   * Whether the input gradient takes Winograd's F(2x2, 3x3): the forward pass's rule with the
+   * Whether the input gradient takes Winograd's form: the forward pass's rule with the
    * channel counts swapped (the turned kernel maps the filters back to the input channels).
    */
   static boolean winogradInputGradient(Step step, Op.Conv conv) {
@@ -265,8 +265,8 @@ final class ConvKernelCalls {
       code.add("// Vector path: the kernel gradient over the input's windows.\n");
     }
     if (!planarGradient && winograd(step, conv)) {
-      code.add("// Winograd F(2x2, 3x3) for the kernel gradient too: the forward pass's blocks, 16"
-          + " products over them.\n");
+      code.add("// Winograd F(2x2, 3x3) for the kernel gradient: the output gradient's 2x2 blocks"
+          + " widened to 4x4, 16 products over them.\n");
       code.addStatement(
           "$T.winogradWeightGradient3x3($L, $L, $L, d, dOff, $L, $L, $L, g, $L)", KERNELS, source(g),
           g.inputRow(), g.in().channels(), filters, g.out().height(), g.out().width(),
@@ -307,9 +307,9 @@ final class ConvKernelCalls {
           left, g.spreadHeight(), g.spreadWidth());
       int row = g.spreadWidth() * filters;
       if (winogradInputGradient(step, conv)) {
-        code.add("// Winograd F(2x2, 3x3) here too: the turned kernel is 3x3 of stride 1 over $L"
-            + " channels\n// (kept under the key $L, made again when the weights change).\n",
-            g.in().channels(), weightsKey(step, true));
+        code.add("// The turned kernel is 3x3 of stride 1 over $L channels: $L\n// (kept under the key"
+            + " $L, made again when the weights change).\n", g.in().channels(),
+            ConvolutionRules.describeWinograd(g.in().height(), g.in().width()), weightsKey(step, true));
         code.addStatement(
             "$T.winograd3x3(s, $L, $L, $L, s, $L, s, -1, $L, dx, dxo, $L, $L, $L)", KERNELS, spread,
             row, filters, rotated, g.in().channels(), g.in().height(), g.in().width(),

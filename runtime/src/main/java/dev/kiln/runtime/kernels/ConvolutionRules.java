@@ -64,4 +64,50 @@ public final class ConvolutionRules {
             : "fewer than four vectors of " + lanes + " filters do not repay packing";
     return "direct register blocks (" + why + ")";
   }
+
+  /**
+   * The output block of Winograd's form for a 3x3 stride-1 convolution onto {@code rows x cols}:
+   * 4, F(4x4, 3x3) (36 products over the 6x6 blocks, 2.25 multiplies per output), where its
+   * blocks need at most three quarters of the multiply-adds of F(2x2, 3x3)'s (16 products, 4 per
+   * output) with the outputs past the edge both compute, and where each of its products has
+   * {@link #WINOGRAD_LARGE_FROM_BLOCKS} rows of blocks or more; else 2. The larger block's error
+   * is a few times the smaller one's (its transforms scale by up to 8 and 1/6); both stay within
+   * the bound {@code KernelsTest} holds them to against the double-precision convolution.
+   */
+  public static int winogradBlock(int rows, int cols) {
+    long blocks = largeWinogradBlocks(rows, cols);
+    return 4 * 36 * blocks <= 3 * smallWinogradMultiplies(rows, cols) && blocks >= WINOGRAD_LARGE_FROM_BLOCKS ? 4 : 2;
+  }
+
+  /**
+   * {@link #winogradBlock}'s form and why, in words, for a convolution onto {@code rows x cols}:
+   * multiply-adds per pair of input and output channels in each form.
+   */
+  public static String describeWinograd(int rows, int cols) {
+    long blocks = largeWinogradBlocks(rows, cols);
+    String counts = 36 * blocks + " multiplies per channel pair in F(4x4, 3x3)'s " + blocks
+        + " blocks, " + smallWinogradMultiplies(rows, cols) + " in F(2x2, 3x3)'s, " + 9L * rows * cols
+        + " direct";
+    if (winogradBlock(rows, cols) == 4) {
+      return "Winograd F(4x4, 3x3) (" + counts + ")";
+    }
+    return "Winograd F(2x2, 3x3) (" + counts + (blocks < WINOGRAD_LARGE_FROM_BLOCKS
+        ? "; fewer than " + WINOGRAD_LARGE_FROM_BLOCKS + " large blocks)" : ")");
+  }
+
+  private static long smallWinogradMultiplies(int rows, int cols) {
+    return 16L * ((rows + 1) / 2) * ((cols + 1) / 2);
+  }
+
+  private static long largeWinogradBlocks(int rows, int cols) {
+    return (long) ((rows + 3) / 4) * ((cols + 3) / 4);
+  }
+
+  /**
+   * Output blocks from which F(4x4, 3x3) pays, two register blocks of rows per product: with
+   * fewer, each of its 36 products reads its transformed kernel for a few rows only (7x7 outputs
+   * of 512 channels, 4 blocks: 5.3-5.9 ms against F(2x2, 3x3)'s 4.8-5.1; 14x14 of 256, 16 blocks:
+   * 3.1-3.6 against 3.6-3.8).
+   */
+  public static final int WINOGRAD_LARGE_FROM_BLOCKS = 2 * BLOCK_ROWS;
 }

@@ -61,6 +61,7 @@ final class VectorGemm {
     float[] c = new float[0];
     float[] winogradInput = new float[0];
     float[] winogradKernel = new float[0];
+    float[] winogradEdge = new float[0];
 
     /** Whether the parameters stay as they are until released ({@link Kernels#holdWeights}). */
     boolean weightsHeld;
@@ -112,6 +113,11 @@ final class VectorGemm {
     /** Winograd's transformed kernel. */
     float[] winogradKernel(int size) {
       return winogradKernel = atLeast(winogradKernel, size);
+    }
+
+    /** An input block of Winograd's that runs past the input, zero-padded. */
+    float[] winogradEdge(int size) {
+      return winogradEdge = atLeast(winogradEdge, size);
     }
 
     /** A product's result before it is copied out (a tile's samples apart, Winograd's positions). */

@@ -40,110 +40,123 @@ final class VectorWinograd {
   static void convolve(
       float[] x, int xo, int rowStep, int channels, float[] w, int wo, float[] b, int bo, int n,
       float[] y, int yo, int rows, int cols, int kernelKey) {
-    int tileRows = (rows + 1) / 2;
-    int tileCols = (cols + 1) / 2;
+    int block = ConvolutionRules.winogradBlock(rows, cols);
+    int positions = (block + 2) * (block + 2);
+    int tileRows = (rows + block - 1) / block;
+    int tileCols = (cols + block - 1) / block;
     int tiles = tileRows * tileCols;
     VectorGemm.Buffers buf = VectorGemm.buffers();
-    float[] v = buf.winogradInput(16 * tiles * channels);
-    float[] m = buf.c(16 * tiles * n);
+    float[] v = buf.winogradInput(positions * tiles * channels);
+    float[] m = buf.c(positions * tiles * n);
     // A kernel with a key (kept as twice the key: a product's B is kept under the odd ones) is
-    // transformed and its 16 products' B packed once and kept: under a
-    // hold of the weights (a tile of samples) by the tile's first sample, else (predict) whenever
-    // the weights differ from those it was made from.
+    // transformed and its products' B packed once and kept: under a hold of the weights (a tile
+    // of samples) by the tile's first sample, else (predict) whenever the weights differ from
+    // those it was made from.
     VectorGemm.HeldKernel held = null;
     int packedSize = VectorGemm.packedSize(channels, n);
     if (kernelKey >= 0) {
-      held = buf.held(2 * kernelKey, channels, n, 9 * channels * n, 16 * packedSize);
+      held = buf.held(2 * kernelKey, channels, n, 9 * channels * n, positions * packedSize);
       if (held != null && !held.current(buf, w, wo)) {
-        float[] transformed = transformKernel(w, wo, channels, n, buf);
-        for (int p = 0; p < 16; p++) {
+        float[] transformed = transformKernel(w, wo, channels, n, block, buf);
+        for (int p = 0; p < positions; p++) {
           VectorGemm.packWhole(transformed, p * channels * n, n, 1, n, channels, held.packed, p * packedSize);
         }
         held.madeFrom(buf, w, wo);
       }
     }
-    float[] u = held == null ? transformKernel(w, wo, channels, n, buf) : null;
+    float[] u = held == null ? transformKernel(w, wo, channels, n, block, buf) : null;
     // Large layers (ResNet-18's first stages) share the transforms with a helper, half the rows of
     // blocks each, where this thread may share (predict): on one thread they were two fifths of
     // the first stage's time while the helper waited for the products.
     boolean shareTransforms =
-        buf.shareWithHelpers && 16L * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && tileRows >= 2;
+        buf.shareWithHelpers && (long) positions * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && tileRows >= 2;
     int split = tileRows / 2;
     WinogradShare inputShare =
-        shareTransforms ? WinogradShare.offer(false, x, xo, rowStep, channels, v, null, 0, b, bo, y, yo, rows, cols, split, tileRows) : null;
-    inputRows(x, xo, rowStep, channels, rows, cols, v, 0, inputShare == null ? tileRows : split);
+        shareTransforms ? WinogradShare.offer(false, block, x, xo, rowStep, channels, v, null, 0, b, bo, y, yo, rows, cols, split, tileRows) : null;
+    inputRows(x, xo, rowStep, channels, rows, cols, block, v, 0, inputShare == null ? tileRows : split);
     if (inputShare != null) {
       inputShare.await();
     }
-    int[] rowsAt = VectorGemm.strided(buf.rows(tiles), tiles, 16 * channels);
+    int[] rowsAt = VectorGemm.strided(buf.rows(tiles), tiles, positions * channels);
     int[] ks = VectorGemm.strided(buf.ks(channels), channels, 1);
-    // The 16 products, where this thread may share (predict), half on a helper, in one hand-off:
-    // each product is small (SEEDCNN's c2: 49 x 32 x 64, about 2 us), so it is shared whole
+    // The products, where this thread may share (predict), half on a helper, in one hand-off:
+    // each product is small (SEEDCNN's c2: 16 x 32 x 64, about 1 us), so it is shared whole
     // rather than split. (Pairs, one hand-off per product on the helper, left the caller waiting
     // for most of them.) Each product is computed alike either way: the same bits.
     // (Sharing the transforms too, half the tiles each, was slower for SEEDCNN: 142-145 against
     // 124-128 us; large layers share them, above and below.)
     // B: the kept kernel, packed (product p at p·packedSize), or this call's transform (p·channels·n).
     float[] packed = held == null ? null : held.packed;
+    int half = positions / 2;
     WinogradShare productShare =
         buf.shareWithHelpers
-            ? WinogradShare.offerProducts(v, channels, rowsAt, tiles, ks, u, n, packed, packedSize, m, 8, 16)
+            ? WinogradShare.offerProducts(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, half, positions)
             : null;
-    products(v, channels, rowsAt, tiles, ks, u, n, packed, packedSize, m, 0, productShare == null ? 16 : 8, buf);
+    products(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, 0, productShare == null ? positions : half, buf);
     if (productShare != null) {
       productShare.await();
     }
     WinogradShare outputShare =
-        shareTransforms ? WinogradShare.offer(true, null, 0, 0, 0, null, m, n, b, bo, y, yo, rows, cols, split, tileRows) : null;
-    outputRows(m, n, b, bo, y, yo, rows, cols, 0, outputShare == null ? tileRows : split);
+        shareTransforms ? WinogradShare.offer(true, block, null, 0, 0, 0, null, m, n, b, bo, y, yo, rows, cols, split, tileRows) : null;
+    outputRows(m, n, b, bo, y, yo, rows, cols, block, 0, outputShare == null ? tileRows : split);
     if (outputShare != null) {
       outputShare.await();
     }
   }
 
   /**
-   * Floats of transformed blocks ({@code 16 · blocks · channels}, the larger of input and output)
-   * from which the transforms are shared with a helper: ResNet-18's first two stages (802,816
-   * and 401,408), not SEEDCNN's c2 (50,176), whose transforms are too short to repay the hand-off.
+   * Floats of transformed blocks ({@code positions · blocks · channels}, the larger of input and
+   * output) from which the transforms are shared with a helper: ResNet-18's first two stages
+   * (1,806,336 and 903,168 in F(4x4, 3x3)), not SEEDCNN's c2 (36,864), whose transforms are too
+   * short to repay the hand-off.
    */
   static final long SHARED_TRANSFORM_FLOATS = 1 << 18;
 
   /**
-   * Products {@code [from, to)} of the 16: blocks by input channels (V at {@code p·channels})
-   * times the transformed kernel (kept and packed at {@code p·packedSize}, or this call's at
-   * {@code p·channels·n} of {@code u}), into M at {@code p·n}.
+   * Products {@code [from, to)} of the {@code positions}: blocks by input channels (V at {@code
+   * p·channels}) times the transformed kernel (kept and packed at {@code p·packedSize}, or this
+   * call's at {@code p·channels·n} of {@code u}), into M at {@code p·n}.
    */
   private static void products(
-      float[] v, int channels, int[] rowsAt, int tiles, int[] ks, float[] u, int n, float[] packed,
+      float[] v, int channels, int positions, int[] rowsAt, int tiles, int[] ks, float[] u, int n, float[] packed,
       int packedSize, float[] m, int from, int to, VectorGemm.Buffers buf) {
     for (int p = from; p < to; p++) {
-      VectorGemm.product(v, p * channels, rowsAt, 0, tiles, ks, channels, u, p * channels * n, n, 1, n, packed, p * packedSize, null, -1, false, m, p * n, 16 * n, buf);
+      VectorGemm.product(v, p * channels, rowsAt, 0, tiles, ks, channels, u, p * channels * n, n, 1, n, packed, p * packedSize, null, -1, false, m, p * n, positions * n, buf);
     }
   }
 
   /** V of the blocks in rows {@code [fromRow, toRow)} of blocks ({@link #transformBlock}). */
   private static void inputRows(
-      float[] x, int xo, int rowStep, int channels, int rows, int cols, float[] v, int fromRow, int toRow) {
-    int tileCols = (cols + 1) / 2;
+      float[] x, int xo, int rowStep, int channels, int rows, int cols, int block, float[] v, int fromRow, int toRow) {
+    int tileCols = (cols + block - 1) / block;
     for (int ti = fromRow; ti < toRow; ti++) {
       for (int tj = 0; tj < tileCols; tj++) {
-        transformBlock(x, xo, rowStep, channels, rows, cols, 2 * ti, 2 * tj, v, ti * tileCols + tj);
+        transformBlock(x, xo, rowStep, channels, rows, cols, block, block * ti, block * tj, v, ti * tileCols + tj);
       }
     }
   }
 
-  /** The outputs of the blocks in rows {@code [fromRow, toRow)} of blocks ({@link #transformOutput}). */
+  /**
+   * The outputs of the blocks in rows {@code [fromRow, toRow)} of blocks ({@link
+   * #transformOutput}, {@link #transformOutput4}).
+   */
   private static void outputRows(
-      float[] m, int n, float[] b, int bo, float[] y, int yo, int rows, int cols, int fromRow, int toRow) {
-    int tileCols = (cols + 1) / 2;
+      float[] m, int n, float[] b, int bo, float[] y, int yo, int rows, int cols, int block, int fromRow, int toRow) {
+    int tileCols = (cols + block - 1) / block;
+    int positions = (block + 2) * (block + 2);
     for (int ti = fromRow; ti < toRow; ti++) {
       for (int tj = 0; tj < tileCols; tj++) {
         int t = ti * tileCols + tj;
-        int r0 = 2 * ti;
-        int c0 = 2 * tj;
+        int r0 = block * ti;
+        int c0 = block * tj;
         for (int f = 0; f < n; f += L) {
           int out = yo + (r0 * cols + c0) * n + f;
-          transformOutput(m, t * 16 * n + f, n, b, bo < 0 ? -1 : bo + f, y, out, cols * n, n, r0 + 1 < rows, c0 + 1 < cols);
+          int biasAt = bo < 0 ? -1 : bo + f;
+          if (block == 4) {
+            transformOutput4(m, t * positions * n + f, n, b, biasAt, y, out, cols * n, n, Math.min(4, rows - r0), Math.min(4, cols - c0));
+          } else {
+            transformOutput(m, t * positions * n + f, n, b, biasAt, y, out, cols * n, n, r0 + 1 < rows, c0 + 1 < cols);
+          }
         }
       }
     }
@@ -169,7 +182,7 @@ final class VectorWinograd {
     private int work;
     private float[] x, v, m, b, y, u, packed;
     private int[] rowsAt, ks;
-    private int xo, rowStep, channels, n, bo, yo, rows, cols, fromRow, toRow, tiles, packedSize;
+    private int block, positions, xo, rowStep, channels, n, bo, yo, rows, cols, fromRow, toRow, tiles, packedSize;
 
     static final int INPUT = 0;
     static final int OUTPUT = 1;
@@ -177,7 +190,7 @@ final class VectorWinograd {
 
     /** Hands the transforms of rows {@code [fromRow, toRow)} to an idle helper; null where none is idle. */
     static WinogradShare offer(
-        boolean output, float[] x, int xo, int rowStep, int channels, float[] v, float[] m, int n,
+        boolean output, int block, float[] x, int xo, int rowStep, int channels, float[] v, float[] m, int n,
         float[] b, int bo, float[] y, int yo, int rows, int cols, int fromRow, int toRow) {
       Helpers.Helper helper = Helpers.claim();
       if (helper == null) {
@@ -186,6 +199,7 @@ final class VectorWinograd {
       WinogradShare share = SHARES[helper.index];
       share.helper = helper;
       share.work = output ? OUTPUT : INPUT;
+      share.block = block;
       share.x = x;
       share.xo = xo;
       share.rowStep = rowStep;
@@ -205,10 +219,10 @@ final class VectorWinograd {
       return share;
     }
 
-    /** Hands products {@code [from, to)} ({@link #products}) to an idle helper; null where none is idle. */
+    /** Hands products {@code [from, to)} of {@code positions} ({@link #products}) to an idle helper; null where none is idle. */
     static WinogradShare offerProducts(
-        float[] v, int channels, int[] rowsAt, int tiles, int[] ks, float[] u, int n, float[] packed,
-        int packedSize, float[] m, int from, int to) {
+        float[] v, int channels, int positions, int[] rowsAt, int tiles, int[] ks, float[] u, int n,
+        float[] packed, int packedSize, float[] m, int from, int to) {
       Helpers.Helper helper = Helpers.claim();
       if (helper == null) {
         return null;
@@ -218,6 +232,7 @@ final class VectorWinograd {
       share.work = PRODUCTS;
       share.v = v;
       share.channels = channels;
+      share.positions = positions;
       share.rowsAt = rowsAt;
       share.tiles = tiles;
       share.ks = ks;
@@ -236,9 +251,9 @@ final class VectorWinograd {
     public void run() {
       try {
         switch (work) {
-          case OUTPUT -> outputRows(m, n, b, bo, y, yo, rows, cols, fromRow, toRow);
-          case INPUT -> inputRows(x, xo, rowStep, channels, rows, cols, v, fromRow, toRow);
-          default -> products(v, channels, rowsAt, tiles, ks, u, n, packed, packedSize, m, fromRow, toRow, VectorGemm.buffers());
+          case OUTPUT -> outputRows(m, n, b, bo, y, yo, rows, cols, block, fromRow, toRow);
+          case INPUT -> inputRows(x, xo, rowStep, channels, rows, cols, block, v, fromRow, toRow);
+          default -> products(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, fromRow, toRow, VectorGemm.buffers());
         }
       } finally {
         x = v = m = b = y = u = packed = null;
@@ -281,7 +296,7 @@ final class VectorWinograd {
         int t = ti * tileCols + tj;
         int r0 = 2 * ti;
         int c0 = 2 * tj;
-        transformBlock(x, xo, rowStep, channels, rows, cols, r0, c0, v, t);
+        transformBlock(x, xo, rowStep, channels, rows, cols, 2, r0, c0, v, t);
         for (int f = 0; f < n; f += L) {
           transformOutputGradient(d, dOff + (r0 * cols + c0) * n + f, cols * n, n, r0 + 1 < rows, c0 + 1 < cols, m, VectorGemm.packedOffset(t, f, tiles, n), packedSize);
         }
@@ -303,21 +318,25 @@ final class VectorWinograd {
   }
 
   /**
-   * {@code V = Bᵀ d B} for every vector of channels of the 4x4 input block at ({@code r0}, {@code
-   * c0}) (its missing rows and columns past an odd output read as zeros), block {@code t} of
-   * {@code v}: its 16 positions side by side.
+   * {@code V = Bᵀ d B} for every vector of channels of the input block of output block {@code
+   * block} (2 or 4) at ({@code r0}, {@code c0}) (its missing rows and columns past the input read
+   * as zeros), block {@code t} of {@code v}: its positions side by side.
    */
   private static void transformBlock(
-      float[] x, int xo, int rowStep, int channels, int rows, int cols, int r0, int c0, float[] v, int t) {
+      float[] x, int xo, int rowStep, int channels, int rows, int cols, int block, int r0, int c0, float[] v, int t) {
     int inRows = rows + 2;
     int inCols = cols + 2;
-    boolean inside = r0 + 4 <= inRows && c0 + 4 <= inCols;
+    int side = block + 2;
+    boolean inside = r0 + side <= inRows && c0 + side <= inCols;
     for (int ci = 0; ci < channels; ci += L) {
       int at = xo + r0 * rowStep + c0 * channels + ci;
-      if (inside) {
-        transformInput(x, at, rowStep, channels, v, t * 16 * channels + ci, channels);
+      int vo = t * side * side * channels + ci;
+      if (block == 4) {
+        transformInput4(x, at, rowStep, channels, Math.min(6, inRows - r0), Math.min(6, inCols - c0), v, vo, channels);
+      } else if (inside) {
+        transformInput(x, at, rowStep, channels, v, vo, channels);
       } else {
-        transformEdgeInput(x, at, rowStep, channels, inRows - r0, inCols - c0, v, t * 16 * channels + ci, channels);
+        transformEdgeInput(x, at, rowStep, channels, inRows - r0, inCols - c0, v, vo, channels);
       }
     }
   }
@@ -392,12 +411,19 @@ final class VectorWinograd {
     FloatVector.fromArray(S, g, tap + 2 * tapStep).add(s.add(h3)).intoArray(g, tap + 2 * tapStep);
   }
 
-  /** {@code U = G g Gᵀ} for every input channel and filter, into the buffers. */
-  private static float[] transformKernel(float[] w, int wo, int channels, int n, VectorGemm.Buffers buf) {
-    float[] u = buf.winogradKernel(16 * channels * n);
+  /**
+   * {@code U = G g Gᵀ} of output block {@code block} (2 or 4) for every input channel and filter,
+   * into the buffers: position p at {@code p·channels·n}.
+   */
+  private static float[] transformKernel(float[] w, int wo, int channels, int n, int block, VectorGemm.Buffers buf) {
+    float[] u = buf.winogradKernel((block + 2) * (block + 2) * channels * n);
     for (int ci = 0; ci < channels; ci++) {
       for (int f = 0; f < n; f += L) {
-        transformKernel(w, wo + ci * n + f, channels * n, u, ci * n + f, channels * n);
+        if (block == 4) {
+          transformKernel4(w, wo + ci * n + f, channels * n, u, ci * n + f, channels * n);
+        } else {
+          transformKernel(w, wo + ci * n + f, channels * n, u, ci * n + f, channels * n);
+        }
       }
     }
     return u;
@@ -558,5 +584,146 @@ final class VectorWinograd {
         s11.sub(s12).sub(s13).add(bias).intoArray(y, yo + rowStep + pixel);
       }
     }
+  }
+
+  // F(4x4, 3x3): each 4x4 block of outputs from a 6x6 block of inputs, 36 multiplies per input
+  // and output channel instead of 144 (Lavin and Gray's interpolation points 0, 1, -1, 2, -2 and
+  // infinity). Each 2D transform is its 1D transform on the block's columns, then on its rows, in
+  // place in the destination: 36 vectors in registers at once would spill. The 1D transforms take
+  // arrays, not vectors: called from several places they may not be inlined, and vectors passed
+  // to a method that is not are boxed.
+
+  /**
+   * {@code V = Bᵀ d B} of F(4x4, 3x3) for one vector of channels of the 6x6 input block at {@code
+   * x[at]} (pixels {@code pixel}, rows {@code rowStep} apart; those at or past {@code rowsLeft}
+   * rows and {@code colsLeft} columns read as zeros), its 36 positions {@code step} apart from
+   * {@code v[vo]}.
+   */
+  private static void transformInput4(
+      float[] x, int at, int rowStep, int pixel, int rowsLeft, int colsLeft, float[] v, int vo, int step) {
+    if (rowsLeft < 6 || colsLeft < 6) {
+      // The block runs past the input: its part inside copied into a zeroed 6x6 block first.
+      float[] edge = VectorGemm.buffers().winogradEdge(36 * L);
+      java.util.Arrays.fill(edge, 0, 36 * L, 0f);
+      for (int r = 0; r < rowsLeft; r++) {
+        for (int c = 0; c < colsLeft; c++) {
+          FloatVector.fromArray(S, x, at + r * rowStep + c * pixel).intoArray(edge, (r * 6 + c) * L);
+        }
+      }
+      transformInput4(edge, 0, 6 * L, L, 6, 6, v, vo, step);
+      return;
+    }
+    for (int j = 0; j < 6; j++) {
+      inputLine4(x, at + j * pixel, rowStep, v, vo + j * step, 6 * step);
+    }
+    for (int i = 0; i < 6; i++) {
+      inputLine4(v, vo + 6 * i * step, step, v, vo + 6 * i * step, step);
+    }
+  }
+
+  /**
+   * {@code Bᵀ d} of F(4x4, 3x3) for six vectors {@code inStep} apart from {@code in[io]}, into
+   * {@code out} {@code step} apart from {@code o} (which may be where they were read): 4d0 - 5d2
+   * + d4, (d4 - 4d2) ± (d3 - 4d1), (d4 - d2) ± 2(d3 - d1), 4d1 - 5d3 + d5.
+   */
+  private static void inputLine4(float[] in, int io, int inStep, float[] out, int o, int step) {
+    FloatVector d0 = FloatVector.fromArray(S, in, io);
+    FloatVector d1 = FloatVector.fromArray(S, in, io + inStep);
+    FloatVector d2 = FloatVector.fromArray(S, in, io + 2 * inStep);
+    FloatVector d3 = FloatVector.fromArray(S, in, io + 3 * inStep);
+    FloatVector d4 = FloatVector.fromArray(S, in, io + 4 * inStep);
+    FloatVector d5 = FloatVector.fromArray(S, in, io + 5 * inStep);
+    FloatVector a = d2.fma(FloatVector.broadcast(S, -4f), d4);
+    FloatVector b = d1.fma(FloatVector.broadcast(S, -4f), d3);
+    FloatVector c = d4.sub(d2);
+    FloatVector e = d3.sub(d1).mul(2f);
+    d0.fma(FloatVector.broadcast(S, 4f), d2.fma(FloatVector.broadcast(S, -5f), d4)).intoArray(out, o);
+    a.add(b).intoArray(out, o + step);
+    a.sub(b).intoArray(out, o + 2 * step);
+    c.add(e).intoArray(out, o + 3 * step);
+    c.sub(e).intoArray(out, o + 4 * step);
+    d1.fma(FloatVector.broadcast(S, 4f), d3.fma(FloatVector.broadcast(S, -5f), d5)).intoArray(out, o + 5 * step);
+  }
+
+  /**
+   * {@code Y = Aᵀ M A} of F(4x4, 3x3) plus the bias for one vector of filters of one 4x4 output
+   * block: M's 36 positions {@code step} apart from {@code m[mo]} (overwritten: the columns'
+   * transform is kept in place), the outputs {@code rowStep} apart from {@code y[yo]}, only the
+   * first {@code rowsOut} rows and {@code colsOut} columns where the output ends inside the block.
+   */
+  private static void transformOutput4(
+      float[] m, int mo, int step, float[] b, int bo, float[] y, int yo, int rowStep, int pixel,
+      int rowsOut, int colsOut) {
+    for (int j = 0; j < 6; j++) {
+      outputLine4(m, mo + j * step, 6 * step, null, -1, m, mo + j * step, 6 * step, 4);
+    }
+    for (int i = 0; i < rowsOut; i++) {
+      outputLine4(m, mo + 6 * i * step, step, b, bo, y, yo + i * rowStep, pixel, colsOut);
+    }
+  }
+
+  /**
+   * {@code Aᵀ m} of F(4x4, 3x3) for six vectors {@code inStep} apart from {@code in[io]}, plus the
+   * bias at {@code b[bo]} (none with {@code bo < 0}), its first {@code count} results into {@code
+   * out} {@code step} apart from {@code o}: m0 + (m1 + m2) + (m3 + m4), (m1 - m2) + 2(m3 - m4),
+   * (m1 + m2) + 4(m3 + m4), (m1 - m2) + 8(m3 - m4) + m5.
+   */
+  private static void outputLine4(
+      float[] in, int io, int inStep, float[] b, int bo, float[] out, int o, int step, int count) {
+    FloatVector m0 = FloatVector.fromArray(S, in, io);
+    FloatVector m1 = FloatVector.fromArray(S, in, io + inStep);
+    FloatVector m2 = FloatVector.fromArray(S, in, io + 2 * inStep);
+    FloatVector m3 = FloatVector.fromArray(S, in, io + 3 * inStep);
+    FloatVector m4 = FloatVector.fromArray(S, in, io + 4 * inStep);
+    FloatVector m5 = FloatVector.fromArray(S, in, io + 5 * inStep);
+    FloatVector bias = bo >= 0 ? FloatVector.fromArray(S, b, bo) : FloatVector.zero(S);
+    FloatVector s12 = m1.add(m2);
+    FloatVector d12 = m1.sub(m2);
+    FloatVector s34 = m3.add(m4);
+    FloatVector d34 = m3.sub(m4);
+    m0.add(s12).add(s34).add(bias).intoArray(out, o);
+    if (count > 1) {
+      d34.fma(FloatVector.broadcast(S, 2f), d12).add(bias).intoArray(out, o + step);
+    }
+    if (count > 2) {
+      s34.fma(FloatVector.broadcast(S, 4f), s12).add(bias).intoArray(out, o + 2 * step);
+    }
+    if (count > 3) {
+      d34.fma(FloatVector.broadcast(S, 8f), d12).add(m5).add(bias).intoArray(out, o + 3 * step);
+    }
+  }
+
+  /**
+   * {@code U = G g Gᵀ} of F(4x4, 3x3) for one vector of filters: {@code g} the 3x3 taps {@code
+   * tapStep} apart from {@code w[wo]}, {@code U}'s 36 positions {@code step} apart from {@code
+   * u[uo]}.
+   */
+  private static void transformKernel4(float[] w, int wo, int tapStep, float[] u, int uo, int step) {
+    for (int j = 0; j < 3; j++) {
+      kernelLine4(w, wo + j * tapStep, 3 * tapStep, u, uo + j * step, 6 * step);
+    }
+    for (int i = 0; i < 6; i++) {
+      kernelLine4(u, uo + 6 * i * step, step, u, uo + 6 * i * step, step);
+    }
+  }
+
+  /**
+   * {@code G g} of F(4x4, 3x3) for three vectors {@code inStep} apart from {@code in[io]}, into
+   * {@code out} {@code step} apart from {@code o} (which may be where they were read): g0/4, -(g0
+   * + g1 + g2)/6, -(g0 - g1 + g2)/6, (g0/24 + g2/6) ± g1/12, g2.
+   */
+  private static void kernelLine4(float[] in, int io, int inStep, float[] out, int o, int step) {
+    FloatVector g0 = FloatVector.fromArray(S, in, io);
+    FloatVector g1 = FloatVector.fromArray(S, in, io + inStep);
+    FloatVector g2 = FloatVector.fromArray(S, in, io + 2 * inStep);
+    FloatVector s = g0.add(g2);
+    FloatVector p = g0.mul(1f / 24).add(g2.mul(1f / 6));
+    FloatVector q = g1.mul(1f / 12);
+    g0.mul(0.25f).intoArray(out, o);
+    s.add(g1).mul(-1f / 6).intoArray(out, o + step);
+    s.sub(g1).mul(-1f / 6).intoArray(out, o + 2 * step);
+    p.add(q).intoArray(out, o + 3 * step);
+    p.sub(q).intoArray(out, o + 4 * step);
+    g2.intoArray(out, o + 5 * step);
   }
 }

@@ -660,16 +660,23 @@ class KernelsTest {
   }
 
   /**
-   * Winograd's F(2x2, 3x3) against the convolution in double precision: even and odd output
-   * sizes (blocks that run past the input), with and without a bias, channel counts that take the
-   * transforms and ones that fall back. Its error is a few times the direct sum's, which is what
-   * the bound (a relative 2e-5 of the sum of the products' magnitudes) allows.
+   * Winograd's F(4x4, 3x3) and F(2x2, 3x3) against the convolution in double precision: output
+   * sizes that fill the last blocks and ones that end inside them (blocks that run past the
+   * input), with and without a bias, channel counts that take the transforms and ones that fall
+   * back. Its error is a few times the direct sum's, which is what the bound (a relative 2e-5 of
+   * the sum of the products' magnitudes) allows.
    */
   @Test
   void winogradIsTheConvolutionWithinItsErrorBound() {
     SplittableRandom random = new SplittableRandom(23);
     int lanes = Kernels.VECTORIZED ? Vectors.lanes() : 8;
-    int[][] shapes = {{14, 14, 32, 64}, {7, 9, lanes, 2 * lanes}, {5, 4, 2 * lanes, lanes}, {4, 4, 3, 40}, {28, 28, lanes, 4 * lanes}};
+    // F(4x4, 3x3) for the first, fifth and sixth (the last blocks partly outside), F(2x2, 3x3)
+    // for the second, third and the last two.
+    int[][] shapes = {
+      {14, 14, 32, 64}, {7, 9, lanes, 2 * lanes}, {5, 4, 2 * lanes, lanes}, {4, 4, 3, 40},
+      {28, 28, lanes, 4 * lanes}, {13, 15, 2 * lanes, lanes}, {6, 6, lanes, 2 * lanes},
+      {2, 3, 2 * lanes, lanes}
+    };
     for (int[] shape : shapes) {
       int rows = shape[0];
       int cols = shape[1];
@@ -705,6 +712,20 @@ class KernelsTest {
         }
       }
     }
+  }
+
+  /**
+   * Winograd's larger block where it saves a quarter of the multiply-adds or more and each
+   * product has two register blocks of rows.
+   */
+  @Test
+  void winogradTakesTheLargerBlockWhereItSavesMultiplies() {
+    assertEquals(4, ConvolutionRules.winogradBlock(14, 14)); // 16 blocks of 36 against 49 of 16
+    assertEquals(4, ConvolutionRules.winogradBlock(56, 56));
+    assertEquals(2, ConvolutionRules.winogradBlock(7, 7)); // 4 of 36 against 16 of 16: too few rows
+    assertEquals(4, ConvolutionRules.winogradBlock(13, 15)); // 16 blocks: the last ones partly outside
+    assertEquals(2, ConvolutionRules.winogradBlock(6, 6)); // 4 of 36 against 9 of 16: equal
+    assertEquals(2, ConvolutionRules.winogradBlock(2, 2));
   }
 
   /**

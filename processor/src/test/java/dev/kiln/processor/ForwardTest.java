@@ -443,6 +443,35 @@ class ForwardTest {
   }
 
   /**
+   * A Winograd convolution whose weights outweigh its output runs over tiles, its products over
+   * the tile's blocks (F(4x4, 3x3): 13x13 outputs, the last blocks past the edge): still the bits
+   * predict gives, for batch sizes that leave short tiles.
+   */
+  @Test
+  void batchPredictOverTiledWinogradConvolutionsMatchesPredict() {
+    Model m =
+        model(
+            "TiledWinograd",
+            "height = 13, width = 13, channels = 80",
+            "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) @ReLU Layer c;",
+            "@Dense(units = 5) @Softmax Layer out;");
+    int size = 13 * 13 * 80;
+    for (int n : new int[] {1, 9}) {
+      float[] inputs = new float[n * size];
+      java.util.SplittableRandom random = new java.util.SplittableRandom(n);
+      for (int i = 0; i < inputs.length; i++) {
+        inputs[i] = (float) random.nextDouble(-1, 1);
+      }
+      float[] batch = new float[n * 5];
+      m.predictBatch(inputs, batch, 2);
+      for (int s = 0; s < n; s++) {
+        float[] one = m.predict(Arrays.copyOfRange(inputs, s * size, (s + 1) * size));
+        assertArrayEquals(one, Arrays.copyOfRange(batch, s * 5, (s + 1) * 5), EXACT, n + " samples, sample " + s);
+      }
+    }
+  }
+
+  /**
    * Winograd convolutions (3x3, stride 1, 32 filters; the second's input gradient too) keep their
    * transformed kernels through a tile of predictBatch: still the bits predict gives, and after
    * the weights change, the new weights' bits (a kernel kept from the call before is not used).

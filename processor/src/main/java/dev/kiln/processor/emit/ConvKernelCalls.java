@@ -91,10 +91,10 @@ final class ConvKernelCalls {
     return "2 * " + step.weightConstant() + (turned ? " + 1" : "");
   }
 
-  /** Whether the forward pass takes Winograd's form ({@link #takesWinograd}). */
+  /** Whether the forward pass takes Winograd's form ({@link Op.Conv#takesWinograd}). */
   static boolean winograd(Step step, Op.Conv conv) {
     Node node = step.node();
-    return takesWinograd(conv, node, node.input().channels(), conv.filters(), node.output());
+    return conv.takesWinograd(node.input().channels(), conv.filters(), node.output());
   }
 
   /**
@@ -103,22 +103,7 @@ final class ConvKernelCalls {
    */
   static boolean winogradInputGradient(Step step, Op.Conv conv) {
     Node node = step.node();
-    return takesWinograd(conv, node, conv.filters(), node.input().channels(), node.input());
-  }
-
-  /**
-   * Winograd's rule for the 3x3 stride-1 convolution of {@code conv} (or of its turned kernel)
-   * from {@code from} to {@code to} channels onto {@code out}: 32 output channels or more (the
-   * packed product's width), both channel counts whole vectors of 8 (AVX2's; the runtime checks
-   * its own width and else sums directly), a 2x2 output block at least, and activations that
-   * outweigh the weights (where weights dominate, the layer runs over tiles, and 16 products of
-   * small blocks would each repack them).
-   */
-  private static boolean takesWinograd(Op.Conv conv, Node node, int from, int to, TensorShape out) {
-    Window w = conv.window();
-    return w.kernelHeight() == 3 && w.kernelWidth() == 3 && w.strideHeight() == 1
-        && w.strideWidth() == 1 && to >= 32 && to % 8 == 0 && from % 8 == 0 && out.height() >= 2
-        && out.width() >= 2 && !node.runsOverTiles();
+    return conv.takesWinograd(conv.filters(), node.input().channels(), node.input());
   }
 
   /**
@@ -146,6 +131,17 @@ final class ConvKernelCalls {
       code.add("// Vector path: every window lies inside the input.\n");
       source = "x, xo, xStride";
     }
+    if (winograd(step, conv)) {
+      code.add("// A 3x3 kernel of stride 1 over $L filters: $L, one product per position over the"
+              + " tile's blocks.\n// Its transformed kernel is kept under the key $L, made again when"
+              + " the weights change.\n", conv.filters(),
+          ConvolutionRules.describeWinograd(g.out().height(), g.out().width()), weightsKey(step, false));
+      code.addStatement(
+          "$T.winograd3x3Tile($L, $L, $L, p, $L, p, $L, $L, y, yo, yStride, $L, $L, n, $L)", KERNELS,
+          source, g.inputRow(), g.in().channels(), JavaLayer.weights(step), JavaLayer.biasArgument(step),
+          conv.filters(), g.out().height(), g.out().width(), weightsKey(step, false));
+      return addTileActivation(code, activation);
+    }
     code.add("// Per sample $L; a packed product takes the tile's pixels together, its weights packed"
             + " once.\n",
         ConvolutionRules.describe(
@@ -155,6 +151,11 @@ final class ConvKernelCalls {
         "$T.convolveTile($L, $L, p, $L, p, $L, $L, y, yo, yStride, $L, $L, n, $L)", KERNELS, source,
         windows(g), JavaLayer.weights(step), JavaLayer.biasArgument(step), conv.filters(),
         g.out().height(), g.out().width(), weightsKey(step, false));
+    return addTileActivation(code, activation);
+  }
+
+  /** {@code activation} per sample of the tile (at {@code y[ys..]}), then a return. */
+  private static CodeBlock addTileActivation(CodeBlock.Builder code, CodeBlock activation) {
     if (!activation.isEmpty()) {
       code.beginControlFlow("for (int k = 0; k < n; k++)");
       code.addStatement("int ys = yo + k * yStride");

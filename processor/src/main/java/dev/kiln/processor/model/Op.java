@@ -208,12 +208,29 @@ public sealed interface Op {
     /**
      * Where its weights are at least four times one sample's output (ResNet-18's last two stages:
      * 2.4 million weights against 25,088 outputs), with a matrix product's worth of filters and
-     * pixels; not where activations dominate (SEEDCNN's c2, LeNet-5's c3).
+     * pixels; not where activations dominate (SEEDCNN's c2, LeNet-5's c3). A Winograd layer over
+     * tiles takes the tile's blocks into each product, so its transformed kernel is read once per
+     * tile; where activations dominate, that kernel stays in cache from sample to sample anyway,
+     * and the tile's blocks would only push each other out (SEEDCNN's c2 over tiles: 6,574-7,295
+     * images/s at batch 256 against 8,760-9,048 per sample).
      */
     @Override
     public boolean runsOverTiles(TensorShape input, TensorShape output) {
       long weights = (long) window.kernelHeight() * window.kernelWidth() * input.channels() * filters;
       return filters >= 32 && (long) output.height() * output.width() >= 6 && weights >= 4 * output.size();
+    }
+
+    /**
+     * Whether its vector path takes Winograd's form from {@code from} to {@code to} channels onto
+     * {@code out} (the forward pass; the input gradient's turned kernel with the channel counts
+     * swapped): a 3x3 kernel of stride 1, 32 output channels or more (the packed product's
+     * width), both channel counts whole vectors of 8 (AVX2's; the runtime checks its own width
+     * and else sums directly) and a 2x2 output block at least.
+     */
+    public boolean takesWinograd(int from, int to, TensorShape out) {
+      return window.kernelHeight() == 3 && window.kernelWidth() == 3 && window.strideHeight() == 1
+          && window.strideWidth() == 1 && to >= 32 && to % 8 == 0 && from % 8 == 0 && out.height() >= 2
+          && out.width() >= 2;
     }
 
     @Override

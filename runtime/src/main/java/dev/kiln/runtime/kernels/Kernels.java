@@ -239,10 +239,24 @@ public final class Kernels {
   public static void winograd3x3(
       float[] x, int xo, int rowStep, int channels, float[] w, int wo, float[] b, int bo, int n,
       float[] y, int yo, int rows, int cols, int kernelKey) {
+    winograd3x3Tile(x, xo, 0, rowStep, channels, w, wo, b, bo, n, y, yo, 0, rows, cols, 1, kernelKey);
+  }
+
+  /**
+   * {@link #winograd3x3} over a tile of {@code count} samples, sample s's input {@code s·xStride}
+   * and its output {@code s·yStride} after the first's: the samples' blocks are the rows of one
+   * matrix product per Winograd position, so the transformed kernel is read once for the tile.
+   * Each output is computed as {@link #winograd3x3} computes it alone.
+   */
+  public static void winograd3x3Tile(
+      float[] x, int xo, int xStride, int rowStep, int channels, float[] w, int wo, float[] b, int bo,
+      int n, float[] y, int yo, int yStride, int rows, int cols, int count, int kernelKey) {
     if (VECTORIZED && WINOGRAD && VectorWinograd.applies(channels, n)) {
-      VectorWinograd.convolve(x, xo, rowStep, channels, w, wo, b, bo, n, y, yo, rows, cols, kernelKey);
+      VectorWinograd.convolve(x, xo, xStride, rowStep, channels, w, wo, b, bo, n, y, yo, yStride, rows, cols, count, kernelKey);
     } else {
-      convolve(x, xo, rowStep, channels, rowStep, 3, 3 * channels, w, wo, b, bo, n, y, yo, rows, cols);
+      for (int s = 0; s < count; s++) {
+        convolve(x, xo + s * xStride, rowStep, channels, rowStep, 3, 3 * channels, w, wo, b, bo, n, y, yo + s * yStride, rows, cols);
+      }
     }
   }
 

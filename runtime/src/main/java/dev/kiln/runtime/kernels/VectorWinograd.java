@@ -35,16 +35,21 @@ final class VectorWinograd {
    * {@code y = b + conv3x3(x)}: output {@code rows x cols x n} at {@code y[yo..]}, input pixel
    * (r, c) of {@code channels} floats at {@code x[xo + r·rowStep + c·channels]}, every window
    * inside the input (it has {@code rows + 2} rows and {@code cols + 2} columns), weights HWIO at
-   * {@code w[wo..]}, bias at {@code b[bo..]} (none with {@code bo < 0}).
+   * {@code w[wo..]}, bias at {@code b[bo..]} (none with {@code bo < 0}); for each of {@code
+   * count} samples, sample s's input {@code s·xStride} and its output {@code s·yStride} further
+   * on. The samples' blocks are the rows of one product per position, so the transformed kernel is
+   * read once for the tile.
    */
   static void convolve(
-      float[] x, int xo, int rowStep, int channels, float[] w, int wo, float[] b, int bo, int n,
-      float[] y, int yo, int rows, int cols, int kernelKey) {
+      float[] x, int xo, int xStride, int rowStep, int channels, float[] w, int wo, float[] b, int bo,
+      int n, float[] y, int yo, int yStride, int rows, int cols, int count, int kernelKey) {
     int block = ConvolutionRules.winogradBlock(rows, cols);
     int positions = (block + 2) * (block + 2);
     int tileRows = (rows + block - 1) / block;
     int tileCols = (cols + block - 1) / block;
-    int tiles = tileRows * tileCols;
+    // Rows of blocks, all samples': sample s's block (ti, tj) is block (s·tileRows + ti, tj).
+    int allRows = count * tileRows;
+    int tiles = allRows * tileCols;
     VectorGemm.Buffers buf = VectorGemm.buffers();
     float[] v = buf.winogradInput(positions * tiles * channels);
     float[] m = buf.c(positions * tiles * n);
@@ -69,11 +74,11 @@ final class VectorWinograd {
     // blocks each, where this thread may share (predict): on one thread they were two fifths of
     // the first stage's time while the helper waited for the products.
     boolean shareTransforms =
-        buf.shareWithHelpers && (long) positions * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && tileRows >= 2;
-    int split = tileRows / 2;
+        buf.shareWithHelpers && (long) positions * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && allRows >= 2;
+    int split = allRows / 2;
     WinogradShare inputShare =
-        shareTransforms ? WinogradShare.offer(false, block, x, xo, rowStep, channels, v, null, 0, b, bo, y, yo, rows, cols, split, tileRows) : null;
-    inputRows(x, xo, rowStep, channels, rows, cols, block, v, 0, inputShare == null ? tileRows : split);
+        shareTransforms ? WinogradShare.offer(false, block, x, xo, xStride, rowStep, channels, v, null, 0, b, bo, y, yo, yStride, rows, cols, split, allRows) : null;
+    inputRows(x, xo, xStride, rowStep, channels, rows, cols, block, v, 0, inputShare == null ? allRows : split);
     if (inputShare != null) {
       inputShare.await();
     }
@@ -97,8 +102,8 @@ final class VectorWinograd {
       productShare.await();
     }
     WinogradShare outputShare =
-        shareTransforms ? WinogradShare.offer(true, block, null, 0, 0, 0, null, m, n, b, bo, y, yo, rows, cols, split, tileRows) : null;
-    outputRows(m, n, b, bo, y, yo, rows, cols, block, 0, outputShare == null ? tileRows : split);
+        shareTransforms ? WinogradShare.offer(true, block, null, 0, 0, 0, 0, null, m, n, b, bo, y, yo, yStride, rows, cols, split, allRows) : null;
+    outputRows(m, n, b, bo, y, yo, yStride, rows, cols, block, 0, outputShare == null ? allRows : split);
     if (outputShare != null) {
       outputShare.await();
     }
@@ -125,32 +130,43 @@ final class VectorWinograd {
     }
   }
 
-  /** V of the blocks in rows {@code [fromRow, toRow)} of blocks ({@link #transformBlock}). */
+  /**
+   * V of the blocks in rows {@code [fromRow, toRow)} of blocks, all samples' ({@link
+   * #transformBlock}).
+   */
   private static void inputRows(
-      float[] x, int xo, int rowStep, int channels, int rows, int cols, int block, float[] v, int fromRow, int toRow) {
+      float[] x, int xo, int xStride, int rowStep, int channels, int rows, int cols, int block, float[] v,
+      int fromRow, int toRow) {
+    int tileRows = (rows + block - 1) / block;
     int tileCols = (cols + block - 1) / block;
-    for (int ti = fromRow; ti < toRow; ti++) {
+    for (int row = fromRow; row < toRow; row++) {
+      int sample = row / tileRows;
+      int ti = row - sample * tileRows;
       for (int tj = 0; tj < tileCols; tj++) {
-        transformBlock(x, xo, rowStep, channels, rows, cols, block, block * ti, block * tj, v, ti * tileCols + tj);
+        transformBlock(x, xo + sample * xStride, rowStep, channels, rows, cols, block, block * ti, block * tj, v, row * tileCols + tj);
       }
     }
   }
 
   /**
-   * The outputs of the blocks in rows {@code [fromRow, toRow)} of blocks ({@link
+   * The outputs of the blocks in rows {@code [fromRow, toRow)} of blocks, all samples' ({@link
    * #transformOutput}, {@link #transformOutput4}).
    */
   private static void outputRows(
-      float[] m, int n, float[] b, int bo, float[] y, int yo, int rows, int cols, int block, int fromRow, int toRow) {
+      float[] m, int n, float[] b, int bo, float[] y, int yo, int yStride, int rows, int cols, int block,
+      int fromRow, int toRow) {
+    int tileRows = (rows + block - 1) / block;
     int tileCols = (cols + block - 1) / block;
     int positions = (block + 2) * (block + 2);
-    for (int ti = fromRow; ti < toRow; ti++) {
+    for (int row = fromRow; row < toRow; row++) {
+      int sample = row / tileRows;
+      int ti = row - sample * tileRows;
       for (int tj = 0; tj < tileCols; tj++) {
-        int t = ti * tileCols + tj;
+        int t = row * tileCols + tj;
         int r0 = block * ti;
         int c0 = block * tj;
         for (int f = 0; f < n; f += L) {
-          int out = yo + (r0 * cols + c0) * n + f;
+          int out = yo + sample * yStride + (r0 * cols + c0) * n + f;
           int biasAt = bo < 0 ? -1 : bo + f;
           if (block == 4) {
             transformOutput4(m, t * positions * n + f, n, b, biasAt, y, out, cols * n, n, Math.min(4, rows - r0), Math.min(4, cols - c0));
@@ -182,7 +198,8 @@ final class VectorWinograd {
     private int work;
     private float[] x, v, m, b, y, u, packed;
     private int[] rowsAt, ks;
-    private int block, positions, xo, rowStep, channels, n, bo, yo, rows, cols, fromRow, toRow, tiles, packedSize;
+    private int block, positions, xo, xStride, rowStep, channels, n, bo, yo, yStride, rows, cols, fromRow, toRow, tiles,
+        packedSize;
 
     static final int INPUT = 0;
     static final int OUTPUT = 1;
@@ -190,8 +207,9 @@ final class VectorWinograd {
 
     /** Hands the transforms of rows {@code [fromRow, toRow)} to an idle helper; null where none is idle. */
     static WinogradShare offer(
-        boolean output, int block, float[] x, int xo, int rowStep, int channels, float[] v, float[] m, int n,
-        float[] b, int bo, float[] y, int yo, int rows, int cols, int fromRow, int toRow) {
+        boolean output, int block, float[] x, int xo, int xStride, int rowStep, int channels, float[] v,
+        float[] m, int n, float[] b, int bo, float[] y, int yo, int yStride, int rows, int cols, int fromRow,
+        int toRow) {
       Helpers.Helper helper = Helpers.claim();
       if (helper == null) {
         return null;
@@ -202,6 +220,7 @@ final class VectorWinograd {
       share.block = block;
       share.x = x;
       share.xo = xo;
+      share.xStride = xStride;
       share.rowStep = rowStep;
       share.channels = channels;
       share.v = v;
@@ -211,6 +230,7 @@ final class VectorWinograd {
       share.bo = bo;
       share.y = y;
       share.yo = yo;
+      share.yStride = yStride;
       share.rows = rows;
       share.cols = cols;
       share.fromRow = fromRow;
@@ -251,8 +271,8 @@ final class VectorWinograd {
     public void run() {
       try {
         switch (work) {
-          case OUTPUT -> outputRows(m, n, b, bo, y, yo, rows, cols, block, fromRow, toRow);
-          case INPUT -> inputRows(x, xo, rowStep, channels, rows, cols, block, v, fromRow, toRow);
+          case OUTPUT -> outputRows(m, n, b, bo, y, yo, yStride, rows, cols, block, fromRow, toRow);
+          case INPUT -> inputRows(x, xo, xStride, rowStep, channels, rows, cols, block, v, fromRow, toRow);
           default -> products(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, fromRow, toRow, VectorGemm.buffers());
         }
       } finally {

@@ -715,6 +715,40 @@ class KernelsTest {
   }
 
   /**
+   * Winograd over a tile of samples gives each sample the bits it gets alone, with its kernel
+   * kept or not, in both forms and where the channels fall back.
+   */
+  @Test
+  void winogradOverATileIsEachSampleAlone() {
+    SplittableRandom random = new SplittableRandom(31);
+    int lanes = Kernels.VECTORIZED ? Vectors.lanes() : 8;
+    int[][] shapes = {{14, 14, 2 * lanes, 4 * lanes}, {7, 5, lanes, 2 * lanes}, {4, 4, 3, 40}};
+    for (int[] shape : shapes) {
+      int rows = shape[0];
+      int cols = shape[1];
+      int c = shape[2];
+      int n = shape[3];
+      int count = 3;
+      int xStride = (rows + 2) * (cols + 2) * c + 5;
+      int yStride = rows * cols * n + 7;
+      float[] x = randoms(random, 1 + count * xStride);
+      float[] w = randoms(random, 9 * c * n + 2);
+      float[] b = randoms(random, n + 1);
+      for (int key : new int[] {-1, 11}) {
+        float[] tile = new float[2 + count * yStride];
+        Kernels.winograd3x3Tile(x, 1, xStride, (cols + 2) * c, c, w, 2, b, 1, n, tile, 2, yStride, rows, cols, count, key);
+        for (int sample = 0; sample < count; sample++) {
+          float[] alone = new float[rows * cols * n];
+          Kernels.winograd3x3(x, 1 + sample * xStride, (cols + 2) * c, c, w, 2, b, 1, n, alone, 0, rows, cols, key);
+          assertArrayEquals(
+              alone, java.util.Arrays.copyOfRange(tile, 2 + sample * yStride, 2 + sample * yStride + alone.length),
+              java.util.Arrays.toString(shape) + " sample " + sample + " key " + key);
+        }
+      }
+    }
+  }
+
+  /**
    * Winograd's larger block where it saves a quarter of the multiply-adds or more and each
    * product has two register blocks of rows.
    */

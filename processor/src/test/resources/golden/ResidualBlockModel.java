@@ -620,12 +620,16 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    * stemNorm folded into stem: weights times gamma / sigma per output channel, the shift as the bias.
    */
   static void foldSTEM(float[] p, float[] s, float[] f) {
+    float[] scale = new float[4];
     for (int o = 0; o < 4; o++) {
-      float scale = p[STEM_NORM_WEIGHTS + o] / (float) Math.sqrt(s[STEM_NORM_STATE + 4 + o] + 0.001f);
-      for (int k = 0; k < 18; k++) {
-        f[STEM_WEIGHTS + k * 4 + o] *= scale;
+      scale[o] = p[STEM_NORM_WEIGHTS + o] / (float) Math.sqrt(s[STEM_NORM_STATE + 4 + o] + 0.001f);
+      f[STEM_NORM_BIAS + o] = (0f - s[STEM_NORM_STATE + o]) * scale[o] + p[STEM_NORM_BIAS + o];
+    }
+    for (int k = 0; k < 18; k++) {
+      int row = STEM_WEIGHTS + k * 4;
+      for (int o = 0; o < 4; o++) {
+        f[row + o] *= scale[o];
       }
-      f[STEM_NORM_BIAS + o] = (0f - s[STEM_NORM_STATE + o]) * scale + p[STEM_NORM_BIAS + o];
     }
   }
 
@@ -678,12 +682,16 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
    * branchBNorm folded into branchB: weights times gamma / sigma per output channel, the shift as the bias.
    */
   static void foldBRANCH_B(float[] p, float[] s, float[] f) {
+    float[] scale = new float[4];
     for (int o = 0; o < 4; o++) {
-      float scale = p[BRANCH_BNORM_WEIGHTS + o] / (float) Math.sqrt(s[BRANCH_BNORM_STATE + 4 + o] + 0.001f);
-      for (int k = 0; k < 4; k++) {
-        f[BRANCH_B_WEIGHTS + k * 4 + o] *= scale;
+      scale[o] = p[BRANCH_BNORM_WEIGHTS + o] / (float) Math.sqrt(s[BRANCH_BNORM_STATE + 4 + o] + 0.001f);
+      f[BRANCH_BNORM_BIAS + o] = (p[BRANCH_B_BIAS + o] - s[BRANCH_BNORM_STATE + o]) * scale[o] + p[BRANCH_BNORM_BIAS + o];
+    }
+    for (int k = 0; k < 4; k++) {
+      int row = BRANCH_B_WEIGHTS + k * 4;
+      for (int o = 0; o < 4; o++) {
+        f[row + o] *= scale[o];
       }
-      f[BRANCH_BNORM_BIAS + o] = (p[BRANCH_B_BIAS + o] - s[BRANCH_BNORM_STATE + o]) * scale + p[BRANCH_BNORM_BIAS + o];
     }
   }
 

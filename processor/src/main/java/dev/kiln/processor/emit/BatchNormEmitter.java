@@ -66,17 +66,24 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
             .addParameter(float[].class, "p")
             .addParameter(float[].class, "s")
             .addParameter(float[].class, "f");
+    // The scales first, then the weights row by row: a channel's weights lie a row apart, and
+    // walking them channel by channel (ResNet-18's last stage: 4,608 rows of 2 KiB) missed the
+    // cache on every one.
+    method.addStatement("float[] scale = new float[$L]", channels);
     method.beginControlFlow("for (int o = 0; o < $L; o++)", channels);
     method.addStatement(
-        "float scale = p[$L + o] / (float) $T.sqrt(s[$L + o] + $Lf)", JavaLayer.weights(norm), Math.class,
+        "scale[o] = p[$L + o] / (float) $T.sqrt(s[$L + o] + $Lf)", JavaLayer.weights(norm), Math.class,
         JavaLayer.state(norm).plus(channels), (float) op.epsilon());
-    method.beginControlFlow("for (int k = 0; k < $L; k++)", rows);
-    method.addStatement("f[$L + k * $L + o] *= scale", JavaLayer.weights(producer), channels);
-    method.endControlFlow();
     method.addStatement(
-        "f[$L + o] = ($L - s[$L + o]) * scale + p[$L + o]", JavaLayer.bias(norm),
+        "f[$L + o] = ($L - s[$L + o]) * scale[o] + p[$L + o]", JavaLayer.bias(norm),
         producer.biasOffset() >= 0 ? "p[" + JavaLayer.bias(producer).plus("o") + "]" : "0f",
         JavaLayer.state(norm), JavaLayer.bias(norm));
+    method.endControlFlow();
+    method.beginControlFlow("for (int k = 0; k < $L; k++)", rows);
+    method.addStatement("int row = $L + k * $L", JavaLayer.weights(producer), channels);
+    method.beginControlFlow("for (int o = 0; o < $L; o++)", channels);
+    method.addStatement("f[row + o] *= scale[o]");
+    method.endControlFlow();
     method.endControlFlow();
     return method.build();
   }

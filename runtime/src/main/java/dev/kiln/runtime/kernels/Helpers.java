@@ -74,13 +74,28 @@ public final class Helpers {
 
     /** Waits until the task has run and frees the helper; returns what the task threw, or null. */
     public Throwable await() {
+      Throwable t = awaitKeeping();
+      release();
+      return t;
+    }
+
+    /**
+     * Waits until the task has run, the helper still the caller's (so that it may clear what it
+     * shared before another caller claims the helper); returns what the task threw, or null.
+     * Then {@link #release}.
+     */
+    Throwable awaitKeeping() {
       while (!done) {
         Thread.onSpinWait();
       }
       Throwable t = failure;
       failure = null;
-      busy.set(false);
       return t;
+    }
+
+    /** Frees the helper after {@link #awaitKeeping}. */
+    void release() {
+      busy.set(false);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.kiln.runtime.kernels;
 import static dev.kiln.runtime.kernels.Vectors.L;
 import static dev.kiln.runtime.kernels.Vectors.S;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -53,10 +54,18 @@ final class VectorWinograd {
     VectorGemm.Buffers buf = VectorGemm.buffers();
     float[] v = buf.winogradInput(positions * tiles * channels);
     float[] m = buf.c(positions * tiles * n);
+    // Large layers (ResNet-18's) share the transforms with a helper where this thread may share
+    // (predict): on one thread they were two fifths of the first stage's time while the helper
+    // waited for the products. Rows of blocks, products and rows again are taken one at a time by
+    // whichever thread is free ({@link WinogradShare}), so neither waits for the other's half.
+    boolean shareTransforms =
+        buf.shareWithHelpers && (long) positions * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && allRows >= 2;
+    WinogradShare inputShare =
+        shareTransforms ? WinogradShare.offer(false, block, x, xo, xStride, rowStep, channels, v, null, 0, b, bo, y, yo, yStride, rows, cols, allRows) : null;
     // A kernel with a key (kept as twice the key: a product's B is kept under the odd ones) is
     // transformed and its products' B packed once and kept: under a hold of the weights (a tile
     // of samples) by the tile's first sample, else (predict) whenever the weights differ from
-    // those it was made from.
+    // those it was made from. The helper transforms the input meanwhile.
     VectorGemm.HeldKernel held = null;
     int packedSize = VectorGemm.packedSize(channels, n);
     if (kernelKey >= 0) {
@@ -70,52 +79,44 @@ final class VectorWinograd {
       }
     }
     float[] u = held == null ? transformKernel(w, wo, channels, n, block, buf) : null;
-    // Large layers (ResNet-18's first stages) share the transforms with a helper, half the rows of
-    // blocks each, where this thread may share (predict): on one thread they were two fifths of
-    // the first stage's time while the helper waited for the products.
-    boolean shareTransforms =
-        buf.shareWithHelpers && (long) positions * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && allRows >= 2;
-    int split = allRows / 2;
-    WinogradShare inputShare =
-        shareTransforms ? WinogradShare.offer(false, block, x, xo, xStride, rowStep, channels, v, null, 0, b, bo, y, yo, yStride, rows, cols, split, allRows) : null;
-    inputRows(x, xo, xStride, rowStep, channels, rows, cols, block, v, 0, inputShare == null ? allRows : split);
     if (inputShare != null) {
-      inputShare.await();
+      inputShare.finish();
+    } else {
+      inputRows(x, xo, xStride, rowStep, channels, rows, cols, block, v, 0, allRows);
     }
     int[] rowsAt = VectorGemm.strided(buf.rows(tiles), tiles, positions * channels);
     int[] ks = VectorGemm.strided(buf.ks(channels), channels, 1);
-    // The products, where this thread may share (predict), half on a helper, in one hand-off:
-    // each product is small (SEEDCNN's c2: 16 x 32 x 64, about 1 us), so it is shared whole
-    // rather than split. (Pairs, one hand-off per product on the helper, left the caller waiting
-    // for most of them.) Each product is computed alike either way: the same bits.
-    // (Sharing the transforms too, half the tiles each, was slower for SEEDCNN: 142-145 against
-    // 124-128 us; large layers share them, above and below.)
+    // The products, where this thread may share (predict), taken whole one at a time by either
+    // thread: each is small (SEEDCNN's c2: 16 x 32 x 64, about 1 us), so none is split. Each
+    // product is computed alike either way: the same bits. (Sharing the transforms too was
+    // slower for SEEDCNN: 142-145 against 124-128 us; large layers share them, above and below.)
     // B: the kept kernel, packed (product p at p·packedSize), or this call's transform (p·channels·n).
     float[] packed = held == null ? null : held.packed;
-    int half = positions / 2;
     WinogradShare productShare =
         buf.shareWithHelpers
-            ? WinogradShare.offerProducts(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, half, positions)
+            ? WinogradShare.offerProducts(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m)
             : null;
-    products(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, 0, productShare == null ? positions : half, buf);
     if (productShare != null) {
-      productShare.await();
+      productShare.finish();
+    } else {
+      products(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, 0, positions, buf);
     }
     WinogradShare outputShare =
-        shareTransforms ? WinogradShare.offer(true, block, null, 0, 0, 0, 0, null, m, n, b, bo, y, yo, yStride, rows, cols, split, allRows) : null;
-    outputRows(m, n, b, bo, y, yo, yStride, rows, cols, block, 0, outputShare == null ? allRows : split);
+        shareTransforms ? WinogradShare.offer(true, block, null, 0, 0, 0, 0, null, m, n, b, bo, y, yo, yStride, rows, cols, allRows) : null;
     if (outputShare != null) {
-      outputShare.await();
+      outputShare.finish();
+    } else {
+      outputRows(m, n, b, bo, y, yo, yStride, rows, cols, block, 0, allRows);
     }
   }
 
   /**
    * Floats of transformed blocks ({@code positions · blocks · channels}, the larger of input and
-   * output) from which the transforms are shared with a helper: ResNet-18's first two stages
-   * (1,806,336 and 903,168 in F(4x4, 3x3)), not SEEDCNN's c2 (36,864), whose transforms are too
-   * short to repay the hand-off.
+   * output) from which the transforms are shared with a helper: ResNet-18's four stages (1,806,336,
+   * 903,168, 147,456 and 131,072), not SEEDCNN's c2 (36,864), whose transforms are too short to
+   * repay the hand-off.
    */
-  static final long SHARED_TRANSFORM_FLOATS = 1 << 18;
+  static final long SHARED_TRANSFORM_FLOATS = 1 << 17;
 
   /**
    * Products {@code [from, to)} of the {@code positions}: blocks by input channels (V at {@code
@@ -179,10 +180,12 @@ final class VectorWinograd {
   }
 
   /**
-   * Part of a Winograd convolution that a helper computes ({@link Helpers}): rows of blocks whose
-   * input or output transforms it makes, or a range of the 16 products. One per helper, refilled
-   * by the caller that claims it, so nothing is allocated per share. Each block and product is
-   * computed as it would be alone: the same bits.
+   * A phase of a Winograd convolution that the caller and a helper ({@link Helpers}) compute
+   * together: rows of blocks whose input or output transforms they make, or the products. Each
+   * takes the next row or product from a shared counter until none is left, so a helper that
+   * wakes late or runs slower takes fewer. One per helper, refilled by the caller that claims it,
+   * so nothing is allocated per share. Each block and product is computed as it would be alone:
+   * the same bits.
    */
   private static final class WinogradShare implements Runnable {
     private static final WinogradShare[] SHARES = new WinogradShare[Helpers.count()];
@@ -193,23 +196,26 @@ final class VectorWinograd {
       }
     }
 
+    private final AtomicInteger next = new AtomicInteger();
     private Helpers.Helper helper;
-    /** What the helper computes: {@link #INPUT} or {@link #OUTPUT} transforms, or {@link #PRODUCTS}. */
+    /** What the phase computes: {@link #INPUT} or {@link #OUTPUT} transforms, or {@link #PRODUCTS}. */
     private int work;
     private float[] x, v, m, b, y, u, packed;
     private int[] rowsAt, ks;
-    private int block, positions, xo, xStride, rowStep, channels, n, bo, yo, yStride, rows, cols, fromRow, toRow, tiles,
-        packedSize;
+    private int block, positions, xo, xStride, rowStep, channels, n, bo, yo, yStride, rows, cols, items,
+        tiles, packedSize;
 
     static final int INPUT = 0;
     static final int OUTPUT = 1;
     static final int PRODUCTS = 2;
 
-    /** Hands the transforms of rows {@code [fromRow, toRow)} to an idle helper; null where none is idle. */
+    /**
+     * Starts the transforms of {@code allRows} rows of blocks on an idle helper, for the caller to
+     * {@link #finish}; null where none is idle.
+     */
     static WinogradShare offer(
         boolean output, int block, float[] x, int xo, int xStride, int rowStep, int channels, float[] v,
-        float[] m, int n, float[] b, int bo, float[] y, int yo, int yStride, int rows, int cols, int fromRow,
-        int toRow) {
+        float[] m, int n, float[] b, int bo, float[] y, int yo, int yStride, int rows, int cols, int allRows) {
       Helpers.Helper helper = Helpers.claim();
       if (helper == null) {
         return null;
@@ -233,16 +239,16 @@ final class VectorWinograd {
       share.yStride = yStride;
       share.rows = rows;
       share.cols = cols;
-      share.fromRow = fromRow;
-      share.toRow = toRow;
-      helper.start(share); // publishes the fields above
-      return share;
+      return share.start(allRows);
     }
 
-    /** Hands products {@code [from, to)} of {@code positions} ({@link #products}) to an idle helper; null where none is idle. */
+    /**
+     * Starts the {@code positions} products ({@link #products}) on an idle helper, for the caller
+     * to {@link #finish}; null where none is idle.
+     */
     static WinogradShare offerProducts(
         float[] v, int channels, int positions, int[] rowsAt, int tiles, int[] ks, float[] u, int n,
-        float[] packed, int packedSize, float[] m, int from, int to) {
+        float[] packed, int packedSize, float[] m) {
       Helpers.Helper helper = Helpers.claim();
       if (helper == null) {
         return null;
@@ -261,29 +267,47 @@ final class VectorWinograd {
       share.packed = packed;
       share.packedSize = packedSize;
       share.m = m;
-      share.fromRow = from;
-      share.toRow = to;
-      helper.start(share); // publishes the fields above
-      return share;
+      return share.start(positions);
+    }
+
+    private WinogradShare start(int items) {
+      this.items = items;
+      next.set(0);
+      helper.start(this); // publishes the fields above
+      return this;
     }
 
     @Override
     public void run() {
-      try {
+      takeItems();
+    }
+
+    /** Rows or products, one at a time, until none is left. */
+    private void takeItems() {
+      for (int i = next.getAndIncrement(); i < items; i = next.getAndIncrement()) {
         switch (work) {
-          case OUTPUT -> outputRows(m, n, b, bo, y, yo, yStride, rows, cols, block, fromRow, toRow);
-          case INPUT -> inputRows(x, xo, xStride, rowStep, channels, rows, cols, block, v, fromRow, toRow);
-          default -> products(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, fromRow, toRow, VectorGemm.buffers());
+          case OUTPUT -> outputRows(m, n, b, bo, y, yo, yStride, rows, cols, block, i, i + 1);
+          case INPUT -> inputRows(x, xo, xStride, rowStep, channels, rows, cols, block, v, i, i + 1);
+          default -> products(v, channels, positions, rowsAt, tiles, ks, u, n, packed, packedSize, m, i, i + 1, VectorGemm.buffers());
         }
-      } finally {
-        x = v = m = b = y = u = packed = null;
-        rowsAt = ks = null;
       }
     }
 
-    /** Waits for the helper's rows, rethrowing what it threw, and frees it. */
-    void await() {
-      helper.join();
+    /**
+     * The caller's part: takes rows or products until none is left, waits for the helper's last,
+     * rethrowing what it threw, and frees it.
+     */
+    void finish() {
+      Throwable failure;
+      try {
+        takeItems();
+      } finally {
+        failure = helper.awaitKeeping();
+        x = v = m = b = y = u = packed = null;
+        rowsAt = ks = null;
+        helper.release();
+      }
+      Helpers.rethrow(failure);
     }
   }
 

@@ -411,13 +411,15 @@ final class VectorGemm {
           int bPanel = bChunk + p * kLen * 2 * L;
           for (int r = 0; r < mLen; r += MR) {
             int cb = co + (m0 + r) * ldc + j;
-            if (r + MR <= mLen && j + 2 * L <= n) {
+            if (j + 2 * L <= n) {
+              // Whole columns; a short last block of rows stores only its rows.
+              int rowsValid = Math.min(MR, mLen - r);
               if (fromC) {
-                block(ap, r * kLen, kLen, bp, bPanel, c, cb, ldc, c, cb, ldc);
+                block(ap, r * kLen, kLen, bp, bPanel, c, cb, ldc, c, cb, ldc, rowsValid);
               } else if (biasOffset >= 0) {
-                block(ap, r * kLen, kLen, bp, bPanel, bias, biasOffset + j, 0, c, cb, ldc);
+                block(ap, r * kLen, kLen, bp, bPanel, bias, biasOffset + j, 0, c, cb, ldc, rowsValid);
               } else {
-                block(ap, r * kLen, kLen, bp, bPanel, Vectors.ZEROS, 0, 0, c, cb, ldc);
+                block(ap, r * kLen, kLen, bp, bPanel, Vectors.ZEROS, 0, 0, c, cb, ldc, rowsValid);
               }
             } else {
               edge(ap, r * kLen, kLen, bp, bPanel, Math.min(MR, mLen - r), Math.min(2 * L, n - j),
@@ -519,7 +521,7 @@ final class VectorGemm {
         edge[i * w + l] = v;
       }
     }
-    block(ap, ao, kLen, bp, bPanel, edge, 0, w, edge, 0, w);
+    block(ap, ao, kLen, bp, bPanel, edge, 0, w, edge, 0, w, MR);
     for (int i = 0; i < rowsValid; i++) {
       System.arraycopy(edge, i * w, c, cb + i * ldc, colsValid);
     }
@@ -527,7 +529,8 @@ final class VectorGemm {
 
   /**
    * The register block: six rows by two vectors, {@code c[cb + i·ldc ..] = init[io + i·ldi ..] +
-   * Σ_k} (ldi 0: one row for all six, a bias). Two details double its speed under C2 (85 against
+   * Σ_k} (ldi 0: one row for all six, a bias) for {@code i < rows} (fewer than six: a product's
+   * short last block, whose packed rows past the end are zeros). Two details double its speed under C2 (85 against
    * 39-50 GFLOP/s on one AVX2 core, same JVM): the accumulators start at zero and the initial
    * value is added at the end (started from loaded values, the loop ran at 39), and the loop over
    * k is unrolled by two with the bound written {@code k < kLen - 1} (written {@code k + 2 <=
@@ -535,7 +538,7 @@ final class VectorGemm {
    */
   static void block(
       float[] ap, int ao, int kLen, float[] bp, int bo, float[] init, int io, int ldi,
-      float[] c, int cb, int ldc) {
+      float[] c, int cb, int ldc, int rows) {
     FloatVector a0 = FloatVector.zero(S);
     FloatVector c0 = FloatVector.zero(S);
     FloatVector a1 = FloatVector.zero(S);
@@ -601,15 +604,35 @@ final class VectorGemm {
     }
     a0.add(FloatVector.fromArray(S, init, io)).intoArray(c, cb);
     c0.add(FloatVector.fromArray(S, init, io + L)).intoArray(c, cb + L);
-    a1.add(FloatVector.fromArray(S, init, io + ldi)).intoArray(c, cb + ldc);
-    c1.add(FloatVector.fromArray(S, init, io + ldi + L)).intoArray(c, cb + ldc + L);
-    a2.add(FloatVector.fromArray(S, init, io + 2 * ldi)).intoArray(c, cb + 2 * ldc);
-    c2.add(FloatVector.fromArray(S, init, io + 2 * ldi + L)).intoArray(c, cb + 2 * ldc + L);
-    a3.add(FloatVector.fromArray(S, init, io + 3 * ldi)).intoArray(c, cb + 3 * ldc);
-    c3.add(FloatVector.fromArray(S, init, io + 3 * ldi + L)).intoArray(c, cb + 3 * ldc + L);
-    a4.add(FloatVector.fromArray(S, init, io + 4 * ldi)).intoArray(c, cb + 4 * ldc);
-    c4.add(FloatVector.fromArray(S, init, io + 4 * ldi + L)).intoArray(c, cb + 4 * ldc + L);
-    a5.add(FloatVector.fromArray(S, init, io + 5 * ldi)).intoArray(c, cb + 5 * ldc);
-    c5.add(FloatVector.fromArray(S, init, io + 5 * ldi + L)).intoArray(c, cb + 5 * ldc + L);
+    if (rows == MR) {
+      a1.add(FloatVector.fromArray(S, init, io + ldi)).intoArray(c, cb + ldc);
+      c1.add(FloatVector.fromArray(S, init, io + ldi + L)).intoArray(c, cb + ldc + L);
+      a2.add(FloatVector.fromArray(S, init, io + 2 * ldi)).intoArray(c, cb + 2 * ldc);
+      c2.add(FloatVector.fromArray(S, init, io + 2 * ldi + L)).intoArray(c, cb + 2 * ldc + L);
+      a3.add(FloatVector.fromArray(S, init, io + 3 * ldi)).intoArray(c, cb + 3 * ldc);
+      c3.add(FloatVector.fromArray(S, init, io + 3 * ldi + L)).intoArray(c, cb + 3 * ldc + L);
+      a4.add(FloatVector.fromArray(S, init, io + 4 * ldi)).intoArray(c, cb + 4 * ldc);
+      c4.add(FloatVector.fromArray(S, init, io + 4 * ldi + L)).intoArray(c, cb + 4 * ldc + L);
+      a5.add(FloatVector.fromArray(S, init, io + 5 * ldi)).intoArray(c, cb + 5 * ldc);
+      c5.add(FloatVector.fromArray(S, init, io + 5 * ldi + L)).intoArray(c, cb + 5 * ldc + L);
+      return;
+    }
+    // A short block (the product's last rows): only its rows are stored.
+    if (rows > 1) {
+      a1.add(FloatVector.fromArray(S, init, io + ldi)).intoArray(c, cb + ldc);
+      c1.add(FloatVector.fromArray(S, init, io + ldi + L)).intoArray(c, cb + ldc + L);
+    }
+    if (rows > 2) {
+      a2.add(FloatVector.fromArray(S, init, io + 2 * ldi)).intoArray(c, cb + 2 * ldc);
+      c2.add(FloatVector.fromArray(S, init, io + 2 * ldi + L)).intoArray(c, cb + 2 * ldc + L);
+    }
+    if (rows > 3) {
+      a3.add(FloatVector.fromArray(S, init, io + 3 * ldi)).intoArray(c, cb + 3 * ldc);
+      c3.add(FloatVector.fromArray(S, init, io + 3 * ldi + L)).intoArray(c, cb + 3 * ldc + L);
+    }
+    if (rows > 4) {
+      a4.add(FloatVector.fromArray(S, init, io + 4 * ldi)).intoArray(c, cb + 4 * ldc);
+      c4.add(FloatVector.fromArray(S, init, io + 4 * ldi + L)).intoArray(c, cb + 4 * ldc + L);
+    }
   }
 }

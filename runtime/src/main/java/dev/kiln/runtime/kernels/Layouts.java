@@ -14,13 +14,18 @@ final class Layouts {
   static void pad(
       float[] x, int xo, int height, int width, int channels,
       float[] dst, int dOff, int top, int left, int paddedHeight, int paddedWidth) {
+    // Only the border is zeroed: zeroing the whole buffer and then copying the input over it
+    // wrote the interior twice (ResNet-18's first stage pads 56x56x64 per convolution).
     int dstRow = paddedWidth * channels;
-    Arrays.fill(dst, dOff, dOff + paddedHeight * dstRow, 0f);
     int rowLength = width * channels;
+    Arrays.fill(dst, dOff, dOff + top * dstRow, 0f);
     for (int r = 0; r < height; r++) {
-      System.arraycopy(
-          x, xo + r * rowLength, dst, dOff + (r + top) * dstRow + left * channels, rowLength);
+      int row = dOff + (r + top) * dstRow;
+      Arrays.fill(dst, row, row + left * channels, 0f);
+      System.arraycopy(x, xo + r * rowLength, dst, row + left * channels, rowLength);
+      Arrays.fill(dst, row + left * channels + rowLength, row + dstRow, 0f);
     }
+    Arrays.fill(dst, dOff + (top + height) * dstRow, dOff + paddedHeight * dstRow, 0f);
   }
 
   static void spread(

@@ -585,6 +585,23 @@ class KernelsTest {
     assertEquals(1f, p[5]);
     assertEquals(4f, p[10]);
     assertEquals(0f, p[15]);
+    // Uneven padding over garbage (2 channels, 3x2 into 6x5 at row 1, column 2): every value is
+    // the input's or zero, the buffer's ends untouched.
+    float[] in = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    float[] out = new float[2 + 6 * 5 * 2 + 2];
+    java.util.Arrays.fill(out, 9f);
+    Kernels.pad(in, 0, 3, 2, 2, out, 2, 1, 2, 6, 5);
+    for (int r = 0; r < 6; r++) {
+      for (int c = 0; c < 5; c++) {
+        for (int ch = 0; ch < 2; ch++) {
+          boolean inside = r >= 1 && r < 4 && c >= 2 && c < 4;
+          float expected = inside ? in[((r - 1) * 2 + c - 2) * 2 + ch] : 0f;
+          assertEquals(expected, out[2 + (r * 5 + c) * 2 + ch], "row " + r + ", column " + c);
+        }
+      }
+    }
+    assertEquals(9f, out[1]);
+    assertEquals(9f, out[2 + 60]);
     float[] s = new float[9];
     Kernels.spread(x, 0, 2, 2, 1, 2, 2, s, 0, 0, 0, 3, 3);
     assertEquals(1f, s[0]);

@@ -505,20 +505,21 @@ final class VectorGemm {
   }
 
   /**
-   * A block short of rows or columns: computed whole into {@code edge} (MR x 2L), from which the
-   * valid part goes to C.
+   * A block short of columns: computed whole into {@code edge} (MR x 2L), from which the valid
+   * part goes to C. Only that part starts from C or the bias: what the block computes past it
+   * is never read, so whatever the buffer held there does not matter.
    */
   private static void edge(
       float[] ap, int ao, int kLen, float[] bp, int bPanel, int rowsValid, int colsValid,
       boolean fromC, float[] bias, int bf, float[] c, int cb, int ldc, float[] edge) {
     int w = 2 * L;
-    for (int i = 0; i < MR; i++) {
-      for (int l = 0; l < w; l++) {
-        float v = 0;
-        if (i < rowsValid && l < colsValid) {
-          v = fromC ? c[cb + i * ldc + l] : bf >= 0 ? bias[bf + l] : 0;
-        }
-        edge[i * w + l] = v;
+    for (int i = 0; i < rowsValid; i++) {
+      if (fromC) {
+        System.arraycopy(c, cb + i * ldc, edge, i * w, colsValid);
+      } else if (bf >= 0) {
+        System.arraycopy(bias, bf, edge, i * w, colsValid);
+      } else {
+        java.util.Arrays.fill(edge, i * w, i * w + colsValid, 0f);
       }
     }
     block(ap, ao, kLen, bp, bPanel, edge, 0, w, edge, 0, w, MR);

@@ -428,17 +428,24 @@ class ForwardTest {
             "@Conv2D(filters = 64, kernel = 3) Layer valid;",
             "@Dense(units = 5) @Softmax Layer out;");
     for (int n : new int[] {1, 7, 37}) {
-      float[] inputs = new float[n * 400];
-      java.util.SplittableRandom random = new java.util.SplittableRandom(n);
-      for (int i = 0; i < inputs.length; i++) {
-        inputs[i] = (float) random.nextDouble(-1, 1);
-      }
-      float[] batch = new float[n * 5];
-      m.predictBatch(inputs, batch, 2);
-      for (int s = 0; s < n; s++) {
-        float[] one = m.predict(Arrays.copyOfRange(inputs, s * 400, (s + 1) * 400));
-        assertArrayEquals(one, Arrays.copyOfRange(batch, s * 5, (s + 1) * 5), EXACT, n + " samples, sample " + s);
-      }
+      assertBatchIsPredict(m, n);
+    }
+  }
+
+  /** {@code predictBatch} of {@code n} random samples on two threads gives each predict's bits. */
+  private static void assertBatchIsPredict(Model m, int n) {
+    int size = m.inputSize();
+    int outputs = m.outputSize();
+    float[] inputs = new float[n * size];
+    java.util.SplittableRandom random = new java.util.SplittableRandom(n);
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = (float) random.nextDouble(-1, 1);
+    }
+    float[] batch = new float[n * outputs];
+    m.predictBatch(inputs, batch, 2);
+    for (int s = 0; s < n; s++) {
+      float[] one = m.predict(Arrays.copyOfRange(inputs, s * size, (s + 1) * size));
+      assertArrayEquals(one, Arrays.copyOfRange(batch, s * outputs, (s + 1) * outputs), EXACT, n + " samples, sample " + s);
     }
   }
 
@@ -455,19 +462,8 @@ class ForwardTest {
             "height = 13, width = 13, channels = 80",
             "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) @ReLU Layer c;",
             "@Dense(units = 5) @Softmax Layer out;");
-    int size = 13 * 13 * 80;
     for (int n : new int[] {1, 9}) {
-      float[] inputs = new float[n * size];
-      java.util.SplittableRandom random = new java.util.SplittableRandom(n);
-      for (int i = 0; i < inputs.length; i++) {
-        inputs[i] = (float) random.nextDouble(-1, 1);
-      }
-      float[] batch = new float[n * 5];
-      m.predictBatch(inputs, batch, 2);
-      for (int s = 0; s < n; s++) {
-        float[] one = m.predict(Arrays.copyOfRange(inputs, s * size, (s + 1) * size));
-        assertArrayEquals(one, Arrays.copyOfRange(batch, s * 5, (s + 1) * 5), EXACT, n + " samples, sample " + s);
-      }
+      assertBatchIsPredict(m, n);
     }
   }
 

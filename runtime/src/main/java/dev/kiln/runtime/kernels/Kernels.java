@@ -218,9 +218,10 @@ public final class Kernels {
 
   /**
    * A 3x3 convolution of stride 1 whose every window lies inside its input ({@code rows + 2} by
-   * {@code cols + 2} pixels of {@code channels} floats, rows {@code rowStep} apart), as Winograd's
-   * F(2x2, 3x3) on the vector path where both channel counts are whole vectors (2.25 times fewer
-   * multiply-adds; a few ulps more rounding than the direct sum), else as {@link #convolve}.
+   * {@code cols + 2} pixels of {@code channels} floats, rows {@code rowStep} apart), in Winograd's
+   * form on the vector path where both channel counts are whole vectors (F(4x4, 3x3) or F(2x2,
+   * 3x3) by {@link ConvolutionRules#winogradBlock}: 4 or 2.25 times fewer multiply-adds; a few ulps
+   * more rounding than the direct sum), else as {@link #convolve}.
    */
   public static void winograd3x3(
       float[] x, int xo, int rowStep, int channels, float[] w, int wo, float[] b, int bo, int n,

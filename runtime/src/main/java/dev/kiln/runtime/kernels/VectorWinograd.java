@@ -7,18 +7,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * {@link Kernels#winograd3x3}: a 3x3 convolution of stride 1 as Winograd's F(2x2, 3x3) (Lavin and
- * Gray, 2015). Each 2x2 block of outputs comes from a 4x4 block of inputs with 16 multiplies per
- * input and output channel instead of 36: the input blocks and the kernel are transformed ({@code
- * V = Bᵀ d B}, {@code U = G g Gᵀ}), the 16 transformed positions are 16 matrix products over the
- * input channels ({@link VectorGemm}: blocks by input channels times filters), and the products go
- * back through {@code Y = Aᵀ M A}. 2.25 times fewer multiply-adds, for the price of the transforms
- * and of rounding: the transforms add and subtract values, so each output carries a few more
- * ulps of error than the direct sum (the tests hold it to the double-precision convolution).
+ * {@link Kernels#winograd3x3}: a 3x3 convolution of stride 1 in Winograd's form (Lavin and Gray,
+ * 2015). F(2x2, 3x3): each 2x2 block of outputs comes from a 4x4 block of inputs with 16
+ * multiplies per input and output channel instead of 36; F(4x4, 3x3): each 4x4 block from a 6x6
+ * one with 36 instead of 144 ({@link ConvolutionRules#winogradBlock} chooses). The input blocks
+ * and the kernel are transformed ({@code V = Bᵀ d B}, {@code U = G g Gᵀ}), each transformed
+ * position is a matrix product over the input channels ({@link VectorGemm}: blocks by input
+ * channels times filters), and the products go back through {@code Y = Aᵀ M A}. 2.25 or 4 times
+ * fewer multiply-adds, for the price of the transforms and of rounding: the transforms add,
+ * subtract and scale values, so each output carries more ulps of error than the direct sum (the
+ * tests hold it to the double-precision convolution).
  *
  * <p>The transformed blocks and the products' results are block-major ({@code v[t][p][c]}, {@code
- * m[t][p][f]}: a block's 16 positions side by side), so each transform reads and writes a few KiB
- * instead of 16 strides of the whole layer (the products read them through their row strides).
+ * m[t][p][f]}: a block's positions side by side), so each transform reads and writes a few KiB
+ * instead of a stride of the whole layer per position (the products read them through their row
+ * strides).
  *
  * <p>Every transform is vectorized along the channels (input channels for V, filters for U and
  * the output), so it needs whole vectors of both; {@link Kernels#winograd3x3} falls back to the

@@ -907,6 +907,10 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       affine[c] = scale;
       affine[4 + c] = p[STEM_NORM_BIAS + c] - s[STEM_NORM_STATE + c] * scale;
     }
+    if (Kernels.VECTORIZED) {
+      Kernels.scaleShift(x, xo, affine, 4, 64, true, y, yo);
+      return;
+    }
     for (int px = 0; px < 64; px++) {
       for (int c = 0; c < 4; c++) {
         int i = px * 4 + c;
@@ -1075,6 +1079,10 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
       float scale = p[BRANCH_BNORM_WEIGHTS + c] / (float) Math.sqrt(s[BRANCH_BNORM_STATE + 4 + c] + 0.001f);
       affine[c] = scale;
       affine[4 + c] = p[BRANCH_BNORM_BIAS + c] - s[BRANCH_BNORM_STATE + c] * scale;
+    }
+    if (Kernels.VECTORIZED) {
+      Kernels.scaleShift(x, xo, affine, 4, 64, false, y, yo);
+      return;
     }
     for (int px = 0; px < 64; px++) {
       for (int c = 0; c < 4; c++) {

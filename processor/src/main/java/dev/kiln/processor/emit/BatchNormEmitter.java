@@ -3,6 +3,7 @@ package dev.kiln.processor.emit;
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.plan.Plan;
@@ -186,6 +187,16 @@ record BatchNormEmitter(Op.BatchNorm op) implements JavaLayer {
         JavaLayer.state(step).plus(c), (float) op.epsilon());
     method.addStatement("affine[c] = scale");
     method.addStatement("affine[$L + c] = p[$L + c] - s[$L + c] * scale", c, JavaLayer.bias(step), JavaLayer.state(step));
+    method.endControlFlow();
+    // The vector path takes a ReLU into the same pass; another activation follows it.
+    boolean relu = node.activation().filter(a -> a.kind() == Activation.Kind.RELU).isPresent();
+    method.beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS);
+    method.addStatement(
+        "$T.scaleShift(x, xo, affine, $L, $L, $L, y, yo)", Names.KERNELS, c, pixels(step), relu);
+    if (!relu) {
+      method.addCode(ActivationEmitter.fused(node, true));
+    }
+    method.addStatement("return");
     method.endControlFlow();
     method.beginControlFlow("for (int px = 0; px < $L; px++)", pixels(step));
     method.beginControlFlow("for (int c = 0; c < $L; c++)", c);

@@ -416,6 +416,24 @@ public final class Kernels {
   }
 
   /** ReLU: {@code y[yo + i] = Math.max(0, x[xo + i])} for {@code i < n} (in place when x is y). */
+  /**
+   * A BatchNorm at inference, per channel: {@code y = x · affine[c] + affine[channels + c]} over
+   * {@code pixels} pixels of {@code channels} (a multiply, then an add: the same bits on either
+   * path), then {@code max(0, y)} where {@code relu} (its fused ReLU, one pass over the layer
+   * instead of two); may run in place.
+   */
+  public static void scaleShift(
+      float[] x, int xo, float[] affine, int channels, int pixels, boolean relu, float[] y, int yo) {
+    if (VECTORIZED && channels % Vectors.lanes() == 0) {
+      VectorElementwise.scaleShift(x, xo, affine, channels, pixels, relu, y, yo);
+    } else {
+      ElementwiseKernels.plainScaleShift(x, xo, affine, channels, pixels, y, yo);
+      if (relu) {
+        relu(y, yo, y, yo, channels * pixels);
+      }
+    }
+  }
+
   public static void relu(float[] x, int xo, float[] y, int yo, int n) {
     if (VECTORIZED) {
       VectorElementwise.relu(x, xo, y, yo, n);

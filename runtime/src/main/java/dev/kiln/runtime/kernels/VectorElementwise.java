@@ -7,7 +7,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
-/** {@link Kernels#relu}, {@link Kernels#reluDerivative} and {@link Kernels#biasGradient} on the vector path. */
+/**
+ * {@link Kernels#relu}, {@link Kernels#scaleShift}, {@link Kernels#reluDerivative} and {@link
+ * Kernels#biasGradient} on the vector path.
+ */
 final class VectorElementwise {
   private VectorElementwise() {}
 
@@ -22,6 +25,22 @@ final class VectorElementwise {
       VectorMask<Float> tail = S.indexInRange(i, n);
       zero.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xo + i, tail))
           .intoArray(y, yo + i, tail);
+    }
+  }
+
+  /** Lanes are channels (a whole number of vectors of them); see {@link Kernels#scaleShift}. */
+  static void scaleShift(
+      float[] x, int xo, float[] affine, int channels, int pixels, boolean relu, float[] y, int yo) {
+    // Pixel by pixel, in memory order; the scales and shifts stay in L1.
+    FloatVector zero = FloatVector.zero(S);
+    for (int px = 0; px < pixels; px++) {
+      for (int c = 0; c < channels; c += L) {
+        int i = px * channels + c;
+        FloatVector v = FloatVector.fromArray(S, x, xo + i)
+            .mul(FloatVector.fromArray(S, affine, c))
+            .add(FloatVector.fromArray(S, affine, channels + c));
+        (relu ? zero.lanewise(VectorOperators.MAX, v) : v).intoArray(y, yo + i);
+      }
     }
   }
 

@@ -575,6 +575,32 @@ class KernelsTest {
     assertEquals(0f, r[(1 * 3 + 2) * 2]); // a=1, b=2, i=0
   }
 
+  /** A BatchNorm's scale and shift at inference, with its ReLU and without, in place too. */
+  @Test
+  void scaleShiftIsAMultiplyAnAddAndTheRelu() {
+    SplittableRandom random = new SplittableRandom(37);
+    for (int channels : new int[] {16, 6}) {
+      int pixels = 5;
+      float[] affine = randoms(random, 2 * channels);
+      float[] x = randoms(random, 3 + pixels * channels);
+      for (boolean relu : new boolean[] {false, true}) {
+        float[] y = new float[1 + pixels * channels];
+        Kernels.scaleShift(x, 3, affine, channels, pixels, relu, y, 1);
+        float[] inPlace = x.clone();
+        Kernels.scaleShift(inPlace, 3, affine, channels, pixels, relu, inPlace, 3);
+        for (int px = 0; px < pixels; px++) {
+          for (int c = 0; c < channels; c++) {
+            int i = px * channels + c;
+            float v = x[3 + i] * affine[c] + affine[channels + c];
+            float expected = relu ? Math.max(0f, v) : v;
+            assertEquals(expected, y[1 + i], channels + " channels, relu " + relu + " at " + i);
+            assertEquals(expected, inPlace[3 + i], "in place, " + channels + " channels at " + i);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void padAndSpreadPlacePixels() {
     float[] x = {1, 2, 3, 4}; // 2x2x1

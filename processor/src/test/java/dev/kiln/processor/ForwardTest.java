@@ -269,6 +269,33 @@ class ForwardTest {
     // Padding never wins a max, even when every real value is negative.
     float[] negative = range(-9, 9);
     assertArrayEquals(new float[] {-5, -4, -2, -1}, same.predict(negative), EXACT);
+    // 16 channels (the vector path's clipped windows), 3x3 of stride 2 as ResNet's stem pool:
+    // 6x5 pads one row below and one column on each side.
+    Model wide =
+        model(
+            "PoolSameWide",
+            "height = 6, width = 5, channels = 16",
+            "@MaxPool(size = 3, stride = 2, padding = Padding.SAME) Layer p;");
+    float[] x = new float[6 * 5 * 16];
+    java.util.SplittableRandom random = new java.util.SplittableRandom(8);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-4, -1);
+    }
+    float[] expected = new float[3 * 3 * 16];
+    for (int r = 0; r < 3; r++) {
+      for (int c = 0; c < 3; c++) {
+        for (int ch = 0; ch < 16; ch++) {
+          float v = Float.NEGATIVE_INFINITY;
+          for (int ih = 2 * r; ih < Math.min(6, 2 * r + 3); ih++) {
+            for (int iw = Math.max(0, 2 * c - 1); iw < Math.min(5, 2 * c + 2); iw++) {
+              v = Math.max(v, x[(ih * 5 + iw) * 16 + ch]);
+            }
+          }
+          expected[(r * 3 + c) * 16 + ch] = v;
+        }
+      }
+    }
+    assertArrayEquals(expected, wide.predict(x), EXACT);
   }
 
   @Test

@@ -33,6 +33,8 @@ record PoolEmitter(Op.Pool pool) implements JavaLayer {
         JavaLayer.forwardMethod(name, step, "No parameters.");
     if (vectorized()) {
       method.addCode(vectorForward(node, ActivationEmitter.fused(node, withActivation)));
+    } else if (max) {
+      method.addCode(clippedForward(node, ActivationEmitter.fused(node, withActivation)));
     }
     method.beginControlFlow("for (int oh = 0; oh < $L; oh++)", out.height());
     method.beginControlFlow("for (int ow = 0; ow < $L; ow++)", out.width());
@@ -219,6 +221,26 @@ record PoolEmitter(Op.Pool pool) implements JavaLayer {
         .add("// Vector path: each window's maximum over a vector of channels.\n")
         .addStatement(
             "$T.maxPool(x, xo, $L, y, yo, $L)", Names.KERNELS, windows(node), outputSize(node))
+        .add(activation)
+        .addStatement("return")
+        .endControlFlow()
+        .build();
+  }
+
+  /**
+   * Forward of a padded max pool on the vector path: each window clipped to the input (the
+   * padding is in no window), then the fused activation and a return.
+   */
+  private CodeBlock clippedForward(Node node, CodeBlock activation) {
+    Window w = pool.window();
+    TensorShape in = node.input();
+    return CodeBlock.builder()
+        .beginControlFlow("if ($T.VECTORIZED)", Names.KERNELS)
+        .add("// Vector path: each window clipped to the input, its maximum over a vector of channels.\n")
+        .addStatement(
+            "$T.maxPoolClipped(x, xo, $L, $L, $L, $L, $L, $L, $L, $L, $L, y, yo, $L)", Names.KERNELS,
+            in.height(), in.width(), in.channels(), w.kernelHeight(), w.kernelWidth(), w.strideHeight(),
+            w.strideWidth(), w.padTop(), w.padLeft(), outputSize(node))
         .add(activation)
         .addStatement("return")
         .endControlFlow()

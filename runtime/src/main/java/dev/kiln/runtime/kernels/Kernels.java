@@ -633,6 +633,24 @@ public final class Kernels {
   }
 
   /**
+   * Max pooling with padding (TensorFlow's: the padding is not part of any window): output pixel
+   * (r, c) of {@code y[yo..]} ({@code rows x cols x channels}) is, per channel, the largest input
+   * of the {@code kh x kw} window at row {@code r·sh - padTop}, column {@code c·sw - padLeft} of
+   * the {@code height x width x channels} input at {@code x[xo..]}, clipped to it ({@link
+   * Math#max} semantics: NaN wins). On the vector path pixel by pixel, a vector of channels at a
+   * time, where the channels are whole vectors.
+   */
+  public static void maxPoolClipped(
+      float[] x, int xo, int height, int width, int channels, int kh, int kw, int sh, int sw,
+      int padTop, int padLeft, float[] y, int yo, int rows, int cols) {
+    if (VECTORIZED && channels % Vectors.lanes() == 0) {
+      VectorPooling.maxPoolClipped(x, xo, height, width, channels, kh, kw, sh, sw, padTop, padLeft, y, yo, rows, cols);
+    } else {
+      PoolingKernels.plainMaxPoolClipped(x, xo, height, width, channels, kh, kw, sh, sw, padTop, padLeft, y, yo, rows, cols);
+    }
+  }
+
+  /**
    * Max pooling without padding: {@code y[yo + (r·cols + c)·channels + ch]} is the largest of
    * {@code x[xo + r·rowStep + c·colStep + a·inRow + b·channels + ch]} over the window's {@code a <
    * kh}, {@code b < kw} ({@link Math#max} semantics: NaN wins).

@@ -7,9 +7,44 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
-/** {@link Kernels#maxPool} and {@link Kernels#maxPoolBackward} on the vector path, lanes along the channels. */
+/**
+ * {@link Kernels#maxPool}, {@link Kernels#maxPoolClipped} and {@link Kernels#maxPoolBackward} on
+ * the vector path, lanes along the channels.
+ */
 final class VectorPooling {
   private VectorPooling() {}
+
+  /**
+   * {@link Kernels#maxPoolClipped} for whole vectors of channels: pixel by pixel in memory order,
+   * each window clipped to the input once, a vector of channels at a time.
+   */
+  static void maxPoolClipped(
+      float[] x, int xo, int height, int width, int channels, int kh, int kw, int sh, int sw,
+      int padTop, int padLeft, float[] y, int yo, int rows, int cols) {
+    FloatVector lowest = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+    for (int r = 0; r < rows; r++) {
+      int top = r * sh - padTop;
+      int aFrom = Math.max(0, -top);
+      int aTo = Math.min(kh, height - top);
+      for (int c = 0; c < cols; c++) {
+        int left = c * sw - padLeft;
+        int bFrom = Math.max(0, -left);
+        int bTo = Math.min(kw, width - left);
+        int yb = yo + (r * cols + c) * channels;
+        int xb = xo + (top * width + left) * channels;
+        for (int f = 0; f < channels; f += L) {
+          FloatVector v = lowest;
+          for (int a = aFrom; a < aTo; a++) {
+            int xr = xb + a * width * channels + f;
+            for (int b = bFrom; b < bTo; b++) {
+              v = v.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xr + b * channels));
+            }
+          }
+          v.intoArray(y, yb + f);
+        }
+      }
+    }
+  }
 
   static void maxPool(
       float[] x, int xo, int rowStep, int colStep, int inRow, int kh, int kw, int channels,

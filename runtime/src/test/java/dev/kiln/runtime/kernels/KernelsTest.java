@@ -575,6 +575,47 @@ class KernelsTest {
     assertEquals(0f, r[(1 * 3 + 2) * 2]); // a=1, b=2, i=0
   }
 
+  /**
+   * A padded max pool is each window's maximum over the inputs inside it: 3x3 of stride 2 with
+   * the padding after (TensorFlow's SAME on even sizes, ResNet's stem pool) and on both sides,
+   * whole vectors of channels and fewer.
+   */
+  @Test
+  void clippedMaxPoolTakesOnlyTheInputsInsideEachWindow() {
+    SplittableRandom random = new SplittableRandom(41);
+    int lanes = Kernels.VECTORIZED ? Vectors.lanes() : 8;
+    int[][] cases = {{8, 8, 2 * lanes, 0, 0, 4, 4}, {7, 6, lanes, 1, 1, 4, 3}, {6, 5, 6, 1, 0, 3, 3}};
+    for (int[] k : cases) {
+      int height = k[0];
+      int width = k[1];
+      int channels = k[2];
+      int padTop = k[3];
+      int padLeft = k[4];
+      int rows = k[5];
+      int cols = k[6];
+      float[] x = randoms(random, 2 + height * width * channels);
+      float[] y = new float[1 + rows * cols * channels];
+      Kernels.maxPoolClipped(x, 2, height, width, channels, 3, 3, 2, 2, padTop, padLeft, y, 1, rows, cols);
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          for (int ch = 0; ch < channels; ch++) {
+            float expected = Float.NEGATIVE_INFINITY;
+            for (int a = 0; a < 3; a++) {
+              for (int b = 0; b < 3; b++) {
+                int ih = 2 * r - padTop + a;
+                int iw = 2 * c - padLeft + b;
+                if (ih >= 0 && ih < height && iw >= 0 && iw < width) {
+                  expected = Math.max(expected, x[2 + (ih * width + iw) * channels + ch]);
+                }
+              }
+            }
+            assertEquals(expected, y[1 + (r * cols + c) * channels + ch], java.util.Arrays.toString(k) + " at " + r + "," + c + "," + ch);
+          }
+        }
+      }
+    }
+  }
+
   /** A BatchNorm's scale and shift at inference, with its ReLU and without, in place too. */
   @Test
   void scaleShiftIsAMultiplyAnAddAndTheRelu() {

@@ -1094,11 +1094,10 @@ public final class ResidualBlockModel extends ResidualBlock implements Model {
 
   /**
    * sum: Add + ReLU of [8x8x4, 8x8x4] -> 8x8x4.
-   * The sum; y may be x0 (in place).
+   * The sum and its ReLU; y may be x0 (in place).
    */
   static void sumForward(float[] p, float[] x0, int x0o, float[] x1, int x1o, float[] y, int yo) {
-    Kernels.add(x0, x0o, x1, x1o, y, yo, 256);
-    Kernels.relu(y, yo, y, yo, 256);
+    Kernels.addRelu(x0, x0o, x1, x1o, y, yo, 256);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.kiln.processor.emit;
 
 import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.model.Activation;
 import dev.kiln.processor.model.Node;
 import dev.kiln.processor.model.Op;
 import dev.kiln.processor.model.TensorShape;
@@ -59,6 +60,14 @@ record MergeEmitter(Op.Merge merge) implements JavaLayer {
     }
     method.addParameter(float[].class, "y").addParameter(int.class, "yo");
     int n = (int) node.output().size();
+    boolean sumWithRelu = merge.merge() == Op.MergeKind.ADD && node.inputs().size() == 2 && withActivation
+        && node.activation().filter(a -> a.kind() == Activation.Kind.RELU).isPresent();
+    if (sumWithRelu) {
+      // A residual block's end: the sum and its ReLU in one pass (the same bits as two).
+      method.addJavadoc("The sum and its ReLU; y may be x0 (in place).\n");
+      method.addStatement("$T.addRelu(x0, x0o, x1, x1o, y, yo, $L)", Names.KERNELS, n);
+      return method.build();
+    }
     if (merge.merge() == Op.MergeKind.ADD) {
       method.addJavadoc("The sum; y may be x0 (in place).\n");
       method.addStatement("$T.add(x0, x0o, x1, x1o, y, yo, $L)", Names.KERNELS, n);

@@ -621,6 +621,19 @@ public final class Kernels {
   }
 
   /**
+   * {@code y = max(0, a + b)} over {@code n} floats, in one pass (the bits of {@link #add} then
+   * {@link #relu}); {@code y} may be {@code a}.
+   */
+  public static void addRelu(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+    if (VECTORIZED) {
+      VectorElementwise.addRelu(a, ao, b, bo, y, yo, n);
+    } else {
+      ElementwiseKernels.add(a, ao, b, bo, y, yo, n);
+      ElementwiseKernels.plainRelu(y, yo, y, yo, n);
+    }
+  }
+
+  /**
    * A dense layer's weight gradient, one rank-1 update: {@code g[go + i·n + f] += x[xo + i] ·
    * d[dOff + f]} for {@code i < m}, {@code f < n}.
    */

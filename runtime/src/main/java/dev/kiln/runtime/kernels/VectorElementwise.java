@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * {@link Kernels#relu}, {@link Kernels#scaleShift}, {@link Kernels#reluDerivative} and {@link
- * Kernels#biasGradient} on the vector path.
+ * {@link Kernels#relu}, {@link Kernels#addRelu}, {@link Kernels#scaleShift}, {@link
+ * Kernels#reluDerivative} and {@link Kernels#biasGradient} on the vector path.
  */
 final class VectorElementwise {
   private VectorElementwise() {}
@@ -25,6 +25,19 @@ final class VectorElementwise {
       VectorMask<Float> tail = S.indexInRange(i, n);
       zero.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xo + i, tail))
           .intoArray(y, yo + i, tail);
+    }
+  }
+
+  static void addRelu(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+    FloatVector zero = FloatVector.zero(S);
+    int full = S.loopBound(n);
+    int i = 0;
+    for (; i < full; i += L) {
+      FloatVector sum = FloatVector.fromArray(S, a, ao + i).add(FloatVector.fromArray(S, b, bo + i));
+      zero.lanewise(VectorOperators.MAX, sum).intoArray(y, yo + i);
+    }
+    for (; i < n; i++) {
+      y[yo + i] = Math.max(0f, a[ao + i] + b[bo + i]);
     }
   }
 

@@ -616,6 +616,24 @@ class KernelsTest {
     }
   }
 
+  /** A residual sum and its ReLU in one pass: {@code max(0, a + b)}, in place too, with a tail. */
+  @Test
+  void addReluIsTheSumsPositivePart() {
+    SplittableRandom random = new SplittableRandom(43);
+    int n = 3 * 8 + 5;
+    float[] a = randoms(random, 1 + n);
+    float[] b = randoms(random, 2 + n);
+    float[] y = new float[3 + n];
+    Kernels.addRelu(a, 1, b, 2, y, 3, n);
+    float[] inPlace = a.clone();
+    Kernels.addRelu(inPlace, 1, b, 2, inPlace, 1, n);
+    for (int i = 0; i < n; i++) {
+      float expected = Math.max(0f, a[1 + i] + b[2 + i]);
+      assertEquals(expected, y[3 + i], "at " + i);
+      assertEquals(expected, inPlace[1 + i], "in place at " + i);
+    }
+  }
+
   /** A BatchNorm's scale and shift at inference, with its ReLU and without, in place too. */
   @Test
   void scaleShiftIsAMultiplyAnAddAndTheRelu() {

@@ -58,9 +58,7 @@ final class ConvKernelCalls {
       code.add("// Vector path: every window lies inside the input.\n");
     }
     if (winograd(step, conv)) {
-      code.add("// A 3x3 kernel of stride 1 over $L filters: $L.\n// Its transformed kernel is kept"
-          + " under the key $L, made again when the weights change.\n", filters,
-          ConvolutionRules.describeWinograd(g.out().height(), g.out().width()), weightsKey(step, false));
+      addWinogradComment(code, step, g, "");
       code.addStatement(
           "$T.winograd3x3($L, $L, $L, p, $L, p, $L, $L, y, yo, $L, $L, $L)", KERNELS, source(g),
           g.inputRow(), g.in().channels(), JavaLayer.weights(step), JavaLayer.biasArgument(step),
@@ -79,6 +77,13 @@ final class ConvKernelCalls {
         JavaLayer.weights(step), JavaLayer.biasArgument(step), filters, g.out().height(),
         g.out().width(), weightsKey(step, false));
     return code.add(activation).addStatement("return").endControlFlow().build();
+  }
+
+  /** The forward pass's Winograd form and why ({@code how}: what the call adds), and its kept kernel's key. */
+  private static void addWinogradComment(CodeBlock.Builder code, Step step, ConvGeometry g, String how) {
+    code.add("// A 3x3 kernel of stride 1 over $L filters: $L$L.\n// Its transformed kernel is kept under"
+            + " the key $L, made again when the weights change.\n", g.filters(),
+        ConvolutionRules.describeWinograd(g.out().height(), g.out().width()), how, weightsKey(step, false));
   }
 
   /**
@@ -132,10 +137,7 @@ final class ConvKernelCalls {
       source = "x, xo, xStride";
     }
     if (winograd(step, conv)) {
-      code.add("// A 3x3 kernel of stride 1 over $L filters: $L, one product per position over the"
-              + " tile's blocks.\n// Its transformed kernel is kept under the key $L, made again when"
-              + " the weights change.\n", conv.filters(),
-          ConvolutionRules.describeWinograd(g.out().height(), g.out().width()), weightsKey(step, false));
+      addWinogradComment(code, step, g, ", one product per position over the tile's blocks");
       code.addStatement(
           "$T.winograd3x3Tile($L, $L, $L, p, $L, p, $L, $L, y, yo, yStride, $L, $L, n, $L)", KERNELS,
           source, g.inputRow(), g.in().channels(), JavaLayer.weights(step), JavaLayer.biasArgument(step),

@@ -219,13 +219,10 @@ final class VectorWinograd {
     static WinogradShare offer(
         boolean output, int block, float[] x, int xo, int xStride, int rowStep, int channels, float[] v,
         float[] m, int n, float[] b, int bo, float[] y, int yo, int yStride, int rows, int cols, int allRows) {
-      Helpers.Helper helper = Helpers.claim();
-      if (helper == null) {
+      WinogradShare share = claim(output ? OUTPUT : INPUT);
+      if (share == null) {
         return null;
       }
-      WinogradShare share = SHARES[helper.index];
-      share.helper = helper;
-      share.work = output ? OUTPUT : INPUT;
       share.block = block;
       share.x = x;
       share.xo = xo;
@@ -252,13 +249,10 @@ final class VectorWinograd {
     static WinogradShare offerProducts(
         float[] v, int channels, int positions, int[] rowsAt, int tiles, int[] ks, float[] u, int n,
         float[] packed, int packedSize, float[] m) {
-      Helpers.Helper helper = Helpers.claim();
-      if (helper == null) {
+      WinogradShare share = claim(PRODUCTS);
+      if (share == null) {
         return null;
       }
-      WinogradShare share = SHARES[helper.index];
-      share.helper = helper;
-      share.work = PRODUCTS;
       share.v = v;
       share.channels = channels;
       share.positions = positions;
@@ -271,6 +265,18 @@ final class VectorWinograd {
       share.packedSize = packedSize;
       share.m = m;
       return share.start(positions);
+    }
+
+    /** The share of an idle helper, claimed for {@code work}; null where none is idle. */
+    private static WinogradShare claim(int work) {
+      Helpers.Helper helper = Helpers.claim();
+      if (helper == null) {
+        return null;
+      }
+      WinogradShare share = SHARES[helper.index];
+      share.helper = helper;
+      share.work = work;
+      return share;
     }
 
     private WinogradShare start(int items) {

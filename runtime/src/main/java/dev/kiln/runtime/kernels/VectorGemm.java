@@ -605,20 +605,7 @@ final class VectorGemm {
     }
     a0.add(FloatVector.fromArray(S, init, io)).intoArray(c, cb);
     c0.add(FloatVector.fromArray(S, init, io + L)).intoArray(c, cb + L);
-    if (rows == MR) {
-      a1.add(FloatVector.fromArray(S, init, io + ldi)).intoArray(c, cb + ldc);
-      c1.add(FloatVector.fromArray(S, init, io + ldi + L)).intoArray(c, cb + ldc + L);
-      a2.add(FloatVector.fromArray(S, init, io + 2 * ldi)).intoArray(c, cb + 2 * ldc);
-      c2.add(FloatVector.fromArray(S, init, io + 2 * ldi + L)).intoArray(c, cb + 2 * ldc + L);
-      a3.add(FloatVector.fromArray(S, init, io + 3 * ldi)).intoArray(c, cb + 3 * ldc);
-      c3.add(FloatVector.fromArray(S, init, io + 3 * ldi + L)).intoArray(c, cb + 3 * ldc + L);
-      a4.add(FloatVector.fromArray(S, init, io + 4 * ldi)).intoArray(c, cb + 4 * ldc);
-      c4.add(FloatVector.fromArray(S, init, io + 4 * ldi + L)).intoArray(c, cb + 4 * ldc + L);
-      a5.add(FloatVector.fromArray(S, init, io + 5 * ldi)).intoArray(c, cb + 5 * ldc);
-      c5.add(FloatVector.fromArray(S, init, io + 5 * ldi + L)).intoArray(c, cb + 5 * ldc + L);
-      return;
-    }
-    // A short block (the product's last rows): only its rows are stored.
+    // A short block (the product's last rows) stores only its rows.
     if (rows > 1) {
       a1.add(FloatVector.fromArray(S, init, io + ldi)).intoArray(c, cb + ldc);
       c1.add(FloatVector.fromArray(S, init, io + ldi + L)).intoArray(c, cb + ldc + L);
@@ -634,6 +621,10 @@ final class VectorGemm {
     if (rows > 4) {
       a4.add(FloatVector.fromArray(S, init, io + 4 * ldi)).intoArray(c, cb + 4 * ldc);
       c4.add(FloatVector.fromArray(S, init, io + 4 * ldi + L)).intoArray(c, cb + 4 * ldc + L);
+    }
+    if (rows > 5) {
+      a5.add(FloatVector.fromArray(S, init, io + 5 * ldi)).intoArray(c, cb + 5 * ldc);
+      c5.add(FloatVector.fromArray(S, init, io + 5 * ldi + L)).intoArray(c, cb + 5 * ldc + L);
     }
   }
 }

@@ -62,7 +62,7 @@ class VectorGemmTest {
       return;
     }
     SplittableRandom random = new SplittableRandom(9);
-    for (int[] shape : new int[][] {{400, 120}, {120, 84}, {84, 10}, {3136, 10}, {9, 3}, {800, 16}, {2, 40}}) {
+    for (int[] shape : new int[][] {{400, 120}, {120, 84}, {84, 10}, {3136, 10}, {1536, 16}, {2000, 9}, {9, 3}, {800, 16}, {2, 40}}) {
       int m = shape[0];
       int n = shape[1];
       int count = 13;

@@ -23,7 +23,15 @@ class GradientTest {
   static final double ABSOLUTE = 2e-3;
   static final double RELATIVE = 2e-2;
 
-  record Net(String name, String input, Loss loss, String... layers) {
+  /**
+   * A network to check, and the step of its finite differences: {@link #STEP}, larger where the
+   * forward pass's rounding would swamp the slope over that step (see WinogradLargeBlocks).
+   */
+  record Net(String name, String input, Loss loss, double step, String... layers) {
+    Net(String name, String input, Loss loss, String... layers) {
+      this(name, input, loss, STEP, layers);
+    }
+
     @Override
     public String toString() {
       return name;
@@ -70,7 +78,11 @@ class GradientTest {
             "@Dense(units = 3) @Softmax Layer out;"),
         // Winograd F(4x4, 3x3) for c2's forward pass and input gradient (F(2x2, 3x3) for its kernel
         // gradient): 13x13 outputs, 16 blocks of 4x4 whose last row and column run past the edge.
-        new Net("WinogradLargeBlocks", "height = 13, width = 13, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY,
+        // Step 1e-2: their rounding (about 1e-6 of the products' magnitudes, ten times F(2x2, 3x3)'s,
+        // the forward pass's bound in KernelsTest) moves the loss by a few 1e-6 from one evaluation
+        // to the next, a few 1e-3 of slope over a step of 1e-3; the net is smooth (Tanh, an
+        // average), so the larger step costs nothing in curvature.
+        new Net("WinogradLargeBlocks", "height = 13, width = 13, channels = 2", Loss.SOFTMAX_CROSS_ENTROPY, 1e-2,
             "@Conv2D(filters = 32, kernel = 1) @Tanh Layer c1;",
             "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) Layer c2;",
             "@GlobalAvgPool Layer g;",
@@ -179,17 +191,6 @@ class GradientTest {
     return COMPILED.model(net);
   }
 
-  /**
-   * The finite differences' step: {@link #STEP}, but 1e-2 for the net of Winograd's larger
-   * blocks. Their rounding (about 1e-6 of the products' magnitudes, ten times F(2x2, 3x3)'s, the
-   * forward pass's bound in KernelsTest) moves its loss by a few 1e-6 from one evaluation to the
-   * next, which over a step of 1e-3 is a few 1e-3 of slope; the net is smooth (Tanh, an average),
-   * so the larger step costs nothing in curvature.
-   */
-  private static double stepFor(Net net) {
-    return net.name().equals("WinogradLargeBlocks") ? 1e-2 : STEP;
-  }
-
   @ParameterizedTest(name = "{0}")
   @MethodSource("networks")
   void backwardMatchesFiniteDifferences(Net net) {
@@ -220,7 +221,7 @@ class GradientTest {
 
     double worst = 0;
     for (int i = 0; i < p.length; i++) {
-      double numeric = OracleChecks.centralDifference(model, i, stepFor(net), x, target, ws, noise);
+      double numeric = OracleChecks.centralDifference(model, i, net.step(), x, target, ws, noise);
       double error = Math.abs(numeric - analytic[i]);
       worst = Math.max(worst, error);
       assertTrue(

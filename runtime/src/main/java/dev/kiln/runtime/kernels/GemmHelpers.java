@@ -4,17 +4,11 @@ package dev.kiln.runtime.kernels;
  * Part of a large matrix product taken off a thread that waits for one sample's result ({@code
  * predict}) by one of Kiln's {@link Helpers}: batch-1 latency on more than one core, where a
  * layer is large enough to pay for the hand-off ({@link VectorGemm#SHARED_MACS}). Nothing is
- * allocated per share: each helper has one {@link Share}, refilled by the caller that claims the
- * helper.
+ * allocated per share: each helper has one {@link Share} ({@link Helpers.Slots}), refilled by the
+ * caller that claims the helper.
  */
 final class GemmHelpers {
-  private static final Share[] SHARES = new Share[Helpers.count()];
-
-  static {
-    for (int i = 0; i < SHARES.length; i++) {
-      SHARES[i] = new Share();
-    }
-  }
+  private static final Helpers.Slots<Share> SHARES = new Helpers.Slots<>(Share::new);
 
   private GemmHelpers() {}
 
@@ -43,19 +37,10 @@ final class GemmHelpers {
   }
 
   /**
-   * Hands rows {@code [from, to)} of a product to an idle helper and returns its share (to {@link
-   * Share#await}), or null where every helper is busy (the caller then computes them itself).
-   */
-  static Share offer(
-      float[] x, int xo, int[] rows, int from, int to, int[] ks, int kCount, float[] b, int bo,
-      int bRow, int bCol, int n, float[] bias, int biasOffset, boolean accumulate, float[] c, int co,
-      int ldc) {
-    return offer(x, xo, rows, from, to, ks, kCount, b, bo, bRow, bCol, n, null, 0, bias, biasOffset, accumulate, c, co, ldc);
-  }
-
-  /**
-   * {@link #offer} of a product of B as it is ({@code packed} null) or packed whole at {@code
-   * packed[packedOffset..]} ({@link VectorGemm#product}).
+   * Hands rows {@code [from, to)} of a product of B as it is ({@code packed} null) or packed whole
+   * at {@code packed[packedOffset..]} ({@link VectorGemm#product}) to an idle helper and returns
+   * its share (to {@link Share#await}), or null where every helper is busy (the caller then
+   * computes them itself).
    */
   static Share offer(
       float[] x, int xo, int[] rows, int from, int to, int[] ks, int kCount, float[] b, int bo,
@@ -65,7 +50,7 @@ final class GemmHelpers {
     if (helper == null) {
       return null;
     }
-    Share share = SHARES[helper.index];
+    Share share = SHARES.of(helper);
     share.helper = helper;
     share.x = x;
     share.xo = xo;

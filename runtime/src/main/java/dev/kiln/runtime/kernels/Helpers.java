@@ -26,8 +26,8 @@ public final class Helpers {
 
   /** One helper thread and the task it runs. */
   public static final class Helper implements Runnable {
-    /** Its place among the helpers, for callers that keep something per helper. */
-    final int index;
+    /** Its place among the helpers ({@link Slots}). */
+    private final int index;
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile Runnable task;
     private volatile boolean done;
@@ -125,9 +125,25 @@ public final class Helpers {
     return helpers;
   }
 
-  /** How many helpers there are. */
-  static int count() {
-    return HELPERS.length;
+  /**
+   * One object per helper, made up front, which a caller that has claimed the helper fills and
+   * hands to it ({@link GemmHelpers}, {@code VectorWinograd}'s shares): nothing is allocated per
+   * share, and no two callers fill the same one.
+   */
+  static final class Slots<T> {
+    private final Object[] slots = new Object[HELPERS.length];
+
+    Slots(java.util.function.Supplier<T> make) {
+      for (int i = 0; i < slots.length; i++) {
+        slots[i] = make.get();
+      }
+    }
+
+    /** The object of {@code helper}, claimed by the caller. */
+    @SuppressWarnings("unchecked")
+    T of(Helper helper) {
+      return (T) slots[helper.index];
+    }
   }
 
   /** An idle helper, now the caller's until its {@link Helper#await}, or null where none is idle. */

@@ -191,13 +191,7 @@ final class VectorWinograd {
    * the same bits.
    */
   private static final class WinogradShare implements Runnable {
-    private static final WinogradShare[] SHARES = new WinogradShare[Helpers.count()];
-
-    static {
-      for (int i = 0; i < SHARES.length; i++) {
-        SHARES[i] = new WinogradShare();
-      }
-    }
+    private static final Helpers.Slots<WinogradShare> SHARES = new Helpers.Slots<>(WinogradShare::new);
 
     private final AtomicInteger next = new AtomicInteger();
     private Helpers.Helper helper;
@@ -273,7 +267,7 @@ final class VectorWinograd {
       if (helper == null) {
         return null;
       }
-      WinogradShare share = SHARES[helper.index];
+      WinogradShare share = SHARES.of(helper);
       share.helper = helper;
       share.work = work;
       return share;

@@ -12,18 +12,18 @@ final class GemmHelpers {
 
   private GemmHelpers() {}
 
-  /** The rows {@code [from, to)} of one product, computed by a helper thread. */
+  /** Rows {@code [from, to)} and columns {@code [jFrom, jTo)} of one product, computed by a helper. */
   static final class Share implements Runnable {
     private Helpers.Helper helper;
     private float[] x, b, packed, bias, c;
     private int[] rows, ks;
-    private int xo, from, to, kCount, bo, bRow, bCol, n, packedOffset, biasOffset, co, ldc;
+    private int xo, from, to, jFrom, jTo, kCount, bo, bRow, bCol, n, packedOffset, biasOffset, co, ldc;
     private boolean accumulate;
 
     @Override
     public void run() {
       try {
-        VectorGemm.product(x, xo, rows, from, to, ks, kCount, b, bo, bRow, bCol, n, packed, packedOffset, bias, biasOffset, accumulate, c, co, ldc, VectorGemm.buffers());
+        VectorGemm.product(x, xo, rows, from, to, jFrom, jTo, ks, kCount, b, bo, bRow, bCol, n, packed, packedOffset, bias, biasOffset, accumulate, c, co, ldc, VectorGemm.buffers());
       } finally {
         x = b = packed = bias = c = null;
         rows = ks = null;
@@ -37,14 +37,14 @@ final class GemmHelpers {
   }
 
   /**
-   * Hands rows {@code [from, to)} of a product of B as it is ({@code packed} null) or packed whole
-   * at {@code packed[packedOffset..]} ({@link VectorGemm#product}) to an idle helper and returns
-   * its share (to {@link Share#await}), or null where every helper is busy (the caller then
-   * computes them itself).
+   * Hands rows {@code [from, to)} and columns {@code [jFrom, jTo)} of a product of B as it is
+   * ({@code packed} null) or packed whole at {@code packed[packedOffset..]} ({@link
+   * VectorGemm#product}) to an idle helper and returns its share (to {@link Share#await}), or null
+   * where every helper is busy (the caller then computes them itself).
    */
   static Share offer(
-      float[] x, int xo, int[] rows, int from, int to, int[] ks, int kCount, float[] b, int bo,
-      int bRow, int bCol, int n, float[] packed, int packedOffset, float[] bias, int biasOffset,
+      float[] x, int xo, int[] rows, int from, int to, int jFrom, int jTo, int[] ks, int kCount, float[] b,
+      int bo, int bRow, int bCol, int n, float[] packed, int packedOffset, float[] bias, int biasOffset,
       boolean accumulate, float[] c, int co, int ldc) {
     Helpers.Helper helper = Helpers.claim();
     if (helper == null) {
@@ -57,6 +57,8 @@ final class GemmHelpers {
     share.rows = rows;
     share.from = from;
     share.to = to;
+    share.jFrom = jFrom;
+    share.jTo = jTo;
     share.ks = ks;
     share.kCount = kCount;
     share.b = b;

@@ -296,13 +296,25 @@ final class VectorGemm {
       float[] x, int xo, int[] rows, int mCount, int[] ks, int kCount,
       float[] b, int bo, int bRow, int bCol, int n, float[] packed, int po,
       float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
-    if (buf.shareWithHelpers && (long) mCount * n * kCount >= SHARED_MACS && mCount >= 2 * MR) {
-      // Rows split in two at a block boundary; every C element is computed as it would be alone,
-      // so the result has the same bits whoever computes which rows.
-      int split = (mCount / 2 + MR - 1) / MR * MR;
+    int panels = (n + 2 * L - 1) / (2 * L);
+    if (buf.shareWithHelpers && (long) mCount * n * kCount >= SHARED_MACS && (mCount >= 2 * MR || panels >= 2)) {
+      // Split in two, by column panels where B outweighs A (ResNet-18's strided convolutions of
+      // its last stages, 49 pixels by 4,608 window values times 512 filters: each thread then
+      // reads half of B, and the halves are even), else by rows at a block boundary. Every C
+      // element is computed as it would be alone, so the result has the same bits whoever
+      // computes which part.
+      boolean byColumns = n > mCount && panels >= 2 || mCount < 2 * MR;
+      int rowSplit = byColumns ? mCount : (mCount / 2 + MR - 1) / MR * MR;
+      int columnSplit = byColumns ? (panels + 1) / 2 * 2 * L : n;
       GemmHelpers.Share share =
-          GemmHelpers.offer(x, xo, rows, split, mCount, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc);
-      product(x, xo, rows, 0, share == null ? mCount : split, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc, buf);
+          byColumns
+              ? GemmHelpers.offer(x, xo, rows, 0, mCount, columnSplit, n, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc)
+              : GemmHelpers.offer(x, xo, rows, rowSplit, mCount, 0, n, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc);
+      if (share == null) {
+        rowSplit = mCount;
+        columnSplit = n;
+      }
+      product(x, xo, rows, 0, rowSplit, 0, columnSplit, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc, buf);
       if (share != null) {
         share.await();
       }
@@ -382,12 +394,26 @@ final class VectorGemm {
       float[] x, int xo, int[] rows, int mFrom, int mTo, int[] ks, int kCount,
       float[] b, int bo, int bRow, int bCol, int n, float[] packed, int packedOffset,
       float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
+    product(x, xo, rows, mFrom, mTo, 0, n, ks, kCount, b, bo, bRow, bCol, n, packed, packedOffset, bias, biasOffset, accumulate, c, co, ldc, buf);
+  }
+
+  /**
+   * {@link #product} of rows {@code [mFrom, mTo)} and columns {@code [jFrom, jTo)} of C ({@code
+   * jFrom} a multiple of 2L, {@code jTo} one too or {@code n}); the packed B, if any, is all
+   * {@code n} columns' ({@link #packWhole}).
+   */
+  static void product(
+      float[] x, int xo, int[] rows, int mFrom, int mTo, int jFrom, int jTo, int[] ks, int kCount,
+      float[] b, int bo, int bRow, int bCol, int n, float[] packed, int packedOffset,
+      float[] bias, int biasOffset, boolean accumulate, float[] c, int co, int ldc, Buffers buf) {
     int mCount = mTo - mFrom;
     int panels = (n + 2 * L - 1) / (2 * L);
+    int pFrom = jFrom / (2 * L);
+    int pTo = (jTo + 2 * L - 1) / (2 * L);
     int chunks = (kCount + KC - 1) / KC;
     int kc = (kCount + chunks - 1) / chunks;
-    if (packed == null && buf.b.length < kc * panels * 2 * L) {
-      buf.b = new float[kc * panels * 2 * L];
+    if (packed == null && buf.b.length < kc * (pTo - pFrom) * 2 * L) {
+      buf.b = new float[kc * (pTo - pFrom) * 2 * L];
     }
     int groupRows = Math.min(MC, (mCount + MR - 1) / MR * MR);
     if (buf.a.length < groupRows * kc + L) {
@@ -399,16 +425,17 @@ final class VectorGemm {
       int kLen = Math.min(kc, kCount - k0);
       int bChunk = packed != null ? packedOffset + chunk * kc * panels * 2 * L : 0;
       if (packed == null) {
-        packB(b, bo + k0 * bRow, bRow, bCol, n, kLen, panels, bp, 0);
+        packB(b, bo + k0 * bRow + jFrom * bCol, bRow, bCol, jTo - jFrom, kLen, pTo - pFrom, bp, 0);
       }
       // The first chunk starts from the bias, or zero; later chunks continue from C.
       boolean fromC = accumulate || k0 > 0;
       for (int m0 = mFrom; m0 < mTo; m0 += MC) {
         int mLen = Math.min(MC, mTo - m0);
         packA(x, xo, rows, m0, mLen, ks, k0, kLen, ap);
-        for (int p = 0; p < panels; p++) {
+        for (int p = pFrom; p < pTo; p++) {
           int j = p * 2 * L;
-          int bPanel = bChunk + p * kLen * 2 * L;
+          // The packed-whole B holds every panel; one packed here, only this call's.
+          int bPanel = bChunk + (packed != null ? p : p - pFrom) * kLen * 2 * L;
           for (int r = 0; r < mLen; r += MR) {
             int cb = co + (m0 + r) * ldc + j;
             if (j + 2 * L <= n) {

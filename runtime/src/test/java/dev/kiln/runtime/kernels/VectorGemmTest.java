@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The packed matrix product against a scalar model of its order of additions, to the bit: each
@@ -83,17 +85,18 @@ class VectorGemmTest {
 
   /**
    * A large product shared with a helper thread has the bits it has alone, also while several
-   * threads share at once (each takes a helper if one is idle, else computes alone).
+   * threads share at once (each takes a helper if one is idle, else computes alone): split by
+   * rows (196 x 288 times 288 x 64), and by column panels where B outweighs A (49 x 64 times 64 x
+   * 520, its last panel short) or A has fewer than two blocks of rows.
    */
-  @Test
-  void aSharedProductHasTheBitsOfOneComputedAlone() throws Exception {
+  @ParameterizedTest
+  @CsvSource({"196, 64, 288", "49, 520, 64", "6, 176, 1024"})
+  void aSharedProductHasTheBitsOfOneComputedAlone(int m, int n, int k) throws Exception {
     if (!Kernels.VECTORIZED) {
       return;
     }
+    assertTrue((long) m * n * k >= VectorGemm.SHARED_MACS, "large enough to share");
     SplittableRandom random = new SplittableRandom(3);
-    int m = 196;
-    int n = 64;
-    int k = 288;
     float[] x = randoms(random, m * k);
     float[] w = randoms(random, k * n);
     float[] b = randoms(random, n);

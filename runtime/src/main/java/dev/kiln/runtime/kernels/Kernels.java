@@ -387,9 +387,9 @@ public final class Kernels {
    * Holds (with {@code true}) or releases the weights on the calling thread: until released, the
    * kernels use what they derive from the weights (Winograd's transformed kernels, under their
    * callers' keys) without checking that the weights are still those it was made from, so the
-   * caller promises that no weight changes before then. A tile of samples (predictBatch,
-   * trainTile) holds them, and the trainer holds them over each batch; a new hold checks each
-   * kernel once. Holds nest: each {@code true} is released by one {@code false}, and only the
+   * caller promises that no weight changes before then. A tile of samples (trainTile, predictBatch's
+   * tiles) holds them, each thread of predictBatch over all its tiles ({@code Batches}), and the
+   * trainer over each batch; a new hold checks each kernel once. Holds nest: each {@code true} is released by one {@code false}, and only the
    * outermost counts. No effect on the plain path.
    */
   public static void holdWeights(boolean hold) {

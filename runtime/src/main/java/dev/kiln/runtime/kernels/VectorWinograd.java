@@ -57,9 +57,9 @@ final class VectorWinograd {
     VectorGemm.Buffers buf = VectorGemm.buffers();
     float[] v = buf.winogradInput(positions * tiles * channels);
     float[] m = buf.c(positions * tiles * n);
-    // Large layers (ResNet-18's) share the transforms with a helper where this thread may share
-    // (predict): on one thread they were two fifths of the first stage's time while the helper
-    // waited for the products. Rows of blocks, products and rows again are taken one at a time by
+    // Layers of SEEDCNN's c2's size and up share the transforms with a helper where this thread
+    // may share (predict): on one thread they were two fifths of ResNet-18's first stage's time
+    // while the helper waited for the products. Rows of blocks, products and rows again are taken one at a time by
     // whichever thread is free ({@link WinogradShare}), so neither waits for the other's half.
     boolean shareTransforms =
         buf.shareWithHelpers && (long) positions * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && allRows >= 2;
@@ -91,8 +91,7 @@ final class VectorWinograd {
     int[] ks = VectorGemm.strided(buf.ks(channels), channels, 1);
     // The products, where this thread may share (predict), taken whole one at a time by either
     // thread: each is small (SEEDCNN's c2: 16 x 32 x 64, about 1 us), so none is split. Each
-    // product is computed alike either way: the same bits. (Sharing the transforms too was
-    // slower for SEEDCNN: 142-145 against 124-128 us; large layers share them, above and below.)
+    // product is computed alike either way: the same bits.
     // B: the kept kernel, packed (product p at p·packedSize), or this call's transform (p·channels·n).
     float[] packed = held == null ? null : held.packed;
     WinogradShare productShare =
@@ -116,10 +115,12 @@ final class VectorWinograd {
   /**
    * Floats of transformed blocks ({@code positions · blocks · channels}, the larger of input and
    * output) from which the transforms are shared with a helper: ResNet-18's four stages (1,806,336,
-   * 903,168, 147,456 and 131,072), not SEEDCNN's c2 (36,864), whose transforms are too short to
-   * repay the hand-off.
+   * 903,168, 147,456 and 131,072) and SEEDCNN's c2 (36,864). Its predict ran in 118-121 us with its
+   * transforms shared against 128-133 with them on the calling thread (the median of 40 rounds of
+   * 1,000 calls, the two alternating round by round in one JVM; the shared one faster in 30 and 36
+   * rounds of 40). Smaller layers share only their products.
    */
-  static final long SHARED_TRANSFORM_FLOATS = 1 << 17;
+  static final long SHARED_TRANSFORM_FLOATS = 1 << 14;
 
   /**
    * Products {@code [from, to)} of the {@code positions}: blocks by input channels (V at {@code

@@ -142,10 +142,13 @@ class VectorGemmTest {
     if (!Kernels.VECTORIZED) {
       return;
     }
-    // SEEDCNN's c2 (products shared), and an odd-sized layer large enough for the transforms to
-    // be shared too: 10 x 9 blocks of F(4x4, 3x3) over 64 channels.
+    // A layer too small to share its transforms (9 blocks of F(2x2, 3x3): products shared),
+    // SEEDCNN's c2 (transforms shared too), and an odd-sized layer: 10 x 9 blocks over 64 channels.
+    assertEquals(2, ConvolutionRules.winogradBlock(6, 6));
+    assertTrue(16L * 9 * 64 < VectorWinograd.SHARED_TRANSFORM_FLOATS, "only the products are shared");
+    assertTrue(36L * 16 * 64 >= VectorWinograd.SHARED_TRANSFORM_FLOATS, "SEEDCNN's c2 shares its transforms");
     assertEquals(4, ConvolutionRules.winogradBlock(39, 33));
-    assertTrue(36L * 10 * 9 * 64 >= VectorWinograd.SHARED_TRANSFORM_FLOATS, "the transforms are shared");
+    sharedWinogradMatches(6, 6, 32, 64);
     sharedWinogradMatches(14, 14, 32, 64);
     sharedWinogradMatches(39, 33, 64, 64);
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.runtime.Model;
+import dev.kiln.runtime.WeightsHold;
 import dev.kiln.runtime.kernels.Kernels;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -527,6 +528,45 @@ class ForwardTest {
         p[i] += (float) (0.1 * random.nextGaussian());
       }
     }
+  }
+
+  /**
+   * Under a {@link WeightsHold}, predict reuses its kept kernels without comparing the weights:
+   * the same bits as without the hold; a second model of the same class (the same kernel keys)
+   * gets its own weights' outputs; and after the hold is closed, a change of the weights is seen.
+   */
+  @Test
+  void predictUnderAWeightsHoldIsPredictAndSeesAnotherModelAndLaterChanges() throws Exception {
+    Model a =
+        model(
+            "WinogradHold",
+            "height = 12, width = 12, channels = 8",
+            "@Conv2D(filters = 32, kernel = 3, padding = Padding.SAME) @ReLU Layer c1;",
+            "@Conv2D(filters = 64, kernel = 1) Layer c2;",
+            "@Dense(units = 5) @Softmax Layer out;");
+    Model b = (Model) a.getClass().getMethod("create", long.class).invoke(null, 2L);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+    float[] x = new float[a.inputSize()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    float[] freeA = a.predict(x);
+    float[] freeB = b.predict(x);
+    try (WeightsHold hold = WeightsHold.open()) {
+      for (int round = 0; round < 3; round++) {
+        assertArrayEquals(freeA, a.predict(x), EXACT, "model a, round " + round);
+        assertArrayEquals(freeB, b.predict(x), EXACT, "model b, round " + round);
+      }
+    }
+    float[] p = a.parameters();
+    for (int i = 0; i < p.length; i++) {
+      p[i] += (float) (0.1 * random.nextGaussian());
+    }
+    float[] changed = a.predict(x);
+    try (WeightsHold hold = WeightsHold.open()) {
+      assertArrayEquals(changed, a.predict(x), EXACT, "after the change, under a new hold");
+    }
+    org.junit.jupiter.api.Assertions.assertFalse(Arrays.equals(freeA, changed), "the change is seen");
   }
 
   @Test

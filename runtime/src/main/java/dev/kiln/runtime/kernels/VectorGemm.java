@@ -173,6 +173,13 @@ final class VectorGemm {
     float[] source;
     boolean made;
     int hold;
+    /**
+     * The array and offset {@link #packed} was made from or last checked against: under a hold,
+     * another array (another model's weights under the same key) is checked. Weak: a model let go
+     * of is not kept alive by a thread's buffers.
+     */
+    java.lang.ref.WeakReference<float[]> madeFromArray = new java.lang.ref.WeakReference<>(null);
+    int madeFromOffset;
 
     HeldKernel(int key, int a, int b, int weights, int size) {
       this.key = key;
@@ -187,12 +194,16 @@ final class VectorGemm {
       if (!made) {
         return false;
       }
-      if (buf.weightsHeld && hold == buf.hold) {
+      if (buf.weightsHeld && hold == buf.hold && wo == madeFromOffset && w == madeFromArray.get()) {
         return true;
       }
       if (!java.util.Arrays.equals(w, wo, wo + source.length, source, 0, source.length)) {
         return false;
       }
+      if (madeFromArray.get() != w) {
+        madeFromArray = new java.lang.ref.WeakReference<>(w);
+      }
+      madeFromOffset = wo;
       hold = buf.weightsHeld ? buf.hold : hold;
       return true;
     }
@@ -200,6 +211,10 @@ final class VectorGemm {
     /** Records that {@link #packed} was just made from {@code w[wo..]}. */
     void madeFrom(Buffers buf, float[] w, int wo) {
       System.arraycopy(w, wo, source, 0, source.length);
+      if (madeFromArray.get() != w) {
+        madeFromArray = new java.lang.ref.WeakReference<>(w);
+      }
+      madeFromOffset = wo;
       made = true;
       hold = buf.weightsHeld ? buf.hold : hold;
     }

@@ -55,7 +55,11 @@ public interface Model {
     throw new IllegalArgumentException("no layer named '" + name + "' in " + name());
   }
 
-  /** The live, flat parameter array: writes change the model. */
+  /**
+   * The live, flat parameter array: writes change the model. Since it is live, {@code predict}
+   * compares the weights with those its kept kernels were derived from on every call; a {@link
+   * WeightsHold} lets a loop on fixed weights skip that.
+   */
   float[] parameters();
 
   default int parameterCount() {

@@ -30,7 +30,7 @@ final class ElementwiseKernels {
     }
   }
 
-  /** A plain loop on both paths: HotSpot's C2 vectorizes it on its own. */
+  /** {@link Kernels#scaleShift} without its ReLU, on the plain path. */
   static void plainScaleShift(float[] x, int xo, float[] affine, int channels, int pixels, float[] y, int yo) {
     for (int px = 0; px < pixels; px++) {
       for (int c = 0; c < channels; c++) {
@@ -40,6 +40,7 @@ final class ElementwiseKernels {
     }
   }
 
+  /** A plain loop on both paths: HotSpot's C2 vectorizes it on its own. */
   static void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
     for (int i = 0; i < n; i++) {
       y[yo + i] = a[ao + i] + b[bo + i];

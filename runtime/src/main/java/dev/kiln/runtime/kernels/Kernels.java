@@ -387,10 +387,11 @@ public final class Kernels {
    * Holds (with {@code true}) or releases the weights on the calling thread: until released, the
    * kernels use what they derive from the weights (Winograd's transformed kernels, under their
    * callers' keys) without checking that the weights are still those it was made from, so the
-   * caller promises that no weight changes before then. A tile of samples (trainTile, predictBatch's
-   * tiles) holds them, each thread of predictBatch over all its tiles ({@code Batches}), and the
-   * trainer over each batch; a new hold checks each kernel once. Holds nest: each {@code true} is released by one {@code false}, and only the
-   * outermost counts. No effect on the plain path.
+   * caller promises that no weight changes before then. A tile of samples (trainTile,
+   * predictBatch's tiles) holds them, each thread of predictBatch over all its tiles ({@code
+   * Batches}), the trainer over each batch, and a {@code WeightsHold} until it is closed; a new
+   * hold checks each kernel once. Holds nest: each {@code true} is released by one {@code false},
+   * and only the outermost counts. No effect on the plain path.
    */
   public static void holdWeights(boolean hold) {
     if (VECTORIZED) {
@@ -415,7 +416,6 @@ public final class Kernels {
     return VECTORIZED ? VectorPeak.rate(millis) : Double.NaN;
   }
 
-  /** ReLU: {@code y[yo + i] = Math.max(0, x[xo + i])} for {@code i < n} (in place when x is y). */
   /**
    * A BatchNorm at inference, per channel: {@code y = x · affine[c] + affine[channels + c]} over
    * {@code pixels} pixels of {@code channels} (a multiply, then an add: the same bits on either
@@ -434,6 +434,7 @@ public final class Kernels {
     }
   }
 
+  /** ReLU: {@code y[yo + i] = Math.max(0, x[xo + i])} for {@code i < n} (in place when x is y). */
   public static void relu(float[] x, int xo, float[] y, int yo, int n) {
     if (VECTORIZED) {
       VectorElementwise.relu(x, xo, y, yo, n);

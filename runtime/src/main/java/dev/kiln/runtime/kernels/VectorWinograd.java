@@ -59,8 +59,9 @@ final class VectorWinograd {
     float[] m = buf.c(positions * tiles * n);
     // Layers of SEEDCNN's c2's size and up share the transforms with a helper where this thread
     // may share (predict): on one thread they were two fifths of ResNet-18's first stage's time
-    // while the helper waited for the products. Rows of blocks, products and rows again are taken one at a time by
-    // whichever thread is free ({@link WinogradShare}), so neither waits for the other's half.
+    // while the helper waited for the products. Rows of blocks, products and rows again are
+    // taken one at a time by whichever thread is free ({@link WinogradShare}), so neither waits
+    // for the other's half.
     boolean shareTransforms =
         buf.shareWithHelpers && (long) positions * tiles * Math.max(channels, n) >= SHARED_TRANSFORM_FLOATS && allRows >= 2;
     WinogradShare inputShare =

@@ -200,22 +200,26 @@ final class VectorGemm {
       if (!java.util.Arrays.equals(w, wo, wo + source.length, source, 0, source.length)) {
         return false;
       }
-      if (madeFromArray.get() != w) {
-        madeFromArray = new java.lang.ref.WeakReference<>(w);
-      }
-      madeFromOffset = wo;
-      hold = buf.weightsHeld ? buf.hold : hold;
+      remember(buf, w, wo);
       return true;
     }
 
     /** Records that {@link #packed} was just made from {@code w[wo..]}. */
     void madeFrom(Buffers buf, float[] w, int wo) {
       System.arraycopy(w, wo, source, 0, source.length);
+      made = true;
+      remember(buf, w, wo);
+    }
+
+    /**
+     * Records {@code w[wo..]}, as it is now, as what {@link #packed} stands for, and the thread's
+     * hold if it has one (a new reference only for a new array: none per call).
+     */
+    private void remember(Buffers buf, float[] w, int wo) {
       if (madeFromArray.get() != w) {
         madeFromArray = new java.lang.ref.WeakReference<>(w);
       }
       madeFromOffset = wo;
-      made = true;
       hold = buf.weightsHeld ? buf.hold : hold;
     }
   }

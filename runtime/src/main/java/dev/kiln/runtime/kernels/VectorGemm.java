@@ -325,10 +325,9 @@ final class VectorGemm {
       boolean byColumns = n > mCount && panels >= 2 || mCount < 2 * MR;
       int rowSplit = byColumns ? mCount : (mCount / 2 + MR - 1) / MR * MR;
       int columnSplit = byColumns ? (panels + 1) / 2 * 2 * L : n;
+      // The helper takes the rows from rowSplit, or the columns from columnSplit.
       GemmHelpers.Share share =
-          byColumns
-              ? GemmHelpers.offer(x, xo, rows, 0, mCount, columnSplit, n, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc)
-              : GemmHelpers.offer(x, xo, rows, rowSplit, mCount, 0, n, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc);
+          GemmHelpers.offer(x, xo, rows, byColumns ? 0 : rowSplit, mCount, byColumns ? columnSplit : 0, n, ks, kCount, b, bo, bRow, bCol, n, packed, po, bias, biasOffset, accumulate, c, co, ldc);
       if (share == null) {
         rowSplit = mCount;
         columnSplit = n;

@@ -13,8 +13,7 @@ final class GemmHelpers {
   private GemmHelpers() {}
 
   /** Rows {@code [from, to)} and columns {@code [jFrom, jTo)} of one product, computed by a helper. */
-  static final class Share implements Runnable {
-    private Helpers.Helper helper;
+  static final class Share extends Helpers.Handoff {
     private float[] x, b, packed, bias, c;
     private int[] rows, ks;
     private int xo, from, to, jFrom, jTo, kCount, bo, bRow, bCol, n, packedOffset, biasOffset, co, ldc;
@@ -46,12 +45,10 @@ final class GemmHelpers {
       float[] x, int xo, int[] rows, int from, int to, int jFrom, int jTo, int[] ks, int kCount, float[] b,
       int bo, int bRow, int bCol, int n, float[] packed, int packedOffset, float[] bias, int biasOffset,
       boolean accumulate, float[] c, int co, int ldc) {
-    Helpers.Helper helper = Helpers.claim();
-    if (helper == null) {
+    Share share = SHARES.claim();
+    if (share == null) {
       return null;
     }
-    Share share = SHARES.of(helper);
-    share.helper = helper;
     share.x = x;
     share.xo = xo;
     share.rows = rows;
@@ -74,7 +71,7 @@ final class GemmHelpers {
     share.c = c;
     share.co = co;
     share.ldc = ldc;
-    helper.start(share); // publishes the fields above
+    share.helper.start(share); // publishes the fields above
     return share;
   }
 }

@@ -155,7 +155,7 @@ public final class Helpers {
    * hands to it ({@link GemmHelpers}, {@code VectorWinograd}'s shares): nothing is allocated per
    * share, and no two callers fill the same one.
    */
-  static final class Slots<T> {
+  static final class Slots<T extends Handoff> {
     private final Object[] slots = new Object[HELPERS.length];
 
     Slots(java.util.function.Supplier<T> make) {
@@ -164,11 +164,27 @@ public final class Helpers {
       }
     }
 
-    /** The object of {@code helper}, claimed by the caller. */
+    /**
+     * The object of an idle helper, which is now the caller's (until its {@link Helper#await} or
+     * {@link Helper#release}) and set as the object's {@link Handoff#helper}; null where none is
+     * idle.
+     */
     @SuppressWarnings("unchecked")
-    T of(Helper helper) {
-      return (T) slots[helper.index];
+    T claim() {
+      Helper helper = Helpers.claim();
+      if (helper == null) {
+        return null;
+      }
+      T handoff = (T) slots[helper.index];
+      handoff.helper = helper;
+      return handoff;
     }
+  }
+
+  /** A task a caller fills and hands to the helper it claimed ({@link Slots#claim}). */
+  abstract static class Handoff implements Runnable {
+    /** The helper that runs it, the caller's while it waits. */
+    Helper helper;
   }
 
   /** An idle helper, now the caller's until its {@link Helper#await}, or null where none is idle. */

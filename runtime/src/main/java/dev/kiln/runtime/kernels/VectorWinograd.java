@@ -192,11 +192,10 @@ final class VectorWinograd {
    * so nothing is allocated per share. Each block and product is computed as it would be alone:
    * the same bits.
    */
-  private static final class WinogradShare implements Runnable {
+  private static final class WinogradShare extends Helpers.Handoff {
     private static final Helpers.Slots<WinogradShare> SHARES = new Helpers.Slots<>(WinogradShare::new);
 
     private final AtomicInteger next = new AtomicInteger();
-    private Helpers.Helper helper;
     /** What the phase computes: {@link #INPUT} or {@link #OUTPUT} transforms, or {@link #PRODUCTS}. */
     private int work;
     private float[] x, v, m, b, y, u, packed;
@@ -265,12 +264,10 @@ final class VectorWinograd {
 
     /** The share of an idle helper, claimed for {@code work}; null where none is idle. */
     private static WinogradShare claim(int work) {
-      Helpers.Helper helper = Helpers.claim();
-      if (helper == null) {
+      WinogradShare share = SHARES.claim();
+      if (share == null) {
         return null;
       }
-      WinogradShare share = SHARES.of(helper);
-      share.helper = helper;
       share.work = work;
       return share;
     }
